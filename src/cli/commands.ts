@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+
+/**
+ * Every subcommand lives in its own module exporting `register(program)`; this list is the only
+ * place that knows them all. (`laplink chat` is also dispatched early by bin/laplink.js for speed.)
+ */
+export const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+];

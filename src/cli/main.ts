@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander';
+import { LaplinkError } from '../errors.js';
+import { commandModules } from './commands.js';
+
+/** Prints a typed error as one line and returns its exit status; unknown errors are bugs. */
+export function reportError(err: unknown): number {
+  if (err instanceof LaplinkError) {
+    process.stderr.write(`laplink: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  process.stderr.write(`laplink: internal error: ${text}\n`);
+  if (process.env.LAPLINK_DEBUG) console.error(err);
+  return 70;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('laplink')
+    .description('Two machines and a null-modem cable into a working PPP link.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  for (const load of commandModules) (await load()).register(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err);
+  }
+}

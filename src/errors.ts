@@ -1,0 +1,22 @@
+/**
+ * Base of every error this tool throws on purpose. The CLI prints `message` as one line (never a
+ * stack trace) and exits with `exitCode`; anything else reaching the top is a bug and is reported
+ * as such.
+ */
+export class LaplinkError extends Error {
+  /** Process exit status the CLI uses when this error ends a command. */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad input from the user: a profile, a flag, a config file. Exit status 2, nothing written. */
+export class UsageError extends LaplinkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 2, options);
+  }
+}
