@@ -1,0 +1,49 @@
+import { createTwoFilesPatch } from 'diff';
+import { loadProfile } from '../profile/load.js';
+import type { Profile } from '../profile/schema.js';
+import { renderProfile } from './render.js';
+import { applyChanges, planGenerate, planRemove, type ApplyHooks, type FileChange } from './write.js';
+
+export interface GenerateOptions {
+  /** Prefix for every absolute path (a scratch root instead of /). */
+  root?: string;
+  /** Only compute the changes; write nothing. */
+  dryRun?: boolean;
+  /** argv that runs laplink from pppd/systemd (default: this installation). */
+  laplinkArgv?: string[];
+  hooks?: ApplyHooks;
+}
+
+export interface GenerateResult {
+  profile: Profile;
+  profilePath: string;
+  changes: FileChange[];
+}
+
+/** Loads the profile, renders every file and writes them all-or-nothing (unless dryRun). */
+export async function generateLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const { profile, path } = await loadProfile(profileFile);
+  const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
+  const changes = await planGenerate(files, profile.name, options.root);
+  if (!options.dryRun) await applyChanges(changes, options.hooks);
+  return { profile, profilePath: path, changes };
+}
+
+/** Deletes the link's own files and strips its managed blocks (all-or-nothing, unless dryRun). */
+export async function removeLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const { profile, path } = await loadProfile(profileFile);
+  const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
+  const changes = await planRemove(files, profile.name, options.root);
+  if (!options.dryRun) await applyChanges(changes, options.hooks);
+  return { profile, profilePath: path, changes };
+}
+
+/** Unified diff of one change; secrets files are summarised, never shown. */
+export function changeDiff(c: FileChange): string {
+  if (c.action === 'unchanged' || c.action === 'absent' || c.action === 'kept') return '';
+  if (c.secret) {
+    const count = (t: string | null) => (t === null ? 0 : t.split('\n').length);
+    return `--- ${c.path}\n+++ ${c.path}\n(secrets file: ${count(c.before)} → ${count(c.after)} lines, contents not shown)\n`;
+  }
+  return createTwoFilesPatch(c.before === null ? '/dev/null' : c.path, c.after === null ? '/dev/null' : c.path, c.before ?? '', c.after ?? '', undefined, undefined, { context: 3 });
+}
