@@ -101,12 +101,17 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1
 /** Validates one `extraOptions` entry ("option" or "option argument"); returns a message or null. */
 export function checkExtraOption(entry: string): string | null {
   const allowed = `allowed: ${Object.keys(EXTRA_OPTIONS).join(', ')}`;
+  // Name the refused option even when the rest is malformed: that is the more useful message.
+  const first = entry.trimStart().split(/[\s#"'\\]/, 1)[0] ?? '';
+  const refused = REFUSED[first];
+  if (refused) {
+    const managed = /^(set|the|secrets)/.test(refused);
+    return `option "${first}" is not allowed: it ${managed ? `is managed by laplink (${refused})` : refused}`;
+  }
   if (!/^[\x21-\x7e]+(?: [\x21-\x7e]+)?$/.test(entry)) {
     return `must be "option" or "option argument" separated by one space, printable ASCII only (${allowed})`;
   }
   const [name, arg] = entry.split(' ') as [string, string | undefined];
-  const refused = REFUSED[name];
-  if (refused) return `option "${name}" is not allowed: it ${refused.startsWith('set') || refused.startsWith('the') || refused.startsWith('secrets') ? `is managed by laplink (${refused})` : refused}`;
   const spec = EXTRA_OPTIONS[name];
   if (!spec) return `unknown or unsupported pppd option (${allowed})`;
   switch (spec.kind) {

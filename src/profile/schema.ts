@@ -129,6 +129,9 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   if (p.device && p.bridge) bad(['bridge'], 'give either device or bridge, not both (allowed: one of them)');
   if (!p.device && !p.bridge) bad([], 'the line is missing (allowed: device: /dev/ttyS0 or bridge: HOST:PORT)');
   if (p.localIp === p.remoteIp) bad(['remoteIp'], 'must differ from localIp (allowed: the other end of the link)');
+  if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
+  if (p.hostnames?.local && !IPV4.test(p.localIp)) bad(['hostnames', 'local'], 'names localIp in /etc/hosts, so localIp must be an address (allowed: localIp like 192.168.7.1)');
+  if (p.hostnames?.remote && !IPV4.test(p.remoteIp)) bad(['hostnames', 'remote'], 'names remoteIp in /etc/hosts, so remoteIp must be an address (allowed: remoteIp like 192.168.7.2)');
   const a = p.auth;
   if (p.role === 'server') {
     if (a.user !== undefined) bad(['auth', 'user'], 'is a client field (allowed on a server: require, login, users)');

@@ -139,9 +139,11 @@ function describeIssue(issue: Issue, doc: Document, where: (o: number) => string
 
 function issueText(issue: Issue, present: boolean): string {
   switch (issue.code) {
-    case 'invalid_type':
-      if (!present) return `required field is missing (allowed: a ${issue.expected})`;
-      return `wrong type (allowed: a ${issue.expected})`;
+    case 'invalid_type': {
+      const names: Record<string, string> = { int: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping of fields', array: 'a list' };
+      const allowed = names[issue.expected] ?? issue.expected;
+      return present ? `wrong type (allowed: ${allowed})` : `required field is missing (allowed: ${allowed})`;
+    }
     case 'invalid_value':
       return `not an allowed value (allowed: ${issue.values.map((v) => String(v)).join(', ')})`;
     case 'too_big':
