@@ -193,7 +193,7 @@ export const profileObject = z
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         }),
       )
-      .max(32)
+      .max(64)
       .default([]).describe('more pppd options, from a known list only'),
   })
   .strict();
