@@ -171,7 +171,7 @@ export const profileObject = z
     localIp: ipOrHost.describe('this end of the link'),
     remoteIp: ipOrHost.describe('the other end'),
     hostnames: z
-      .object({ local: hostName.optional(), remote: hostName.optional() })
+      .object({ local: hostName.optional().describe('host name for localIp'), remote: hostName.optional().describe('host name for remoteIp') })
       .strict()
       .optional()
       .describe('names for localIp/remoteIp written to /etc/hosts'),
