@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
 import { mergeBlock, removeBlock } from './block.js';
@@ -43,11 +43,23 @@ async function readExisting(fsPath: string): Promise<{ text: string | null; mode
   }
 }
 
+/**
+ * The file to replace for `path`: a symlinked /etc/hosts (or pap-secrets) is edited where it
+ * points, so the link survives instead of being replaced by a regular file.
+ */
+async function targetOf(path: string): Promise<string> {
+  try {
+    return (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
+  } catch {
+    return path;
+  }
+}
+
 /** Compares what `generate` would write with what is there; reads only. */
 export async function planGenerate(files: RenderedFile[], name: string, root?: string): Promise<FileChange[]> {
   return Promise.all(
     files.map(async (f) => {
-      const fsPath = underRoot(root, f.path);
+      const fsPath = await targetOf(underRoot(root, f.path));
       const old = await readExisting(fsPath);
       const after = f.kind === 'file' ? f.content : mergeBlock(old.text, name, f.content, fsPath);
       const mode = f.secret ? 0o600 : (old.mode ?? f.mode);
@@ -62,7 +74,7 @@ export async function planGenerate(files: RenderedFile[], name: string, root?: s
 export async function planRemove(files: RenderedFile[], name: string, root?: string): Promise<FileChange[]> {
   return Promise.all(
     files.map(async (f): Promise<FileChange> => {
-      const fsPath = underRoot(root, f.path);
+      const fsPath = f.kind === 'block' ? await targetOf(underRoot(root, f.path)) : underRoot(root, f.path);
       const old = await readExisting(fsPath);
       const base = { path: f.path, fsPath, before: old.text, mode: old.mode ?? f.mode, secret: f.secret, uid: old.uid, gid: old.gid };
       if (old.text === null) return { ...base, action: 'absent', after: null };

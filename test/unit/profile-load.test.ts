@@ -85,6 +85,15 @@ describe('profile loading', () => {
     expect(out.join('\n')).not.toMatch(/garg/);
   });
 
+  it('refuses a file over 64 KiB before parsing it', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const dir = await mkdtemp(join((await import('node:os')).tmpdir(), 'laplink-big-'));
+    const big = join(dir, 'big.yaml');
+    await writeFile(big, `${base}# ${'x'.repeat(70_000)}\n`);
+    await expect(loadProfile(big)).rejects.toThrow(/big\.yaml:1:1: file is 70\d{3} bytes \(allowed: at most 65536\)/);
+    await rm(dir, { recursive: true });
+  });
+
   it('reports an unreadable file as a ConfigError', async () => {
     await expect(loadProfile('/nonexistent/profile.yaml')).rejects.toThrow(/nonexistent\/profile\.yaml: cannot read \(ENOENT\)/);
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,29 @@ describe('generate writes', () => {
     await generateLink(profile, { root, laplinkArgv: argv });
     expect((await stat(join(root, 'etc/ppp/pap-secrets'))).mode & 0o777).toBe(0o600);
     expect(await readFile(join(root, 'etc/ppp/pap-secrets'), 'utf8')).toMatch(/^# mine\n# BEGIN ppp-laplink wtest\n/);
+  });
+
+  it('keeps the owner of an existing shared file; new files belong to the user running generate', async () => {
+    await mkdir(join(root, 'etc/ppp'), { recursive: true });
+    await writeFile(join(root, 'etc/ppp/pap-secrets'), '# mine\n', { mode: 0o640 });
+    const isRoot = process.getuid?.() === 0;
+    if (isRoot) await chown(join(root, 'etc/ppp/pap-secrets'), 1234, 4321);
+    await generateLink(profile, { root, laplinkArgv: argv });
+    const st = await stat(join(root, 'etc/ppp/pap-secrets'));
+    expect([st.uid, st.gid]).toEqual(isRoot ? [1234, 4321] : [process.getuid!(), process.getgid!()]);
+    expect(st.mode & 0o777).toBe(0o600);
+    const fresh = await stat(join(root, 'etc/ppp/peers/wtest'));
+    expect(fresh.uid).toBe(process.getuid!());
+  });
+
+  it('edits a symlinked /etc/hosts where it points and keeps the link', async () => {
+    await mkdir(join(root, 'etc'), { recursive: true });
+    await writeFile(join(root, 'hosts.real'), '127.0.0.1 localhost\n');
+    await symlink('../hosts.real', join(root, 'etc/hosts'));
+    await generateLink(profile, { root, laplinkArgv: argv });
+    expect((await lstat(join(root, 'etc/hosts'))).isSymbolicLink()).toBe(true);
+    expect(await readlink(join(root, 'etc/hosts'))).toBe('../hosts.real');
+    expect(await readFile(join(root, 'hosts.real'), 'utf8')).toMatch(/^127\.0\.0\.1 localhost\n# BEGIN ppp-laplink wtest\n192\.168\.7\.1\tppp-laplink-server\n/);
   });
 
   it('dry run writes nothing', async () => {
