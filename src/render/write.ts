@@ -38,7 +38,9 @@ async function readExisting(fsPath: string): Promise<{ text: string | null; mode
     const [text, st] = await Promise.all([readFile(fsPath, 'utf8'), stat(fsPath)]);
     return { text, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: null };
+    // ENOTDIR: a parent is a plain file, so there is no such file; writing it will fail later, cleanly.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { text: null };
     throw new WriteError(`cannot read ${fsPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }

@@ -124,6 +124,25 @@ describe('generate writes', () => {
     expect(after).toEqual(before);
   });
 
+  it('is all-or-nothing on a real filesystem error too (a target directory that cannot exist)', async () => {
+    await generateLink(profile, { root, laplinkArgv: argv });
+    const before = await snapshot(root);
+    // the unit's directory is blocked by a plain file: mkdir fails after earlier temps were written
+    await rm(join(root, 'etc/systemd'), { recursive: true });
+    await writeFile(join(root, 'etc/systemd'), 'not a directory\n');
+    await writeFile(profile, profileText('speed: 57600\n').replace('gargle Blaster', 'other secret'));
+    const err = await generateLink(profile, { root, laplinkArgv: argv }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WriteError);
+    expect((err as Error).message).toMatch(/^nothing written: .*(ENOTDIR|EEXIST)/);
+    const after = await snapshot(root);
+    for (const s of [before, after]) {
+      delete s['/profile.yaml'];
+      delete s['/etc/systemd/system/laplink-wtest.service'];
+      delete s['/etc/systemd'];
+    }
+    expect(after).toEqual(before);
+  });
+
   it('rolls back created files too', async () => {
     const err = await generateLink(profile, {
       root,
