@@ -94,7 +94,7 @@ export const serverUser = z
 
 export const auth = z
   .object({
-    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass'),
+    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass; client: what the server asks for (chap writes chap-secrets)'),
     login: z.boolean().default(false).describe('server: also check PAP users against the system password file (pppd `login`)'),
     users: z.array(serverUser).max(64).default([]).describe('server: who may connect'),
     user: safeWord('auth.user').optional().describe('client: the name sent to the server (pppd `user`)'),
@@ -145,7 +145,6 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
       if (u.password === undefined && !a.login) bad(['auth', 'users', i, 'password'], 'required unless auth.login is true (allowed: a secret, or login: true for system passwords)');
     });
     if (p.defaultRoute) bad(['defaultRoute'], 'only a client routes over the link (allowed on a server: masquerade)');
-    if (p.persist) bad(['persist'], 'a server is respawned by the supervisor anyway (allowed on a client)');
   } else {
     if (a.users.length > 0) bad(['auth', 'users'], 'is a server field (allowed on a client: user, password, passwordFile)');
     if (a.login) bad(['auth', 'login'], 'is a server field (allowed on a client: user, password, passwordFile)');
