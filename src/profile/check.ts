@@ -161,13 +161,16 @@ async function checkTtyNeighbours(device: string, name: string, root: string | u
 export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Promise<CheckResult[]> {
   const p = loaded.profile;
   const out: CheckResult[] = [{ level: 'ok', what: 'profile', detail: `${loaded.path} is valid (${p.role} ${p.name})` }];
-  if (p.device) out.push(await checkDevice(p.device));
+  // Opening a serial port can drop DTR on close and hang up a running link: leave a locked one alone.
+  const lock = p.device ? await checkLock(p.device, o.lockDir ?? '/var/lock') : undefined;
+  if (p.device && lock?.detail.includes(' is in use by pid ')) out.push({ level: 'ok', what: 'device', detail: `${p.device} is in use (locked), not opened` });
+  else if (p.device) out.push(await checkDevice(p.device));
   else out.push({ level: 'ok', what: 'device', detail: `line carried over TCP from ${p.bridge} (checked when the bridge runs)` });
   const files = renderProfile(p, { profilePath: loaded.path, laplinkArgv: o.laplinkArgv });
   out.push(...(await checkSecrets(files.filter((f) => f.secret).map((f) => underRoot(o.root, f.path)))));
   out.push(...(await checkKernel({ devDir: o.devDir ?? '/dev', procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys' })));
   out.push(...(await checkTools(o.pppd ?? '/usr/sbin/pppd', o.chat ?? '/usr/sbin/chat')));
-  if (p.device) out.push(await checkLock(p.device, o.lockDir ?? '/var/lock'));
+  if (lock) out.push(lock);
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));
   if (p.device && tty) out.push(await checkTtyNeighbours(p.device, p.name, o.root, tty.content));
   try {

@@ -71,3 +71,16 @@ describe('check with a PPP-capable kernel tree', () => {
     expect(r.find((x) => x.what === 'generated files')).toMatchObject({ level: 'warn', detail: expect.stringMatching(/peers\/c out of date \(run laplink generate\)$/) });
   });
 });
+
+describe('check and a device in use', () => {
+  it('does not open a device whose lock is held by a live process', async () => {
+    const p = await profile('busy');
+    const locks = join(dir, 'locks');
+    await mkdir(locks);
+    await writeFile(join(locks, 'LCK..null'), `${String(process.pid).padStart(10)}\n`);
+    const r = await checkLink(await loadProfile(p), { root: join(dir, 'root'), lockDir: locks, laplinkArgv: argv });
+    // /dev/null would FAIL as "not a tty" if it were opened
+    expect(r.find((x) => x.what === 'device')).toEqual({ level: 'ok', what: 'device', detail: '/dev/null is in use (locked), not opened' });
+    expect(r.find((x) => x.what === 'lock')).toMatchObject({ level: 'warn', detail: expect.stringMatching(`in use by pid ${process.pid}`) });
+  });
+});
