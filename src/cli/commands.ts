@@ -5,4 +5,5 @@ import type { Command } from 'commander';
  * place that knows them all. (`laplink chat` is also dispatched early by bin/laplink.js for speed.)
  */
 export const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./bridge.js'),
 ];
