@@ -1,4 +1,5 @@
 /** serve mode: one device on one TCP port until aborted; the UUCP lock is held for the whole run. */
+import { acquireLock } from '../line/lock.js';
 import { openSerialLine } from '../line/serial.js';
 import type { LineSettings } from '../line/line.js';
 import type { EventSink } from './events.js';
@@ -14,6 +15,15 @@ export interface ServeOptions extends Omit<PortOptions, 'name' | 'open'> {
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
+  const lock = o.lockDir ? acquireLock(o.device, o.lockDir) : undefined;
+  try {
+    await serveLocked(o);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function serveLocked(o: ServeOptions): Promise<void> {
   const port = new BridgePort({
     ...o,
     name: o.device,
