@@ -9,4 +9,8 @@ export const commandModules: Array<() => Promise<{ register(program: Command): v
   () => import('./generate.js'),
   () => import('./remove.js'),
   () => import('./check.js'),
+  () => import('./serve.js'),
+  () => import('./connect.js'),
+  () => import('./status.js'),
+  () => import('./stop.js'),
 ];
