@@ -90,6 +90,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private attempt = 0;
   private lastReason?: string;
   private weSignalled = false;
+  private running?: Promise<LinkStatus>;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -136,7 +137,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Runs until stopped, a not-retried exit status, or a one-shot call's end. Resolves with the final status. */
-  async run(): Promise<LinkStatus> {
+  run(): Promise<LinkStatus> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  private async loop(): Promise<LinkStatus> {
     await this.takeOverOrphan();
     while (!this.stopping) {
       if (this.pendingApply) await this.applyReload();
@@ -413,6 +419,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         /* group already empty */
       }
     }
+    // Resolve only when the loop has ended and its last state is on disk.
+    await this.running?.catch(() => undefined);
+    await this.flush();
   }
 
   /** SIGHUP / profile change: re-validate now; apply at once when no pppd runs, else at link-down. */
