@@ -13,6 +13,7 @@
  *   FAKE_PPPD_HOLD_MS    how long the link stays up in up-hangup (default 50)
  *   FAKE_PPPD_IGNORE_TERM=1   ignore SIGTERM (to test the supervisor's SIGKILL)
  *   FAKE_PPPD_CHILD=1    start a child like a connect script (`sleep`), to check none is left
+ *   FAKE_PPPD_EXITLOG    file: one line "pid time code" appended just before each exit (bench)
  *   FAKE_PPPD_SECRET     printed in a debug PAP line (with show-password), to test redaction
  * Like pppd, SIGTERM prints "Terminating on signal 15", "Connection terminated." and exits 5.
  * In up-hold, if the device named in argv disappears: "Modem hangup", exit 16.
@@ -52,6 +53,7 @@ if (env.FAKE_PPPD_CHILD === '1') child = spawn('sleep', ['600'], { stdio: 'ignor
 
 const finish = (code) => {
   if (child) child.kill('SIGTERM');
+  if (env.FAKE_PPPD_EXITLOG) appendFileSync(env.FAKE_PPPD_EXITLOG, `${process.pid} ${performance.timeOrigin + performance.now()} ${code}\n`);
   process.exit(code);
 };
 
