@@ -10,3 +10,6 @@ export * from './render/secrets.js';
 export * from './render/render.js';
 export * from './render/write.js';
 export * from './render/generate.js';
+export * from './profile/check.js';
+export * from './profile/starter.js';
+export * from './render/lock.js';

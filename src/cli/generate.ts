@@ -11,9 +11,9 @@ export function register(program: Command): void {
     .action(async (profile: string, opts: { root?: string; dryRun?: boolean }) => {
       const r = await generateLink(profile, { root: opts.root, dryRun: opts.dryRun });
       for (const c of r.changes) {
-        if (opts.dryRun) process.stdout.write(changeDiff(c));
         const verb = opts.dryRun && c.action !== 'unchanged' ? `would be ${c.action}` : c.action;
         process.stdout.write(`${verb.padEnd(opts.dryRun ? 16 : 9)} ${c.fsPath}\n`);
+        if (opts.dryRun) process.stdout.write(changeDiff(c));
       }
       const inittab = r.changes.find((c) => c.path.endsWith('.inittab'));
       if (inittab?.after) {

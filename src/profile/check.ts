@@ -3,7 +3,7 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { isatty } from 'node:tty';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { renderProfile } from '../render/render.js';
+import { renderProfile, ttyOptionsPath } from '../render/render.js';
 import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
 
@@ -136,17 +136,43 @@ async function checkLock(device: string, lockDir: string): Promise<CheckResult> 
     : { level: 'warn', what: 'lock', detail: `stale lock ${lock} of dead pid ${pid}; pppd removes it, or rm it` };
 }
 
+/** Option lines of a block body, comments dropped. */
+const optionLines = (body: string) => body.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+
+/**
+ * pppd reads /etc/ppp/options.TTY after the peers file, for every link on that tty, so the last
+ * block wins. Links sharing a tty must agree on its line settings.
+ */
+async function checkTtyNeighbours(device: string, name: string, root: string | undefined, ours: string): Promise<CheckResult> {
+  const path = underRoot(root, ttyOptionsPath(device));
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return { level: 'ok', what: 'tty options', detail: `${path} not written yet` };
+  const others: string[] = [];
+  const re = /^# BEGIN ppp-laplink (\S+)\r?\n([\s\S]*?)^# END ppp-laplink \1\r?$/gm;
+  for (const m of text.matchAll(re)) {
+    if (m[1] !== name && optionLines(m[2]!).join(' ') !== optionLines(ours).join(' ')) others.push(m[1]!);
+  }
+  return others.length
+    ? { level: 'warn', what: 'tty options', detail: `${path} also holds different line settings of ${others.join(', ')}; pppd applies all blocks, the last one wins` }
+    : { level: 'ok', what: 'tty options', detail: `${path} agrees with every link on ${device}` };
+}
+
 /** Every check for one link; never throws for a failed check (that is a result line). */
 export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Promise<CheckResult[]> {
   const p = loaded.profile;
   const out: CheckResult[] = [{ level: 'ok', what: 'profile', detail: `${loaded.path} is valid (${p.role} ${p.name})` }];
-  if (p.device) out.push(await checkDevice(p.device));
+  // Opening a serial port can drop DTR on close and hang up a running link: leave a locked one alone.
+  const lock = p.device ? await checkLock(p.device, o.lockDir ?? '/var/lock') : undefined;
+  if (p.device && lock?.detail.includes(' is in use by pid ')) out.push({ level: 'ok', what: 'device', detail: `${p.device} is in use (locked), not opened` });
+  else if (p.device) out.push(await checkDevice(p.device));
   else out.push({ level: 'ok', what: 'device', detail: `line carried over TCP from ${p.bridge} (checked when the bridge runs)` });
   const files = renderProfile(p, { profilePath: loaded.path, laplinkArgv: o.laplinkArgv });
   out.push(...(await checkSecrets(files.filter((f) => f.secret).map((f) => underRoot(o.root, f.path)))));
   out.push(...(await checkKernel({ devDir: o.devDir ?? '/dev', procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys' })));
   out.push(...(await checkTools(o.pppd ?? '/usr/sbin/pppd', o.chat ?? '/usr/sbin/chat')));
-  if (p.device) out.push(await checkLock(p.device, o.lockDir ?? '/var/lock'));
+  if (lock) out.push(lock);
+  const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));
+  if (p.device && tty) out.push(await checkTtyNeighbours(p.device, p.name, o.root, tty.content));
   try {
     const changes = await planGenerate(files, p.name, o.root);
     const stale = changes.filter((c) => c.action !== 'unchanged');

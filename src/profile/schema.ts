@@ -94,7 +94,7 @@ export const serverUser = z
 
 export const auth = z
   .object({
-    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass'),
+    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass; client: what the server asks for (chap writes chap-secrets)'),
     login: z.boolean().default(false).describe('server: also check PAP users against the system password file (pppd `login`)'),
     users: z.array(serverUser).max(64).default([]).describe('server: who may connect'),
     user: safeWord('auth.user').optional().describe('client: the name sent to the server (pppd `user`)'),
@@ -128,6 +128,9 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   const bad = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   if (p.device && p.bridge) bad(['bridge'], 'give either device or bridge, not both (allowed: one of them)');
   if (!p.device && !p.bridge) bad([], 'the line is missing (allowed: device: /dev/ttyS0 or bridge: HOST:PORT)');
+  // Over TCP pppd talks to a pseudo-terminal: RTS/CTS and modem lines are set at the bridge's port.
+  if (p.bridge && p.flow === 'rtscts') bad(['flow'], 'no RTS/CTS lines reach pppd through a bridge (allowed with bridge: none or xonxoff; set hardware flow at the bridge)');
+  if (p.bridge && p.modemLines) bad(['modemLines'], 'no modem lines reach pppd through a bridge (allowed with bridge: false)');
   if (p.localIp === p.remoteIp) bad(['remoteIp'], 'must differ from localIp (allowed: the other end of the link)');
   if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
   if (p.hostnames?.local && !IPV4.test(p.localIp)) bad(['hostnames', 'local'], 'names localIp in /etc/hosts, so localIp must be an address (allowed: localIp like 192.168.7.1)');
@@ -145,7 +148,6 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
       if (u.password === undefined && !a.login) bad(['auth', 'users', i, 'password'], 'required unless auth.login is true (allowed: a secret, or login: true for system passwords)');
     });
     if (p.defaultRoute) bad(['defaultRoute'], 'only a client routes over the link (allowed on a server: masquerade)');
-    if (p.persist) bad(['persist'], 'a server is respawned by the supervisor anyway (allowed on a client)');
   } else {
     if (a.users.length > 0) bad(['auth', 'users'], 'is a server field (allowed on a client: user, password, passwordFile)');
     if (a.login) bad(['auth', 'login'], 'is a server field (allowed on a client: user, password, passwordFile)');

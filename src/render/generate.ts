@@ -1,8 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/schema.js';
+import { withLock } from './lock.js';
 import { renderProfile } from './render.js';
-import { applyChanges, planGenerate, planRemove, type ApplyHooks, type FileChange } from './write.js';
+import { applyChanges, planGenerate, planRemove, underRoot, type ApplyHooks, type FileChange } from './write.js';
 
 export interface GenerateOptions {
   /** Prefix for every absolute path (a scratch root instead of /). */
@@ -12,7 +13,12 @@ export interface GenerateOptions {
   /** argv that runs laplink from pppd/systemd (default: this installation). */
   laplinkArgv?: string[];
   hooks?: ApplyHooks;
+  /** How long to wait for another laplink writing configuration (default 10 s). */
+  lockWaitMs?: number;
 }
+
+/** One lock for every writer of the shared files (hosts, secrets), under --root like them. */
+export const LOCK_PATH = '/run/lock/laplink-generate.lock';
 
 export interface GenerateResult {
   profile: Profile;
@@ -24,8 +30,13 @@ export interface GenerateResult {
 export async function generateLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
-  const changes = await planGenerate(files, profile.name, options.root);
-  if (!options.dryRun) await applyChanges(changes, options.hooks);
+  if (options.dryRun) return { profile, profilePath: path, changes: await planGenerate(files, profile.name, options.root) };
+  // plan and apply under one lock: the plan's view of shared files must still hold at rename time
+  const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
+    const planned = await planGenerate(files, profile.name, options.root);
+    await applyChanges(planned, options.hooks);
+    return planned;
+  }, { waitMs: options.lockWaitMs });
   return { profile, profilePath: path, changes };
 }
 
@@ -33,8 +44,12 @@ export async function generateLink(profileFile: string, options: GenerateOptions
 export async function removeLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
-  const changes = await planRemove(files, profile.name, options.root);
-  if (!options.dryRun) await applyChanges(changes, options.hooks);
+  if (options.dryRun) return { profile, profilePath: path, changes: await planRemove(files, profile.name, options.root) };
+  const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
+    const planned = await planRemove(files, profile.name, options.root);
+    await applyChanges(planned, options.hooks);
+    return planned;
+  }, { waitMs: options.lockWaitMs });
   return { profile, profilePath: path, changes };
 }
 

@@ -175,3 +175,38 @@ describe('generate writes', () => {
     expect(await readFile(join(root, 'etc/ppp/peers/wtest'), 'utf8')).toBe('handmade\n');
   });
 });
+
+describe('generate lock', () => {
+  it('two links generated at the same time both keep their blocks in the shared files', async () => {
+    const profiles = await Promise.all(
+      ['la', 'lb', 'lc', 'ld'].map(async (n, i) => {
+        const p = join(root, `${n}.yaml`);
+        await writeFile(p, profileText().replace('name: wtest', `name: ${n}`).replace('ppp-laplink-server', `srv-${n}`).replace('device: /dev/ttyS1', `device: /dev/ttyS${i}`).replace('inittab: true', 'inittab: false'));
+        return p;
+      }),
+    );
+    await Promise.all(profiles.map((p) => generateLink(p, { root, laplinkArgv: argv })));
+    const hosts = await readFile(join(root, 'etc/hosts'), 'utf8');
+    const secrets = await readFile(join(root, 'etc/ppp/pap-secrets'), 'utf8');
+    for (const n of ['la', 'lb', 'lc', 'ld']) {
+      expect(hosts).toContain(`# BEGIN ppp-laplink ${n}\n`);
+      expect(secrets).toContain(`# BEGIN ppp-laplink ${n}\n`);
+    }
+    await expect(readdir(join(root, 'run/lock'))).resolves.toEqual([]);
+  });
+
+  it('waits for a live holder, then gives up with a clear error; takes over a dead one', async () => {
+    const { BusyError } = await import('../../src/render/lock.js');
+    await mkdir(join(root, 'run/lock'), { recursive: true });
+    const lock = join(root, 'run/lock/laplink-generate.lock');
+    await writeFile(lock, `${process.pid}\n`); // held by a live process (us)
+    const err = await generateLink(profile, { root, laplinkArgv: argv, lockWaitMs: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BusyError);
+    expect((err as Error).message).toBe(`another laplink (pid ${process.pid}) is writing configuration; lock ${lock}`);
+    await expect(readdir(join(root, 'etc'))).rejects.toThrow(/ENOENT/);
+    await writeFile(lock, '999999999\n'); // no such process
+    const r = await generateLink(profile, { root, laplinkArgv: argv, lockWaitMs: 200 });
+    expect(r.changes[0]!.action).toBe('created');
+    await expect(readdir(join(root, 'run/lock'))).resolves.toEqual([]);
+  });
+});
