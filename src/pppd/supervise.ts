@@ -1,5 +1,6 @@
 import { EventEmitter, on } from 'node:events';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { watch } from 'chokidar';
@@ -412,6 +413,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }, grace);
       await child.catch(() => undefined);
       clearTimeout(timer);
+      await this.releaseStaleLock(pid);
       // pppd's connect script, if pppd died before ending it, shares the group: end it too.
       try {
         process.kill(-pid, 'SIGKILL');
@@ -422,6 +424,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Resolve only when the loop has ended and its last state is on disk.
     await this.running?.catch(() => undefined);
     await this.flush();
+  }
+
+  /** A pppd killed with SIGKILL cannot remove its UUCP lock: remove it if it still names that pid. */
+  private async releaseStaleLock(pid: number): Promise<void> {
+    const device = this.config.device;
+    if (!device) return;
+    const h = await readLockHolder(this.o.lockDir ?? '/var/lock', device);
+    if (h && h.pid === pid && !h.alive) {
+      await rm(h.file, { force: true });
+      this.log(`removed the stale lock ${h.file} of pppd pid ${pid}`);
+    }
   }
 
   /** SIGHUP / profile change: re-validate now; apply at once when no pppd runs, else at link-down. */

@@ -13,12 +13,13 @@
  *   FAKE_PPPD_HOLD_MS    how long the link stays up in up-hangup (default 50)
  *   FAKE_PPPD_IGNORE_TERM=1   ignore SIGTERM (to test the supervisor's SIGKILL)
  *   FAKE_PPPD_CHILD=1    start a child like a connect script (`sleep`), to check none is left
+ *   FAKE_PPPD_LOCKDIR    write LCK..<device> there with our pid (like pppd `lock`), removed on exit
  *   FAKE_PPPD_EXITLOG    file: one line "pid time code" appended just before each exit (bench)
  *   FAKE_PPPD_SECRET     printed in a debug PAP line (with show-password), to test redaction
  * Like pppd, SIGTERM prints "Terminating on signal 15", "Connection terminated." and exits 5.
  * In up-hold, if the device named in argv disappears: "Modem hangup", exit 16.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 
 const argv = process.argv.slice(2);
@@ -48,11 +49,16 @@ if (env.FAKE_PPPD_STATE) {
   }
 }
 
+// Like pppd's `lock` option: an HDB UUCP lock file with our pid, removed on a clean exit.
+const lockFile = env.FAKE_PPPD_LOCKDIR ? `${env.FAKE_PPPD_LOCKDIR}/LCK..${device.split('/').pop()}` : undefined;
+if (lockFile) writeFileSync(lockFile, `${String(process.pid).padStart(10)}\n`);
+
 let child;
 if (env.FAKE_PPPD_CHILD === '1') child = spawn('sleep', ['600'], { stdio: 'ignore' });
 
 const finish = (code) => {
   if (child) child.kill('SIGTERM');
+  if (lockFile) rmSync(lockFile, { force: true });
   if (env.FAKE_PPPD_EXITLOG) appendFileSync(env.FAKE_PPPD_EXITLOG, `${process.pid} ${performance.timeOrigin + performance.now()} ${code}\n`);
   process.exit(code);
 };

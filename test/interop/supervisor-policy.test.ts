@@ -204,7 +204,10 @@ describe('stand-in pppd: stop', () => {
 
   it('a pppd ignoring SIGTERM is killed after the grace period, children too', async () => {
     dir = await tempDir();
-    sup = standInSupervisor(dir, { FAKE_PPPD_SCENARIO: 'up-hold', FAKE_PPPD_IGNORE_TERM: '1', FAKE_PPPD_CHILD: '1' }, { graceMs: 300 });
+    const dev = join(dir, 'ttyS7');
+    await writeFile(dev, '');
+    await mkdir(join(dir, 'lock'));
+    sup = standInSupervisor(dir, { FAKE_PPPD_SCENARIO: 'up-hold', FAKE_PPPD_IGNORE_TERM: '1', FAKE_PPPD_CHILD: '1', FAKE_PPPD_LOCKDIR: join(dir, 'lock') }, { graceMs: 300, device: dev, args: pppdArgs({ name: 'testlink', root: dir, device: dev }) });
     const logs: string[] = [];
     sup.on('log', (l) => logs.push(l));
     const done = sup.run();
@@ -213,6 +216,9 @@ describe('stand-in pppd: stop', () => {
     await sup.stop();
     await done;
     expect(logs.some((l) => /still running 300 ms after SIGTERM: SIGKILL/.test(l))).toBe(true);
+    // the killed pppd could not remove its UUCP lock: the supervisor released it
+    expect(existsSync(join(dir, 'lock', 'LCK..ttyS7'))).toBe(false);
+    expect(logs.some((l) => l.includes(`removed the stale lock ${join(dir, 'lock', 'LCK..ttyS7')} of pppd pid ${up.pppdPid}`))).toBe(true);
     expect(await procAlive(up.pppdPid!)).toBe(false);
     for (const k of kids) expect(await procAlive(k)).toBe(false);
   });
