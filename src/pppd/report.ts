@@ -24,7 +24,9 @@ export function statusTable(links: LinkStatus[], now = Date.now()): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   const out = [line(head), ...rows.map(line)];
   for (const s of links) {
-    const notes = [s.message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, s.lastExit?.reason ? `last exit: ${s.lastExit.reason}` : undefined].filter(Boolean);
+    const message = s.message && s.message !== s.state ? s.message : undefined;
+    const reason = s.lastExit?.reason && !message?.includes(s.lastExit.reason) ? `last exit: ${s.lastExit.reason}` : undefined;
+    const notes = [message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
     if (notes.length) out.push(`${s.name}: ${notes.join('; ')}`);
   }
   return `${out.join('\n')}\n`;

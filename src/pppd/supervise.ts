@@ -187,7 +187,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         await this.pause(delay);
       }
     }
-    if (this.stopping) this.set('stopped', { pppdPid: undefined, nextRetry: undefined, message: 'stopped' });
+    if (this.stopping) this.set('stopped', { pppdPid: undefined, nextRetry: undefined, message: 'stopped', adopted: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, upSince: undefined });
     await this.flush();
     return structuredClone(this.status);
   }

@@ -14,6 +14,7 @@
  *   FAKE_PPPD_IGNORE_TERM=1   ignore SIGTERM (to test the supervisor's SIGKILL)
  *   FAKE_PPPD_CHILD=1    start a child like a connect script (`sleep`), to check none is left
  *   FAKE_PPPD_LOCKDIR    write LCK..<device> there with our pid (like pppd `lock`), removed on exit
+ *   FAKE_PPPD_LINE_MS    pause before the connect-script-done line and before the rest of the link-up lines
  *   FAKE_PPPD_EXITLOG    file: one line "pid time code" appended just before each exit (bench)
  *   FAKE_PPPD_SECRET     printed in a debug PAP line (with show-password), to test redaction
  * Like pppd, SIGTERM prints "Terminating on signal 15", "Connection terminated." and exits 5.
@@ -53,6 +54,8 @@ if (env.FAKE_PPPD_STATE) {
 const lockFile = env.FAKE_PPPD_LOCKDIR ? `${env.FAKE_PPPD_LOCKDIR}/LCK..${device.split('/').pop()}` : undefined;
 if (lockFile) writeFileSync(lockFile, `${String(process.pid).padStart(10)}\n`);
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 let child;
 if (env.FAKE_PPPD_CHILD === '1') child = spawn('sleep', ['600'], { stdio: 'ignore' });
 
@@ -77,10 +80,13 @@ process.on('SIGHUP', () => {
   finish(16);
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function linkUp() {
+async function linkUp() {
+  // FAKE_PPPD_LINE_MS spaces the lines out, so the handshaking/negotiating states can be seen
+  const step = Number(env.FAKE_PPPD_LINE_MS ?? 0);
+  if (step) await sleep(step);
   say('Serial connection established.');
+  if (step) await sleep(step);
   say('Using interface ppp0');
   say(`Connect: ppp0 <--> ${device}`);
   if (env.FAKE_PPPD_SECRET) say(`rcvd [PAP AuthReq id=0x1 user="labuser" password="${env.FAKE_PPPD_SECRET}"]`);
@@ -92,7 +98,7 @@ function linkUp() {
 
 /** Lines real pppd prints before each exit status (pppd.h EXIT_*). */
 const exitLines = {
-  0: () => { linkUp(); say('LCP terminated by peer (User request)'); say('Connect time 0.1 minutes.'); say('Sent 10 bytes, received 20 bytes.'); say('Connection terminated.'); },
+  0: async () => { await linkUp(); say('LCP terminated by peer (User request)'); say('Connect time 0.1 minutes.'); say('Sent 10 bytes, received 20 bytes.'); say('Connection terminated.'); },
   1: () => err("Couldn't open /dev/ppp: Permission denied"),
   2: () => err(`pppd: In file /etc/ppp/peers/${name}: unrecognized option 'bogus'`),
   3: () => err('pppd: must be root to run pppd, since it is not setuid-root'),
@@ -104,18 +110,18 @@ const exitLines = {
   9: () => err('Child process laplink bridge stdio (pid 4321) terminated with signal 1'),
   10: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('LCP: timeout sending Config-Requests'); say('Connection terminated.'); },
   11: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('PAP peer authentication failed for labuser'); say('Connection terminated.'); },
-  12: () => { linkUp(); say('Terminating connection due to lack of activity.'); say('Connection terminated.'); },
-  13: () => { linkUp(); say('Connect time expired'); say('Connection terminated.'); },
+  12: async () => { await linkUp(); say('Terminating connection due to lack of activity.'); say('Connection terminated.'); },
+  13: async () => { await linkUp(); say('Connect time expired'); say('Connection terminated.'); },
   14: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('Connection terminated.'); },
-  15: () => { linkUp(); say('No response to 3 echo-requests'); say('Serial link appears to be disconnected.'); say('Connection terminated.'); },
-  16: () => { linkUp(); say('Modem hangup'); say('Connection terminated.'); },
+  15: async () => { await linkUp(); say('No response to 3 echo-requests'); say('Serial link appears to be disconnected.'); say('Connection terminated.'); },
+  16: async () => { await linkUp(); say('Modem hangup'); say('Connection terminated.'); },
   17: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('Serial line is looped back.'); say('Connection terminated.'); },
   18: () => err('Initializer script failed'),
   19: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('Remote message: Login incorrect'); err('PAP authentication failed'); say('Connection terminated.'); },
 };
 
 if (scenario === 'up-hangup') {
-  linkUp();
+  await linkUp();
   await sleep(Number(env.FAKE_PPPD_HOLD_MS ?? 50));
   say('No response to 3 echo-requests');
   say('Serial link appears to be disconnected.');
@@ -125,7 +131,7 @@ if (scenario === 'up-hangup') {
   say('Connection terminated.');
   finish(16);
 } else if (scenario === 'up-hold') {
-  linkUp();
+  await linkUp();
   // Real pppd notices a vanished line as a hangup; poll quietly (a stand-in, not a benchmark target).
   setInterval(() => {
     if (deviceGiven && !existsSync(device)) {
@@ -136,7 +142,7 @@ if (scenario === 'up-hangup') {
   }, deviceGiven ? 200 : 3_600_000);
 } else if (scenario.startsWith('exit:')) {
   const code = Number(scenario.slice(5));
-  exitLines[code]?.();
+  await exitLines[code]?.();
   await sleep(5);
   finish(code);
 } else {
