@@ -104,6 +104,16 @@ describe('laplink serve with the stand-in pppd', () => {
     expect(await status(stateDir)).toMatch(/clilink +stopped .* 5 stopped by a signal/);
   });
 
+  it('laplink connect without --persist makes one call and exits with pppd\'s status', async () => {
+    const { profile, stateDir } = await setup();
+    await writeFile(profile, profileYaml('clilink').replace('role: server', 'role: client').replace(/auth:[\s\S]*?(?=systemd)/, 'auth:\n  user: labuser\n  password: Sup3rSecretPW\n'));
+    const r = await execa('node', [laplinkBin, 'connect', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--pppd', fakePppd], { reject: false, env: { FAKE_PPPD_SCENARIO: 'up-hangup', FAKE_PPPD_STATE: join(dir, 'starts') } });
+    expect(r.exitCode).toBe(16);
+    expect(r.stderr).toContain('call ended: pppd exited 16 (line hung up)');
+    expect((await starts(dir)).length).toBe(1);
+    expect(await status(stateDir)).toMatch(/clilink +done .* 16 line hung up +0/);
+  });
+
   it('laplink stop NAME signals the supervisor and waits for it', async () => {
     const { profile, stateDir } = await setup();
     const p = serve(profile, stateDir, { FAKE_PPPD_SCENARIO: 'up-hold' });

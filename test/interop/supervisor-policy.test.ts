@@ -82,6 +82,28 @@ describe('stand-in pppd: each exit status 0-19 gets its policy', () => {
   });
 });
 
+describe('stand-in pppd: state machine order from pppd lines (async iterator API)', () => {
+  it.each([
+    [false, ['starting', 'negotiating', 'up', 'down', 'starting']],
+    [true, ['handshaking', 'negotiating', 'up', 'down', 'handshaking']],
+  ] as const)('connect script %s', async (hasConnectScript, want) => {
+    dir = await tempDir();
+    sup = standInSupervisor(dir, { FAKE_PPPD_SEQUENCE: 'up-hangup,up-hold' }, { hasConnectScript });
+    const ac = new AbortController();
+    const states: string[] = [];
+    void sup.run();
+    try {
+      for await (const [s] of sup.states(ac.signal)) {
+        if (states.at(-1) !== s.state) states.push(s.state);
+        if (states.length === want.length) ac.abort();
+      }
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') throw err;
+    }
+    expect(states).toEqual(want);
+  });
+});
+
 describe('stand-in pppd: backoff timing (vitest fake timers)', () => {
   it('retries after 1 s, then 2 s, not a millisecond earlier', async () => {
     dir = await tempDir();
