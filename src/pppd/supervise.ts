@@ -208,9 +208,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.wake.signal.aborted && !this.stopping) this.wake = new AbortController();
   }
 
-  private waitForPath(path: string): Promise<void> {
+  private async waitForPath(path: string): Promise<void> {
     const dir = dirname(path);
     const name = basename(path);
+    // A directory that does not exist yet (/dev/serial/by-id before the first USB adapter) cannot be
+    // watched: look again in a second; the caller's loop re-checks.
+    if (!existsSync(dir)) return this.pause(1000);
     return new Promise((resolve) => {
       const watcher = watch(dir, { depth: 0, ignoreInitial: true, followSymlinks: false });
       const check = () => {
