@@ -67,7 +67,7 @@ export class ByteReader {
   async wait(ms: number, signal?: AbortSignal): Promise<WaitResult> {
     if (this.chunks.length) return 'data';
     if (this.failure) throw deviceGone(this.failure);
-    if (this.ended) throw new ChatIoError('chat: line closed (end of file on the device)');
+    if (this.ended) throw new ChatIoError('chat: device gone (end of file on the line)');
     if (signal?.aborted) return 'abort';
     if (ms <= 0) return 'timeout';
     return new Promise<WaitResult>((resolve, reject) => {
@@ -86,7 +86,7 @@ export class ByteReader {
         signal?.removeEventListener('abort', onAbort);
         if (this.chunks.length) resolve('data');
         else if (this.failure) reject(deviceGone(this.failure));
-        else reject(new ChatIoError('chat: line closed (end of file on the device)'));
+        else reject(new ChatIoError('chat: device gone (end of file on the line)'));
       };
     });
   }

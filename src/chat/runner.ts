@@ -51,6 +51,8 @@ export interface ChatOutput {
 
 export interface ChatResult {
   exitCode: number;
+  /** Set when the line failed (exit 2): one line saying what happened. */
+  error?: string;
 }
 
 type Flag = 'say' | 'hup' | 'echo' | 'abort' | 'clrAbort' | 'report' | 'clrReport' | 'timeout';
@@ -111,7 +113,7 @@ export async function runChat(
     if (err instanceof Terminate) return { exitCode: err.code };
     if (err instanceof ChatIoError) {
       output.log(err.message);
-      return { exitCode: err.exitCode };
+      return { exitCode: err.exitCode, error: err.message };
     }
     throw err;
   } finally {

@@ -83,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       },
       output,
     );
+    if (result.error !== undefined && !opts.toStderr) writeSync(2, `laplink ${result.error}\n`);
     return result.exitCode;
   } catch (err) {
     return fail(err);
@@ -138,7 +139,22 @@ interface Line {
 function openLine(): Line {
   if (isatty(0)) {
     const tty = new ReadStream(0, { highWaterMark: 64 * 1024 } as never);
-    return { stream: tty, close: () => tty.destroy() };
+    return {
+      stream: tty,
+      close: () => {
+        tty.destroy();
+        // Node restores the startup termios of tty fds 0-2 at exit and aborts the process if that
+        // fails, as it does on a hung-up line. We never changed termios, so close our fds 0 and 1
+        // (libuv never closes stdio fds itself); pppd keeps its own descriptor of the line.
+        for (const fd of [0, 1]) {
+          try {
+            closeSync(fd);
+          } catch {
+            // already closed
+          }
+        }
+      },
+    };
   }
   if (fstatSync(0).isSocket()) {
     const sock = new Socket({ fd: 0, readable: true, writable: true });
