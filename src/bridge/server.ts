@@ -221,6 +221,7 @@ export class BridgePort {
       reply: (b) => void socket.write(b),
       line: () => this.line,
       log: (message) => this.emit({ type: 'protocol', port: this.options.name, remote, message }),
+      flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
     const s: Session = { id: nextSessionId++, remote, socket, codec, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
@@ -259,6 +260,7 @@ export class BridgePort {
   drop(s: Session, reason: string): void {
     if (!this.sessions.delete(s)) return;
     this.writeWaiters.delete(s.socket);
+    s.codec.dispose?.();
     this.emit({ type: 'disconnect', port: this.options.name, remote: s.remote, reason });
     if (this.options.closeString && this.line && reason !== 'device gone') this.line.stream.write(this.options.closeString);
     s.socket.setTimeout(0);
