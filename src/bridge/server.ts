@@ -10,6 +10,7 @@ import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
+import { Tracer, type TraceOptions } from './trace.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
 export type SlowClientPolicy = 'drop' | 'pause';
@@ -38,6 +39,7 @@ export interface PortOptions {
   reopenDelay?: number;
   /** Builds the codec for telnet/rfc2217 sessions (kept out of here so raw stays lean). */
   codecFor?: (protocol: Protocol, host: CodecHost) => Codec;
+  trace?: TraceOptions;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -73,7 +75,14 @@ export class BridgePort {
     this.protocol = options.protocol ?? 'raw';
     this.idleTimeout = options.idleTimeout ?? 0;
     this.allowList = options.allow?.length ? new AllowList(options.allow) : undefined;
+    const tracer = options.trace ? new Tracer(options.trace) : undefined;
+    if (tracer?.active) {
+      this.tracer = tracer;
+      this.monitor((dir, bytes) => tracer.data(dir, bytes));
+    }
   }
+
+  private tracer: Tracer | undefined;
 
   get address(): { host: string; port: number } | undefined {
     const a = this.server?.address();
@@ -109,6 +118,7 @@ export class BridgePort {
     const closing = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     await this.line?.close();
     await closing;
+    await this.tracer?.close();
   }
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
@@ -221,11 +231,13 @@ export class BridgePort {
       reply: (b) => void socket.write(b),
       line: () => this.line,
       log: (message) => this.emit({ type: 'protocol', port: this.options.name, remote, message }),
+      flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
     const s: Session = { id: nextSessionId++, remote, socket, codec, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
     this.emit({ type: 'connect', port: this.options.name, remote });
+    this.tracer?.event(`OPEN (${remote})`);
     const greet = codec.greeting();
     if (greet.length) socket.write(greet);
     if (this.options.banner) socket.write(this.options.banner);
@@ -259,8 +271,11 @@ export class BridgePort {
   drop(s: Session, reason: string): void {
     if (!this.sessions.delete(s)) return;
     this.writeWaiters.delete(s.socket);
+    s.codec.dispose?.();
     this.emit({ type: 'disconnect', port: this.options.name, remote: s.remote, reason });
-    if (this.options.closeString && this.line && reason !== 'device gone') this.line.stream.write(this.options.closeString);
+    this.tracer?.event(`CLOSE (${s.remote}): ${reason}`);
+    // ser2net sends closestr only when the last client has gone.
+    if (this.options.closeString && this.line && this.sessions.size === 0 && reason !== 'device gone') this.line.stream.write(this.options.closeString);
     s.socket.setTimeout(0);
     s.socket.destroySoon?.();
     s.socket.end();

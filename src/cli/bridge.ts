@@ -23,6 +23,11 @@ export function register(program: Command): void {
       .option('--open-string <text>', 'sent to the device when a client connects')
       .option('--close-string <text>', 'sent to the device when a client disconnects')
       .option('--idle-timeout <seconds>', 'disconnect idle clients', '0')
+      .option('--trace-read <file>', 'append bytes read from the device')
+      .option('--trace-write <file>', 'append bytes written to the device')
+      .option('--trace-both <file>', 'append both directions')
+      .option('--trace-hex', 'trace as 8-byte hex+ASCII lines')
+      .option('--trace-timestamp', 'timestamp trace lines and connect/disconnect records')
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
@@ -43,6 +48,13 @@ export function register(program: Command): void {
       openString: unescape(opts.openString as string | undefined),
       closeString: unescape(opts.closeString as string | undefined),
       idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
+      trace: {
+        read: opts.traceRead as string | undefined,
+        write: opts.traceWrite as string | undefined,
+        both: opts.traceBoth as string | undefined,
+        hex: Boolean(opts.traceHex),
+        timestamp: Boolean(opts.traceTimestamp),
+      },
       lockDir: opts.lock === false ? undefined : String(opts.lockDir),
       onEvent: printEvent,
       signal: ac.signal,

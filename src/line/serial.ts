@@ -95,7 +95,7 @@ class SerialLine implements Line {
     this.settings = merged;
   }
 
-  async setModem(lines: { dtr?: boolean; rts?: boolean }): Promise<void> {
+  async setModem(lines: { dtr?: boolean; rts?: boolean; brk?: boolean }): Promise<void> {
     try {
       await this.dev.setModem(lines);
     } catch (err) {
