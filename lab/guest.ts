@@ -108,7 +108,7 @@ export class Guest {
 
   /** Wait for the guest to power off by itself (its script ended). */
   async waitExit(timeoutMs: number): Promise<void> {
-    const t = delay(timeoutMs).then(() => 'timeout');
+    const t = delay(timeoutMs, undefined, { ref: false }).then(() => 'timeout');
     const r = await Promise.race([this.exited.then(() => 'exit'), t]);
     if (r === 'timeout') { await this.stop(); throw new LabError(`${this.name} did not power off within ${timeoutMs / 1000} s`); }
   }
@@ -117,7 +117,7 @@ export class Guest {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.proc.kill('SIGTERM');
-    const r = await Promise.race([this.exited.then(() => true), delay(3000).then(() => false)]);
+    const r = await Promise.race([this.exited.then(() => true), delay(3000, undefined, { ref: false }).then(() => false)]);
     if (!r) { this.proc.kill('SIGKILL'); await this.exited; }
   }
 }
