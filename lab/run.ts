@@ -57,10 +57,23 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
     };
     a = await start(s.a);
     b = await start(s.b);
-    if (s.join === 'socat') {
-      if (!a.pty || !b.pty) throw new LabError('socat join needs both guests to have a cable');
+    let cable: ResultPromise | undefined;
+    const connectJoin = async () => {
+      if (s.join !== 'socat') return;
+      if (!a?.pty || !b?.pty) throw new LabError('socat join needs both guests to have a cable');
       // Stand-in for `laplink bridge serve/connect` until the bridge lands.
-      helpers.push(execa('socat', [`${a.pty},raw,echo=0`, `${b.pty},raw,echo=0`], { reject: false, stdin: 'ignore' }));
+      cable = execa('socat', [`${a.pty},raw,echo=0`, `${b.pty},raw,echo=0`], { reject: false, stdin: 'ignore' });
+      helpers.push(cable);
+    };
+    await connectJoin();
+    if (s.host) {
+      const [ga, gb] = [a, b];
+      await s.host({
+        waitA: (re, ms) => ga.waitFor(re, ms),
+        waitB: (re, ms) => gb.waitFor(re, ms),
+        cut: async () => { if (cable) { cable.kill('SIGKILL'); await cable; cable = undefined; } },
+        reconnect: connectJoin,
+      });
     }
     await Promise.all([a.waitExit(GUEST_TIMEOUT_MS), b.waitExit(GUEST_TIMEOUT_MS)]);
     const [ca, cb] = [await a.console(), await b.console()];

@@ -14,6 +14,15 @@ export interface GuestPlan {
   cable: boolean;
 }
 
+export interface HostControl {
+  waitA(pattern: RegExp, timeoutMs: number): Promise<unknown>;
+  waitB(pattern: RegExp, timeoutMs: number): Promise<unknown>;
+  /** Stop the host join (kill the bridge: the cable is cut). */
+  cut(): Promise<void>;
+  /** Start the host join again. */
+  reconnect(): Promise<void>;
+}
+
 export type HostJoin = 'socat' | 'none';
 
 export interface Scenario {
@@ -26,6 +35,11 @@ export interface Scenario {
   /** Markers each guest must print for the scenario to pass. */
   expectA: RegExp[];
   expectB: RegExp[];
+  /**
+   * Optional host-side steps while the guests run (scenario 3 cuts the cable): given the guests'
+   * marker waits and the join's stop/start.
+   */
+  host?: (ctl: HostControl) => Promise<void>;
   /** Which parts run on the product and which on stand-ins (reported in the timing table). */
   runsOn: string;
 }
@@ -87,6 +101,110 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
   };
 }
 
+const REAL_CHAT = '/usr/sbin/chat';
+
+/**
+ * Scenario 2: Windows DCC interop. Both ends from the `peer: windows` profiles; the generated
+ * connect line runs our chat engine with the generated chat file. Until the engine lands, the
+ * same generated chat file is run by the real chat(8) (`connect` given after `call` overrides it).
+ */
+export function dccScenario(serverChat: 'real' | 'laplink', clientChat: 'real' | 'laplink'): Scenario {
+  const connect = (who: 'server' | 'client', how: 'real' | 'laplink') =>
+    how === 'real' ? ` connect "${REAL_CHAT} -v -s -f /etc/ppp/chat/lab-${who}-windows"` : '';
+  const server = `${prologue()}
+$LAPLINK generate lab/profiles/server-windows.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+pppd call lab-server-windows nodetach${connect('server', serverChat)} > /tmp/pppd.log 2>&1 &
+PPPD=$!
+${waitIp('192.168.7.1', 60)}
+${ping('192.168.7.2', 5)}
+grep -E 'CLIENT|PAP peer authentication|local  IP|remote IP' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
+kill $PPPD; wait $PPPD; echo "LAB:PPPD-EXIT $?"
+`;
+  const client = `${prologue()}
+$LAPLINK generate lab/profiles/client-windows.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+pppd call lab-client-windows nodetach${connect('client', clientChat)} > /tmp/pppd.log 2>&1 &
+PPPD=$!
+${waitIp('192.168.7.2', 60)}
+${ping('192.168.7.1', 3)}
+grep -E 'CLIENT|local  IP|remote IP' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
+i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sleep 0.2; done
+kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
+`;
+  const label = (h: string) => (h === 'real' ? 'chat(8)' : 'laplink chat');
+  return {
+    id: `2-dcc-${serverChat}-${clientChat}`,
+    title: `Windows DCC: host side ${label(serverChat)}, guest side ${label(clientChat)}`,
+    join: 'socat',
+    a: { name: 'A-dcc-host', script: server, cable: true },
+    b: { name: 'B-dcc-guest', script: client, cable: true },
+    expectA: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/],
+    expectB: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
+    runsOn: `laplink generate (product); ${label(serverChat)} / ${label(clientChat)} with the generated DCC chat files; pppd call (stand-in for serve/connect); socat (stand-in for bridge)`,
+  };
+}
+
+/**
+ * Scenario 3: cut cable. The host kills the join while the link is up; LCP echo makes both pppds
+ * exit 16; a respawn loop (stand-in for the supervisor) starts pppd again; the host restores the
+ * join and the link comes back.
+ */
+export function cutCableScenario(): Scenario {
+  const side = (profile: string, link: string, ip: string, peer: string) => `${prologue()}
+$LAPLINK generate lab/profiles/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+for run in 1 2; do
+  pppd call ${link} nodetach > /tmp/pppd.log 2>&1 &
+  PPPD=$!
+  ${waitIp(ip, 60).replace(/LAB:UP /, 'LAB:UP$run ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP$run')}
+  if [ $run = 1 ]; then wait $PPPD; echo "LAB:PPPD-EXIT1 $?"; grep -E 'echo-requests|disconnected' /tmp/pppd.log | sed 's/^/LAB:PPPD /'; fi
+done
+${ping(peer, 2)}
+i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 25 ]; do i=$((i+1)); ${BB} sleep 0.2; done
+kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT2 $?"
+`;
+  return {
+    id: '3-cut-cable',
+    title: 'cut cable: bridge killed, both pppd exit 16, respawn, link back',
+    join: 'socat',
+    a: { name: 'A-server', script: side('server', 'lab-server', '192.168.7.1', '192.168.7.2'), cable: true },
+    b: { name: 'B-client', script: side('client', 'lab-client', '192.168.7.2', '192.168.7.1'), cable: true },
+    host: async (ctl) => {
+      await Promise.all([ctl.waitA(/LAB:UP1 /, 90_000), ctl.waitB(/LAB:UP1 /, 90_000)]);
+      await ctl.cut();
+      await Promise.all([ctl.waitA(/LAB:PPPD-EXIT1 /, 60_000), ctl.waitB(/LAB:PPPD-EXIT1 /, 60_000)]);
+      await ctl.reconnect();
+    },
+    expectA: [/LAB:UP1 192\.168\.7\.1/, /LAB:PPPD-EXIT1 16/, /LAB:UP2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.2/],
+    expectB: [/LAB:UP1 192\.168\.7\.2/, /LAB:PPPD-EXIT1 16/, /LAB:UP2 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.1/],
+    runsOn: 'laplink generate (product); pppd respawn loop (stand-in for laplink serve/connect); socat killed and restarted (stand-in for bridge)',
+  };
+}
+
+/** Scenario 4: the client's password is wrong: the server's pppd exits 11, the client's 19. */
+export function wrongPasswordScenario(): Scenario {
+  const server = `${prologue()}
+$LAPLINK generate lab/profiles/server.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+pppd call lab-server nodetach > /tmp/pppd.log 2>&1
+echo "LAB:PPPD-EXIT $?"
+grep -E 'PAP peer authentication' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
+`;
+  const client = `${prologue()}
+sed 's/password: labpass/password: not-the-password/' lab/profiles/client.yaml > /tmp/client-bad.yaml
+$LAPLINK generate /tmp/client-bad.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+pppd call lab-client nodetach > /tmp/pppd.log 2>&1
+echo "LAB:PPPD-EXIT $?"
+`;
+  return {
+    id: '4-wrong-password',
+    title: 'wrong password: server pppd exits 11, client 19',
+    join: 'socat',
+    a: { name: 'A-server', script: server, cable: true },
+    b: { name: 'B-client', script: client, cable: true },
+    expectA: [/LAB:GENERATED/, /LAB:PPPD-EXIT 11/, /LAB:PPPD PAP peer authentication failed for labuser/],
+    expectB: [/LAB:GENERATED/, /LAB:PPPD-EXIT 19/],
+    runsOn: 'laplink generate (product); pppd call (stand-in for serve/connect, no back-off yet); socat (stand-in for bridge)',
+  };
+}
+
 export function allScenarios(): Scenario[] {
-  return [howtoScenario()];
+  return [howtoScenario(), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario()];
 }
