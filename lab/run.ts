@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
@@ -20,6 +21,15 @@ export interface ScenarioResult {
   consoleA: string;
   consoleB: string;
   runsOn: string;
+}
+
+/** A loopback port free right now (the kernel picks it; we close and hand it on). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((res) => srv.close(() => res()));
+  return port;
 }
 
 export async function prepareLab(log?: (line: string) => void): Promise<LabImages> {
@@ -45,17 +55,24 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
   let a: Guest | undefined;
   let b: Guest | undefined;
   try {
+    const hostPort = s.join === 'tcp' ? await freePort() : 0;
     const start = async (plan: Scenario['a']) => {
       const script = join(dir, `${plan.name}.sh`);
       await writeFile(script, plan.script);
       const g = await Guest.start({
         name: plan.name, vmlinux: images.kernel.vmlinux, initrd: images.initrd, script,
         consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable,
+        ...(plan.guestfwdPort ? { guestfwd: { port: plan.guestfwdPort, hostPort } } : {}),
       });
       guests.push(g);
       return g;
     };
     a = await start(s.a);
+    if (s.join === 'tcp') {
+      if (!a.pty) throw new LabError('tcp join needs guest A to have a cable');
+      // Stand-in for `laplink bridge serve PTY --listen 127.0.0.1:P` until the bridge lands.
+      helpers.push(execa('socat', [`TCP-LISTEN:${hostPort},bind=127.0.0.1,reuseaddr`, `${a.pty},raw,echo=0`], { reject: false, stdin: 'ignore' }));
+    }
     b = await start(s.b);
     let cable: ResultPromise | undefined;
     const connectJoin = async () => {

@@ -12,6 +12,8 @@ export interface GuestPlan {
   name: string;
   script: string;
   cable: boolean;
+  /** Restricted user networking: guest 10.0.2.100:port reaches the host join's loopback port only. */
+  guestfwdPort?: number;
 }
 
 export interface HostControl {
@@ -23,7 +25,11 @@ export interface HostControl {
   reconnect(): Promise<void>;
 }
 
-export type HostJoin = 'socat' | 'none';
+/**
+ * socat: the two guests' ptys joined directly. tcp: guest A's pty served on a host loopback port,
+ * which guest B reaches through its guestfwd (scenario 5).
+ */
+export type HostJoin = 'socat' | 'tcp';
 
 export interface Scenario {
   id: string;
@@ -205,6 +211,37 @@ echo "LAB:PPPD-EXIT $?"
   };
 }
 
+/**
+ * Scenario 5: guest B has no serial port at all. Its generated peers file runs pppd over
+ * \`pty "laplink bridge stdio 10.0.2.100:7000"\`; qemu's user networking (restrict=on) forwards only
+ * that address to the host's loopback port where guest A's line is served. Until the bridge
+ * lands, socat stands in on both ends (the later pty option overrides the generated one).
+ */
+export function bridgeProfileScenario(): Scenario {
+  const server = howtoScenario().a;
+  const client = `${prologue()}
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && echo "LAB:NET"
+$LAPLINK generate lab/profiles/client-bridge.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+grep '^pty' /etc/ppp/peers/lab-client-bridge | sed 's/^/LAB:PEERS /'
+pppd call lab-client-bridge nodetach pty "socat - TCP:10.0.2.100:7000" > /tmp/pppd.log 2>&1 &
+PPPD=$!
+${waitIp('192.168.7.2', 60)}
+${ping('192.168.7.1', 3)}
+i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sleep 0.2; done
+kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
+`;
+  return {
+    id: '5-bridge-profile',
+    title: 'bridge: profile, line over TCP via restricted guestfwd, no serial port',
+    join: 'tcp',
+    a: server,
+    b: { name: 'B-bridge-client', script: client, cable: false, guestfwdPort: 7000 },
+    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD PAP peer authentication succeeded for labuser/],
+    expectB: [/LAB:NET/, /LAB:PEERS pty ".*bridge stdio 10\.0\.2\.100:7000"/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
+    runsOn: 'laplink generate (product, bridge: profile); pppd pty socat (stand-in for laplink bridge stdio); host socat TCP-LISTEN (stand-in for laplink bridge serve)',
+  };
+}
+
 export function allScenarios(): Scenario[] {
-  return [howtoScenario(), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario()];
+  return [howtoScenario(), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario(), bridgeProfileScenario()];
 }
