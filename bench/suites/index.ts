@@ -5,4 +5,5 @@ export interface BenchSuite {
 }
 
 export const suites: Array<() => Promise<BenchSuite>> = [
+  () => import('./supervisor.js').then((m) => m.default),
 ];

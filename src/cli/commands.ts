@@ -9,4 +9,9 @@ export const commandModules: Array<() => Promise<{ register(program: Command): v
   () => import('./generate.js'),
   () => import('./remove.js'),
   () => import('./check.js'),
+  () => import('./bridge.js'),
+  () => import('./serve.js'),
+  () => import('./connect.js'),
+  () => import('./status.js'),
+  () => import('./stop.js'),
 ];
