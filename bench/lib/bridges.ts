@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import { isListening } from './proc.js';
+import { isListening, processTree } from './proc.js';
 
 /**
  * Launchers for the bridges under comparison, all serving pty link(s) on 127.0.0.1 TCP ports.
@@ -57,6 +57,15 @@ function startDaemon(cmd: string, args: string[], hint: string): Daemon {
   });
   const stop = async (): Promise<void> => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      // Children first (socat forks one per client): a survivor would keep reading the device and
+      // steal bytes from whatever bridge opens it next. These are PIDs this daemon started.
+      for (const pid of processTree(child.pid).slice(1)) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
@@ -105,7 +114,7 @@ export async function startSocat(devices: readonly string[]): Promise<RunningBri
 }
 
 /** ser2net 4 YAML with one raw TCP accepter per device (ANCHORS.md); `tuned` adds the fast options. */
-export function ser2netConfig(entries: ReadonlyArray<{ device: string; port: number }>, opts: { tuned?: boolean; accepter?: 'tcp' | 'telnet(rfc2217),tcp' } = {}): string {
+export function ser2netConfig(entries: ReadonlyArray<{ device: string; port: number }>, opts: { tuned?: boolean; accepter?: 'tcp' | 'telnet,tcp' | 'telnet(rfc2217),tcp' } = {}): string {
   const accepter = opts.accepter ?? 'tcp';
   const blocks = entries.map(({ device, port }, i) => {
     const lines = [
@@ -123,7 +132,7 @@ export function ser2netConfig(entries: ReadonlyArray<{ device: string; port: num
 }
 
 /** One ser2net process serving every device (`ser2net -n -d -c cfg.yaml`). */
-export async function startSer2net(devices: readonly string[], opts: { tuned?: boolean } = {}): Promise<RunningBridge> {
+export async function startSer2net(devices: readonly string[], opts: { tuned?: boolean; accepter?: 'tcp' | 'telnet,tcp' | 'telnet(rfc2217),tcp' } = {}): Promise<RunningBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'laplink-ser2net-'));
   const entries: Array<{ device: string; port: number }> = [];
   for (const device of devices) entries.push({ device, port: await freePort() });
@@ -185,3 +194,44 @@ export async function startLaplinkRun(
   return { ports: entries.map((e) => e.port), pids: [d.child.pid!], stop: () => stopAll([d], cleanup) };
 }
 
+
+/** A running `node bin/laplink.js …` process (any subcommand), for tests that drive the CLI. */
+export interface LaplinkProcess {
+  pid: number;
+  /** Last few KB of stdout+stderr. */
+  output(): string;
+  /** Resolves once the output contains `text` (rejects if the process exits first or on timeout). */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<void>;
+  exitCode(): number | null;
+  stop(): Promise<void>;
+}
+
+export function spawnLaplink(args: string[]): LaplinkProcess {
+  const d = startDaemon(process.execPath, laplinkArgs(args), 'run npm run build');
+  return {
+    pid: d.child.pid ?? -1,
+    output: d.output,
+    exited: d.exited,
+    exitCode: () => d.child.exitCode,
+    stop: d.stop,
+    async waitForOutput(text, timeoutMs = 10_000) {
+      const matches = (): boolean => (typeof text === 'string' ? d.output().includes(text) : text.test(d.output()));
+      await waitFor(d, `laplink ${args.slice(0, 2).join(' ')}`, matches, timeoutMs);
+      return d.output();
+    },
+  };
+}
+
+/** `laplink bridge serve DEVICE --listen 127.0.0.1:P …` on a free port; resolves once it printed `listening on`. */
+export async function serveLaplink(device: string, extra: string[] = []): Promise<LaplinkProcess & { port: number }> {
+  const port = await freePort();
+  const p = spawnLaplink(['bridge', 'serve', device, '--listen', `127.0.0.1:${port}`, ...extra]);
+  try {
+    await p.waitForOutput(`listening on 127.0.0.1:${port}`);
+  } catch (err) {
+    await p.stop();
+    throw err;
+  }
+  return Object.assign(p, { port });
+}

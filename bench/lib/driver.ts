@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, openSync } from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
@@ -177,3 +177,39 @@ export async function roundTrips(
   }
   return out;
 }
+
+/**
+ * Read exactly `bytes` bytes from `stream` (after an optional decoder, e.g. telnet) and return their
+ * sha256 hex. Rejects on extra bytes, close, or timeout.
+ */
+export function receiveSha256(
+  stream: Duplex,
+  bytes: number,
+  timeoutMs: number,
+  decode: (chunk: Buffer) => Buffer = (c) => c,
+): Promise<string> {
+  const hash = createHash('sha256');
+  let got = 0;
+  return new Promise((resolve, reject) => {
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve(hash.digest('hex'));
+    };
+    const onData = (raw: Buffer): void => {
+      const chunk = decode(raw);
+      got += chunk.length;
+      if (got > bytes) return finish(new Error(`received ${got} bytes, more than the ${bytes} sent`));
+      hash.update(chunk);
+      if (got === bytes) finish();
+    };
+    const onClose = (): void => finish(new Error(`stream closed after ${got} of ${bytes} bytes`));
+    const timer = setTimeout(() => finish(new Error(`only ${got} of ${bytes} bytes after ${timeoutMs} ms`)), timeoutMs);
+    stream.on('data', onData);
+    stream.on('close', onClose);
+  });
+}
+
+export const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
