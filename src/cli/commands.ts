@@ -5,4 +5,8 @@ import type { Command } from 'commander';
  * place that knows them all. (`laplink chat` is also dispatched early by bin/laplink.js for speed.)
  */
 export const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./init.js'),
+  () => import('./generate.js'),
+  () => import('./remove.js'),
+  () => import('./check.js'),
 ];
