@@ -9,4 +9,5 @@ export const commandModules: Array<() => Promise<{ register(program: Command): v
   () => import('./generate.js'),
   () => import('./remove.js'),
   () => import('./check.js'),
+  () => import('./bridge.js'),
 ];
