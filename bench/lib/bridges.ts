@@ -37,7 +37,7 @@ interface Daemon {
   child: ChildProcess;
   output(): string;
   exited: Promise<void>;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 function startDaemon(cmd: string, args: string[], hint: string): Daemon {
@@ -161,7 +161,17 @@ export async function startLaplinkServe(devices: readonly string[], extra: strin
   try {
     for (const device of devices) {
       const port = await freePort();
-      const d = startDaemon(process.execPath, laplinkArgs(['bridge', 'serve', device, '--listen', `127.0.0.1:${port}`, ...extra]), 'run npm run build');
+      const lockDir = mkdtempSync(join(tmpdir(), 'laplink-lock-'));
+      const d = startDaemon(
+        process.execPath,
+        laplinkArgs(['bridge', 'serve', device, '--listen', `127.0.0.1:${port}`, '--lock-dir', lockDir, ...extra]),
+        'run npm run build',
+      );
+      const stop = d.stop;
+      d.stop = async () => {
+        await stop();
+        rmSync(lockDir, { recursive: true, force: true });
+      };
       daemons.push(d);
       ports.push(port);
       await waitFor(d, 'laplink bridge serve', () => d.output().includes('listening on') && isListening(port));
@@ -226,12 +236,20 @@ export function spawnLaplink(args: string[]): LaplinkProcess {
 /** `laplink bridge serve DEVICE --listen 127.0.0.1:P …` on a free port; resolves once it printed `listening on`. */
 export async function serveLaplink(device: string, extra: string[] = []): Promise<LaplinkProcess & { port: number }> {
   const port = await freePort();
-  const p = spawnLaplink(['bridge', 'serve', device, '--listen', `127.0.0.1:${port}`, ...extra]);
+  // A private UUCP lock directory: /var/lock is shared with everything else on the machine, and
+  // every pair's link is called `a`, so parallel tests would lock each other out.
+  const lockDir = mkdtempSync(join(tmpdir(), 'laplink-lock-'));
+  const p = spawnLaplink(['bridge', 'serve', device, '--listen', `127.0.0.1:${port}`, '--lock-dir', lockDir, ...extra]);
+  const stopProcess = p.stop;
+  const stop = async (): Promise<void> => {
+    await stopProcess();
+    rmSync(lockDir, { recursive: true, force: true });
+  };
   try {
     await p.waitForOutput(`listening on 127.0.0.1:${port}`);
   } catch (err) {
-    await p.stop();
+    await stop();
     throw err;
   }
-  return Object.assign(p, { port });
+  return Object.assign(p, { port, stop });
 }
