@@ -103,6 +103,11 @@ export class Sink {
     });
   }
 
+  /** Reject the pending expectation now (e.g. the connection it waited on was refused). */
+  cancel(reason: string): void {
+    this.settle?.(new Error(`${this.label}: ${reason}`));
+  }
+
   /** Stop consuming (another listener takes over, e.g. an echo); attach() resumes checking. */
   detach(): void {
     this.stream.off('data', this.onData);
