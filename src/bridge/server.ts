@@ -225,8 +225,13 @@ export class BridgePort {
     const refuse = (reason: string, text?: string) => {
       this.emit({ type: 'refused', port: this.options.name, remote, reason });
       socket.on('error', () => undefined);
-      if (text) socket.end(text);
-      else socket.destroy();
+      if (!text) return void socket.destroy();
+      // Discard whatever the client already sent: unread input would keep 'end' from ever firing
+      // and the socket (an fd) would live forever. Destroy anyway if the client never closes.
+      socket.resume();
+      socket.on('end', () => socket.destroy());
+      socket.end(text);
+      setTimeout(() => socket.destroy(), 2000).unref();
     };
     if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
     if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
