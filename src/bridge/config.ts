@@ -9,7 +9,8 @@ const listen = z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, 'must be [HO
 
 const port = z
   .object({
-    name: z.string().min(1),
+    /** Defaults to the device path (used by rotators, the control port and log lines). */
+    name: z.string().min(1).optional(),
     device: z.string().min(1),
     listen: listen.optional(),
     protocol: z.enum(['raw', 'telnet', 'rfc2217']).default('raw'),

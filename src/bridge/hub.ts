@@ -31,13 +31,15 @@ export class BridgeHub {
     try {
       const names = new Set<string>();
       for (const pc of cfg.ports) {
-        if (names.has(pc.name)) throw new UsageError(`ports: name "${pc.name}" is used twice`);
-        names.add(pc.name);
+        const name = pc.name ?? pc.device;
+        if (names.has(name)) throw new UsageError(`ports: name "${name}" is used twice`);
+        names.add(name);
         if (cfg.lock && cfg.lockDir !== undefined) this.locks.push(acquireLock(pc.device, cfg.lockDir));
         const where = pc.listen ? splitListen(pc.listen) : undefined;
         const settings = { speed: pc.speed, dataBits: pc.databits, parity: pc.parity, stopBits: pc.stopbits, flow: pc.flow, local: pc.local, hupcl: pc.hupcl };
         const port = new BridgePort({
           ...pc,
+          name,
           host: where?.host,
           port: where?.port,
           open: () => openSerialLine({ path: pc.device, settings }),
