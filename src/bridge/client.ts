@@ -86,7 +86,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
     void line.closed.then(() => finish('aborted', 'line closed'));
     socket.on('connect', () => {
       connected = true;
-      o.onEvent?.({ type: 'connect', port: name, remote: name });
+      o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true });
       const greet = codec.greeting();
       if (greet.length) socket.write(greet);
       line.stream.on('data', fromLine);

@@ -21,7 +21,8 @@ export interface PortOptions {
   /** Opens (and re-opens after loss) the device. */
   open: () => Promise<Line>;
   host?: string;
-  port: number;
+  /** TCP port to listen on; undefined = no listener of its own (a rotator hands clients over). */
+  port?: number;
   protocol?: Protocol;
   maxConnections?: number;
   kickOld?: boolean;
@@ -63,6 +64,9 @@ export class BridgePort {
   line: Line | undefined;
   protocol: Protocol;
   enabled = true;
+  /** Bytes read from / written to the device since start (control port statistics). */
+  deviceIn = 0;
+  deviceOut = 0;
   idleTimeout: number;
   private server: net.Server | undefined;
   private readonly writeWaiters = new Set<net.Socket>();
@@ -92,7 +96,9 @@ export class BridgePort {
   /** Opens the device, then listens. Rejects with LineError / a listen error; nothing left running. */
   async start(): Promise<{ host: string; port: number }> {
     await this.attach(await this.options.open());
-    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.accept(s));
+    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    if (this.options.port === undefined) return { host: '', port: 0 };
+    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.adopt(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -106,7 +112,6 @@ export class BridgePort {
     });
     const addr = this.address!;
     this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port });
-    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     return addr;
   }
 
@@ -176,6 +181,7 @@ export class BridgePort {
   }
 
   private fromDevice(chunk: Buffer): void {
+    this.deviceIn += chunk.length;
     if (this.monitors.size) for (const m of this.monitors) m('read', chunk);
     const limit = this.options.clientBuffer ?? 64 * 1024;
     const pausePolicy = (this.options.slowClient ?? 'pause') === 'pause';
@@ -208,13 +214,24 @@ export class BridgePort {
 
   // ---- client side ----------------------------------------------------------------------------
 
-  private accept(socket: net.Socket): void {
+  /** Can take one more client right now (rotators pick the first such port). */
+  get free(): boolean {
+    return this.enabled && this.line !== undefined && this.sessions.size < (this.options.maxConnections ?? 1);
+  }
+
+  /** Serves an accepted client socket (from our listener or a rotator). */
+  adopt(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const refuse = (reason: string, text?: string) => {
       this.emit({ type: 'refused', port: this.options.name, remote, reason });
       socket.on('error', () => undefined);
-      if (text) socket.end(text);
-      else socket.destroy();
+      if (!text) return void socket.destroy();
+      // Discard whatever the client already sent: unread input would keep 'end' from ever firing
+      // and the socket (an fd) would live forever. Destroy anyway if the client never closes.
+      socket.resume();
+      socket.on('end', () => socket.destroy());
+      socket.end(text);
+      setTimeout(() => socket.destroy(), 2000).unref();
     };
     if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
     if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
@@ -260,6 +277,7 @@ export class BridgePort {
     const line = this.line;
     if (!line) return;
     s.bytesIn += data.length;
+    this.deviceOut += data.length;
     if (this.monitors.size) for (const m of this.monitors) m('write', data);
     if (!line.stream.write(data)) {
       s.socket.pause();

@@ -28,6 +28,7 @@ export function register(program: Command): void {
       .option('--trace-both <file>', 'append both directions')
       .option('--trace-hex', 'trace as 8-byte hex+ASCII lines')
       .option('--trace-timestamp', 'timestamp trace lines and connect/disconnect records')
+      .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
@@ -56,7 +57,8 @@ export function register(program: Command): void {
         timestamp: Boolean(opts.traceTimestamp),
       },
       lockDir: opts.lock === false ? undefined : String(opts.lockDir),
-      onEvent: printEvent,
+      control: opts.control as string | undefined,
+      onEvent: eventPrinter(device),
       signal: ac.signal,
     });
   });
@@ -83,6 +85,18 @@ export function register(program: Command): void {
       await line.close();
     }
   });
+
+  bridge
+    .command('run')
+    .description('Serve every port, rotator and the control port of a YAML config file.')
+    .argument('<config>', 'YAML file (see README "bridge")')
+    .action(async (file: string) => {
+      const { loadBridgeConfig } = await import('../bridge/config.js');
+      const { runConfig } = await import('../bridge/serve.js');
+      const cfg = await loadBridgeConfig(file);
+      const ac = stopOnSignals();
+      await runConfig(cfg, printEvent, ac.signal);
+    });
 
   bridge
     .command('stdio')
@@ -171,12 +185,20 @@ export function unescape(s: string | undefined): string | undefined {
   );
 }
 
-function printEvent(e: BridgeEvent): void {
-  const text = describeEvent(e);
-  if (!text) return;
-  if (e.type === 'listening') process.stdout.write(`${text}\n`);
-  else process.stderr.write(`laplink bridge: ${text}\n`);
+/**
+ * Prints events: `listening` lines go to stdout (tests and the lab wait for them) — plain for the
+ * served device, `NAME: listening on …` for the others (control port, config ports, rotators).
+ */
+function eventPrinter(plainName?: string): (e: BridgeEvent) => void {
+  return (e) => {
+    const text = describeEvent(e);
+    if (!text) return;
+    if (e.type === 'listening') process.stdout.write(e.port === plainName ? `${text}\n` : `${e.port}: ${text}\n`);
+    else process.stderr.write(`laplink bridge: ${text}\n`);
+  };
 }
+
+const printEvent = eventPrinter();
 
 function stopOnSignals(): AbortController {
   const ac = new AbortController();
