@@ -5,5 +5,6 @@ export interface BenchSuite {
 }
 
 export const suites: Array<() => Promise<BenchSuite>> = [
+  () => import('./supervisor.js').then((m) => m.default),
   async () => (await import('./bridge.js')).suite,
 ];

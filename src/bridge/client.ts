@@ -59,6 +59,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       reply: (b) => void socket.write(b),
       line: () => line,
       log: (message) => o.onEvent?.({ type: 'protocol', port: name, remote: name, message }),
+      flow: (suspend) => (suspend ? line.stream.pause() : line.stream.resume()),
     };
     const codec = o.codec ? o.codec(host) : rawCodec;
     const fromLine = (chunk: Buffer) => {
@@ -74,6 +75,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       line.stream.off('data', fromLine);
       line.stream.off('drain', onLineDrain);
       line.stream.pause();
+      codec.dispose?.();
       o.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (connected) o.onEvent?.({ type: 'disconnect', port: name, remote: name, reason });
@@ -84,7 +86,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
     void line.closed.then(() => finish('aborted', 'line closed'));
     socket.on('connect', () => {
       connected = true;
-      o.onEvent?.({ type: 'connect', port: name, remote: name });
+      o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true });
       const greet = codec.greeting();
       if (greet.length) socket.write(greet);
       line.stream.on('data', fromLine);

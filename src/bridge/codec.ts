@@ -9,6 +9,8 @@ export interface CodecHost {
   reply(bytes: Buffer): void;
   line(): Line | undefined;
   log(message: string): void;
+  /** The client asked to stop (true) or restart (false) device output (RFC 2217 flow control). */
+  flow(suspend: boolean): void;
 }
 
 export interface Codec {
@@ -20,6 +22,8 @@ export interface Codec {
   greeting(): Buffer;
   /** True while the client asked us to stop sending (RFC 2217 FLOWCONTROL-SUSPEND). */
   suspended?(): boolean;
+  /** Called when the session ends (timers). */
+  dispose?(): void;
 }
 
 export const rawCodec: Codec = {

@@ -1,7 +1,7 @@
 /** Things a bridge reports; the CLI prints them, trace files record them, tests wait for them. */
 export type BridgeEvent =
   | { type: 'listening'; port: string; host: string; tcpPort: number }
-  | { type: 'connect'; port: string; remote: string }
+  | { type: 'connect'; port: string; remote: string; outgoing?: boolean }
   | { type: 'disconnect'; port: string; remote: string; reason: string }
   | { type: 'refused'; port: string; remote: string; reason: string }
   | { type: 'device'; port: string; state: 'open' | 'gone' | 'reopen-failed'; detail?: string }
@@ -15,7 +15,7 @@ export function describeEvent(e: BridgeEvent): string | undefined {
     case 'listening':
       return `listening on ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.tcpPort}`;
     case 'connect':
-      return `${e.port}: connect from ${e.remote}`;
+      return e.outgoing ? `connected to ${e.remote}` : `${e.port}: connect from ${e.remote}`;
     case 'disconnect':
       return `${e.port}: disconnect ${e.remote} (${e.reason})`;
     case 'refused':

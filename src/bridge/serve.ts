@@ -1,7 +1,9 @@
-/** serve mode: one device on one TCP port until aborted; the UUCP lock is held for the whole run. */
+/** serve mode: one device on one TCP port (plus an optional control port) until aborted; the UUCP lock is held throughout. */
+import { acquireLock } from '../line/lock.js';
 import { openSerialLine } from '../line/serial.js';
 import type { LineSettings } from '../line/line.js';
 import type { EventSink } from './events.js';
+import { BridgeHub } from './hub.js';
 import { serverCodec } from './protocols.js';
 import { BridgePort, type PortOptions } from './server.js';
 
@@ -10,20 +12,45 @@ export interface ServeOptions extends Omit<PortOptions, 'name' | 'open'> {
   settings: Partial<LineSettings>;
   /** UUCP lock directory; undefined = no lock. */
   lockDir?: string;
+  /** [HOST:]PORT of a control port; undefined = none. */
+  control?: string;
   onEvent?: EventSink;
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
-  const port = new BridgePort({
-    ...o,
-    name: o.device,
-    open: () => openSerialLine({ path: o.device, settings: o.settings }),
-    codecFor: serverCodec,
+  const lock = o.lockDir ? acquireLock(o.device, o.lockDir) : undefined;
+  const hub = new BridgeHub(o.onEvent);
+  try {
+    const port = new BridgePort({
+      ...o,
+      name: o.device,
+      open: () => openSerialLine({ path: o.device, settings: o.settings }),
+      codecFor: serverCodec,
+    });
+    hub.ports.push(port);
+    await port.start();
+    if (o.control) await hub.startControl(o.control);
+    await untilAborted(o.signal);
+  } finally {
+    await hub.stop();
+    lock?.release();
+  }
+}
+
+/** `bridge run CONFIG`: every port of the config until aborted. */
+export async function runConfig(cfg: import('./config.js').BridgeConfig, onEvent: EventSink, signal: AbortSignal): Promise<void> {
+  const hub = new BridgeHub(onEvent);
+  await hub.start(cfg);
+  try {
+    await untilAborted(signal);
+  } finally {
+    await hub.stop();
+  }
+}
+
+function untilAborted(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!signal || signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await port.start();
-  await new Promise<void>((resolve) => {
-    if (o.signal?.aborted) resolve();
-    o.signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await port.stop();
 }

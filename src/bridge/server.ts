@@ -10,6 +10,7 @@ import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
+import { Tracer, type TraceOptions } from './trace.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
 export type SlowClientPolicy = 'drop' | 'pause';
@@ -20,7 +21,8 @@ export interface PortOptions {
   /** Opens (and re-opens after loss) the device. */
   open: () => Promise<Line>;
   host?: string;
-  port: number;
+  /** TCP port to listen on; undefined = no listener of its own (a rotator hands clients over). */
+  port?: number;
   protocol?: Protocol;
   maxConnections?: number;
   kickOld?: boolean;
@@ -38,6 +40,7 @@ export interface PortOptions {
   reopenDelay?: number;
   /** Builds the codec for telnet/rfc2217 sessions (kept out of here so raw stays lean). */
   codecFor?: (protocol: Protocol, host: CodecHost) => Codec;
+  trace?: TraceOptions;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -61,6 +64,9 @@ export class BridgePort {
   line: Line | undefined;
   protocol: Protocol;
   enabled = true;
+  /** Bytes read from / written to the device since start (control port statistics). */
+  deviceIn = 0;
+  deviceOut = 0;
   idleTimeout: number;
   private server: net.Server | undefined;
   private readonly writeWaiters = new Set<net.Socket>();
@@ -73,7 +79,14 @@ export class BridgePort {
     this.protocol = options.protocol ?? 'raw';
     this.idleTimeout = options.idleTimeout ?? 0;
     this.allowList = options.allow?.length ? new AllowList(options.allow) : undefined;
+    const tracer = options.trace ? new Tracer(options.trace) : undefined;
+    if (tracer?.active) {
+      this.tracer = tracer;
+      this.monitor((dir, bytes) => tracer.data(dir, bytes));
+    }
   }
+
+  private tracer: Tracer | undefined;
 
   get address(): { host: string; port: number } | undefined {
     const a = this.server?.address();
@@ -83,7 +96,9 @@ export class BridgePort {
   /** Opens the device, then listens. Rejects with LineError / a listen error; nothing left running. */
   async start(): Promise<{ host: string; port: number }> {
     await this.attach(await this.options.open());
-    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.accept(s));
+    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    if (this.options.port === undefined) return { host: '', port: 0 };
+    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.adopt(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -97,7 +112,6 @@ export class BridgePort {
     });
     const addr = this.address!;
     this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port });
-    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     return addr;
   }
 
@@ -109,6 +123,7 @@ export class BridgePort {
     const closing = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     await this.line?.close();
     await closing;
+    await this.tracer?.close();
   }
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
@@ -166,6 +181,7 @@ export class BridgePort {
   }
 
   private fromDevice(chunk: Buffer): void {
+    this.deviceIn += chunk.length;
     if (this.monitors.size) for (const m of this.monitors) m('read', chunk);
     const limit = this.options.clientBuffer ?? 64 * 1024;
     const pausePolicy = (this.options.slowClient ?? 'pause') === 'pause';
@@ -198,13 +214,24 @@ export class BridgePort {
 
   // ---- client side ----------------------------------------------------------------------------
 
-  private accept(socket: net.Socket): void {
+  /** Can take one more client right now (rotators pick the first such port). */
+  get free(): boolean {
+    return this.enabled && this.line !== undefined && this.sessions.size < (this.options.maxConnections ?? 1);
+  }
+
+  /** Serves an accepted client socket (from our listener or a rotator). */
+  adopt(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const refuse = (reason: string, text?: string) => {
       this.emit({ type: 'refused', port: this.options.name, remote, reason });
       socket.on('error', () => undefined);
-      if (text) socket.end(text);
-      else socket.destroy();
+      if (!text) return void socket.destroy();
+      // Discard whatever the client already sent: unread input would keep 'end' from ever firing
+      // and the socket (an fd) would live forever. Destroy anyway if the client never closes.
+      socket.resume();
+      socket.on('end', () => socket.destroy());
+      socket.end(text);
+      setTimeout(() => socket.destroy(), 2000).unref();
     };
     if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
     if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
@@ -221,11 +248,13 @@ export class BridgePort {
       reply: (b) => void socket.write(b),
       line: () => this.line,
       log: (message) => this.emit({ type: 'protocol', port: this.options.name, remote, message }),
+      flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
     const s: Session = { id: nextSessionId++, remote, socket, codec, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
     this.emit({ type: 'connect', port: this.options.name, remote });
+    this.tracer?.event(`OPEN (${remote})`);
     const greet = codec.greeting();
     if (greet.length) socket.write(greet);
     if (this.options.banner) socket.write(this.options.banner);
@@ -248,6 +277,7 @@ export class BridgePort {
     const line = this.line;
     if (!line) return;
     s.bytesIn += data.length;
+    this.deviceOut += data.length;
     if (this.monitors.size) for (const m of this.monitors) m('write', data);
     if (!line.stream.write(data)) {
       s.socket.pause();
@@ -259,8 +289,11 @@ export class BridgePort {
   drop(s: Session, reason: string): void {
     if (!this.sessions.delete(s)) return;
     this.writeWaiters.delete(s.socket);
+    s.codec.dispose?.();
     this.emit({ type: 'disconnect', port: this.options.name, remote: s.remote, reason });
-    if (this.options.closeString && this.line && reason !== 'device gone') this.line.stream.write(this.options.closeString);
+    this.tracer?.event(`CLOSE (${s.remote}): ${reason}`);
+    // ser2net sends closestr only when the last client has gone.
+    if (this.options.closeString && this.line && this.sessions.size === 0 && reason !== 'device gone') this.line.stream.write(this.options.closeString);
     s.socket.setTimeout(0);
     s.socket.destroySoon?.();
     s.socket.end();

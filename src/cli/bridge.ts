@@ -23,6 +23,12 @@ export function register(program: Command): void {
       .option('--open-string <text>', 'sent to the device when a client connects')
       .option('--close-string <text>', 'sent to the device when a client disconnects')
       .option('--idle-timeout <seconds>', 'disconnect idle clients', '0')
+      .option('--trace-read <file>', 'append bytes read from the device')
+      .option('--trace-write <file>', 'append bytes written to the device')
+      .option('--trace-both <file>', 'append both directions')
+      .option('--trace-hex', 'trace as 8-byte hex+ASCII lines')
+      .option('--trace-timestamp', 'timestamp trace lines and connect/disconnect records')
+      .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
@@ -43,8 +49,16 @@ export function register(program: Command): void {
       openString: unescape(opts.openString as string | undefined),
       closeString: unescape(opts.closeString as string | undefined),
       idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
+      trace: {
+        read: opts.traceRead as string | undefined,
+        write: opts.traceWrite as string | undefined,
+        both: opts.traceBoth as string | undefined,
+        hex: Boolean(opts.traceHex),
+        timestamp: Boolean(opts.traceTimestamp),
+      },
       lockDir: opts.lock === false ? undefined : String(opts.lockDir),
-      onEvent: printEvent,
+      control: opts.control as string | undefined,
+      onEvent: eventPrinter(device),
       signal: ac.signal,
     });
   });
@@ -71,6 +85,18 @@ export function register(program: Command): void {
       await line.close();
     }
   });
+
+  bridge
+    .command('run')
+    .description('Serve every port, rotator and the control port of a YAML config file.')
+    .argument('<config>', 'YAML file (see README "bridge")')
+    .action(async (file: string) => {
+      const { loadBridgeConfig } = await import('../bridge/config.js');
+      const { runConfig } = await import('../bridge/serve.js');
+      const cfg = await loadBridgeConfig(file);
+      const ac = stopOnSignals();
+      await runConfig(cfg, printEvent, ac.signal);
+    });
 
   bridge
     .command('stdio')
@@ -159,12 +185,20 @@ export function unescape(s: string | undefined): string | undefined {
   );
 }
 
-function printEvent(e: BridgeEvent): void {
-  const text = describeEvent(e);
-  if (!text) return;
-  if (e.type === 'listening') process.stdout.write(`${text}\n`);
-  else process.stderr.write(`laplink bridge: ${text}\n`);
+/**
+ * Prints events: `listening` lines go to stdout (tests and the lab wait for them) — plain for the
+ * served device, `NAME: listening on …` for the others (control port, config ports, rotators).
+ */
+function eventPrinter(plainName?: string): (e: BridgeEvent) => void {
+  return (e) => {
+    const text = describeEvent(e);
+    if (!text) return;
+    if (e.type === 'listening') process.stdout.write(e.port === plainName ? `${text}\n` : `${e.port}: ${text}\n`);
+    else process.stderr.write(`laplink bridge: ${text}\n`);
+  };
 }
+
+const printEvent = eventPrinter();
 
 function stopOnSignals(): AbortController {
   const ac = new AbortController();

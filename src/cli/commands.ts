@@ -10,4 +10,8 @@ export const commandModules: Array<() => Promise<{ register(program: Command): v
   () => import('./remove.js'),
   () => import('./check.js'),
   () => import('./bridge.js'),
+  () => import('./serve.js'),
+  () => import('./connect.js'),
+  () => import('./status.js'),
+  () => import('./stop.js'),
 ];

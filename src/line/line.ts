@@ -42,7 +42,7 @@ export interface Line {
   readonly settings: LineSettings;
   /** Applies new settings; rejects with LineError when the device refuses. */
   apply(settings: Partial<LineSettings>): Promise<void>;
-  setModem(lines: { dtr?: boolean; rts?: boolean }): Promise<void>;
+  setModem(lines: { dtr?: boolean; rts?: boolean; brk?: boolean }): Promise<void>;
   getModem(): Promise<ModemLines | undefined>;
   sendBreak(ms: number): Promise<void>;
   purge(): Promise<void>;

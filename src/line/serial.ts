@@ -4,6 +4,7 @@
  * only one where a stalled direction does not freeze the other).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import tty from 'node:tty';
 import { promisify } from 'node:util';
 import { LineError } from '../errors.js';
@@ -20,11 +21,17 @@ export interface OpenSerialOptions {
   settings?: Partial<LineSettings>;
 }
 
-/** stty arguments for the settings serialport's binding cannot change after open. */
-export function sttyArgs(s: LineSettings): string[] {
-  const a = [`cs${s.dataBits}`];
-  if (s.parity === 'none') a.push('-parenb', '-cmspar');
-  else a.push('parenb', s.parity === 'odd' || s.parity === 'mark' ? 'parodd' : '-parodd', s.parity === 'mark' || s.parity === 'space' ? 'cmspar' : '-cmspar');
+/**
+ * stty arguments for the settings serialport's binding cannot change after open. A pty forces CS8
+ * without parity (Linux pty_set_termios), and stty reports failure when its read-back differs, so for
+ * ptys data bits and parity are recorded in the Line's settings but not sent to the kernel.
+ */
+export function sttyArgs(s: LineSettings, pty = false): string[] {
+  const a: string[] = [];
+  if (pty) {
+    /* cs8 -parenb is all a pty can hold */
+  } else if (s.parity === 'none') a.push(`cs${s.dataBits}`, '-parenb', '-cmspar');
+  else a.push(`cs${s.dataBits}`, 'parenb', s.parity === 'odd' || s.parity === 'mark' ? 'parodd' : '-parodd', s.parity === 'mark' || s.parity === 'space' ? 'cmspar' : '-cmspar');
   a.push(s.stopBits === 2 ? 'cstopb' : '-cstopb');
   a.push(s.flow === 'rtscts' ? 'crtscts' : '-crtscts');
   a.push(...(s.flow === 'xonxoff' ? ['ixon', 'ixoff'] : ['-ixon', '-ixoff']));
@@ -52,12 +59,21 @@ export async function openSerialLine(o: OpenSerialOptions): Promise<Line> {
   try {
     // clocal (and mark/space parity) before wrapping: libuv re-opens the slave by name and a
     // real UART without CLOCAL would block that open waiting for carrier (NODE-IO-NOTES).
-    await run('stty', ['-F', o.path, ...sttyArgs(settings)]);
+    await run('stty', ['-F', o.path, ...sttyArgs(settings, isPty(o.path))]);
   } catch (err) {
     await dev.close().catch(() => undefined);
     throw new LineError(`${o.path}: cannot apply settings: ${firstLine(err)}`, { cause: err });
   }
   return new SerialLine(o.path, dev, settings);
+}
+
+/** Unix98 pty slaves live in /dev/pts (links such as socat's link= are resolved first). */
+function isPty(p: string): boolean {
+  try {
+    return fs.realpathSync(p).startsWith('/dev/pts/');
+  } catch {
+    return false;
+  }
 }
 
 function firstLine(err: unknown): string {
@@ -88,14 +104,14 @@ class SerialLine implements Line {
     const merged = { ...this.settings, ...next };
     try {
       if (merged.speed !== this.settings.speed) await this.dev.setSpeed(merged.speed);
-      await run('stty', ['-F', this.name, ...sttyArgs(merged)]);
+      await run('stty', ['-F', this.name, ...sttyArgs(merged, isPty(this.name))]);
     } catch (err) {
       throw new LineError(`${this.name}: cannot apply settings: ${firstLine(err)}`, { cause: err });
     }
     this.settings = merged;
   }
 
-  async setModem(lines: { dtr?: boolean; rts?: boolean }): Promise<void> {
+  async setModem(lines: { dtr?: boolean; rts?: boolean; brk?: boolean }): Promise<void> {
     try {
       await this.dev.setModem(lines);
     } catch (err) {

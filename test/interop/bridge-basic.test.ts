@@ -200,3 +200,20 @@ describe('bridge stdio', () => {
     expect(r.exitCode).toBe(0);
   });
 });
+
+describe('bridge serve locking', () => {
+  it('holds LCK..NAME while serving, refuses a second server with the holder pid, releases on SIGTERM', async () => {
+    const p = await pair();
+    const lockDir = fs.mkdtempSync('/tmp/laplink-lockdir-');
+    cleanups.push(() => rm(lockDir));
+    const first = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--lock-dir', lockDir], /listening on/);
+    cleanups.push(() => stop(first.proc));
+    const file = `${lockDir}/LCK..a`;
+    expect(fs.readFileSync(file, 'latin1')).toBe(`${String(first.proc.pid).padStart(10)}\n`);
+    const second = await execa('node', [laplink, 'bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--lock-dir', lockDir], { reject: false });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr.trim()).toBe(`laplink: ${p.a} is locked by pid ${first.proc.pid} (${file})`);
+    await stop(first.proc);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * The control port (ser2net 3's admin interface): one text command per line, a "-> " prompt.
+ * Ports are named by their TCP port number or their name.
+ */
+import net from 'node:net';
+import type { LineSettings } from '../line/line.js';
+import type { BridgePort, Protocol } from './server.js';
+
+export const controlHelp = [
+  'exit - leave the control port',
+  'help - this text',
+  'showport [<port>] - details of one or all ports',
+  'showshortport [<port>] - one line per port',
+  'disconnect <port> - disconnect the clients of a port',
+  'setporttimeout <port> <seconds> - idle timeout, 0 = none',
+  'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL',
+  'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
+  'setportenable <port> off|raw|telnet|rfc2217 - disable a port or set its protocol',
+  'monitor tcp|term <port> - copy data from the network (tcp) or the device (term) here',
+  'monitor stop - stop monitoring',
+].join('\r\n');
+
+function portKey(p: BridgePort): string {
+  return String(p.address?.port ?? p.options.port ?? p.options.name);
+}
+
+function settingsText(s: LineSettings): string {
+  const par = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[s.parity];
+  const flags = [s.flow === 'rtscts' ? 'RTSCTS' : '', s.flow === 'xonxoff' ? 'XONXOFF' : '', s.local ? 'CLOCAL' : '', s.hupcl ? 'HANGUP_WHEN_DONE' : ''];
+  return [`${s.speed}${par}${s.dataBits}${s.stopBits}`, ...flags.filter(Boolean)].join(' ');
+}
+
+/** Parses ser2net's setportconfig words into settings; throws with the offending word. */
+export function parsePortConfig(words: string[]): Partial<LineSettings> {
+  const s: Partial<LineSettings> = {};
+  for (const w of words) {
+    const u = w.toUpperCase();
+    if (/^\d+$/.test(u)) s.speed = Number(u);
+    else if (['EVEN', 'ODD', 'NONE', 'MARK', 'SPACE'].includes(u)) s.parity = u.toLowerCase() as LineSettings['parity'];
+    else if (u === '1STOPBIT') s.stopBits = 1;
+    else if (u === '2STOPBITS') s.stopBits = 2;
+    else if (/^[5-8]DATABITS$/.test(u)) s.dataBits = Number(u[0]) as LineSettings['dataBits'];
+    else if (u === 'XONXOFF') s.flow = 'xonxoff';
+    else if (u === 'RTSCTS') s.flow = 'rtscts';
+    else if (u === '-XONXOFF' || u === '-RTSCTS') s.flow = s.flow && s.flow !== u.slice(1).toLowerCase() ? s.flow : 'none';
+    else if (u === 'LOCAL') s.local = true;
+    else if (u === '-LOCAL') s.local = false;
+    else if (u === 'HANGUP_WHEN_DONE') s.hupcl = true;
+    else if (u === '-HANGUP_WHEN_DONE') s.hupcl = false;
+    else throw new Error(`Invalid port config: ${w}`);
+  }
+  return s;
+}
+
+export class ControlServer {
+  private server: net.Server | undefined;
+  private readonly clients = new Set<net.Socket>();
+
+  constructor(private readonly ports: () => BridgePort[]) {}
+
+  async listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    const server = net.createServer((s) => this.session(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const a = server.address() as net.AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients) c.destroy();
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+  }
+
+  private find(key: string | undefined): BridgePort | undefined {
+    if (!key) return undefined;
+    return this.ports().find((p) => portKey(p) === key || p.options.name === key);
+  }
+
+  private session(sock: net.Socket): void {
+    this.clients.add(sock);
+    let stopMonitor: (() => void) | undefined;
+    let pending = '';
+    const out = (text: string) => sock.write(text.replace(/\r?\n/g, '\r\n'));
+    const end = () => {
+      stopMonitor?.();
+      this.clients.delete(sock);
+    };
+    sock.on('close', end);
+    sock.on('error', end);
+    out('-> ');
+    sock.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      if (pending.length > 4096) return void sock.destroy(); // nobody types a 4 KiB command
+      let nl: number;
+      while ((nl = pending.search(/\r?\n/)) >= 0) {
+        const lineText = pending.slice(0, nl).replace(/[^\x20-\x7e]/g, '').trim();
+        pending = pending.slice(pending[nl] === '\r' ? nl + 2 : nl + 1);
+        if (!lineText) {
+          out('-> ');
+          continue;
+        }
+        const [cmd, ...args] = lineText.split(/\s+/);
+        if (cmd === 'exit') return void sock.end();
+        if (cmd === 'monitor') {
+          stopMonitor?.();
+          stopMonitor = undefined;
+          if (args[0] !== 'stop') {
+            const p = this.find(args[1]);
+            if ((args[0] !== 'tcp' && args[0] !== 'term') || !p) out(p ? 'Invalid monitor type\n' : `Invalid port number: ${args[1] ?? ''}\n`);
+            else {
+              const want = args[0] === 'tcp' ? 'write' : 'read';
+              // Best effort like ser2net: drop monitor data when the controller cannot keep up.
+              stopMonitor = p.monitor((dir, bytes) => dir === want && sock.writableLength < 65536 && sock.write(bytes));
+            }
+          }
+          out('-> ');
+          continue;
+        }
+        void this.command(cmd!, args).then((text) => out(`${text}${text && !text.endsWith('\n') ? '\n' : ''}-> `));
+      }
+    });
+  }
+
+  async command(cmd: string, args: string[]): Promise<string> {
+    const need = (n: number) => args.length < n;
+    const port = this.find(args[0]);
+    const badPort = `Invalid port number: ${args[0] ?? ''}`;
+    switch (cmd) {
+      case 'help':
+        return controlHelp;
+      case 'showport': {
+        const list = args[0] ? (port ? [port] : []) : this.ports();
+        if (args[0] && !port) return badPort;
+        return list.map((p) => this.showport(p)).join('\n');
+      }
+      case 'showshortport': {
+        if (args[0] && !port) return badPort;
+        const list = args[0] ? [port!] : this.ports();
+        const head = 'Port   Type    Timeout Remote address        Device         TCP in     TCP out    Dev in     Dev out    State';
+        return [head, ...list.map((p) => this.shortLine(p))].join('\n');
+      }
+      case 'disconnect':
+        if (!port) return badPort;
+        for (const s of [...port.sessions]) port.drop(s, 'disconnected by control port');
+        return '';
+      case 'setporttimeout': {
+        if (!port) return badPort;
+        const n = Number(args[1]);
+        if (need(2) || !Number.isInteger(n) || n < 0) return `Invalid timeout: ${args[1] ?? ''}`;
+        port.idleTimeout = n;
+        return '';
+      }
+      case 'setportconfig': {
+        if (!port) return badPort;
+        try {
+          const s = parsePortConfig(args.slice(1));
+          if (!port.line) return 'Device unavailable';
+          await port.line.apply(s);
+          return '';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }
+      case 'setportcontrol': {
+        if (!port) return badPort;
+        const lines: { dtr?: boolean; rts?: boolean } = {};
+        for (const w of args.slice(1).map((a) => a.toUpperCase())) {
+          if (w === 'DTRHI' || w === 'DTRLO') lines.dtr = w === 'DTRHI';
+          else if (w === 'RTSHI' || w === 'RTSLO') lines.rts = w === 'RTSHI';
+          else return `Invalid control: ${w}`;
+        }
+        try {
+          await port.line?.setModem(lines);
+          return '';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }
+      case 'setportenable': {
+        if (!port) return badPort;
+        const v = args[1];
+        if (v === 'off') {
+          port.enabled = false;
+          for (const s of [...port.sessions]) port.drop(s, 'port disabled by control port');
+          return '';
+        }
+        if (v === 'raw' || v === 'telnet' || v === 'rfc2217') {
+          port.enabled = true;
+          port.protocol = v as Protocol; // applies to the next client, as ser2net does
+          return '';
+        }
+        return `Invalid enable: ${v ?? ''}`;
+      }
+      default:
+        return `Unknown command: ${cmd}`;
+    }
+  }
+
+  private showport(p: BridgePort): string {
+    const sessions = [...p.sessions];
+    const s = p.line?.settings;
+    return [
+      `TCP port ${portKey(p)}`,
+      `  enable state: ${p.enabled ? p.protocol : 'off'}`,
+      `  timeout: ${p.idleTimeout}`,
+      `  connected to: ${sessions.length ? sessions.map((x) => x.remote).join(', ') : 'not connected'}`,
+      `  device: ${p.options.name}`,
+      `  device config: ${s ? settingsText(s) : 'device unavailable'}`,
+      `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
+      `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
+      `  bytes read from device: ${p.deviceIn}`,
+      `  bytes written to device: ${p.deviceOut}`,
+    ].join('\n');
+  }
+
+  private shortLine(p: BridgePort): string {
+    const s = [...p.sessions][0];
+    return [
+      portKey(p).padEnd(6),
+      (p.enabled ? p.protocol : 'off').padEnd(7),
+      String(p.idleTimeout).padEnd(7),
+      (s?.remote ?? 'unconnected').padEnd(21),
+      p.options.name.padEnd(14),
+      String(s?.bytesIn ?? 0).padEnd(10),
+      String(s?.bytesOut ?? 0).padEnd(10),
+      String(p.deviceIn).padEnd(10),
+      String(p.deviceOut).padEnd(10),
+      p.line ? 'open' : 'device gone',
+    ].join(' ');
+  }
+}

@@ -1,0 +1,137 @@
+/** The control port, `bridge run CONFIG` with several ports and a rotator, and config errors — on socat pty pairs. */
+import { execa } from 'execa';
+import fs from 'node:fs';
+import type net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collect, connectTcp, laplink, openEnd, ptyPair, rm, startCli, stop, type PtyPair } from '../helpers/bridge.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups.length = 0;
+});
+
+async function pair(): Promise<PtyPair> {
+  const p = await ptyPair();
+  cleanups.push(() => rm(p.dir), () => p.kill());
+  return p;
+}
+
+/** Sends one control command and returns the text up to the next prompt. */
+async function ask(sock: net.Socket, cmd: string): Promise<string> {
+  return new Promise((resolve) => {
+    let t = '';
+    const on = (c: Buffer) => {
+      t += c.toString('latin1');
+      if (t.endsWith('-> ')) {
+        sock.off('data', on);
+        resolve(t.slice(0, -3));
+      }
+    };
+    sock.on('data', on);
+    sock.write(`${cmd}\r\n`);
+  });
+}
+
+async function control(port: number): Promise<net.Socket> {
+  const s = await connectTcp(port);
+  cleanups.push(() => void s.destroy());
+  await collect(s, 3); // first prompt
+  return s;
+}
+
+describe('bridge control port', () => {
+  it('shows ports, changes config, timeout, enable state, monitors, disconnects', async () => {
+    const p = await pair();
+    const srv = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--no-lock', '--control', '127.0.0.1:0'], /control: listening on 127\.0\.0\.1:(\d+)\n/);
+    cleanups.push(() => stop(srv.proc));
+    const dataPort = Number(/^listening on 127\.0\.0\.1:(\d+)$/m.exec(srv.match.input)![1]);
+    const ctl = await control(Number(srv.match[1]));
+    const dev = openEnd(p.b);
+    cleanups.push(() => dev.close());
+
+    expect(await ask(ctl, 'showport')).toMatch(new RegExp(`TCP port ${dataPort}\\r\\n  enable state: raw\\r\\n  timeout: 0\\r\\n  connected to: not connected\\r\\n  device: ${p.a}\\r\\n  device config: 115200N81 CLOCAL`));
+    expect(await ask(ctl, 'setportconfig ' + dataPort + ' 9600 2STOPBITS XONXOFF')).toBe('');
+    const st = (await execa('stty', ['-F', p.a, '-a'])).stdout;
+    expect(st).toMatch(/speed 9600 baud/);
+    expect(st).toMatch(/(^|\s)cstopb/);
+    expect(await ask(ctl, `setportconfig ${dataPort} 9600 BOGUS`)).toBe('Invalid port config: BOGUS\r\n');
+    expect(await ask(ctl, `setporttimeout ${dataPort} 30`)).toBe('');
+    expect(await ask(ctl, `showshortport ${dataPort}`)).toMatch(new RegExp(`\\r\\n${dataPort} +raw +30 +unconnected`));
+    expect(await ask(ctl, 'frobnicate')).toBe('Unknown command: frobnicate\r\n');
+    expect(await ask(ctl, 'showport 1')).toBe('Invalid port number: 1\r\n');
+
+    const client = await connectTcp(dataPort);
+    const clientClosed = new Promise<void>((r) => client.on('close', () => r()));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await ask(ctl, `monitor tcp ${dataPort}`)).toBe('');
+    const seen = collect(ctl, 6);
+    client.write('abcdef');
+    expect((await seen).toString()).toBe('abcdef');
+    expect(await ask(ctl, 'monitor stop')).toBe('');
+    expect(await ask(ctl, `disconnect ${dataPort}`)).toBe('');
+    await clientClosed;
+    expect(await ask(ctl, `setportenable ${dataPort} off`)).toBe('');
+    const refused = await connectTcp(dataPort);
+    expect((await collect(refused, 15)).toString()).toBe('Port disabled\r\n');
+    expect(await ask(ctl, `setportenable ${dataPort} telnet`)).toBe('');
+    expect(await ask(ctl, `showport ${dataPort}`)).toMatch(/enable state: telnet/);
+    expect(await ask(ctl, 'help')).toMatch(/setportenable <port> off\|raw\|telnet/);
+  });
+});
+
+describe('bridge run CONFIG', () => {
+  it('serves two ports from one process and a rotator hands clients to the first free one', async () => {
+    const p1 = await pair();
+    const p2 = await pair();
+    const dir = fs.mkdtempSync('/tmp/laplink-cfg-');
+    cleanups.push(() => rm(dir));
+    const file = `${dir}/bridge.yaml`;
+    fs.writeFileSync(
+      file,
+      `lock: false
+ports:
+  - name: one
+    device: ${p1.a}
+    listen: 127.0.0.1:0
+  - name: two
+    device: ${p2.a}
+    speed: 9600
+rotators:
+  - name: rot
+    listen: 127.0.0.1:0
+    ports: [one, two]
+`,
+    );
+    const r = await startCli(['bridge', 'run', file], /rot: listening on 127\.0\.0\.1:(\d+)\n/);
+    cleanups.push(() => stop(r.proc));
+    expect(r.match.input).toMatch(/^one: listening on 127\.0\.0\.1:\d+$/m);
+    expect((await execa('stty', ['-F', p2.a, 'speed'])).stdout.trim()).toBe('9600');
+    const rot = Number(r.match[1]);
+    const d1 = openEnd(p1.b);
+    const d2 = openEnd(p2.b);
+    cleanups.push(() => d1.close(), () => d2.close());
+    const c1 = await connectTcp(rot);
+    const c2 = await connectTcp(rot);
+    const c3 = await connectTcp(rot);
+    cleanups.push(() => void c1.destroy(), () => void c2.destroy());
+    expect((await collect(c3, 17)).toString()).toBe('All ports in use\r\n');
+    const g1 = collect(d1.stream, 2);
+    const g2 = collect(d2.stream, 2);
+    c1.write('c1');
+    c2.write('c2');
+    expect((await g1).toString()).toBe('c1');
+    expect((await g2).toString()).toBe('c2');
+  });
+
+  it('reports config errors as FILE:LINE:COL: field: message with status 2', async () => {
+    const dir = fs.mkdtempSync('/tmp/laplink-cfg-');
+    cleanups.push(() => rm(dir));
+    const file = `${dir}/bad.yaml`;
+    fs.writeFileSync(file, 'ports:\n  - name: one\n    device: /dev/null\n    parity: sometimes\n');
+    const r = await execa('node', [laplink, 'bridge', 'run', file], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${file}:4:13: ports\\[0\\]\\.parity: not an allowed value \\(allowed: none, even, odd, mark, space\\)`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
