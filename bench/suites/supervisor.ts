@@ -86,7 +86,7 @@ async function idleCpu(dir: string, fake: string, seconds: number): Promise<{ ms
       if (i > 400) throw new Error('supervisor did not bring the stand-in link up');
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 500)); // let start-up work (module loading, GC) settle
+    await new Promise((r) => setTimeout(r, 2000)); // let start-up work (module loading, JIT, GC) settle
     const before = cpuTicks(await readFile(`/proc/${child.pid}/stat`, 'utf8'));
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const after = cpuTicks(await readFile(`/proc/${child.pid}/stat`, 'utf8'));

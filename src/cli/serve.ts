@@ -83,7 +83,10 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     shown = s.state;
   });
 
-  const watcher = watch(loaded.path, { ignoreInitial: true });
+  // An editor's save (or `cat > profile`) is a truncate then a write, often within one mtime tick:
+  // wait until the file has stopped changing, or the reload reads an empty file and the real change
+  // that follows is coalesced away.
+  const watcher = watch(loaded.path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 } });
   watcher.on('change', () => void sup.requestReload());
   const onHup = () => void sup.requestReload();
   const onTerm = () => void sup.stop();

@@ -4,12 +4,16 @@ import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { watch } from 'chokidar';
+import { LaplinkError } from '../errors.js';
 import { execa, type ResultPromise } from 'execa';
 import { backoffDelay, defaultBackoff, defaultTooFast, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
 import { actionFor, exitPolicy, type ExitAction } from './exit.js';
 import { parsePppdLine, type PppdEvent } from './log.js';
 import { describeLockHolder, findOrphanPppd, readLockHolder } from './orphan.js';
 import { applyEvent, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
+
+/** A second supervisor for the same link, or another condition that prevents supervising at all. */
+export class SupervisorError extends LaplinkError {}
 
 /** What pppd is started with; a profile reload may replace it between two runs. */
 export interface LinkConfig {
@@ -204,9 +208,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.wake.signal.aborted && !this.stopping) this.wake = new AbortController();
   }
 
-  private waitForPath(path: string): Promise<void> {
+  private async waitForPath(path: string): Promise<void> {
     const dir = dirname(path);
     const name = basename(path);
+    // A directory that does not exist yet (/dev/serial/by-id before the first USB adapter) cannot be
+    // watched: look again in a second; the caller's loop re-checks.
+    if (!existsSync(dir)) return this.pause(1000);
     return new Promise((resolve) => {
       const watcher = watch(dir, { depth: 0, ignoreInitial: true, followSymlinks: false });
       const check = () => {
@@ -335,7 +342,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private async takeOverOrphan(): Promise<void> {
     const previous = await readStateFile(this.o.stateDir, this.o.name).catch(() => undefined);
     if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !['stopped', 'done', 'failed'].includes(previous.state)) {
-      throw new Error(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid}`);
+      throw new SupervisorError(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid} (laplink stop ${this.o.name})`);
     }
     if (previous) this.status.restarts = previous.restarts ?? 0;
     const pid = await findOrphanPppd({ name: this.o.name, previous, runDir: this.o.runDir, lockDir: this.o.lockDir, device: this.config.device });

@@ -118,6 +118,11 @@ describe('laplink serve with the stand-in pppd', () => {
     const { profile, stateDir } = await setup();
     const p = serve(profile, stateDir, { FAKE_PPPD_SCENARIO: 'up-hold' });
     const up = await until('link up', stateIs(stateDir, (s) => s.state === 'up'));
+    // a second supervisor for the same link refuses to start (never two pppds on one line)
+    const second = await execa('node', [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--pppd', fakePppd], { reject: false, env: { FAKE_PPPD_STATE: join(dir, 'starts') } });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain(`laplink: link clilink is already supervised by pid ${p.pid}`);
+    expect((await starts(dir)).length).toBe(1);
     const r = await execa('node', [laplinkBin, 'stop', 'clilink', '--state-dir', stateDir], { reject: false });
     expect(r.stdout).toBe('clilink: stopped');
     expect(await procAlive(p.pid!)).toBe(false);

@@ -192,6 +192,17 @@ describe('stand-in pppd: hot-plug of the device (socat pty link)', () => {
     expect(existsSync(dev)).toBe(false);
   });
 
+  it('a device whose directory does not exist yet is found once directory and device appear', async () => {
+    dir = await tempDir();
+    const dev = join(dir, 'by-id', 'usb-adapter');
+    sup = standInSupervisor(dir, { FAKE_PPPD_SCENARIO: 'up-hold' }, { device: dev });
+    void sup.run();
+    await waitForState(sup, 'waiting-for-device');
+    await mkdir(join(dir, 'by-id'));
+    await writeFile(dev, '');
+    await waitForState(sup, 'up');
+  });
+
   it('exit 7 on a missing device waits for it instead of backing off', async () => {
     dir = await tempDir();
     const dev = join(dir, 'ttyUSB0');

@@ -1,0 +1,175 @@
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { isatty, ReadStream } from 'node:tty';
+import { LaplinkError } from '../errors.js';
+import { parseChatArgs, type ChatCliOptions } from '../chat/options.js';
+import { runChat, type ChatOutput } from '../chat/runner.js';
+import { tokenizeFile, tokensFromArgs, type ChatToken } from '../chat/script.js';
+
+// This module is pppd's connect program: keep its imports to node: builtins and src/chat (cold start).
+
+/**
+ * `laplink chat` — chat(8) with the same options, over the line on fds 0 and 1 as pppd hands it
+ * over. Returns chat's exit status.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let opts: ChatCliOptions;
+  let tokens: ChatToken[];
+  try {
+    opts = parseChatArgs(argv);
+    tokens = await loadScript(opts);
+  } catch (err) {
+    return fail(err);
+  }
+
+  const lines: string[] = [];
+  let reportFd: number | undefined;
+  let reportName: string | undefined;
+  const reportOut = (text: string): void => {
+    writeSync(reportFd ?? 2, text);
+  };
+  for (const r of opts.reportFiles) {
+    if (reportFd !== undefined) closeSync(reportFd);
+    reportFd = undefined;
+    reportName = undefined;
+    try {
+      reportFd = openSync(r.file, 'a');
+      reportName = r.file;
+      if (r.verbose) writeSync(reportFd, `Opening "${r.file}"...\n`);
+    } catch {
+      // chat falls back to stderr when the report file cannot be opened.
+    }
+  }
+
+  const output: ChatOutput = {
+    log(line) {
+      if (opts.toStderr) writeSync(2, `${line}\n`);
+      else if (opts.toLog) lines.push(line);
+    },
+    stderr(bytes) {
+      writeSync(2, bytes);
+    },
+    report: reportOut,
+    hangup(on) {
+      hangupOn = on;
+    },
+  };
+
+  let hangupOn = true;
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => (): void => {
+    if (name === 'SIGHUP' && !hangupOn) return;
+    controller.abort(name);
+  };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+
+  const line = openLine();
+  try {
+    const result = await runChat(
+      tokens,
+      line.stream,
+      {
+        verbose: opts.verbose,
+        stderrVerbose: opts.stderrVerbose,
+        echo: opts.echo,
+        ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+        ...(opts.phone !== undefined ? { phone: opts.phone } : {}),
+        ...(opts.phone2 !== undefined ? { phone2: opts.phone2 } : {}),
+        ...(opts.useEnv ? { env: process.env } : {}),
+        ...(reportName !== undefined ? { reportFileName: reportName } : {}),
+        signal: controller.signal,
+      },
+      output,
+    );
+    if (result.error !== undefined && !opts.toStderr) writeSync(2, `laplink ${result.error}\n`);
+    return result.exitCode;
+  } catch (err) {
+    return fail(err);
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+    if (reportFd !== undefined) closeSync(reportFd);
+    line.close();
+  }
+}
+
+function fail(err: unknown): number {
+  if (err instanceof LaplinkError) {
+    writeSync(2, `laplink chat: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  writeSync(2, `laplink chat: internal error: ${text}\n`);
+  return 70;
+}
+
+async function loadScript(opts: ChatCliOptions): Promise<ChatToken[]> {
+  if (opts.preset !== undefined) {
+    // Loaded only here: the presets pull in the template renderer.
+    const { presetScript } = await import('../chat/presets.js');
+    const text = presetScript(opts.preset, opts.timeout);
+    return tokenizeFile(Buffer.from(text), `preset ${opts.preset}`);
+  }
+  if (opts.file !== undefined) {
+    let text: Buffer;
+    try {
+      text = readFileSync(opts.file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LaplinkError(`${opts.file} -- open failed: ${code === 'ENOENT' ? 'No such file or directory' : code}`, 1);
+    }
+    return tokenizeFile(text, opts.file);
+  }
+  return tokensFromArgs(opts.script);
+}
+
+interface Line {
+  stream: Duplex;
+  close(): void;
+}
+
+/**
+ * The line pppd gives its connect program: fds 0 and 1, the same tty. One tty.ReadStream serves
+ * both directions — libuv re-opens the tty by name for it, so the O_NONBLOCK it sets lands on our
+ * own open file description, never on the one pppd shares with us; termios is left alone (no
+ * setRawMode). A socket on fd 0 is used as it is; other fds (pipes, files) are read and written
+ * through the fs thread pool, which never changes their flags.
+ */
+function openLine(): Line {
+  if (isatty(0)) {
+    const tty = new ReadStream(0, { highWaterMark: 64 * 1024 } as never);
+    return {
+      stream: tty,
+      close: () => {
+        tty.destroy();
+        // Node restores the startup termios of tty fds 0-2 at exit and aborts the process if that
+        // fails, as it does on a hung-up line. We never changed termios, so close our fds 0 and 1
+        // (libuv never closes stdio fds itself); pppd keeps its own descriptor of the line.
+        for (const fd of [0, 1]) {
+          try {
+            closeSync(fd);
+          } catch {
+            // already closed
+          }
+        }
+      },
+    };
+  }
+  if (fstatSync(0).isSocket()) {
+    const sock = new Socket({ fd: 0, readable: true, writable: true });
+    return { stream: sock, close: () => sock.destroy() };
+  }
+  const input = createReadStream('', { fd: 0, autoClose: false, highWaterMark: 64 * 1024 });
+  const outputStream = createWriteStream('', { fd: 1, autoClose: false });
+  const duplex = Duplex.from({ readable: input, writable: outputStream });
+  return {
+    stream: duplex,
+    close: () => {
+      input.destroy();
+      duplex.destroy();
+      // A read pending in the thread pool would keep the process alive until the peer writes.
+      setTimeout(() => process.exit(), 20).unref();
+    },
+  };
+}
