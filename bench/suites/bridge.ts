@@ -95,8 +95,9 @@ async function trial(c: Contender, size: number, samples: number): Promise<Trial
 
 /** Config for `laplink bridge run`: one entry per device. */
 export function laplinkRunConfig(entries: ReadonlyArray<{ device: string; port: number }>): string {
-  const lines = ['ports:'];
-  for (const { device, port } of entries) lines.push(`  - device: ${device}`, `    listen: 127.0.0.1:${port}`);
+  // No UUCP locks: /var/lock is shared with the whole machine, and socat/ser2net here take none either.
+  const lines = ['lock: false', 'ports:'];
+  entries.forEach(({ device, port }, i) => lines.push(`  - name: port${i}`, `    device: ${device}`, `    listen: 127.0.0.1:${port}`));
   return `${lines.join('\n')}\n`;
 }
 
