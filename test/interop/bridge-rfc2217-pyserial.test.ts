@@ -73,6 +73,12 @@ class PySerial {
       } else this.replies.push(r);
     });
     child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    // pyserial raising on open ends the script: fail at once with its traceback, not after a timeout.
+    child.once('close', (code) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.({ ok: false, error: `pyserial exited (${code}): ${this.stderr.trim().split('\n').slice(-1)[0] ?? ''}` });
+    });
   }
 
   next(timeoutMs = 15_000): Promise<Reply> {
