@@ -40,7 +40,7 @@ describe('laplink chat on a shared tty (pppd connect)', () => {
       const before = lineState(fd);
       expect(before.startsWith('0 ')).toBe(true);
       const peer = startPeer(p.b, [{ wait: 'AT\r' }, { send: 'OK\r\n' }]);
-      const r = await laplinkChat(['-t', '5', '', 'AT', 'OK', 'ATD\\c'], [fd, fd, 'pipe']);
+      const r = await laplinkChat(['-t', '20', '', 'AT', 'OK', 'ATD\\c'], [fd, fd, 'pipe']);
       peer.stop();
       expect(r.code, r.stderr).toBe(0);
       expect(lineState(fd)).toBe(before);
@@ -54,14 +54,17 @@ describe('laplink chat on a shared tty (pppd connect)', () => {
     const p = await ptyPair();
     try {
       const fd = openSync(p.a, 'r+');
-      const child = spawn(process.execPath, [LAPLINK_BIN, 'chat', '-s', '-t', '30', 'NEVER', 'x'], { stdio: [fd, fd, 'pipe'] });
+      const child = spawn(process.execPath, [LAPLINK_BIN, 'chat', '-v', '-s', '-t', '30', 'NEVER', 'x'], { stdio: [fd, fd, 'pipe'] });
       let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      setTimeout(() => child.kill('SIGTERM'), 700);
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Signal only once the script runs (handlers are installed by then), however slow the machine.
+        if (stderr.includes('expect (NEVER)')) child.kill('SIGTERM');
+      });
       const code = await new Promise((r) => child.on('close', r));
       closeSync(fd);
       expect(code).toBe(2);
-      expect(stderr.trim()).toBe('SIGTERM');
+      expect(stderr.trim().split('\n').at(-1)).toBe('SIGTERM');
     } finally {
       await p.close();
     }
