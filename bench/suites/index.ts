@@ -5,4 +5,5 @@ export interface BenchSuite {
 }
 
 export const suites: Array<() => Promise<BenchSuite>> = [
+  async () => (await import('./chat.js')).default,
 ];
