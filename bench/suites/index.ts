@@ -7,4 +7,5 @@ export interface BenchSuite {
 export const suites: Array<() => Promise<BenchSuite>> = [
   () => import('./supervisor.js').then((m) => m.default),
   async () => (await import('./bridge.js')).suite,
+  async () => (await import('./chat.js')).default,
 ];

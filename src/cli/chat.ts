@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -91,7 +92,20 @@ export async function main(argv: string[]): Promise<number> {
     for (const [s, h] of handlers) process.off(s, h);
     if (reportFd !== undefined) closeSync(reportFd);
     line.close();
+    if (opts.verbose && lines.length > 0) toSyslog(lines);
   }
+}
+
+/**
+ * chat's -v log goes to syslog (facility local2, tagged chat[pid]). Node cannot write to /dev/log
+ * (a datagram Unix socket), so the lines are handed to util-linux `logger` once, at exit.
+ */
+function toSyslog(lines: string[]): void {
+  spawnSync('logger', ['-t', 'chat', `--id=${process.pid}`, '-p', 'local2.info'], {
+    input: lines.filter((l) => l.trim() !== '').join('\n') + '\n',
+    stdio: ['pipe', 'ignore', 'ignore'],
+    timeout: 2000,
+  });
 }
 
 function fail(err: unknown): number {
@@ -144,14 +158,17 @@ function openLine(): Line {
       close: () => {
         tty.destroy();
         // Node restores the startup termios of tty fds 0-2 at exit and aborts the process if that
-        // fails, as it does on a hung-up line. We never changed termios, so close our fds 0 and 1
-        // (libuv never closes stdio fds itself); pppd keeps its own descriptor of the line.
-        for (const fd of [0, 1]) {
+        // fails, as it does on a hung-up line. We never changed termios, so point our fds 0 and 1 at
+        // /dev/null (libuv never closes stdio fds itself; open() takes the lowest free fd, and a
+        // free fd 0/1 would break any later spawn). pppd keeps its own descriptor of the line.
+        for (const [fd, mode] of [[0, 'r'], [1, 'w']] as const) {
           try {
             closeSync(fd);
           } catch {
             // already closed
           }
+          const got = openSync('/dev/null', mode);
+          if (got !== fd) closeSync(got);
         }
       },
     };

@@ -21,7 +21,8 @@ export interface ChatCase {
 }
 
 const r = String.raw;
-const ok = (wait: string, send: string): PeerStep[] => [{ wait }, { send }];
+// Long waits: the peer starts before chat does, and chat may start slowly on a busy machine.
+const ok = (wait: string, send: string): PeerStep[] => [{ wait, ms: 15000 }, { send }];
 
 export const corpus: ChatCase[] = [
   { name: 'argv script succeeds', script: ['', 'AT', 'OK', 'ATDT'], peer: [...ok('AT\r', 'OK\r\n'), { wait: 'ATDT\r' }], exit: 0 },
@@ -52,10 +53,10 @@ export const corpus: ChatCase[] = [
   { name: 'REPORT to stderr without -r', script: ['REPORT', 'CARRIER', '', 'ATD', 'CONNECT', ''], peer: ok('ATD\r', 'CARRIER 2400\r\nCONNECT\r\n'), exit: 0 },
   { name: 'CLR_REPORT removes a REPORT', report: true, script: ['REPORT', 'CONNECT', 'REPORT', 'RING', 'CLR_REPORT', 'CONNECT', '', 'ATD', 'OK', ''], peer: ok('ATD\r', 'RING 1\r\nCONNECT 1\r\nOK\r\n'), exit: 0 },
   { name: 'REPORT and ABORT on the same line', report: true, script: ['ABORT', 'BUSY', 'REPORT', 'BUSY', '', 'ATD', 'CONNECT', ''], peer: ok('ATD\r', 'BUSY here\r\n'), exit: 4 },
-  { name: 'subexpect retry then success', args: ['-t', '1'], script: ['', 'AT', 'OK-AT-OK', 'ATD'], peer: [{ wait: 'AT\r' }, { wait: 'AT\r', ms: 4000 }, { send: 'OK\r' }, { wait: 'ATD\r' }], exit: 0 },
+  { name: 'subexpect retry then success', args: ['-t', '2'], script: ['', 'AT', 'OK-AT-OK', 'ATD'], peer: [{ wait: 'AT\r', ms: 15000 }, { wait: 'AT\r', ms: 15000 }, { send: 'OK\r' }, { wait: 'ATD\r' }], exit: 0 },
   { name: 'subexpect chain all timing out', args: ['-t', '1'], script: ['', 'AT', 'OK-AT-OK-AT-OK', 'ATD'], peer: [], exit: 3 },
   { name: 'subexpect ending in a reply succeeds after sending it', args: ['-t', '1'], script: ['', 'AT', 'OK-ATZ', 'X'], peer: [], exit: 0 },
-  { name: 'subexpect with an empty reply sends a bare CR', args: ['-t', '1'], script: ['OK--OK', 'X'], peer: [{ wait: '\r', ms: 3000 }, { send: 'OK' }], exit: 0 },
+  { name: 'subexpect with an empty reply sends a bare CR', args: ['-t', '2'], script: ['OK--OK', 'X'], peer: [{ wait: '\r', ms: 15000 }, { send: 'OK' }], exit: 0 },
   { name: 'subexpect with escaped dash', args: ['-t', '1'], script: ['A\\-B', 'X'], peer: [{ send: 'xA-B' }], exit: 0 },
   { name: 'send escapes \\b \\n \\r \\s \\t \\\\', script: ['', r`a\bb\nc\rd\se\tf\\g`], peer: [], exit: 0 },
   { name: 'send octal escapes incl. \\0 and 3-digit limit', script: ['', r`\101\0\177\1234\7x`], peer: [], exit: 0 },
@@ -88,8 +89,8 @@ export const corpus: ChatCase[] = [
   { name: 'expect bytes split across reads', script: ['CONNECT', 'X'], peer: [{ send: 'CONNECT', chunks: [1, 2, 1, 3], gap: 50 }], exit: 0 },
   { name: 'match after 1500 bytes of noise (rolling buffer) with -v', args: ['-v', '-s'], script: ['ZZTOP', 'X'], peer: [{ send: ('noise-' + 'n'.repeat(90) + '\n').repeat(15) + 'ZZTOP' }], exit: 0 },
   {
-    name: 'script line over 1023 bytes is split like fgets', script: { file: "TIMEOUT 1\n'' " + ' '.repeat(1018) + 'ABCDEF\n' },
-    peer: [{ wait: 'AB\r' }, { send: 'CDEF' }], exit: 0,
+    name: 'script line over 1023 bytes is split like fgets', script: { file: "TIMEOUT 5\n'' " + ' '.repeat(1018) + 'ABCDEF\n' },
+    peer: [{ wait: 'AB\r', ms: 15000 }, { send: 'CDEF' }], exit: 0,
   },
   { name: '-v -s log of a successful exchange', args: ['-v', '-s'], script: ['ABORT', 'BUSY', 'REPORT', 'CON', '', 'AT', 'OK', r`ATD\T`], peer: ok('AT\r', 'AT\r\r\nOK\r\n'), exit: 0 },
   { name: '-v -s log of a timeout', args: ['-v', '-s', '-t', '1'], script: ['', 'AT', 'OK', 'X'], peer: [{ send: 'partial\r\nline' }], exit: 3 },

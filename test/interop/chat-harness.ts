@@ -101,7 +101,7 @@ export function startPeer(path: string, steps: PeerStep[], onHangup?: () => Prom
       if (stopped) return;
       if ('wait' in step) {
         const want = Buffer.from(step.wait, 'latin1');
-        const deadline = Date.now() + (step.ms ?? 5000);
+        const deadline = Date.now() + (step.ms ?? 10_000);
         for (;;) {
           const at = all().indexOf(want, cursor);
           if (at >= 0) {
@@ -187,15 +187,23 @@ export async function runAgainstPeer(spec: RunSpec): Promise<ChatRun> {
       writeFileSync(join(work, 'script.chat'), spec.script.file);
       args.push('-f', join(work, 'script.chat'));
     }
-    const peer = startPeer(pair.b, spec.peer, () => pair.hangup());
+    // Open chat's side first so nothing the peer sends early can meet a pty nobody holds.
     const fdA = openSync(pair.a, 'r+');
+    const peer = startPeer(pair.b, spec.peer, () => pair.hangup());
     const [cmd, argv] =
       spec.impl === 'real' ? [REAL_CHAT, args] : [process.execPath, [LAPLINK_BIN, 'chat', ...args]];
     const child = spawn(cmd, argv, { stdio: [fdA, fdA, 'pipe'], cwd: work, env: { ...process.env, ...spec.env } });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('latin1')));
     const exitCode = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    await new Promise((r) => setTimeout(r, 250)); // let the last bytes cross socat
+    // Let the last bytes cross socat (slow when the machine is busy): until nothing new arrived
+    // for 500 ms, at most 4 s.
+    for (let last = -1, until = Date.now() + 4000; Date.now() < until; ) {
+      const n = peer.received().length;
+      if (n === last) break;
+      last = n;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     // Held open until now, as pppd holds the line: the last close of a pty slave can drop unread bytes.
     closeSync(fdA);
     peer.stop();
