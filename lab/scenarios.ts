@@ -248,7 +248,6 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
  * Scenario 1 on the product end to end: \`laplink serve\` in guest A, \`laplink connect --persist\`
  * in guest B (each generates the link files itself), then \`laplink status --json\` in each.
  */
-/** Not yet in allScenarios: written against the supervisor that landed at 22:00, not yet seen passing. */
 export function supervisedScenario(): Scenario {
   const side = (cmd: string, profile: string, link: string, ip: string, peer: string, pings: number) => `${prologue()}
 PPPD=
@@ -268,12 +267,14 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', '192.168.7.1', '192.168.7.2', 5), cable: true },
     b: { name: 'B-connect', script: side('connect --persist', 'client', 'lab-client', '192.168.7.2', '192.168.7.1', 3), cable: true },
-    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]/, /LAB:STATUS .*"up"/],
-    expectB: [/LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]/, /LAB:STATUS .*"up"/],
+    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]/,
+      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"peerUser": *"labuser")(?=.*"localIp": *"192\.168\.7\.1")(?=.*"remoteIp": *"192\.168\.7\.2")/],
+    expectB: [/LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]/,
+      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"localIp": *"192\.168\.7\.2")(?=.*"remoteIp": *"192\.168\.7\.1")/],
     runsOn: 'laplink serve, connect --persist, status --json, generate, bridge serve/connect (all product)',
   };
 }
 
 export function allScenarios(): Scenario[] {
-  return [howtoScenario(), howtoScenario('bridge-telnet'), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario(), bridgeProfileScenario()];
+  return [supervisedScenario(), howtoScenario('bridge-telnet'), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario(), bridgeProfileScenario()];
 }
