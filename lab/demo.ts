@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateLink } from '../src/render/generate.js';
@@ -20,3 +20,30 @@ for (const name of ['server-windows', 'client-windows']) {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 }
+
+/*
+ * Then the real thing: two qemu guests (Debian's kernel, TCG), each running `laplink generate`
+ * on these profiles and pppd with the generated files, the DCC handshake on the line, joined on
+ * this host by `laplink bridge serve` + `laplink bridge connect`.
+ */
+const { prepareLab, runScenario } = await import('./run.js');
+const { dccScenario } = await import('./scenarios.js');
+process.stdout.write('\n### qemu lab: preparing the guest kernel (fetched once into the lab cache)\n');
+const images = await prepareLab((l) => process.stdout.write(`  ${l}\n`));
+const scenario = dccScenario('real', 'real');
+process.stdout.write(`\n### ${scenario.title}\n  runs on: ${scenario.runsOn}\n  booting two guests…\n`);
+const ac = new AbortController();
+process.once('SIGINT', () => ac.abort());
+const r = await runScenario(scenario, images, { signal: ac.signal });
+const show = (who: string, text: string) => {
+  process.stdout.write(`\n--- guest ${who}\n`);
+  for (const line of text.split('\n')) {
+    const m = /^LAB:(?:PPPD |LOG )?(.*)$/.exec(line.trim());
+    if (m && !/^(BOOTED|EXIT)/.test(m[1]!)) process.stdout.write(`  ${m[1]}\n`);
+  }
+};
+show('A (DCC host, server)', r.consoleA);
+show('B (DCC guest, client)', r.consoleB);
+process.stdout.write(`\n### ${r.ok ? 'PASS' : `FAIL: ${r.problem}`} in ${r.seconds.toFixed(1)} s\n`);
+await rm(root, { recursive: true, force: true });
+process.exitCode = r.ok ? 0 : 1;

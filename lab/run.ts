@@ -1,8 +1,9 @@
 import { execa, type ResultPromise } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { laplinkArgv } from '../src/paths.js';
 import { LabError } from './errors.js';
 import { Guest } from './guest.js';
 import { ensureInitramfs } from './initramfs.js';
@@ -23,6 +24,25 @@ export interface ScenarioResult {
   runsOn: string;
 }
 
+function laplink(args: string[]): ResultPromise {
+  const [node, bin] = laplinkArgv();
+  return execa(node!, [bin!, ...args], { reject: false, stdin: 'ignore', buffer: { stdout: false, stderr: true } });
+}
+
+/** The port from the bridge's `listening on HOST:PORT` line (it may have picked port 0). */
+async function listeningPort(p: ResultPromise): Promise<number> {
+  let text = '';
+  return await new Promise<number>((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      text += b.toString();
+      const m = /listening on [^\s]*:(\d+)/.exec(text);
+      if (m) { p.stdout?.off('data', onData); resolve(Number(m[1])); }
+    };
+    p.stdout?.on('data', onData);
+    p.then((r) => reject(new LabError(`laplink bridge serve exited ${r.exitCode}: ${String(r.stderr).trim().split('\n')[0]}`)), reject);
+  });
+}
+
 /** A loopback port free right now (the kernel picks it; we close and hand it on). */
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -38,7 +58,7 @@ export async function prepareLab(log?: (line: string) => void): Promise<LabImage
 }
 
 /** Whole-run ceiling per guest: boot ~4 s, node ~3 s per start, link ~2 s; TCG on a busy host is slower. */
-const GUEST_TIMEOUT_MS = 120_000;
+const GUEST_TIMEOUT_MS = 150_000;
 
 /**
  * Run one scenario: two guests, the host join, wait for both to power off (their scripts end
@@ -68,19 +88,30 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       return g;
     };
     a = await start(s.a);
+    const lockDir = join(dir, 'lock');
+    await mkdir(lockDir);
     if (s.join === 'tcp') {
       if (!a.pty) throw new LabError('tcp join needs guest A to have a cable');
-      // Stand-in for `laplink bridge serve PTY --listen 127.0.0.1:P` until the bridge lands.
-      helpers.push(execa('socat', [`TCP-LISTEN:${hostPort},bind=127.0.0.1,reuseaddr`, `${a.pty},raw,echo=0`], { reject: false, stdin: 'ignore' }));
+      const serve = laplink(['bridge', 'serve', a.pty, '--listen', `127.0.0.1:${hostPort}`, '--lock-dir', lockDir]);
+      helpers.push(serve);
+      await listeningPort(serve);
     }
     b = await start(s.b);
-    let cable: ResultPromise | undefined;
+    let cable: ResultPromise[] = [];
     const connectJoin = async () => {
-      if (s.join !== 'socat') return;
-      if (!a?.pty || !b?.pty) throw new LabError('socat join needs both guests to have a cable');
-      // Stand-in for `laplink bridge serve/connect` until the bridge lands.
-      cable = execa('socat', [`${a.pty},raw,echo=0`, `${b.pty},raw,echo=0`], { reject: false, stdin: 'ignore' });
-      helpers.push(cable);
+      if (s.join === 'tcp') return;
+      if (!a?.pty || !b?.pty) throw new LabError('the host join needs both guests to have a cable');
+      if (s.join === 'socat') {
+        cable = [execa('socat', [`${a.pty},raw,echo=0`, `${b.pty},raw,echo=0`], { reject: false, stdin: 'ignore' })];
+      } else {
+        // Our bridge: guest A's line served on a loopback port, guest B's line attached to it.
+        const protocol = s.join === 'bridge' ? 'raw' : s.join.slice('bridge-'.length);
+        const serve = laplink(['bridge', 'serve', a.pty, '--listen', '127.0.0.1:0', '--protocol', protocol, '--lock-dir', lockDir]);
+        cable = [serve];
+        const port = await listeningPort(serve);
+        cable.push(laplink(['bridge', 'connect', `127.0.0.1:${port}`, b.pty, '--protocol', protocol]));
+      }
+      helpers.push(...cable);
     };
     await connectJoin();
     if (s.host) {
@@ -88,7 +119,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       await s.host({
         waitA: (re, ms) => ga.waitFor(re, ms),
         waitB: (re, ms) => gb.waitFor(re, ms),
-        cut: async () => { if (cable) { cable.kill('SIGKILL'); await cable; cable = undefined; } },
+        cut: async () => { for (const c of cable) { c.kill('SIGKILL'); await c; } cable = []; },
         reconnect: connectJoin,
       });
     }

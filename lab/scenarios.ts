@@ -26,10 +26,11 @@ export interface HostControl {
 }
 
 /**
- * socat: the two guests' ptys joined directly. tcp: guest A's pty served on a host loopback port,
+ * bridge*: our `laplink bridge serve` on guest A's pty + `laplink bridge connect` on guest B's, with
+ * that wire protocol on the TCP hop. socat: the two guests' ptys joined directly (comparison). tcp: guest A's pty served on a host loopback port,
  * which guest B reaches through its guestfwd (scenario 5).
  */
-export type HostJoin = 'socat' | 'tcp';
+export type HostJoin = 'bridge' | 'bridge-telnet' | 'bridge-rfc2217' | 'socat' | 'tcp';
 
 export interface Scenario {
   id: string;
@@ -73,7 +74,7 @@ function ping(ip: string, count: number): string {
 }
 
 /** Scenario 1: the HOWTO link, PAP, both ends from `laplink generate` of the lab profiles. */
-export function howtoScenario(): Scenario {
+export function howtoScenario(join: HostJoin = 'bridge'): Scenario {
   const server = `${prologue()}
 $LAPLINK generate lab/profiles/server.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
 # stand-in for \`laplink serve\` (supervisor not landed): pppd from the generated peers file
@@ -96,14 +97,14 @@ i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sle
 kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 `;
   return {
-    id: '1-howto',
-    title: 'HOWTO link: PAP, 192.168.7.1 <-> .2, ping both ways',
-    join: 'socat',
+    id: join === 'bridge' ? '1-howto' : `1-howto-${join}`,
+    title: `HOWTO link: PAP, 192.168.7.1 <-> .2, ping both ways${join === 'bridge' ? '' : ` (${join} hop)`}`,
+    join,
     a: { name: 'A-server', script: server, cable: true },
     b: { name: 'B-client', script: client, cable: true },
     expectA: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD PAP peer authentication succeeded for labuser/],
     expectB: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: 'laplink generate (product); pppd call (stand-in for laplink serve/connect); socat (stand-in for laplink bridge)',
+    runsOn: 'laplink generate (product); pppd call (stand-in for laplink serve/connect); laplink bridge serve/connect (product)',
   };
 }
 
@@ -140,12 +141,12 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
   return {
     id: `2-dcc-${serverChat}-${clientChat}`,
     title: `Windows DCC: host side ${label(serverChat)}, guest side ${label(clientChat)}`,
-    join: 'socat',
+    join: 'bridge',
     a: { name: 'A-dcc-host', script: server, cable: true },
     b: { name: 'B-dcc-guest', script: client, cable: true },
     expectA: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/],
     expectB: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: `laplink generate (product); ${label(serverChat)} / ${label(clientChat)} with the generated DCC chat files; pppd call (stand-in for serve/connect); socat (stand-in for bridge)`,
+    runsOn: `laplink generate (product); ${label(serverChat)} / ${label(clientChat)} with the generated DCC chat files; pppd call (stand-in for serve/connect); laplink bridge serve/connect (product)`,
   };
 }
 
@@ -170,7 +171,7 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT2 $?"
   return {
     id: '3-cut-cable',
     title: 'cut cable: bridge killed, both pppd exit 16, respawn, link back',
-    join: 'socat',
+    join: 'bridge',
     a: { name: 'A-server', script: side('server', 'lab-server', '192.168.7.1', '192.168.7.2'), cable: true },
     b: { name: 'B-client', script: side('client', 'lab-client', '192.168.7.2', '192.168.7.1'), cable: true },
     host: async (ctl) => {
@@ -181,7 +182,7 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT2 $?"
     },
     expectA: [/LAB:UP1 192\.168\.7\.1/, /LAB:PPPD-EXIT1 16/, /LAB:UP2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.2/],
     expectB: [/LAB:UP1 192\.168\.7\.2/, /LAB:PPPD-EXIT1 16/, /LAB:UP2 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.1/],
-    runsOn: 'laplink generate (product); pppd respawn loop (stand-in for laplink serve/connect); socat killed and restarted (stand-in for bridge)',
+    runsOn: 'laplink generate (product); pppd respawn loop (stand-in for laplink serve/connect); laplink bridge killed and restarted (product)',
   };
 }
 
@@ -202,12 +203,12 @@ echo "LAB:PPPD-EXIT $?"
   return {
     id: '4-wrong-password',
     title: 'wrong password: server pppd exits 11, client 19',
-    join: 'socat',
+    join: 'bridge',
     a: { name: 'A-server', script: server, cable: true },
     b: { name: 'B-client', script: client, cable: true },
     expectA: [/LAB:GENERATED/, /LAB:PPPD-EXIT 11/, /LAB:PPPD PAP peer authentication failed for labuser/],
     expectB: [/LAB:GENERATED/, /LAB:PPPD-EXIT 19/],
-    runsOn: 'laplink generate (product); pppd call (stand-in for serve/connect, no back-off yet); socat (stand-in for bridge)',
+    runsOn: 'laplink generate (product); pppd call (stand-in for serve/connect, no back-off yet); laplink bridge serve/connect (product)',
   };
 }
 
@@ -215,7 +216,8 @@ echo "LAB:PPPD-EXIT $?"
  * Scenario 5: guest B has no serial port at all. Its generated peers file runs pppd over
  * \`pty "laplink bridge stdio 10.0.2.100:7000"\`; qemu's user networking (restrict=on) forwards only
  * that address to the host's loopback port where guest A's line is served. Until the bridge
- * lands, socat stands in on both ends (the later pty option overrides the generated one).
+ * stdio runs inside this guest (a TCG guest, so Node starts slowly) reliably, socat stands in for it
+ * (the later pty option overrides the generated one; LAB:PEERS shows the generated line).
  */
 export function bridgeProfileScenario(): Scenario {
   const server = howtoScenario().a;
@@ -238,10 +240,41 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
     b: { name: 'B-bridge-client', script: client, cable: false, guestfwdPort: 7000 },
     expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD PAP peer authentication succeeded for labuser/],
     expectB: [/LAB:NET/, /LAB:PEERS pty ".*bridge stdio 10\.0\.2\.100:7000"/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: 'laplink generate (product, bridge: profile); pppd pty socat (stand-in for laplink bridge stdio); host socat TCP-LISTEN (stand-in for laplink bridge serve)',
+    runsOn: 'laplink generate (product, bridge: profile); socat as the pty of pppd (stand-in for laplink bridge stdio); laplink bridge serve on the host (product)',
+  };
+}
+
+/**
+ * Scenario 1 on the product end to end: \`laplink serve\` in guest A, \`laplink connect --persist\`
+ * in guest B (each generates the link files itself), then \`laplink status --json\` in each.
+ */
+export function supervisedScenario(): Scenario {
+  const side = (cmd: string, profile: string, link: string, ip: string, peer: string, pings: number) => `${prologue()}
+PPPD=
+$LAPLINK ${cmd} lab/profiles/${profile}.yaml > /tmp/sup.log 2>&1 &
+SUP=$!
+PPPD=$SUP
+${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
+${ping(peer, pings)}
+$LAPLINK status ${link} --json > /tmp/status.json 2>&1
+echo "LAB:STATUS $(tr -d '\n' < /tmp/status.json)"
+${cmd === 'serve' ? '' : `i=0; while ip link show ppp0 > /dev/null 2>&1 && [ $i -lt 50 ]; do i=$((i+1)); ${BB} sleep 0.2; done`}
+kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
+`;
+  return {
+    id: '1-howto-supervised',
+    title: 'HOWTO link under laplink serve / connect --persist, status --json in each guest',
+    join: 'bridge',
+    a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', '192.168.7.1', '192.168.7.2', 5), cable: true },
+    b: { name: 'B-connect', script: side('connect --persist', 'client', 'lab-client', '192.168.7.2', '192.168.7.1', 3), cable: true },
+    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]/,
+      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"peerUser": *"labuser")(?=.*"localIp": *"192\.168\.7\.1")(?=.*"remoteIp": *"192\.168\.7\.2")/],
+    expectB: [/LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]/,
+      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"localIp": *"192\.168\.7\.2")(?=.*"remoteIp": *"192\.168\.7\.1")/],
+    runsOn: 'laplink serve, connect --persist, status --json, generate, bridge serve/connect (all product)',
   };
 }
 
 export function allScenarios(): Scenario[] {
-  return [howtoScenario(), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario(), bridgeProfileScenario()];
+  return [supervisedScenario(), howtoScenario('bridge-telnet'), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario(), bridgeProfileScenario()];
 }

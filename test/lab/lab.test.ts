@@ -28,6 +28,6 @@ describe.sequential('qemu lab', () => {
       const r = await runScenario(s, images, { signal: ac.signal });
       const detail = r.ok ? '' : `${r.problem}\n--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}`;
       expect(r.ok, detail).toBe(true);
-    }, 180_000);
+    }, 240_000);
   }
 });
