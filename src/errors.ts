@@ -20,3 +20,10 @@ export class UsageError extends LaplinkError {
     super(message, 2, options);
   }
 }
+
+/** A device or line could not be opened, configured or kept (missing, busy, gone). */
+export class LineError extends LaplinkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+  }
+}

@@ -6,4 +6,5 @@ export interface BenchSuite {
 
 export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./chat.js')).default,
+  () => import('./supervisor.js').then((m) => m.default),
 ];

@@ -16,6 +16,12 @@ export function reportError(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `laplink generate --dry-run | head` closes our stdout early: that is the reader's choice, not an
+  // error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = new Command('laplink')
     .description('Two machines and a null-modem cable into a working PPP link.')
     .version('0.1.0')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkExtraOption } from './pppd-options.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -17,6 +18,8 @@ export const TERMIOS_SPEEDS = [
 ] as const;
 
 const SAFE_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.@%+=:,-]*$/;
+/** Characters a secret may never contain: they would end a line or a word in pppd's reader. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const LINK_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -30,64 +33,79 @@ export const safeWord = (what: string) =>
     .max(64, `${what} is longer than 64 characters`)
     .regex(
       SAFE_WORD,
-      `${what} must be one word of letters, digits and _ . @ % + = : , - (not starting with -); no spaces, quotes, #, backslash or control characters`,
+      `${what} must be one word, no spaces, quotes, #, backslash or control characters (allowed: letters, digits and _ . @ % + = : , -, not starting with - or .)`,
     );
 
-export const ipv4 = z.string().regex(IPV4, 'must be a dotted IPv4 address such as 192.168.7.1');
-export const hostName = z.string().regex(HOST_NAME, 'must be a host name of letters, digits, - and .');
+export const ipv4 = z.string().regex(IPV4, 'not a dotted IPv4 address (allowed: e.g. 192.168.7.1)');
+export const hostName = z.string().regex(HOST_NAME, 'not a host name (allowed: letters, digits, - and ., such as ppp-laplink-server)');
 export const ipOrHost = z
   .string()
-  .refine((s) => IPV4.test(s) || HOST_NAME.test(s), 'must be an IPv4 address (192.168.7.1) or a host name from /etc/hosts');
+  // All digits and dots is meant as an address, so it must be a valid one (300.1.1.1 is no host name).
+  .refine((s) => IPV4.test(s) || (HOST_NAME.test(s) && !/^[\d.]+$/.test(s)), 'not an IPv4 address or host name (allowed: e.g. 192.168.7.1 or a name from /etc/hosts)');
 
 /** Absolute /dev path without `..`, spaces or anything a shell or pppd would read specially. */
 export const devicePath = z
   .string()
-  .regex(/^\/dev\/[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/, 'must be an absolute device path under /dev, such as /dev/ttyS0')
-  .refine((s) => !s.split('/').includes('..'), 'must not contain ".."');
+  .max(128, 'too long (allowed: at most 128 characters)')
+  // Every path segment starts with a letter, digit or _, so `..` (or any dot-file) cannot appear.
+  .regex(/^\/dev\/[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/, 'not a plain device path, no "..", spaces or quotes (allowed: an absolute path under /dev of letters, digits and _ . + -, such as /dev/ttyS0)');
 
 /** An absolute file path with no `..` and only ordinary file-name characters. */
 export const filePath = z
   .string()
-  .regex(/^\/[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/, 'must be an absolute path of ordinary file-name characters')
-  .refine((s) => !s.split('/').includes('..'), 'must not contain ".."');
+  .max(255, 'too long (allowed: at most 255 characters)')
+  .regex(/^\/[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/, 'not a plain absolute path, no "..", spaces or quotes (allowed: /dir/file of letters, digits and _ . + -)');
 
 export const hostPort = z
   .string()
-  .regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):\d{1,5}$/, 'must be HOST:PORT, such as 127.0.0.1:3000')
+  .regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):\d{1,5}$/, 'not HOST:PORT (allowed: e.g. 127.0.0.1:3000)')
   .refine((s) => {
     const port = Number(s.slice(s.lastIndexOf(':') + 1));
     return port >= 1 && port <= 65535;
-  }, 'port must be 1..65535');
+  }, 'port out of range (allowed: 1..65535)');
 
 export const speed = z
   .number()
   .int()
   .refine((n) => (TERMIOS_SPEEDS as readonly number[]).includes(n), {
-    message: `must be a termios speed: ${TERMIOS_SPEEDS.join(', ')}`,
+    message: `not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`,
   });
+
+/**
+ * A PAP/CHAP secret. Spaces, quotes and backslashes are fine (the secrets writer quotes them so
+ * pppd's getword() reads back exactly this text); control characters are not, and a leading `@`
+ * would make pppd read the secret from a file of that name.
+ */
+export const secretText = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty (allowed: 1..128 printable characters)`)
+    .max(128, `${what} is too long (allowed: at most 128 characters)`)
+    .refine((s) => !CONTROL.test(s), `${what} contains a control character such as a newline, tab or NUL (allowed: printable characters)`)
+    .refine((s) => !s.startsWith('@'), `${what} must not start with @: pppd would read a file of that name (allowed: use auth.passwordFile)`);
 
 export const serverUser = z
   .object({
-    name: safeWord('user name').describe('PAP/CHAP user name the client sends (pppd `user`), or * for anyone'),
-    password: z.string().optional().describe('secret for this user; omit with login: true to use the system password'),
-    ips: z.array(ipOrHost).optional().describe('addresses this user may take (last column of pap-secrets)'),
+    name: z.union([z.literal('*'), safeWord('user name')], { error: 'user name must be * or one word (allowed: letters, digits and _ . @ % + = : , -, not starting with -)' }).describe('PAP/CHAP user name the client sends (pppd `user`), or * for anyone'),
+    password: secretText('password').optional().describe('secret for this user; omit with login: true to use the system password'),
+    ips: z.array(ipOrHost).max(16).optional().describe('addresses this user may take (last column of pap-secrets)'),
   })
   .strict();
 
 export const auth = z
   .object({
-    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass'),
+    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass; client: what the server asks for (chap writes chap-secrets)'),
     login: z.boolean().default(false).describe('server: also check PAP users against the system password file (pppd `login`)'),
-    users: z.array(serverUser).default([]).describe('server: who may connect'),
+    users: z.array(serverUser).max(64).default([]).describe('server: who may connect'),
     user: safeWord('auth.user').optional().describe('client: the name sent to the server (pppd `user`)'),
-    password: z.string().optional().describe('client: the secret; never printed or logged'),
+    password: secretText('auth.password').optional().describe('client: the secret; never printed or logged'),
     passwordFile: filePath.optional().describe('client: read the secret from this file instead'),
   })
   .strict();
 
 export const masquerade = z
   .object({
-    outInterface: z.string().regex(IFACE, 'must be a network interface name such as eth0').describe('interface that reaches the internet'),
+    outInterface: z.string().regex(IFACE, 'not a network interface name (allowed: up to 15 of letters, digits and _ . -, such as eth0)').describe('interface that reaches the internet'),
   })
   .strict();
 
@@ -105,9 +123,46 @@ export const handshake = z
   })
   .strict();
 
-export const profileSchema = z
+/** Rules that involve more than one field, each reported at the field the user must change. */
+function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
+  const bad = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (p.device && p.bridge) bad(['bridge'], 'give either device or bridge, not both (allowed: one of them)');
+  if (!p.device && !p.bridge) bad([], 'the line is missing (allowed: device: /dev/ttyS0 or bridge: HOST:PORT)');
+  // Over TCP pppd talks to a pseudo-terminal: RTS/CTS and modem lines are set at the bridge's port.
+  if (p.bridge && p.flow === 'rtscts') bad(['flow'], 'no RTS/CTS lines reach pppd through a bridge (allowed with bridge: none or xonxoff; set hardware flow at the bridge)');
+  if (p.bridge && p.modemLines) bad(['modemLines'], 'no modem lines reach pppd through a bridge (allowed with bridge: false)');
+  if (p.localIp === p.remoteIp) bad(['remoteIp'], 'must differ from localIp (allowed: the other end of the link)');
+  if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
+  if (p.hostnames?.local && !IPV4.test(p.localIp)) bad(['hostnames', 'local'], 'names localIp in /etc/hosts, so localIp must be an address (allowed: localIp like 192.168.7.1)');
+  if (p.hostnames?.remote && !IPV4.test(p.remoteIp)) bad(['hostnames', 'remote'], 'names remoteIp in /etc/hosts, so remoteIp must be an address (allowed: remoteIp like 192.168.7.2)');
+  const a = p.auth;
+  if (p.role === 'server') {
+    if (a.user !== undefined) bad(['auth', 'user'], 'is a client field (allowed on a server: require, login, users)');
+    if (a.password !== undefined) bad(['auth', 'password'], 'is a client field (allowed on a server: users[].password)');
+    if (a.passwordFile !== undefined) bad(['auth', 'passwordFile'], 'is a client field (allowed on a server: users[].password)');
+    if (a.require !== 'none' && a.users.length === 0) bad(['auth', 'users'], `a server requiring ${a.require} needs at least one user (allowed: a list of {name, password, ips}, or require: none)`);
+    if (a.require === 'none' && a.users.length > 0) bad(['auth', 'users'], 'users are not checked when require is none (allowed: require: pap or chap)');
+    if (a.require === 'none' && a.login) bad(['auth', 'login'], 'login needs authentication (allowed: require: pap)');
+    if (a.require === 'chap' && a.login) bad(['auth', 'login'], 'pppd checks the system password file only for PAP (allowed: require: pap with login)');
+    a.users.forEach((u, i) => {
+      if (u.password === undefined && !a.login) bad(['auth', 'users', i, 'password'], 'required unless auth.login is true (allowed: a secret, or login: true for system passwords)');
+    });
+    if (p.defaultRoute) bad(['defaultRoute'], 'only a client routes over the link (allowed on a server: masquerade)');
+  } else {
+    if (a.users.length > 0) bad(['auth', 'users'], 'is a server field (allowed on a client: user, password, passwordFile)');
+    if (a.login) bad(['auth', 'login'], 'is a server field (allowed on a client: user, password, passwordFile)');
+    if (a.password !== undefined && a.passwordFile !== undefined) bad(['auth', 'passwordFile'], 'give password or passwordFile, not both');
+    if ((a.password !== undefined || a.passwordFile !== undefined) && a.user === undefined) bad(['auth', 'user'], 'required with a password (allowed: the name the server knows you by)');
+    if (a.user !== undefined && a.password === undefined && a.passwordFile === undefined) bad(['auth', 'password'], 'auth.user needs password or passwordFile (allowed: one of them)');
+    if (p.masquerade) bad(['masquerade'], 'only a server shares its internet (allowed on a client: defaultRoute)');
+  }
+}
+
+type ProfileShape = z.infer<typeof profileObject>;
+
+export const profileObject = z
   .object({
-    name: z.string().regex(LINK_NAME, 'must be 1-32 of a-z 0-9 _ - starting with a letter or digit').describe('link name: peers file, unit and state file are named after it'),
+    name: z.string().regex(LINK_NAME, 'not a link name (allowed: 1-32 of a-z 0-9 _ -, starting with a letter or digit)').describe('link name: peers file, unit and state file are named after it'),
     role: z.enum(['server', 'client']).describe('server waits on the line and assigns addresses; client calls it'),
     peer: z.enum(['linux', 'windows']).default('linux').describe('windows adds the Direct Cable Connection CLIENT/CLIENTSERVER handshake'),
     device: devicePath.optional().describe('serial device of the cable'),
@@ -118,7 +173,7 @@ export const profileSchema = z
     localIp: ipOrHost.describe('this end of the link'),
     remoteIp: ipOrHost.describe('the other end'),
     hostnames: z
-      .object({ local: hostName.optional(), remote: hostName.optional() })
+      .object({ local: hostName.optional().describe('host name for localIp'), remote: hostName.optional().describe('host name for remoteIp') })
       .strict()
       .optional()
       .describe('names for localIp/remoteIp written to /etc/hosts'),
@@ -133,9 +188,19 @@ export const profileSchema = z
     systemd: z.boolean().default(true).describe('write a systemd unit running the supervisor'),
     inittab: z.boolean().default(false).describe('also print the classic inittab respawn line'),
     globalOptions: z.boolean().default(false).describe('also write a managed block into /etc/ppp/options'),
-    extraOptions: z.array(z.string()).default([]).describe('more pppd options, from a known list only'),
+    extraOptions: z
+      .array(
+        z.string().superRefine((s, ctx) => {
+          const problem = checkExtraOption(s);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .max(64)
+      .default([]).describe('more pppd options, from a known list only'),
   })
   .strict();
+
+export const profileSchema = profileObject.superRefine(crossFieldRules);
 
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;

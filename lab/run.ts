@@ -1,0 +1,109 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabError } from './errors.js';
+import { Guest } from './guest.js';
+import { ensureInitramfs } from './initramfs.js';
+import { ensureKernel, type GuestKernel } from './kernel.js';
+import type { Scenario } from './scenarios.js';
+
+export interface LabImages { kernel: GuestKernel; initrd: string }
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  ok: boolean;
+  seconds: number;
+  /** The first missing marker or the error, when not ok. */
+  problem?: string;
+  consoleA: string;
+  consoleB: string;
+  runsOn: string;
+}
+
+/** A loopback port free right now (the kernel picks it; we close and hand it on). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((res) => srv.close(() => res()));
+  return port;
+}
+
+export async function prepareLab(log?: (line: string) => void): Promise<LabImages> {
+  const kernel = await ensureKernel(log ? { log } : {});
+  return { kernel, initrd: await ensureInitramfs(kernel) };
+}
+
+/** Whole-run ceiling per guest: boot ~4 s, node ~3 s per start, link ~2 s; TCG on a busy host is slower. */
+const GUEST_TIMEOUT_MS = 120_000;
+
+/**
+ * Run one scenario: two guests, the host join, wait for both to power off (their scripts end
+ * themselves), then judge by the markers. Every child is killed by PID and the temp dir removed
+ * on every path out.
+ */
+export async function runScenario(s: Scenario, images: LabImages, opts: { signal?: AbortSignal } = {}): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const dir = await mkdtemp(join(tmpdir(), `laplink-lab-${s.id}-`));
+  const guests: Guest[] = [];
+  const helpers: ResultPromise[] = [];
+  const onAbort = () => { for (const g of guests) void g.stop(); for (const h of helpers) h.kill('SIGKILL'); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let a: Guest | undefined;
+  let b: Guest | undefined;
+  try {
+    const hostPort = s.join === 'tcp' ? await freePort() : 0;
+    const start = async (plan: Scenario['a']) => {
+      const script = join(dir, `${plan.name}.sh`);
+      await writeFile(script, plan.script);
+      const g = await Guest.start({
+        name: plan.name, vmlinux: images.kernel.vmlinux, initrd: images.initrd, script,
+        consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable,
+        ...(plan.guestfwdPort ? { guestfwd: { port: plan.guestfwdPort, hostPort } } : {}),
+      });
+      guests.push(g);
+      return g;
+    };
+    a = await start(s.a);
+    if (s.join === 'tcp') {
+      if (!a.pty) throw new LabError('tcp join needs guest A to have a cable');
+      // Stand-in for `laplink bridge serve PTY --listen 127.0.0.1:P` until the bridge lands.
+      helpers.push(execa('socat', [`TCP-LISTEN:${hostPort},bind=127.0.0.1,reuseaddr`, `${a.pty},raw,echo=0`], { reject: false, stdin: 'ignore' }));
+    }
+    b = await start(s.b);
+    let cable: ResultPromise | undefined;
+    const connectJoin = async () => {
+      if (s.join !== 'socat') return;
+      if (!a?.pty || !b?.pty) throw new LabError('socat join needs both guests to have a cable');
+      // Stand-in for `laplink bridge serve/connect` until the bridge lands.
+      cable = execa('socat', [`${a.pty},raw,echo=0`, `${b.pty},raw,echo=0`], { reject: false, stdin: 'ignore' });
+      helpers.push(cable);
+    };
+    await connectJoin();
+    if (s.host) {
+      const [ga, gb] = [a, b];
+      await s.host({
+        waitA: (re, ms) => ga.waitFor(re, ms),
+        waitB: (re, ms) => gb.waitFor(re, ms),
+        cut: async () => { if (cable) { cable.kill('SIGKILL'); await cable; cable = undefined; } },
+        reconnect: connectJoin,
+      });
+    }
+    await Promise.all([a.waitExit(GUEST_TIMEOUT_MS), b.waitExit(GUEST_TIMEOUT_MS)]);
+    const [ca, cb] = [await a.console(), await b.console()];
+    const missing = s.expectA.find((re) => !re.test(ca)) ? `A: no ${s.expectA.find((re) => !re.test(ca))}` :
+      s.expectB.find((re) => !re.test(cb)) ? `B: no ${s.expectB.find((re) => !re.test(cb))}` : undefined;
+    return { id: s.id, title: s.title, ok: !missing, seconds: (Date.now() - t0) / 1000, ...(missing ? { problem: missing } : {}), consoleA: ca, consoleB: cb, runsOn: s.runsOn };
+  } catch (err) {
+    return { id: s.id, title: s.title, ok: false, seconds: (Date.now() - t0) / 1000, problem: (err as Error).message,
+      consoleA: a ? await a.console() : '', consoleB: b ? await b.console() : '', runsOn: s.runsOn };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(guests.map((g) => g.stop()));
+    for (const h of helpers) { h.kill('SIGTERM'); await h; }
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The client side: a local Line (device, new pty, or stdio) joined to a remote TCP port.
+ * connect mode reconnects with backoff and keeps the local line open meanwhile (so a pty link stays
+ * valid for pppd); stdio mode ends when TCP closes, so pppd's `pty` sees a hangup.
+ */
+import net from 'node:net';
+import { LineError } from '../errors.js';
+import type { Line } from '../line/line.js';
+import { rawCodec, type Codec, type CodecHost } from './codec.js';
+import type { EventSink } from './events.js';
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  line: Line;
+  /** Reconnect after TCP closes (connect mode); false ends after the first session (stdio mode). */
+  reconnect: boolean;
+  /** Builds the client-side codec (telnet / RFC 2217 client). */
+  codec?: (host: CodecHost) => Codec;
+  /** First reconnect delay in ms (doubles up to maxDelay). */
+  minDelay?: number;
+  maxDelay?: number;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+}
+
+/** Runs until aborted (connect) or until the TCP session ends (stdio); resolves with the reason. */
+export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' | 'line-gone'> {
+  const name = `${o.host}:${o.port}`;
+  let delay = o.minDelay ?? 200;
+  let lineGone = false;
+  void o.line.closed.then((why) => {
+    if (why !== 'closed') lineGone = true;
+  });
+  o.line.stream.pause();
+  for (;;) {
+    if (o.signal?.aborted) return 'aborted';
+    if (lineGone) return 'line-gone';
+    const r = await session(o, name);
+    if (r === 'connected-then-closed') delay = o.minDelay ?? 200;
+    if (!o.reconnect) {
+      if (r === 'failed') throw new LineError(`cannot connect to ${name}`);
+      return 'closed';
+    }
+    if (r === 'aborted') return 'aborted';
+    if (lineGone) return 'line-gone';
+    await sleep(delay, o.signal);
+    delay = Math.min(delay * 2, o.maxDelay ?? 5000);
+  }
+}
+
+function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-then-closed' | 'aborted'> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
+    const line = o.line;
+    let connected = false;
+    let finished = false;
+    const host: CodecHost = {
+      reply: (b) => void socket.write(b),
+      line: () => line,
+      log: (message) => o.onEvent?.({ type: 'protocol', port: name, remote: name, message }),
+      flow: (suspend) => (suspend ? line.stream.pause() : line.stream.resume()),
+    };
+    const codec = o.codec ? o.codec(host) : rawCodec;
+    const fromLine = (chunk: Buffer) => {
+      if (!socket.write(codec === rawCodec ? chunk : codec.encode(chunk))) {
+        line.stream.pause();
+        socket.once('drain', () => !finished && line.stream.resume());
+      }
+    };
+    const onLineDrain = () => socket.resume();
+    const finish = (why: 'failed' | 'connected-then-closed' | 'aborted', reason: string) => {
+      if (finished) return;
+      finished = true;
+      line.stream.off('data', fromLine);
+      line.stream.off('drain', onLineDrain);
+      line.stream.pause();
+      codec.dispose?.();
+      o.signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (connected) o.onEvent?.({ type: 'disconnect', port: name, remote: name, reason });
+      resolve(why);
+    };
+    const onAbort = () => finish('aborted', 'aborted');
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    void line.closed.then(() => finish('aborted', 'line closed'));
+    socket.on('connect', () => {
+      connected = true;
+      o.onEvent?.({ type: 'connect', port: name, remote: name });
+      const greet = codec.greeting();
+      if (greet.length) socket.write(greet);
+      line.stream.on('data', fromLine);
+      line.stream.on('drain', onLineDrain);
+      line.stream.resume();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const data = codec === rawCodec ? chunk : codec.decode(chunk);
+      if (data.length && !line.stream.write(data)) socket.pause();
+    });
+    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', err.message));
+    socket.on('close', () => finish(connected ? 'connected-then-closed' : 'failed', 'remote closed'));
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,30 @@
+/** Things a bridge reports; the CLI prints them, trace files record them, tests wait for them. */
+export type BridgeEvent =
+  | { type: 'listening'; port: string; host: string; tcpPort: number }
+  | { type: 'connect'; port: string; remote: string }
+  | { type: 'disconnect'; port: string; remote: string; reason: string }
+  | { type: 'refused'; port: string; remote: string; reason: string }
+  | { type: 'device'; port: string; state: 'open' | 'gone' | 'reopen-failed'; detail?: string }
+  | { type: 'protocol'; port: string; remote: string; message: string }
+  | { type: 'data'; port: string; direction: 'read' | 'write'; bytes: Buffer };
+
+export type EventSink = (e: BridgeEvent) => void;
+
+export function describeEvent(e: BridgeEvent): string | undefined {
+  switch (e.type) {
+    case 'listening':
+      return `listening on ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.tcpPort}`;
+    case 'connect':
+      return `${e.port}: connect from ${e.remote}`;
+    case 'disconnect':
+      return `${e.port}: disconnect ${e.remote} (${e.reason})`;
+    case 'refused':
+      return `${e.port}: refused ${e.remote} (${e.reason})`;
+    case 'device':
+      return `${e.port}: device ${e.state}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'protocol':
+      return `${e.port}: ${e.remote}: ${e.message}`;
+    case 'data':
+      return undefined;
+  }
+}

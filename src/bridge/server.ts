@@ -1,0 +1,290 @@
+/**
+ * One device served on one TCP port (ser2net's "connection", remserial's -p). Device output goes to
+ * every client, input comes from all; every client has a bounded buffer and a full one either pauses
+ * the device (`pause`: the device is never read faster than the slowest client) or drops that client
+ * (`drop`). TCP input that the device cannot take yet pauses the socket. Nothing buffers unboundedly.
+ */
+import net from 'node:net';
+import { LineError } from '../errors.js';
+import type { Line } from '../line/line.js';
+import { rawCodec, type Codec, type CodecHost } from './codec.js';
+import type { EventSink } from './events.js';
+import { AllowList } from './allow.js';
+import { Tracer, type TraceOptions } from './trace.js';
+
+export type Protocol = 'raw' | 'telnet' | 'rfc2217';
+export type SlowClientPolicy = 'drop' | 'pause';
+
+export interface PortOptions {
+  /** Name used in events, traces and the control port (e.g. the device path or the TCP port). */
+  name: string;
+  /** Opens (and re-opens after loss) the device. */
+  open: () => Promise<Line>;
+  host?: string;
+  port: number;
+  protocol?: Protocol;
+  maxConnections?: number;
+  kickOld?: boolean;
+  slowClient?: SlowClientPolicy;
+  /** Bytes queued for one client before the slow-client policy applies. */
+  clientBuffer?: number;
+  allow?: string[];
+  banner?: string;
+  /** Sent to the device when a client connects / disconnects (ser2net openstr/closestr). */
+  openString?: string;
+  closeString?: string;
+  /** Seconds without traffic before a client is disconnected; 0 = never. */
+  idleTimeout?: number;
+  /** Milliseconds between device re-open attempts after loss (doubles up to 5 s). */
+  reopenDelay?: number;
+  /** Builds the codec for telnet/rfc2217 sessions (kept out of here so raw stays lean). */
+  codecFor?: (protocol: Protocol, host: CodecHost) => Codec;
+  trace?: TraceOptions;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+}
+
+export interface Session {
+  readonly id: number;
+  readonly remote: string;
+  readonly socket: net.Socket;
+  readonly codec: Codec;
+  readonly since: Date;
+  bytesIn: number;
+  bytesOut: number;
+  /** The client's buffer is full and the device is paused for it. */
+  blocked: boolean;
+}
+
+let nextSessionId = 1;
+
+export class BridgePort {
+  readonly sessions = new Set<Session>();
+  line: Line | undefined;
+  protocol: Protocol;
+  enabled = true;
+  idleTimeout: number;
+  private server: net.Server | undefined;
+  private readonly writeWaiters = new Set<net.Socket>();
+  private readonly allowList: AllowList | undefined;
+  private stopped = false;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private readonly monitors = new Set<(dir: 'read' | 'write', bytes: Buffer) => void>();
+
+  constructor(readonly options: PortOptions) {
+    this.protocol = options.protocol ?? 'raw';
+    this.idleTimeout = options.idleTimeout ?? 0;
+    this.allowList = options.allow?.length ? new AllowList(options.allow) : undefined;
+    const tracer = options.trace ? new Tracer(options.trace) : undefined;
+    if (tracer?.active) {
+      this.tracer = tracer;
+      this.monitor((dir, bytes) => tracer.data(dir, bytes));
+    }
+  }
+
+  private tracer: Tracer | undefined;
+
+  get address(): { host: string; port: number } | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  /** Opens the device, then listens. Rejects with LineError / a listen error; nothing left running. */
+  async start(): Promise<{ host: string; port: number }> {
+    await this.attach(await this.options.open());
+    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.accept(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch(async (err) => {
+      await this.stop();
+      throw new LineError(`${this.options.name}: cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${(err as Error).message}`);
+    });
+    const addr = this.address!;
+    this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port });
+    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    return addr;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reopenTimer);
+    for (const s of this.sessions) this.drop(s, 'server stopping');
+    const closing = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
+    await this.line?.close();
+    await closing;
+    await this.tracer?.close();
+  }
+
+  /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
+  monitor(fn: (dir: 'read' | 'write', bytes: Buffer) => void): () => void {
+    this.monitors.add(fn);
+    return () => this.monitors.delete(fn);
+  }
+
+  disconnect(id: number, reason = 'disconnected by control port'): boolean {
+    for (const s of this.sessions) if (s.id === id) return this.drop(s, reason), true;
+    return false;
+  }
+
+  // ---- device side ----------------------------------------------------------------------------
+
+  private async attach(line: Line): Promise<void> {
+    this.line = line;
+    const stream = line.stream;
+    stream.on('data', (chunk: Buffer) => this.fromDevice(chunk));
+    stream.on('drain', () => {
+      for (const s of this.writeWaiters) s.resume();
+      this.writeWaiters.clear();
+    });
+    if (this.sessions.size === 0) stream.pause(); // let data wait in the tty until someone listens
+    this.emit({ type: 'device', port: this.options.name, state: 'open' });
+    void line.closed.then((why) => {
+      if (why !== 'closed' && !this.stopped) this.lost(why);
+    });
+  }
+
+  private lost(why: string): void {
+    this.line = undefined;
+    this.writeWaiters.clear();
+    this.emit({ type: 'device', port: this.options.name, state: 'gone', detail: why });
+    for (const s of this.sessions) {
+      if (this.options.closeString) s.socket.write(this.options.closeString);
+      this.drop(s, 'device gone');
+    }
+    this.scheduleReopen(this.options.reopenDelay ?? 100);
+  }
+
+  private scheduleReopen(delay: number): void {
+    if (this.stopped) return;
+    this.reopenTimer = setTimeout(async () => {
+      try {
+        const line = await this.options.open();
+        if (this.stopped) return void line.close();
+        await this.attach(line);
+      } catch (err) {
+        this.emit({ type: 'device', port: this.options.name, state: 'reopen-failed', detail: (err as Error).message });
+        this.scheduleReopen(Math.min(delay * 2, 5000));
+      }
+    }, delay);
+    this.reopenTimer.unref?.();
+  }
+
+  private fromDevice(chunk: Buffer): void {
+    if (this.monitors.size) for (const m of this.monitors) m('read', chunk);
+    const limit = this.options.clientBuffer ?? 64 * 1024;
+    const pausePolicy = (this.options.slowClient ?? 'pause') === 'pause';
+    for (const s of this.sessions) {
+      const out = s.codec === rawCodec ? chunk : s.codec.encode(chunk);
+      s.bytesOut += chunk.length;
+      const ok = s.socket.write(out);
+      if (pausePolicy) {
+        if (!ok && !s.blocked) this.block(s);
+      } else if (s.socket.writableLength > limit) {
+        this.drop(s, `client too slow (${s.socket.writableLength} bytes queued)`);
+      }
+    }
+  }
+
+  private block(s: Session): void {
+    s.blocked = true;
+    this.line?.stream.pause();
+    s.socket.once('drain', () => {
+      s.blocked = false;
+      this.maybeResume();
+    });
+  }
+
+  private maybeResume(): void {
+    if (!this.line || this.sessions.size === 0) return;
+    for (const s of this.sessions) if (s.blocked || s.codec.suspended?.()) return;
+    this.line.stream.resume();
+  }
+
+  // ---- client side ----------------------------------------------------------------------------
+
+  private accept(socket: net.Socket): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const refuse = (reason: string, text?: string) => {
+      this.emit({ type: 'refused', port: this.options.name, remote, reason });
+      socket.on('error', () => undefined);
+      if (text) socket.end(text);
+      else socket.destroy();
+    };
+    if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
+    if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
+    if (!this.line) return refuse('device unavailable', 'Device unavailable\r\n');
+    const max = this.options.maxConnections ?? 1;
+    if (this.sessions.size >= max) {
+      if (!this.options.kickOld) return refuse('port in use', 'Port already in use\r\n');
+      const oldest = this.sessions.values().next().value as Session;
+      oldest.socket.write('kicked off, new user is coming\r\n');
+      this.drop(oldest, 'kicked by a new user');
+    }
+    socket.setNoDelay(true);
+    const host: CodecHost = {
+      reply: (b) => void socket.write(b),
+      line: () => this.line,
+      log: (message) => this.emit({ type: 'protocol', port: this.options.name, remote, message }),
+      flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
+    };
+    const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
+    const s: Session = { id: nextSessionId++, remote, socket, codec, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
+    this.sessions.add(s);
+    this.emit({ type: 'connect', port: this.options.name, remote });
+    this.tracer?.event(`OPEN (${remote})`);
+    const greet = codec.greeting();
+    if (greet.length) socket.write(greet);
+    if (this.options.banner) socket.write(this.options.banner);
+    if (this.options.openString) this.toDevice(s, Buffer.from(this.options.openString));
+    if (this.idleTimeout > 0) {
+      socket.setTimeout(this.idleTimeout * 1000);
+      socket.on('timeout', () => this.drop(s, 'idle timeout'));
+    }
+    socket.on('data', (chunk: Buffer) => {
+      const data = codec === rawCodec ? chunk : codec.decode(chunk);
+      if (data.length) this.toDevice(s, data);
+    });
+    socket.on('end', () => this.drop(s, 'client closed'));
+    socket.on('error', (err) => this.drop(s, `socket error: ${err.message}`));
+    socket.on('close', () => this.drop(s, 'client closed'));
+    this.maybeResume();
+  }
+
+  private toDevice(s: Session, data: Buffer): void {
+    const line = this.line;
+    if (!line) return;
+    s.bytesIn += data.length;
+    if (this.monitors.size) for (const m of this.monitors) m('write', data);
+    if (!line.stream.write(data)) {
+      s.socket.pause();
+      this.writeWaiters.add(s.socket);
+    }
+  }
+
+  /** Ends one session; idempotent. */
+  drop(s: Session, reason: string): void {
+    if (!this.sessions.delete(s)) return;
+    this.writeWaiters.delete(s.socket);
+    s.codec.dispose?.();
+    this.emit({ type: 'disconnect', port: this.options.name, remote: s.remote, reason });
+    this.tracer?.event(`CLOSE (${s.remote}): ${reason}`);
+    // ser2net sends closestr only when the last client has gone.
+    if (this.options.closeString && this.line && this.sessions.size === 0 && reason !== 'device gone') this.line.stream.write(this.options.closeString);
+    s.socket.setTimeout(0);
+    s.socket.destroySoon?.();
+    s.socket.end();
+    setTimeout(() => s.socket.destroy(), 1000).unref();
+    if (this.sessions.size === 0) this.line?.stream.pause();
+    else this.maybeResume();
+  }
+
+  private emit(e: Parameters<EventSink>[0]): void {
+    this.options.onEvent?.(e);
+  }
+}

@@ -1,0 +1,187 @@
+/** `laplink bridge serve|connect|stdio|run`: thin wiring of src/bridge/* to flags and exit codes. */
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import type { Line, LineSettings } from '../line/line.js';
+import { describeEvent, type BridgeEvent } from '../bridge/events.js';
+import type { Protocol } from '../bridge/server.js';
+
+export function register(program: Command): void {
+  const bridge = program.command('bridge').description('Carry a serial line over TCP (remserial / ser2net / socat class).');
+
+  withSettings(
+    bridge
+      .command('serve')
+      .description('Serve DEVICE (serial port or pty) on a TCP port.')
+      .argument('<device>', 'serial device or pty slave path')
+      .requiredOption('--listen <[host:]port>', 'address to listen on (host defaults to 127.0.0.1; port 0 picks one)')
+      .addOption(protocolOption())
+      .option('--max-connections <n>', 'clients sharing the device', '1')
+      .option('--kick-old', 'a new client replaces the oldest when full')
+      .addOption(new Option('--slow-client <policy>', 'when a client cannot keep up').choices(['drop', 'pause']).default('pause'))
+      .option('--allow <cidr...>', 'client addresses allowed (CIDR or address)')
+      .option('--banner <text>', 'sent to each client on connect')
+      .option('--open-string <text>', 'sent to the device when a client connects')
+      .option('--close-string <text>', 'sent to the device when a client disconnects')
+      .option('--idle-timeout <seconds>', 'disconnect idle clients', '0')
+      .option('--trace-read <file>', 'append bytes read from the device')
+      .option('--trace-write <file>', 'append bytes written to the device')
+      .option('--trace-both <file>', 'append both directions')
+      .option('--trace-hex', 'trace as 8-byte hex+ASCII lines')
+      .option('--trace-timestamp', 'timestamp trace lines and connect/disconnect records')
+      .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
+      .option('--no-lock', 'do not take a UUCP lock file'),
+  ).action(async (device: string, opts: Record<string, unknown>) => {
+    const { serve } = await import('../bridge/serve.js');
+    const { host, port } = parseListen(String(opts.listen));
+    const ac = stopOnSignals();
+    await serve({
+      device,
+      settings: settingsFrom(opts),
+      host,
+      port,
+      protocol: opts.protocol as Protocol,
+      maxConnections: positiveInt(opts.maxConnections, '--max-connections'),
+      kickOld: Boolean(opts.kickOld),
+      slowClient: opts.slowClient as 'drop' | 'pause',
+      allow: opts.allow as string[] | undefined,
+      banner: unescape(opts.banner as string | undefined),
+      openString: unescape(opts.openString as string | undefined),
+      closeString: unescape(opts.closeString as string | undefined),
+      idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
+      trace: {
+        read: opts.traceRead as string | undefined,
+        write: opts.traceWrite as string | undefined,
+        both: opts.traceBoth as string | undefined,
+        hex: Boolean(opts.traceHex),
+        timestamp: Boolean(opts.traceTimestamp),
+      },
+      lockDir: opts.lock === false ? undefined : String(opts.lockDir),
+      onEvent: printEvent,
+      signal: ac.signal,
+    });
+  });
+
+  withSettings(
+    bridge
+      .command('connect')
+      .description('Join a local DEVICE, or a new pty linked at --pty PATH, to a remote TCP port; reconnects.')
+      .argument('<host:port>', 'remote bridge')
+      .argument('[device]', 'local serial device or pty slave')
+      .option('--pty <path>', 'create a new pty and link PATH to it')
+      .addOption(protocolOption()),
+  ).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
+    const { host, port } = parseTarget(target);
+    if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
+    const ac = stopOnSignals();
+    const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
+    const { runClient } = await import('../bridge/client.js');
+    const { clientCodec } = await import('../bridge/protocols.js');
+    if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
+    try {
+      await runClient({ host, port, line, reconnect: true, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+    } finally {
+      await line.close();
+    }
+  });
+
+  bridge
+    .command('stdio')
+    .description('Join stdin/stdout to a remote TCP port (for pppd `pty`); exits when TCP closes.')
+    .argument('<host:port>', 'remote bridge')
+    .addOption(protocolOption())
+    .action(async (target: string, opts: Record<string, unknown>) => {
+      const { host, port } = parseTarget(target);
+      const { StreamLine, stdioDuplex } = await import('../line/socket.js');
+      const { runClient } = await import('../bridge/client.js');
+      const { clientCodec } = await import('../bridge/protocols.js');
+      const ac = stopOnSignals();
+      const line = new StreamLine('stdio', stdioDuplex());
+      await runClient({ host, port, line, reconnect: false, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+      // stdin keeps the event loop alive; the session is over, so is the process.
+      process.exit(process.exitCode ?? 0);
+    });
+}
+
+function protocolOption(): Option {
+  return new Option('--protocol <protocol>', 'wire protocol').choices(['raw', 'telnet', 'rfc2217']).default('raw');
+}
+
+function withSettings(cmd: Command): Command {
+  return cmd
+    .option('--speed <bps>', 'line speed')
+    .addOption(new Option('--databits <n>', 'data bits').choices(['5', '6', '7', '8']))
+    .addOption(new Option('--parity <p>', 'parity').choices(['none', 'even', 'odd', 'mark', 'space']))
+    .addOption(new Option('--stopbits <n>', 'stop bits').choices(['1', '2']))
+    .addOption(new Option('--flow <flow>', 'flow control').choices(['rtscts', 'xonxoff', 'none']))
+    .option('--local', 'ignore modem control lines (CLOCAL; the default)')
+    .option('--no-local', 'honour modem control lines')
+    .option('--hupcl', 'drop DTR on last close');
+}
+
+function settingsFrom(opts: Record<string, unknown>): Partial<LineSettings> {
+  const s: Partial<LineSettings> = {};
+  if (opts.speed !== undefined) s.speed = positiveInt(opts.speed, '--speed');
+  if (opts.databits !== undefined) s.dataBits = Number(opts.databits) as LineSettings['dataBits'];
+  if (opts.parity !== undefined) s.parity = opts.parity as LineSettings['parity'];
+  if (opts.stopbits !== undefined) s.stopBits = Number(opts.stopbits) as 1 | 2;
+  if (opts.flow !== undefined) s.flow = opts.flow as LineSettings['flow'];
+  if (opts.local === false) s.local = false;
+  if (opts.hupcl) s.hupcl = true;
+  return s;
+}
+
+async function openLocal(device: string | undefined, pty: string | undefined, settings: Partial<LineSettings>): Promise<Line> {
+  if (pty) return (await import('../line/pty.js')).openPtyLine(pty);
+  return (await import('../line/serial.js')).openSerialLine({ path: device!, settings });
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--listen: "${text}" is not [HOST:]PORT`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range 0-65535`);
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+export function parseTarget(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`HOST:PORT: "${text}" is not HOST:PORT`);
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) throw new UsageError(`HOST:PORT: port ${port} is out of range 1-65535`);
+  return { host: m[1] || m[2]!, port };
+}
+
+function positiveInt(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: "${String(v)}" is not a positive integer`);
+  return n;
+}
+
+function nonNegativeInt(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: "${String(v)}" is not a non-negative integer`);
+  return n;
+}
+
+/** Lets flags carry \r, \n, \t and \xHH like ser2net's banner strings. */
+export function unescape(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  return s.replace(/\\(r|n|t|\\|x[0-9a-fA-F]{2})/g, (_, c: string) =>
+    c === 'r' ? '\r' : c === 'n' ? '\n' : c === 't' ? '\t' : c === '\\' ? '\\' : String.fromCharCode(parseInt(c.slice(1), 16)),
+  );
+}
+
+function printEvent(e: BridgeEvent): void {
+  const text = describeEvent(e);
+  if (!text) return;
+  if (e.type === 'listening') process.stdout.write(`${text}\n`);
+  else process.stderr.write(`laplink bridge: ${text}\n`);
+}
+
+function stopOnSignals(): AbortController {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return ac;
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { changeDiff, generateLink } from '../render/generate.js';
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('write every file pppd needs for the link in PROFILE (atomic, all-or-nothing)')
+    .argument('<profile>', 'link profile (YAML)')
+    .option('--root <dir>', 'write under this directory instead of /')
+    .option('--dry-run', 'print a unified diff of what would change; write nothing')
+    .action(async (profile: string, opts: { root?: string; dryRun?: boolean }) => {
+      const r = await generateLink(profile, { root: opts.root, dryRun: opts.dryRun });
+      for (const c of r.changes) {
+        const verb = opts.dryRun && c.action !== 'unchanged' ? `would be ${c.action}` : c.action;
+        process.stdout.write(`${verb.padEnd(opts.dryRun ? 16 : 9)} ${c.fsPath}\n`);
+        if (opts.dryRun) process.stdout.write(changeDiff(c));
+      }
+      const inittab = r.changes.find((c) => c.path.endsWith('.inittab'));
+      if (inittab?.after) {
+        const line = inittab.after.split('\n').find((l) => /^\w+:2345:respawn:/.test(l));
+        if (line) process.stdout.write(`inittab line: ${line}\n`);
+      }
+    });
+}

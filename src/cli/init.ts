@@ -1,0 +1,28 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { starterProfile } from '../profile/starter.js';
+
+export function register(program: Command): void {
+  program
+    .command('init')
+    .description('write a commented starter profile')
+    .addOption(new Option('--role <role>', 'server waits for the call, client makes it').choices(['server', 'client']).makeOptionMandatory())
+    .addOption(new Option('--peer <peer>', 'the machine at the other end').choices(['linux', 'windows']).default('linux'))
+    .option('--output <file>', 'write here instead of standard output')
+    .option('--force', 'overwrite an existing --output file')
+    .action(async (opts: { role: 'server' | 'client'; peer: 'linux' | 'windows'; output?: string; force?: boolean }) => {
+      const text = starterProfile({ role: opts.role, peer: opts.peer });
+      if (!opts.output) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        await writeFile(opts.output, text, { flag: opts.force ? 'w' : 'wx', mode: 0o600 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${opts.output} exists; not overwriting it without --force`);
+        throw new UsageError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      process.stdout.write(`created   ${opts.output}\n`);
+    });
+}

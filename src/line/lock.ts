@@ -1,0 +1,90 @@
+/**
+ * UUCP lock files in the HDB format pppd and minicom use: `LOCKDIR/LCK..NAME` holding the PID as
+ * "%10d\n". NAME follows pppd's lock() in utils.c exactly, so `pppd lock` and we exclude each other:
+ * the part after "dev/" with '/' turned into '_' (/dev/pts/3 → pts_3, /dev/ttyS0 → ttyS0), else the
+ * basename. Taken atomically: write a private temp file, then link(2) it to the lock name.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LaplinkError } from '../errors.js';
+
+export class LockError extends LaplinkError {
+  constructor(
+    message: string,
+    readonly holderPid?: number,
+  ) {
+    super(message, 1);
+  }
+}
+
+export function lockName(device: string): string {
+  const i = device.indexOf('dev/');
+  const name = i >= 0 ? device.slice(i + 4).replace(/\//g, '_') : path.basename(device);
+  return `LCK..${name}`;
+}
+
+export interface HeldLock {
+  readonly file: string;
+  release(): void;
+}
+
+/** Reads the pid from an HDB (ASCII) lock file; undefined when unreadable or not a number. */
+export function readLockPid(file: string): number | undefined {
+  try {
+    const n = parseInt(fs.readFileSync(file, 'latin1').trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+export function acquireLock(device: string, lockDir: string, pid = process.pid): HeldLock {
+  const file = path.join(lockDir, lockName(device));
+  const tmp = path.join(lockDir, `LTMP.${pid}.${Math.random().toString(36).slice(2, 8)}`);
+  try {
+    fs.writeFileSync(tmp, `${String(pid).padStart(10)}\n`, { mode: 0o644, flag: 'wx' });
+  } catch (err) {
+    throw new LockError(`cannot create lock file in ${lockDir}: ${(err as Error).message}`);
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.linkSync(tmp, file);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 5) {
+          throw new LockError(`cannot create lock file ${file}: ${(err as Error).message}`);
+        }
+      }
+      const holder = readLockPid(file);
+      if (holder === pid) break; // ours already (re-open after device loss)
+      if (holder !== undefined && alive(holder)) throw new LockError(`${device} is locked by pid ${holder} (${file})`, holder);
+      // Stale (dead holder or garbage): remove and retry; link() keeps the race safe.
+      try {
+        fs.unlinkSync(file);
+      } catch {
+        /* someone else removed it first */
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    process.off('exit', release);
+    if (readLockPid(file) === pid) fs.rmSync(file, { force: true });
+  };
+  process.on('exit', release); // last resort: also on process.exit() paths
+  return { file, release };
+}

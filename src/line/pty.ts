@@ -1,0 +1,110 @@
+/**
+ * A NEW pseudo-terminal offered under a stable link name (socat `link=`, remserial -l): we hold the
+ * master and a symlink PATH → /dev/pts/N points programs (pppd, minicom) at the slave.
+ *
+ * We also keep one slave fd open ourselves: without it, reading the master fails with EIO whenever no
+ * program has the slave open (between pppd runs), which would look like device loss.
+ */
+import fs from 'node:fs';
+import tty from 'node:tty';
+import { LineError } from '../errors.js';
+import { loadLibc, TERMIOS_SIZE, speedFromConstant } from './libc.js';
+import { defaultSettings, ttyStreamOptions, type Line, type LineSettings, type ModemLines } from './line.js';
+
+const O_RDWR = 2;
+const O_NOCTTY = 0o400;
+const TCSANOW = 0;
+
+export interface PtyLine extends Line {
+  /** /dev/pts/N */
+  readonly slavePath: string;
+  /** Current output speed the slave side set (e.g. by pppd or stty), read from termios. */
+  slaveSpeed(): number | undefined;
+}
+
+export async function openPtyLine(link: string): Promise<PtyLine> {
+  const c = loadLibc();
+  const master = c.posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) throw new LineError(`--pty ${link}: posix_openpt failed`);
+  const buf = Buffer.alloc(128);
+  if (c.grantpt(master) !== 0 || c.unlockpt(master) !== 0 || c.ptsname_r(master, buf, buf.length) !== 0) {
+    fs.closeSync(master);
+    throw new LineError(`--pty ${link}: cannot unlock the new pty`);
+  }
+  const slavePath = buf.toString('latin1', 0, buf.indexOf(0));
+  const slave = fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  const t = Buffer.alloc(TERMIOS_SIZE);
+  c.tcgetattr(slave, t);
+  c.cfmakeraw(t); // binary-safe both ways: no echo, no CR/LF mapping, no signals
+  c.tcsetattr(slave, TCSANOW, t);
+  try {
+    // Replace a stale link from an earlier run, but never a regular file or directory.
+    const st = fs.lstatSync(link, { throwIfNoEntry: false });
+    if (st && !st.isSymbolicLink()) throw new LineError(`--pty ${link}: exists and is not a symlink`);
+    if (st) fs.unlinkSync(link);
+    fs.symlinkSync(slavePath, link);
+  } catch (err) {
+    fs.closeSync(slave);
+    fs.closeSync(master);
+    if (err instanceof LineError) throw err;
+    throw new LineError(`--pty ${link}: cannot create link: ${(err as Error).message}`);
+  }
+  return new NewPty(link, slavePath, master, slave);
+}
+
+class NewPty implements PtyLine {
+  readonly stream: tty.ReadStream;
+  readonly closed: Promise<'closed' | 'gone' | 'end'>;
+  settings: LineSettings = { ...defaultSettings };
+  private settle!: (why: 'closed' | 'gone' | 'end') => void;
+  private done = false;
+  private readonly termios = Buffer.alloc(TERMIOS_SIZE);
+
+  constructor(
+    readonly name: string,
+    readonly slavePath: string,
+    master: number,
+    private readonly slave: number,
+  ) {
+    this.closed = new Promise((r) => (this.settle = r));
+    this.stream = new tty.ReadStream(master, ttyStreamOptions);
+    this.stream.on('error', () => void this.finish('gone'));
+    this.stream.on('end', () => void this.finish('gone'));
+  }
+
+  slaveSpeed(): number | undefined {
+    if (this.done) return undefined;
+    if (loadLibc().tcgetattr(this.slave, this.termios) !== 0) return undefined;
+    return speedFromConstant(loadLibc().cfgetospeed(this.termios));
+  }
+
+  async apply(s: Partial<LineSettings>): Promise<void> {
+    this.settings = { ...this.settings, ...s }; // a pty has no real line: settings are informational
+  }
+  async setModem(): Promise<void> {}
+  async getModem(): Promise<ModemLines | undefined> {
+    return undefined;
+  }
+  async sendBreak(): Promise<void> {}
+  async purge(): Promise<void> {}
+  close(): Promise<void> {
+    return this.finish('closed');
+  }
+
+  private async finish(why: 'closed' | 'gone' | 'end'): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.stream.destroy(); // closes the master fd (libuv owns it: a master is never re-opened)
+    try {
+      fs.closeSync(this.slave);
+    } catch {
+      /* already closed */
+    }
+    try {
+      if (fs.readlinkSync(this.name) === this.slavePath) fs.unlinkSync(this.name);
+    } catch {
+      /* link already gone */
+    }
+    this.settle(why);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A serial device or an existing pty slave as a Line: serialport's binding opens and configures it,
+ * then ONE tty.ReadStream on that fd carries bytes both ways (NODE-IO-NOTES: the fast path, and the
+ * only one where a stalled direction does not freeze the other).
+ */
+import { execFile } from 'node:child_process';
+import tty from 'node:tty';
+import { promisify } from 'node:util';
+import { LineError } from '../errors.js';
+import { openTty, type OpenTty } from './binding.js';
+import { defaultSettings, ttyStreamOptions, type Line, type LineSettings, type ModemLines } from './line.js';
+
+const run = promisify(execFile);
+
+/** errno codes that mean the device itself went away (USB unplug, pty master closed). */
+const goneCodes = new Set(['EIO', 'ENXIO', 'ENODEV', 'EBADF']);
+
+export interface OpenSerialOptions {
+  path: string;
+  settings?: Partial<LineSettings>;
+}
+
+/** stty arguments for the settings serialport's binding cannot change after open. */
+export function sttyArgs(s: LineSettings): string[] {
+  const a = [`cs${s.dataBits}`];
+  if (s.parity === 'none') a.push('-parenb', '-cmspar');
+  else a.push('parenb', s.parity === 'odd' || s.parity === 'mark' ? 'parodd' : '-parodd', s.parity === 'mark' || s.parity === 'space' ? 'cmspar' : '-cmspar');
+  a.push(s.stopBits === 2 ? 'cstopb' : '-cstopb');
+  a.push(s.flow === 'rtscts' ? 'crtscts' : '-crtscts');
+  a.push(...(s.flow === 'xonxoff' ? ['ixon', 'ixoff'] : ['-ixon', '-ixoff']));
+  a.push(s.local ? 'clocal' : '-clocal', s.hupcl ? 'hupcl' : '-hupcl');
+  return a;
+}
+
+export async function openSerialLine(o: OpenSerialOptions): Promise<Line> {
+  const settings: LineSettings = { ...defaultSettings, ...o.settings };
+  let dev: OpenTty;
+  try {
+    dev = await openTty({
+      path: o.path,
+      speed: settings.speed,
+      dataBits: settings.dataBits,
+      parity: settings.parity === 'mark' || settings.parity === 'space' ? 'none' : settings.parity,
+      stopBits: settings.stopBits,
+      rtscts: settings.flow === 'rtscts',
+      xonxoff: settings.flow === 'xonxoff',
+      hupcl: settings.hupcl,
+    });
+  } catch (err) {
+    throw new LineError(`${o.path}: cannot open: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // clocal (and mark/space parity) before wrapping: libuv re-opens the slave by name and a
+    // real UART without CLOCAL would block that open waiting for carrier (NODE-IO-NOTES).
+    await run('stty', ['-F', o.path, ...sttyArgs(settings)]);
+  } catch (err) {
+    await dev.close().catch(() => undefined);
+    throw new LineError(`${o.path}: cannot apply settings: ${firstLine(err)}`, { cause: err });
+  }
+  return new SerialLine(o.path, dev, settings);
+}
+
+function firstLine(err: unknown): string {
+  const e = err as { stderr?: string; message?: string };
+  return (e.stderr || e.message || String(err)).trim().split('\n')[0] ?? '';
+}
+
+class SerialLine implements Line {
+  readonly stream: tty.ReadStream;
+  readonly closed: Promise<'closed' | 'gone' | 'end'>;
+  private settle!: (why: 'closed' | 'gone' | 'end') => void;
+  private done = false;
+
+  constructor(
+    readonly name: string,
+    private readonly dev: OpenTty,
+    public settings: LineSettings,
+  ) {
+    this.closed = new Promise((resolve) => (this.settle = resolve));
+    this.stream = new tty.ReadStream(dev.fd, ttyStreamOptions);
+    this.stream.on('end', () => void this.finish('gone'));
+    this.stream.on('error', (err: NodeJS.ErrnoException) => {
+      void this.finish(goneCodes.has(err.code ?? '') ? 'gone' : 'gone');
+    });
+  }
+
+  async apply(next: Partial<LineSettings>): Promise<void> {
+    const merged = { ...this.settings, ...next };
+    try {
+      if (merged.speed !== this.settings.speed) await this.dev.setSpeed(merged.speed);
+      await run('stty', ['-F', this.name, ...sttyArgs(merged)]);
+    } catch (err) {
+      throw new LineError(`${this.name}: cannot apply settings: ${firstLine(err)}`, { cause: err });
+    }
+    this.settings = merged;
+  }
+
+  async setModem(lines: { dtr?: boolean; rts?: boolean; brk?: boolean }): Promise<void> {
+    try {
+      await this.dev.setModem(lines);
+    } catch (err) {
+      throw new LineError(`${this.name}: cannot set modem lines (a pty has none): ${(err as Error).message}`);
+    }
+  }
+
+  async getModem(): Promise<ModemLines | undefined> {
+    try {
+      return await this.dev.getModem();
+    } catch {
+      return undefined; // ptys have no modem lines (TIOCMGET → ENOTTY)
+    }
+  }
+
+  async sendBreak(ms: number): Promise<void> {
+    try {
+      await this.dev.setModem({ brk: true });
+      await new Promise((r) => setTimeout(r, ms));
+      await this.dev.setModem({ brk: false });
+    } catch (err) {
+      throw new LineError(`${this.name}: cannot send break: ${(err as Error).message}`);
+    }
+  }
+
+  async purge(): Promise<void> {
+    await this.dev.purge().catch(() => undefined);
+  }
+
+  close(): Promise<void> {
+    return this.finish('closed');
+  }
+
+  private async finish(why: 'closed' | 'gone' | 'end'): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.stream.destroy();
+    // The stream closes libuv's own re-opened fd; the original stays ours to close.
+    await this.dev.close().catch(() => undefined);
+    this.settle(why);
+  }
+}

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pidAlive, type LinkStatus } from './state.js';
+
+/**
+ * Finding a pppd left behind by a supervisor that was killed with -9, and naming who holds a serial
+ * port's UUCP lock. Never two pppds on one line: before starting, the supervisor looks here.
+ */
+
+/** UUCP lock file name pppd uses (utils.c lock()): /dev/ttyS0 → LCK..ttyS0, slashes → '_'. */
+export function lockFileFor(lockDir: string, device: string): string {
+  const dev = device.startsWith('/dev/') ? device.slice(5) : basename(device);
+  return join(lockDir, `LCK..${dev.replace(/\//g, '_')}`);
+}
+
+export interface LockHolder {
+  file: string;
+  pid: number;
+  alive: boolean;
+  /** /proc/PID/comm, when the process exists. */
+  command?: string;
+}
+
+/** Reads an HDB-format lock file (the pid as ASCII, pppd writes "%10d\n"); undefined if none. */
+export async function readLockHolder(lockDir: string, device: string): Promise<LockHolder | undefined> {
+  const file = lockFileFor(lockDir, device);
+  let text: string;
+  try {
+    text = await readFile(file, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(text.trim(), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const alive = pidAlive(pid);
+  const command = alive ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() || undefined : undefined;
+  return { file, pid, alive, ...(command ? { command } : {}) };
+}
+
+/** One line naming the lock holder, for exit status 6. */
+export function describeLockHolder(h: LockHolder | undefined, device: string): string {
+  if (!h) return `${device} is locked by another program`;
+  if (!h.alive) return `${device} has a stale lock ${h.file} (pid ${h.pid} no longer runs): remove it`;
+  return `${device} is locked by pid ${h.pid}${h.command ? ` (${h.command})` : ''} through ${h.file}`;
+}
+
+/** argv of a running process from /proc, or undefined. */
+async function cmdline(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process's argv is a pppd for this link (`call NAME` or `file …/peers/NAME`), so a
+ *  recycled pid is never mistaken for our pppd. */
+export function isPppdFor(argv: string[], name: string): boolean {
+  for (let i = 0; i < argv.length - 1; i++) {
+    if (argv[i] === 'call' && argv[i + 1] === name) return true;
+    if (argv[i] === 'file' && argv[i + 1]!.endsWith(`/peers/${name}`)) return true;
+    if (argv[i] === 'linkname' && argv[i + 1] === name) return true;
+  }
+  return false;
+}
+
+export interface OrphanSearch {
+  name: string;
+  previous?: LinkStatus;
+  /** Directory of pppd's `linkname` pid file ppp-NAME.pid (default /var/run). */
+  runDir?: string;
+  lockDir?: string;
+  device?: string;
+}
+
+/** The pid of a still-running pppd of this link whose supervisor is gone, or undefined. */
+export async function findOrphanPppd(o: OrphanSearch): Promise<number | undefined> {
+  const candidates: number[] = [];
+  if (o.previous?.pppdPid && !pidAlive(o.previous.supervisorPid)) candidates.push(o.previous.pppdPid);
+  const linkPid = await readFile(join(o.runDir ?? '/var/run', `ppp-${o.name}.pid`), 'utf8').catch(() => '');
+  const fromPidFile = Number.parseInt(linkPid, 10);
+  if (fromPidFile > 0) candidates.push(fromPidFile);
+  if (o.device && o.lockDir) {
+    const h = await readLockHolder(o.lockDir, o.device);
+    if (h?.alive) candidates.push(h.pid);
+  }
+  for (const pid of candidates) {
+    if (pid === process.pid || !pidAlive(pid)) continue;
+    const argv = await cmdline(pid);
+    if (argv && isPppdFor(argv, o.name)) return pid;
+  }
+  return undefined;
+}

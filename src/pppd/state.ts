@@ -1,0 +1,137 @@
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PppdEvent } from './log.js';
+
+/**
+ * The link's state machine and its state file. pppd's own output drives the transitions:
+ * stopped → waiting-for-device → starting → handshaking (connect script) → negotiating (LCP after
+ * "Connect:") → up (IPCP addresses) → down (pppd exited) → backoff/paused → starting …
+ */
+export type LinkState =
+  | 'stopped'
+  | 'waiting-for-device'
+  | 'starting'
+  | 'handshaking'
+  | 'negotiating'
+  | 'up'
+  | 'down'
+  | 'backoff'
+  | 'paused'
+  | 'failed'
+  | 'done';
+
+export interface LastExit {
+  code: number;
+  meaning: string;
+  /** Why, in a person's words: the last telling pppd line or the remedy. */
+  reason?: string;
+  at: string;
+}
+
+export interface LinkStatus {
+  name: string;
+  state: LinkState;
+  /** ISO time the current state began. */
+  since: string;
+  supervisorPid: number;
+  pppdPid?: number;
+  /** true when this supervisor took over a pppd left by a previous one (killed -9). */
+  adopted?: boolean;
+  device?: string;
+  iface?: string;
+  localIp?: string;
+  remoteIp?: string;
+  peerUser?: string;
+  /** Time the link came up (IPCP), kept while up. */
+  upSince?: string;
+  lastExit?: LastExit;
+  restarts: number;
+  nextRetry?: string;
+  message?: string;
+}
+
+/** Link fields pppd's output changes; returns the new state or undefined for "no transition". */
+export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolean): LinkState | undefined {
+  switch (e.type) {
+    case 'serial-connected':
+      return 'negotiating';
+    case 'interface':
+      s.iface = e.iface;
+      return undefined;
+    case 'connect':
+      s.iface = e.iface;
+      return 'negotiating';
+    case 'peer-authenticated':
+    case 'user-login':
+      s.peerUser = e.user;
+      return undefined;
+    case 'local-ip':
+      s.localIp = e.ip;
+      return s.remoteIp ? 'up' : undefined;
+    case 'remote-ip':
+      s.remoteIp = e.ip;
+      return s.localIp ? 'up' : undefined;
+    default:
+      void hasConnectScript;
+      return undefined;
+  }
+}
+
+export const stateFilePath = (stateDir: string, name: string) => join(stateDir, `${name}.json`);
+
+/** Writes the state file atomically (temp file in the same directory, fsync, rename), so a reader
+ *  never sees half a file even if the supervisor dies mid-write. */
+export async function writeStateFile(stateDir: string, status: LinkStatus): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  const final = stateFilePath(stateDir, status.name);
+  const tmp = `${final}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(`${JSON.stringify(status, null, 2)}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, final);
+}
+
+export async function readStateFile(stateDir: string, name: string): Promise<LinkStatus | undefined> {
+  try {
+    return JSON.parse(await readFile(stateFilePath(stateDir, name), 'utf8')) as LinkStatus;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function removeStateFile(stateDir: string, name: string): Promise<void> {
+  await rm(stateFilePath(stateDir, name), { force: true });
+}
+
+/** Every link's state file in the directory, sorted by name (unreadable ones are skipped). */
+export async function readAllStateFiles(stateDir: string): Promise<LinkStatus[]> {
+  let names: string[];
+  try {
+    names = await readdir(stateDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: LinkStatus[] = [];
+  for (const n of names.filter((f) => f.endsWith('.json')).sort()) {
+    const s = await readStateFile(stateDir, n.slice(0, -5)).catch(() => undefined);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** Whether a process exists (signal 0); EPERM means it exists but is not ours. */
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

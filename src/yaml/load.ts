@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { isAlias, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+/**
+ * Bad configuration text. `problems` holds one `FILE:LINE:COL: field.path: what was wrong (allowed: …)`
+ * line per issue; the message is all of them, so the CLI prints every problem at once (exit 2).
+ */
+export class ConfigError extends UsageError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+/** Configuration files are small; anything bigger is a mistake or an attack. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
+type Issue = z.core.$ZodIssue;
+
+/** Reads and validates a YAML file; every problem becomes one line of a ConfigError. */
+export async function loadYamlFile<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError([`${path}: cannot read (${code})`]);
+  }
+  if (buf.length > MAX_CONFIG_BYTES) throw new ConfigError([`${path}:1:1: file is ${buf.length} bytes (allowed: at most ${MAX_CONFIG_BYTES})`]);
+  return parseYamlText(buf.toString('utf8'), path, schema);
+}
+
+/** Parses YAML text (no aliases, no duplicate keys) and validates it against `schema`. */
+export function parseYamlText<T>(text: string, fileName: string, schema: z.ZodType<T>): T {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
+  const where = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${fileName}:${line}:${col}`;
+  };
+  const problems: string[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    problems.push(`${where(e.pos[0])}: ${firstLine(e.message)}`);
+  }
+  // Anchors and aliases have no place in a profile and are the way to build "billion laughs" bombs.
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) problems.push(`${where(node.range?.[0] ?? 0)}: YAML aliases (*name) are not allowed`);
+      else if (node.anchor) problems.push(`${where(node.range?.[0] ?? 0)}: YAML anchors (&name) are not allowed`);
+    },
+  });
+  if (problems.length) throw new ConfigError(problems);
+
+  const data: unknown = doc.toJS({ maxAliasCount: 0 }) ?? {};
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) problems.push(describeIssue(issue, doc, where, schema));
+  throw new ConfigError(problems);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
+
+/** The node for `path`, or its nearest existing ancestor (a missing field points at its parent). */
+function nodeAt(doc: Document, path: PropertyKey[]): { node: Node | undefined; exact: boolean } {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node)) return { node, exact: n === path.length };
+  }
+  return { node: undefined, exact: false };
+}
+
+/** The key node of `key` inside the map at `path`, for pointing at an unknown field itself. */
+function keyNode(doc: Document, path: PropertyKey[], key: string): Node | undefined {
+  const map = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) return pair.key;
+  }
+  return undefined;
+}
+
+function fieldName(path: PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** The object keys a schema accepts at `path`, to tell the user what is allowed instead. */
+function knownKeys(schema: z.ZodType, path: PropertyKey[]): string[] {
+  let s: any = schema;
+  const unwrap = () => {
+    for (let i = 0; i < 10 && s; i++) {
+      const def = s._zod?.def ?? s.def;
+      if (!def) return;
+      if (def.type === 'object') return;
+      if (def.innerType) s = def.innerType;
+      else if (def.in && def.type === 'pipe') s = def.in;
+      else if (def.schema) s = def.schema;
+      else return;
+    }
+  };
+  unwrap();
+  for (const p of path) {
+    const def = s?._zod?.def ?? s?.def;
+    if (!def) return [];
+    if (typeof p === 'number' && def.type === 'array') s = def.element;
+    else if (def.type === 'object') s = def.shape[p as string];
+    else return [];
+    unwrap();
+  }
+  const def = s?._zod?.def ?? s?.def;
+  return def?.type === 'object' ? Object.keys(def.shape) : [];
+}
+
+/**
+ * One line per issue. Values are never echoed: the field could be a password, and the position
+ * already shows the user what they wrote.
+ */
+function describeIssue(issue: Issue, doc: Document, where: (o: number) => string, schema: z.ZodType): string {
+  const path = issue.path as PropertyKey[];
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = knownKeys(schema, path);
+    return issue.keys
+      .map((k) => {
+        const node = keyNode(doc, path, k) ?? nodeAt(doc, path).node;
+        const pos = where(node?.range?.[0] ?? 0);
+        return `${pos}: ${fieldName([...path, k])}: unknown field${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
+      })
+      .join('\n');
+  }
+  const { node, exact } = nodeAt(doc, path);
+  const pos = where(node?.range?.[0] ?? 0);
+  return `${pos}: ${fieldName(path)}: ${issueText(issue, exact)}`;
+}
+
+function issueText(issue: Issue, present: boolean): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const names: Record<string, string> = { int: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping of fields', array: 'a list' };
+      const allowed = names[issue.expected] ?? issue.expected;
+      return present ? `wrong type (allowed: ${allowed})` : `required field is missing (allowed: ${allowed})`;
+    }
+    case 'invalid_value':
+      return `not an allowed value (allowed: ${issue.values.map((v) => String(v)).join(', ')})`;
+    case 'too_big':
+      return issue.origin === 'string'
+        ? `too long (allowed: at most ${issue.maximum} characters)`
+        : issue.origin === 'array'
+          ? `too many entries (allowed: at most ${issue.maximum})`
+          : `too large (allowed: at most ${issue.maximum})`;
+    case 'too_small':
+      return issue.origin === 'string'
+        ? `too short (allowed: at least ${issue.minimum} characters)`
+        : issue.origin === 'array'
+          ? `too few entries (allowed: at least ${issue.minimum})`
+          : `too small (allowed: at least ${issue.minimum})`;
+    default:
+      return issue.message;
+  }
+}

@@ -1,0 +1,120 @@
+/** Shared rig for bridge tests: socat pty pairs (null-modem cables), the CLI, TCP peers. */
+import { execa, type ResultPromise } from 'execa';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tty from 'node:tty';
+
+export const laplink = path.resolve('bin/laplink.js');
+
+export interface PtyPair {
+  dir: string;
+  a: string;
+  b: string;
+  proc: ResultPromise;
+  kill(): Promise<void>;
+}
+
+/** `socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B` — a null-modem cable between A and B. */
+export async function ptyPair(dir?: string): Promise<PtyPair> {
+  const d = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'laplink-pty-'));
+  const a = path.join(d, 'a');
+  const b = path.join(d, 'b');
+  const proc = execa('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { reject: false, buffer: false, stderr: 'pipe' });
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    proc.stderr!.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('starting data transfer loop')) resolve();
+    });
+    void proc.then((r) => reject(new Error(`socat exited (${String(r.exitCode)}): is socat installed? ${text}`)));
+  });
+  return {
+    dir: d,
+    a,
+    b,
+    proc,
+    kill: async () => {
+      proc.kill('SIGTERM');
+      await proc;
+    },
+  };
+}
+
+/** Starts a CLI process and resolves once its stdout shows `pattern`, with the match. */
+export async function startCli(args: string[], pattern: RegExp): Promise<{ proc: ResultPromise; match: RegExpExecArray; stderr: () => string }> {
+  const proc = execa('node', [laplink, ...args], { reject: false, buffer: false, stdout: 'pipe', stderr: 'pipe' });
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = pattern.exec(out);
+      if (m) resolve(m);
+    });
+    void proc.then((r) => reject(new Error(`laplink exited ${String(r.exitCode)} before printing ${pattern}: ${err}`)));
+  });
+  return { proc, match, stderr: () => err };
+}
+
+export async function stop(proc: ResultPromise | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  proc.kill('SIGTERM');
+  await proc;
+}
+
+/**
+ * Opens a pty slave (socat already made it raw) as one tty stream for both directions — the libuv
+ * path, because fs streams would park threadpool threads in blocking reads.
+ */
+export function openEnd(p: string): { stream: tty.ReadStream; close(): void } {
+  const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+  const stream = new tty.ReadStream(fd);
+  stream.on('error', () => undefined);
+  return {
+    stream,
+    close: () => {
+      stream.destroy();
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* closed */
+      }
+    },
+  };
+}
+
+/** Collects bytes from a stream until `n` arrived (or rejects after ms). */
+export function collect(stream: NodeJS.ReadableStream, n: number, ms = 20000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let got = 0;
+    const t = setTimeout(() => {
+      stream.off('data', on);
+      reject(new Error(`timed out with ${got}/${n} bytes: ${Buffer.concat(parts).toString('latin1').slice(0, 200)}`));
+    }, ms);
+    function on(c: Buffer) {
+      parts.push(c);
+      got += c.length;
+      if (got >= n) {
+        clearTimeout(t);
+        stream.off('data', on);
+        resolve(Buffer.concat(parts));
+      }
+    }
+    stream.on('data', on);
+  });
+}
+
+export function connectTcp(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+export function rm(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

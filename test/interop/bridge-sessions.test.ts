@@ -1,0 +1,95 @@
+/** ser2net's session features on real sockets and socat pty pairs: trace files, idle timeout, banner, allow-list, slow clients. */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collect, connectTcp, openEnd, ptyPair, rm, startCli, stop } from '../helpers/bridge.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups.length = 0;
+});
+
+async function rig(...flags: string[]) {
+  const p = await ptyPair();
+  cleanups.push(() => rm(p.dir), () => p.kill());
+  const r = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+)\n/);
+  cleanups.push(() => stop(r.proc));
+  const dev = openEnd(p.b);
+  cleanups.push(() => dev.close());
+  return { p, srv: r, port: Number(r.match[1]), dev: dev.stream };
+}
+
+function closedText(s: import('node:net').Socket): Promise<string> {
+  return new Promise((r) => {
+    let t = '';
+    s.on('data', (c) => (t += c.toString()));
+    s.on('close', () => r(t));
+  });
+}
+
+describe('bridge sessions', () => {
+  it('writes tr/tw/tb trace files with hexdump, timestamps and OPEN/CLOSE lines', async () => {
+    const dir = fs.mkdtempSync('/tmp/laplink-trace-');
+    cleanups.push(() => rm(dir));
+    const { port, dev, srv } = await rig('--trace-read', `${dir}/tr`, '--trace-write', `${dir}/tw`, '--trace-both', `${dir}/tb`, '--trace-hex', '--trace-timestamp');
+    const s = await connectTcp(port);
+    const got = collect(dev, 3);
+    s.write('AT\r');
+    await got;
+    const back = collect(s, 2);
+    dev.write('OK');
+    await back;
+    s.destroy();
+    await stop(srv.proc);
+    const ts = '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z';
+    const tw = fs.readFileSync(`${dir}/tw`, 'latin1');
+    expect(tw).toMatch(new RegExp(`^${ts} OPEN \\(127\\.0\\.0\\.1:\\d+\\)\\n${ts} 41 54 0d {16}\\|AT\\.\\|\\n${ts} CLOSE`));
+    const tr = fs.readFileSync(`${dir}/tr`, 'latin1');
+    expect(tr).toMatch(new RegExp(`${ts} 4f 4b {19}\\|OK\\|\\n`));
+    expect(tr).not.toMatch(/41 54/);
+    const tb = fs.readFileSync(`${dir}/tb`, 'latin1');
+    expect(tb).toMatch(new RegExp(`${ts} w 41 54 0d {16}\\|AT\\.\\|\\n${ts} r 4f 4b`));
+  });
+
+  it('disconnects an idle client after --idle-timeout', async () => {
+    const { port, srv } = await rig('--idle-timeout', '1');
+    const s = await connectTcp(port);
+    await closedText(s);
+    expect(srv.stderr()).toMatch(/disconnect 127\.0\.0\.1:\d+ \(idle timeout\)/);
+  });
+
+  it('sends the banner with escapes to each client', async () => {
+    const { port } = await rig('--banner', 'welcome to \\x41\\r\\n');
+    const s = await connectTcp(port);
+    cleanups.push(() => void s.destroy());
+    expect((await collect(s, 14)).toString()).toBe('welcome to A\r\n');
+  });
+
+  it('refuses a client outside the allow-list and accepts one inside', async () => {
+    const { port, srv } = await rig('--allow', '10.0.0.0/8', '--max-connections', '2');
+    const s = await connectTcp(port);
+    await closedText(s);
+    expect(srv.stderr()).toMatch(/refused 127\.0\.0\.1:\d+ \(not in allow-list\)/);
+    const ok = await rig('--allow', '10.0.0.0/8', '127.0.0.0/8');
+    const s2 = await connectTcp(ok.port);
+    cleanups.push(() => void s2.destroy());
+    const got = collect(ok.dev, 2);
+    s2.write('hi');
+    expect((await got).toString()).toBe('hi');
+  });
+
+  it('--slow-client drop disconnects a client that stops reading; the other gets every byte', async () => {
+    const { port, dev, srv } = await rig('--max-connections', '2', '--slow-client', 'drop');
+    const fast = await connectTcp(port);
+    const slow = await connectTcp(port);
+    cleanups.push(() => void fast.destroy(), () => void slow.destroy());
+    slow.pause(); // never reads: kernel buffers fill, then our 64 KiB bound
+    await new Promise((r) => setTimeout(r, 200));
+    const data = randomBytes(24 << 20);
+    const got = collect(fast, data.length, 50000);
+    dev.write(data);
+    expect((await got).equals(data)).toBe(true);
+    expect(srv.stderr()).toMatch(/disconnect 127\.0\.0\.1:\d+ \(client too slow \(\d+ bytes queued\)\)/);
+  });
+});

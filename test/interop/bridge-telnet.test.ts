@@ -1,0 +1,132 @@
+/**
+ * telnet and RFC 2217 through real peers: our own connect/serve pair across two socat pty cables for
+ * 0xFF-heavy data, a raw TCP socket to see the wire bytes, and pyserial's rfc2217:// client
+ * (/usr/bin/python3, Debian python3-serial) changing settings that `stty -F` then reads back.
+ */
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collect, connectTcp, openEnd, ptyPair, rm, startCli, stop, type PtyPair } from '../helpers/bridge.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups.length = 0;
+});
+
+async function pair(): Promise<PtyPair> {
+  const p = await ptyPair();
+  cleanups.push(() => rm(p.dir), () => p.kill());
+  return p;
+}
+
+async function serve(device: string, ...flags: string[]) {
+  const r = await startCli(['bridge', 'serve', device, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+)\n/);
+  cleanups.push(() => stop(r.proc));
+  return { ...r, port: Number(r.match[1]) };
+}
+
+function end(p: string) {
+  const e = openEnd(p);
+  cleanups.push(() => e.close());
+  return e.stream;
+}
+
+describe('bridge telnet', () => {
+  it('doubles 0xFF on the wire and undoubles client data (raw socket view)', async () => {
+    const p = await pair();
+    const { port } = await serve(p.a, '--protocol', 'telnet');
+    const sock = await connectTcp(port);
+    cleanups.push(() => void sock.destroy());
+    const greeting = await collect(sock, 12);
+    expect([...greeting.subarray(0, 12)]).toEqual([255, 251, 1, 255, 251, 3, 255, 251, 0, 255, 253, 0]);
+    const dev = end(p.b);
+    const fromDev = collect(sock, 5);
+    dev.write(Buffer.from([0xff, 0x41, 0xff]));
+    expect([...(await fromDev)]).toEqual([0xff, 0xff, 0x41, 0xff, 0xff]);
+    const toDev = collect(dev, 3);
+    sock.write(Buffer.from([0xff, 0xff, 0x42, 0xff, 0xff]));
+    expect([...(await toDev)]).toEqual([0xff, 0x42, 0xff]);
+  });
+
+  it('carries 512 KiB of 0xFF-heavy data both ways through serve --protocol telnet and connect --protocol telnet', async () => {
+    const left = await pair();
+    const right = await pair();
+    const { port } = await serve(left.a, '--protocol', 'telnet');
+    const client = execa('node', ['bin/laplink.js', 'bridge', 'connect', `127.0.0.1:${port}`, right.a, '--protocol', 'telnet'], { reject: false, buffer: false, stderr: 'pipe' });
+    cleanups.push(() => stop(client));
+    await collect(client.stderr!, 1); // its first line is the "connect" event
+    const l = end(left.b);
+    const r = end(right.b);
+    const data = (n: number) => {
+      const b = randomBytes(n);
+      for (let i = 0; i < n; i += 3) b[i] = 0xff; // a third of all bytes are IAC
+      return b;
+    };
+    const up = data(512 * 1024);
+    const down = data(512 * 1024);
+    const gotLeft = collect(l, up.length);
+    const gotRight = collect(r, down.length);
+    r.write(up);
+    l.write(down);
+    expect((await gotLeft).equals(up)).toBe(true);
+    expect((await gotRight).equals(down)).toBe(true);
+  });
+});
+
+const py = '/usr/bin/python3';
+
+describe('bridge rfc2217 server with pyserial', () => {
+  it('applies speed, stop bits and flow control requested by pyserial and carries data', async () => {
+    const p = await pair();
+    const { port } = await serve(p.a, '--protocol', 'rfc2217');
+    const dev = end(p.b);
+    const script = `
+import serial, sys
+s = serial.serial_for_url('rfc2217://127.0.0.1:${port}', baudrate=38400, stopbits=2, xonxoff=True, timeout=5)
+s.write(b'hello\\xff')
+s.flush()
+sys.stdout.write('open\\n'); sys.stdout.flush()
+data = s.read(4)
+sys.stdout.write('got:' + data.hex() + '\\n'); sys.stdout.flush()
+s.baudrate = 57600
+sys.stdout.write('speed\\n'); sys.stdout.flush()
+sys.stdin.readline()
+s.close()
+`;
+    const proc = execa(py, ['-c', script], { reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+    cleanups.push(() => void proc.kill());
+    const out = collect(proc.stdout!, 'open\ngot:01ff0203\nspeed\n'.length, 15000);
+    let err = '';
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const got = await collect(dev, 6).catch((e: Error) => {
+      throw new Error(`${e.message}; pyserial: ${err}`);
+    });
+    expect([...got]).toEqual([...Buffer.from('hello'), 0xff]);
+    let st = (await execa('stty', ['-F', p.a, '-a'])).stdout;
+    expect(st).toMatch(/speed 38400 baud/);
+    expect(st).toMatch(/(^|\s)cstopb/);
+    expect(st).toMatch(/(^|\s)ixon/);
+    dev.write(Buffer.from([1, 0xff, 2, 3]));
+    expect((await out).toString()).toBe('open\ngot:01ff0203\nspeed\n');
+    st = (await execa('stty', ['-F', p.a, '-a'])).stdout;
+    expect(st).toMatch(/speed 57600 baud/);
+    proc.stdin!.write('\n');
+    expect((await proc).exitCode).toBe(0);
+  });
+
+  it('keeps serving after a wrong-length COM-PORT option (logs it)', async () => {
+    const p = await pair();
+    const srv = await serve(p.a, '--protocol', 'rfc2217');
+    const sock = await connectTcp(srv.port);
+    cleanups.push(() => void sock.destroy());
+    const dev = end(p.b);
+    const got = collect(dev, 2);
+    sock.write(Buffer.from([255, 250, 44, 1, 0, 37, 255, 240, 0x6f, 0x6b]));
+    expect((await got).toString()).toBe('ok');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(srv.stderr()).toMatch(/rfc2217: command 1 with 2 payload bytes \(want 4\) rejected/);
+    expect(fs.existsSync(p.a)).toBe(true);
+  });
+});

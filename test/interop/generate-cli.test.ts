@@ -1,0 +1,124 @@
+import { execa, type ResultPromise } from 'execa';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The CLI as a user runs it (needs a fresh `npm run build`; `npm test` does that). */
+const bin = join(import.meta.dirname, '../../bin/laplink.js');
+const laplink = (args: string[]) => execa('node', [bin, ...args], { reject: false, timeout: 30_000 });
+
+let dir: string;
+let socat: ResultPromise | undefined;
+let tty: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'laplink-cli-'));
+  socat = execa('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { reject: false, buffer: false });
+  tty = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    socat!.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      const m = /PTY is (\/dev\/pts\/\d+)/.exec(seen);
+      if (m) resolve(m[1]!);
+    });
+    socat!.once('exit', () => reject(new Error(`socat exited: ${seen}`)));
+  });
+});
+afterAll(async () => {
+  socat?.kill();
+  await socat;
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('laplink init / generate / remove / check', () => {
+  it('init writes a starter profile and refuses to overwrite it without --force', async () => {
+    const out = join(dir, 'starter.yaml');
+    const a = await laplink(['init', '--role', 'client', '--peer', 'windows', '--output', out]);
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout).toBe(`created   ${out}`);
+    expect(await readFile(out, 'utf8')).toMatch(/^role: client$/m);
+    const b = await laplink(['init', '--role', 'server', '--output', out]);
+    expect(b.exitCode).toBe(2);
+    expect(b.stderr).toBe(`laplink: ${out} exists; not overwriting it without --force`);
+    expect(await readFile(out, 'utf8')).toMatch(/^role: client$/m);
+    const c = await laplink(['init', '--role', 'server', '--output', out, '--force']);
+    expect(c.exitCode).toBe(0);
+    expect(await readFile(out, 'utf8')).toMatch(/^role: server$/m);
+    const g = await laplink(['generate', out, '--root', join(dir, 'starter-root'), '--dry-run']);
+    expect(g.exitCode, g.stderr).toBe(0);
+  });
+
+  it('generate: dry run shows a diff without secrets, then writes, then reports unchanged; remove undoes it', async () => {
+    const root = join(dir, 'root1');
+    await mkdir(join(root, 'etc'), { recursive: true });
+    await writeFile(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
+    const profile = join(dir, 'p1.yaml');
+    await writeFile(profile, `name: cli1\nrole: server\ndevice: ${tty}\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nhostnames: { remote: the-client }\nauth:\n  users: [{ name: zaphod, password: "Sup3r Secret" }]\n`);
+    const dry = await laplink(['generate', profile, '--root', root, '--dry-run']);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('+++ /etc/ppp/peers/cli1');
+    expect(dry.stdout).toContain('+192.168.7.2\tthe-client');
+    expect(dry.stdout).toMatch(/^would be created +.*\/etc\/ppp\/peers\/cli1$/m);
+    expect(dry.stdout).toMatch(/^would be updated +.*\/etc\/hosts$/m);
+    expect(dry.stdout).toContain('(secrets file: 0 → 5 lines, contents not shown)');
+    expect(dry.stdout).not.toContain('Sup3r');
+    expect(await readdir(join(root, 'etc'))).toEqual(['hosts']);
+
+    const first = await laplink(['generate', profile, '--root', root]);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout.split('\n').map((l) => l.split(/ +/)[0])).toEqual(['created', 'created', 'created', 'created', 'updated']);
+    const second = await laplink(['generate', profile, '--root', root]);
+    expect(second.stdout.split('\n').every((l) => l.startsWith('unchanged '))).toBe(true);
+
+    const removed = await laplink(['remove', profile, '--root', root]);
+    expect(removed.exitCode).toBe(0);
+    expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toBe('127.0.0.1 localhost\n');
+    expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
+  });
+
+  it('generate rejects a bad profile with exit 2, one line per problem, and writes nothing', async () => {
+    const root = join(dir, 'root2');
+    const profile = join(dir, 'bad.yaml');
+    await writeFile(profile, 'name: bad\nrole: server\ndevice: /dev/ttyS0\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nauth:\n  users: [{ name: "-x", password: "a\\nb" }]\nextraOptions: ["connect /bin/sh"]\n');
+    const r = await laplink(['generate', profile, '--root', root]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^laplink: ${profile}:7:19: auth\\.users\\[0\\]\\.name: user name must be one word`)),
+      expect.stringMatching(new RegExp(`^${profile}:7:35: auth\\.users\\[0\\]\\.password: password contains a control character`)),
+      expect.stringMatching(new RegExp(`^${profile}:8:16: extraOptions\\[0\\]: option "connect" is not allowed`)),
+    ]);
+    await expect(readdir(root)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('check prints one line per check and exits 1 on a FAIL (no kernel PPP here), flags 0644 secrets and stale locks', async () => {
+    const root = join(dir, 'root3');
+    const locks = join(dir, 'locks');
+    await mkdir(locks);
+    const profile = join(dir, 'p3.yaml');
+    await writeFile(profile, `name: cli3\nrole: client\ndevice: ${tty}\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\nauth: { user: u, password: p }\n`);
+    const before = await laplink(['check', profile, '--root', root, '--lock-dir', locks]);
+    expect(before.stdout).toMatch(/^warn generated files: .*pap-secrets missing.*\(run laplink generate\)$/m);
+    await laplink(['generate', profile, '--root', root]);
+    await chmod(join(root, 'etc/ppp/pap-secrets'), 0o644);
+    // a lock left by a process that no longer exists
+    const sub = execa('true');
+    const deadPid = sub.pid!;
+    await sub;
+    await writeFile(join(locks, `LCK..${tty.split('/').pop()}`), `${String(deadPid).padStart(10)}\n`);
+    const r = await laplink(['check', profile, '--root', root, '--lock-dir', locks]);
+    expect(r.exitCode).toBe(1);
+    const byWhat = Object.fromEntries(r.stdout.split('\n').map((l) => [l.slice(5).split(':')[0], l.slice(0, 4).trim()]));
+    expect(byWhat).toMatchObject({ profile: 'ok', device: 'ok', permissions: 'FAIL', '/dev/ppp': 'FAIL', 'kernel PPP': 'FAIL', pppd: 'ok', chat: 'ok', lock: 'warn' });
+    expect(r.stdout).toMatch(/^ok   device: \/dev\/pts\/\d+ is a tty$/m);
+    expect(r.stdout).toMatch(/^ok   pppd: \/usr\/sbin\/pppd version \d+\.\d+\.\d+$/m);
+    expect(r.stdout).toMatch(new RegExp(`^warn lock: stale lock .* of dead pid ${deadPid}`, 'm'));
+    expect(r.stdout).toMatch(/^FAIL permissions: .*pap-secrets is mode 0644/m);
+    // /dev/null exists but is no tty
+    await writeFile(profile, `name: cli3\nrole: client\ndevice: /dev/null\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\n`);
+    const n = await laplink(['check', profile, '--root', root, '--lock-dir', locks]);
+    expect(n.stdout).toMatch(/^FAIL device: \/dev\/null is not a tty$/m);
+  });
+});
