@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { pidAlive as alive } from '../pid.js';
 
 export class LockError extends LaplinkError {
   constructor(
@@ -21,6 +22,11 @@ export function lockName(device: string): string {
   const i = device.indexOf('dev/');
   const name = i >= 0 ? device.slice(i + 4).replace(/\//g, '_') : path.basename(device);
   return `LCK..${name}`;
+}
+
+/** Full path of the lock file pppd's `lock` option would use for `device`. */
+export function lockFilePath(lockDir: string, device: string): string {
+  return path.join(lockDir, lockName(device));
 }
 
 export interface HeldLock {
@@ -38,17 +44,9 @@ export function readLockPid(file: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
 
 export function acquireLock(device: string, lockDir: string, pid = process.pid): HeldLock {
-  const file = path.join(lockDir, lockName(device));
+  const file = lockFilePath(lockDir, device);
   const tmp = path.join(lockDir, `LTMP.${pid}.${Math.random().toString(36).slice(2, 8)}`);
   try {
     fs.writeFileSync(tmp, `${String(pid).padStart(10)}\n`, { mode: 0o644, flag: 'wx' });

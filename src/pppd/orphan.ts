@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { lockFilePath } from '../line/lock.js';
 import { pidAlive, type LinkStatus } from './state.js';
 
 /**
@@ -7,11 +8,8 @@ import { pidAlive, type LinkStatus } from './state.js';
  * port's UUCP lock. Never two pppds on one line: before starting, the supervisor looks here.
  */
 
-/** UUCP lock file name pppd uses (utils.c lock()): /dev/ttyS0 → LCK..ttyS0, slashes → '_'. */
-export function lockFileFor(lockDir: string, device: string): string {
-  const dev = device.startsWith('/dev/') ? device.slice(5) : basename(device);
-  return join(lockDir, `LCK..${dev.replace(/\//g, '_')}`);
-}
+/** UUCP lock file name pppd uses (utils.c lock()): /dev/ttyS0 → LCK..ttyS0, /dev/pts/3 → LCK..pts_3. */
+export const lockFileFor = lockFilePath;
 
 export interface LockHolder {
   file: string;

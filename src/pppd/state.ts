@@ -125,13 +125,4 @@ export async function readAllStateFiles(stateDir: string): Promise<LinkStatus[]>
   return out;
 }
 
-/** Whether a process exists (signal 0); EPERM means it exists but is not ours. */
-export function pidAlive(pid: number | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive } from '../pid.js';

@@ -6,6 +6,8 @@ import { execa } from 'execa';
 import { renderProfile, ttyOptionsPath } from '../render/render.js';
 import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
+import { lockFilePath } from '../line/lock.js';
+import { pidAlive as alive } from '../pid.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
 
@@ -111,17 +113,9 @@ function lockPid(buf: Buffer): number | null {
   return null;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function checkLock(device: string, lockDir: string): Promise<CheckResult> {
-  const lock = join(lockDir, `LCK..${basename(device)}`);
+  const lock = lockFilePath(lockDir, device);
   let buf: Buffer;
   try {
     buf = await readFile(lock);

@@ -3,17 +3,10 @@ import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaplinkError } from '../errors.js';
+import { pidAlive as alive } from '../pid.js';
 
 export class BusyError extends LaplinkError {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Runs `fn` holding an exclusive pid lock file. Two links' `generate` both merge into

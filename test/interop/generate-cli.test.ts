@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockName } from '../../src/line/lock.js';
 
 /** The CLI as a user runs it (needs a fresh `npm run build`; `npm test` does that). */
 const bin = join(import.meta.dirname, '../../bin/laplink.js');
@@ -107,7 +108,8 @@ describe('laplink init / generate / remove / check', () => {
     const sub = execa('true');
     const deadPid = sub.pid!;
     await sub;
-    await writeFile(join(locks, `LCK..${tty.split('/').pop()}`), `${String(deadPid).padStart(10)}\n`);
+    // named as pppd's `lock` names it (/dev/pts/N → LCK..pts_N), so check and pppd look at one file
+    await writeFile(join(locks, lockName(tty)), `${String(deadPid).padStart(10)}\n`);
     const r = await laplink(['check', profile, '--root', root, '--lock-dir', locks]);
     expect(r.exitCode).toBe(1);
     const byWhat = Object.fromEntries(r.stdout.split('\n').map((l) => [l.slice(5).split(':')[0], l.slice(0, 4).trim()]));
