@@ -35,6 +35,8 @@ export interface ChatOptions {
   signal?: AbortSignal;
   /** Clock for REPORT time stamps (tests). */
   now?: () => Date;
+  /** A `\K` in a send string: break the line (chat calls tcsendbreak(0, 0)); when unset it does nothing. */
+  sendBreak?: () => void | Promise<void>;
 }
 
 /** Where chat's output goes; the CLI decides (stderr, syslog, a report file). */
@@ -338,7 +340,7 @@ class ChatRun {
     for (const action of sendActions(bytes)) {
       if (action.kind === 'write') await this.write(action.bytes);
       else if (action.kind === 'delay') await sleep(action.ms, this.o.signal);
-      // 'break': no portable way from Node to tcsendbreak() on fd 0; see README (chat compatibility).
+      else await this.o.sendBreak?.();
       await this.checkSignal();
     }
   }

@@ -19,6 +19,7 @@ export interface Libc {
   cfmakeraw(t: Buffer): void;
   cfgetospeed(t: Buffer): number;
   cfsetspeed(t: Buffer, speed: number): number;
+  tcsendbreak(fd: number, duration: number): number;
 }
 
 let libc: Libc | undefined;
@@ -37,6 +38,7 @@ export function loadLibc(): Libc {
     cfmakeraw: lib.func('void cfmakeraw(void *t)'),
     cfgetospeed: lib.func('uint32_t cfgetospeed(void *t)'),
     cfsetspeed: lib.func('int cfsetspeed(void *t, uint32_t speed)'),
+    tcsendbreak: lib.func('int tcsendbreak(int fd, int duration)'),
   } as Libc;
   return libc;
 }
