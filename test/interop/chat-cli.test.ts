@@ -56,10 +56,15 @@ describe('laplink chat on a shared tty (pppd connect)', () => {
       const fd = openSync(p.a, 'r+');
       const child = spawn(process.execPath, [LAPLINK_BIN, 'chat', '-v', '-s', '-t', '30', 'NEVER', 'x'], { stdio: [fd, fd, 'pipe'] });
       let stderr = '';
+      let signalled = false;
       child.stderr!.on('data', (d: Buffer) => {
         stderr += d.toString();
-        // Signal only once the script runs (handlers are installed by then), however slow the machine.
-        if (stderr.includes('expect (NEVER)')) child.kill('SIGTERM');
+        // Signal only once the script runs (handlers are installed by then), however slow the machine;
+        // and only once: a second SIGTERM landing after chat removed its handlers would kill it outright.
+        if (!signalled && stderr.includes('expect (NEVER)')) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
       });
       const code = await new Promise((r) => child.on('close', r));
       closeSync(fd);
