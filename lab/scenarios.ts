@@ -199,7 +199,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
  * a fixed window and `status --json` must show the auth failure as the last exit with few restarts.
  */
 export function wrongPasswordScenario(): Scenario {
-  const WINDOW = 20;
+  const WINDOW = 15;
   const side = (cmd: string, profile: string, link: string, code: number) => `${prologue()}
 ${profile === 'client' ? `sed 's/password: labpass/password: not-the-password/' lab/profiles/client.yaml > /tmp/profile.yaml` : `cp lab/profiles/${profile}.yaml /tmp/profile.yaml`}
 $LAPLINK ${cmd} /tmp/profile.yaml > /tmp/sup.log 2>&1 &
@@ -220,7 +220,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', 11), cable: true },
     b: { name: 'B-connect', script: side('connect --persist', 'client', 'lab-client', 19), cable: true },
-    expectA: [/LAB:FIRST .*"code": *11,.*"meaning": *"peer failed to authenticate"/, backedOff(11), /LAB:PPPD PAP peer authentication failed for labuser/],
+    expectA: [/LAB:FIRST .*"code": *11,.*"meaning": *"peer failed to authenticate"/, backedOff(11), /LAB:PPPD .*PAP peer authentication failed for labuser/],
     expectB: [/LAB:FIRST .*"code": *19,.*"meaning": *"authentication to peer failed"/, backedOff(19)],
     runsOn: 'laplink serve / connect --persist (back-off) / status --json, generate, bridge serve/connect (all product)',
   };
@@ -229,15 +229,14 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 /**
  * Scenario 5: guest B has no serial port at all. Its generated peers file runs pppd over
  * \`pty "laplink bridge stdio 10.0.2.100:7000"\`; qemu's user networking (restrict=on) forwards only
- * that address to the host's loopback port where guest A's line is served. LAB:T-STDIO times how
- * long `laplink bridge stdio` takes to start inside this TCG guest (it exits at once: nothing listens
- * on port 1).
+ * that address to the host's loopback port where guest A's line is served. Node's slow start in
+ * the TCG guest is harmless: what pppd writes before the TCP connect waits in the pty and the
+ * paused stdin stream, and is forwarded once connected.
  */
 export function bridgeProfileScenario(): Scenario {
 
   const client = `${prologue()}
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && echo "LAB:NET"
-t0=$(date +%s%N 2>/dev/null); $LAPLINK bridge stdio 127.0.0.1:1 < /dev/null > /dev/null 2>&1; t1=$(date +%s%N 2>/dev/null); echo "LAB:T-STDIO $(( (t1 - t0) / 1000000 )) ms"
 $LAPLINK connect lab/profiles/client-bridge.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
@@ -263,7 +262,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     join: 'tcp',
     a: { name: 'A-serve', script: serverScript, cable: true },
     b: { name: 'B-bridge-client', script: client, cable: false, guestfwdPort: 7000 },
-    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD PAP peer authentication succeeded for labuser/],
+    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD .*PAP peer authentication succeeded for labuser/],
     expectB: [/LAB:NET/, /LAB:PEERS pty ".*bridge stdio 10\.0\.2\.100:7000"/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
     runsOn: 'laplink serve (A), laplink connect with the generated pty "laplink bridge stdio" (B), generate (bridge: profile), bridge serve on the host (all product)',
   };
