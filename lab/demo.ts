@@ -5,8 +5,8 @@ import { generateLink } from '../src/render/generate.js';
 import { packageRoot } from '../src/paths.js';
 
 /**
- * Interim demo (until the qemu lab lands): generate the Windows-DCC server and client from the lab
- * profiles into a scratch root and show every file, secrets masked.
+ * `npm run demo`: generate the Windows-DCC server and client from the lab profiles into a scratch
+ * root and show every file (secrets masked), then run scenario 2 on our own engine in the qemu lab.
  */
 const root = await mkdtemp(join(tmpdir(), 'laplink-demo-'));
 for (const name of ['server-windows', 'client-windows']) {
@@ -22,15 +22,16 @@ for (const name of ['server-windows', 'client-windows']) {
 }
 
 /*
- * Then the real thing: two qemu guests (Debian's kernel, TCG), each running `laplink generate`
- * on these profiles and pppd with the generated files, the DCC handshake on the line, joined on
- * this host by `laplink bridge serve` + `laplink bridge connect`.
+ * Then the real thing: two qemu guests (Debian's kernel, TCG), guest A running `laplink serve` on
+ * the server profile (our engine's dcc-host preset answers CLIENT with CLIENTSERVER), guest B
+ * `laplink connect --persist` on the client profile (dcc-guest resends CLIENT), joined on this
+ * host by `laplink bridge serve` + `laplink bridge connect`; each guest ends with `laplink status`.
  */
 const { prepareLab, runScenario } = await import('./run.js');
 const { dccScenario } = await import('./scenarios.js');
 process.stdout.write('\n### qemu lab: preparing the guest kernel (fetched once into the lab cache)\n');
 const images = await prepareLab((l) => process.stdout.write(`  ${l}\n`));
-const scenario = dccScenario('real', 'real');
+const scenario = dccScenario('laplink', 'laplink');
 process.stdout.write(`\n### ${scenario.title}\n  runs on: ${scenario.runsOn}\n  booting two guests…\n`);
 const ac = new AbortController();
 process.once('SIGINT', () => ac.abort());
@@ -38,7 +39,7 @@ const r = await runScenario(scenario, images, { signal: ac.signal });
 const show = (who: string, text: string) => {
   process.stdout.write(`\n--- guest ${who}\n`);
   for (const line of text.split('\n')) {
-    const m = /^LAB:(?:PPPD |LOG )?(.*)$/.exec(line.trim());
+    const m = /^LAB:(?:PPPD |LOG |TABLE |PEERS )?(.*)$/.exec(line.trim());
     if (m && !/^(BOOTED|EXIT)/.test(m[1]!)) process.stdout.write(`  ${m[1]}\n`);
   }
 };

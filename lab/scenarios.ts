@@ -108,139 +108,163 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
   };
 }
 
-const REAL_CHAT = '/usr/sbin/chat';
+/** Exit markers of one side kept in the state file, as the JSON `laplink status --json NAME` prints. */
+function statusLine(link: string, tag = 'STATUS'): string {
+  return `$LAPLINK status ${link} --json > /tmp/status.json 2>&1; echo "LAB:${tag} $(tr -d '\\n' < /tmp/status.json)"`;
+}
+
+/** Bounded wait inside the guest until ppp0 is gone (pppd exited). */
+function waitDown(seconds: number): string {
+  return `end=$(( $(date +%s) + ${seconds} )); while ip link show ppp0 > /dev/null 2>&1 && [ $(date +%s) -le $end ]; do ${BB} sleep 0.2; done`;
+}
 
 /**
- * Scenario 2: Windows DCC interop. Both ends from the `peer: windows` profiles; the generated
- * connect line runs our chat engine with the generated chat file. Until the engine lands, the
- * same generated chat file is run by the real chat(8) (`connect` given after `call` overrides it).
+ * Scenario 2: Windows DCC interop under the supervisor. Both ends from the `peer: windows`
+ * profiles: the generated connect line runs our engine (`laplink chat` with the dcc-host /
+ * dcc-guest chat file) unless the side is 'real', whose profile gets `handshake: { engine: chat }`
+ * so the generated connect line runs chat(8) instead. The hop speaks `join`'s protocol.
  */
-export function dccScenario(serverChat: 'real' | 'laplink', clientChat: 'real' | 'laplink'): Scenario {
-  const connect = (who: 'server' | 'client', how: 'real' | 'laplink') =>
-    how === 'real' ? ` connect "${REAL_CHAT} -v -s -f /etc/ppp/chat/lab-${who}-windows"` : '';
-  const server = `${prologue()}
-$LAPLINK generate lab/profiles/server-windows.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-pppd call lab-server-windows nodetach${connect('server', serverChat)} > /tmp/pppd.log 2>&1 &
-PPPD=$!
-${waitIp('192.168.7.1', 60)}
-${ping('192.168.7.2', 5)}
-grep -E 'CLIENT|PAP peer authentication|local  IP|remote IP' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
-kill $PPPD; wait $PPPD; echo "LAB:PPPD-EXIT $?"
-`;
-  const client = `${prologue()}
-$LAPLINK generate lab/profiles/client-windows.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-pppd call lab-client-windows nodetach${connect('client', clientChat)} > /tmp/pppd.log 2>&1 &
-PPPD=$!
-${waitIp('192.168.7.2', 60)}
-${ping('192.168.7.1', 3)}
-grep -E 'CLIENT|local  IP|remote IP' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
-i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sleep 0.2; done
-kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
+export function dccScenario(serverChat: 'real' | 'laplink', clientChat: 'real' | 'laplink', join: HostJoin = 'bridge'): Scenario {
+  const profile = (who: 'server' | 'client', how: 'real' | 'laplink') => how === 'real'
+    ? `{ cat lab/profiles/${who}-windows.yaml; echo 'handshake: { engine: chat }'; } > /tmp/${who}-windows.yaml`
+    : `cp lab/profiles/${who}-windows.yaml /tmp/${who}-windows.yaml`;
+  const side = (who: 'server' | 'client', how: 'real' | 'laplink', cmd: string, ip: string, peer: string, pings: number) => `${prologue()}
+${profile(who, how)}
+$LAPLINK ${cmd} /tmp/${who}-windows.yaml > /tmp/sup.log 2>&1 &
+SUP=$!
+PPPD=$SUP
+${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
+grep -E '^connect ' /etc/ppp/peers/lab-${who}-windows | sed 's/^/LAB:PEERS /'
+${ping(peer, pings)}
+grep -aE 'CLIENT|PAP peer authentication|local  IP|remote IP' /tmp/sup.log | sed 's/^/LAB:PPPD /'
+$LAPLINK status | sed 's/^/LAB:TABLE /'
+${who === 'server' ? '' : waitDown(10)}
+kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   const label = (h: string) => (h === 'real' ? 'chat(8)' : 'laplink chat');
+  const engineLine = (h: string) => h === 'real' ? /LAB:PEERS connect ".*\/usr\/sbin\/chat / : new RegExp(`LAB:PEERS connect ".*laplink\\.js chat `);
   return {
-    id: `2-dcc-${serverChat}-${clientChat}`,
-    title: `Windows DCC: host side ${label(serverChat)}, guest side ${label(clientChat)}`,
-    join: 'bridge',
-    a: { name: 'A-dcc-host', script: server, cable: true },
-    b: { name: 'B-dcc-guest', script: client, cable: true },
-    expectA: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/],
-    expectB: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: `laplink generate (product); ${label(serverChat)} / ${label(clientChat)} with the generated DCC chat files; pppd call (stand-in for serve/connect); laplink bridge serve/connect (product)`,
+    id: `2-dcc-${serverChat}-${clientChat}${join === 'bridge' ? '' : `-${join.replace('bridge-', '')}`}`,
+    title: `Windows DCC under serve/connect: host side ${label(serverChat)}, guest side ${label(clientChat)}${join === 'bridge' ? '' : ` (${join} hop)`}`,
+    join,
+    a: { name: 'A-dcc-host', script: side('server', serverChat, 'serve', '192.168.7.1', '192.168.7.2', 5), cable: true },
+    b: { name: 'B-dcc-guest', script: side('client', clientChat, 'connect --persist', '192.168.7.2', '192.168.7.1', 3), cable: true },
+    expectA: [engineLine(serverChat), /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:TABLE .*lab-server-windows.*up/],
+    expectB: [engineLine(clientChat), /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/, /LAB:TABLE .*lab-client-windows.*up/],
+    runsOn: `laplink serve / connect --persist / status, generate (peer: windows), ${label(serverChat)} / ${label(clientChat)} as the generated connect programs, bridge serve/connect${join === 'bridge' ? '' : ` --protocol ${join.replace('bridge-', '')}`} (all product${serverChat === 'real' || clientChat === 'real' ? '; chat(8) on purpose, for interop' : ''})`,
   };
 }
 
 /**
- * Scenario 3: cut cable. The host kills the join while the link is up; LCP echo makes both pppds
- * exit 16; a respawn loop (stand-in for the supervisor) starts pppd again; the host restores the
- * join and the link comes back.
+ * Scenario 3: cut cable under the supervisors. The host kills the bridge while the link is up;
+ * LCP echo makes both pppds exit 16; `laplink serve` / `connect --persist` respawn them; the host
+ * restarts the bridge; the link comes back and `status --json` shows the restart and exit 16.
  */
 export function cutCableScenario(): Scenario {
-  const side = (profile: string, link: string, ip: string, peer: string) => `${prologue()}
-$LAPLINK generate lab/profiles/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-for run in 1 2; do
-  pppd call ${link} nodetach > /tmp/pppd.log 2>&1 &
-  PPPD=$!
-  ${waitIp(ip, 60).replace(/LAB:UP /, 'LAB:UP$run ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP$run')}
-  if [ $run = 1 ]; then wait $PPPD; echo "LAB:PPPD-EXIT1 $?"; grep -E 'echo-requests|disconnected' /tmp/pppd.log | sed 's/^/LAB:PPPD /'; fi
-done
+  const side = (cmd: string, profile: string, link: string, ip: string, peer: string) => `${prologue()}
+$LAPLINK ${cmd} lab/profiles/${profile}.yaml > /tmp/sup.log 2>&1 &
+SUP=$!
+PPPD=$SUP
+${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log').replace(/LAB:UP /, 'LAB:UP1 ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP1')}
+${waitDown(60)}
+echo "LAB:DOWN"
+${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log').replace(/LAB:UP /, 'LAB:UP2 ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP2')}
 ${ping(peer, 2)}
-i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 25 ]; do i=$((i+1)); ${BB} sleep 0.2; done
-kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT2 $?"
+${statusLine(link)}
+${cmd === 'serve' ? '' : waitDown(10)}
+kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
+  const restarted = /LAB:STATUS (?=.*"state": *"up")(?=.*"restarts": *[1-9])(?=.*"lastExit": *\{ *"code": *16,)/;
   return {
     id: '3-cut-cable',
-    title: 'cut cable: bridge killed, both pppd exit 16, respawn, link back',
+    title: 'cut cable under serve/connect --persist: bridge killed, pppd exits 16, respawned, link back, status shows it',
     join: 'bridge',
-    a: { name: 'A-server', script: side('server', 'lab-server', '192.168.7.1', '192.168.7.2'), cable: true },
-    b: { name: 'B-client', script: side('client', 'lab-client', '192.168.7.2', '192.168.7.1'), cable: true },
+    a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', '192.168.7.1', '192.168.7.2'), cable: true },
+    b: { name: 'B-connect', script: side('connect --persist', 'client', 'lab-client', '192.168.7.2', '192.168.7.1'), cable: true },
     host: async (ctl) => {
-      await Promise.all([ctl.waitA(/LAB:UP1 /, 90_000), ctl.waitB(/LAB:UP1 /, 90_000)]);
+      await Promise.all([ctl.waitA(/LAB:UP1 /, 120_000), ctl.waitB(/LAB:UP1 /, 120_000)]);
       await ctl.cut();
-      await Promise.all([ctl.waitA(/LAB:PPPD-EXIT1 /, 60_000), ctl.waitB(/LAB:PPPD-EXIT1 /, 60_000)]);
+      await Promise.all([ctl.waitA(/LAB:DOWN/, 60_000), ctl.waitB(/LAB:DOWN/, 60_000)]);
       await ctl.reconnect();
     },
-    expectA: [/LAB:UP1 192\.168\.7\.1/, /LAB:PPPD-EXIT1 16/, /LAB:UP2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.2/],
-    expectB: [/LAB:UP1 192\.168\.7\.2/, /LAB:PPPD-EXIT1 16/, /LAB:UP2 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.1/],
-    runsOn: 'laplink generate (product); pppd respawn loop (stand-in for laplink serve/connect); laplink bridge killed and restarted (product)',
+    expectA: [/LAB:UP1 192\.168\.7\.1/, /LAB:UP2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.2/, restarted],
+    expectB: [/LAB:UP1 192\.168\.7\.2/, /LAB:UP2 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.1/, restarted],
+    runsOn: 'laplink serve / connect --persist / status --json, generate, bridge serve/connect killed and restarted (all product)',
   };
 }
 
-/** Scenario 4: the client's password is wrong: the server's pppd exits 11, the client's 19. */
+/**
+ * Scenario 4: the client's password is wrong, under the supervisors. The server's pppd exits 11,
+ * the client's 19; each supervisor backs off (no hot loop): after the first failure the guests watch
+ * a fixed window and `status --json` must show the auth failure as the last exit with few restarts.
+ */
 export function wrongPasswordScenario(): Scenario {
-  const server = `${prologue()}
-$LAPLINK generate lab/profiles/server.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-pppd call lab-server nodetach > /tmp/pppd.log 2>&1
-echo "LAB:PPPD-EXIT $?"
-grep -E 'PAP peer authentication' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
+  const WINDOW = 15;
+  const side = (cmd: string, profile: string, link: string, code: number) => `${prologue()}
+${profile === 'client' ? `sed 's/password: labpass/password: not-the-password/' lab/profiles/client.yaml > /tmp/profile.yaml` : `cp lab/profiles/${profile}.yaml /tmp/profile.yaml`}
+$LAPLINK ${cmd} /tmp/profile.yaml > /tmp/sup.log 2>&1 &
+SUP=$!
+end=$(( $(date +%s) + 120 )); until $LAPLINK status ${link} --json 2>/dev/null | grep -q '"code": *${code}'; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 1; done
+${statusLine(link, 'FIRST')}
+# observation window: a hot loop would restart many times in it, back-off only a few
+${BB} sleep ${WINDOW}
+${statusLine(link)}
+grep -a 'PAP peer authentication' /tmp/sup.log | head -n 1 | sed 's/^/LAB:PPPD /'
+kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
-  const client = `${prologue()}
-sed 's/password: labpass/password: not-the-password/' lab/profiles/client.yaml > /tmp/client-bad.yaml
-$LAPLINK generate /tmp/client-bad.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-pppd call lab-client nodetach > /tmp/pppd.log 2>&1
-echo "LAB:PPPD-EXIT $?"
-`;
+  // restarts 1..9 in the window: backing off, not looping (each failed attempt costs ~1-2 s here)
+  const backedOff = (code: number) => new RegExp(`LAB:STATUS (?=.*"restarts": *[1-9][,}\\s])(?=.*"lastExit": *\\{ *"code": *${code},)`);
   return {
     id: '4-wrong-password',
-    title: 'wrong password: server pppd exits 11, client 19',
+    title: 'wrong password under serve/connect --persist: exits 11/19 reported, back-off, no hot loop',
     join: 'bridge',
-    a: { name: 'A-server', script: server, cable: true },
-    b: { name: 'B-client', script: client, cable: true },
-    expectA: [/LAB:GENERATED/, /LAB:PPPD-EXIT 11/, /LAB:PPPD PAP peer authentication failed for labuser/],
-    expectB: [/LAB:GENERATED/, /LAB:PPPD-EXIT 19/],
-    runsOn: 'laplink generate (product); pppd call (stand-in for serve/connect, no back-off yet); laplink bridge serve/connect (product)',
+    a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', 11), cable: true },
+    b: { name: 'B-connect', script: side('connect --persist', 'client', 'lab-client', 19), cable: true },
+    expectA: [/LAB:FIRST .*"code": *11,.*"meaning": *"peer failed to authenticate"/, backedOff(11), /LAB:PPPD .*PAP peer authentication failed for labuser/],
+    expectB: [/LAB:FIRST .*"code": *19,.*"meaning": *"authentication to peer failed"/, backedOff(19)],
+    runsOn: 'laplink serve / connect --persist (back-off) / status --json, generate, bridge serve/connect (all product)',
   };
 }
 
 /**
  * Scenario 5: guest B has no serial port at all. Its generated peers file runs pppd over
  * \`pty "laplink bridge stdio 10.0.2.100:7000"\`; qemu's user networking (restrict=on) forwards only
- * that address to the host's loopback port where guest A's line is served. Until the bridge
- * stdio runs inside this guest (a TCG guest, so Node starts slowly) reliably, socat stands in for it
- * (the later pty option overrides the generated one; LAB:PEERS shows the generated line).
+ * that address to the host's loopback port where guest A's line is served. Node's slow start in
+ * the TCG guest is harmless: what pppd writes before the TCP connect waits in the pty and the
+ * paused stdin stream, and is forwarded once connected.
  */
 export function bridgeProfileScenario(): Scenario {
-  const server = howtoScenario().a;
+
   const client = `${prologue()}
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && echo "LAB:NET"
-$LAPLINK generate lab/profiles/client-bridge.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
+$LAPLINK connect lab/profiles/client-bridge.yaml > /tmp/sup.log 2>&1 &
+SUP=$!
+PPPD=$SUP
+${waitIp('192.168.7.2', 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
 grep '^pty' /etc/ppp/peers/lab-client-bridge | sed 's/^/LAB:PEERS /'
-pppd call lab-client-bridge nodetach pty "socat - TCP:10.0.2.100:7000" > /tmp/pppd.log 2>&1 &
-PPPD=$!
-${waitIp('192.168.7.2', 60)}
 ${ping('192.168.7.1', 3)}
-i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sleep 0.2; done
-kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
+${statusLine('lab-client-bridge')}
+kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
+  const serverScript = `${prologue()}
+$LAPLINK serve lab/profiles/server.yaml > /tmp/sup.log 2>&1 &
+SUP=$!
+PPPD=$SUP
+${waitIp('192.168.7.1', 120).replace('/tmp/pppd.log', '/tmp/sup.log')}
+${ping('192.168.7.2', 5)}
+grep -a 'PAP peer authentication' /tmp/sup.log | sed 's/^/LAB:PPPD /'
+kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
+`;
+
   return {
     id: '5-bridge-profile',
-    title: 'bridge: profile, line over TCP via restricted guestfwd, no serial port',
+    title: 'bridge: profile, pppd pty = laplink bridge stdio via restricted guestfwd, no serial port',
     join: 'tcp',
-    a: server,
+    a: { name: 'A-serve', script: serverScript, cable: true },
     b: { name: 'B-bridge-client', script: client, cable: false, guestfwdPort: 7000 },
-    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD PAP peer authentication succeeded for labuser/],
+    expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD .*PAP peer authentication succeeded for labuser/],
     expectB: [/LAB:NET/, /LAB:PEERS pty ".*bridge stdio 10\.0\.2\.100:7000"/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: 'laplink generate (product, bridge: profile); socat as the pty of pppd (stand-in for laplink bridge stdio); laplink bridge serve on the host (product)',
+    runsOn: 'laplink serve (A), laplink connect with the generated pty "laplink bridge stdio" (B), generate (bridge: profile), bridge serve on the host (all product)',
   };
 }
 
@@ -276,5 +300,13 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 }
 
 export function allScenarios(): Scenario[] {
-  return [supervisedScenario(), howtoScenario('bridge-telnet'), dccScenario('real', 'real'), cutCableScenario(), wrongPasswordScenario(), bridgeProfileScenario()];
+  return [
+    supervisedScenario(),
+    dccScenario('laplink', 'laplink'),
+    dccScenario('real', 'laplink', 'bridge-telnet'),
+    dccScenario('laplink', 'real', 'bridge-rfc2217'),
+    cutCableScenario(),
+    wrongPasswordScenario(),
+    bridgeProfileScenario(),
+  ];
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareLab, runScenario, type LabImages } from '../../lab/run.js';
+import { prepareLab, runScenario, type LabImages, type ScenarioResult } from '../../lab/run.js';
 import { allScenarios } from '../../lab/scenarios.js';
 
 /*
@@ -11,21 +11,32 @@ describe.sequential('qemu lab', () => {
   let images: LabImages | undefined;
   let prepError: string | undefined;
   const ac = new AbortController();
+  const results: ScenarioResult[] = [];
+  let prepSeconds = 0;
 
   beforeAll(async () => {
+    const t0 = Date.now();
     try {
       images = await prepareLab();
+      prepSeconds = (Date.now() - t0) / 1000;
     } catch (err) {
       prepError = (err as Error).message;
     }
   }, 300_000);
 
-  afterAll(() => ac.abort());
+  afterAll(() => {
+    ac.abort();
+    // The per-scenario timing table (the lab must fit CI's budget; see README "Lab").
+    const rows = results.map((r) => `  ${r.id.padEnd(28)} ${r.ok ? 'PASS' : 'FAIL'} ${r.seconds.toFixed(1).padStart(6)} s`);
+    const total = results.reduce((n, r) => n + r.seconds, prepSeconds);
+    console.log(`qemu lab timing\n  ${'prepare'.padEnd(28)}      ${prepSeconds.toFixed(1).padStart(6)} s\n${rows.join('\n')}\n  ${'total'.padEnd(28)}      ${total.toFixed(1).padStart(6)} s`);
+  });
 
   for (const s of allScenarios()) {
     it(`scenario ${s.id}: ${s.title}`, async () => {
       if (!images) throw new Error(`lab could not start: ${prepError ?? 'unknown reason'}`);
       const r = await runScenario(s, images, { signal: ac.signal });
+      results.push(r);
       const detail = r.ok ? '' : `${r.problem}\n--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}`;
       expect(r.ok, detail).toBe(true);
     }, 240_000);
