@@ -149,8 +149,9 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     join,
     a: { name: 'A-dcc-host', script: side('server', serverChat, 'serve', '192.168.7.1', '192.168.7.2', 5), cable: true },
     b: { name: 'B-dcc-guest', script: side('client', clientChat, 'connect --persist', '192.168.7.2', '192.168.7.1', 3), cable: true },
-    expectA: [engineLine(serverChat), /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:TABLE .*lab-server-windows.*up/],
-    expectB: [engineLine(clientChat), /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/, /LAB:TABLE .*lab-client-windows.*up/],
+    // the handshake bytes, from the connect program's `-s` log that pppd passes on to the supervisor
+    expectA: [engineLine(serverChat), /LAB:PPPD .*send \(CLIENTSERVER\)/, /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:TABLE .*lab-server-windows.*up/],
+    expectB: [engineLine(clientChat), /LAB:PPPD .*send \(CLIENT\)/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/, /LAB:TABLE .*lab-client-windows.*up/],
     runsOn: `laplink serve / connect --persist / status, generate (peer: windows), ${label(serverChat)} / ${label(clientChat)} as the generated connect programs, bridge serve/connect${join === 'bridge' ? '' : ` --protocol ${join.replace('bridge-', '')}`} (all product${serverChat === 'real' || clientChat === 'real' ? '; chat(8) on purpose, for interop' : ''})`,
   };
 }

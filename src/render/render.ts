@@ -95,8 +95,8 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
   const windows = p.peer === 'windows';
   const connect = windows
     ? p.handshake.engine === 'chat'
-      ? `/usr/sbin/chat -v -f ${chatPath(p.name)}`
-      : `${argv.join(' ')} chat -v -f ${chatPath(p.name)}`
+      ? `/usr/sbin/chat -v -s -f ${chatPath(p.name)}`
+      : `${argv.join(' ')} chat -v -s -f ${chatPath(p.name)}`
     : undefined;
   const view = {
     name: p.name,

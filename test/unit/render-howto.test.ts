@@ -96,7 +96,9 @@ describe('the HOWTO setup generates files that mean what the HOWTO files mean', 
       const { files } = render(file);
       const name = file.replace('.yaml', '');
       const peers = files.find((f) => f.path === `/etc/ppp/peers/howto-${name}`)!.content;
-      expect(peers).toMatch(new RegExp(`^connect "/usr/sbin/chat -v -f /etc/ppp/chat/howto-${name}"$`, 'm'));
+      // The HOWTO's `chat -v -f …`, plus -s: the log also goes to stderr, which pppd hands to its own
+      // log fd, so the supervisor (and journald) see the handshake, not only syslog.
+      expect(peers).toMatch(new RegExp(`^connect "/usr/sbin/chat -v -s -f /etc/ppp/chat/howto-${name}"$`, 'm'));
       const script = files.find((f) => f.path === `/etc/ppp/chat/howto-${name}`)!.content;
       const pairs = script.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('TIMEOUT'));
       const [expect0, send0] = pairs[0]!.split(' ');
