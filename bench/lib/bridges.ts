@@ -75,7 +75,7 @@ function startDaemon(cmd: string, args: string[], hint: string): Daemon {
   return { child, output: () => log, exited, stop };
 }
 
-async function waitFor(daemon: Daemon, what: string, ready: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitFor(daemon: Daemon, what: string, ready: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   void daemon.exited.then(() => (gone = true));
@@ -225,7 +225,7 @@ export function spawnLaplink(args: string[]): LaplinkProcess {
     exited: d.exited,
     exitCode: () => d.child.exitCode,
     stop: d.stop,
-    async waitForOutput(text, timeoutMs = 10_000) {
+    async waitForOutput(text, timeoutMs = 30_000) {
       const matches = (): boolean => (typeof text === 'string' ? d.output().includes(text) : text.test(d.output()));
       await waitFor(d, `laplink ${args.slice(0, 2).join(' ')}`, matches, timeoutMs);
       return d.output();
