@@ -238,7 +238,7 @@ export function bridgeProfileScenario(): Scenario {
 
   const client = `${prologue()}
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && echo "LAB:NET"
-$LAPLINK connect lab/profiles/client-bridge.yaml > /tmp/sup.log 2>&1 &
+$LAPLINK connect --persist lab/profiles/client-bridge.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
 ${waitIp('192.168.7.2', 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
