@@ -22,15 +22,30 @@ export interface ServedDevice {
 }
 
 /** A port that was free a moment ago (bind 0, read, close); the tiny race is acceptable here. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * n distinct ports that were free a moment ago. All n listeners stay open until every port is
+ * known: closing each before asking for the next lets the kernel hand the same port out twice, and
+ * a 64-port config then fails with EADDRINUSE (seen in the bench).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
 }
 
 interface Daemon {
@@ -49,7 +64,11 @@ function startDaemon(cmd: string, args: string[], hint: string): Daemon {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
+    child.once('exit', (code, sig) => {
+      // Say how it ended: a signal or a silent exit code is otherwise invisible in the bench table.
+      log += `\n[exited: ${sig ?? `code ${code}`}]`;
+      resolve();
+    });
     child.once('error', (err: NodeJS.ErrnoException) => {
       log += err.code === 'ENOENT' ? `\n${cmd} not found: ${hint}` : `\n${err.message}`;
       resolve();
@@ -80,7 +99,7 @@ async function waitFor(daemon: Daemon, what: string, ready: () => boolean, timeo
   let gone = false;
   void daemon.exited.then(() => (gone = true));
   while (!ready()) {
-    if (gone) throw new Error(`${what} exited before it was ready: ${daemon.output().trim().split('\n').slice(-3).join(' | ')}`);
+    if (gone) throw new Error(`${what} exited before it was ready: ${daemon.output().trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ')}`);
     if (Date.now() > deadline) {
       await daemon.stop();
       throw new Error(`${what} not ready after ${timeoutMs} ms: ${daemon.output().trim().slice(-300)}`);
@@ -134,8 +153,8 @@ export function ser2netConfig(entries: ReadonlyArray<{ device: string; port: num
 /** One ser2net process serving every device (`ser2net -n -d -c cfg.yaml`). */
 export async function startSer2net(devices: readonly string[], opts: { tuned?: boolean; accepter?: 'tcp' | 'telnet,tcp' | 'telnet(rfc2217),tcp' } = {}): Promise<RunningBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'laplink-ser2net-'));
-  const entries: Array<{ device: string; port: number }> = [];
-  for (const device of devices) entries.push({ device, port: await freePort() });
+  const ports = await freePorts(devices.length);
+  const entries = devices.map((device, i) => ({ device, port: ports[i]! }));
   const cfg = join(dir, 'ser2net.yaml');
   writeFileSync(cfg, ser2netConfig(entries, opts));
   const d = startDaemon('ser2net', ['-n', '-d', '-c', cfg], 'install package ser2net (version 4)');
@@ -189,8 +208,8 @@ export async function startLaplinkRun(
   makeConfig: (entries: ReadonlyArray<{ device: string; port: number }>) => string,
 ): Promise<RunningBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'laplink-run-'));
-  const entries: Array<{ device: string; port: number }> = [];
-  for (const device of devices) entries.push({ device, port: await freePort() });
+  const ports = await freePorts(devices.length);
+  const entries = devices.map((device, i) => ({ device, port: ports[i]! }));
   const cfg = join(dir, 'bridge.yaml');
   writeFileSync(cfg, makeConfig(entries));
   const d = startDaemon(process.execPath, laplinkArgs(['bridge', 'run', cfg]), 'run npm run build');

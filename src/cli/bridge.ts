@@ -70,10 +70,22 @@ export function register(program: Command): void {
       .argument('<host:port>', 'remote bridge')
       .argument('[device]', 'local serial device or pty slave')
       .option('--pty <path>', 'create a new pty and link PATH to it')
-      .addOption(protocolOption()),
+      .addOption(protocolOption())
+      .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
+      .option('--no-lock', 'do not take a UUCP lock file'),
   ).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
+    // The same HDB lock as serve and pppd's `lock`: a local device is never shared by accident.
+    const lock = device && opts.lock !== false ? (await import('../line/lock.js')).acquireLock(device, String(opts.lockDir)) : undefined;
+    try {
+      await connectLine(host, port, device, opts);
+    } finally {
+      lock?.release();
+    }
+  });
+
+  async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
     const ac = stopOnSignals();
     const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
     const { runClient } = await import('../bridge/client.js');
@@ -84,7 +96,7 @@ export function register(program: Command): void {
     } finally {
       await line.close();
     }
-  });
+  }
 
   bridge
     .command('run')

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LaplinkError } from '../errors.js';
-import { commandModules } from './commands.js';
+import { modulesFor } from './commands.js';
 
 /** Prints a typed error as one line and returns its exit status; unknown errors are bugs. */
 export function reportError(err: unknown): number {
@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
-  for (const load of commandModules) (await load()).register(program);
+  for (const load of modulesFor(argv.slice(2))) (await load()).register(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

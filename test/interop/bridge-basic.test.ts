@@ -216,4 +216,29 @@ describe('bridge serve locking', () => {
     await stop(first.proc);
     expect(fs.existsSync(file)).toBe(false);
   });
+
+  it('bridge connect DEVICE takes the same lock: refused while serve holds it, held itself, released on SIGTERM', async () => {
+    const p = await pair();
+    const other = await pair();
+    const lockDir = fs.mkdtempSync('/tmp/laplink-lockdir-');
+    cleanups.push(() => rm(lockDir));
+    const srv = await startCli(['bridge', 'serve', other.a, '--listen', '127.0.0.1:0', '--no-lock'], /listening on 127\.0\.0\.1:(\d+)\n/);
+    cleanups.push(() => stop(srv.proc));
+    const holder = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--lock-dir', lockDir], /listening on/);
+    cleanups.push(() => stop(holder.proc));
+    const file = `${lockDir}/LCK..a`;
+    const refused = await execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${srv.match[1]}`, p.a, '--lock-dir', lockDir], { reject: false });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr.trim()).toBe(`laplink: ${p.a} is locked by pid ${holder.proc.pid} (${file})`);
+    await stop(holder.proc);
+    expect(fs.existsSync(file)).toBe(false);
+    const conn = execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${srv.match[1]}`, p.a, '--lock-dir', lockDir], { reject: false });
+    cleanups.push(() => stop(conn));
+    // connect reports on stderr only; its TCP session showing up at the server means it is running.
+    for (let i = 0; i < 200 && !/connect from/.test(srv.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(srv.stderr()).toMatch(/connect from 127\.0\.0\.1/);
+    expect(fs.readFileSync(file, 'latin1')).toBe(`${String(conn.pid).padStart(10)}\n`);
+    await stop(conn);
+    expect(fs.existsSync(file)).toBe(false);
+  });
 });

@@ -129,4 +129,36 @@ s.close()
     expect(srv.stderr()).toMatch(/rfc2217: command 1 with 2 payload bytes \(want 4\) rejected/);
     expect(fs.existsSync(p.a)).toBe(true);
   });
+
+  it('serves the real telnet program (netkit): negotiation, 0xFF both ways, line data', async () => {
+    const p = await pair();
+    const { port } = await serve(p.a, '--protocol', 'telnet');
+    const dev = end(p.b);
+    const telnet = execa('telnet', ['127.0.0.1', String(port)], { stdin: 'pipe', reject: false, buffer: false, encoding: 'buffer' });
+    cleanups.push(() => void telnet.kill());
+    telnet.catch(() => undefined);
+    const spawnError = new Promise<never>((_, reject) =>
+      telnet.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'ENOENT' ? 'telnet not found: install Debian package telnet (scripts/setup does)' : err.message)),
+      ),
+    );
+    let out = Buffer.alloc(0);
+    telnet.stdout!.on('data', (c: Buffer) => (out = Buffer.concat([out, c])));
+    const until = async (what: Buffer, ms = 10000) => {
+      const deadline = Date.now() + ms;
+      while (!out.includes(what)) {
+        if (Date.now() > deadline) throw new Error(`telnet printed no ${JSON.stringify(what.toString('latin1'))}: ${out.toString('latin1')}`);
+        await Promise.race([new Promise((r) => setTimeout(r, 50)), spawnError]);
+      }
+    };
+    await until(Buffer.from('Escape character is'));
+    // Client → device: telnet doubles 0xFF in binary mode and we must undouble it.
+    const got = collect(dev, 4);
+    telnet.stdin!.write(Buffer.from([0x77, 0xff, 0x78, 0x0a]));
+    expect((await got).subarray(0, 3)).toEqual(Buffer.from([0x77, 0xff, 0x78]));
+    // Device → client: we double 0xFF and telnet shows the byte itself.
+    dev.write(Buffer.from('from-dev\xff!\r\n', 'latin1'));
+    await until(Buffer.from('from-dev\xff!', 'latin1'));
+    telnet.stdin!.end();
+  });
 });
