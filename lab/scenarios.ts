@@ -200,7 +200,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
  * a fixed window and `status --json` must show the auth failure as the last exit with few restarts.
  */
 export function wrongPasswordScenario(): Scenario {
-  const WINDOW = 15;
+  const WINDOW = 8;
   const side = (cmd: string, profile: string, link: string, code: number) => `${prologue()}
 ${profile === 'client' ? `sed 's/password: labpass/password: not-the-password/' lab/profiles/client.yaml > /tmp/profile.yaml` : `cp lab/profiles/${profile}.yaml /tmp/profile.yaml`}
 $LAPLINK ${cmd} /tmp/profile.yaml > /tmp/sup.log 2>&1 &

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import { LineError } from '../errors.js';
 import { loadLibc, TERMIOS_SIZE, speedFromConstant } from './libc.js';
-import { defaultSettings, ttyStreamOptions, type Line, type LineSettings, type ModemLines } from './line.js';
+import { defaultSettings, ttyDuplex, type Line, type LineSettings, type ModemLines } from './line.js';
 
 const O_RDWR = 2;
 const O_NOCTTY = 0o400;
@@ -67,7 +67,7 @@ class NewPty implements PtyLine {
     private readonly slave: number,
   ) {
     this.closed = new Promise((r) => (this.settle = r));
-    this.stream = new tty.ReadStream(master, ttyStreamOptions);
+    this.stream = ttyDuplex(master);
     this.stream.on('error', () => void this.finish('gone'));
     this.stream.on('end', () => void this.finish('gone'));
   }

@@ -9,7 +9,7 @@ import tty from 'node:tty';
 import { promisify } from 'node:util';
 import { LineError } from '../errors.js';
 import { openTty, type OpenTty } from './binding.js';
-import { defaultSettings, ttyStreamOptions, type Line, type LineSettings, type ModemLines } from './line.js';
+import { defaultSettings, ttyDuplex, type Line, type LineSettings, type ModemLines } from './line.js';
 
 const run = promisify(execFile);
 
@@ -93,7 +93,7 @@ class SerialLine implements Line {
     public settings: LineSettings,
   ) {
     this.closed = new Promise((resolve) => (this.settle = resolve));
-    this.stream = new tty.ReadStream(dev.fd, ttyStreamOptions);
+    this.stream = ttyDuplex(dev.fd);
     this.stream.on('end', () => void this.finish('gone'));
     this.stream.on('error', (err: NodeJS.ErrnoException) => {
       void this.finish(goneCodes.has(err.code ?? '') ? 'gone' : 'gone');
