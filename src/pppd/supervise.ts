@@ -86,7 +86,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly history: StartHistory;
   private readonly tooFastOpts: TooFastOptions;
   private child?: ResultPromise<{ buffer: false; reject: false; detached: true; stdin: 'ignore' }>;
-  private adoptedPid?: number;
   private stopping = false;
   private stopRequested = new AbortController();
   private wake = new AbortController();
@@ -352,7 +351,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await this.terminatePid(pid);
       return;
     }
-    this.adoptedPid = pid;
     this.log(`adopted pppd pid ${pid} left by a previous supervisor`);
     const keep = previous?.pppdPid === pid ? previous : undefined;
     this.set(keep?.state === 'up' ? 'up' : 'negotiating', {
@@ -370,7 +368,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await this.terminatePid(pid);
       return;
     }
-    this.adoptedPid = undefined;
     // Not our child: its exit status is unknowable; treat it like a hangup (respawn at once).
     this.set('down', { pppdPid: undefined, adopted: undefined, upSince: undefined, lastExit: { code: -1, meaning: 'adopted pppd ended (status unknown)', at: new Date().toISOString() } });
     this.status.restarts++;

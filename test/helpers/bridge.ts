@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tty from 'node:tty';
+import { afterEach } from 'vitest';
 
 export const laplink = path.resolve('bin/laplink.js');
 
@@ -117,4 +118,37 @@ export function connectTcp(port: number, host = '127.0.0.1'): Promise<net.Socket
 
 export function rm(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The per-file rig of the bridge tests: an afterEach that undoes, newest first, everything pushed on
+ * `cleanups` — including what pair(), serve() and end() set up.
+ */
+export function bridgeRig() {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups.length = 0;
+  });
+  return {
+    cleanups,
+    /** A socat pty pair (the null-modem cable), killed and removed after the test. */
+    async pair(): Promise<PtyPair> {
+      const p = await ptyPair();
+      cleanups.push(() => rm(p.dir), () => p.kill());
+      return p;
+    },
+    /** `laplink bridge serve DEVICE` on a free loopback port, without a UUCP lock. */
+    async serve(device: string, ...flags: string[]) {
+      const r = await startCli(['bridge', 'serve', device, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+)\n/);
+      cleanups.push(() => stop(r.proc));
+      return { ...r, port: Number(r.match[1]) };
+    },
+    /** The far end of a cable as one tty stream. */
+    end(p: string): tty.ReadStream {
+      const e = openEnd(p);
+      cleanups.push(() => e.close());
+      return e.stream;
+    },
+  };
 }

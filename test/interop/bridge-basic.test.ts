@@ -6,32 +6,10 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { collect, connectTcp, laplink, openEnd, ptyPair, rm, startCli, stop, type PtyPair } from '../helpers/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { bridgeRig, collect, connectTcp, laplink, rm, startCli, stop } from '../helpers/bridge.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups.length = 0;
-});
-
-async function pair(): Promise<PtyPair> {
-  const p = await ptyPair();
-  cleanups.push(() => rm(p.dir), () => p.kill());
-  return p;
-}
-
-async function serve(device: string, ...flags: string[]) {
-  const r = await startCli(['bridge', 'serve', device, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+)\n/);
-  cleanups.push(() => stop(r.proc));
-  return { ...r, port: Number(r.match[1]) };
-}
-
-function end(p: string) {
-  const e = openEnd(p);
-  cleanups.push(() => e.close());
-  return e.stream;
-}
+const { cleanups, pair, serve, end } = bridgeRig();
 
 describe('bridge serve (raw)', () => {
   it('moves 1 MiB of random bytes each way byte for byte', async () => {

@@ -2,20 +2,10 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import type net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { collect, connectTcp, laplink, openEnd, ptyPair, rm, startCli, stop, type PtyPair } from '../helpers/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { bridgeRig, collect, connectTcp, laplink, openEnd, rm, startCli, stop } from '../helpers/bridge.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups.length = 0;
-});
-
-async function pair(): Promise<PtyPair> {
-  const p = await ptyPair();
-  cleanups.push(() => rm(p.dir), () => p.kill());
-  return p;
-}
+const { cleanups, pair } = bridgeRig();
 
 /** Sends one control command and returns the text up to the next prompt. */
 async function ask(sock: net.Socket, cmd: string): Promise<string> {

@@ -1,34 +1,27 @@
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockName } from '../../src/line/lock.js';
+import { realpathSync } from 'node:fs';
+import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 
 /** The CLI as a user runs it (needs a fresh `npm run build`; `npm test` does that). */
 const bin = join(import.meta.dirname, '../../bin/laplink.js');
 const laplink = (args: string[]) => execa('node', [bin, ...args], { reject: false, timeout: 30_000 });
 
 let dir: string;
-let socat: ResultPromise | undefined;
+let cable: PtyPair | undefined;
 let tty: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'laplink-cli-'));
-  socat = execa('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { reject: false, buffer: false });
-  tty = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    socat!.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      const m = /PTY is (\/dev\/pts\/\d+)/.exec(seen);
-      if (m) resolve(m[1]!);
-    });
-    socat!.once('exit', () => reject(new Error(`socat exited: ${seen}`)));
-  });
+  cable = await startPtyPair();
+  tty = realpathSync(cable.a); // the /dev/pts/N name, as a real serial device would be named
 });
 afterAll(async () => {
-  socat?.kill();
-  await socat;
+  await cable?.close();
   await rm(dir, { recursive: true, force: true });
 });
 

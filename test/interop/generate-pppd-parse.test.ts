@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTRA_OPTIONS } from '../../src/profile/pppd-options.js';
 import { generateLink } from '../../src/render/generate.js';
 import { laplinkArgv } from '../../src/paths.js';
+import { realpathSync } from 'node:fs';
+import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 
 /**
  * Real /usr/sbin/pppd reads every options file before it checks the kernel. This kernel has no
@@ -15,27 +17,18 @@ import { laplinkArgv } from '../../src/paths.js';
  */
 const PPPD = '/usr/sbin/pppd';
 let dir: string;
-let socat: ResultPromise | undefined;
+let cable: PtyPair | undefined;
 let tty: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'laplink-pppd-'));
   // A pty pair stands in for the cable: pppd stats the device while parsing, so it must exist.
-  socat = execa('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { reject: false, buffer: false });
-  tty = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    socat!.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      const m = /PTY is (\/dev\/pts\/\d+)/.exec(seen);
-      if (m) resolve(m[1]!);
-    });
-    socat!.once('exit', () => reject(new Error(`socat exited: ${seen}`)));
-  });
+  cable = await startPtyPair();
+  tty = realpathSync(cable.a); // the /dev/pts/N name, as a real serial device would be named
 });
 
 afterAll(async () => {
-  socat?.kill();
-  await socat;
+  await cable?.close();
   await rm(dir, { recursive: true, force: true });
 });
 

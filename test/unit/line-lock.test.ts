@@ -51,7 +51,8 @@ describe('UUCP lock files', () => {
 
   it('replaces a stale lock whose holder is dead', async () => {
     const d = tmp();
-    const dead = await execa('true');
+    const dead = execa('true');
+    await dead;
     fs.writeFileSync(path.join(d, 'LCK..ttyS1'), `${String(dead.pid).padStart(10)}\n`);
     const l = acquireLock('/dev/ttyS1', d);
     expect(readLockPid(l.file)).toBe(process.pid);

@@ -42,7 +42,7 @@ function options(files: RenderedFile[], paths: string[]): Set<string> {
 const word = (w: string) => (/^(["']).*\1$/.test(w) ? w.slice(1, -1).replace(/\\(.)/g, '$1') : w);
 
 /** Secrets lines as word lists, host names resolved through the hosts block we write. */
-function secrets(files: RenderedFile[], hosts: Map<string, string>): string[] {
+function secrets(files: RenderedFile[], hosts: Map<string, string>): string[][] {
   const block = files.find((f) => f.path === '/etc/ppp/pap-secrets')!.content;
   return block
     .split('\n')
