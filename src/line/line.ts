@@ -67,7 +67,23 @@ export interface Line {
 export function ttyDuplex(fd: number): tty.ReadStream {
   const buffer = Buffer.allocUnsafe(64 * 1024);
   const stream: tty.ReadStream = new tty.ReadStream(fd, {
-    onread: { buffer, callback: (n: number, b: Buffer) => void stream.emit('data', Buffer.from(b.subarray(0, n))) },
+    highWaterMark: 64 * 1024,
+    onread: {
+      buffer,
+      callback: (n: number, b: Buffer): boolean => {
+        const chunk = Buffer.from(b.subarray(0, n));
+        if (stream.readableFlowing === true && stream.readableLength === 0) {
+          stream.emit('data', chunk);
+          return true;
+        }
+        // Paused, or older bytes still queued: Readable's own machinery may read ahead while paused
+        // (resume() schedules a read(0)), and a chunk emitted now would reach nobody — bytes read
+        // before a bridge client was adopted were lost this way. Queue it in order (bounded by the
+        // high-water mark) and stop kernel reads until resume().
+        stream.push(chunk);
+        return stream.readableFlowing === true;
+      },
+    },
   } as import('node:net').SocketConstructorOpts);
   return stream;
 }

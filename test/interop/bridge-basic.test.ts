@@ -12,6 +12,18 @@ import { bridgeRig, collect, connectTcp, laplink, rm, startCli, stop } from '../
 const { cleanups, pair, serve, end } = bridgeRig();
 
 describe('bridge serve (raw)', () => {
+  it('keeps device output that arrives before any client in the tty, and hands it to the first client', async () => {
+    const p = await pair();
+    const { port } = await serve(p.a);
+    const dev = end(p.b);
+    const early = randomBytes(3000);
+    dev.write(early);
+    await new Promise((r) => setTimeout(r, 300)); // the bridge must not read (and lose) it meanwhile
+    const sock = await connectTcp(port);
+    cleanups.push(() => void sock.destroy());
+    expect((await collect(sock, early.length)).equals(early)).toBe(true);
+  });
+
   it('moves 1 MiB of random bytes each way byte for byte', async () => {
     const p = await pair();
     const { port } = await serve(p.a);
