@@ -245,6 +245,8 @@ ${waitIp('192.168.7.2', 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
 grep '^pty' /etc/ppp/peers/lab-client-bridge | sed 's/^/LAB:PEERS /'
 ${ping('192.168.7.1', 3)}
 ${statusLine('lab-client-bridge')}
+# the server pings longer and then hangs up: leaving first would cut its pings short
+${waitDown(15)}
 kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   const serverScript = `${prologue()}
