@@ -34,16 +34,29 @@ export interface HeldLock {
   release(): void;
 }
 
-/** Reads the pid from an HDB (ASCII) lock file; undefined when unreadable or not a number. */
+/**
+ * The pid in a UUCP lock file: HDB ASCII ("%10d\n", which some writers follow with a program name)
+ * or, from systems with binary locks, a 4-byte native int. undefined when it holds neither. The one
+ * parser for the bridge, the supervisor's lock-holder report and `laplink check`.
+ */
+export function parseLockPid(content: Buffer): number | undefined {
+  const n = Number.parseInt(content.toString('latin1').trim(), 10);
+  if (Number.isInteger(n)) return n > 0 ? n : undefined;
+  if (content.length === 4) {
+    const binary = content.readInt32LE(0);
+    return binary > 0 ? binary : undefined;
+  }
+  return undefined;
+}
+
+/** Reads the pid from a lock file; undefined when unreadable or not a pid. */
 export function readLockPid(file: string): number | undefined {
   try {
-    const n = parseInt(fs.readFileSync(file, 'latin1').trim(), 10);
-    return Number.isInteger(n) && n > 0 ? n : undefined;
+    return parseLockPid(fs.readFileSync(file));
   } catch {
     return undefined;
   }
 }
-
 
 export function acquireLock(device: string, lockDir: string, pid = process.pid): HeldLock {
   const file = lockFilePath(lockDir, device);

@@ -13,9 +13,6 @@ import { defaultSettings, ttyDuplex, type Line, type LineSettings, type ModemLin
 
 const run = promisify(execFile);
 
-/** errno codes that mean the device itself went away (USB unplug, pty master closed). */
-const goneCodes = new Set(['EIO', 'ENXIO', 'ENODEV', 'EBADF']);
-
 export interface OpenSerialOptions {
   path: string;
   settings?: Partial<LineSettings>;
@@ -95,9 +92,9 @@ class SerialLine implements Line {
     this.closed = new Promise((resolve) => (this.settle = resolve));
     this.stream = ttyDuplex(dev.fd);
     this.stream.on('end', () => void this.finish('gone'));
-    this.stream.on('error', (err: NodeJS.ErrnoException) => {
-      void this.finish(goneCodes.has(err.code ?? '') ? 'gone' : 'gone');
-    });
+    // EIO, ENXIO, ENODEV (USB unplug, pty master closed) and any other read/write error alike:
+    // the fd is no use any more, and the port reopens it with backoff.
+    this.stream.on('error', () => void this.finish('gone'));
   }
 
   async apply(next: Partial<LineSettings>): Promise<void> {

@@ -1,15 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lockFilePath } from '../line/lock.js';
+import { lockFilePath, parseLockPid } from '../line/lock.js';
 import { pidAlive, type LinkStatus } from './state.js';
 
 /**
  * Finding a pppd left behind by a supervisor that was killed with -9, and naming who holds a serial
  * port's UUCP lock. Never two pppds on one line: before starting, the supervisor looks here.
  */
-
-/** UUCP lock file name pppd uses (utils.c lock()): /dev/ttyS0 → LCK..ttyS0, /dev/pts/3 → LCK..pts_3. */
-export const lockFileFor = lockFilePath;
 
 export interface LockHolder {
   file: string;
@@ -19,17 +16,11 @@ export interface LockHolder {
   command?: string;
 }
 
-/** Reads an HDB-format lock file (the pid as ASCII, pppd writes "%10d\n"); undefined if none. */
+/** Who holds the device's UUCP lock (the file pppd's `lock` writes); undefined if no lock or no pid in it. */
 export async function readLockHolder(lockDir: string, device: string): Promise<LockHolder | undefined> {
-  const file = lockFileFor(lockDir, device);
-  let text: string;
-  try {
-    text = await readFile(file, 'latin1');
-  } catch {
-    return undefined;
-  }
-  const pid = Number.parseInt(text.trim(), 10);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const file = lockFilePath(lockDir, device);
+  const pid = await readFile(file).then(parseLockPid, () => undefined);
+  if (pid === undefined) return undefined;
   const alive = pidAlive(pid);
   const command = alive ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() || undefined : undefined;
   return { file, pid, alive, ...(command ? { command } : {}) };

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { renderProfile, ttyOptionsPath } from '../render/render.js';
 import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
-import { lockFilePath } from '../line/lock.js';
+import { lockFilePath, parseLockPid } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
@@ -105,15 +105,6 @@ async function checkTools(pppd: string, chat: string): Promise<CheckResult[]> {
   return out;
 }
 
-/** Reads a UUCP lock file: ASCII pid (10 chars, HDB style) or a 4-byte binary pid. */
-function lockPid(buf: Buffer): number | null {
-  const text = buf.toString('latin1').trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  if (buf.length === 4) return buf.readInt32LE(0);
-  return null;
-}
-
-
 async function checkLock(device: string, lockDir: string): Promise<CheckResult> {
   const lock = lockFilePath(lockDir, device);
   let buf: Buffer;
@@ -123,8 +114,8 @@ async function checkLock(device: string, lockDir: string): Promise<CheckResult> 
     if (errCode(err) === 'ENOENT') return { level: 'ok', what: 'lock', detail: `no lock on ${basename(device)} in ${lockDir}` };
     return { level: 'warn', what: 'lock', detail: `${lock}: ${errCode(err)}` };
   }
-  const pid = lockPid(buf);
-  if (pid === null) return { level: 'warn', what: 'lock', detail: `${lock} is unreadable; remove it if no program uses ${device}` };
+  const pid = parseLockPid(buf);
+  if (pid === undefined) return { level: 'warn', what: 'lock', detail: `${lock} is unreadable; remove it if no program uses ${device}` };
   return alive(pid)
     ? { level: 'warn', what: 'lock', detail: `${device} is in use by pid ${pid} (${lock})` }
     : { level: 'warn', what: 'lock', detail: `stale lock ${lock} of dead pid ${pid}; pppd removes it, or rm it` };

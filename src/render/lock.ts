@@ -7,7 +7,6 @@ import { pidAlive as alive } from '../pid.js';
 
 export class BusyError extends LaplinkError {}
 
-
 /**
  * Runs `fn` holding an exclusive pid lock file. Two links' `generate` both merge into
  * /etc/hosts and pap-secrets: without this, the second could write back a file read before the

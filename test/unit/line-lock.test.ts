@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, lockName, LockError, readLockPid } from '../../src/line/lock.js';
+import { acquireLock, lockName, LockError, parseLockPid, readLockPid } from '../../src/line/lock.js';
 
 let dir: string;
 afterEach(() => {
@@ -65,5 +65,18 @@ describe('UUCP lock files', () => {
     fs.writeFileSync(l.file, `${String(1).padStart(10)}\n`);
     l.release();
     expect(fs.existsSync(l.file)).toBe(true);
+  });
+});
+
+describe('parseLockPid', () => {
+  it('reads HDB ASCII (with or without a trailing program name) and 4-byte binary pids; nothing else', () => {
+    expect(parseLockPid(Buffer.from('      4242\n'))).toBe(4242);
+    expect(parseLockPid(Buffer.from('      4242 minicom root\n'))).toBe(4242);
+    const binary = Buffer.alloc(4);
+    binary.writeInt32LE(31337, 0);
+    expect(parseLockPid(binary)).toBe(31337);
+    expect(parseLockPid(Buffer.from('         0\n'))).toBeUndefined();
+    expect(parseLockPid(Buffer.from('garbage\n'))).toBeUndefined();
+    expect(parseLockPid(Buffer.alloc(0))).toBeUndefined();
   });
 });

@@ -5,7 +5,8 @@ import { pppdArgs } from '../../src/pppd/args.js';
 import { backoffDelay, StartHistory } from '../../src/pppd/backoff.js';
 import { actionFor, exitPolicies, exitPolicy } from '../../src/pppd/exit.js';
 import { parsePppdLine } from '../../src/pppd/log.js';
-import { describeLockHolder, isPppdFor, lockFileFor, readLockHolder } from '../../src/pppd/orphan.js';
+import { lockFilePath } from '../../src/line/lock.js';
+import { describeLockHolder, isPppdFor, readLockHolder } from '../../src/pppd/orphan.js';
 import { statusTable } from '../../src/pppd/report.js';
 import { readStateFile, writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
 import { removeDir, tempDir } from '../helpers/supervisor-harness.js';
@@ -106,12 +107,12 @@ describe('orphans and UUCP locks', () => {
   it('reads an HDB lock file and names the holder (alive and stale)', async () => {
     dir = await tempDir();
     await mkdir(join(dir, 'lock'));
-    expect(lockFileFor(join(dir, 'lock'), '/dev/ttyS0')).toBe(join(dir, 'lock', 'LCK..ttyS0'));
-    await writeFile(lockFileFor(join(dir, 'lock'), '/dev/ttyS0'), `${String(process.pid).padStart(10)}\n`);
+    expect(lockFilePath(join(dir, 'lock'), '/dev/ttyS0')).toBe(join(dir, 'lock', 'LCK..ttyS0'));
+    await writeFile(lockFilePath(join(dir, 'lock'), '/dev/ttyS0'), `${String(process.pid).padStart(10)}\n`);
     const h = await readLockHolder(join(dir, 'lock'), '/dev/ttyS0');
     expect(h).toMatchObject({ pid: process.pid, alive: true });
     expect(describeLockHolder(h, '/dev/ttyS0')).toMatch(new RegExp(`locked by pid ${process.pid} \\(`));
-    await writeFile(lockFileFor(join(dir, 'lock'), '/dev/ttyS0'), '  99999999\n');
+    await writeFile(lockFilePath(join(dir, 'lock'), '/dev/ttyS0'), '  99999999\n');
     expect(describeLockHolder(await readLockHolder(join(dir, 'lock'), '/dev/ttyS0'), '/dev/ttyS0')).toMatch(/stale lock .*LCK\.\.ttyS0/);
   });
 });
