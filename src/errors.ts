@@ -21,6 +21,18 @@ export class UsageError extends LaplinkError {
   }
 }
 
+/**
+ * Bad configuration text. `problems` holds one `FILE:LINE:COL: field.path: what was wrong (allowed: …)`
+ * line per issue; the message is all of them, so the CLI prints every problem at once (exit 2).
+ */
+export class ConfigError extends UsageError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
 /** A device or line could not be opened, configured or kept (missing, busy, gone). */
 export class LineError extends LaplinkError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -5,7 +5,11 @@
 import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
 
-const listen = z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, 'must be [HOST:]PORT');
+// `listen: 4001` is how people write a bare port in YAML (ser2net's own configs do); it reads as a number.
+const listen = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, 'must be [HOST:]PORT'),
+);
 
 const port = z
   .object({

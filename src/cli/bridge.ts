@@ -103,9 +103,9 @@ export function register(program: Command): void {
     .description('Serve every port, rotator and the control port of a YAML config file.')
     .argument('<config>', 'YAML file (see README "bridge")')
     .action(async (file: string) => {
-      const { loadBridgeConfig } = await import('../bridge/config.js');
+      const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
       const { runConfig } = await import('../bridge/serve.js');
-      const cfg = await loadBridgeConfig(file);
+      const cfg = await loadBridgeConfigIsolated(file);
       const ac = stopOnSignals();
       await runConfig(cfg, printEvent, ac.signal);
     });

@@ -53,6 +53,13 @@ export interface Line {
 }
 
 /**
+ * One read buffer for every tty in the process: libuv reads into it and the callback below copies
+ * the bytes out before returning, and reads on the event-loop thread never overlap, so 64 served
+ * ports need one 64 KiB buffer, not 64.
+ */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/**
  * A tty fd as ONE Duplex for both directions (NODE-IO-NOTES: the fast path, and the only one where a
  * stalled direction does not freeze the other).
  *
@@ -65,11 +72,10 @@ export interface Line {
  * pipe() and async iteration would see nothing: this module's users only listen for 'data'.
  */
 export function ttyDuplex(fd: number): tty.ReadStream {
-  const buffer = Buffer.allocUnsafe(64 * 1024);
   const stream: tty.ReadStream = new tty.ReadStream(fd, {
     highWaterMark: 64 * 1024,
     onread: {
-      buffer,
+      buffer: sharedReadBuffer,
       callback: (n: number, b: Buffer): boolean => {
         const chunk = Buffer.from(b.subarray(0, n));
         if (stream.readableFlowing === true && stream.readableLength === 0) {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { ConfigError, loadYamlFile, parseYamlText } from '../yaml/load.js';
+import { ConfigError } from '../errors.js';
+import { loadYamlFile, parseYamlText } from '../yaml/load.js';
 import { profileSchema, type Profile } from './schema.js';
 
 export { ConfigError as ProfileError };

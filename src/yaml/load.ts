@@ -1,19 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { UsageError } from '../errors.js';
-
-/**
- * Bad configuration text. `problems` holds one `FILE:LINE:COL: field.path: what was wrong (allowed: …)`
- * line per issue; the message is all of them, so the CLI prints every problem at once (exit 2).
- */
-export class ConfigError extends UsageError {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join('\n'));
-    this.problems = problems;
-  }
-}
+import { ConfigError } from '../errors.js';
 
 /** Configuration files are small; anything bigger is a mistake or an attack. */
 export const MAX_CONFIG_BYTES = 64 * 1024;

@@ -83,7 +83,7 @@ describe('bridge run CONFIG', () => {
 ports:
   - name: one
     device: ${p1.a}
-    listen: 127.0.0.1:0
+    listen: 0
   - name: two
     device: ${p2.a}
     speed: 9600
@@ -123,5 +123,9 @@ rotators:
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`${file}:4:13: ports\\[0\\]\\.parity: not an allowed value \\(allowed: none, even, odd, mark, space\\)`));
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // The config is loaded in a worker thread; a file it cannot read still comes back as a usage error.
+    const missing = await execa('node', [laplink, 'bridge', 'run', `${dir}/none.yaml`], { reject: false });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toBe(`laplink: ${dir}/none.yaml: cannot read (ENOENT)`);
   });
 });

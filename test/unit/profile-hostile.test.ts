@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLink } from '../../src/render/generate.js';
-import { ConfigError } from '../../src/yaml/load.js';
+import { ConfigError } from '../../src/errors.js';
 
 /**
  * The hostile corpus: every profile in test/fixtures/hostile smuggles something that could end

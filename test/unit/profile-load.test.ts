@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile } from '../../src/profile/load.js';
-import { ConfigError } from '../../src/yaml/load.js';
+import { ConfigError } from '../../src/errors.js';
 
 const base = `name: t1
 role: server
