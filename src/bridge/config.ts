@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
 
-// `listen: 4001` is how people write a bare port in YAML (ser2net's own configs do); it reads as a number.
+// A bare port is naturally written `listen: 4001`, which YAML reads as a number, not a string.
 const listen = z.preprocess(
   (v) => (typeof v === 'number' ? String(v) : v),
   z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, 'must be [HOST:]PORT'),
