@@ -215,7 +215,7 @@ export async function startLaplinkRun(
   const d = startDaemon(process.execPath, laplinkArgs(['bridge', 'run', cfg]), 'run npm run build');
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
-    await waitFor(d, 'laplink bridge run', () => entries.every((e) => isListening(e.port)), 20_000);
+    await waitFor(d, 'laplink bridge run', () => entries.every((e) => isListening(e.port)));
   } catch (err) {
     await stopAll([d], cleanup);
     throw err;
