@@ -12,6 +12,6 @@ let reply: ConfigReply;
 try {
   reply = { ok: true, config: await loadBridgeConfig(file) };
 } catch (err) {
-  reply = err instanceof ConfigError ? { ok: false, problems: err.problems } : { ok: false, problems: [`${file}: ${(err as Error).message}`] };
+  reply = err instanceof ConfigError ? { ok: false, problems: err.problems } : { ok: false, failure: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
 parentPort!.postMessage(reply);
