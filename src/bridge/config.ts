@@ -33,6 +33,7 @@ const port = z
     openString: z.string().optional(),
     closeString: z.string().optional(),
     idleTimeout: z.number().int().nonnegative().default(0),
+    nativePump: z.boolean().default(true),
     trace: z
       .object({
         read: z.string().optional(),

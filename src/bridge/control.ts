@@ -200,6 +200,7 @@ export class ControlServer {
   }
 
   private showport(p: BridgePort): string {
+    p.refreshCounters();
     const sessions = [...p.sessions];
     const s = p.line?.settings;
     return [
@@ -213,10 +214,12 @@ export class ControlServer {
       `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
       `  bytes read from device: ${p.deviceIn}`,
       `  bytes written to device: ${p.deviceOut}`,
+      `  data path: ${p.dataPath}`,
     ].join('\n');
   }
 
   private shortLine(p: BridgePort): string {
+    p.refreshCounters();
     const s = [...p.sessions][0];
     return [
       portKey(p).padEnd(6),

@@ -5,11 +5,13 @@
  * (`drop`). TCP input that the device cannot take yet pauses the socket. Nothing buffers unboundedly.
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { LineError } from '../errors.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
+import { holdReads, NativePump, releaseReads, streamFd, type PumpReturn } from './pump.js';
 import { Tracer, type TraceOptions } from './trace.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
@@ -41,6 +43,8 @@ export interface PortOptions {
   /** Builds the codec for telnet/rfc2217 sessions (kept out of here so raw stays lean). */
   codecFor?: (protocol: Protocol, host: CodecHost) => Codec;
   trace?: TraceOptions;
+  /** Let the native pump move a lone raw session's bytes (default true; false keeps them in JS). */
+  nativePump?: boolean;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -55,6 +59,8 @@ export interface Session {
   bytesOut: number;
   /** The client's buffer is full and the device is paused for it. */
   blocked: boolean;
+  /** The native pump met this session's end (EOF, error, hangup): JS reads must see it, never a new pump. */
+  pumpEnded?: boolean;
 }
 
 let nextSessionId = 1;
@@ -74,6 +80,9 @@ export class BridgePort {
   private stopped = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private readonly monitors = new Set<(dir: 'read' | 'write', bytes: Buffer) => void>();
+  /** The session whose bytes the native pump moves right now (A = device, B = socket). */
+  private pumped: { session: Session; pump: NativePump; counted: [number, number] } | undefined;
+  private pumpCheck: NodeJS.Timeout | undefined;
 
   constructor(readonly options: PortOptions) {
     this.protocol = options.protocol ?? 'raw';
@@ -87,6 +96,11 @@ export class BridgePort {
   }
 
   private tracer: Tracer | undefined;
+
+  /** Who moves the bytes right now (control port `showport`). */
+  get dataPath(): 'native pump' | 'javascript' {
+    return this.pumped ? 'native pump' : 'javascript';
+  }
 
   get address(): { host: string; port: number } | undefined {
     const a = this.server?.address();
@@ -119,6 +133,7 @@ export class BridgePort {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.reopenTimer);
+    clearTimeout(this.pumpCheck);
     for (const s of this.sessions) this.drop(s, 'server stopping');
     const closing = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     await this.line?.close();
@@ -128,8 +143,12 @@ export class BridgePort {
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
   monitor(fn: (dir: 'read' | 'write', bytes: Buffer) => void): () => void {
+    this.unpump();
     this.monitors.add(fn);
-    return () => this.monitors.delete(fn);
+    return () => {
+      this.monitors.delete(fn);
+      this.schedulePump();
+    };
   }
 
   disconnect(id: number, reason = 'disconnected by control port'): boolean {
@@ -146,6 +165,7 @@ export class BridgePort {
     stream.on('drain', () => {
       for (const s of this.writeWaiters) s.resume();
       this.writeWaiters.clear();
+      this.schedulePump();
     });
     if (this.sessions.size === 0) stream.pause(); // let data wait in the tty until someone listens
     this.emit({ type: 'device', port: this.options.name, state: 'open' });
@@ -155,6 +175,7 @@ export class BridgePort {
   }
 
   private lost(why: string): void {
+    this.unpump();
     this.line = undefined;
     this.writeWaiters.clear();
     this.emit({ type: 'device', port: this.options.name, state: 'gone', detail: why });
@@ -210,6 +231,79 @@ export class BridgePort {
     if (!this.line || this.sessions.size === 0) return;
     for (const s of this.sessions) if (s.blocked || s.codec.suspended?.()) return;
     this.line.stream.resume();
+    this.schedulePump();
+  }
+
+  // ---- native pump ----------------------------------------------------------------------------
+  // A lone raw session with nobody watching is socat's job: a read and a write per chunk. The
+  // native pump does that on its own thread; everything else (several clients, telnet and RFC
+  // 2217, monitors, traces, idle timeouts, the slow-client policies) needs the bytes in JS, and
+  // whatever brings one of those about stops the pump first, synchronously, losing nothing.
+
+  /** Checks soon, once writes and resumes started now have settled. */
+  private schedulePump(delayMs = 0): void {
+    if (this.pumped || this.pumpCheck || this.options.nativePump === false) return;
+    this.pumpCheck = setTimeout(() => {
+      this.pumpCheck = undefined;
+      this.startPump();
+    }, delayMs);
+    this.pumpCheck.unref();
+  }
+
+  private startPump(): void {
+    const line = this.line;
+    const [s] = this.sessions;
+    if (this.pumped || this.stopped || !line || !s || this.sessions.size !== 1) return;
+    if (s.pumpEnded || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0) return;
+    // Bytes still queued in a stream, or a side held back, would be overtaken by the pump. These
+    // clear by themselves as the data moves on, without an event of their own that says so.
+    const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;
+    if (s.blocked || this.writeWaiters.size || !quiet(line.stream) || !quiet(s.socket)) return this.schedulePump(20);
+    if (line.stream.destroyed || s.socket.destroyed) return;
+    const deviceFd = streamFd(line.stream);
+    const socketFd = streamFd(s.socket);
+    if (deviceFd === undefined || socketFd === undefined) return;
+    holdReads(line.stream);
+    holdReads(s.socket);
+    const pump = NativePump.start(deviceFd, socketFd, () => this.unpump());
+    if (!pump) {
+      releaseReads(s.socket);
+      return this.maybeResume();
+    }
+    this.pumped = { session: s, pump, counted: [0, 0] };
+  }
+
+  /** Folds what the pump moved since the last call into the statistics. */
+  private countPumped(toSocket: number, toDevice: number): void {
+    const p = this.pumped!;
+    const up = toSocket - p.counted[0];
+    const down = toDevice - p.counted[1];
+    p.counted = [toSocket, toDevice];
+    this.deviceIn += up;
+    p.session.bytesOut += up;
+    this.deviceOut += down;
+    p.session.bytesIn += down;
+  }
+
+  /** Brings the statistics up to date while the pump runs (control port). */
+  refreshCounters(): void {
+    if (this.pumped) this.countPumped(...this.pumped.pump.totals());
+  }
+
+  /** Stops the pump and moves its bytes in flight on through the normal path. Idempotent. */
+  private unpump(): void {
+    if (!this.pumped) return;
+    const { session: s, pump } = this.pumped;
+    const r: PumpReturn = pump.stop();
+    this.countPumped(r.movedToB, r.movedToA);
+    this.pumped = undefined;
+    if (r.reason) s.pumpEnded = true;
+    // JS reads take over first; the end condition the pump met (EOF, EIO, reset) reaches them and
+    // runs the usual handling. The bytes in flight go out before anything read from now on.
+    releaseReads(s.socket);
+    if (r.pendingToA.length) this.toDevice(s, r.pendingToA);
+    if (r.pendingToB.length) this.fromDevice(r.pendingToB);
+    this.maybeResume();
   }
 
   // ---- client side ----------------------------------------------------------------------------
@@ -236,6 +330,7 @@ export class BridgePort {
     if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
     if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
     if (!this.line) return refuse('device unavailable', 'Device unavailable\r\n');
+    this.unpump();
     const max = this.options.maxConnections ?? 1;
     if (this.sessions.size >= max) {
       if (!this.options.kickOld) return refuse('port in use', 'Port already in use\r\n');
@@ -287,7 +382,9 @@ export class BridgePort {
 
   /** Ends one session; idempotent. */
   drop(s: Session, reason: string): void {
-    if (!this.sessions.delete(s)) return;
+    if (!this.sessions.has(s)) return;
+    this.unpump();
+    this.sessions.delete(s);
     this.writeWaiters.delete(s.socket);
     s.codec.dispose?.();
     this.emit({ type: 'disconnect', port: this.options.name, remote: s.remote, reason });

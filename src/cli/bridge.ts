@@ -30,7 +30,8 @@ export function register(program: Command): void {
       .option('--trace-timestamp', 'timestamp trace lines and connect/disconnect records')
       .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
-      .option('--no-lock', 'do not take a UUCP lock file'),
+      .option('--no-lock', 'do not take a UUCP lock file')
+      .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
     const { serve } = await import('../bridge/serve.js');
     const { host, port } = parseListen(String(opts.listen));
@@ -49,6 +50,7 @@ export function register(program: Command): void {
       openString: unescape(opts.openString as string | undefined),
       closeString: unescape(opts.closeString as string | undefined),
       idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
+      nativePump: opts.nativePump !== false,
       trace: {
         read: opts.traceRead as string | undefined,
         write: opts.traceWrite as string | undefined,

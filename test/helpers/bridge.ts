@@ -152,3 +152,26 @@ export function bridgeRig() {
     },
   };
 }
+
+/** A control-port connection, past its first prompt. */
+export async function openControl(port: number): Promise<net.Socket> {
+  const s = await connectTcp(port);
+  await collect(s, 3); // first prompt
+  return s;
+}
+
+/** Sends one control command and returns the text up to the next prompt. */
+export async function ask(sock: net.Socket, cmd: string): Promise<string> {
+  return new Promise((resolve) => {
+    let t = '';
+    const on = (c: Buffer) => {
+      t += c.toString('latin1');
+      if (t.endsWith('-> ')) {
+        sock.off('data', on);
+        resolve(t.slice(0, -3));
+      }
+    };
+    sock.on('data', on);
+    sock.write(`${cmd}\r\n`);
+  });
+}

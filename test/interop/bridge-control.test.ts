@@ -3,30 +3,13 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { bridgeRig, collect, connectTcp, laplink, openEnd, rm, startCli, stop } from '../helpers/bridge.js';
+import { ask, bridgeRig, collect, connectTcp, laplink, openControl, openEnd, rm, startCli, stop } from '../helpers/bridge.js';
 
 const { cleanups, pair } = bridgeRig();
 
-/** Sends one control command and returns the text up to the next prompt. */
-async function ask(sock: net.Socket, cmd: string): Promise<string> {
-  return new Promise((resolve) => {
-    let t = '';
-    const on = (c: Buffer) => {
-      t += c.toString('latin1');
-      if (t.endsWith('-> ')) {
-        sock.off('data', on);
-        resolve(t.slice(0, -3));
-      }
-    };
-    sock.on('data', on);
-    sock.write(`${cmd}\r\n`);
-  });
-}
-
 async function control(port: number): Promise<net.Socket> {
-  const s = await connectTcp(port);
+  const s = await openControl(port);
   cleanups.push(() => void s.destroy());
-  await collect(s, 3); // first prompt
   return s;
 }
 
