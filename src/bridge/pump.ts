@@ -1,18 +1,11 @@
 /**
  * The native data pump (native/pump.c): moves a raw session's bytes between the device fd and the
  * socket fd on a C thread, as socat does, while BridgePort keeps every decision. Optional: when the
- * addon was not built (no C compiler at install time) `available` is false and BridgePort moves the
+ * addon was not built (no C compiler at build time) `pumpAvailable` is false and BridgePort moves the
  * bytes itself, as it always could.
  */
-import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-
-interface Addon {
-  init(onEnd: (handle: number) => void): void;
-  start(fdA: number, fdB: number): number;
-  stop(handle: number): [Buffer, Buffer, number, number, string, number, number] | undefined;
-  totals(handle: number): [number, number] | undefined;
-}
+import { addon } from '../native/addon.js';
 
 /** What a pump hands back when stopped: the bytes in flight and how many it moved each way. */
 export interface PumpReturn {
@@ -25,30 +18,11 @@ export interface PumpReturn {
   reason: string;
 }
 
-/** Built next to the compiled JS (dist/native); the second path is for running the .ts sources. */
-const ADDON_PATHS = ['../../native/pump.node', '../../dist/native/pump.node'];
-
-function loadAddon(): { addon?: Addon; problem?: string } {
-  const require = createRequire(import.meta.url);
-  let problem = '';
-  for (const path of ADDON_PATHS) {
-    try {
-      return { addon: require(path) as Addon };
-    } catch (err) {
-      problem = (err as Error).message.split('\n')[0] ?? '';
-    }
-  }
-  return { problem };
-}
-
-const { addon, problem } = loadAddon();
 const endHandlers = new Map<number, () => void>();
 addon?.init((handle) => endHandlers.get(handle)?.());
 
 /** Whether the addon is built and loaded in this process. */
 export const pumpAvailable = addon !== undefined;
-/** Why not, when it is not (the loader's first line). */
-export const pumpProblem = problem;
 
 export class NativePump {
   private constructor(private readonly handle: number) {}

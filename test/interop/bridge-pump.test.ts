@@ -9,7 +9,8 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, serveLaplink } from '../../bench/lib/bridges.js';
 import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../bench/lib/driver.js';
-import { pumpAvailable, pumpProblem } from '../../src/bridge/pump.js';
+import { pumpAvailable } from '../../src/bridge/pump.js';
+import { addonProblem } from '../../src/native/addon.js';
 import { ask, openControl } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
@@ -79,7 +80,7 @@ const count = (text: string, label: string): number => Number(new RegExp(`${labe
 
 describe('bridge native pump', () => {
   it('is built and loads (dist/native/pump.node; needs gcc and libc6-dev at build time)', () => {
-    expect(pumpAvailable, `dist/native/pump.node did not load (${pumpProblem}): install gcc and libc6-dev, then \`npm run build\``).toBe(true);
+    expect(pumpAvailable, `dist/native/pump.node did not load (${addonProblem}): install gcc and libc6-dev, then \`npm run build\``).toBe(true);
   });
 
   it('carries a lone raw client, and hands it to JS and back around monitors, losing nothing', async () => {
