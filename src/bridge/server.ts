@@ -13,6 +13,7 @@ import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
 import { holdReads, NativePump, releaseReads, streamFd, type PumpReturn } from './pump.js';
 import { Tracer, type TraceOptions } from './trace.js';
+import { optimizerNeeded } from '../runtime/optimizer.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
 export type SlowClientPolicy = 'drop' | 'pause';
@@ -90,6 +91,7 @@ export class BridgePort {
     this.allowList = options.allow?.length ? new AllowList(options.allow) : undefined;
     const tracer = options.trace ? new Tracer(options.trace) : undefined;
     if (tracer?.active) {
+      optimizerNeeded(); // a trace formats every byte in JS
       this.tracer = tracer;
       this.monitor((dir, bytes) => tracer.data(dir, bytes));
     }
@@ -346,6 +348,7 @@ export class BridgePort {
       flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
+    if (codec !== rawCodec) optimizerNeeded(); // telnet and RFC 2217 look at every byte in JS
     const s: Session = { id: nextSessionId++, remote, socket, codec, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
     this.emit({ type: 'connect', port: this.options.name, remote });

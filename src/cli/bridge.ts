@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Line, LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { Protocol } from '../bridge/server.js';
+import { deferOptimizer } from '../runtime/optimizer.js';
 
 export function register(program: Command): void {
   const bridge = program.command('bridge').description('Carry a serial line over TCP (remserial / ser2net / socat class).');
@@ -33,6 +34,7 @@ export function register(program: Command): void {
       .option('--no-lock', 'do not take a UUCP lock file')
       .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
+    deferOptimizer();
     const { serve } = await import('../bridge/serve.js');
     const { host, port } = parseListen(String(opts.listen));
     const ac = stopOnSignals();
@@ -105,6 +107,7 @@ export function register(program: Command): void {
     .description('Serve every port, rotator and the control port of a YAML config file.')
     .argument('<config>', 'YAML file (see README "bridge")')
     .action(async (file: string) => {
+      deferOptimizer();
       const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
       const { runConfig } = await import('../bridge/serve.js');
       const cfg = await loadBridgeConfigIsolated(file);
