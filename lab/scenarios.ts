@@ -69,8 +69,9 @@ function waitIp(ip: string, seconds: number): string {
 if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP $(ip -4 -o addr show ppp0 | ${BB} awk '{print $4, $6}')"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi`;
 }
 
+/** Ping the peer; on failure the guest also prints the tail of pppd's (or the supervisor's) log. */
 function ping(ip: string, count: number): string {
-  return `if ${BB} ping -c ${count} -W 3 ${ip} > /tmp/ping.out 2>&1; then echo "LAB:PING-OK ${ip} $(grep -o '[0-9]* packets received' /tmp/ping.out)"; else echo "LAB:PING-FAIL ${ip}"; cat /tmp/ping.out; fi`;
+  return `if ${BB} ping -c ${count} -W 3 ${ip} > /tmp/ping.out 2>&1; then echo "LAB:PING-OK ${ip} $(grep -o '[0-9]* packets received' /tmp/ping.out)"; else echo "LAB:PING-FAIL ${ip}"; cat /tmp/ping.out; for f in /tmp/pppd.log /tmp/sup.log; do [ -f $f ] && tail -n 40 $f | sed 's/^/LAB:LOG /'; done; fi`;
 }
 
 /** Scenario 1: the HOWTO link, PAP, both ends from `laplink generate` of the lab profiles. */

@@ -203,12 +203,29 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static int get_handle(napi_env env, napi_value v, uint32_t *slot, uint32_t *gen) {
+/* Reads the handle argument of stop/totals into slot and gen; throws and returns -1 if there is none. */
+static int handle_arg(napi_env env, napi_callback_info info, const char *usage, uint32_t *slot, uint32_t *gen) {
+  size_t argc = 1;
+  napi_value arg;
   double h;
-  if (napi_get_value_double(env, v, &h) != napi_ok || h < 0) return -1;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1 || napi_get_value_double(env, arg, &h) != napi_ok || h < 0) return throw_error(env, usage), -1;
   *slot = (uint32_t)((uint64_t)h % MAX_PUMPS);
   *gen = (uint32_t)((uint64_t)h / MAX_PUMPS);
   return 0;
+}
+
+/* The pump a handle names, if it still exists (call with mu held). */
+static pump_t *live_pump(uint32_t slot, uint32_t gen) {
+  pump_t *p = &pumps[slot];
+  return p->state != FREE && p->gen == gen ? p : NULL;
+}
+
+static napi_value array_of(napi_env env, napi_value *v, uint32_t n) {
+  napi_value out;
+  napi_create_array_with_length(env, n, &out);
+  for (uint32_t k = 0; k < n; k++) napi_set_element(env, out, k, v[k]);
+  return out;
 }
 
 /* start(fdA, fdB) → handle, or -1 when every slot is taken (the caller keeps moving bytes itself). */
@@ -271,14 +288,12 @@ static napi_value pending_copy(napi_env env, flow_t *f) {
  * pending bytes are the caller's to write.
  */
 static napi_value js_stop(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg, out = NULL;
+  napi_value out = NULL;
   uint32_t slot, gen;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (argc < 1 || get_handle(env, arg, &slot, &gen) < 0) return throw_error(env, "pump: stop(handle)");
+  if (handle_arg(env, info, "pump: stop(handle)", &slot, &gen) < 0) return NULL;
   pthread_mutex_lock(&mu);
-  pump_t *p = &pumps[slot];
-  if (p->state != FREE && p->gen == gen) {
+  pump_t *p = live_pump(slot, gen);
+  if (p) {
     if (p->state == RUNNING) {
       epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd[0], NULL);
       epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd[1], NULL);
@@ -291,8 +306,7 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
     napi_create_string_utf8(env, reason_names[p->reason], NAPI_AUTO_LENGTH, &v[4]);
     napi_create_int32(env, p->side, &v[5]);
     napi_create_int32(env, p->err, &v[6]);
-    napi_create_array_with_length(env, 7, &out);
-    for (uint32_t k = 0; k < 7; k++) napi_set_element(env, out, k, v[k]);
+    out = array_of(env, v, 7);
     free(p->flow[0].data);
     free(p->flow[1].data);
     p->flow[0].data = p->flow[1].data = NULL;
@@ -306,20 +320,16 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
 
 /* totals(handle) → [totalAtoB, totalBtoA] while the pump exists, for live statistics. */
 static napi_value js_totals(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg, out = NULL;
+  napi_value out = NULL;
   uint32_t slot, gen;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (argc < 1 || get_handle(env, arg, &slot, &gen) < 0) return throw_error(env, "pump: totals(handle)");
+  if (handle_arg(env, info, "pump: totals(handle)", &slot, &gen) < 0) return NULL;
   pthread_mutex_lock(&mu);
-  pump_t *p = &pumps[slot];
-  if (p->state != FREE && p->gen == gen) {
-    napi_value a, b;
-    napi_create_double(env, p->flow[0].total, &a);
-    napi_create_double(env, p->flow[1].total, &b);
-    napi_create_array_with_length(env, 2, &out);
-    napi_set_element(env, out, 0, a);
-    napi_set_element(env, out, 1, b);
+  pump_t *p = live_pump(slot, gen);
+  if (p) {
+    napi_value v[2];
+    napi_create_double(env, p->flow[0].total, &v[0]);
+    napi_create_double(env, p->flow[1].total, &v[1]);
+    out = array_of(env, v, 2);
   }
   pthread_mutex_unlock(&mu);
   return out;

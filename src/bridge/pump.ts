@@ -5,7 +5,11 @@
  * bytes itself, as it always could.
  */
 import type { Duplex } from 'node:stream';
-import { addon } from '../native/addon.js';
+import { isMainThread } from 'node:worker_threads';
+import { addon as loadedAddon } from '../native/addon.js';
+
+// The pump's state is process-wide (one thread, one epoll set): it belongs to the main thread.
+const addon = isMainThread ? loadedAddon : undefined;
 
 /** What a pump hands back when stopped: the bytes in flight and how many it moved each way. */
 export interface PumpReturn {

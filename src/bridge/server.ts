@@ -239,7 +239,7 @@ export class BridgePort {
   // ---- native pump ----------------------------------------------------------------------------
   // A lone raw session with nobody watching is socat's job: a read and a write per chunk. The
   // native pump does that on its own thread; everything else (several clients, telnet and RFC
-  // 2217, monitors, traces, idle timeouts, the slow-client policies) needs the bytes in JS, and
+  // 2217, monitors, traces, idle timeouts, slow-client drop) needs the bytes in JS, and
   // whatever brings one of those about stops the pump first, synchronously, losing nothing.
 
   /** Checks soon, once writes and resumes started now have settled. */
@@ -256,7 +256,9 @@ export class BridgePort {
     const line = this.line;
     const [s] = this.sessions;
     if (this.pumped || this.stopped || !line || !s || this.sessions.size !== 1) return;
-    if (s.pumpEnded || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0) return;
+    // `drop` must see the client's queue grow to drop it; the pump would just hold the device back.
+    const dropsSlowClients = this.options.slowClient === 'drop';
+    if (s.pumpEnded || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return;
     // Bytes still queued in a stream, or a side held back, would be overtaken by the pump. These
     // clear by themselves as the data moves on, without an event of their own that says so.
     const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;

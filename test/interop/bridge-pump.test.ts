@@ -154,6 +154,16 @@ describe('bridge native pump', () => {
     expect(await rig.show()).toMatch(/device config: device unavailable/);
   });
 
+  it('--slow-client drop still drops a lone client that stops reading (the pump would only hold the device back)', async () => {
+    const rig = await pumpedRig(['--slow-client', 'drop']);
+    await sleep(100);
+    expect(await rig.dataPath()).toBe('javascript');
+    rig.tcp.pause(); // kernel buffers on loopback take several MiB before our 64 KiB bound counts
+    rig.far.write(randomPayload(24 << 20));
+    // The client does not read, so it would not see the close either: the server says it.
+    await rig.serve.waitForOutput(/disconnect 127\.0\.0\.1:\d+ \(client too slow/, 10_000);
+  });
+
   it('--no-native-pump keeps every byte in JavaScript', async () => {
     const rig = await pumpedRig(['--no-native-pump']);
     await sleep(100);
