@@ -11,7 +11,7 @@ import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
-import { holdReads, NativePump, releaseReads, streamFd, type PumpReturn } from './pump.js';
+import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd, type PumpReturn } from './pump.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 
@@ -60,8 +60,9 @@ export interface Session {
   bytesOut: number;
   /** The client's buffer is full and the device is paused for it. */
   blocked: boolean;
-  /** The native pump met this session's end (EOF, error, hangup): JS reads must see it, never a new pump. */
-  pumpEnded?: boolean;
+  /** Never pump this session again: the pump met its end (EOF, error, hangup), which JS reads must
+   * now see, or had no free slot. */
+  jsOnly?: boolean;
 }
 
 let nextSessionId = 1;
@@ -244,7 +245,7 @@ export class BridgePort {
 
   /** Checks soon, once writes and resumes started now have settled. */
   private schedulePump(delayMs = 0): void {
-    if (this.pumped || this.pumpCheck || this.options.nativePump === false) return;
+    if (this.pumped || this.pumpCheck || !pumpAvailable || this.options.nativePump === false) return;
     this.pumpCheck = setTimeout(() => {
       this.pumpCheck = undefined;
       this.startPump();
@@ -258,7 +259,7 @@ export class BridgePort {
     if (this.pumped || this.stopped || !line || !s || this.sessions.size !== 1) return;
     // `drop` must see the client's queue grow to drop it; the pump would just hold the device back.
     const dropsSlowClients = this.options.slowClient === 'drop';
-    if (s.pumpEnded || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return;
+    if (s.jsOnly || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return;
     // Bytes still queued in a stream, or a side held back, would be overtaken by the pump. These
     // clear by themselves as the data moves on, without an event of their own that says so.
     const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;
@@ -271,6 +272,7 @@ export class BridgePort {
     holdReads(s.socket);
     const pump = NativePump.start(deviceFd, socketFd, () => this.unpump());
     if (!pump) {
+      s.jsOnly = true; // every slot taken: this session stays in JS
       releaseReads(s.socket);
       return this.maybeResume();
     }
@@ -301,7 +303,7 @@ export class BridgePort {
     const r: PumpReturn = pump.stop();
     this.countPumped(r.movedToB, r.movedToA);
     this.pumped = undefined;
-    if (r.reason) s.pumpEnded = true;
+    if (r.reason) s.jsOnly = true;
     // JS reads take over first; the end condition the pump met (EOF, EIO, reset) reaches them and
     // runs the usual handling. The bytes in flight go out before anything read from now on.
     releaseReads(s.socket);
@@ -334,14 +336,15 @@ export class BridgePort {
     if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
     if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
     if (!this.line) return refuse('device unavailable', 'Device unavailable\r\n');
-    this.unpump();
     const max = this.options.maxConnections ?? 1;
     if (this.sessions.size >= max) {
       if (!this.options.kickOld) return refuse('port in use', 'Port already in use\r\n');
       const oldest = this.sessions.values().next().value as Session;
+      this.unpump(); // the kick message goes after the bytes in flight
       oldest.socket.write('kicked off, new user is coming\r\n');
       this.drop(oldest, 'kicked by a new user');
     }
+    this.unpump(); // a second session: device output must reach both from now on
     socket.setNoDelay(true);
     const host: CodecHost = {
       reply: (b) => void socket.write(b),
