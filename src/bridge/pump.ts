@@ -34,11 +34,16 @@ export class NativePump {
   /**
    * Starts moving bytes between two non-blocking fds. `onEnd` runs (on the event loop) when the pump
    * met EOF, an error or a hangup on either fd; the caller then stop()s it. Undefined when there is
-   * no addon or no free slot: the caller keeps moving the bytes itself.
+   * no addon, no free slot or an fd it cannot take: the caller keeps moving the bytes itself.
    */
   static start(fdA: number, fdB: number, onEnd: () => void): NativePump | undefined {
     if (!addon) return undefined;
-    const handle = addon.start(fdA, fdB);
+    let handle: number;
+    try {
+      handle = addon.start(fdA, fdB);
+    } catch {
+      return undefined; // an fd epoll refuses or a blocking one: JS moves these bytes, as without the addon
+    }
     if (handle < 0) return undefined;
     endHandlers.set(handle, onEnd);
     return new NativePump(handle);

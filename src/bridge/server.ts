@@ -272,7 +272,7 @@ export class BridgePort {
     holdReads(s.socket);
     const pump = NativePump.start(deviceFd, socketFd, () => this.unpump());
     if (!pump) {
-      s.jsOnly = true; // every slot taken: this session stays in JS
+      s.jsOnly = true; // no free slot, or an fd the pump cannot take: this session stays in JS
       releaseReads(s.socket);
       return this.maybeResume();
     }
