@@ -1,4 +1,5 @@
 import { prepareLab, runScenario, type ScenarioResult } from './run.js';
+import { timingTable } from './report.js';
 import { allScenarios } from './scenarios.js';
 
 /** `npm run lab`: every scenario in turn (each uses both cores), then a timing table. */
@@ -21,9 +22,5 @@ for (const s of allScenarios()) {
   }
   if (ac.signal.aborted) break;
 }
-process.stdout.write(`\n| scenario | result | seconds | runs on |\n|---|---|---|---|\n`);
-process.stdout.write(`| prepare (kernel+initramfs, cached) | ok | ${prepSeconds.toFixed(1)} | |\n`);
-for (const r of results) process.stdout.write(`| ${r.id} ${r.title} | ${r.ok ? 'PASS' : 'FAIL'} | ${r.seconds.toFixed(1)} | ${r.runsOn} |\n`);
-const total = results.reduce((n, r) => n + r.seconds, 0) + prepSeconds;
-process.stdout.write(`| total | ${results.every((r) => r.ok) ? 'PASS' : 'FAIL'} | ${total.toFixed(1)} | |\n`);
+process.stdout.write(`\n${timingTable(prepSeconds, results)}\n`);
 process.exitCode = results.every((r) => r.ok) && results.length > 0 ? 0 : 1;

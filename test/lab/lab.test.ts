@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareLab, runScenario, type LabImages, type ScenarioResult } from '../../lab/run.js';
+import { timingTable } from '../../lab/report.js';
 import { allScenarios } from '../../lab/scenarios.js';
 
 /*
@@ -26,10 +27,7 @@ describe.sequential('qemu lab', () => {
 
   afterAll(() => {
     ac.abort();
-    // The per-scenario timing table (the lab must fit CI's budget; see README "Lab").
-    const rows = results.map((r) => `  ${r.id.padEnd(28)} ${r.ok ? 'PASS' : 'FAIL'} ${r.seconds.toFixed(1).padStart(6)} s`);
-    const total = results.reduce((n, r) => n + r.seconds, prepSeconds);
-    console.log(`qemu lab timing\n  ${'prepare'.padEnd(28)}      ${prepSeconds.toFixed(1).padStart(6)} s\n${rows.join('\n')}\n  ${'total'.padEnd(28)}      ${total.toFixed(1).padStart(6)} s`);
+    console.log(`qemu lab timing\n${timingTable(prepSeconds, results)}`);
   });
 
   for (const s of allScenarios()) {
