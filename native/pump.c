@@ -3,14 +3,14 @@
  * background thread, the way socat and ser2net do it in C: a read and a write per chunk, no trip
  * through the JavaScript event loop, no garbage-collected buffer per read.
  *
- * JavaScript keeps every decision. It starts a pump only for a plain raw session (one client, no
- * monitor, no trace), and stops it, synchronously and losing nothing, whenever it needs the bytes
+ * JavaScript keeps every decision. It starts a pump only for a plain raw session (one client,
+ * nobody watching), and stops it, synchronously and losing nothing, whenever it needs the bytes
  * again. A pump never handles an end condition itself: on EOF, an error or a hangup it stops moving
  * bytes, leaves both fds as they are and reports; JavaScript takes the bytes still in flight and
  * resumes its own reads, which then meet the same EOF or error and run the usual handling.
  *
  * Threading: one mutex guards every slot. The worker holds it while it services one epoll batch;
- * the main thread holds it in start/stop/stats. Epoll events carry the slot's generation, so an
+ * the main thread holds it in start/stop/totals. Epoll events carry the slot's generation, so an
  * event for a pump that was stopped (and perhaps reused) while the worker waited is ignored.
  */
 #define _GNU_SOURCE
@@ -30,7 +30,8 @@
 #define MAX_EVENTS 64
 
 enum state { FREE = 0, RUNNING, ENDED };
-/* Why a pump ended; JavaScript only logs it, since its own reads will meet the same condition. */
+/* Why a pump ended. JavaScript only needs to know that the session is ending: its own reads will
+ * meet the same condition and run the usual handling. */
 static const char *const reason_names[] = {"", "eof", "error", "hangup"};
 enum reason { R_NONE = 0, R_EOF, R_ERROR, R_HANGUP };
 

@@ -60,7 +60,8 @@ export class NativePump {
     const r = addon!.stop(this.handle);
     if (!r) throw new Error('pump stopped twice'); // a bug in the caller, not a runtime condition
     const side = r[5] === 0 ? 'A' : 'B';
-    return { pendingToB: r[0], pendingToA: r[1], movedToB: r[2], movedToA: r[3], reason: r[4] && `${r[4]} on ${side}` };
+    const errno = r[6] ? ` (errno ${r[6]})` : '';
+    return { pendingToB: r[0], pendingToA: r[1], movedToB: r[2], movedToA: r[3], reason: r[4] && `${r[4]} on ${side}${errno}` };
   }
 }
 
