@@ -3,8 +3,9 @@
  * serve 64 ports for months, while the YAML parser and the schema validator (zod: ~225 modules) are
  * needed for its first 50 ms; loaded in the main isolate they would stay resident for good (7–9 MB
  * of the 64-port RSS, measured). A worker's isolate, and all it loaded, is freed when the worker
- * exits (and trimFreedMemory gives its pages back). Config problems come back as the same ConfigError lines (FILE:LINE:COL: …); anything else
- * stays a plain Error, so the CLI reports it as the internal error it is, as before.
+ * exits, and trimFreedMemory then hands those pages back to the kernel. Config problems come back
+ * as the same ConfigError lines (FILE:LINE:COL: …); anything else stays a plain Error, so the CLI
+ * reports it as the internal error it is, as before.
  */
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
