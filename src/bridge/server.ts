@@ -11,7 +11,7 @@ import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
-import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd, type PumpReturn } from './pump.js';
+import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd } from './pump.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 
@@ -300,7 +300,7 @@ export class BridgePort {
   private unpump(): void {
     if (!this.pumped) return;
     const { session: s, pump } = this.pumped;
-    const r: PumpReturn = pump.stop();
+    const r = pump.stop();
     this.countPumped(r.movedToB, r.movedToA);
     this.pumped = undefined;
     if (r.reason) s.jsOnly = true;

@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import tty from 'node:tty';
 import { afterEach } from 'vitest';
+import { exchangeMarkers, receiveSha256, Sink } from '../../bench/lib/driver.js';
 
 export const laplink = path.resolve('bin/laplink.js');
 
@@ -174,4 +176,25 @@ export async function ask(sock: net.Socket, cmd: string): Promise<string> {
     sock.on('data', on);
     sock.write(`${cmd}\r\n`);
   });
+}
+
+/** Proves both ends are linked end to end (a marker each way) before bulk data; leaves no listener behind. */
+export async function linkUp(near: Duplex, far: Duplex, labels: [string, string] = ['near end', 'far end']): Promise<void> {
+  const nearSink = new Sink(near, labels[0]);
+  const farSink = new Sink(far, labels[1]);
+  try {
+    await exchangeMarkers(near, nearSink, far, farSink);
+  } finally {
+    nearSink.detach();
+    farSink.detach();
+  }
+}
+
+/** Sends `ab` from a to b and `ba` from b to a at once; resolves with the sha256 received at b and at a. */
+export function bothWays(a: Duplex, b: Duplex, ab: Buffer, ba: Buffer, timeoutMs = 40_000): Promise<[string, string]> {
+  const atB = receiveSha256(b, ab.length, timeoutMs);
+  const atA = receiveSha256(a, ba.length, timeoutMs);
+  a.write(ab);
+  b.write(ba);
+  return Promise.all([atB, atA]);
 }

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveLaplink, spawnLaplink } from '../../bench/lib/bridges.js';
-import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../bench/lib/driver.js';
+import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
 import { telnetStream } from '../../bench/lib/telnet-client.js';
+import { bothWays, linkUp } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 /**
@@ -13,33 +13,11 @@ import { startPtyPair } from '../helpers/ptypair.js';
  * cable) and a TCP client, both directions at the same time, compared by sha256.
  */
 const SIZE = 16 * 1024 * 1024;
-const TIMEOUT = 40_000;
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-/** Prove both ends are connected end to end (marker each way) before bulk data. */
-async function linkUp(near: Duplex, far: Duplex): Promise<void> {
-  const nearSink = new Sink(near, 'near end');
-  const farSink = new Sink(far, 'far end');
-  try {
-    await exchangeMarkers(near, nearSink, far, farSink);
-  } finally {
-    nearSink.detach();
-    farSink.detach();
-  }
-}
-
-/** Send `ab` from a to b and `ba` from b to a at once; return both received digests. */
-async function bothWays(a: Duplex, b: Duplex, ab: Buffer, ba: Buffer): Promise<[string, string]> {
-  const atB = receiveSha256(b, ab.length, TIMEOUT);
-  const atA = receiveSha256(a, ba.length, TIMEOUT);
-  a.write(ab);
-  b.write(ba);
-  return Promise.all([atB, atA]);
-}
 
 function ffHeavy(size: number): Buffer {
   const buf = randomPayload(size);

@@ -8,14 +8,13 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, serveLaplink } from '../../bench/lib/bridges.js';
-import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../bench/lib/driver.js';
+import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
-import { ask, openControl } from '../helpers/bridge.js';
+import { ask, bothWays, linkUp, openControl } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 const SIZE = 8 * 1024 * 1024;
-const TIMEOUT = 40_000;
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -37,11 +36,7 @@ async function pumpedRig(extra: string[] = []) {
   cleanups.push(() => tcp.destroy());
   const far = openTty(pair.b);
   cleanups.push(() => far.destroy());
-  const tcpSink = new Sink(tcp, 'client');
-  const farSink = new Sink(far, 'device side');
-  await exchangeMarkers(tcp, tcpSink, far, farSink);
-  tcpSink.detach();
-  farSink.detach();
+  await linkUp(tcp, far, ['client', 'device side']);
   const show = async (): Promise<string> => ask(ctl, `showport ${serve.port}`);
   const dataPath = async (): Promise<string> => /data path: (.*)\r/.exec(await show())?.[1] ?? '(no data path line)';
   return { pair, serve, controlPort, ctl, tcp, far, show, dataPath };
@@ -53,15 +48,6 @@ async function until(what: string, check: () => Promise<boolean>, ms = 5000): Pr
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting until ${what}`);
     await sleep(20);
   }
-}
-
-/** Sends `up` from the client and `down` from the device at once; resolves with both digests. */
-function bothWays(tcp: Duplex, far: Duplex, up: Buffer, down: Buffer): Promise<[string, string]> {
-  const atDevice = receiveSha256(far, up.length, TIMEOUT);
-  const atClient = receiveSha256(tcp, down.length, TIMEOUT);
-  tcp.write(up);
-  far.write(down);
-  return Promise.all([atDevice, atClient]);
 }
 
 /** Both receivers stop reading until the transfer backs up into the bridge. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnLaplink, startSer2net } from '../../bench/lib/bridges.js';
-import { exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../bench/lib/driver.js';
+import { openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
+import { bothWays, linkUp } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 /**
@@ -32,14 +33,10 @@ async function waitForSpeed(device: string, speed: number, timeoutMs = 5000): Pr
   return now;
 }
 
-async function bothWays(a: Duplex, b: Duplex, size: number): Promise<void> {
+async function verifiedBothWays(a: Duplex, b: Duplex, size: number): Promise<void> {
   const ab = randomPayload(size);
   const ba = randomPayload(size);
-  const atB = receiveSha256(b, size, 30_000);
-  const atA = receiveSha256(a, size, 30_000);
-  a.write(ab);
-  b.write(ba);
-  const [gotB, gotA] = await Promise.all([atB, atA]);
+  const [gotB, gotA] = await bothWays(a, b, ab, ba, 30_000);
   expect(gotB, 'LINK → ser2net device, sha256').toBe(sha256(ab));
   expect(gotA, 'ser2net device → LINK, sha256').toBe(sha256(ba));
 }
@@ -65,12 +62,8 @@ describe('laplink bridge connect --protocol rfc2217 against real ser2net 4', () 
     cleanups.push(() => local.destroy());
     const far = openTty(pair.b);
     cleanups.push(() => far.destroy());
-    const localSink = new Sink(local, 'LINK');
-    const farSink = new Sink(far, 'ser2net device');
-    await exchangeMarkers(local, localSink, far, farSink);
-    localSink.detach();
-    farSink.detach();
-    await bothWays(local, far, 1024 * 1024);
+    await linkUp(local, far, ['LINK', 'ser2net device']);
+    await verifiedBothWays(local, far, 1024 * 1024);
 
     expect(speedOf(pair.a), 'precondition: ser2net device not already at 9600').not.toBe(9600);
     execFileSync('stty', ['-F', link, '9600']);
@@ -79,6 +72,6 @@ describe('laplink bridge connect --protocol rfc2217 against real ser2net 4', () 
     expect(await waitForSpeed(pair.a, 57600), 'ser2net device speed after stty -F LINK 57600').toBe(57600);
 
     // Still a working line after the reconfiguration.
-    await bothWays(local, far, 64 * 1024);
+    await verifiedBothWays(local, far, 64 * 1024);
   });
 });

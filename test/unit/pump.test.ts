@@ -8,6 +8,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { holdReads, NativePump, releaseReads, streamFd } from '../../src/bridge/pump.js';
 import { randomPayload } from '../../bench/lib/driver.js';
+import { collect } from '../helpers/bridge.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -24,24 +25,6 @@ async function tcpPair(): Promise<[net.Socket, net.Socket]> {
   server.close();
   cleanups.push(() => near.destroy(), () => client.destroy());
   return [near, client];
-}
-
-function readExactly(s: net.Socket, n: number, ms = 10_000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let got = 0;
-    const t = setTimeout(() => reject(new Error(`${got} of ${n} bytes after ${ms} ms`)), ms);
-    const on = (c: Buffer) => {
-      parts.push(c);
-      got += c.length;
-      if (got >= n) {
-        clearTimeout(t);
-        s.off('data', on);
-        resolve(Buffer.concat(parts));
-      }
-    };
-    s.on('data', on);
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,8 +45,8 @@ describe('NativePump', () => {
     const { aPeer, bPeer, pump } = await pumped();
     const ab = randomPayload(1 << 20);
     const ba = randomPayload(1 << 20);
-    const atB = readExactly(bPeer, ab.length);
-    const atA = readExactly(aPeer, ba.length);
+    const atB = collect(bPeer, ab.length, 10_000);
+    const atA = collect(aPeer, ba.length, 10_000);
     aPeer.write(ab);
     bPeer.write(ba);
     expect((await atB).equals(ab)).toBe(true);
@@ -83,7 +66,7 @@ describe('NativePump', () => {
     const r = pump.stop();
     expect(r.pendingToB.length, 'the pump held bytes when stopped').toBeGreaterThan(0);
     // What the pump held goes out first, then JS reads of A take over: B gets every byte, in order.
-    const atB = readExactly(bPeer, data.length, 20_000);
+    const atB = collect(bPeer, data.length, 20_000);
     b.write(r.pendingToB);
     a.pipe(b);
     releaseReads(a);
