@@ -162,15 +162,28 @@ export async function openControl(port: number): Promise<net.Socket> {
   return s;
 }
 
-/** Sends one control command and returns the text up to the next prompt. */
-export async function ask(sock: net.Socket, cmd: string): Promise<string> {
-  return new Promise((resolve) => {
+/**
+ * Sends one control command and returns the text up to the next prompt. The prompt is looked for
+ * anywhere in what arrives, not only at its end: after `monitor`, monitored bytes may follow the
+ * prompt in the same TCP read.
+ */
+export async function ask(sock: net.Socket, cmd: string, ms = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
     let t = '';
+    const done = () => {
+      clearTimeout(timer);
+      sock.off('data', on);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no prompt within ${ms} ms after control command ${JSON.stringify(cmd)}; got ${JSON.stringify(t.slice(0, 200))}`));
+    }, ms);
     const on = (c: Buffer) => {
       t += c.toString('latin1');
-      if (t.endsWith('-> ')) {
-        sock.off('data', on);
-        resolve(t.slice(0, -3));
+      const end = t.indexOf('-> ');
+      if (end >= 0) {
+        done();
+        resolve(t.slice(0, end));
       }
     };
     sock.on('data', on);
