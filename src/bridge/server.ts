@@ -11,7 +11,7 @@ import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
-import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd } from './pump.js';
+import { PumpHandover, type PumpCandidate } from './handover.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 
@@ -82,14 +82,21 @@ export class BridgePort {
   private stopped = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private readonly monitors = new Set<(dir: 'read' | 'write', bytes: Buffer) => void>();
-  /** The session whose bytes the native pump moves right now (A = device, B = socket). */
-  private pumped: { session: Session; pump: NativePump; counted: [number, number] } | undefined;
-  private pumpCheck: NodeJS.Timeout | undefined;
+  /** Lends a lone raw session to the native pump, and takes it back whenever JS needs the bytes. */
+  private readonly pump: PumpHandover<Session>;
 
   constructor(readonly options: PortOptions) {
     this.protocol = options.protocol ?? 'raw';
     this.idleTimeout = options.idleTimeout ?? 0;
     this.allowList = options.allow?.length ? new AllowList(options.allow) : undefined;
+    this.pump = new PumpHandover<Session>(
+      {
+        pumpable: () => this.pumpable(),
+        moved: (s, toSocket, toDevice) => this.countPumped(s, toSocket, toDevice),
+        returned: (s, inFlight, ended) => this.fromPump(s, inFlight, ended),
+      },
+      options.nativePump !== false,
+    );
     const tracer = options.trace ? new Tracer(options.trace) : undefined;
     if (tracer?.active) {
       optimizerNeeded(); // a trace formats every byte in JS
@@ -102,7 +109,7 @@ export class BridgePort {
 
   /** Who moves the bytes right now (control port `showport`). */
   get dataPath(): 'native pump' | 'javascript' {
-    return this.pumped ? 'native pump' : 'javascript';
+    return this.pump.active ? 'native pump' : 'javascript';
   }
 
   get address(): { host: string; port: number } | undefined {
@@ -136,7 +143,7 @@ export class BridgePort {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.reopenTimer);
-    clearTimeout(this.pumpCheck);
+    this.pump.cancel();
     for (const s of this.sessions) this.drop(s, 'server stopping');
     const closing = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
     await this.line?.close();
@@ -146,11 +153,11 @@ export class BridgePort {
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
   monitor(fn: (dir: 'read' | 'write', bytes: Buffer) => void): () => void {
-    this.unpump();
+    this.pump.stop();
     this.monitors.add(fn);
     return () => {
       this.monitors.delete(fn);
-      this.schedulePump();
+      this.pump.schedule();
     };
   }
 
@@ -168,7 +175,7 @@ export class BridgePort {
     stream.on('drain', () => {
       for (const s of this.writeWaiters) s.resume();
       this.writeWaiters.clear();
-      this.schedulePump();
+      this.pump.schedule();
     });
     if (this.sessions.size === 0) stream.pause(); // let data wait in the tty until someone listens
     this.emit({ type: 'device', port: this.options.name, state: 'open' });
@@ -178,7 +185,7 @@ export class BridgePort {
   }
 
   private lost(why: string): void {
-    this.unpump();
+    this.pump.stop();
     this.line = undefined;
     this.writeWaiters.clear();
     this.emit({ type: 'device', port: this.options.name, state: 'gone', detail: why });
@@ -234,7 +241,7 @@ export class BridgePort {
     if (!this.line || this.sessions.size === 0) return;
     for (const s of this.sessions) if (s.blocked || s.codec.suspended?.()) return;
     this.line.stream.resume();
-    this.schedulePump();
+    this.pump.schedule();
   }
 
   // ---- native pump ----------------------------------------------------------------------------
@@ -243,72 +250,38 @@ export class BridgePort {
   // 2217, monitors, traces, idle timeouts, slow-client drop) needs the bytes in JS, and
   // whatever brings one of those about stops the pump first, synchronously, losing nothing.
 
-  /** Checks soon, once writes and resumes started now have settled. */
-  private schedulePump(delayMs = 0): void {
-    if (this.pumped || this.pumpCheck || !pumpAvailable || this.options.nativePump === false) return;
-    this.pumpCheck = setTimeout(() => {
-      this.pumpCheck = undefined;
-      this.startPump();
-    }, delayMs);
-    this.pumpCheck.unref();
-  }
-
-  private startPump(): void {
+  /** The session the pump may carry now (see PumpHost.pumpable). */
+  private pumpable(): PumpCandidate<Session> | 'later' | undefined {
     const line = this.line;
     const [s] = this.sessions;
-    if (this.pumped || this.stopped || !line || !s || this.sessions.size !== 1) return;
+    if (this.stopped || !line || !s || this.sessions.size !== 1) return undefined;
     // `drop` must see the client's queue grow to drop it; the pump would just hold the device back.
     const dropsSlowClients = this.options.slowClient === 'drop';
-    if (s.jsOnly || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return;
-    // Bytes still queued in a stream, or a side held back, would be overtaken by the pump. These
-    // clear by themselves as the data moves on, without an event of their own that says so.
+    if (s.jsOnly || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return undefined;
+    // Bytes still queued in a stream, or a side held back, would be overtaken by the pump.
     const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;
-    if (s.blocked || this.writeWaiters.size || !quiet(line.stream) || !quiet(s.socket)) return this.schedulePump(20);
-    if (line.stream.destroyed || s.socket.destroyed) return;
-    const deviceFd = streamFd(line.stream);
-    const socketFd = streamFd(s.socket);
-    if (deviceFd === undefined || socketFd === undefined) return;
-    holdReads(line.stream);
-    holdReads(s.socket);
-    const pump = NativePump.start(deviceFd, socketFd, () => this.unpump());
-    if (!pump) {
-      s.jsOnly = true; // no free slot, or an fd the pump cannot take: this session stays in JS
-      releaseReads(s.socket);
-      return this.maybeResume();
-    }
-    this.pumped = { session: s, pump, counted: [0, 0] };
+    if (s.blocked || this.writeWaiters.size || !quiet(line.stream) || !quiet(s.socket)) return 'later';
+    if (line.stream.destroyed || s.socket.destroyed) return undefined;
+    return { session: s, device: line.stream, socket: s.socket };
   }
 
-  /** Folds what the pump moved since the last call into the statistics. */
-  private countPumped(toSocket: number, toDevice: number): void {
-    const p = this.pumped!;
-    const up = toSocket - p.counted[0];
-    const down = toDevice - p.counted[1];
-    p.counted = [toSocket, toDevice];
-    this.deviceIn += up;
-    p.session.bytesOut += up;
-    this.deviceOut += down;
-    p.session.bytesIn += down;
+  private countPumped(s: Session, toSocket: number, toDevice: number): void {
+    this.deviceIn += toSocket;
+    s.bytesOut += toSocket;
+    this.deviceOut += toDevice;
+    s.bytesIn += toDevice;
   }
 
   /** Brings the statistics up to date while the pump runs (control port). */
   refreshCounters(): void {
-    if (this.pumped) this.countPumped(...this.pumped.pump.totals());
+    this.pump.refresh();
   }
 
-  /** Stops the pump and moves its bytes in flight on through the normal path. Idempotent. */
-  private unpump(): void {
-    if (!this.pumped) return;
-    const { session: s, pump } = this.pumped;
-    const r = pump.stop();
-    this.countPumped(r.movedToB, r.movedToA);
-    this.pumped = undefined;
-    if (r.reason) s.jsOnly = true;
-    // JS reads take over first; the end condition the pump met (EOF, EIO, reset) reaches them and
-    // runs the usual handling. The bytes in flight go out before anything read from now on.
-    releaseReads(s.socket);
-    if (r.pendingToA.length) this.toDevice(s, r.pendingToA);
-    if (r.pendingToB.length) this.fromDevice(r.pendingToB);
+  /** The session is back from the pump: its bytes in flight go on first, then the device resumes. */
+  private fromPump(s: Session, inFlight: { toDevice: Buffer; toSocket: Buffer }, ended: boolean): void {
+    if (ended) s.jsOnly = true;
+    if (inFlight.toDevice.length) this.toDevice(s, inFlight.toDevice);
+    if (inFlight.toSocket.length) this.fromDevice(inFlight.toSocket);
     this.maybeResume();
   }
 
@@ -340,11 +313,11 @@ export class BridgePort {
     if (this.sessions.size >= max) {
       if (!this.options.kickOld) return refuse('port in use', 'Port already in use\r\n');
       const oldest = this.sessions.values().next().value as Session;
-      this.unpump(); // the kick message goes after the bytes in flight
+      this.pump.stop(); // the kick message goes after the bytes in flight
       oldest.socket.write('kicked off, new user is coming\r\n');
       this.drop(oldest, 'kicked by a new user');
     }
-    this.unpump(); // a second session: device output must reach both from now on
+    this.pump.stop(); // a second session: device output must reach both from now on
     socket.setNoDelay(true);
     const host: CodecHost = {
       reply: (b) => void socket.write(b),
@@ -391,7 +364,7 @@ export class BridgePort {
   /** Ends one session; idempotent. */
   drop(s: Session, reason: string): void {
     if (!this.sessions.has(s)) return;
-    this.unpump();
+    this.pump.stop();
     this.sessions.delete(s);
     this.writeWaiters.delete(s.socket);
     s.codec.dispose?.();

@@ -1,0 +1,108 @@
+/**
+ * Hands one session of a BridgePort to the native pump (pump.ts) and takes it back. The port says
+ * which session may be pumped; this module owns when to try, the handover of both fds, and the
+ * count of what the pump moved. Taking a session back is synchronous and loses nothing: the bytes
+ * in flight go to the port, which writes them on before anything read afterwards.
+ */
+import type { Duplex } from 'node:stream';
+import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd } from './pump.js';
+
+/** A session the port would let the pump carry now, with its device and socket streams. */
+export interface PumpCandidate<S> {
+  session: S;
+  device: Duplex;
+  socket: Duplex;
+}
+
+export interface PumpHost<S> {
+  /**
+   * The session to pump now; 'later' when bytes still queued in a stream must settle first (they
+   * would be overtaken); undefined when this port must not pump at all right now.
+   */
+  pumpable(): PumpCandidate<S> | 'later' | undefined;
+  /** Bytes the pump moved since the last call: read from the device (to the socket), and to the device. */
+  moved(session: S, toSocket: number, toDevice: number): void;
+  /**
+   * The session is the port's again, its socket reading. The port writes the bytes in flight on
+   * (to the device, and as device output to the socket) and resumes the device. `ended`: the pump
+   * met EOF, an error or a hangup, or could not take the session; do not offer it again.
+   */
+  returned(session: S, inFlight: { toDevice: Buffer; toSocket: Buffer }, ended: boolean): void;
+}
+
+const nothing = Buffer.alloc(0);
+
+export class PumpHandover<S> {
+  /** The pumped session (A = device, B = socket) and the totals already reported to the host. */
+  private current: { session: S; socket: Duplex; pump: NativePump; counted: [number, number] } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: PumpHost<S>,
+    private readonly enabled: boolean,
+  ) {}
+
+  get active(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Tries soon, once writes and resumes started now have settled. */
+  schedule(delayMs = 0): void {
+    if (this.current || this.timer || !pumpAvailable || !this.enabled) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.start();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reports what the pump moved so far (live statistics). */
+  refresh(): void {
+    if (this.current) this.report(...this.current.pump.totals());
+  }
+
+  /** Takes the session back from the pump, with its bytes in flight. Idempotent. */
+  stop(): void {
+    const c = this.current;
+    if (!c) return;
+    const r = c.pump.stop();
+    this.report(r.movedToB, r.movedToA);
+    this.current = undefined;
+    // JS reads take over first; the end condition the pump met (EOF, EIO, reset) reaches them and
+    // runs the usual handling. The bytes in flight are written on, synchronously, before any read.
+    releaseReads(c.socket);
+    this.host.returned(c.session, { toDevice: r.pendingToA, toSocket: r.pendingToB }, r.reason !== '');
+  }
+
+  private start(): void {
+    if (this.current) return;
+    const candidate = this.host.pumpable();
+    if (candidate === 'later') return this.schedule(20); // queued bytes clear with no event that says so
+    if (!candidate) return;
+    const { session, device, socket } = candidate;
+    const deviceFd = streamFd(device);
+    const socketFd = streamFd(socket);
+    if (deviceFd === undefined || socketFd === undefined) return;
+    holdReads(device);
+    holdReads(socket);
+    const pump = NativePump.start(deviceFd, socketFd, () => this.stop());
+    if (!pump) {
+      // No free slot, or an fd the pump cannot take: this session stays in JS.
+      releaseReads(socket);
+      return this.host.returned(session, { toDevice: nothing, toSocket: nothing }, true);
+    }
+    this.current = { session, socket, pump, counted: [0, 0] };
+  }
+
+  private report(toSocket: number, toDevice: number): void {
+    const c = this.current!;
+    const [sentUp, sentDown] = c.counted;
+    c.counted = [toSocket, toDevice];
+    this.host.moved(c.session, toSocket - sentUp, toDevice - sentDown);
+  }
+}
