@@ -150,6 +150,8 @@ static void service(uint32_t slot, int i, uint32_t events) {
 static void *worker(void *unused) {
   (void)unused;
   struct epoll_event events[MAX_EVENTS];
+  /* Named, so `top -H` and /proc/PID/task/TID/comm show where the bytes' CPU time goes. */
+  pthread_setname_np(pthread_self(), "laplink-pump");
   for (;;) {
     int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
     if (n < 0) continue; /* EINTR */

@@ -4,10 +4,13 @@
  * valid for pppd); stdio mode ends when TCP closes, so pppd's `pty` sees a hangup.
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { LineError } from '../errors.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
+import { PumpHandover } from './handover.js';
+import { streamFd } from './pump.js';
 
 export interface ClientOptions {
   host: string;
@@ -20,6 +23,8 @@ export interface ClientOptions {
   /** First reconnect delay in ms (doubles up to maxDelay). */
   minDelay?: number;
   maxDelay?: number;
+  /** Let the native pump move a raw session's bytes when the line has an fd (default true). */
+  nativePump?: boolean;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -62,15 +67,57 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       flow: (suspend) => (suspend ? line.stream.pause() : line.stream.resume()),
     };
     const codec = o.codec ? o.codec(host) : rawCodec;
+    let lineHeld = false; // the line is paused until the socket drains
+    let socketHeld = false; // the socket is paused until the line drains
     const fromLine = (chunk: Buffer) => {
-      if (!socket.write(codec === rawCodec ? chunk : codec.encode(chunk))) {
+      if (!socket.write(codec === rawCodec ? chunk : codec.encode(chunk)) && !lineHeld) {
+        lineHeld = true;
         line.stream.pause();
-        socket.once('drain', () => !finished && line.stream.resume());
+        socket.once('drain', () => {
+          lineHeld = false;
+          if (finished) return;
+          line.stream.resume();
+          pump.schedule();
+        });
       }
     };
-    const onLineDrain = () => socket.resume();
+    const toLine = (data: Buffer) => {
+      if (!line.stream.write(data)) {
+        socketHeld = true;
+        socket.pause();
+      }
+    };
+    const onLineDrain = () => {
+      socketHeld = false;
+      socket.resume();
+      pump.schedule();
+    };
+    // A raw session on a line with an fd (a device or a new pty, not stdio) is socat's job: the
+    // native pump moves its bytes on a C thread (handover.ts), and gives them back when it ends.
+    let pumpEnded = false;
+    const pump = new PumpHandover<null>(
+      {
+        pumpable: () => {
+          if (finished || !connected || pumpEnded) return undefined;
+          // Bytes still queued in a stream, or a side held back, would be overtaken by the pump.
+          const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;
+          if (lineHeld || socketHeld || !quiet(line.stream) || !quiet(socket)) return 'later';
+          return { session: null, device: line.stream, socket };
+        },
+        moved: () => undefined, // connect keeps no statistics
+        returned: (_session, inFlight, ended) => {
+          pumpEnded ||= ended;
+          if (inFlight.toDevice.length) toLine(inFlight.toDevice);
+          if (inFlight.toSocket.length) fromLine(inFlight.toSocket);
+          if (!lineHeld) line.stream.resume();
+        },
+      },
+      o.nativePump !== false && codec === rawCodec && streamFd(line.stream) !== undefined,
+    );
     const finish = (why: 'failed' | 'connected-then-closed' | 'aborted', reason: string) => {
       if (finished) return;
+      pump.cancel();
+      pump.stop(); // bytes in flight to the line are written on; to the socket, lost with it, as in JS
       finished = true;
       line.stream.off('data', fromLine);
       line.stream.off('drain', onLineDrain);
@@ -92,10 +139,11 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       line.stream.on('data', fromLine);
       line.stream.on('drain', onLineDrain);
       line.stream.resume();
+      pump.schedule();
     });
     socket.on('data', (chunk: Buffer) => {
       const data = codec === rawCodec ? chunk : codec.decode(chunk);
-      if (data.length && !line.stream.write(data)) socket.pause();
+      if (data.length) toLine(data);
     });
     socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', err.message));
     socket.on('close', () => finish(connected ? 'connected-then-closed' : 'failed', 'remote closed'));

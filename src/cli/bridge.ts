@@ -76,7 +76,8 @@ export function register(program: Command): void {
       .option('--pty <path>', 'create a new pty and link PATH to it')
       .addOption(protocolOption())
       .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
-      .option('--no-lock', 'do not take a UUCP lock file'),
+      .option('--no-lock', 'do not take a UUCP lock file')
+      .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session'),
   ).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
@@ -96,7 +97,16 @@ export function register(program: Command): void {
     const { clientCodec } = await import('../bridge/protocols.js');
     if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
     try {
-      await runClient({ host, port, line, reconnect: true, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+      await runClient({
+        host,
+        port,
+        line,
+        reconnect: true,
+        codec: clientCodec(opts.protocol as Protocol),
+        nativePump: opts.nativePump !== false,
+        onEvent: printEvent,
+        signal: ac.signal,
+      });
     } finally {
       await line.close();
     }

@@ -146,12 +146,35 @@ export function bridgeRig() {
       cleanups.push(() => stop(r.proc));
       return { ...r, port: Number(r.match[1]) };
     },
+    /** A TCP server standing in for the remote bridge of `bridge connect`, closed after the test. */
+    tcpServer: () => tcpServer(cleanups),
     /** The far end of a cable as one tty stream. */
     end(p: string): tty.ReadStream {
       const e = openEnd(p);
       cleanups.push(() => e.close());
       return e.stream;
     },
+  };
+}
+
+/**
+ * A TCP server in the test standing in for the remote bridge; `next()` yields each accepted socket.
+ * It and its sockets are closed by the caller's cleanups.
+ */
+export async function tcpServer(cleanups: Array<() => unknown>): Promise<{ port: number; next(): Promise<net.Socket> }> {
+  const sockets: net.Socket[] = [];
+  const waiting: Array<(s: net.Socket) => void> = [];
+  const server = net.createServer((s) => {
+    const w = waiting.shift();
+    if (w) w(s);
+    else sockets.push(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  cleanups.push(() => sockets.forEach((s) => s.destroy()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    next: () => new Promise<net.Socket>((r) => (sockets.length ? r(sockets.shift()!) : waiting.push(r))),
   };
 }
 

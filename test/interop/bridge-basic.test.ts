@@ -5,11 +5,10 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { bridgeRig, collect, connectTcp, laplink, rm, startCli, stop } from '../helpers/bridge.js';
 
-const { cleanups, pair, serve, end } = bridgeRig();
+const { cleanups, pair, serve, end, tcpServer } = bridgeRig();
 
 describe('bridge serve (raw)', () => {
   it('keeps device output that arrives before any client in the tty, and hands it to the first client', async () => {
@@ -112,24 +111,6 @@ describe('bridge serve (raw)', () => {
     expect(r.stderr).toMatch(/--listen: "nope" is not \[HOST:\]PORT/);
   });
 });
-
-/** A TCP server in the test standing in for the remote bridge; yields each accepted socket. */
-async function tcpServer() {
-  const sockets: net.Socket[] = [];
-  const waiting: Array<(s: net.Socket) => void> = [];
-  const server = net.createServer((s) => {
-    const w = waiting.shift();
-    if (w) w(s);
-    else sockets.push(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-  cleanups.push(() => sockets.forEach((s) => s.destroy()));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    next: () => new Promise<net.Socket>((r) => (sockets.length ? r(sockets.shift()!) : waiting.push(r))),
-  };
-}
 
 describe('bridge connect', () => {
   it('joins a device to a remote port and reconnects after the remote closes', async () => {

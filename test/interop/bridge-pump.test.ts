@@ -2,8 +2,11 @@
  * The native data pump (native/pump.c) under `laplink bridge serve`: it must be built here, carry a
  * lone raw session byte-exact, and hand the session back to JavaScript and take it again, losing
  * nothing, whenever a monitor or a second client comes and goes in the middle of bulk data. Device
- * loss while pumping must still reach the client. Real socat pty pairs and TCP clients throughout.
+ * loss while pumping must still reach the client. `bridge connect` pumps its raw sessions too.
+ * Real socat pty pairs and TCP peers throughout.
  */
+import { execa } from 'execa';
+import fs from 'node:fs';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +14,7 @@ import { freePort, serveLaplink } from '../../bench/lib/bridges.js';
 import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
-import { ask, bothWays, linkUp, openControl } from '../helpers/bridge.js';
+import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 const SIZE = 8 * 1024 * 1024;
@@ -160,5 +163,73 @@ describe('bridge native pump', () => {
     expect(atDevice).toBe(sha256(up));
     expect(atClient).toBe(sha256(down));
     expect(await rig.dataPath()).toBe('javascript');
+  });
+});
+
+/** CPU time (ns) the process's `laplink-pump` thread has used so far (/proc schedstat), or 0 if it has none. */
+function pumpThreadCpuNs(pid: number): number {
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const dir = `/proc/${pid}/task/${tid}`;
+    if (fs.readFileSync(`${dir}/comm`, 'utf8').trim() === 'laplink-pump') return Number(fs.readFileSync(`${dir}/schedstat`, 'utf8').split(' ')[0]);
+  }
+  return 0;
+}
+
+describe('bridge connect with the native pump', () => {
+  /** `laplink bridge connect` from one end of a socat pty pair to a TCP server of the test. */
+  async function connectRig(extra: string[] = []) {
+    const pair = await startPtyPair();
+    cleanups.push(pair.close);
+    const remote = await tcpServer(cleanups);
+    const proc = execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${remote.port}`, pair.a, '--no-lock', ...extra], { reject: false, all: true });
+    cleanups.push(() => stop(proc));
+    const far = openTty(pair.b);
+    cleanups.push(() => far.destroy());
+    return { pair, remote, proc, far };
+  }
+
+  /** One session: markers each way, a moment for the handover, then 4 MiB each way; the pump thread's CPU time for it. */
+  async function transferOnce(rig: Awaited<ReturnType<typeof connectRig>>): Promise<{ tcp: net.Socket; pumpNs: number }> {
+    const tcp = await rig.remote.next();
+    cleanups.push(() => tcp.destroy());
+    await linkUp(tcp, rig.far, ['remote', 'device side']);
+    await sleep(100); // the handover is tried once the markers have left every queue
+    const before = pumpThreadCpuNs(rig.proc.pid!);
+    const up = randomPayload(4 << 20);
+    const down = randomPayload(4 << 20);
+    const [atDevice, atRemote] = await bothWays(tcp, rig.far, up, down);
+    expect(atDevice).toBe(sha256(up));
+    expect(atRemote).toBe(sha256(down));
+    return { tcp, pumpNs: pumpThreadCpuNs(rig.proc.pid!) - before };
+  }
+
+  it('pumps a raw session (the laplink-pump thread carries the bytes), and again after the remote closes and it reconnects', async () => {
+    const rig = await connectRig();
+    const first = await transferOnce(rig);
+    // 8 MiB through the pump costs it tens of ms; an idle pump thread uses none.
+    expect(first.pumpNs, 'CPU time of the laplink-pump thread for 8 MiB').toBeGreaterThan(2e6);
+    first.tcp.destroy(); // the remote closes: the pump meets EOF, JS sees it and reconnects
+    const second = await transferOnce(rig);
+    expect(second.pumpNs, 'CPU time of the laplink-pump thread after the reconnect').toBeGreaterThan(2e6);
+    expect(rig.proc.exitCode).toBeNull();
+  });
+
+  it('device loss while pumping ends the session and the process; the remote sees the close', async () => {
+    const rig = await connectRig();
+    const { tcp } = await transferOnce(rig);
+    const closed = new Promise<void>((r) => tcp.once('close', () => r()));
+    tcp.on('error', () => undefined);
+    rig.far.on('error', () => undefined);
+    await rig.pair.close();
+    await Promise.race([closed, sleep(5000).then(() => Promise.reject(new Error('remote not closed within 5 s')))]);
+    const r = await Promise.race([rig.proc, sleep(5000).then(() => undefined)]);
+    expect(r, 'bridge connect still running 5 s after its device went away').toBeDefined();
+    expect(r!.all).toMatch(/disconnect .*line closed/);
+  });
+
+  it('--no-native-pump: the pump thread stays idle and every byte still arrives', async () => {
+    const rig = await connectRig(['--no-native-pump']);
+    const { pumpNs } = await transferOnce(rig);
+    expect(pumpNs).toBeLessThan(1e6);
   });
 });
