@@ -223,6 +223,43 @@ export async function startLaplinkRun(
   return { ports: entries.map((e) => e.port), pids: [d.child.pid!], stop: () => stopAll([d], cleanup) };
 }
 
+/**
+ * A bridge that dials out (socat `TCP:` client, `laplink bridge connect`) to the driver's listener
+ * on 127.0.0.1:`port`. It is ready when the driver accepts its connection, so this only starts it.
+ */
+function dialingBridge(cmd: string, args: string[], hint: string): RunningBridge {
+  const d = startDaemon(cmd, args, hint);
+  return { ports: [], pids: [d.child.pid!], stop: () => stopAll([d]) };
+}
+
+/** socat TCP:127.0.0.1:P FILE:DEV,raw,echo=0 — socat's side of a remserial-style client link. */
+export function startSocatDial(device: string, port: number): RunningBridge {
+  return dialingBridge('socat', [`TCP:127.0.0.1:${port}`, `FILE:${device},raw,echo=0`], 'install package socat');
+}
+
+/** `node bin/laplink.js bridge connect 127.0.0.1:P DEV --no-lock`. */
+export function startLaplinkDial(device: string, port: number): RunningBridge {
+  return dialingBridge(process.execPath, laplinkArgs(['bridge', 'connect', `127.0.0.1:${port}`, device, '--no-lock']), 'run npm run build');
+}
+
+/** A one-connection listener on a free loopback port for a dialing bridge; rejects if nothing connects in time. */
+export async function acceptOne(timeoutMs = 30_000): Promise<{ port: number; accepted: Promise<net.Socket>; close(): void }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const accepted = new Promise<net.Socket>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no bridge connected within ${timeoutMs} ms`)), timeoutMs);
+    server.once('connection', (s) => {
+      clearTimeout(timer);
+      s.setNoDelay(true);
+      server.close(); // one connection; a reconnect after the trial must not be taken
+      resolve(s);
+    });
+  });
+  return { port: (server.address() as net.AddressInfo).port, accepted, close: () => server.close() };
+}
 
 /** A running `node bin/laplink.js …` process (any subcommand), for tests that drive the CLI. */
 export interface LaplinkProcess {
