@@ -11,6 +11,7 @@ import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
 import { streamFd } from './pump.js';
+import { optimizerNeeded } from '../runtime/optimizer.js';
 
 export interface ClientOptions {
   host: string;
@@ -67,6 +68,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       flow: (suspend) => (suspend ? line.stream.pause() : line.stream.resume()),
     };
     const codec = o.codec ? o.codec(host) : rawCodec;
+    if (codec !== rawCodec) optimizerNeeded(); // telnet and RFC 2217 look at every byte in JS
     let lineHeld = false; // the line is paused until the socket drains
     let socketHeld = false; // the socket is paused until the line drains
     const fromLine = (chunk: Buffer) => {

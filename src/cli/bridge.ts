@@ -91,6 +91,7 @@ export function register(program: Command): void {
   });
 
   async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
+    deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
     const ac = stopOnSignals();
     const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
     const { runClient } = await import('../bridge/client.js');
