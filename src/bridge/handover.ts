@@ -1,8 +1,9 @@
 /**
- * Hands one session of a BridgePort to the native pump (pump.ts) and takes it back. The port says
- * which session may be pumped; this module owns when to try, the handover of both fds, and the
- * count of what the pump moved. Taking a session back is synchronous and loses nothing: the bytes
- * in flight go to the port, which writes them on before anything read afterwards.
+ * Hands one session (of a served port, or of `bridge connect`) to the native pump (pump.ts) and
+ * takes it back. The host says which session may be pumped; this module owns when to try, the
+ * handover of both fds, and the count of what the pump moved. Taking a session back is synchronous
+ * and loses nothing: the bytes in flight go to the host, which writes them on before anything read
+ * afterwards.
  */
 import type { Duplex } from 'node:stream';
 import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd } from './pump.js';
