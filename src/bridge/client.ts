@@ -4,7 +4,6 @@
  * valid for pppd); stdio mode ends when TCP closes, so pppd's `pty` sees a hangup.
  */
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { LineError } from '../errors.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
@@ -101,9 +100,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       {
         pumpable: () => {
           if (finished || !connected || pumpEnded) return undefined;
-          // Bytes still queued in a stream, or a side held back, would be overtaken by the pump.
-          const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;
-          if (lineHeld || socketHeld || !quiet(line.stream) || !quiet(socket)) return 'later';
+          if (lineHeld || socketHeld) return 'later'; // a side held back would be overtaken
           return { session: null, device: line.stream, socket };
         },
         moved: () => undefined, // connect keeps no statistics

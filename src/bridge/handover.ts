@@ -17,8 +17,9 @@ export interface PumpCandidate<S> {
 
 export interface PumpHost<S> {
   /**
-   * The session to pump now; 'later' when bytes still queued in a stream must settle first (they
-   * would be overtaken); undefined when this port must not pump at all right now.
+   * The session to pump now; 'later' when a side the host holds back (a full client buffer, a
+   * device write waiting for drain) must clear first; undefined when it must not pump right now.
+   * Bytes still queued inside either stream are checked here, for every host.
    */
   pumpable(): PumpCandidate<S> | 'later' | undefined;
   /** Bytes the pump moved since the last call: read from the device (to the socket), and to the device. */
@@ -83,9 +84,13 @@ export class PumpHandover<S> {
   private start(): void {
     if (this.current) return;
     const candidate = this.host.pumpable();
-    if (candidate === 'later') return this.schedule(20); // queued bytes clear with no event that says so
     if (!candidate) return;
+    // Bytes still queued in a stream would be overtaken by the pump. Held sides and queues clear
+    // by themselves as the data moves on, with no event that says so: look again shortly.
+    const queued = (d: Duplex) => d.writableLength > 0 || d.readableLength > 0;
+    if (candidate === 'later' || queued(candidate.device) || queued(candidate.socket)) return this.schedule(20);
     const { session, device, socket } = candidate;
+    if (device.destroyed || socket.destroyed) return;
     const deviceFd = streamFd(device);
     const socketFd = streamFd(socket);
     if (deviceFd === undefined || socketFd === undefined) return;

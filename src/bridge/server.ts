@@ -5,7 +5,6 @@
  * (`drop`). TCP input that the device cannot take yet pauses the socket. Nothing buffers unboundedly.
  */
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { LineError } from '../errors.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
@@ -258,10 +257,7 @@ export class BridgePort {
     // `drop` must see the client's queue grow to drop it; the pump would just hold the device back.
     const dropsSlowClients = this.options.slowClient === 'drop';
     if (s.jsOnly || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return undefined;
-    // Bytes still queued in a stream, or a side held back, would be overtaken by the pump.
-    const quiet = (d: Duplex) => d.writableLength === 0 && d.readableLength === 0;
-    if (s.blocked || this.writeWaiters.size || !quiet(line.stream) || !quiet(s.socket)) return 'later';
-    if (line.stream.destroyed || s.socket.destroyed) return undefined;
+    if (s.blocked || this.writeWaiters.size) return 'later'; // a side held back would be overtaken
     return { session: s, device: line.stream, socket: s.socket };
   }
 
