@@ -206,22 +206,22 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Reads the handle argument of stop/totals into slot and gen; throws and returns -1 if there is none. */
-static int handle_arg(napi_env env, napi_callback_info info, const char *usage, uint32_t *slot, uint32_t *gen) {
+/*
+ * The body of stop/totals: reads the handle argument (throws without one), and with mu held runs
+ * `body` on the pump it names. Undefined for a handle whose pump no longer exists.
+ */
+static napi_value with_live_pump(napi_env env, napi_callback_info info, const char *usage, napi_value (*body)(napi_env, pump_t *)) {
   size_t argc = 1;
-  napi_value arg;
+  napi_value arg, out = NULL;
   double h;
   napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (argc < 1 || napi_get_value_double(env, arg, &h) != napi_ok || h < 0) return throw_error(env, usage), -1;
-  *slot = (uint32_t)((uint64_t)h % MAX_PUMPS);
-  *gen = (uint32_t)((uint64_t)h / MAX_PUMPS);
-  return 0;
-}
-
-/* The pump a handle names, if it still exists (call with mu held). */
-static pump_t *live_pump(uint32_t slot, uint32_t gen) {
+  if (argc < 1 || napi_get_value_double(env, arg, &h) != napi_ok || h < 0) return throw_error(env, usage);
+  uint32_t slot = (uint32_t)((uint64_t)h % MAX_PUMPS), gen = (uint32_t)((uint64_t)h / MAX_PUMPS);
+  pthread_mutex_lock(&mu);
   pump_t *p = &pumps[slot];
-  return p->state != FREE && p->gen == gen ? p : NULL;
+  if (p->state != FREE && p->gen == gen) out = body(env, p);
+  pthread_mutex_unlock(&mu);
+  return out;
 }
 
 static napi_value array_of(napi_env env, napi_value *v, uint32_t n) {
@@ -290,52 +290,42 @@ static napi_value pending_copy(napi_env env, flow_t *f) {
  * for an unknown or already stopped handle. Totals count bytes written to the far fd only: the
  * pending bytes are the caller's to write.
  */
-static napi_value js_stop(napi_env env, napi_callback_info info) {
-  napi_value out = NULL;
-  uint32_t slot, gen;
-  if (handle_arg(env, info, "pump: stop(handle)", &slot, &gen) < 0) return NULL;
-  pthread_mutex_lock(&mu);
-  pump_t *p = live_pump(slot, gen);
-  if (p) {
-    if (p->state == RUNNING) {
-      epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd[0], NULL);
-      epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd[1], NULL);
-    }
-    napi_value v[7];
-    v[0] = pending_copy(env, &p->flow[0]);
-    v[1] = pending_copy(env, &p->flow[1]);
-    napi_create_double(env, p->flow[0].total, &v[2]);
-    napi_create_double(env, p->flow[1].total, &v[3]);
-    napi_create_string_utf8(env, reason_names[p->reason], NAPI_AUTO_LENGTH, &v[4]);
-    napi_create_int32(env, p->side, &v[5]);
-    napi_create_int32(env, p->err, &v[6]);
-    out = array_of(env, v, 7);
-    free(p->flow[0].data);
-    free(p->flow[1].data);
-    p->flow[0].data = p->flow[1].data = NULL;
-    p->state = FREE;
-    p->gen++; /* stale epoll events and late onEnd calls for this handle now match nothing */
-    if (--active == 0) napi_unref_threadsafe_function(env, on_end);
+static napi_value stop_pump(napi_env env, pump_t *p) {
+  if (p->state == RUNNING) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd[0], NULL);
+    epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd[1], NULL);
   }
-  pthread_mutex_unlock(&mu);
-  return out;
+  napi_value v[7];
+  v[0] = pending_copy(env, &p->flow[0]);
+  v[1] = pending_copy(env, &p->flow[1]);
+  napi_create_double(env, p->flow[0].total, &v[2]);
+  napi_create_double(env, p->flow[1].total, &v[3]);
+  napi_create_string_utf8(env, reason_names[p->reason], NAPI_AUTO_LENGTH, &v[4]);
+  napi_create_int32(env, p->side, &v[5]);
+  napi_create_int32(env, p->err, &v[6]);
+  free(p->flow[0].data);
+  free(p->flow[1].data);
+  p->flow[0].data = p->flow[1].data = NULL;
+  p->state = FREE;
+  p->gen++; /* stale epoll events and late onEnd calls for this handle now match nothing */
+  if (--active == 0) napi_unref_threadsafe_function(env, on_end);
+  return array_of(env, v, 7);
+}
+
+static napi_value js_stop(napi_env env, napi_callback_info info) {
+  return with_live_pump(env, info, "pump: stop(handle)", stop_pump);
 }
 
 /* totals(handle) → [totalAtoB, totalBtoA] while the pump exists, for live statistics. */
+static napi_value totals_of(napi_env env, pump_t *p) {
+  napi_value v[2];
+  napi_create_double(env, p->flow[0].total, &v[0]);
+  napi_create_double(env, p->flow[1].total, &v[1]);
+  return array_of(env, v, 2);
+}
+
 static napi_value js_totals(napi_env env, napi_callback_info info) {
-  napi_value out = NULL;
-  uint32_t slot, gen;
-  if (handle_arg(env, info, "pump: totals(handle)", &slot, &gen) < 0) return NULL;
-  pthread_mutex_lock(&mu);
-  pump_t *p = live_pump(slot, gen);
-  if (p) {
-    napi_value v[2];
-    napi_create_double(env, p->flow[0].total, &v[0]);
-    napi_create_double(env, p->flow[1].total, &v[1]);
-    out = array_of(env, v, 2);
-  }
-  pthread_mutex_unlock(&mu);
-  return out;
+  return with_live_pump(env, info, "pump: totals(handle)", totals_of);
 }
 
 /*
