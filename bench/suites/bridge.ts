@@ -9,8 +9,9 @@ import { median, percentile } from '../lib/stats.js';
 /**
  * Bridge benchmark (issue 7): the same socat pty pair, the same driver (this process), one run with
  * interleaved repetitions, for the bare pty pair (the limit), socat, ser2net 4 (defaults and tuned)
- * and `laplink bridge serve`; then socat and `laplink bridge connect` dialing the driver instead. Every transfer is random data with all 256 byte values, checked byte
- * for byte. CPU and RSS are read from /proc for the bridge's process tree only.
+ * and `laplink bridge serve`; then socat and `laplink bridge connect` dialing the driver instead.
+ * Every transfer is random data with all 256 byte values, checked byte for byte. CPU and RSS are
+ * read from /proc for the bridge's process tree only.
  */
 
 const MiB = 1024 * 1024;

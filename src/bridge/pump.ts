@@ -1,8 +1,8 @@
 /**
  * The native data pump (native/pump.c): moves a raw session's bytes between the device fd and the
- * socket fd on a C thread, as socat does, while BridgePort keeps every decision. Optional: when the
- * addon was not built (no C compiler at build time) `pumpAvailable` is false and BridgePort moves the
- * bytes itself, as it always could.
+ * socket fd on a C thread, as socat does, while JS (handover.ts and its hosts) keeps every decision.
+ * Optional: when the addon was not built (no C compiler at build time) `pumpAvailable` is false and
+ * the bridge moves the bytes itself, as it always could.
  */
 import type { Duplex } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
