@@ -178,6 +178,15 @@ export async function tcpServer(cleanups: Array<() => unknown>): Promise<{ port:
   };
 }
 
+/** Polls `cond` every `everyMs` until it holds; throws naming `what` after `ms`. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, ms: number, everyMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** A control-port connection, past its first prompt. */
 export async function openControl(port: number): Promise<net.Socket> {
   const s = await connectTcp(port);

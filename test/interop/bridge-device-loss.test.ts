@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, connectTcp, openEnd, ptyPair, rm, startCli, stop } from '../helpers/bridge.js';
+import { collect, connectTcp, openEnd, ptyPair, rm, startCli, stop, waitUntil } from '../helpers/bridge.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -15,13 +15,7 @@ afterEach(async () => {
 
 const fdCount = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
 
-async function until(cond: () => boolean, what: string, ms = 15000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitUntil(cond, what, 15_000, 50);
 
 describe('bridge serve: device loss', () => {
   it('closes clients with the close string, reopens the device when it returns, leaks no fd', async () => {

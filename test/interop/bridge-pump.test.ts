@@ -14,7 +14,7 @@ import { freePort, serveLaplink } from '../../bench/lib/bridges.js';
 import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
-import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer } from '../helpers/bridge.js';
+import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 const SIZE = 8 * 1024 * 1024;
@@ -45,13 +45,7 @@ async function pumpedRig(extra: string[] = []) {
   return { pair, serve, controlPort, ctl, tcp, far, show, dataPath };
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, check: () => Promise<boolean>) => waitUntil(check, what, 5000, 20);
 
 /** Both receivers stop reading until the transfer backs up into the bridge. */
 async function stall(tcp: Duplex, far: Duplex): Promise<void> {

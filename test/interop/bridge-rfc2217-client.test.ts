@@ -7,7 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, laplink, openEnd, ptyPair, rm, stop } from '../helpers/bridge.js';
+import { collect, laplink, openEnd, ptyPair, rm, stop, waitUntil } from '../helpers/bridge.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -23,13 +23,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (cond: () => boolean | Promise<boolean>, what: string) => waitUntil(cond, what, 20_000, 100);
 
 const speedOf = async (p: string) => (await execa('stty', ['-F', p, 'speed'], { reject: false })).stdout.trim();
 
