@@ -37,6 +37,7 @@ export function register(program: Command): void {
     deferOptimizer();
     const { serve } = await import('../bridge/serve.js');
     const { host, port } = parseListen(String(opts.listen));
+    const onEvent = await withDataPath(opts.nativePump === false ? '--no-native-pump' : undefined, eventPrinter(device));
     const ac = stopOnSignals();
     await serve({
       device,
@@ -62,7 +63,7 @@ export function register(program: Command): void {
       },
       lockDir: opts.lock === false ? undefined : String(opts.lockDir),
       control: opts.control as string | undefined,
-      onEvent: eventPrinter(device),
+      onEvent,
       signal: ac.signal,
     });
   });
@@ -96,6 +97,7 @@ export function register(program: Command): void {
     const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
+    await logDataPath(opts.nativePump === false ? '--no-native-pump' : undefined);
     if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
     try {
       await runClient({
@@ -122,8 +124,9 @@ export function register(program: Command): void {
       const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
       const { runConfig } = await import('../bridge/serve.js');
       const cfg = await loadBridgeConfigIsolated(file);
+      const onEvent = await withDataPath(cfg.ports.some((p) => p.nativePump) ? undefined : 'nativePump: false', printEvent);
       const ac = stopOnSignals();
-      await runConfig(cfg, printEvent, ac.signal);
+      await runConfig(cfg, onEvent, ac.signal);
     });
 
   bridge
@@ -227,6 +230,24 @@ function eventPrinter(plainName?: string): (e: BridgeEvent) => void {
 }
 
 const printEvent = eventPrinter();
+
+async function logDataPath(turnedOff: string | undefined): Promise<void> {
+  process.stderr.write(`laplink bridge: ${(await import('../bridge/data-path.js')).dataPathLine(turnedOff)}\n`);
+}
+
+/** `sink`, but the data-path line goes out just before the first `listening`: once the bridge really
+ *  serves, so a bridge that fails to start still says one line, its error. */
+async function withDataPath(turnedOff: string | undefined, sink: (e: BridgeEvent) => void): Promise<(e: BridgeEvent) => void> {
+  const line = `laplink bridge: ${(await import('../bridge/data-path.js')).dataPathLine(turnedOff)}\n`;
+  let said = false;
+  return (e) => {
+    if (!said && e.type === 'listening') {
+      said = true;
+      process.stderr.write(line);
+    }
+    sink(e);
+  };
+}
 
 function stopOnSignals(): AbortController {
   const ac = new AbortController();

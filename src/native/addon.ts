@@ -3,6 +3,8 @@
  * a C compiler at build time it is missing, `addon` is undefined, and every caller has a JS path.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
 
 export interface Addon {
   init(onEnd: (handle: number) => void): void;
@@ -12,24 +14,38 @@ export interface Addon {
   trimMemory(): boolean;
 }
 
-/** Built next to the compiled JS (dist/native); the second path is for running the .ts sources. */
-const ADDON_PATHS = ['../../native/pump.node', '../../dist/native/pump.node'];
+/** The platform's name in prebuilds/ (the package ships prebuilds/linux-x64/pump.node, made at pack time). */
+export const addonTarget = `${process.platform}-${process.arch}`;
 
-function load(): { addon?: Addon; problem: string } {
+/**
+ * Where the addon may be: built by `npm run build` in a checkout (dist/native, matches this very
+ * machine, so it comes first), or shipped in the npm package (prebuilds/PLATFORM-ARCH: an install
+ * compiles nothing, since npm 11 skips install scripts in a global install).
+ */
+function candidates(): string[] {
+  const root = packageRoot();
+  return [join(root, 'dist', 'native', 'pump.node'), join(root, 'prebuilds', addonTarget, 'pump.node')];
+}
+
+function load(): { addon?: Addon; path: string; problem: string } {
   const require = createRequire(import.meta.url);
-  let problem = '';
-  for (const path of ADDON_PATHS) {
+  let problem = `no pump.node built for ${addonTarget}`;
+  for (const path of candidates()) {
     try {
-      return { addon: require(path) as Addon, problem: '' };
+      return { addon: require(path) as Addon, path, problem: '' };
     } catch (err) {
-      problem = (err as Error).message.split('\n')[0] ?? '';
+      const e = err as NodeJS.ErrnoException;
+      // A missing file is expected (only one of the places has it); anything else is the real reason.
+      if (e.code !== 'MODULE_NOT_FOUND') problem = e.message.split('\n')[0] ?? '';
     }
   }
-  return { problem };
+  return { path: '', problem };
 }
 
 const loaded = load();
 export const addon: Addon | undefined = loaded.addon;
+/** The file the addon was loaded from, or ''. */
+export const addonPath = loaded.path;
 /** Why the addon did not load (the loader's first line), or ''. */
 export const addonProblem = loaded.problem;
 

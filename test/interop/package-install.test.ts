@@ -1,0 +1,147 @@
+/**
+ * The package as a user gets it: `npm pack` of a copy of this checkout (its `prepack` compiles src/
+ * and builds the native pump into prebuilds/), `npm install -g --prefix DIR` of that tarball into an
+ * empty prefix with install scripts off, then DIR/bin/laplink run for real: --version, init,
+ * generate --root (the generated connect/pty/ExecStart name DIR/bin/laplink, the link npm keeps
+ * across upgrades), one chat run on a socat pty pair, one `bridge serve` transfer carried by the
+ * packaged native pump. The npm registry is needed for the dependencies (npm's cache is used first).
+ */
+import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, cpSync, openSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
+import { ask, bothWays, linkUp, openControl, waitUntil } from '../helpers/bridge.js';
+import { freePort } from '../../bench/lib/bridges.js';
+import { ptyPair, startPeer } from './chat-harness.js';
+
+const checkout = resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'laplink-pkg-'));
+const prefix = join(work, 'prefix');
+const bin = join(prefix, 'bin', 'laplink');
+const version = (JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { version: string }).version;
+let packed: Array<{ path: string }> = [];
+
+/** What the package is made of: the product, never tests, lab, bench or fuzz (those stay in the copy). */
+const PRODUCT = ['bin', 'src', 'native', 'scripts', 'templates', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.pack.json', 'README.md'];
+
+beforeAll(async () => {
+  const src = join(work, 'src');
+  mkdirSync(src);
+  for (const entry of PRODUCT) cpSync(join(checkout, entry), join(src, entry), { recursive: true });
+  // The copy has no dist/ at all: only `prepack` can have produced what the tarball holds.
+  symlinkSync(realpathSync(join(checkout, 'node_modules')), join(src, 'node_modules'));
+  const pack = await execa('npm', ['pack', '--json', '--pack-destination', work], { cwd: src, reject: false });
+  expect(pack.exitCode, `npm pack failed: ${pack.stderr}`).toBe(0);
+  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  packed = info!.files;
+  // --ignore-scripts: the proof holds whatever npm's default (npm 11 already skips dependencies'
+  // install scripts in a global install); nothing may depend on one.
+  const install = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, info!.filename)], { reject: false });
+  expect(install.exitCode, `npm install -g failed: ${install.stderr}`).toBe(0);
+}, 240_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const laplink = (args: string[]) => execa(bin, args, { reject: false });
+
+describe('npm package (packed, installed with npm install -g --prefix)', () => {
+  it('holds the built JavaScript, templates, bin, README and the linux-x64 pump, and nothing else', () => {
+    const paths = packed.map((f) => f.path);
+    expect(paths).toContain('bin/laplink.js');
+    expect(paths).toContain('dist/src/cli/main.js');
+    expect(paths).toContain('dist/src/cli/chat.js');
+    expect(paths).toContain('templates/ppp/peers');
+    expect(paths).toContain('README.md');
+    expect(paths).toContain('prebuilds/linux-x64/pump.node');
+    const strays = paths.filter((p) => !/^(bin\/|dist\/src\/.*\.js$|templates\/|prebuilds\/|README\.md$|package\.json$)/.test(p));
+    expect(strays).toEqual([]);
+    expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
+  });
+
+  it('--version', async () => {
+    const r = await laplink(['--version']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('init writes a starter profile', async () => {
+    const out = join(work, 'init.yaml');
+    const r = await laplink(['init', '--role', 'server', '--output', out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/^role: server/m);
+  });
+
+  it('generate --root: connect, pty and ExecStart run the installed bin/laplink link, not a versioned path', async () => {
+    const root = join(work, 'root');
+    const profile = join(work, 'pkgtest.yaml');
+    writeFileSync(profile, 'name: pkgtest\nrole: client\npeer: windows\nbridge: 127.0.0.1:4001\nflow: none\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\nauth:\n  require: none\n');
+    const r = await laplink(['generate', '--root', root, profile]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const peers = readFileSync(join(root, 'etc/ppp/peers/pkgtest'), 'utf8');
+    const node = realpathSync(process.execPath);
+    expect(peers).toContain(`connect "${node} ${bin} chat -v -s -f /etc/ppp/chat/pkgtest"`);
+    expect(peers).toContain(`pty "${node} ${bin} bridge stdio 127.0.0.1:4001"`);
+    const unit = readFileSync(join(root, 'etc/systemd/system/laplink-pkgtest.service'), 'utf8');
+    expect(unit).toMatch(new RegExp(`^ExecStart=${node} ${bin} `, 'm'));
+    expect(`${peers}${unit}`).not.toContain('node_modules');
+  });
+
+  it('chat: one expect/send exchange on a pty pair', async () => {
+    const p = await ptyPair();
+    try {
+      // As pppd runs a connect program: the line is fds 0 and 1, one open file description.
+      const fd = openSync(p.a, 'r+');
+      const peer = startPeer(p.b, [{ wait: 'AT\r' }, { send: 'OK\r\n' }]);
+      const child = spawn(bin, ['chat', '-t', '10', '', 'AT', 'OK', 'ATD\\c'], { stdio: [fd, fd, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const [code] = (await once(child, 'close')) as [number | null];
+      peer.stop();
+      closeSync(fd);
+      expect(code, stderr).toBe(0);
+      expect(peer.received().toString('latin1')).toBe('AT\rATD');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('bridge serve moves bytes through the packaged native pump', async () => {
+    const p = await ptyPair();
+    const port = await freePort();
+    const control = await freePort();
+    const lockDir = mkdtempSync(join(work, 'lock-'));
+    const serve = execa(bin, ['bridge', 'serve', p.a, '--listen', `127.0.0.1:${port}`, '--control', `127.0.0.1:${control}`, '--lock-dir', lockDir], { reject: false, buffer: false });
+    let out = '';
+    let err = '';
+    serve.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    serve.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const cleanups: Array<() => unknown> = [() => p.close()];
+    try {
+      await waitUntil(() => out.includes(`listening on 127.0.0.1:${control}`) || serve.exitCode !== null, 'bridge serve to listen', 20_000, 20);
+      expect(serve.exitCode, err).toBe(null);
+      // The one data-path line names the pump file of the installed package.
+      expect(err).toContain(`data path: native pump ${join(realpathSync(prefix), 'lib/node_modules/ppp-laplink/prebuilds/linux-x64/pump.node')}`);
+      const ctl = await openControl(control);
+      cleanups.push(() => ctl.destroy());
+      const tcp = await connectTcp(port);
+      cleanups.push(() => tcp.destroy());
+      const far = openTty(p.b);
+      cleanups.push(() => far.destroy());
+      await linkUp(tcp, far, ['client', 'device side']);
+      await waitUntil(async () => (await ask(ctl, `showport ${port}`)).includes('data path: native pump'), 'the pump to carry the session', 5000, 20);
+      const up = randomPayload(1 << 20);
+      const down = randomPayload(1 << 20);
+      expect(await bothWays(tcp, far, up, down)).toEqual([sha256(up), sha256(down)]);
+      // Nothing handed the session to JavaScript meanwhile: the pump carried the whole transfer.
+      expect(await ask(ctl, `showport ${port}`)).toContain('data path: native pump');
+    } finally {
+      for (const fn of cleanups.reverse()) await fn();
+      serve.kill('SIGTERM');
+      await serve;
+    }
+  });
+});
