@@ -126,7 +126,8 @@ export function register(program: Command): void {
       const cfg = await loadBridgeConfigIsolated(file);
       const onEvent = await withDataPath(cfg.ports.some((p) => p.nativePump) ? undefined : 'nativePump: false', printEvent);
       const ac = stopOnSignals();
-      await runConfig(cfg, onEvent, ac.signal);
+      const { notifySystemdOfBridge } = await import('../bridge/sd-bridge.js');
+      await runConfig(cfg, notifySystemdOfBridge(cfg, onEvent, ac.signal, (l) => process.stderr.write(`laplink bridge: ${l}\n`)), ac.signal);
     });
 
   bridge

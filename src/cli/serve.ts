@@ -4,6 +4,7 @@ import { LaplinkError } from '../errors.js';
 import { pppdArgs } from '../pppd/args.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
+import { notifySystemd } from '../pppd/sd-link.js';
 import { Supervisor, type LinkConfig } from '../pppd/supervise.js';
 
 export interface RunLinkFlags {
@@ -77,6 +78,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     },
   });
   sup.on('log', (line) => write(`${name}: ${line}`));
+  const sd = notifySystemd(sup, (line) => write(`${name}: ${line}`));
   let shown = '';
   sup.on('state', (s) => {
     if (s.state !== shown && s.state !== 'up') write(`${name}: state ${s.state}`);
@@ -89,7 +91,10 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   const watcher = watch(loaded.path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 } });
   watcher.on('change', () => void sup.requestReload());
   const onHup = () => void sup.requestReload();
-  const onTerm = () => void sup.stop();
+  const onTerm = () => {
+    sd.stopping();
+    void sup.stop();
+  };
   process.on('SIGHUP', onHup);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
@@ -99,6 +104,8 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : 0;
     return 0;
   } finally {
+    sd.stopping();
+    sd.close();
     await watcher.close();
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onTerm);
