@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { changeDiff, generateLink } from '../render/generate.js';
+import { legacyUnitPath } from '../render/render.js';
 
 export function register(program: Command): void {
   program
@@ -15,6 +16,8 @@ export function register(program: Command): void {
         process.stdout.write(`${verb.padEnd(opts.dryRun ? 16 : 9)} ${c.fsPath}\n`);
         if (opts.dryRun) process.stdout.write(changeDiff(c));
       }
+      const legacy = r.changes.find((c) => c.path === legacyUnitPath(r.profile.name) && c.action === 'removed');
+      if (legacy && !opts.dryRun) process.stderr.write(`laplink: laplink-${r.profile.name}.service is replaced by laplink@${r.profile.name}.service: systemctl disable --now laplink-${r.profile.name}.service; systemctl daemon-reload; systemctl enable --now laplink@${r.profile.name}\n`);
       const inittab = r.changes.find((c) => c.path.endsWith('.inittab'));
       if (inittab?.after) {
         const line = inittab.after.split('\n').find((l) => /^\w+:2345:respawn:/.test(l));

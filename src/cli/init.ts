@@ -15,6 +15,7 @@ export function register(program: Command): void {
       const text = starterProfile({ role: opts.role, peer: opts.peer });
       if (!opts.output) {
         process.stdout.write(text);
+        process.stderr.write(nextSteps(text)); // stdout is the profile itself: advice goes to stderr
         return;
       }
       try {
@@ -24,5 +25,13 @@ export function register(program: Command): void {
         throw new UsageError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       process.stdout.write(`created   ${opts.output}\n`);
+      process.stderr.write(nextSteps(text));
     });
+}
+
+/** Where the profile goes and which unit runs it (templates/systemd/laplink@.service). */
+function nextSteps(profile: string): string {
+  const name = /^name: *(\S+)/m.exec(profile)?.[1] ?? 'NAME';
+  const path = `/etc/laplink/${name}.yaml`;
+  return `next: edit it, save it as ${path} (the unit laplink@${name} reads it), then run as root\n  laplink generate ${path}\n  systemctl enable --now laplink@${name}\n`;
 }

@@ -2,7 +2,9 @@ import { createTwoFilesPatch } from 'diff';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/schema.js';
 import { withLock } from './lock.js';
-import { renderProfile } from './render.js';
+import { rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { legacyUnitPath, renderProfile, unitDropInPath, type RenderedFile } from './render.js';
 import { applyChanges, planGenerate, planRemove, underRoot, type ApplyHooks, type FileChange } from './write.js';
 
 export interface GenerateOptions {
@@ -30,24 +32,36 @@ export interface GenerateResult {
 export async function generateLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
-  if (options.dryRun) return { profile, profilePath: path, changes: await planGenerate(files, profile.name, options.root) };
+  if (options.dryRun) return { profile, profilePath: path, changes: [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   // plan and apply under one lock: the plan's view of shared files must still hold at rename time
   const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
-    const planned = await planGenerate(files, profile.name, options.root);
+    const planned = [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))];
     await applyChanges(planned, options.hooks);
     return planned;
   }, { waitMs: options.lockWaitMs });
   return { profile, profilePath: path, changes };
 }
 
+/**
+ * Deleting our old per-link laplink-NAME.service (versions before the template units), if there:
+ * one way to run a link, laplink@NAME, as a Debian admin knows it from getty@ and openvpn@; two
+ * units for one link would only fight over its line. A file we did not write is never touched.
+ */
+async function planLegacyUnit(name: string, root?: string): Promise<FileChange[]> {
+  const legacy: RenderedFile = { path: legacyUnitPath(name), kind: 'file', content: '', mode: 0o644, secret: false };
+  return (await planRemove([legacy], name, root)).filter((c) => c.action === 'removed');
+}
+
 /** Deletes the link's own files and strips its managed blocks (all-or-nothing, unless dryRun). */
 export async function removeLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
-  if (options.dryRun) return { profile, profilePath: path, changes: await planRemove(files, profile.name, options.root) };
+  if (options.dryRun) return { profile, profilePath: path, changes: [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
-    const planned = await planRemove(files, profile.name, options.root);
+    const planned = [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))];
     await applyChanges(planned, options.hooks);
+    // The drop-in's directory was made for it: leave no empty laplink@NAME.service.d behind.
+    await rmdir(dirname(underRoot(options.root, unitDropInPath(profile.name)))).catch(() => undefined);
     return planned;
   }, { waitMs: options.lockWaitMs });
   return { profile, profilePath: path, changes };

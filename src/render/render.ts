@@ -17,6 +17,8 @@ export interface RenderedFile {
   mode: number;
   /** Holds passwords: mode 0600 always, contents never printed. */
   secret: boolean;
+  /** Shared by every link (the systemd template units): `remove` of one link keeps it. */
+  shared?: boolean;
 }
 
 export interface RenderOptions {
@@ -43,7 +45,12 @@ export function ttyOptionsPath(device: string): string {
 
 export const peersPath = (name: string) => `/etc/ppp/peers/${name}`;
 export const chatPath = (name: string) => `/etc/ppp/chat/${name}`;
-export const unitPath = (name: string) => `/etc/systemd/system/laplink-${name}.service`;
+/** The per-link unit of versions before the template units; `generate` and `remove` delete ours. */
+export const legacyUnitPath = (name: string) => `/etc/systemd/system/laplink-${name}.service`;
+export const linkTemplateUnitPath = '/etc/systemd/system/laplink@.service';
+export const bridgeTemplateUnitPath = '/etc/systemd/system/laplink-bridge@.service';
+/** The link's drop-in for laplink@NAME.service: its role's supervisor command and its profile. */
+export const unitDropInPath = (name: string) => `/etc/systemd/system/laplink@${name}.service.d/profile.conf`;
 export const inittabPath = (name: string) => `/etc/laplink/${name}.inittab`;
 
 /** The marker line every whole file we own carries near its top; `remove` deletes only such files. */
@@ -139,12 +146,17 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     file(chatPath(p.name), renderTemplate('ppp/chat', { name: p.name, script }));
   }
   if (p.systemd) {
-    const command = p.role === 'server' ? 'serve' : 'connect';
-    file(unitPath(p.name), renderTemplate('systemd/laplink.service', {
+    // Template units (laplink@NAME, like getty@ or openvpn@), so several links on one host are
+    // `systemctl enable --now laplink@a laplink@b`; the link's own part is a drop-in.
+    const shared = (path: string, template: string) => out.push({ path, kind: 'file', content: renderTemplate(template, { laplink: argv.join(' ') }), mode: 0o644, secret: false, shared: true });
+    shared(linkTemplateUnitPath, 'systemd/laplink@.service');
+    shared(bridgeTemplateUnitPath, 'systemd/laplink-bridge@.service');
+    file(unitDropInPath(p.name), renderTemplate('systemd/link.conf', {
       name: p.name,
       role: p.role,
       line: p.device ?? p.bridge,
-      execStart: [...argv, command, '--persist', profilePath].join(' '),
+      supervisor: p.role === 'server' ? 'serve' : 'connect',
+      profilePath,
     }));
   }
   if (p.inittab) file(inittabPath(p.name), renderTemplate('etc/inittab', { name: p.name, id: inittabId(p.name) }));

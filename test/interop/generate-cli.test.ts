@@ -31,6 +31,9 @@ describe('laplink init / generate / remove / check', () => {
     const a = await laplink(['init', '--role', 'client', '--peer', 'windows', '--output', out]);
     expect(a.exitCode).toBe(0);
     expect(a.stdout).toBe(`created   ${out}`);
+    // where the profile goes and which unit runs it
+    expect(a.stderr).toContain('save it as /etc/laplink/laplink-client.yaml');
+    expect(a.stderr).toContain('systemctl enable --now laplink@laplink-client');
     expect(await readFile(out, 'utf8')).toMatch(/^role: client$/m);
     const b = await laplink(['init', '--role', 'server', '--output', out]);
     expect(b.exitCode).toBe(2);
@@ -61,7 +64,7 @@ describe('laplink init / generate / remove / check', () => {
 
     const first = await laplink(['generate', profile, '--root', root]);
     expect(first.exitCode).toBe(0);
-    expect(first.stdout.split('\n').map((l) => l.split(/ +/)[0])).toEqual(['created', 'created', 'created', 'created', 'updated']);
+    expect(first.stdout.split('\n').map((l) => l.split(/ +/)[0])).toEqual(['created', 'created', 'created', 'created', 'created', 'created', 'updated']);
     const second = await laplink(['generate', profile, '--root', root]);
     expect(second.stdout.split('\n').every((l) => l.startsWith('unchanged '))).toBe(true);
 

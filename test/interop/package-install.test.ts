@@ -85,8 +85,9 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     const node = realpathSync(process.execPath);
     expect(peers).toContain(`connect "${node} ${bin} chat -v -s -f /etc/ppp/chat/pkgtest"`);
     expect(peers).toContain(`pty "${node} ${bin} bridge stdio 127.0.0.1:4001"`);
-    const unit = readFileSync(join(root, 'etc/systemd/system/laplink-pkgtest.service'), 'utf8');
-    expect(unit).toMatch(new RegExp(`^ExecStart=${node} ${bin} `, 'm'));
+    const unit = readFileSync(join(root, 'etc/systemd/system/laplink@.service'), 'utf8');
+    expect(unit).toContain(`\nExecStart=${node} ${bin} \${LAPLINK_SUPERVISOR} --persist \${LAPLINK_PROFILE}\n`);
+    expect(readFileSync(join(root, 'etc/systemd/system/laplink-bridge@.service'), 'utf8')).toContain(`\nExecStart=${node} ${bin} bridge run /etc/laplink/bridge/%i.yaml\n`);
     expect(`${peers}${unit}`).not.toContain('node_modules');
   });
 

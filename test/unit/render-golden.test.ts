@@ -51,7 +51,9 @@ describe('golden files', () => {
       '/etc/ppp/pap-secrets',
       '/etc/ppp/peers/NAME',
       '/etc/sysctl.d/60-laplink-NAME.conf',
-      '/etc/systemd/system/laplink-NAME.service',
+      '/etc/systemd/system/laplink-bridge@.service',
+      '/etc/systemd/system/laplink@.service',
+      '/etc/systemd/system/laplink@NAME.service.d/profile.conf',
     ]);
   });
 });

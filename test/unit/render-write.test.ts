@@ -52,7 +52,9 @@ describe('generate writes', () => {
       ['/etc/ppp/options.ttyS1', 'created'],
       ['/etc/ppp/pap-secrets', 'created'],
       ['/etc/ppp/chat/wtest', 'created'],
-      ['/etc/systemd/system/laplink-wtest.service', 'created'],
+      ['/etc/systemd/system/laplink@.service', 'created'],
+      ['/etc/systemd/system/laplink-bridge@.service', 'created'],
+      ['/etc/systemd/system/laplink@wtest.service.d/profile.conf', 'created'],
       ['/etc/laplink/wtest.inittab', 'created'],
       ['/etc/hosts', 'created'],
     ]);
@@ -137,7 +139,7 @@ describe('generate writes', () => {
     const after = await snapshot(root);
     for (const s of [before, after]) {
       delete s['/profile.yaml'];
-      delete s['/etc/systemd/system/laplink-wtest.service'];
+      for (const unit of ['laplink@.service', 'laplink-bridge@.service', 'laplink@wtest.service.d/profile.conf']) delete s[`/etc/systemd/system/${unit}`];
       delete s['/etc/systemd'];
     }
     expect(after).toEqual(before);
@@ -159,12 +161,15 @@ describe('generate writes', () => {
     await generateLink(profile, { root, laplinkArgv: argv });
     await writeFile(join(root, 'etc/ppp/peers/other'), 'mine\n');
     const r = await removeLink(profile, { root, laplinkArgv: argv });
-    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'updated', 'updated', 'removed', 'removed', 'removed', 'updated']);
+    // the template units are shared by every link: kept; the link's drop-in (and its directory) go
+    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'updated', 'updated', 'removed', 'kept', 'kept', 'removed', 'removed', 'updated']);
     const left = await snapshot(root);
     expect(left['/etc/hosts']).toBe('127.0.0.1\tlocalhost\n');
     expect(left['/etc/ppp/pap-secrets']).toBe('');
     expect(left['/etc/ppp/peers/other']).toBe('mine\n');
     expect(left['/etc/ppp/peers/wtest']).toBeUndefined();
+    expect(left['/etc/systemd/system/laplink@.service']).toContain('ExecStart=');
+    await expect(readdir(join(root, 'etc/systemd/system'))).resolves.toEqual(['laplink-bridge@.service', 'laplink@.service']);
   });
 
   it('remove keeps a same-named file that we did not generate', async () => {
