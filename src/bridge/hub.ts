@@ -100,6 +100,11 @@ export class BridgeHub {
     this.onEvent?.({ type: 'listening', port: name, host: a.address, tcpPort: a.port });
   }
 
+  /** SIGHUP after logrotate: every port reopens its trace files by name. */
+  reopenTraces(): void {
+    for (const p of this.ports) p.reopenTrace();
+  }
+
   async stop(): Promise<void> {
     await this.control?.close();
     await Promise.all(this.rotators.map((r) => new Promise<void>((res) => r.close(() => res()))));

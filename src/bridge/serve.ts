@@ -15,6 +15,8 @@ export interface ServeOptions extends Omit<PortOptions, 'name' | 'open'> {
   /** [HOST:]PORT of a control port; undefined = none. */
   control?: string;
   onEvent?: EventSink;
+  /** Called once the port listens, with the running hub (the CLI wires SIGHUP to it). */
+  onStarted?: (hub: BridgeHub) => void;
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
@@ -30,6 +32,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     hub.ports.push(port);
     await port.start();
     if (o.control) await hub.startControl(o.control);
+    o.onStarted?.(hub);
     await untilAborted(o.signal);
   } finally {
     await hub.stop();

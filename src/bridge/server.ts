@@ -13,6 +13,7 @@ import { AllowList } from './allow.js';
 import { PumpHandover, type PumpCandidate } from './handover.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
+import { socketReason } from './socket-reason.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
 export type SlowClientPolicy = 'drop' | 'pause';
@@ -131,7 +132,7 @@ export class BridgePort {
       });
     }).catch(async (err) => {
       await this.stop();
-      throw new LineError(`${this.options.name}: cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${(err as Error).message}`);
+      throw new LineError(`${this.options.name}: cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${socketReason(err as NodeJS.ErrnoException)}`);
     });
     const addr = this.address!;
     this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port });
@@ -148,6 +149,11 @@ export class BridgePort {
     await this.line?.close();
     await closing;
     await this.tracer?.close();
+  }
+
+  /** Reopens this port's trace files by name (SIGHUP after logrotate). */
+  reopenTrace(): void {
+    this.tracer?.reopen();
   }
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */

@@ -1,6 +1,6 @@
 /** `laplink bridge serve|connect|stdio|run`: thin wiring of src/bridge/* to flags and exit codes. */
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { LineError, UsageError } from '../errors.js';
 import type { Line, LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { Protocol } from '../bridge/server.js';
@@ -37,7 +37,12 @@ export function register(program: Command): void {
     deferOptimizer();
     const { serve } = await import('../bridge/serve.js');
     const { host, port } = parseListen(String(opts.listen));
-    const ac = stopOnSignals();
+    let running: import('../bridge/hub.js').BridgeHub | undefined;
+    // SIGHUP is logrotate's "reopen your files", not the end (the default action would leave the lock behind).
+    const ac = stopOnSignals(() => {
+      running?.reopenTraces();
+      process.stderr.write('laplink bridge: SIGHUP: trace files reopened\n');
+    });
     await serve({
       device,
       settings: settingsFrom(opts),
@@ -63,6 +68,7 @@ export function register(program: Command): void {
       lockDir: opts.lock === false ? undefined : String(opts.lockDir),
       control: opts.control as string | undefined,
       onEvent: eventPrinter(device),
+      onStarted: (hub) => (running = hub),
       signal: ac.signal,
     });
   });
@@ -92,13 +98,15 @@ export function register(program: Command): void {
 
   async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
-    const ac = stopOnSignals();
+    // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
+    const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: no trace files to reopen; still connected\n'));
     const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
     if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
+    let end: Awaited<ReturnType<typeof runClient>>;
     try {
-      await runClient({
+      end = await runClient({
         host,
         port,
         line,
@@ -111,6 +119,8 @@ export function register(program: Command): void {
     } finally {
       await line.close();
     }
+    // The caller's finally releases the lock; the status tells a supervisor the device is gone.
+    if (end === 'line-gone') throw new LineError(`${device ?? String(opts.pty)}: device gone; not reconnecting`);
   }
 
   bridge
@@ -228,10 +238,17 @@ function eventPrinter(plainName?: string): (e: BridgeEvent) => void {
 
 const printEvent = eventPrinter();
 
-function stopOnSignals(): AbortController {
+/**
+ * SIGINT and SIGTERM end the command through its AbortSignal, so every `finally` runs (the UUCP
+ * lock is released, the device closed) and the exit status is 0. SIGHUP calls `hangup` when given
+ * (daemons reopen or reload), else ends the command the same way (`stdio`: pppd hung up). A second
+ * SIGINT or SIGTERM during the shutdown is ignored rather than killing the process half-way.
+ */
+function stopOnSignals(hangup?: () => void): AbortController {
   const ac = new AbortController();
   const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => (ac.signal.aborted || !hangup ? stop() : hangup()));
   return ac;
 }
