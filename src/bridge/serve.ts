@@ -40,10 +40,11 @@ export async function serve(o: ServeOptions): Promise<void> {
   }
 }
 
-/** `bridge run CONFIG`: every port of the config until aborted. */
-export async function runConfig(cfg: import('./config.js').BridgeConfig, onEvent: EventSink, signal: AbortSignal): Promise<void> {
+/** `bridge run CONFIG`: every port of the config until aborted; `onStarted` gets the hub (for `reload`). */
+export async function runConfig(cfg: import('./config.js').BridgeConfig, onEvent: EventSink, signal: AbortSignal, onStarted?: (hub: BridgeHub) => void): Promise<void> {
   const hub = new BridgeHub(onEvent);
   await hub.start(cfg);
+  onStarted?.(hub);
   try {
     await untilAborted(signal);
   } finally {

@@ -1,6 +1,6 @@
 /** `laplink bridge serve|connect|stdio|run`: thin wiring of src/bridge/* to flags and exit codes. */
 import { Command, Option } from 'commander';
-import { LineError, UsageError } from '../errors.js';
+import { ConfigError, LineError, UsageError } from '../errors.js';
 import type { Line, LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { Protocol } from '../bridge/server.js';
@@ -132,8 +132,10 @@ export function register(program: Command): void {
       const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
       const { runConfig } = await import('../bridge/serve.js');
       const cfg = await loadBridgeConfigIsolated(file);
-      const ac = stopOnSignals();
-      await runConfig(cfg, printEvent, ac.signal);
+      let running: import('../bridge/hub.js').BridgeHub | undefined;
+      const reloading = serially();
+      const ac = stopOnSignals(() => reloading(async () => running && (await reloadConfig(file, running))));
+      await runConfig(cfg, printEvent, ac.signal, (hub) => (running = hub));
     });
 
   bridge
@@ -152,6 +154,35 @@ export function register(program: Command): void {
       // stdin keeps the event loop alive; the session is over, so is the process.
       process.exit(process.exitCode ?? 0);
     });
+}
+
+/**
+ * SIGHUP for `bridge run`: reads FILE again (same worker-thread loader) and applies it. A config
+ * that does not load leaves the running one untouched and says why, one line per problem.
+ */
+async function reloadConfig(file: string, hub: import('../bridge/hub.js').BridgeHub): Promise<void> {
+  const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
+  let next;
+  try {
+    next = await loadBridgeConfigIsolated(file);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+    for (const p of problems) process.stderr.write(`laplink bridge: SIGHUP: keeping the running config: ${p}\n`);
+    return;
+  }
+  const r = await hub.reload(next);
+  const list = (what: string, names: string[]) => (names.length ? [`${what} ${names.join(', ')}`] : []);
+  const summary = [...list('added', r.added), ...list('removed', r.removed), ...list('restarted', r.changed), ...list('kept', r.kept)].join('; ');
+  process.stderr.write(`laplink bridge: SIGHUP: reloaded ${file}: ${summary || 'nothing to do'}\n`);
+  for (const f of r.failed) process.stderr.write(`laplink bridge: SIGHUP: cannot start ${f}\n`);
+}
+
+/** Runs tasks one after another (a second SIGHUP waits for the first reload to finish). */
+function serially(): (task: () => Promise<unknown>) => void {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    tail = tail.then(task).catch((err: Error) => process.stderr.write(`laplink bridge: ${err.message}\n`));
+  };
 }
 
 function protocolOption(): Option {
