@@ -12,6 +12,7 @@ import { PumpHandover } from './handover.js';
 import { streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { socketReason } from './socket-reason.js';
+import { RefusalGate } from './refusals.js';
 
 export interface ClientOptions {
   host: string;
@@ -26,6 +27,11 @@ export interface ClientOptions {
   maxDelay?: number;
   /** Let the native pump move a raw session's bytes when the line has an fd (default true). */
   nativePump?: boolean;
+  /**
+   * Recognise a bridge turning the session away (`Port already in use` and the like, then close)
+   * instead of passing that text to the line: stdio's line is pppd, which would read it as data.
+   */
+  detectRefusal?: boolean;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -46,6 +52,7 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
     if (r === 'connected-then-closed') delay = o.minDelay ?? 200;
     if (!o.reconnect) {
       if (r === 'failed') throw new LineError(`cannot connect to ${name}: ${reason}`);
+      if (r === 'refused') throw new LineError(`${name} refused the session: ${reason}`);
       return 'closed';
     }
     // A line that went away ends the session the same way an abort does; tell them apart here.
@@ -57,7 +64,7 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
   }
 }
 
-type SessionEnd = 'failed' | 'connected-then-closed' | 'aborted';
+type SessionEnd = 'failed' | 'refused' | 'connected-then-closed' | 'aborted';
 
 function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; reason: string }> {
   return new Promise((resolve) => {
@@ -145,12 +152,19 @@ function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; rea
       line.stream.resume();
       pump.schedule();
     });
+    const gate = o.detectRefusal ? new RefusalGate() : undefined;
     socket.on('data', (chunk: Buffer) => {
-      const data = codec === rawCodec ? chunk : codec.decode(chunk);
+      let data = codec === rawCodec ? chunk : codec.decode(chunk);
+      if (gate) data = gate.push(data);
       if (data.length) toLine(data);
     });
     socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', socketReason(err)));
-    socket.on('close', () => finish(connected ? 'connected-then-closed' : 'failed', 'closed by the remote end'));
+    socket.on('close', () => {
+      if (gate?.refusal) return finish('refused', gate.refusal.toLowerCase());
+      const held = gate?.flush();
+      if (held?.length && !finished) toLine(held);
+      finish(connected ? 'connected-then-closed' : 'failed', 'closed by the remote end');
+    });
   });
 }
 

@@ -11,6 +11,7 @@ import { ControlServer } from './control.js';
 import type { EventSink } from './events.js';
 import { serverCodec } from './protocols.js';
 import { BridgePort } from './server.js';
+import { REFUSALS } from './refusals.js';
 
 export function splitListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
@@ -168,7 +169,7 @@ export class BridgeHub {
       }
       this.onEvent?.({ type: 'refused', port: name, remote: `${sock.remoteAddress}:${sock.remotePort}`, reason: 'all ports in use' });
       sock.on('error', () => undefined);
-      sock.end('All ports in use\r\n');
+      sock.end(REFUSALS.allInUse);
     });
     this.rotators.push(server);
     const { host, port } = splitListen(listen);

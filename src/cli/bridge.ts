@@ -150,7 +150,12 @@ export function register(program: Command): void {
       const { clientCodec } = await import('../bridge/protocols.js');
       const ac = stopOnSignals();
       const line = new StreamLine('stdio', stdioDuplex());
-      await runClient({ host, port, line, reconnect: false, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+      try {
+        await runClient({ host, port, line, reconnect: false, detectRefusal: true, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+      } catch (err) {
+        process.stdin.destroy(); // let the process end once the error is reported
+        throw err;
+      }
       // stdin keeps the event loop alive; the session is over, so is the process.
       process.exit(process.exitCode ?? 0);
     });

@@ -162,3 +162,32 @@ describe('bridge stdio: signals', () => {
     expect(r.exitCode).toBe(0);
   });
 });
+
+describe('bridge stdio: a full port', () => {
+  it('exits 1 with the reason on stderr and writes nothing to stdout (pppd would read it as line data)', async () => {
+    const pair = await rig.pair();
+    const srv = await rig.serve(pair.a);
+    const first = await connectTcp(srv.port); // takes the one connection the port allows
+    rig.cleanups.push(() => void first.destroy());
+    await until(() => /connect from/.test(srv.stderr()), 'the first client to be served');
+    // stdin stays open, as pppd's pty does: the refusal alone must end the process.
+    const proc = execa('node', [laplink, 'bridge', 'stdio', `127.0.0.1:${srv.port}`], { reject: false, stdin: 'pipe' });
+    rig.cleanups.push(() => stop(proc));
+    const r = await proc;
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('laplink: '))).toEqual([`laplink: 127.0.0.1:${srv.port} refused the session: port already in use`]);
+  });
+
+  it('still passes line data that only starts like a refusal', async () => {
+    const remote = await rig.tcpServer();
+    const proc = execa('node', [laplink, 'bridge', 'stdio', `127.0.0.1:${remote.port}`], { reject: false, stdin: 'pipe' });
+    rig.cleanups.push(() => stop(proc));
+    const sock = await remote.next();
+    sock.write('Port already');
+    sock.end(' open\r\n');
+    const r = await proc;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('Port already open');
+  });
+});
