@@ -99,7 +99,7 @@ export function register(program: Command): void {
   async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
     // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
-    const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: no trace files to reopen; still connected\n'));
+    const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
     const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
