@@ -53,8 +53,9 @@ describe('bridge run: SIGHUP reload', () => {
     };
     await roundTrip('one');
 
-    // lab1 removed, lab2 added, lab0 untouched.
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab2', dev(d2))}`);
+    // lab1 removed, lab2 added, lab0 untouched; a rotator now hands clients to lab0 or lab2.
+    const rotator = 'rotators:\n  - name: any\n    listen: 127.0.0.1:0\n    ports: [lab0, lab2]\n';
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab2', dev(d2))}${rotator}`);
     proc.kill('SIGHUP');
     await until(() => /SIGHUP: reloaded/.test(err), 'the reload line');
     expect(err).toContain(`SIGHUP: reloaded ${file}: added lab2; removed lab1; kept lab0`);
@@ -62,8 +63,18 @@ describe('bridge run: SIGHUP reload', () => {
     expect(locks()).toEqual([lockOf(d0), lockOf(d2)].sort());
     await roundTrip('two'); // the same TCP connection: the session survived the reload
 
+    // The rotator knows the ports as they are now: lab0 is busy, so its client lands on the new lab2.
+    await until(() => tcpPort('any') !== undefined, 'the rotator listening');
+    const viaRotator = await connectTcp(tcpPort('any')!);
+    rig.cleanups.push(() => void viaRotator.destroy());
+    const end2 = rig.end(d2.b);
+    const atLab2 = collect(end2, 'rotated'.length);
+    viaRotator.write('rotated');
+    expect((await atLab2).toString()).toBe('rotated');
+    viaRotator.destroy();
+
     // A bad config: two ports on one device. Nothing changes, the reason names file, line and column.
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab3', dev(d0))}`);
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab3', dev(d0))}${rotator}`);
     proc.kill('SIGHUP');
     await until(() => /keeping the running config/.test(err), 'the refusal line');
     expect(err).toContain(`laplink bridge: SIGHUP: keeping the running config: ${file}:7:13: ports[1].device: ${dev(d0)} is already served by ports[0]`);
@@ -71,7 +82,7 @@ describe('bridge run: SIGHUP reload', () => {
     await roundTrip('three');
 
     // A changed port restarts: its client is let go, the new settings take the old name.
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), '    speed: 9600\n')}${port('lab2', dev(d2))}`);
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), '    speed: 9600\n')}${port('lab2', dev(d2))}${rotator}`);
     const closed = new Promise<void>((r) => client.once('close', () => r()));
     proc.kill('SIGHUP');
     await closed;
