@@ -63,9 +63,10 @@ export class BridgeHub {
   /**
    * Applies a new, already validated config the way ser2net does on SIGHUP: ports that are gone
    * are stopped, new ones started, changed ones restarted; the clients of unchanged ports keep
-   * their sessions. Rotators are re-bound (their clients already belong to ports) and the control
-   * port moves only when its address changed. A port of the new config that cannot start (device
-   * missing, address in use) is reported in `failed`; the rest runs on.
+   * their sessions and reopen their trace files. Rotators are re-bound (their clients already
+   * belong to ports) and the control port moves only when its address changed. A port of the new
+   * config that cannot start (device missing, address in use) is reported in `failed`; the rest
+   * runs on.
    */
   async reload(next: BridgeConfig): Promise<ReloadReport> {
     const prev = this.current ?? next;
@@ -83,7 +84,9 @@ export class BridgeHub {
     }
     for (const pc of next.ports) {
       const name = portName(pc);
-      if (this.ports.some((p) => p.options.name === name)) {
+      const kept = this.ports.find((p) => p.options.name === name);
+      if (kept) {
+        kept.reopenTrace(); // SIGHUP is also logrotate's signal
         report.kept.push(name);
         continue;
       }

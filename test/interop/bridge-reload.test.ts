@@ -22,7 +22,9 @@ describe('bridge run: SIGHUP reload', () => {
     const dev = (p: { a: string }) => fs.realpathSync(p.a);
     const file = path.join(dir, 'bridge.yaml');
     const port = (name: string, device: string, extra = '') => `  - name: ${name}\n    device: ${device}\n    listen: 127.0.0.1:0\n${extra}`;
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab1', dev(d1))}`);
+    const trace = path.join(dir, 'lab0.trace');
+    const traced = `    trace: { write: ${trace} }\n`;
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), traced)}${port('lab1', dev(d1))}`);
 
     const proc = execa('node', [laplink, 'bridge', 'run', file], { reject: false, buffer: false, stdout: 'pipe', stderr: 'pipe' });
     rig.cleanups.push(() => stop(proc));
@@ -55,13 +57,18 @@ describe('bridge run: SIGHUP reload', () => {
 
     // lab1 removed, lab2 added, lab0 untouched; a rotator now hands clients to lab0 or lab2.
     const rotator = 'rotators:\n  - name: any\n    listen: 127.0.0.1:0\n    ports: [lab0, lab2]\n';
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab2', dev(d2))}${rotator}`);
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), traced)}${port('lab2', dev(d2))}${rotator}`);
+    fs.renameSync(trace, `${trace}.1`); // logrotate, before the same SIGHUP
     proc.kill('SIGHUP');
     await until(() => /SIGHUP: reloaded/.test(err), 'the reload line');
     expect(err).toContain(`SIGHUP: reloaded ${file}: added lab2; removed lab1; kept lab0`);
     await until(() => tcpPort('lab2') !== undefined, 'lab2 listening');
     expect(locks()).toEqual([lockOf(d0), lockOf(d2)].sort());
     await roundTrip('two'); // the same TCP connection: the session survived the reload
+    await until(() => fs.existsSync(trace) && fs.readFileSync(trace, 'latin1').includes('two'), "lab0's bytes in its reopened trace file");
+    const rotated = fs.readFileSync(`${trace}.1`, 'latin1');
+    expect(rotated).toContain('one');
+    expect(rotated).not.toContain('two');
 
     // The rotator knows the ports as they are now: lab0 is busy, so its client lands on the new lab2.
     await until(() => tcpPort('any') !== undefined, 'the rotator listening');
@@ -74,15 +81,15 @@ describe('bridge run: SIGHUP reload', () => {
     viaRotator.destroy();
 
     // A bad config: two ports on one device. Nothing changes, the reason names file, line and column.
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0))}${port('lab3', dev(d0))}${rotator}`);
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), traced)}${port('lab3', dev(d0))}${rotator}`);
     proc.kill('SIGHUP');
     await until(() => /keeping the running config/.test(err), 'the refusal line');
-    expect(err).toContain(`laplink bridge: SIGHUP: keeping the running config: ${file}:7:13: ports[1].device: ${dev(d0)} is already served by ports[0]`);
+    expect(err).toContain(`laplink bridge: SIGHUP: keeping the running config: ${file}:8:13: ports[1].device: ${dev(d0)} is already served by ports[0]`);
     expect(locks()).toEqual([lockOf(d0), lockOf(d2)].sort());
     await roundTrip('three');
 
     // A changed port restarts: its client is let go, the new settings take the old name.
-    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), '    speed: 9600\n')}${port('lab2', dev(d2))}${rotator}`);
+    fs.writeFileSync(file, `lockDir: ${dir}\nports:\n${port('lab0', dev(d0), `${traced}    speed: 9600\n`)}${port('lab2', dev(d2))}${rotator}`);
     const closed = new Promise<void>((r) => client.once('close', () => r()));
     proc.kill('SIGHUP');
     await closed;
