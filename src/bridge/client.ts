@@ -11,7 +11,7 @@ import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
 import { streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
-import { socketReason } from './socket-reason.js';
+import { socketReason } from '../socket-reason.js';
 import { RefusalGate } from './refusals.js';
 
 export interface ClientOptions {

@@ -13,7 +13,7 @@ import { AllowList } from './allow.js';
 import { PumpHandover, type PumpCandidate } from './handover.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
-import { socketReason } from './socket-reason.js';
+import { socketReason } from '../socket-reason.js';
 import { REFUSALS } from './refusals.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';

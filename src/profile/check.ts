@@ -10,7 +10,7 @@ import { lockFilePath, parseLockPid } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
 import net from 'node:net';
 import { userInfo } from 'node:os';
-import { socketReason } from '../bridge/socket-reason.js';
+import { socketReason } from '../socket-reason.js';
 import { profileWarnings } from './warnings.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
