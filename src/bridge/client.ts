@@ -11,6 +11,8 @@ import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
 import { streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
+import { socketReason } from '../socket-reason.js';
+import { RefusalGate } from './refusals.js';
 
 export interface ClientOptions {
   host: string;
@@ -25,6 +27,11 @@ export interface ClientOptions {
   maxDelay?: number;
   /** Let the native pump move a raw session's bytes when the line has an fd (default true). */
   nativePump?: boolean;
+  /**
+   * Recognise a bridge turning the session away (`Port already in use` and the like, then close)
+   * instead of passing that text to the line: stdio's line is pppd, which would read it as data.
+   */
+  detectRefusal?: boolean;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -41,20 +48,25 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
   for (;;) {
     if (o.signal?.aborted) return 'aborted';
     if (lineGone) return 'line-gone';
-    const r = await session(o, name);
+    const { why: r, reason } = await session(o, name);
     if (r === 'connected-then-closed') delay = o.minDelay ?? 200;
     if (!o.reconnect) {
-      if (r === 'failed') throw new LineError(`cannot connect to ${name}`);
+      if (r === 'failed') throw new LineError(`cannot connect to ${name}: ${reason}`);
+      if (r === 'refused') throw new LineError(`${name} refused the session: ${reason}`);
       return 'closed';
     }
-    if (r === 'aborted') return 'aborted';
+    // A line that went away ends the session the same way an abort does; tell them apart here.
+    if (r === 'aborted') return lineGone ? 'line-gone' : 'aborted';
     if (lineGone) return 'line-gone';
+    o.onEvent?.({ type: 'retry', port: name, reason, connected: r === 'connected-then-closed', delayMs: delay });
     await sleep(delay, o.signal);
     delay = Math.min(delay * 2, o.maxDelay ?? 5000);
   }
 }
 
-function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-then-closed' | 'aborted'> {
+type SessionEnd = 'failed' | 'refused' | 'connected-then-closed' | 'aborted';
+
+function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; reason: string }> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
     const line = o.line;
@@ -113,7 +125,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       },
       o.nativePump !== false && codec === rawCodec && streamFd(line.stream) !== undefined,
     );
-    const finish = (why: 'failed' | 'connected-then-closed' | 'aborted', reason: string) => {
+    const finish = (why: SessionEnd, reason: string) => {
       if (finished) return;
       pump.cancel();
       pump.stop(); // bytes in flight to the line are written on; to the socket, lost with it, as in JS
@@ -125,7 +137,7 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       o.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (connected) o.onEvent?.({ type: 'disconnect', port: name, remote: name, reason });
-      resolve(why);
+      resolve({ why, reason });
     };
     const onAbort = () => finish('aborted', 'aborted');
     o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -140,12 +152,19 @@ function session(o: ClientOptions, name: string): Promise<'failed' | 'connected-
       line.stream.resume();
       pump.schedule();
     });
+    const gate = o.detectRefusal ? new RefusalGate() : undefined;
     socket.on('data', (chunk: Buffer) => {
-      const data = codec === rawCodec ? chunk : codec.decode(chunk);
+      let data = codec === rawCodec ? chunk : codec.decode(chunk);
+      if (gate) data = gate.push(data);
       if (data.length) toLine(data);
     });
-    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', err.message));
-    socket.on('close', () => finish(connected ? 'connected-then-closed' : 'failed', 'remote closed'));
+    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', socketReason(err)));
+    socket.on('close', () => {
+      if (gate?.refusal) return finish('refused', gate.refusal.toLowerCase());
+      const held = gate?.flush();
+      if (held?.length && !finished) toLine(held);
+      finish(connected ? 'connected-then-closed' : 'failed', 'closed by the remote end');
+    });
   });
 }
 

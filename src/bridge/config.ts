@@ -2,6 +2,7 @@
  * `laplink bridge run CONFIG`: many ports, rotators and a control port from one YAML file, validated
  * with zod through the project's positioned loader (errors `FILE:LINE:COL: field: message`, exit 2).
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
 
@@ -63,7 +64,37 @@ export const bridgeConfigSchema = z
     ports: z.array(port).min(1),
     rotators: z.array(rotator).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine(crossPortRules);
+
+/**
+ * What no single port can see, checked before anything listens: each problem is reported at the
+ * field to change, so the loader prints it as FILE:LINE:COL.
+ */
+function crossPortRules(cfg: { ports: Array<{ name?: string; device: string }>; rotators: Array<{ name: string; ports: string[] }> }, ctx: z.RefinementCtx): void {
+  const bad = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const names = new Map<string, number>();
+  const devices = new Map<string, number>();
+  cfg.ports.forEach((p, i) => {
+    const name = p.name ?? p.device;
+    const sameName = names.get(name);
+    if (sameName !== undefined) bad(['ports', i, p.name === undefined ? 'device' : 'name'], `name "${name}" is already used by ports[${sameName}] (allowed: a name of its own)`);
+    else names.set(name, i);
+    // Two ports on one device would fight over its bytes (and its UUCP lock).
+    const device = resolve(p.device);
+    const sameDevice = devices.get(device);
+    if (sameDevice !== undefined) bad(['ports', i, 'device'], `${p.device} is already served by ports[${sameDevice}] (allowed: one port per device; use maxConnections to share it)`);
+    else devices.set(device, i);
+  });
+  const rotatorNames = new Set<string>();
+  cfg.rotators.forEach((r, i) => {
+    if (rotatorNames.has(r.name) || names.has(r.name)) bad(['rotators', i, 'name'], `name "${r.name}" is already used (allowed: a name no port or rotator has)`);
+    rotatorNames.add(r.name);
+    r.ports.forEach((n, j) => {
+      if (!names.has(n)) bad(['rotators', i, 'ports', j], `no port named "${n}" (allowed: ${[...names.keys()].join(', ')})`);
+    });
+  });
+}
 
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 export type PortConfig = z.infer<typeof port>;

@@ -6,6 +6,8 @@ export type BridgeEvent =
   | { type: 'refused'; port: string; remote: string; reason: string }
   | { type: 'device'; port: string; state: 'open' | 'gone' | 'reopen-failed'; detail?: string }
   | { type: 'protocol'; port: string; remote: string; message: string }
+  /** An outgoing connection failed or ended, and the next attempt is due in `delayMs`. */
+  | { type: 'retry'; port: string; reason: string; connected: boolean; delayMs: number }
   | { type: 'data'; port: string; direction: 'read' | 'write'; bytes: Buffer };
 
 export type EventSink = (e: BridgeEvent) => void;
@@ -24,6 +26,10 @@ export function describeEvent(e: BridgeEvent): string | undefined {
       return `${e.port}: device ${e.state}${e.detail ? `: ${e.detail}` : ''}`;
     case 'protocol':
       return `${e.port}: ${e.remote}: ${e.message}`;
+    case 'retry': {
+      const when = `retry in ${Number((e.delayMs / 1000).toFixed(1))} s`;
+      return e.connected ? `connection to ${e.port} ended: ${e.reason}; ${when}` : `connect ${e.port} failed: ${e.reason}; ${when}`;
+    }
     case 'data':
       return undefined;
   }

@@ -6,11 +6,12 @@ import net from 'node:net';
 import { LaplinkError, UsageError } from '../errors.js';
 import { acquireLock, type HeldLock } from '../line/lock.js';
 import { openSerialLine } from '../line/serial.js';
-import type { BridgeConfig } from './config.js';
+import type { BridgeConfig, PortConfig } from './config.js';
 import { ControlServer } from './control.js';
 import type { EventSink } from './events.js';
 import { serverCodec } from './protocols.js';
 import { BridgePort } from './server.js';
+import { REFUSALS } from './refusals.js';
 
 export function splitListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
@@ -18,36 +19,38 @@ export function splitListen(text: string): { host: string; port: number } {
   return { host: m[1] || m[2] || '127.0.0.1', port: Number(m[3]) };
 }
 
+/** What a reload did, port by port (names), for the log line. */
+export interface ReloadReport {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  kept: string[];
+  /** `NAME: why` for ports or rotators of the new config that could not start. */
+  failed: string[];
+}
+
+const portName = (pc: PortConfig) => pc.name ?? pc.device;
+
 export class BridgeHub {
   readonly ports: BridgePort[] = [];
-  private readonly locks: HeldLock[] = [];
+  private readonly locks = new Map<BridgePort, HeldLock>();
   private readonly rotators: net.Server[] = [];
   private control: ControlServer | undefined;
+  /** The config running now (start or the last reload), to tell what a reload changes. */
+  private current: BridgeConfig | undefined;
 
   constructor(private readonly onEvent?: EventSink) {}
 
   /** Starts everything in the config; on any failure stops what was started and rethrows. */
   async start(cfg: BridgeConfig): Promise<void> {
+    this.current = cfg;
     try {
       const names = new Set<string>();
       for (const pc of cfg.ports) {
-        const name = pc.name ?? pc.device;
+        const name = portName(pc);
         if (names.has(name)) throw new UsageError(`ports: name "${name}" is used twice`);
         names.add(name);
-        if (cfg.lock && cfg.lockDir !== undefined) this.locks.push(acquireLock(pc.device, cfg.lockDir));
-        const where = pc.listen ? splitListen(pc.listen) : undefined;
-        const settings = { speed: pc.speed, dataBits: pc.databits, parity: pc.parity, stopBits: pc.stopbits, flow: pc.flow, local: pc.local, hupcl: pc.hupcl };
-        const port = new BridgePort({
-          ...pc,
-          name,
-          host: where?.host,
-          port: where?.port,
-          open: () => openSerialLine({ path: pc.device, settings }),
-          codecFor: serverCodec,
-          onEvent: this.onEvent,
-        });
-        this.ports.push(port);
-        await port.start();
+        await this.startPort(pc, cfg);
       }
       for (const rc of cfg.rotators) await this.startRotator(rc.name, rc.listen, rc.ports);
       if (cfg.control) await this.startControl(cfg.control);
@@ -55,6 +58,89 @@ export class BridgeHub {
       await this.stop();
       throw err;
     }
+  }
+
+  /**
+   * Applies a new, already validated config the way ser2net does on SIGHUP: ports that are gone
+   * are stopped, new ones started, changed ones restarted; the clients of unchanged ports keep
+   * their sessions and reopen their trace files. Rotators are re-bound (their clients already
+   * belong to ports) and the control port moves only when its address changed. A port of the new
+   * config that cannot start (device missing, address in use) is reported in `failed`; the rest
+   * runs on.
+   */
+  async reload(next: BridgeConfig): Promise<ReloadReport> {
+    const prev = this.current ?? next;
+    const report: ReloadReport = { added: [], removed: [], changed: [], kept: [], failed: [] };
+    const sameLocking = prev.lock === next.lock && prev.lockDir === next.lockDir;
+    const prevByName = new Map(prev.ports.map((pc) => [portName(pc), pc]));
+    const nextByName = new Map(next.ports.map((pc) => [portName(pc), pc]));
+    await this.stopRotators();
+    for (const port of [...this.ports]) {
+      const name = port.options.name;
+      const want = nextByName.get(name);
+      if (want && sameLocking && JSON.stringify(want) === JSON.stringify(prevByName.get(name))) continue;
+      (want ? report.changed : report.removed).push(name);
+      await this.stopPort(port);
+    }
+    for (const pc of next.ports) {
+      const name = portName(pc);
+      const kept = this.ports.find((p) => p.options.name === name);
+      if (kept) {
+        kept.reopenTrace(); // SIGHUP is also logrotate's signal
+        report.kept.push(name);
+        continue;
+      }
+      if (!report.changed.includes(name)) report.added.push(name);
+      await this.startPort(pc, next).catch(async (err: Error) => {
+        report.failed.push(`${name}: ${err.message}`);
+        const broken = this.ports.find((p) => p.options.name === name);
+        if (broken) await this.stopPort(broken);
+      });
+    }
+    // Keep the config's order: showport lists ports as the file does.
+    const order = next.ports.map(portName);
+    this.ports.sort((a, b) => order.indexOf(a.options.name) - order.indexOf(b.options.name));
+    for (const rc of next.rotators) {
+      await this.startRotator(rc.name, rc.listen, rc.ports).catch((err: Error) => report.failed.push(`${rc.name}: ${err.message}`));
+    }
+    if (prev.control !== next.control) {
+      await this.control?.close();
+      this.control = undefined;
+      if (next.control) await this.startControl(next.control).catch((err: Error) => report.failed.push(`control: ${err.message}`));
+    }
+    this.current = next;
+    return report;
+  }
+
+  private async startPort(pc: PortConfig, cfg: BridgeConfig): Promise<void> {
+    const name = portName(pc);
+    const lock = cfg.lock && cfg.lockDir !== undefined ? acquireLock(pc.device, cfg.lockDir) : undefined;
+    const where = pc.listen ? splitListen(pc.listen) : undefined;
+    const settings = { speed: pc.speed, dataBits: pc.databits, parity: pc.parity, stopBits: pc.stopbits, flow: pc.flow, local: pc.local, hupcl: pc.hupcl };
+    const port = new BridgePort({
+      ...pc,
+      name,
+      host: where?.host,
+      port: where?.port,
+      open: () => openSerialLine({ path: pc.device, settings }),
+      codecFor: serverCodec,
+      onEvent: this.onEvent,
+    });
+    this.ports.push(port);
+    if (lock) this.locks.set(port, lock);
+    await port.start();
+  }
+
+  private async stopPort(port: BridgePort): Promise<void> {
+    await port.stop();
+    this.locks.get(port)?.release();
+    this.locks.delete(port);
+    this.ports.splice(this.ports.indexOf(port), 1);
+  }
+
+  private async stopRotators(): Promise<void> {
+    const closing = this.rotators.splice(0).map((r) => new Promise<void>((res) => r.close(() => res())));
+    await Promise.all(closing);
   }
 
   async startControl(listen: string): Promise<{ host: string; port: number }> {
@@ -86,7 +172,7 @@ export class BridgeHub {
       }
       this.onEvent?.({ type: 'refused', port: name, remote: `${sock.remoteAddress}:${sock.remotePort}`, reason: 'all ports in use' });
       sock.on('error', () => undefined);
-      sock.end('All ports in use\r\n');
+      sock.end(REFUSALS.allInUse);
     });
     this.rotators.push(server);
     const { host, port } = splitListen(listen);
@@ -100,10 +186,16 @@ export class BridgeHub {
     this.onEvent?.({ type: 'listening', port: name, host: a.address, tcpPort: a.port });
   }
 
+  /** SIGHUP after logrotate: every port reopens its trace files by name. */
+  reopenTraces(): void {
+    for (const p of this.ports) p.reopenTrace();
+  }
+
   async stop(): Promise<void> {
     await this.control?.close();
-    await Promise.all(this.rotators.map((r) => new Promise<void>((res) => r.close(() => res()))));
+    await this.stopRotators();
     await Promise.all(this.ports.map((p) => p.stop()));
-    for (const l of this.locks) l.release();
+    for (const l of this.locks.values()) l.release();
+    this.locks.clear();
   }
 }

@@ -15,6 +15,8 @@ export interface ServeOptions extends Omit<PortOptions, 'name' | 'open'> {
   /** [HOST:]PORT of a control port; undefined = none. */
   control?: string;
   onEvent?: EventSink;
+  /** Called once the port listens, with the running hub (the CLI wires SIGHUP to it). */
+  onStarted?: (hub: BridgeHub) => void;
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
@@ -30,6 +32,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     hub.ports.push(port);
     await port.start();
     if (o.control) await hub.startControl(o.control);
+    o.onStarted?.(hub);
     await untilAborted(o.signal);
   } finally {
     await hub.stop();
@@ -37,10 +40,11 @@ export async function serve(o: ServeOptions): Promise<void> {
   }
 }
 
-/** `bridge run CONFIG`: every port of the config until aborted. */
-export async function runConfig(cfg: import('./config.js').BridgeConfig, onEvent: EventSink, signal: AbortSignal): Promise<void> {
+/** `bridge run CONFIG`: every port of the config until aborted; `onStarted` gets the hub (for `reload`). */
+export async function runConfig(cfg: import('./config.js').BridgeConfig, onEvent: EventSink, signal: AbortSignal, onStarted?: (hub: BridgeHub) => void): Promise<void> {
   const hub = new BridgeHub(onEvent);
   await hub.start(cfg);
+  onStarted?.(hub);
   try {
     await untilAborted(signal);
   } finally {

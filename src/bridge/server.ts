@@ -13,6 +13,8 @@ import { AllowList } from './allow.js';
 import { PumpHandover, type PumpCandidate } from './handover.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
+import { socketReason } from '../socket-reason.js';
+import { REFUSALS } from './refusals.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
 export type SlowClientPolicy = 'drop' | 'pause';
@@ -131,7 +133,7 @@ export class BridgePort {
       });
     }).catch(async (err) => {
       await this.stop();
-      throw new LineError(`${this.options.name}: cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${(err as Error).message}`);
+      throw new LineError(`${this.options.name}: cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${socketReason(err as NodeJS.ErrnoException)}`);
     });
     const addr = this.address!;
     this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port });
@@ -148,6 +150,11 @@ export class BridgePort {
     await this.line?.close();
     await closing;
     await this.tracer?.close();
+  }
+
+  /** Reopens this port's trace files by name (SIGHUP after logrotate). */
+  reopenTrace(): void {
+    this.tracer?.reopen();
   }
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
@@ -303,11 +310,11 @@ export class BridgePort {
       setTimeout(() => socket.destroy(), 2000).unref();
     };
     if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
-    if (!this.enabled) return refuse('port disabled', 'Port disabled\r\n');
-    if (!this.line) return refuse('device unavailable', 'Device unavailable\r\n');
+    if (!this.enabled) return refuse('port disabled', REFUSALS.disabled);
+    if (!this.line) return refuse('device unavailable', REFUSALS.unavailable);
     const max = this.options.maxConnections ?? 1;
     if (this.sessions.size >= max) {
-      if (!this.options.kickOld) return refuse('port in use', 'Port already in use\r\n');
+      if (!this.options.kickOld) return refuse('port in use', REFUSALS.inUse);
       const oldest = this.sessions.values().next().value as Session;
       this.pump.stop(); // the kick message goes after the bytes in flight
       oldest.socket.write('kicked off, new user is coming\r\n');

@@ -26,13 +26,23 @@ export function hexLines(bytes: Buffer, prefix = ''): string {
 }
 
 class TraceFile {
-  private readonly out: fs.WriteStream;
+  private out: fs.WriteStream;
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly o: TraceOptions,
   ) {
-    this.out = fs.createWriteStream(file, { flags: 'a' });
-    this.out.on('error', () => undefined); // a broken trace file must not stop the port
+    this.out = TraceFile.open(file);
+  }
+  private static open(file: string): fs.WriteStream {
+    const out = fs.createWriteStream(file, { flags: 'a' });
+    out.on('error', () => undefined); // a broken trace file must not stop the port
+    return out;
+  }
+  /** logrotate renamed the file away: bytes queued so far finish in the old one, new ones go to FILE. */
+  reopen(): void {
+    const old = this.out;
+    this.out = TraceFile.open(this.file);
+    old.end();
   }
   data(dir: 'read' | 'write' | undefined, bytes: Buffer): void {
     if (!this.o.hex) return void this.out.write(bytes);
@@ -71,6 +81,11 @@ export class Tracer {
 
   event(text: string): void {
     for (const f of [this.r, this.w, this.b]) f?.event(text);
+  }
+
+  /** SIGHUP: reopen every trace file by name (after logrotate's rename). */
+  reopen(): void {
+    for (const f of [this.r, this.w, this.b]) f?.reopen();
   }
 
   async close(): Promise<void> {

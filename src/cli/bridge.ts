@@ -1,6 +1,6 @@
 /** `laplink bridge serve|connect|stdio|run`: thin wiring of src/bridge/* to flags and exit codes. */
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { ConfigError, LineError, UsageError } from '../errors.js';
 import type { Line, LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { Protocol } from '../bridge/server.js';
@@ -38,7 +38,12 @@ export function register(program: Command): void {
     const { serve } = await import('../bridge/serve.js');
     const { host, port } = parseListen(String(opts.listen));
     const onEvent = await withDataPath(opts.nativePump === false ? '--no-native-pump' : undefined, eventPrinter(device));
-    const ac = stopOnSignals();
+    let running: import('../bridge/hub.js').BridgeHub | undefined;
+    // SIGHUP is logrotate's "reopen your files", not the end (the default action would leave the lock behind).
+    const ac = stopOnSignals(() => {
+      running?.reopenTraces();
+      process.stderr.write('laplink bridge: SIGHUP: trace files reopened\n');
+    });
     await serve({
       device,
       settings: settingsFrom(opts),
@@ -64,6 +69,7 @@ export function register(program: Command): void {
       lockDir: opts.lock === false ? undefined : String(opts.lockDir),
       control: opts.control as string | undefined,
       onEvent,
+      onStarted: (hub) => (running = hub),
       signal: ac.signal,
     });
   });
@@ -93,14 +99,16 @@ export function register(program: Command): void {
 
   async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
-    const ac = stopOnSignals();
+    // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
+    const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
     const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
     await logDataPath(opts.nativePump === false ? '--no-native-pump' : undefined);
     if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
+    let end: Awaited<ReturnType<typeof runClient>>;
     try {
-      await runClient({
+      end = await runClient({
         host,
         port,
         line,
@@ -113,6 +121,8 @@ export function register(program: Command): void {
     } finally {
       await line.close();
     }
+    // The caller's finally releases the lock; the status tells a supervisor the device is gone.
+    if (end === 'line-gone') throw new LineError(`${device ?? String(opts.pty)}: device gone; not reconnecting`);
   }
 
   bridge
@@ -125,9 +135,12 @@ export function register(program: Command): void {
       const { runConfig } = await import('../bridge/serve.js');
       const cfg = await loadBridgeConfigIsolated(file);
       const onEvent = await withDataPath(cfg.ports.some((p) => p.nativePump) ? undefined : 'nativePump: false', printEvent);
-      const ac = stopOnSignals();
+      let running: import('../bridge/hub.js').BridgeHub | undefined;
+      const reloading = serially();
+      const ac = stopOnSignals(() => reloading(async () => running && (await reloadConfig(file, running))));
       const { notifySystemdOfBridge } = await import('../bridge/sd-bridge.js');
-      await runConfig(cfg, notifySystemdOfBridge(cfg, onEvent, ac.signal, (l) => process.stderr.write(`laplink bridge: ${l}\n`)), ac.signal);
+      const sink = notifySystemdOfBridge(cfg, onEvent, ac.signal, (l) => process.stderr.write(`laplink bridge: ${l}\n`));
+      await runConfig(cfg, sink, ac.signal, (hub) => (running = hub));
     });
 
   bridge
@@ -142,10 +155,44 @@ export function register(program: Command): void {
       const { clientCodec } = await import('../bridge/protocols.js');
       const ac = stopOnSignals();
       const line = new StreamLine('stdio', stdioDuplex());
-      await runClient({ host, port, line, reconnect: false, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+      try {
+        await runClient({ host, port, line, reconnect: false, detectRefusal: true, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+      } catch (err) {
+        process.stdin.destroy(); // let the process end once the error is reported
+        throw err;
+      }
       // stdin keeps the event loop alive; the session is over, so is the process.
       process.exit(process.exitCode ?? 0);
     });
+}
+
+/**
+ * SIGHUP for `bridge run`: reads FILE again (same worker-thread loader) and applies it. A config
+ * that does not load leaves the running one untouched and says why, one line per problem.
+ */
+async function reloadConfig(file: string, hub: import('../bridge/hub.js').BridgeHub): Promise<void> {
+  const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
+  let next;
+  try {
+    next = await loadBridgeConfigIsolated(file);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+    for (const p of problems) process.stderr.write(`laplink bridge: SIGHUP: keeping the running config: ${p}\n`);
+    return;
+  }
+  const r = await hub.reload(next);
+  const list = (what: string, names: string[]) => (names.length ? [`${what} ${names.join(', ')}`] : []);
+  const summary = [...list('added', r.added), ...list('removed', r.removed), ...list('restarted', r.changed), ...list('kept', r.kept)].join('; ');
+  process.stderr.write(`laplink bridge: SIGHUP: reloaded ${file}: ${summary || 'nothing to do'}\n`);
+  for (const f of r.failed) process.stderr.write(`laplink bridge: SIGHUP: cannot start ${f}\n`);
+}
+
+/** Runs tasks one after another (a second SIGHUP waits for the first reload to finish). */
+function serially(): (task: () => Promise<unknown>) => void {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    tail = tail.then(task).catch((err: Error) => process.stderr.write(`laplink bridge: ${err.message}\n`));
+  };
 }
 
 function protocolOption(): Option {
@@ -250,10 +297,17 @@ async function withDataPath(turnedOff: string | undefined, sink: (e: BridgeEvent
   };
 }
 
-function stopOnSignals(): AbortController {
+/**
+ * SIGINT and SIGTERM end the command through its AbortSignal, so every `finally` runs (the UUCP
+ * lock is released, the device closed) and the exit status is 0. SIGHUP calls `hangup` when given
+ * (daemons reopen or reload), else ends the command the same way (`stdio`: pppd hung up). A second
+ * SIGINT or SIGTERM during the shutdown is ignored rather than killing the process half-way.
+ */
+function stopOnSignals(hangup?: () => void): AbortController {
   const ac = new AbortController();
   const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => (ac.signal.aborted || !hangup ? stop() : hangup()));
   return ac;
 }

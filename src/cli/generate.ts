@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { changeDiff, generateLink } from '../render/generate.js';
 import { legacyUnitPath } from '../render/render.js';
+import { profileWarnings } from '../profile/warnings.js';
 
 export function register(program: Command): void {
   program
@@ -11,6 +12,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'print a unified diff of what would change; write nothing')
     .action(async (profile: string, opts: { root?: string; dryRun?: boolean }) => {
       const r = await generateLink(profile, { root: opts.root, dryRun: opts.dryRun });
+      for (const w of profileWarnings(r.profile)) process.stderr.write(`laplink: warning: ${r.profilePath}: ${w.field} ${w.message}\n`);
       for (const c of r.changes) {
         const verb = opts.dryRun && c.action !== 'unchanged' ? `would be ${c.action}` : c.action;
         process.stdout.write(`${verb.padEnd(opts.dryRun ? 16 : 9)} ${c.fsPath}\n`);

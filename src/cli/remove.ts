@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { removeLink } from '../render/generate.js';
+import { changeDiff, removeLink } from '../render/generate.js';
 
 export function register(program: Command): void {
   program
@@ -7,10 +7,14 @@ export function register(program: Command): void {
     .description("delete the link's generated files and managed blocks; everything else stays")
     .argument('<profile>', 'link profile (YAML)')
     .option('--root <dir>', 'work under this directory instead of /')
-    .action(async (profile: string, opts: { root?: string }) => {
-      const r = await removeLink(profile, { root: opts.root });
+    .option('--dry-run', 'print a unified diff of what would change; write nothing')
+    .action(async (profile: string, opts: { root?: string; dryRun?: boolean }) => {
+      const r = await removeLink(profile, { root: opts.root, dryRun: opts.dryRun });
       for (const c of r.changes) {
-        process.stdout.write(`${c.action.padEnd(9)} ${c.fsPath}${c.note ? ` (${c.note})` : ''}\n`);
+        // The same words and layout as generate --dry-run.
+        const verb = opts.dryRun && (c.action === 'removed' || c.action === 'updated') ? `would be ${c.action}` : c.action;
+        process.stdout.write(`${verb.padEnd(opts.dryRun ? 16 : 9)} ${c.fsPath}${c.note ? ` (${c.note})` : ''}\n`);
+        if (opts.dryRun) process.stdout.write(changeDiff(c));
       }
     });
 }

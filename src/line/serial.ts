@@ -51,7 +51,7 @@ export async function openSerialLine(o: OpenSerialOptions): Promise<Line> {
       hupcl: settings.hupcl,
     });
   } catch (err) {
-    throw new LineError(`${o.path}: cannot open: ${(err as Error).message}`, { cause: err });
+    throw new LineError(`cannot open ${o.path}: ${openFailure((err as Error).message)}`, { cause: err });
   }
   try {
     // clocal (and mark/space parity) before wrapping: libuv re-opens the slave by name and a
@@ -62,6 +62,25 @@ export async function openSerialLine(o: OpenSerialOptions): Promise<Line> {
     throw new LineError(`${o.path}: cannot apply settings: ${firstLine(err)}`, { cause: err });
   }
   return new SerialLine(o.path, dev, settings);
+}
+
+/**
+ * serialport's binding reports failures as "Error: <strerror>, cannot open PATH" or "Error:
+ * <strerror> setting …": only the strerror part tells the user anything, said the way a device
+ * user thinks of it (a missing node is a missing device; ENOTTY means it is no serial line).
+ */
+export function openFailure(message: string): string {
+  const text = message.replace(/^(?:Error:\s*)+/, '');
+  const known: Array<[RegExp, string]> = [
+    [/No such file or directory|No such device/i, 'no such device'],
+    [/Permission denied|Operation not permitted/i, 'permission denied (needs root or group dialout)'],
+    [/Inappropriate ioctl/i, 'not a serial device or pty'],
+    [/Device or resource busy/i, 'device busy'],
+    [/Input\/output error/i, 'input/output error (device unplugged?)'],
+    [/Is a directory/i, 'is a directory, not a device'],
+  ];
+  for (const [re, said] of known) if (re.test(text)) return said;
+  return (text.split(/,? cannot open /)[0] ?? text).trim().toLowerCase() || 'unknown error';
 }
 
 /** Unix98 pty slaves live in /dev/pts (links such as socat's link= are resolved first). */

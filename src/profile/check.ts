@@ -8,6 +8,10 @@ import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
 import { lockFilePath, parseLockPid } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
+import net from 'node:net';
+import { userInfo } from 'node:os';
+import { socketReason } from '../socket-reason.js';
+import { profileWarnings } from './warnings.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
 
@@ -41,7 +45,8 @@ async function checkDevice(device: string): Promise<CheckResult> {
   try {
     fd = await open(device, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   } catch (err) {
-    return { level: 'FAIL', what: 'device', detail: `${device}: cannot open (${errCode(err)})` };
+    const hint = errCode(err) === 'EACCES' ? ': only root or group dialout may open it' : '';
+    return { level: 'FAIL', what: 'device', detail: `${device}: cannot open (${errCode(err)})${hint}` };
   }
   try {
     return isatty(fd.fd)
@@ -94,7 +99,9 @@ async function checkTools(pppd: string, chat: string): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const v = await execa(pppd, ['--version'], { reject: false, timeout: 10_000 });
   const m = /pppd version (\S+)/.exec(`${v.stdout}\n${v.stderr}`);
-  out.push(m ? { level: 'ok', what: 'pppd', detail: `${pppd} version ${m[1]}` } : { level: 'FAIL', what: 'pppd', detail: `${pppd} not usable (${v.failed ? (v.code ?? `exit ${v.exitCode}`) : 'no version'}); apt-get install ppp` });
+  // Debian installs pppd setuid root, mode 4754 root:dip: anyone else may not even run it.
+  if (!m && v.code === 'EACCES') out.push({ level: 'FAIL', what: 'pppd', detail: `${pppd} is only usable by root or group dip (run laplink as root, or adduser ${userName()} dip)` });
+  else out.push(m ? { level: 'ok', what: 'pppd', detail: `${pppd} version ${m[1]}` } : { level: 'FAIL', what: 'pppd', detail: `${pppd} not usable (${v.failed ? (v.code ?? `exit ${v.exitCode}`) : 'no version'}); apt-get install ppp` });
   // chat(8) has no version flag; it ships with pppd, so its presence is what matters.
   try {
     const st = await stat(chat);
@@ -142,15 +149,44 @@ async function checkTtyNeighbours(device: string, name: string, root: string | u
     : { level: 'ok', what: 'tty options', detail: `${path} agrees with every link on ${device}` };
 }
 
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'USER';
+  }
+}
+
+/** A bridge: line: can pppd's `laplink bridge stdio` reach the TCP address? */
+export async function checkBridge(target: string, timeoutMs = 3000): Promise<CheckResult> {
+  const colon = target.lastIndexOf(':');
+  const host = target.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(target.slice(colon + 1));
+  const reason = await new Promise<string | undefined>((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (why: string | undefined) => {
+      socket.destroy();
+      resolve(why);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (err) => done(socketReason(err)));
+  });
+  return reason === undefined
+    ? { level: 'ok', what: 'bridge', detail: `${target} accepts TCP connections` }
+    : { level: 'warn', what: 'bridge', detail: `${target}: ${reason} (is laplink bridge serve running there?)` };
+}
+
 /** Every check for one link; never throws for a failed check (that is a result line). */
 export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Promise<CheckResult[]> {
   const p = loaded.profile;
   const out: CheckResult[] = [{ level: 'ok', what: 'profile', detail: `${loaded.path} is valid (${p.role} ${p.name})` }];
+  for (const w of profileWarnings(p)) out.push({ level: 'warn', what: 'profile', detail: `${w.field} ${w.message}` });
   // Opening a serial port can drop DTR on close and hang up a running link: leave a locked one alone.
   const lock = p.device ? await checkLock(p.device, o.lockDir ?? '/var/lock') : undefined;
   if (p.device && lock?.detail.includes(' is in use by pid ')) out.push({ level: 'ok', what: 'device', detail: `${p.device} is in use (locked), not opened` });
   else if (p.device) out.push(await checkDevice(p.device));
-  else out.push({ level: 'ok', what: 'device', detail: `line carried over TCP from ${p.bridge} (checked when the bridge runs)` });
+  else out.push({ level: 'ok', what: 'device', detail: `line carried over TCP from ${p.bridge}` }, await checkBridge(p.bridge!));
   const files = renderProfile(p, { profilePath: loaded.path, laplinkArgv: o.laplinkArgv });
   out.push(...(await checkSecrets(files.filter((f) => f.secret).map((f) => underRoot(o.root, f.path)))));
   out.push(...(await checkKernel({ devDir: o.devDir ?? '/dev', procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys' })));
@@ -165,7 +201,8 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
       ? { level: 'ok', what: 'generated files', detail: `${changes.length} files up to date` }
       : { level: 'warn', what: 'generated files', detail: `${stale.map((c) => `${c.fsPath} ${c.action === 'created' ? 'missing' : 'out of date'}`).join(', ')} (run laplink generate)` });
   } catch (err) {
-    out.push({ level: 'FAIL', what: 'generated files', detail: err instanceof Error ? err.message : String(err) });
+    const text = err instanceof Error ? err.message : String(err);
+    out.push({ level: 'FAIL', what: 'generated files', detail: /EACCES/.test(text) ? `${text} (only root may read it; run check as root)` : text });
   }
   return out;
 }

@@ -168,7 +168,8 @@ export const profileObject = z
     device: devicePath.optional().describe('serial device of the cable'),
     bridge: hostPort.optional().describe('or: the line is carried over TCP from this HOST:PORT (laplink bridge)'),
     speed: speed.default(115200).describe('line speed in bit/s'),
-    flow: z.enum(['rtscts', 'xonxoff', 'none']).default('rtscts').describe('flow control'),
+    // none: a 3-wire null-modem has no RTS/CTS, and a bridge: line cannot carry them (issue 14).
+    flow: z.enum(['rtscts', 'xonxoff', 'none']).default('none').describe('flow control: none suits a 3-wire null-modem and a bridge: line; rtscts needs a full 7-wire cable'),
     modemLines: z.boolean().default(false).describe('false: ignore modem control lines (pppd `local`), right for a 3-wire null-modem'),
     localIp: ipOrHost.describe('this end of the link'),
     remoteIp: ipOrHost.describe('the other end'),

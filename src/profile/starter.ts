@@ -1,4 +1,5 @@
 import { profileObject } from './schema.js';
+import { PLACEHOLDER_PASSWORD } from './warnings.js';
 
 export interface StarterOptions {
   role: 'server' | 'client';
@@ -36,8 +37,8 @@ function examples(o: StarterOptions): Record<string, string> {
     localIp: server ? '192.168.7.1' : '192.168.7.2',
     remoteIp: server ? '192.168.7.2' : '192.168.7.1',
     auth: server
-      ? 'auth:\n  require: pap\n  users:\n    - name: laplink\n      password: change-me\n      # ips: [192.168.7.2]'
-      : 'auth:\n  user: laplink\n  password: change-me\n  # passwordFile: /etc/laplink/secret',
+      ? `auth:\n  require: pap\n  users:\n    - name: laplink\n      password: ${PLACEHOLDER_PASSWORD}\n      # ips: [192.168.7.2]`
+      : `auth:\n  user: laplink\n  password: ${PLACEHOLDER_PASSWORD}\n  # passwordFile: /etc/laplink/secret`,
   };
 }
 

@@ -72,6 +72,9 @@ export async function planGenerate(files: RenderedFile[], name: string, root?: s
   );
 }
 
+/** Shared files that may be deleted once our block was all they held. */
+const DROPPABLE_WHEN_EMPTY = /^\/etc\/ppp\/(?:pap-secrets|chap-secrets|options\..+)$/;
+
 /** What `remove` would do: delete our whole files (only if they carry our marker), strip our blocks. */
 export async function planRemove(files: RenderedFile[], name: string, root?: string): Promise<FileChange[]> {
   return Promise.all(
@@ -87,6 +90,9 @@ export async function planRemove(files: RenderedFile[], name: string, root?: str
         return { ...base, action: 'removed', after: null };
       }
       const after = removeBlock(old.text, name, fsPath);
+      // A secrets or options.TTY file that held nothing but our block was ours; an empty one left
+      // behind means nothing to pppd, so it goes. /etc/hosts and /etc/ppp/options always stay.
+      if (after !== old.text && after !== null && after.trim() === '' && DROPPABLE_WHEN_EMPTY.test(f.path)) return { ...base, action: 'removed', after: null, note: 'held only this link' };
       return { ...base, action: after === old.text ? 'unchanged' : 'updated', after };
     }),
   );

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { closest } from './closest.js';
 
 /** Configuration files are small; anything bigger is a mistake or an attack. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -116,12 +117,17 @@ function describeIssue(issue: Issue, doc: Document, where: (o: number) => string
       .map((k) => {
         const node = keyNode(doc, path, k) ?? nodeAt(doc, path).node;
         const pos = where(node?.range?.[0] ?? 0);
-        return `${pos}: ${fieldName([...path, k])}: unknown field${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
+        const guess = closest(k, allowed);
+        return `${pos}: ${fieldName([...path, k])}: unknown field${guess ? `, did you mean ${guess}?` : ''}${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
       })
       .join('\n');
   }
   const { node, exact } = nodeAt(doc, path);
   const pos = where(node?.range?.[0] ?? 0);
+  // `password: 1234` is a number to YAML: say how to write it as text (without echoing the value).
+  if (exact && issue.code === 'invalid_type' && issue.expected === 'string' && isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')) {
+    return `${pos}: ${fieldName(path)}: YAML reads this as a ${typeof node.value}; put it in quotes to make it text (allowed: a string)`;
+  }
   return `${pos}: ${fieldName(path)}: ${issueText(issue, exact)}`;
 }
 

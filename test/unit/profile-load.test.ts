@@ -41,7 +41,7 @@ describe('profile loading', () => {
 
   it('fills defaults', () => {
     const p = parseProfile(base);
-    expect(p).toMatchObject({ peer: 'linux', flow: 'rtscts', modemLines: false, speed: 115200, systemd: true, inittab: false });
+    expect(p).toMatchObject({ peer: 'linux', flow: 'none', modemLines: false, speed: 115200, systemd: true, inittab: false });
     expect(p.auth.require).toBe('pap');
   });
 

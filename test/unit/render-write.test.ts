@@ -161,15 +161,29 @@ describe('generate writes', () => {
     await generateLink(profile, { root, laplinkArgv: argv });
     await writeFile(join(root, 'etc/ppp/peers/other'), 'mine\n');
     const r = await removeLink(profile, { root, laplinkArgv: argv });
-    // the template units are shared by every link: kept; the link's drop-in (and its directory) go
-    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'updated', 'updated', 'removed', 'kept', 'kept', 'removed', 'removed', 'updated']);
+    // options.ttyS1 and pap-secrets held only this link's block: they go too (issue 14); hosts stays.
+    // The template units are shared by every link: kept; the link's drop-in (and its directory) go.
+    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'removed', 'removed', 'removed', 'kept', 'kept', 'removed', 'removed', 'updated']);
     const left = await snapshot(root);
     expect(left['/etc/hosts']).toBe('127.0.0.1\tlocalhost\n');
-    expect(left['/etc/ppp/pap-secrets']).toBe('');
+    expect(left['/etc/ppp/pap-secrets']).toBeUndefined();
+    expect(Object.keys(left).filter((f) => f.startsWith('/etc/ppp/options'))).toEqual([]);
     expect(left['/etc/ppp/peers/other']).toBe('mine\n');
     expect(left['/etc/ppp/peers/wtest']).toBeUndefined();
     expect(left['/etc/systemd/system/laplink@.service']).toContain('ExecStart=');
     await expect(readdir(join(root, 'etc/systemd/system'))).resolves.toEqual(['laplink-bridge@.service', 'laplink@.service']);
+  });
+
+  it('remove keeps a shared file that holds more than our block, and /etc/hosts even when empty', async () => {
+    await mkdir(join(root, 'etc/ppp'), { recursive: true });
+    await writeFile(join(root, 'etc/ppp/pap-secrets'), '# Secrets for authentication using PAP\n');
+    await generateLink(profile, { root, laplinkArgv: argv });
+    const r = await removeLink(profile, { root, laplinkArgv: argv });
+    expect(r.changes.find((c) => c.path === '/etc/ppp/pap-secrets')).toMatchObject({ action: 'updated' });
+    expect(r.changes.find((c) => c.path === '/etc/hosts')).toMatchObject({ action: 'updated' });
+    const left = await snapshot(root);
+    expect(left['/etc/ppp/pap-secrets']).toBe('# Secrets for authentication using PAP\n');
+    expect(left['/etc/hosts']).toBe('');
   });
 
   it('remove keeps a same-named file that we did not generate', async () => {
