@@ -32,7 +32,8 @@ export function register(program: Command): void {
       .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file')
-      .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client'),
+      .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client')
+      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
     deferOptimizer();
     const { serve } = await import('../bridge/serve.js');
@@ -53,6 +54,7 @@ export function register(program: Command): void {
       closeString: unescape(opts.closeString as string | undefined),
       idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
       nativePump: opts.nativePump !== false,
+      pace: paceFrom(opts),
       trace: {
         read: opts.traceRead as string | undefined,
         write: opts.traceWrite as string | undefined,
@@ -77,7 +79,8 @@ export function register(program: Command): void {
       .addOption(protocolOption())
       .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file')
-      .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session'),
+      .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session')
+      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
   ).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
@@ -93,10 +96,12 @@ export function register(program: Command): void {
   async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
     const ac = stopOnSignals();
-    const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
+    const pace = paceFrom(opts);
+    const local = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
+    const line = await (await import('../bridge/pace-option.js')).withPace(local, pace);
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
-    if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
+    if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(local as { slavePath?: string }).slavePath}\n`);
     try {
       await runClient({
         host,
@@ -197,6 +202,11 @@ function positiveInt(v: unknown, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: "${String(v)}" is not a positive integer`);
   return n;
+}
+
+/** --pace BAUD: a positive whole number of bit/s, or undefined when not given. */
+function paceFrom(opts: Record<string, unknown>): number | undefined {
+  return opts.pace === undefined ? undefined : positiveInt(opts.pace, '--pace');
 }
 
 function nonNegativeInt(v: unknown, flag: string): number {
