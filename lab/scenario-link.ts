@@ -57,7 +57,7 @@ grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &
 PPPD=$!
 ${PAYLOADS}
-end=$(( $(date +%s) + 60 )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
+end=$(( $(date +%s) + 150 )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
 if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP ${ip}"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi
 wait $PAY`;
 }
@@ -86,7 +86,7 @@ function clientScript(plan: LinkPlan): string {
   return `${prologue()}
 ${link('client', plan.compression, '192.168.7.2')}
 cs() { ${BB} cut -d' ' -f1 /proc/uptime | ${BB} tr -d .; }   # centiseconds
-i=0; until [ "$(echo | ${BB} nc ${A} 5005 2>/dev/null)" = ok ] || [ $i -ge 100 ]; do i=$((i+1)); ${BB} sleep 0.3; done
+i=0; until [ "$(echo | ${BB} nc ${A} 5005 2>/dev/null)" = ok ] || [ $i -ge 300 ]; do i=$((i+1)); ${BB} sleep 0.3; done
 echo "LAB:READY"
 xfer() { # DIR NAME BYTES
   if [ $1 = down ]; then
