@@ -51,7 +51,11 @@ PAY=$!`;
 
 /** Generates the link from the lab profile with `compression`, then starts pppd on it (stand-in for serve/connect). */
 function link(profile: 'server' | 'client', compression: LinkPlan['compression'], ip: string): string {
-  return `{ cat lab/profiles/${profile}.yaml; echo "compression: ${compression}"; } > /tmp/${profile}.yaml
+  // The guest's /etc is the host's under a private overlay: start from empty secrets files, so
+  // entries the host machine happens to hold (a bare \`labuser * labpass\`, allowing no address)
+  // cannot shadow the generated block.
+  return `rm -f /etc/ppp/pap-secrets /etc/ppp/chap-secrets
+{ cat lab/profiles/${profile}.yaml; echo "compression: ${compression}"; } > /tmp/${profile}.yaml
 $LAPLINK generate /tmp/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
 grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's/^/LAB:PEERS /'
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &
