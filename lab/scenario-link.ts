@@ -55,7 +55,9 @@ function link(profile: 'server' | 'client', compression: LinkPlan['compression']
   // entries the host machine happens to hold (a bare \`labuser * labpass\`, allowing no address)
   // cannot shadow the generated block.
   return `rm -f /etc/ppp/pap-secrets /etc/ppp/chap-secrets
-{ cat lab/profiles/${profile}.yaml; echo "compression: ${compression}"; } > /tmp/${profile}.yaml
+# LCP echo as in the lab profiles, but 10 misses: a TCG guest on a loaded 2-core host can stall
+# for seconds, and this scenario is about throughput, not about noticing a cut cable
+{ sed 's/failures: 3/failures: 10/' lab/profiles/${profile}.yaml; echo "compression: ${compression}"; } > /tmp/${profile}.yaml
 $LAPLINK generate /tmp/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
 grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's/^/LAB:PEERS /'
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &
@@ -94,12 +96,12 @@ i=0; until [ "$(echo | ${BB} nc ${A} 5005 2>/dev/null)" = ok ] || [ $i -ge 300 ]
 echo "LAB:READY"
 xfer() { # DIR NAME BYTES
   if [ $1 = down ]; then
-    t0=$(cs); echo "$2 $3" | ${BB} nc ${A} 5001 > /tmp/got; t1=$(cs)
-    want=$(echo "$2 $3" | ${BB} nc ${A} 5004); n=$(${BB} wc -c < /tmp/got)
+    t0=$(cs); echo "$2 $3" | ${BB} timeout 120 ${BB} nc ${A} 5001 > /tmp/got; t1=$(cs)
+    want=$(echo "$2 $3" | ${BB} timeout 30 ${BB} nc ${A} 5004); n=$(${BB} wc -c < /tmp/got)
     have=$(${BB} sha256sum < /tmp/got | ${BB} cut -d' ' -f1)
   else
     ${BB} head -c $3 /tmp/pay/$2 > /tmp/put; n=$(${BB} wc -c < /tmp/put)
-    t0=$(cs); want=$(${BB} nc ${A} 5003 < /tmp/put); t1=$(cs)
+    t0=$(cs); want=$(${BB} timeout 120 ${BB} nc ${A} 5003 < /tmp/put); t1=$(cs)
     have=$(${BB} sha256sum < /tmp/put | ${BB} cut -d' ' -f1)
   fi
   [ "$want" = "$have" ] && ok=exact || ok=MISMATCH
@@ -120,6 +122,8 @@ export function linkScenario(plan: LinkPlan): Scenario {
     title: plan.title,
     join: 'bridge',
     pace: plan.pace,
+    // boot + link-up take 30-60 s on a loaded host; the transfers at 38400 add up to ~80 s more
+    timeoutMs: 330_000,
     ...(plan.realtime ? { paceRealtime: true } : {}),
     a: { name: 'A-serve', script: serverScript(plan), cable: true },
     b: { name: 'B-fetch', script: clientScript(plan), cable: true },
@@ -178,6 +182,7 @@ export function pacedLinkScenario(): Scenario {
   const lineRate = 115200 / 10;
   return {
     ...s,
+    timeoutMs: 200_000, // inside test/lab's 240 s per scenario
     expectA: [...s.expectA, /LAB:PEERS deflate 15/, /LAB:PPPD .*Deflate \(15\) compression enabled/],
     expectB: [...s.expectB,
       /LAB:XFER down text \d+ \d+ exact/, /LAB:XFER up text \d+ \d+ exact/,

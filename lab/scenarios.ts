@@ -54,6 +54,8 @@ export interface Scenario {
   pace?: number;
   /** Run that bridge at real-time priority (chrt -f 50) when root: a late pacer loses line time. */
   paceRealtime?: boolean;
+  /** Ceiling for the guests to power off by themselves (default: run.ts's GUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
   /** A judgement beyond markers (numbers read from B's console); returns the problem, if any. */
   check?: (consoleB: string, consoleA: string) => string | undefined;
 }
