@@ -6,9 +6,9 @@ import type { Scenario } from './scenarios.js';
  * so what crosses between the guests is limited the way a real 115200 (or 38400) null-modem
  * cable limits it. Guest B drives every transfer and times it; guest A serves:
  *
- *   port 5001  `NAME BYTES` → the first BYTES of A's payload NAME   (A → B, "down")
+ *   port 5001  `NAME BYTES SKIP` → BYTES of A's payload NAME         (A → B, "down")
  *   port 5003  bytes until EOF → their sha256                        (B → A, "up")
- *   port 5004  `NAME BYTES` → sha256 of the first BYTES of NAME       (checks "down")
+ *   port 5004  `NAME BYTES SKIP` → sha256 of those bytes              (checks "down")
  *   port 5005  → `ok`                                                 (A is serving)
  *
  * busybox nc (`-ll -e`) runs each handler with the socket as its stdin and stdout, and half-closes
@@ -26,8 +26,12 @@ export interface LinkPlan {
   /** Run the host bridge at real-time priority (chrt -f 50; root only). */
   realtime?: boolean;
   compression: 'deflate' | 'none';
-  /** Transfers B runs in order: direction, payload, bytes ('all' = the whole payload). */
-  transfers: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all' }>;
+  /**
+   * Transfers B runs in order: direction, payload, bytes ('all' = the whole payload), taken from
+   * the payload's start, or ending `skip` bytes before its end. Deflate keeps a 32 KB history per
+   * direction: the same bytes sent twice in a row would compress against it, even random ones.
+   */
+  transfers: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number }>;
   /** Pings of the default 56-byte size B sends before the transfers (0 = none). */
   pings: number;
 }
@@ -65,15 +69,22 @@ PPPD=$!
 ${PAYLOADS}
 end=$(( $(date +%s) + 150 )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
 if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP ${ip}"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi
-wait $PAY`;
+wait $PAY
+cat > /tmp/slice.sh <<'EOS'
+#!/bin/sh
+# NAME BYTES SKIP: BYTES of payload NAME from its start (SKIP -), or ending SKIP bytes before its end
+[ "$3" = - ] && exec ${BB} head -c "$2" /tmp/pay/$1
+${BB} tail -c $(( $3 + $2 )) /tmp/pay/$1 | ${BB} head -c "$2"
+EOS
+chmod +x /tmp/slice.sh`;
 }
 
 function serverScript(plan: LinkPlan): string {
   return `${prologue()}
 ${link('server', plan.compression, '192.168.7.1')}
-printf '#!/bin/sh\\nread name n\\nexec ${BB} head -c "$n" /tmp/pay/$name\\n' > /tmp/get.sh
+printf '#!/bin/sh\\nread name n skip\\nexec /tmp/slice.sh $name $n $skip\\n' > /tmp/get.sh
 printf '#!/bin/sh\\n${BB} cat > /tmp/up\\n${BB} sha256sum < /tmp/up | ${BB} cut -d" " -f1\\n' > /tmp/put.sh
-printf '#!/bin/sh\\nread name n\\n${BB} head -c "$n" /tmp/pay/$name | ${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/sum.sh
+printf '#!/bin/sh\\nread name n skip\\n/tmp/slice.sh $name $n $skip | ${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/sum.sh
 printf '#!/bin/sh\\necho ok\\n' > /tmp/ok.sh
 chmod +x /tmp/get.sh /tmp/put.sh /tmp/sum.sh /tmp/ok.sh
 for p in 5001:get 5003:put 5004:sum 5005:ok; do ${BB} nc -ll -p \${p%%:*} -e /tmp/\${p#*:}.sh & done
@@ -88,19 +99,19 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 
 function clientScript(plan: LinkPlan): string {
   const A = '192.168.7.1';
-  const steps = plan.transfers.map((t) => `xfer ${t.dir} ${t.name} ${t.bytes === 'all' ? '$(${BB} wc -c < /tmp/pay/' + t.name + ')' : t.bytes}`);
+  const steps = plan.transfers.map((t) => `xfer ${t.dir} ${t.name} ${t.bytes === 'all' ? `$(${BB} wc -c < /tmp/pay/${t.name})` : t.bytes} ${t.skip ?? '-'}`);
   return `${prologue()}
 ${link('client', plan.compression, '192.168.7.2')}
 cs() { ${BB} cut -d' ' -f1 /proc/uptime | ${BB} tr -d .; }   # centiseconds
 i=0; until [ "$(echo | ${BB} nc ${A} 5005 2>/dev/null)" = ok ] || [ $i -ge 300 ]; do i=$((i+1)); ${BB} sleep 0.3; done
 echo "LAB:READY"
-xfer() { # DIR NAME BYTES
+xfer() { # DIR NAME BYTES SKIP
   if [ $1 = down ]; then
-    t0=$(cs); echo "$2 $3" | ${BB} timeout 120 ${BB} nc ${A} 5001 > /tmp/got; t1=$(cs)
-    want=$(echo "$2 $3" | ${BB} timeout 30 ${BB} nc ${A} 5004); n=$(${BB} wc -c < /tmp/got)
+    t0=$(cs); echo "$2 $3 $4" | ${BB} timeout 120 ${BB} nc ${A} 5001 > /tmp/got; t1=$(cs)
+    want=$(echo "$2 $3 $4" | ${BB} timeout 30 ${BB} nc ${A} 5004); n=$(${BB} wc -c < /tmp/got)
     have=$(${BB} sha256sum < /tmp/got | ${BB} cut -d' ' -f1)
   else
-    ${BB} head -c $3 /tmp/pay/$2 > /tmp/put; n=$(${BB} wc -c < /tmp/put)
+    /tmp/slice.sh $2 $3 $4 > /tmp/put; n=$(${BB} wc -c < /tmp/put)
     t0=$(cs); want=$(${BB} timeout 120 ${BB} nc ${A} 5003 < /tmp/put); t1=$(cs)
     have=$(${BB} sha256sum < /tmp/put | ${BB} cut -d' ' -f1)
   fi

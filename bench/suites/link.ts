@@ -45,8 +45,9 @@ function sizes(baud: number, quick: boolean): { small: number; large: number } {
 function plan(c: Config, quick: boolean): LinkPlan {
   const { small, large } = sizes(c.baud, quick);
   const both = (dir: 'down' | 'up', name: 'random' | 'text') => [
-    { dir, name, bytes: small },
-    { dir, name, bytes: small },
+    // from the payload's end, each its own bytes: deflate would compress a repeat against its history
+    { dir, name, bytes: small, skip: 0 },
+    { dir, name, bytes: small, skip: small },
     { dir, name, bytes: name === 'text' ? ('all' as const) : large },
   ];
   return {
