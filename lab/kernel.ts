@@ -22,6 +22,7 @@ export interface GuestKernel {
  */
 export const ROOT_MODULES = [
   'slhc', 'ppp_generic', 'ppp_async', // PPP (ppp_async = the serial line discipline)
+  'ppp_deflate', // CCP deflate, the profiles' default compression (zlib is built into the kernel)
   'virtio_pci', '9pnet_virtio', '9p', // the host's / over virtfs
   'overlay', // tmpfs upper layer over the read-only host root
   'virtio_net', // scenario 5: user networking
@@ -111,14 +112,20 @@ export async function ensureKernel(opts: { cacheDir?: string; log?: (line: strin
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) {
     const m = JSON.parse(await readFile(manifest, 'utf8')) as { modules: string[] };
-    return { packageName: name, version, dir, vmlinux: join(dir, 'vmlinux'), modules: m.modules.map((f) => join(dir, f)) };
+    const cached = new Set(m.modules.map((f) => f.replace(/^modules\/|\.ko$/g, '')));
+    // A cache made before a module joined ROOT_MODULES lacks it: unpack again rather than boot without.
+    const missing = ROOT_MODULES.filter((x) => !cached.has(x));
+    if (missing.length === 0) return { packageName: name, version, dir, vmlinux: join(dir, 'vmlinux'), modules: m.modules.map((f) => join(dir, f)) };
+    log(`cached kernel lacks ${missing.join(', ')}: unpacking again`);
   }
   await mkdir(cache, { recursive: true });
   // Everything is built in a scratch dir and renamed into place, so a killed run leaves no half cache.
   const work = await mkdtemp(join(cache, 'tmp-'));
   try {
     log(`fetching ${name} ${version}`);
-    const deb = await download(name, work);
+    // a .deb kept beside the cache saves the download when the cache is unpacked again
+    const kept = `${dir}.deb`;
+    const deb = existsSync(kept) ? kept : await download(name, work);
     const listing = (await execa('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -t', '_', deb], { maxBuffer: 64 * 1024 * 1024 })).stdout.split('\n');
     const vmlinuz = listing.find((p) => /^\.\/boot\/vmlinuz-/.test(p));
     if (!vmlinuz) throw new LabError(`${name} contains no boot/vmlinuz-*`);

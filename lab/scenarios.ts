@@ -1,4 +1,5 @@
 import { packageRoot } from '../src/paths.js';
+import { pacedLinkScenario } from './scenario-link.js';
 
 /**
  * What each guest runs, kept as data (shell text) so moving a step from a stand-in to the product
@@ -49,6 +50,14 @@ export interface Scenario {
   host?: (ctl: HostControl) => Promise<void>;
   /** Which parts run on the product and which on stand-ins (reported in the timing table). */
   runsOn: string;
+  /** The bridge join paces both directions like a UART at this baud rate (`bridge serve --pace`). */
+  pace?: number;
+  /** Run that bridge at real-time priority (chrt -f 50) when root: a late pacer loses line time. */
+  paceRealtime?: boolean;
+  /** Ceiling for the guests to power off by themselves (default: run.ts's GUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** A judgement beyond markers (numbers read from B's console); returns the problem, if any. */
+  check?: (consoleB: string, consoleA: string) => string | undefined;
 }
 
 const BB = '/usr/bin/busybox';
@@ -312,5 +321,6 @@ export function allScenarios(): Scenario[] {
     cutCableScenario(),
     wrongPasswordScenario(),
     bridgeProfileScenario(),
+    pacedLinkScenario(),
   ];
 }

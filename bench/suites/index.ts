@@ -8,4 +8,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   () => import('./supervisor.js').then((m) => m.default),
   async () => (await import('./bridge.js')).suite,
   async () => (await import('./chat.js')).default,
+  async () => (await import('./link.js')).suite,
 ];

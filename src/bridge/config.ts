@@ -35,6 +35,8 @@ const port = z
     closeString: z.string().optional(),
     idleTimeout: z.number().int().nonnegative().default(0),
     nativePump: z.boolean().default(true),
+    /** Deliver bytes both ways no faster than a UART at this baud rate (line pacing). */
+    pace: z.number().int().min(1).max(4_000_000).optional(),
     trace: z
       .object({
         read: z.string().optional(),

@@ -12,6 +12,7 @@ import type { EventSink } from './events.js';
 import { serverCodec } from './protocols.js';
 import { BridgePort } from './server.js';
 import { REFUSALS } from './refusals.js';
+import { withPace } from './pace-option.js';
 
 export function splitListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
@@ -122,7 +123,7 @@ export class BridgeHub {
       name,
       host: where?.host,
       port: where?.port,
-      open: () => openSerialLine({ path: pc.device, settings }),
+      open: async () => withPace(await openSerialLine({ path: pc.device, settings }), pc.pace),
       codecFor: serverCodec,
       onEvent: this.onEvent,
     });

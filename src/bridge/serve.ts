@@ -6,6 +6,7 @@ import type { EventSink } from './events.js';
 import { BridgeHub } from './hub.js';
 import { serverCodec } from './protocols.js';
 import { BridgePort, type PortOptions } from './server.js';
+import { withPace } from './pace-option.js';
 
 export interface ServeOptions extends Omit<PortOptions, 'name' | 'open'> {
   device: string;
@@ -14,6 +15,8 @@ export interface ServeOptions extends Omit<PortOptions, 'name' | 'open'> {
   lockDir?: string;
   /** [HOST:]PORT of a control port; undefined = none. */
   control?: string;
+  /** Deliver bytes both ways no faster than a UART at this baud rate (undefined: not paced). */
+  pace?: number;
   onEvent?: EventSink;
   /** Called once the port listens, with the running hub (the CLI wires SIGHUP to it). */
   onStarted?: (hub: BridgeHub) => void;
@@ -26,7 +29,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     const port = new BridgePort({
       ...o,
       name: o.device,
-      open: () => openSerialLine({ path: o.device, settings: o.settings }),
+      open: async () => withPace(await openSerialLine({ path: o.device, settings: o.settings }), o.pace),
       codecFor: serverCodec,
     });
     hub.ports.push(port);

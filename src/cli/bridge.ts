@@ -32,12 +32,13 @@ export function register(program: Command): void {
       .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file')
-      .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client'),
+      .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client')
+      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
   ).action(async (device: string, opts: Record<string, unknown>) => {
     deferOptimizer();
     const { serve } = await import('../bridge/serve.js');
     const { host, port } = parseListen(String(opts.listen));
-    const onEvent = await withDataPath(opts.nativePump === false ? '--no-native-pump' : undefined, eventPrinter(device));
+    const onEvent = await withDataPath(pumpTurnedOffBy(opts), eventPrinter(device));
     let running: import('../bridge/hub.js').BridgeHub | undefined;
     // SIGHUP is logrotate's "reopen your files", not the end (the default action would leave the lock behind).
     const ac = stopOnSignals(() => {
@@ -59,6 +60,7 @@ export function register(program: Command): void {
       closeString: unescape(opts.closeString as string | undefined),
       idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
       nativePump: opts.nativePump !== false,
+      pace: paceFrom(opts),
       trace: {
         read: opts.traceRead as string | undefined,
         write: opts.traceWrite as string | undefined,
@@ -84,7 +86,8 @@ export function register(program: Command): void {
       .addOption(protocolOption())
       .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file')
-      .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session'),
+      .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session')
+      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
   ).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
@@ -101,11 +104,13 @@ export function register(program: Command): void {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
     // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
     const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
-    const line = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
+    const pace = paceFrom(opts);
+    const local = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
+    const line = await (await import('../bridge/pace-option.js')).withPace(local, pace);
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
-    await logDataPath(opts.nativePump === false ? '--no-native-pump' : undefined);
-    if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(line as { slavePath?: string }).slavePath}\n`);
+    await logDataPath(pumpTurnedOffBy(opts));
+    if (opts.pty) process.stdout.write(`pty ${opts.pty} -> ${(local as { slavePath?: string }).slavePath}\n`);
     let end: Awaited<ReturnType<typeof runClient>>;
     try {
       end = await runClient({
@@ -250,6 +255,11 @@ function positiveInt(v: unknown, flag: string): number {
   return n;
 }
 
+/** --pace BAUD: a positive whole number of bit/s, or undefined when not given. */
+function paceFrom(opts: Record<string, unknown>): number | undefined {
+  return opts.pace === undefined ? undefined : positiveInt(opts.pace, '--pace');
+}
+
 function nonNegativeInt(v: unknown, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: "${String(v)}" is not a non-negative integer`);
@@ -278,6 +288,12 @@ function eventPrinter(plainName?: string): (e: BridgeEvent) => void {
 }
 
 const printEvent = eventPrinter();
+
+/** Which flag keeps a serve/connect session off the native pump, if any (a paced line has no fd to hand over). */
+function pumpTurnedOffBy(opts: Record<string, unknown>): string | undefined {
+  if (opts.nativePump === false) return '--no-native-pump';
+  return paceFrom(opts) !== undefined ? '--pace' : undefined;
+}
 
 async function logDataPath(turnedOff: string | undefined): Promise<void> {
   process.stderr.write(`laplink bridge: ${(await import('../bridge/data-path.js')).dataPathLine(turnedOff)}\n`);

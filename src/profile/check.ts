@@ -12,6 +12,7 @@ import net from 'node:net';
 import { userInfo } from 'node:os';
 import { socketReason } from '../socket-reason.js';
 import { profileWarnings } from './warnings.js';
+import { checkDeflate } from './check-deflate.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
 
@@ -31,6 +32,8 @@ export interface CheckOptions {
   /** procfs (default /proc) and sysfs (default /sys), for kernel PPP support. */
   procDir?: string;
   sysDir?: string;
+  /** This kernel's module tree (default /lib/modules/$(uname -r)), for ppp_deflate. */
+  modulesDir?: string;
   /** pppd and chat binaries (default /usr/sbin/pppd, /usr/sbin/chat). */
   pppd?: string;
   chat?: string;
@@ -190,6 +193,7 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   const files = renderProfile(p, { profilePath: loaded.path, laplinkArgv: o.laplinkArgv });
   out.push(...(await checkSecrets(files.filter((f) => f.secret).map((f) => underRoot(o.root, f.path)))));
   out.push(...(await checkKernel({ devDir: o.devDir ?? '/dev', procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys' })));
+  if (p.compression === 'deflate') out.push(await checkDeflate({ procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys', modulesDir: o.modulesDir }));
   out.push(...(await checkTools(o.pppd ?? '/usr/sbin/pppd', o.chat ?? '/usr/sbin/chat')));
   if (lock) out.push(lock);
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));

@@ -94,6 +94,12 @@ const REFUSED: Record<string, string> = {
   mru: 'set mtu instead',
   idle: 'set idle instead',
   linkname: 'the link name comes from name',
+  // Measured in the lab (pppd 2.4.9, Linux 6.1): both ends negotiate it, then log "Lost compression
+  // sync" on the first compressed frame and drop compression, every time.
+  bsdcomp: 'breaks the link\'s compression: it loses sync on the first compressed frame (set compression: deflate or none)',
+  'bsd-comp': 'breaks the link\'s compression: it loses sync on the first compressed frame (set compression: deflate or none)',
+  deflate: 'set compression instead',
+  noccp: 'set compression: none instead',
 };
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;

@@ -121,6 +121,8 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     authLines: authLines(p),
     connect,
     lcpEcho: p.lcpEcho,
+    deflate: p.compression === 'deflate',
+    vjCompression: p.vjCompression,
     mtu: p.mtu,
     idle: p.idle,
     defaultRoute: p.defaultRoute,

@@ -48,6 +48,7 @@ const variants: Record<string, (tty: string) => string> = {
   'windows-client-chat': (t) => `name: p-winclient\nrole: client\npeer: windows\ndevice: ${t}\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\nhandshake: { engine: chat }\nauth: { user: labuser, passwordFile: /etc/ppp/labuser.secret }\n`,
   bridge: () => `name: p-bridge\nrole: client\nbridge: 127.0.0.1:4001\nflow: none\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\n`,
   'every-extra-option': (t) => `name: p-extra\nrole: server\ndevice: ${t}\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nauth: { require: none }\nextraOptions:\n${allExtra.map((o) => `  - "${o}"`).join('\n')}\n`,
+  'no-compression': (t) => `name: p-nocomp\nrole: client\ndevice: ${t}\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\ncompression: none\nvjCompression: false\n`,
   'noipv6-nolog': (t) => `name: p-extra2\nrole: client\ndevice: ${t}\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\nextraOptions: [noipv6, nolog]\n`,
 };
 
@@ -68,10 +69,10 @@ describe('real pppd parses the generated options files (exit 4 = parsed, no kern
       expect(good.stderr).toMatch(/\/dev\/ppp/);
 
       const broken = join(root, 'broken');
-      await writeFile(broken, (await readFile(peers, 'utf8')).replace(/^noccp$/m, 'noccpp'));
+      await writeFile(broken, (await readFile(peers, 'utf8')).replace(/^asyncmap 0$/m, 'asyncmapp 0'));
       const bad = await pppd([broken]);
       expect(bad.exitCode).toBe(2);
-      expect(bad.stderr).toMatch(/unrecognized option 'noccpp'/);
+      expect(bad.stderr).toMatch(/unrecognized option 'asyncmapp'/);
     });
   }
 });
