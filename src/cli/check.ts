@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { checkLink } from '../profile/check.js';
 import { loadProfile } from '../profile/load.js';
+import { recoverForProfile } from '../render/generate.js';
+import { describeRecovery, JOURNAL_PATH } from '../render/journal.js';
+import { underRoot } from '../render/write.js';
+import { existsSync } from 'node:fs';
 
 export function register(program: Command): void {
   program
@@ -11,7 +15,12 @@ export function register(program: Command): void {
     .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
     .action(async (profile: string, opts: { root?: string; lockDir: string }) => {
       const loaded = await loadProfile(profile);
-      const results = await checkLink(loaded, { root: opts.root, lockDir: opts.lockDir });
+      // an interrupted generate is finished (or rolled back) first, so what follows sees one whole set
+      const interrupted = await recoverForProfile(loaded, opts.root).then(
+        (r) => { const text = describeRecovery(r); return text ? { level: 'warn' as const, what: 'interrupted run', detail: text } : undefined; },
+        (err: Error) => (existsSync(underRoot(opts.root, JOURNAL_PATH)) ? { level: 'FAIL' as const, what: 'interrupted run', detail: err.message } : undefined),
+      );
+      const results = [...(interrupted ? [interrupted] : []), ...(await checkLink(loaded, { root: opts.root, lockDir: opts.lockDir }))];
       for (const r of results) process.stdout.write(`${r.level.padEnd(4)} ${r.what}: ${r.detail}\n`);
       if (results.some((r) => r.level === 'FAIL')) process.exitCode = 1;
     });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { removeLink } from '../render/generate.js';
+import { describeRecovery } from '../render/journal.js';
 
 export function register(program: Command): void {
   program
@@ -9,6 +10,8 @@ export function register(program: Command): void {
     .option('--root <dir>', 'work under this directory instead of /')
     .action(async (profile: string, opts: { root?: string }) => {
       const r = await removeLink(profile, { root: opts.root });
+      const recovered = r.recovery && describeRecovery(r.recovery);
+      if (recovered) process.stderr.write(`laplink: ${recovered}\n`);
       for (const c of r.changes) {
         process.stdout.write(`${c.action.padEnd(9)} ${c.fsPath}${c.note ? ` (${c.note})` : ''}\n`);
       }
