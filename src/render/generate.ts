@@ -41,7 +41,7 @@ function dirsOf(files: RenderedFile[], root: string | undefined): string[] {
  * this first, so none of them ever sees half of a change.
  */
 export async function recoverInterrupted(root: string | undefined, dirs: string[], lockWaitMs?: number): Promise<Recovery> {
-  return withLock(underRoot(root, LOCK_PATH), () => recover(underRoot(root, JOURNAL_PATH), dirs), { waitMs: lockWaitMs });
+  return withLock(underRoot(root, LOCK_PATH), (swept) => recover(underRoot(root, JOURNAL_PATH), dirs, swept), { waitMs: lockWaitMs });
 }
 
 /** recoverInterrupted for the directories of one loaded profile's files (what `check` runs first). */
@@ -56,8 +56,8 @@ export async function generateLink(profileFile: string, options: GenerateOptions
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
   if (options.dryRun) return { profile, profilePath: path, changes: await planGenerate(files, profile.name, options.root) };
   // plan and apply under one lock: the plan's view of shared files must still hold at rename time
-  return withLock(underRoot(options.root, LOCK_PATH), async () => {
-    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root));
+  return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
+    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
     const planned = await planGenerate(files, profile.name, options.root);
     await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
     return { profile, profilePath: path, changes: planned, recovery };
@@ -69,8 +69,8 @@ export async function removeLink(profileFile: string, options: GenerateOptions =
   const { profile, path } = await loadProfile(profileFile);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
   if (options.dryRun) return { profile, profilePath: path, changes: await planRemove(files, profile.name, options.root) };
-  return withLock(underRoot(options.root, LOCK_PATH), async () => {
-    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root));
+  return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
+    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
     const planned = await planRemove(files, profile.name, options.root);
     await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
     return { profile, profilePath: path, changes: planned, recovery };

@@ -190,9 +190,11 @@ export async function makeBackups(entries: JournalEntry[]): Promise<void> {
  * Completes or rolls back an interrupted run recorded at `journalPath`, then deletes leftovers of
  * dead runs (laplink temp and backup names) in `dirs`. Call with the generate lock held.
  */
-export async function recover(journalPath: string, dirs: string[]): Promise<Recovery> {
+export async function recover(journalPath: string, dirs: string[], sweptLockFiles: string[] = []): Promise<Recovery> {
   try {
-    return await recoverOrThrow(journalPath, dirs);
+    const out = await recoverOrThrow(journalPath, dirs);
+    out.leftovers.push(...sweptLockFiles);
+    return out;
   } catch (err) {
     if (err instanceof LaplinkError) throw err;
     throw new JournalError(`cannot finish the interrupted run recorded in ${journalPath}: ${reasonOf(err)}; nothing else was changed, run laplink again once this is fixed`, 1, { cause: err });

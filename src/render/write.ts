@@ -1,6 +1,7 @@
 import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { faultPoint } from './fault-point.js';
 import { fsyncDir, makeBackups, reasonOf, removeJournal, rollBack, tempName, writeJournal, type Journal, type JournalEntry } from './journal.js';
 import { mergeBlock, removeBlock } from './block.js';
 import { ownerMarker, type RenderedFile } from './render.js';
@@ -140,15 +141,19 @@ export async function applyChanges(changes: FileChange[], journalPath: string, h
   let current = journalPath;
   try {
     await writeJournal(journalPath, journal);
+    faultPoint();
     for (const [i, c] of work.entries()) {
       if (entries[i]!.temp === null) continue;
       current = c.fsPath;
       await writeTemp(c, entries[i]!.temp!);
+      faultPoint();
     }
     current = journalPath;
     await makeBackups(entries);
+    faultPoint();
     await Promise.all(dirs.map(fsyncDir));
     await writeJournal(journalPath, { ...journal, state: 'committing' });
+    faultPoint();
   } catch (err) {
     // Nothing renamed yet: removing what was made is the whole roll-back.
     for (const e of entries) for (const made of [e.temp, e.backup]) if (made) await unlink(made).catch(() => undefined);
@@ -161,8 +166,10 @@ export async function applyChanges(changes: FileChange[], journalPath: string, h
       await hooks.beforeCommit?.(c, i);
       if (c.after === null) await unlink(c.fsPath);
       else await rename(entries[i]!.temp!, c.fsPath);
+      faultPoint();
     }
     await Promise.all(dirs.map(fsyncDir));
+    faultPoint();
   } catch (err) {
     try {
       await writeJournal(journalPath, { ...journal, state: 'rolling-back' });
@@ -177,5 +184,6 @@ export async function applyChanges(changes: FileChange[], journalPath: string, h
   }
   // A crash from here on leaves `committing`, and rolling forward again is harmless.
   for (const e of entries) if (e.backup) await unlink(e.backup).catch(() => undefined);
+  faultPoint();
   await removeJournal(journalPath);
 }
