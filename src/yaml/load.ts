@@ -118,7 +118,9 @@ function keyNode(doc: Document, path: PropertyKey[], key: string): Node | undefi
 
 function fieldName(path: PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+  // a key with control characters (or anything unusual) is quoted, so it cannot break the line or the terminal
+  const key = (p: PropertyKey) => (/^[\x21-\x7e]+$/.test(String(p)) ? String(p) : JSON.stringify(String(p)));
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${key(p)}`)).join('');
 }
 
 /** The object keys a schema accepts at `path`, to tell the user what is allowed instead. */
