@@ -1,3 +1,4 @@
+import { ContendersFailed } from './lib/failure.js';
 import { suites } from './suites/index.js';
 
 /**
@@ -19,6 +20,7 @@ for (const load of suites) {
     process.stdout.write(`${await suite.run({ quick, signal: controller.signal })}\n`);
   } catch (err) {
     failed = true;
+    if (err instanceof ContendersFailed) process.stdout.write(`${err.report}\n`);
     process.stdout.write(`suite ${suite.name} failed: ${err instanceof Error ? err.message : String(err)}\n`);
   }
 }

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { BenchSuite } from './index.js';
 import { acceptOne, startLaplinkDial, startLaplinkRun, startLaplinkServe, startSer2net, startSocat, startSocatDial, type RunningBridge } from '../lib/bridges.js';
 import { connectTcp, exchangeMarkers, openTty, randomPayload, roundTrips, Sink, transfer } from '../lib/driver.js';
+import { ContendersFailed } from '../lib/failure.js';
 import { cpuSeconds, peakRssBytes, rssBytes } from '../lib/proc.js';
 import { startPtyPair, type PtyPair } from '../lib/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
@@ -303,6 +304,12 @@ export const suite: BenchSuite = {
     const manyRss = typeof lapMany === 'object' ? Math.max(lapMany.idleRss, lapMany.clientsRss) : nan;
     out.push(`| ${portCount} ports in one process, RSS with clients | ${Number.isFinite(manyRss) ? mb(manyRss) : '–'} | ≤ 60 MB | ${verdict(manyRss, 60e6, false)} |`);
     if (!lap) out.push('', `laplink not measured: ${results.get('laplink')!.error ?? 'no trials'}`);
+    // a contender that failed to run is a failed bench, not a row to skim past
+    const failed = [
+      ...contenders.filter((c) => sums.get(c.name) === undefined).map((c) => `${c.name}: ${results.get(c.name)!.error ?? 'no trials'}`),
+      ...[...many].filter(([, m]) => typeof m === 'string').map(([name, m]) => `${name}: ${m as string}`),
+    ];
+    if (failed.length) throw new ContendersFailed(out.join('\n'), failed);
     return out.join('\n');
   },
 };

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { checkLink } from '../profile/check.js';
 import { loadProfile } from '../profile/load.js';
+import { recoverForProfile } from '../render/generate.js';
+import { describeRecovery, JOURNAL_PATH } from '../render/journal.js';
+import { underRoot } from '../render/write.js';
+import { existsSync } from 'node:fs';
 
 export function register(program: Command): void {
   program
@@ -12,7 +16,12 @@ export function register(program: Command): void {
     .option('--json', 'print {profile, ok, checks: [{level, what, detail}]} instead of lines')
     .action(async (profile: string, opts: { root?: string; lockDir: string; json?: boolean }) => {
       const loaded = await loadProfile(profile);
-      const results = await checkLink(loaded, { root: opts.root, lockDir: opts.lockDir });
+      // an interrupted generate is finished (or rolled back) first, so what follows sees one whole set
+      const interrupted = await recoverForProfile(loaded, opts.root).then(
+        (r) => { const text = describeRecovery(r); return text ? { level: 'warn' as const, what: 'interrupted run', detail: text } : undefined; },
+        (err: Error) => (existsSync(underRoot(opts.root, JOURNAL_PATH)) ? { level: 'FAIL' as const, what: 'interrupted run', detail: err.message } : undefined),
+      );
+      const results = [...(interrupted ? [interrupted] : []), ...(await checkLink(loaded, { root: opts.root, lockDir: opts.lockDir }))];
       const failed = results.some((r) => r.level === 'FAIL');
       if (opts.json) process.stdout.write(`${JSON.stringify({ profile: loaded.path, ok: !failed, checks: results }, null, 2)}\n`);
       else for (const r of results) process.stdout.write(`${r.level.padEnd(4)} ${r.what}: ${r.detail}\n`);

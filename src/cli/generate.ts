@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { changeDiff, generateLink } from '../render/generate.js';
 import { legacyUnitPath } from '../render/render.js';
 import { profileWarnings } from '../profile/warnings.js';
+import { describeRecovery } from '../render/journal.js';
 
 export function register(program: Command): void {
   program
@@ -13,6 +14,8 @@ export function register(program: Command): void {
     .action(async (profile: string, opts: { root?: string; dryRun?: boolean }) => {
       const r = await generateLink(profile, { root: opts.root, dryRun: opts.dryRun });
       for (const w of profileWarnings(r.profile)) process.stderr.write(`laplink: warning: ${r.profilePath}: ${w.field} ${w.message}\n`);
+      const recovered = r.recovery && describeRecovery(r.recovery);
+      if (recovered) process.stderr.write(`laplink: ${recovered}\n`);
       for (const c of r.changes) {
         const verb = opts.dryRun && c.action !== 'unchanged' ? `would be ${c.action}` : c.action;
         process.stdout.write(`${verb.padEnd(opts.dryRun ? 16 : 9)} ${c.fsPath}\n`);

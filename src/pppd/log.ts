@@ -63,10 +63,28 @@ const rules: Rule[] = [
   [/^(?:Couldn't open the \/dev\/ppp device|Please load the ppp_generic kernel module|This system lacks kernel support for PPP|You need to create the \/dev\/ppp device node)/, (m) => ({ type: 'no-kernel-support', text: m.input! })],
 ];
 
-/** One line of pppd output (without its newline) → an event. pppd prefixes option errors with
- *  "pppd: " on stderr; that prefix is dropped before matching. */
-export function parsePppdLine(raw: string): PppdEvent {
-  const line = raw.replace(/\r$/, '').replace(/^pppd: /, '').trimEnd();
+/** Characters a mask may be made of; the first one that occurs in no secret is used. */
+const MASK_CHARS = ['*', '#', '~', '%', '@', '^', '\u2022', '\u2591'];
+
+/**
+ * `text` with every occurrence of each secret replaced by eight mask characters. The mask character
+ * is one no secret contains: a mask of `*` for the secret `a*` would turn `aa*` into `a********`,
+ * which still holds `a*`. With a character foreign to every secret, no occurrence can span a mask,
+ * and the text between masks held none to begin with.
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  const live = secrets.filter((s) => s.length > 0);
+  if (live.length === 0) return text;
+  const ch = MASK_CHARS.find((c) => live.every((s) => !s.includes(c))) ?? String.fromCodePoint(0xe000 + live.length);
+  let out = text;
+  for (const s of live) out = out.split(s).join(ch.repeat(8));
+  return out;
+}
+
+/** One line of pppd output (without its newline) → an event, with `secrets` masked in every field.
+ *  pppd prefixes option errors with "pppd: " on stderr; that prefix is dropped before matching. */
+export function parsePppdLine(raw: string, secrets: readonly string[] = []): PppdEvent {
+  const line = maskSecrets(raw.replace(/\r$/, '').replace(/^pppd: /, '').trimEnd(), secrets);
   for (const [re, make] of rules) {
     const m = line.match(re);
     if (m) return make(m);

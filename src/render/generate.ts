@@ -1,9 +1,10 @@
 import { createTwoFilesPatch } from 'diff';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/schema.js';
+import { dirname } from 'node:path';
+import { JOURNAL_PATH, recover, type Recovery } from './journal.js';
 import { withLock } from './lock.js';
 import { rmdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { legacyUnitPath, renderProfile, unitDropInPath, type RenderedFile } from './render.js';
 import { applyChanges, planGenerate, planRemove, underRoot, type ApplyHooks, type FileChange } from './write.js';
 
@@ -26,6 +27,28 @@ export interface GenerateResult {
   profile: Profile;
   profilePath: string;
   changes: FileChange[];
+  /** What was found of an interrupted earlier run and done about it (absent on dry runs). */
+  recovery?: Recovery;
+}
+
+/** The directories a link's files live in, where its temp and backup files could be left. */
+function dirsOf(files: RenderedFile[], root: string | undefined): string[] {
+  return [...new Set(files.map((f) => dirname(underRoot(root, f.path))))];
+}
+
+/**
+ * Under the generate lock: completes or rolls back a run that was killed mid-write (journal.ts)
+ * and deletes leftovers in `dirs`. Every command that writes or reads the generated files runs
+ * this first, so none of them ever sees half of a change.
+ */
+export async function recoverInterrupted(root: string | undefined, dirs: string[], lockWaitMs?: number): Promise<Recovery> {
+  return withLock(underRoot(root, LOCK_PATH), (swept) => recover(underRoot(root, JOURNAL_PATH), dirs, swept), { waitMs: lockWaitMs });
+}
+
+/** recoverInterrupted for the directories of one loaded profile's files (what `check` runs first). */
+export async function recoverForProfile(loaded: { profile: Profile; path: string }, root: string | undefined): Promise<Recovery> {
+  const files = renderProfile(loaded.profile, { profilePath: loaded.path });
+  return recoverInterrupted(root, dirsOf(files, root));
 }
 
 /** Loads the profile, renders every file and writes them all-or-nothing (unless dryRun). */
@@ -34,12 +57,12 @@ export async function generateLink(profileFile: string, options: GenerateOptions
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
   if (options.dryRun) return { profile, profilePath: path, changes: [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   // plan and apply under one lock: the plan's view of shared files must still hold at rename time
-  const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
+  return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
+    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
     const planned = [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))];
-    await applyChanges(planned, options.hooks);
-    return planned;
+    await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
+    return { profile, profilePath: path, changes: planned, recovery };
   }, { waitMs: options.lockWaitMs });
-  return { profile, profilePath: path, changes };
 }
 
 /**
@@ -57,14 +80,14 @@ export async function removeLink(profileFile: string, options: GenerateOptions =
   const { profile, path } = await loadProfile(profileFile);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
   if (options.dryRun) return { profile, profilePath: path, changes: [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
-  const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
+  return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
+    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
     const planned = [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))];
-    await applyChanges(planned, options.hooks);
+    await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
     // The drop-in's directory was made for it: leave no empty laplink@NAME.service.d behind.
     await rmdir(dirname(underRoot(options.root, unitDropInPath(profile.name)))).catch(() => undefined);
-    return planned;
+    return { profile, profilePath: path, changes: planned, recovery };
   }, { waitMs: options.lockWaitMs });
-  return { profile, profilePath: path, changes };
 }
 
 /** Unified diff of one change; secrets files are summarised, never shown. */

@@ -1,31 +1,40 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaplinkError } from '../errors.js';
 import { pidAlive as alive } from '../pid.js';
+import { reasonOf } from './journal.js';
+import { WriteError } from './write.js';
 
 export class BusyError extends LaplinkError {}
 
 /**
- * Runs `fn` holding an exclusive pid lock file. Two links' `generate` both merge into
+ * Runs `fn` holding an exclusive pid lock file, passing it the lock temp files of dead runs that
+ * were swept on the way in. Two links' `generate` both merge into
  * /etc/hosts and pap-secrets: without this, the second could write back a file read before the
  * first renamed its version, losing the first link's block. A lock of a dead process is taken over.
  */
-export async function withLock<T>(path: string, fn: () => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
+export async function withLock<T>(path: string, fn: (swept: string[]) => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 10_000);
-  await mkdir(dirname(path), { recursive: true });
   // The lock appears with its pid already inside (written to a temp file, then hard-linked into
   // place), so a waiter never reads a half-made lock and mistakes it for a dead one.
   const mine = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o644 });
+  } catch (err) {
+    // a full disk creates the file and then fails to fill it: never leave an empty one behind
+    await unlink(mine).catch(() => undefined);
+    throw new WriteError(`cannot write ${path}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
+  }
   try {
     for (;;) {
       try {
         await link(mine, path);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new WriteError(`cannot take the lock ${path}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
       }
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
@@ -44,9 +53,27 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, options: {
   } finally {
     await unlink(mine).catch(() => undefined);
   }
+  const swept = await sweepDeadLockTemps(path);
   try {
-    return await fn();
+    return await fn(swept);
   } finally {
     await unlink(path).catch(() => undefined);
   }
+}
+
+/**
+ * The pid-named temp files (`LOCK.PID.xxxxxxxx`) and `.stale-` names of runs killed between
+ * creating them and unlinking them; called holding the lock, so no live taker is mid-way.
+ */
+async function sweepDeadLockTemps(path: string): Promise<string[]> {
+  const base = basename(path);
+  const swept: string[] = [];
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(base.length + 1));
+    const dead = m ? Number(m[1]) !== process.pid && !alive(Number(m[1])) : /^stale-[0-9a-f]{8}$/.test(name.slice(base.length + 1));
+    if (dead && (await unlink(join(dirname(path), name)).then(() => true, () => false))) swept.push(join(dirname(path), name));
+  }
+  return swept;
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { faultPoint } from './fault-point.js';
+import { fsyncDir, makeBackups, reasonOf, removeJournal, rollBack, tempName, writeJournal, type Journal, type JournalEntry } from './journal.js';
 import { mergeBlock, removeBlock } from './block.js';
 import { ownerMarker, type RenderedFile } from './render.js';
 
@@ -41,7 +41,7 @@ async function readExisting(fsPath: string): Promise<{ text: string | null; mode
     // ENOTDIR: a parent is a plain file, so there is no such file; writing it will fail later, cleanly.
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { text: null };
-    throw new WriteError(`cannot read ${fsPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new WriteError(`cannot read ${fsPath}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
   }
 }
 
@@ -103,76 +103,94 @@ export interface ApplyHooks {
   beforeCommit?: (change: FileChange, index: number) => void | Promise<void>;
 }
 
-const tempName = (fsPath: string, tag: string) => join(dirname(fsPath), `.${basename(fsPath)}.laplink-${tag}-${randomBytes(4).toString('hex')}`);
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fd = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+/** `cannot write FILE: no space left on device; nothing was changed`: one line per failure. */
+function failure(path: string, err: unknown, outcome = 'nothing was changed'): WriteError {
+  if (err instanceof WriteError) return err;
+  return new WriteError(`cannot write ${path}: ${reasonOf(err)}; ${outcome}`, 1, { cause: err });
+}
+
+async function writeTemp(c: FileChange, tmp: string): Promise<void> {
+  await mkdir(dirname(c.fsPath), { recursive: true });
+  const fd = await open(tmp, 'wx', c.mode);
   try {
+    await fd.writeFile(c.after!, 'utf8');
+    await fd.chmod(c.mode);
+    if (c.uid !== undefined && c.gid !== undefined) {
+      await fd.chown(c.uid, c.gid).catch((err: NodeJS.ErrnoException) => {
+        // Only root can give a file away; an unprivileged run (tests) keeps its own owner.
+        if (err.code !== 'EPERM' || process.getuid?.() === 0) throw err;
+      });
+    }
     await fd.sync();
   } finally {
     await fd.close();
   }
 }
 
-async function tryUnlink(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
-}
-
 /**
- * Writes every change or none. Phase 1 writes each new text to a temp file beside its target
- * (mode and owner set, fsynced). Phase 2 keeps a hard link to every old file as a backup, then
- * renames the temps over the targets. If anything fails, the renamed targets are restored from
- * their backups, created ones are unlinked, and every temp and backup is removed.
+ * Writes every change or none, even across SIGKILL or power loss (journal.ts has the states).
+ * Journal `prepared`; temp files written (mode, owner, fsync) and backups hard-linked; directories
+ * fsynced; journal `committing`; renames; directories fsynced; backups and journal removed. A failure
+ * before `committing` removes what was made; after it, the journal turns `rolling-back` and the
+ * targets are restored from their backups.
  */
-export async function applyChanges(changes: FileChange[], hooks: ApplyHooks = {}): Promise<void> {
+export async function applyChanges(changes: FileChange[], journalPath: string, hooks: ApplyHooks = {}): Promise<void> {
   const work = changes.filter((c) => c.action === 'created' || c.action === 'updated' || c.action === 'removed');
-  const temps = new Map<FileChange, string>();
-  const backups = new Map<FileChange, string>();
-  const committed: FileChange[] = [];
+  if (work.length === 0) return;
+  const entries: JournalEntry[] = work.map((c) => ({
+    target: c.fsPath,
+    temp: c.after === null ? null : tempName(c.fsPath, 'tmp'),
+    backup: c.before === null ? null : tempName(c.fsPath, 'bak'),
+  }));
+  const journal: Journal = { version: 1, pid: process.pid, state: 'prepared', entries };
+  const dirs = [...new Set(work.map((c) => dirname(c.fsPath)))];
+  let current = journalPath;
   try {
-    for (const c of work) {
-      if (c.after === null) continue;
-      await mkdir(dirname(c.fsPath), { recursive: true });
-      const tmp = tempName(c.fsPath, 'tmp');
-      temps.set(c, tmp);
-      const fd = await open(tmp, 'wx', c.mode);
-      try {
-        await fd.writeFile(c.after, 'utf8');
-        await fd.chmod(c.mode);
-        if (c.uid !== undefined && c.gid !== undefined) {
-          await fd.chown(c.uid, c.gid).catch((err: NodeJS.ErrnoException) => {
-            // Only root can give a file away; an unprivileged run (tests) keeps its own owner.
-            if (err.code !== 'EPERM' || process.getuid?.() === 0) throw err;
-          });
-        }
-        await fd.sync();
-      } finally {
-        await fd.close();
-      }
-    }
+    await writeJournal(journalPath, journal);
+    faultPoint();
     for (const [i, c] of work.entries()) {
-      await hooks.beforeCommit?.(c, i);
-      if (c.before !== null) {
-        const bak = tempName(c.fsPath, 'bak');
-        await link(c.fsPath, bak);
-        backups.set(c, bak);
-      }
-      if (c.after === null) await unlink(c.fsPath);
-      else await rename(temps.get(c)!, c.fsPath);
-      temps.delete(c);
-      committed.push(c);
+      if (entries[i]!.temp === null) continue;
+      current = c.fsPath;
+      await writeTemp(c, entries[i]!.temp!);
+      faultPoint();
     }
-    await Promise.all([...new Set(work.map((c) => dirname(c.fsPath)))].map(fsyncDir));
+    current = journalPath;
+    await makeBackups(entries);
+    faultPoint();
+    await Promise.all(dirs.map(fsyncDir));
+    await writeJournal(journalPath, { ...journal, state: 'committing' });
+    faultPoint();
   } catch (err) {
-    for (const c of committed.reverse()) {
-      const bak = backups.get(c);
-      if (bak) await rename(bak, c.fsPath).catch(() => undefined);
-      else await tryUnlink(c.fsPath);
-      backups.delete(c);
-    }
-    await Promise.all([...temps.values(), ...backups.values()].map(tryUnlink));
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new WriteError(`nothing written: ${err instanceof Error ? err.message : String(err)}${code && !(err instanceof Error && err.message.includes(code)) ? ` (${code})` : ''}`, 1, { cause: err });
+    // Nothing renamed yet: removing what was made is the whole roll-back.
+    for (const e of entries) for (const made of [e.temp, e.backup]) if (made) await unlink(made).catch(() => undefined);
+    await removeJournal(journalPath).catch(() => undefined);
+    throw failure(current, err);
   }
-  await Promise.all([...backups.values()].map(tryUnlink));
+  try {
+    for (const [i, c] of work.entries()) {
+      current = c.fsPath;
+      await hooks.beforeCommit?.(c, i);
+      if (c.after === null) await unlink(c.fsPath);
+      else await rename(entries[i]!.temp!, c.fsPath);
+      faultPoint();
+    }
+    await Promise.all(dirs.map(fsyncDir));
+    faultPoint();
+  } catch (err) {
+    try {
+      await writeJournal(journalPath, { ...journal, state: 'rolling-back' });
+    } catch {
+      // Cannot record the roll-back: leave `committing` for the next run to finish (rolling back
+      // now would delete temps a roll-forward needs).
+      throw failure(current, err, 'the change is recorded in the journal and the next laplink command completes it');
+    }
+    await rollBack(entries);
+    await removeJournal(journalPath);
+    throw failure(current, err);
+  }
+  // A crash from here on leaves `committing`, and rolling forward again is harmless.
+  for (const e of entries) if (e.backup) await unlink(e.backup).catch(() => undefined);
+  faultPoint();
+  await removeJournal(journalPath);
 }

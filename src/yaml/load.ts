@@ -1,11 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isNode, isPair, isScalar, Lexer, LineCounter, parseDocument, Parser, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { closest } from './closest.js';
 
 /** Configuration files are small; anything bigger is a mistake or an attack. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
+
+/**
+ * How deep collections may nest. A profile needs 4 levels; the yaml composer, `visit` and `toJS`
+ * recurse once per level, so 2,000 `[` or `- ` in 64 KiB exhausted the stack: `RangeError` out of
+ * our code, or a fatal V8 abort when the overflow hit a regexp compile inside the composer.
+ */
+export const MAX_NESTING = 64;
+
+/** A profile with more problems than this lists the first ones and a count of the rest. */
+const MAX_PROBLEMS = 20;
 
 type Issue = z.core.$ZodIssue;
 
@@ -25,6 +35,11 @@ export async function loadYamlFile<T>(path: string, schema: z.ZodType<T>): Promi
 /** Parses YAML text (no aliases, no duplicate keys) and validates it against `schema`. */
 export function parseYamlText<T>(text: string, fileName: string, schema: z.ZodType<T>): T {
   const lineCounter = new LineCounter();
+  const tooDeep = nestingBeyond(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    const { line, col } = positionOf(text, tooDeep);
+    throw new ConfigError([`${fileName}:${line}:${col}: nested more than ${MAX_NESTING} levels deep (allowed: at most ${MAX_NESTING})`]);
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
   const where = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
@@ -41,13 +56,42 @@ export function parseYamlText<T>(text: string, fileName: string, schema: z.ZodTy
       else if (node.anchor) problems.push(`${where(node.range?.[0] ?? 0)}: YAML anchors (&name) are not allowed`);
     },
   });
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) throw new ConfigError(capped(problems));
 
   const data: unknown = doc.toJS({ maxAliasCount: 0 }) ?? {};
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   for (const issue of result.error.issues) problems.push(describeIssue(issue, doc, where, schema));
-  throw new ConfigError(problems);
+  throw new ConfigError(capped(problems));
+}
+
+function capped(problems: string[]): string[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  // the summary line keeps the FILE:LINE:COL shape, pointing at the first problem not shown
+  const where = /^(.*?:\d+:\d+): /.exec(problems[MAX_PROBLEMS]!)?.[1] ?? '';
+  return [...problems.slice(0, MAX_PROBLEMS), `${where}: ${problems.length - MAX_PROBLEMS} more problems from here on (fix the ones above first)`];
+}
+
+/**
+ * Offset where `text` nests deeper than `max`, or undefined. yaml's CST parser keeps its open
+ * collections on an explicit stack (no recursion), so feeding it token by token and watching that
+ * stack measures depth safely before anything recursive sees the text.
+ */
+function nestingBeyond(text: string, max: number): number | undefined {
+  const parser = new Parser();
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _token of parser.next(lexeme)) {
+      // documents are discarded: only the depth matters here
+    }
+    if (parser.stack.length > max) return parser.offset;
+  }
+  return undefined;
+}
+
+/** 1-based line and column of an offset, counted without the parser (which is what was refused). */
+function positionOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, col: offset - before.lastIndexOf('\n') };
 }
 
 function firstLine(s: string): string {
@@ -75,7 +119,9 @@ function keyNode(doc: Document, path: PropertyKey[], key: string): Node | undefi
 
 function fieldName(path: PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+  // a key with control characters (or anything unusual) is quoted, so it cannot break the line or the terminal
+  const key = (p: PropertyKey) => (/^[\x21-\x7e]+$/.test(String(p)) ? String(p) : JSON.stringify(String(p)));
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${key(p)}`)).join('');
 }
 
 /** The object keys a schema accepts at `path`, to tell the user what is allowed instead. */
