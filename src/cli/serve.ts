@@ -2,6 +2,7 @@ import { watch } from 'chokidar';
 import type { Command } from 'commander';
 import { LaplinkError } from '../errors.js';
 import { pppdArgs } from '../pppd/args.js';
+import { DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { Supervisor, type LinkConfig } from '../pppd/supervise.js';
@@ -56,7 +57,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   const sup = new Supervisor({
     name,
     ...linkConfig(profile, flags),
-    pppd: flags.pppd ?? process.env.LAPLINK_PPPD ?? '/usr/sbin/pppd',
+    pppd: flags.pppd ?? process.env.LAPLINK_PPPD ?? DEFAULT_PPPD,
     oneShot: role === 'client' && !flags.persist && !profile.persist,
     stateDir: flags.stateDir,
     lockDir: flags.lockDir,
@@ -109,17 +110,17 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
 export function addLinkOptions(cmd: Command): Command {
   return cmd
     .option('--root <dir>', 'the link files were generated under this directory (pppd runs `file DIR/etc/ppp/peers/NAME`)')
-    .option('--state-dir <dir>', 'where the state file NAME.json is written', '/run/laplink')
-    .option('--pppd <path>', 'pppd binary (env LAPLINK_PPPD; default /usr/sbin/pppd)')
+    .option('--state-dir <dir>', 'where the state file NAME.json is written', DEFAULT_STATE_DIR)
+    .option('--pppd <path>', `pppd binary (env LAPLINK_PPPD; default ${DEFAULT_PPPD})`)
     .option('--debug', "add pppd's `debug` option")
     .option('--device <path>', "serial device instead of the profile's (also passed to pppd)")
-    .option('--lock-dir <dir>', 'UUCP lock directory, to name who holds the line', '/var/lock')
-    .option('--run-dir <dir>', "pppd's pid file directory (ppp-NAME.pid)", '/var/run')
+    .option('--lock-dir <dir>', 'UUCP lock directory, to name who holds the line', DEFAULT_LOCK_DIR)
+    .option('--run-dir <dir>', "pppd's pid file directory (ppp-NAME.pid)", DEFAULT_RUN_DIR)
     .option('--no-generate', 'do not (re)generate the link files before starting')
-    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', '5000')
+    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', String(DEFAULT_GRACE_MS))
     .option('--backoff-initial <ms>', 'first retry delay', '1000')
     .option('--backoff-max <ms>', 'longest retry delay', '60000')
-    .option('--reset-after <ms>', 'a link up this long resets the backoff', '60000')
+    .option('--reset-after <ms>', 'a link up this long resets the backoff', String(DEFAULT_RESET_AFTER_MS))
     .option('--too-fast-starts <n>', 'this many starts …', '10')
     .option('--too-fast-window <ms>', '… within this window pause the link', '120000')
     .option('--too-fast-pause <ms>', 'how long to pause', '300000')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { LaplinkError } from '../errors.js';
+import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { pidAlive, readStateFile } from '../pppd/state.js';
 
 export function register(program: Command): void {
@@ -7,7 +8,7 @@ export function register(program: Command): void {
     .command('stop')
     .description("stop a link's supervisor (SIGTERM; it ends pppd) and wait until it has exited")
     .argument('<name>', 'link name')
-    .option('--state-dir <dir>', 'state file directory', '/run/laplink')
+    .option('--state-dir <dir>', 'state file directory', DEFAULT_STATE_DIR)
     .option('--timeout <ms>', 'how long to wait', '15000')
     .action(async (name: string, opts: { stateDir: string; timeout: string }) => {
       const s = await readStateFile(opts.stateDir, name);

@@ -73,3 +73,28 @@ export function parsePppdLine(raw: string): PppdEvent {
   }
   return { type: 'other', text: line };
 }
+
+/** Why a link went down, in a person's words, for the events that say so. pppd prints the telling
+ *  line before its generic ones, so a later event replaces an earlier reason, except the weak ones. */
+const reasons: { [K in PppdEvent['type']]?: (e: Extract<PppdEvent, { type: K }>) => string } = {
+  'terminated-by-peer': (e) => `${e.protocol} terminated by peer${e.reason ? ` (${e.reason})` : ''}`,
+  'modem-hangup': () => 'modem hangup',
+  'link-disconnected': () => 'serial link appears to be disconnected (no LCP echo replies)',
+  'peer-auth-failed': (e) => `peer ${e.user} failed authentication`,
+  'auth-failed': () => 'the peer refused our authentication',
+  'device-locked': (e) => `${e.device} is locked by pid ${e.pid}`,
+  'open-failed': (e) => `cannot open ${e.device}: ${e.error}`,
+  loopback: () => 'the serial line is looped back: what we send echoes back',
+  'connect-script-failed': () => 'connect script (handshake) failed',
+};
+
+/** "Modem hangup" follows whatever really ended the link (an echo timeout, the peer's TermReq). */
+const weakReasons = new Set<PppdEvent['type']>(['modem-hangup']);
+
+/** The reason to keep after event `e`, given the reason so far. */
+export function nextReason(e: PppdEvent, current: string | undefined): string | undefined {
+  const describe = reasons[e.type] as ((e: PppdEvent) => string) | undefined;
+  if (!describe) return current;
+  if (weakReasons.has(e.type) && current !== undefined) return current;
+  return describe(e);
+}

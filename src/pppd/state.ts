@@ -50,6 +50,15 @@ export interface LinkStatus {
   message?: string;
 }
 
+/** The fields that describe one run of pppd: its process and what it negotiated. They are set while
+ *  pppd runs and cleared together when it ends, so no state ever shows an old run's interface. */
+export const linkFields = ['pppdPid', 'adopted', 'iface', 'localIp', 'remoteIp', 'peerUser', 'upSince'] as const satisfies ReadonlyArray<keyof LinkStatus>;
+
+/** Every link field set to undefined, for `Supervisor.set` (which deletes undefined fields). */
+export function clearedLinkFields(): Partial<LinkStatus> {
+  return Object.fromEntries(linkFields.map((k) => [k, undefined])) as Partial<LinkStatus>;
+}
+
 /** Link fields pppd's output changes; returns the new state or undefined for "no transition". */
 export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolean): LinkState | undefined {
   switch (e.type) {
