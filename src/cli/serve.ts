@@ -2,6 +2,7 @@ import { watch } from 'chokidar';
 import type { Command } from 'commander';
 import { LaplinkError } from '../errors.js';
 import { pppdArgs } from '../pppd/args.js';
+import { checkPppdBinary } from '../pppd/binary.js';
 import { DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
@@ -51,14 +52,18 @@ function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
 /** Shared by `serve` and `connect`: generate the link's files, then supervise pppd until stopped. */
 export async function runLink(profilePath: string, flags: RunLinkFlags, role: 'server' | 'client'): Promise<number> {
   const write = (s: string) => process.stderr.write(`${s}\n`);
+  const pppd = flags.pppd ?? process.env.LAPLINK_PPPD ?? DEFAULT_PPPD;
+  // Before generating or starting anything: a wrong path would otherwise surface as a failed spawn.
+  await checkPppdBinary(pppd, flags.pppd ? '--pppd' : process.env.LAPLINK_PPPD ? '$LAPLINK_PPPD' : 'pppd');
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
   const name = profile.name;
+  const oneShot = role === 'client' && !flags.persist && !profile.persist;
   const sup = new Supervisor({
     name,
     ...linkConfig(profile, flags),
-    pppd: flags.pppd ?? process.env.LAPLINK_PPPD ?? DEFAULT_PPPD,
-    oneShot: role === 'client' && !flags.persist && !profile.persist,
+    pppd,
+    oneShot,
     stateDir: flags.stateDir,
     lockDir: flags.lockDir,
     runDir: flags.runDir,
@@ -96,7 +101,9 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   process.on('SIGINT', onTerm);
   try {
     const final = await sup.run();
-    if (final.state === 'failed') return EXIT_NOT_RETRIED;
+    // A one-shot call exits with pppd's own status, whatever it was (connect's help says so); a
+    // supervisor that keeps the link up exits EX_CONFIG, which systemd's RestartPreventExitStatus names.
+    if (final.state === 'failed') return oneShot && final.lastExit ? final.lastExit.code : EXIT_NOT_RETRIED;
     if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : 0;
     return 0;
   } finally {

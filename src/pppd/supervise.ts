@@ -7,6 +7,7 @@ import { LaplinkError } from '../errors.js';
 import { backoffDelay, defaultBackoff, defaultTooFast, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
 import { DEFAULT_ADOPT_POLL_MS, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR } from './defaults.js';
 import { actionFor, exitPolicy, type ExitAction } from './exit.js';
+import { maskFields, maskText } from './mask.js';
 import { nextReason, parsePppdLine, type PppdEvent } from './log.js';
 import { describeLockHolder, findOrphanPppd, readLockHolder, removeStaleLock } from './orphan.js';
 import { applyEvent, clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
@@ -114,9 +115,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private redact(text: string): string {
-    let out = text;
-    for (const s of this.config.secrets ?? []) if (s) out = out.split(s).join('********');
-    return out;
+    return maskText(text, this.config.secrets ?? []);
   }
 
   /** Changes state (or just fields) and writes the state file; writes are serialized. */
@@ -128,6 +127,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     Object.assign(s, fields);
     for (const k of Object.keys(fields) as Array<keyof LinkStatus>) if (fields[k] === undefined) delete s[k];
+    // pppd's words (peer user, reasons, remote messages) reach the 0644 state file: mask them there too.
+    maskFields(s as unknown as Record<string, unknown>, this.config.secrets ?? []);
     const snapshot = structuredClone(s);
     this.writes = this.writes.then(() => writeStateFile(this.o.stateDir, snapshot)).catch((err: unknown) => this.log(`cannot write state file: ${(err as Error).message}`));
     this.emit('state', snapshot);
@@ -247,7 +248,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const pid = child.pid;
     this.emit('spawn', { pid: pid ?? -1, at: performance.timeOrigin + performance.now() });
     this.set(undefined, { pppdPid: pid });
-    this.log(`started pppd (pid ${pid}): ${this.pppd} ${c.args.join(' ')}`);
+    // No pid: the spawn failed (the exit below says why); never "started pppd (pid undefined)".
+    if (pid !== undefined) this.log(`started pppd (pid ${pid}): ${this.pppd} ${c.args.join(' ')}`);
     const readers = [child.stdout, child.stderr].map((stream) => this.readLines(stream));
     const result = await child;
     await Promise.all(readers);
