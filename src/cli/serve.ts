@@ -1,6 +1,7 @@
 import { watch } from 'chokidar';
 import type { Command } from 'commander';
 import { LaplinkError } from '../errors.js';
+import { addressOn } from '../profile/ipv6.js';
 import { pppdArgs } from '../pppd/args.js';
 import { checkPppdBinary } from '../pppd/binary.js';
 import { DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../pppd/defaults.js';
@@ -46,6 +47,7 @@ function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
     device,
     hasConnectScript: profile.peer === 'windows',
     secrets,
+    ipv6Net: profile.ipv6?.prefix && profile.ipv6.localId && profile.ipv6.remoteId ? { local: addressOn(profile.ipv6.prefix, profile.ipv6.localId), remote: addressOn(profile.ipv6.prefix, profile.ipv6.remoteId) } : undefined,
   };
 }
 

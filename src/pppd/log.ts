@@ -17,6 +17,8 @@ export type PppdEvent =
   | { type: 'remote-message'; text: string }
   | { type: 'local-ip'; ip: string }
   | { type: 'remote-ip'; ip: string }
+  | { type: 'local-ip6'; ip: string } // ipv6cp.c ipv6cp_up: link-local fe80::ID
+  | { type: 'remote-ip6'; ip: string }
   | { type: 'terminated-by-peer'; protocol: string; reason?: string }
   | { type: 'echo-timeout'; count: number }
   | { type: 'link-disconnected' }
@@ -48,6 +50,8 @@ const rules: Rule[] = [
   [/^Remote message: (.*)$/, (m) => ({ type: 'remote-message', text: m[1]! })],
   [/^local {2}IP address (\S+)$/, (m) => ({ type: 'local-ip', ip: m[1]! })],
   [/^remote IP address (\S+)$/, (m) => ({ type: 'remote-ip', ip: m[1]! })],
+  [/^local {2}LL address (\S+)$/, (m) => ({ type: 'local-ip6', ip: m[1]! })],
+  [/^remote LL address (\S+)$/, (m) => ({ type: 'remote-ip6', ip: m[1]! })],
   [/^(\S+) terminated by peer(?: \((.*)\))?$/, (m) => ({ type: 'terminated-by-peer', protocol: m[1]!, ...(m[2] !== undefined ? { reason: m[2] } : {}) })],
   [/^No response to (\d+) echo-requests$/, (m) => ({ type: 'echo-timeout', count: Number(m[1]) })],
   [/^Serial link appears to be disconnected\.?$/, () => ({ type: 'link-disconnected' })],

@@ -26,7 +26,8 @@ export function statusTable(links: LinkStatus[], now = Date.now()): string {
   for (const s of links) {
     const message = s.message && s.message !== s.state ? s.message : undefined;
     const reason = s.lastExit?.reason && !message?.includes(s.lastExit.reason) ? `last exit: ${s.lastExit.reason}` : undefined;
-    const notes = [message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
+    const ipv6 = s.localIp6 || s.remoteIp6 ? `IPv6 ${[s.localIp6, s.localIp6Net].filter(Boolean).join(' ') || '?'} <--> ${[s.remoteIp6, s.remoteIp6Net].filter(Boolean).join(' ') || '?'}` : undefined;
+    const notes = [ipv6, message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
     if (notes.length) out.push(`${s.name}: ${notes.join('; ')}`);
   }
   return `${out.join('\n')}\n`;

@@ -27,6 +27,8 @@ export interface LinkConfig {
   hasConnectScript?: boolean;
   /** Strings that must never reach the log (profile passwords). */
   secrets?: string[];
+  /** The ends' addresses on the profile's IPv6 prefix, shown once IPV6CP is up. */
+  ipv6Net?: { local: string; remote: string };
 }
 
 export interface SupervisorOptions extends LinkConfig {
@@ -98,7 +100,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.pppd = options.pppd ?? DEFAULT_PPPD;
     this.lockDir = options.lockDir ?? DEFAULT_LOCK_DIR;
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    this.config = { args: options.args, device: options.device, hasConnectScript: options.hasConnectScript, secrets: options.secrets };
+    this.config = { args: options.args, device: options.device, hasConnectScript: options.hasConnectScript, secrets: options.secrets, ipv6Net: options.ipv6Net };
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.tooFastOpts = { ...defaultTooFast, ...options.tooFast };
     this.history = new StartHistory(this.tooFastOpts);
@@ -278,6 +280,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const next = applyEvent(this.status, e, this.config.hasConnectScript ?? false);
     this.lastReason = nextReason(e, this.lastReason);
     if (e.type === 'remote-message') this.status.message = `remote message: ${e.text}`;
+    if (e.type === 'remote-ip6' && this.config.ipv6Net) Object.assign(this.status, { localIp6Net: this.config.ipv6Net.local, remoteIp6Net: this.config.ipv6Net.remote });
     if (next === 'up' && before !== 'up') {
       this.set('up', { upSince: new Date().toISOString(), message: undefined });
       this.log(`link up: ${this.status.iface ?? '?'} ${this.status.localIp} <--> ${this.status.remoteIp}${this.status.peerUser ? ` user ${this.status.peerUser}` : ''}`);
