@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -8,36 +8,18 @@ import { z } from 'zod';
  * colons pass, and every value is parsed, not pattern-matched.
  */
 
+/** Only hex digits and colons: no zone (`%eth0`), no embedded IPv4, nothing a shell or pppd reads specially. */
 const HEX_COLON = /^[0-9A-Fa-f:]+$/;
 
 /** The eight 16-bit groups of an IPv6 address in plain hex-and-colon form, or undefined. */
 export function ipv6Groups(text: string): number[] | undefined {
-  if (!HEX_COLON.test(text) || !isIPv6(text)) return undefined;
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const part = (s: string | undefined) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const left = part(head);
-  const right = part(tail);
-  const zeros = tail === undefined ? [] : Array<number>(8 - left.length - right.length).fill(0);
-  return [...left, ...zeros, ...right];
+  if (!HEX_COLON.test(text) || !ipaddr.IPv6.isValid(text)) return undefined;
+  return ipaddr.IPv6.parse(text).parts;
 }
 
-/** Canonical text of groups (RFC 5952: lowercase, longest run of ≥2 zero groups as ::). */
+/** Canonical text of eight groups (RFC 5952: lowercase, the longest run of zero groups as ::). */
 export function formatIpv6(groups: readonly number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return new ipaddr.IPv6([...groups]).toRFC5952String();
 }
 
 /** An interface identifier written as an address with only its low 64 bits set (`::1`, `::a:b:c:d`). */
