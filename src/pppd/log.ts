@@ -5,6 +5,8 @@
  * is lost in the supervisor's log.
  */
 
+import ipaddr from 'ipaddr.js';
+
 export type PppdEvent =
   | { type: 'serial-connected' } // tty.c: connect script succeeded
   | { type: 'connect-script-failed' }
@@ -36,6 +38,12 @@ export type PppdEvent =
 
 type Rule = [RegExp, (m: RegExpMatchArray) => PppdEvent];
 
+/** pppd 2.4.9 prints link-local addresses zero-padded (`fe80::0000:0000:0000:0001`); the state and
+ *  `status` show them as `ip` does (`fe80::1`, RFC 5952). Text that is no address is kept as printed. */
+function canonicalIpv6(text: string): string {
+  return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text).toRFC5952String() : text;
+}
+
 const rules: Rule[] = [
   [/^Serial connection established\.$/, () => ({ type: 'serial-connected' })],
   [/^Connect script failed$/, () => ({ type: 'connect-script-failed' })],
@@ -50,8 +58,8 @@ const rules: Rule[] = [
   [/^Remote message: (.*)$/, (m) => ({ type: 'remote-message', text: m[1]! })],
   [/^local {2}IP address (\S+)$/, (m) => ({ type: 'local-ip', ip: m[1]! })],
   [/^remote IP address (\S+)$/, (m) => ({ type: 'remote-ip', ip: m[1]! })],
-  [/^local {2}LL address (\S+)$/, (m) => ({ type: 'local-ip6', ip: m[1]! })],
-  [/^remote LL address (\S+)$/, (m) => ({ type: 'remote-ip6', ip: m[1]! })],
+  [/^local {2}LL address (\S+)$/, (m) => ({ type: 'local-ip6', ip: canonicalIpv6(m[1]!) })],
+  [/^remote LL address (\S+)$/, (m) => ({ type: 'remote-ip6', ip: canonicalIpv6(m[1]!) })],
   [/^(\S+) terminated by peer(?: \((.*)\))?$/, (m) => ({ type: 'terminated-by-peer', protocol: m[1]!, ...(m[2] !== undefined ? { reason: m[2] } : {}) })],
   [/^No response to (\d+) echo-requests$/, (m) => ({ type: 'echo-timeout', count: Number(m[1]) })],
   [/^Serial link appears to be disconnected\.?$/, () => ({ type: 'link-disconnected' })],

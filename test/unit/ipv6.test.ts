@@ -83,7 +83,8 @@ describe('ipv6 rendering', () => {
 
 describe('IPV6CP in pppd 2.4.9 log lines and the state', () => {
   it('parses ipv6cp.c\'s notices', () => {
-    expect(parsePppdLine('local  LL address fe80::0:0:0:1')).toEqual({ type: 'local-ip6', ip: 'fe80::0:0:0:1' });
+    // as pppd 2.4.9 prints them in the lab (zero-padded), shown the way `ip` shows them
+    expect(parsePppdLine('local  LL address fe80::0000:0000:0000:0001')).toEqual({ type: 'local-ip6', ip: 'fe80::1' });
     expect(parsePppdLine('remote LL address fe80::2')).toEqual({ type: 'remote-ip6', ip: 'fe80::2' });
   });
 
