@@ -1,7 +1,10 @@
 import { watch } from 'chokidar';
 import type { Command } from 'commander';
 import { LaplinkError } from '../errors.js';
+import { addressOn } from '../profile/ipv6.js';
 import { pppdArgs } from '../pppd/args.js';
+import { checkPppdBinary } from '../pppd/binary.js';
+import { DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { notifySystemd } from '../pppd/sd-link.js';
@@ -45,20 +48,25 @@ function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
     device,
     hasConnectScript: profile.peer === 'windows',
     secrets,
+    ipv6Net: profile.ipv6?.prefix && profile.ipv6.localId && profile.ipv6.remoteId ? { local: addressOn(profile.ipv6.prefix, profile.ipv6.localId), remote: addressOn(profile.ipv6.prefix, profile.ipv6.remoteId) } : undefined,
   };
 }
 
 /** Shared by `serve` and `connect`: generate the link's files, then supervise pppd until stopped. */
 export async function runLink(profilePath: string, flags: RunLinkFlags, role: 'server' | 'client'): Promise<number> {
   const write = (s: string) => process.stderr.write(`${s}\n`);
+  const pppd = flags.pppd ?? process.env.LAPLINK_PPPD ?? DEFAULT_PPPD;
+  // Before generating or starting anything: a wrong path would otherwise surface as a failed spawn.
+  await checkPppdBinary(pppd, flags.pppd ? '--pppd' : process.env.LAPLINK_PPPD ? '$LAPLINK_PPPD' : 'pppd');
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
   const name = profile.name;
+  const oneShot = role === 'client' && !flags.persist && !profile.persist;
   const sup = new Supervisor({
     name,
     ...linkConfig(profile, flags),
-    pppd: flags.pppd ?? process.env.LAPLINK_PPPD ?? '/usr/sbin/pppd',
-    oneShot: role === 'client' && !flags.persist && !profile.persist,
+    pppd,
+    oneShot,
     stateDir: flags.stateDir,
     lockDir: flags.lockDir,
     runDir: flags.runDir,
@@ -100,7 +108,9 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   process.on('SIGINT', onTerm);
   try {
     const final = await sup.run();
-    if (final.state === 'failed') return EXIT_NOT_RETRIED;
+    // A one-shot call exits with pppd's own status, whatever it was (connect's help says so); a
+    // supervisor that keeps the link up exits EX_CONFIG, which systemd's RestartPreventExitStatus names.
+    if (final.state === 'failed') return oneShot && final.lastExit ? final.lastExit.code : EXIT_NOT_RETRIED;
     if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : 0;
     return 0;
   } finally {
@@ -116,17 +126,17 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
 export function addLinkOptions(cmd: Command): Command {
   return cmd
     .option('--root <dir>', 'the link files were generated under this directory (pppd runs `file DIR/etc/ppp/peers/NAME`)')
-    .option('--state-dir <dir>', 'where the state file NAME.json is written', '/run/laplink')
-    .option('--pppd <path>', 'pppd binary (env LAPLINK_PPPD; default /usr/sbin/pppd)')
+    .option('--state-dir <dir>', 'where the state file NAME.json is written', DEFAULT_STATE_DIR)
+    .option('--pppd <path>', `pppd binary (env LAPLINK_PPPD; default ${DEFAULT_PPPD})`)
     .option('--debug', "add pppd's `debug` option")
     .option('--device <path>', "serial device instead of the profile's (also passed to pppd)")
-    .option('--lock-dir <dir>', 'UUCP lock directory, to name who holds the line', '/var/lock')
-    .option('--run-dir <dir>', "pppd's pid file directory (ppp-NAME.pid)", '/var/run')
+    .option('--lock-dir <dir>', 'UUCP lock directory, to name who holds the line', DEFAULT_LOCK_DIR)
+    .option('--run-dir <dir>', "pppd's pid file directory (ppp-NAME.pid)", DEFAULT_RUN_DIR)
     .option('--no-generate', 'do not (re)generate the link files before starting')
-    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', '5000')
+    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', String(DEFAULT_GRACE_MS))
     .option('--backoff-initial <ms>', 'first retry delay', '1000')
     .option('--backoff-max <ms>', 'longest retry delay', '60000')
-    .option('--reset-after <ms>', 'a link up this long resets the backoff', '60000')
+    .option('--reset-after <ms>', 'a link up this long resets the backoff', String(DEFAULT_RESET_AFTER_MS))
     .option('--too-fast-starts <n>', 'this many starts …', '10')
     .option('--too-fast-window <ms>', '… within this window pause the link', '120000')
     .option('--too-fast-pause <ms>', 'how long to pause', '300000')

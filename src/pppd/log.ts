@@ -5,6 +5,8 @@
  * is lost in the supervisor's log.
  */
 
+import ipaddr from 'ipaddr.js';
+
 export type PppdEvent =
   | { type: 'serial-connected' } // tty.c: connect script succeeded
   | { type: 'connect-script-failed' }
@@ -17,6 +19,8 @@ export type PppdEvent =
   | { type: 'remote-message'; text: string }
   | { type: 'local-ip'; ip: string }
   | { type: 'remote-ip'; ip: string }
+  | { type: 'local-ip6'; ip: string } // ipv6cp.c ipv6cp_up: link-local fe80::ID
+  | { type: 'remote-ip6'; ip: string }
   | { type: 'terminated-by-peer'; protocol: string; reason?: string }
   | { type: 'echo-timeout'; count: number }
   | { type: 'link-disconnected' }
@@ -34,6 +38,12 @@ export type PppdEvent =
 
 type Rule = [RegExp, (m: RegExpMatchArray) => PppdEvent];
 
+/** pppd 2.4.9 prints link-local addresses zero-padded (`fe80::0000:0000:0000:0001`); the state and
+ *  `status` show them as `ip` does (`fe80::1`, RFC 5952). Text that is no address is kept as printed. */
+function canonicalIpv6(text: string): string {
+  return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text).toRFC5952String() : text;
+}
+
 const rules: Rule[] = [
   [/^Serial connection established\.$/, () => ({ type: 'serial-connected' })],
   [/^Connect script failed$/, () => ({ type: 'connect-script-failed' })],
@@ -48,6 +58,8 @@ const rules: Rule[] = [
   [/^Remote message: (.*)$/, (m) => ({ type: 'remote-message', text: m[1]! })],
   [/^local {2}IP address (\S+)$/, (m) => ({ type: 'local-ip', ip: m[1]! })],
   [/^remote IP address (\S+)$/, (m) => ({ type: 'remote-ip', ip: m[1]! })],
+  [/^local {2}LL address (\S+)$/, (m) => ({ type: 'local-ip6', ip: canonicalIpv6(m[1]!) })],
+  [/^remote LL address (\S+)$/, (m) => ({ type: 'remote-ip6', ip: canonicalIpv6(m[1]!) })],
   [/^(\S+) terminated by peer(?: \((.*)\))?$/, (m) => ({ type: 'terminated-by-peer', protocol: m[1]!, ...(m[2] !== undefined ? { reason: m[2] } : {}) })],
   [/^No response to (\d+) echo-requests$/, (m) => ({ type: 'echo-timeout', count: Number(m[1]) })],
   [/^Serial link appears to be disconnected\.?$/, () => ({ type: 'link-disconnected' })],
@@ -90,4 +102,29 @@ export function parsePppdLine(raw: string, secrets: readonly string[] = []): Ppp
     if (m) return make(m);
   }
   return { type: 'other', text: line };
+}
+
+/** Why a link went down, in a person's words, for the events that say so. pppd prints the telling
+ *  line before its generic ones, so a later event replaces an earlier reason, except the weak ones. */
+const reasons: { [K in PppdEvent['type']]?: (e: Extract<PppdEvent, { type: K }>) => string } = {
+  'terminated-by-peer': (e) => `${e.protocol} terminated by peer${e.reason ? ` (${e.reason})` : ''}`,
+  'modem-hangup': () => 'modem hangup',
+  'link-disconnected': () => 'serial link appears to be disconnected (no LCP echo replies)',
+  'peer-auth-failed': (e) => `peer ${e.user} failed authentication`,
+  'auth-failed': () => 'the peer refused our authentication',
+  'device-locked': (e) => `${e.device} is locked by pid ${e.pid}`,
+  'open-failed': (e) => `cannot open ${e.device}: ${e.error}`,
+  loopback: () => 'the serial line is looped back: what we send echoes back',
+  'connect-script-failed': () => 'connect script (handshake) failed',
+};
+
+/** "Modem hangup" follows whatever really ended the link (an echo timeout, the peer's TermReq). */
+const weakReasons = new Set<PppdEvent['type']>(['modem-hangup']);
+
+/** The reason to keep after event `e`, given the reason so far. */
+export function nextReason(e: PppdEvent, current: string | undefined): string | undefined {
+  const describe = reasons[e.type] as ((e: PppdEvent) => string) | undefined;
+  if (!describe) return current;
+  if (weakReasons.has(e.type) && current !== undefined) return current;
+  return describe(e);
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lockFilePath, parseLockPid } from '../line/lock.js';
 import { pidAlive, type LinkStatus } from './state.js';
@@ -31,6 +31,15 @@ export function describeLockHolder(h: LockHolder | undefined, device: string): s
   if (!h) return `${device} is locked by another program`;
   if (!h.alive) return `${device} has a stale lock ${h.file} (pid ${h.pid} no longer runs): remove it`;
   return `${device} is locked by pid ${h.pid}${h.command ? ` (${h.command})` : ''} through ${h.file}`;
+}
+
+/** A pppd killed with SIGKILL cannot remove its UUCP lock: remove the lock if it still names that
+ *  (now dead) pid. Returns the file removed, if any. */
+export async function removeStaleLock(lockDir: string, device: string, pid: number): Promise<string | undefined> {
+  const h = await readLockHolder(lockDir, device);
+  if (!h || h.pid !== pid || h.alive) return undefined;
+  await rm(h.file, { force: true });
+  return h.file;
 }
 
 /** argv of a running process from /proc, or undefined. */

@@ -12,8 +12,24 @@ function ago(iso: string | undefined, now: number): string {
   return `${iso.slice(11, 19)} (${rel} ago)`;
 }
 
-/** The `laplink status` table: one row per link, columns a person reads at a glance. */
-export function statusTable(links: LinkStatus[], now = Date.now()): string {
+/** Summary order: running states first, in the order a link passes through them, then the ends. */
+const summaryOrder = ['up', 'negotiating', 'handshaking', 'starting', 'waiting-for-device', 'down', 'backoff', 'paused', 'stale', 'failed', 'done', 'stopped'];
+
+/** `2 links: 1 up, 1 backoff` (a dead supervisor's link counts as stale, whatever it last said). */
+export function statusSummary(links: readonly LinkStatus[]): string {
+  const counts = new Map<string, number>();
+  for (const s of links) {
+    const key = isStale(s) ? 'stale' : s.state;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const parts = [...counts].sort(([a], [b]) => summaryOrder.indexOf(a) - summaryOrder.indexOf(b)).map(([state, n]) => `${n} ${state}`);
+  return `${links.length} link${links.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+/** The `laplink status` table: one row per link sorted by name, columns a person reads at a glance,
+ *  notes below, and a summary line. */
+export function statusTable(unsorted: LinkStatus[], now = Date.now()): string {
+  const links = [...unsorted].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const head = ['LINK', 'STATE', 'SINCE', 'IFACE', 'LOCAL', 'REMOTE', 'PEER', 'LAST EXIT', 'RESTARTS'];
   const rows = links.map((s) => {
     const state = isStale(s) ? `stale (was ${s.state}; supervisor ${s.supervisorPid} gone)` : s.adopted ? `${s.state} (adopted)` : s.state;
@@ -26,8 +42,10 @@ export function statusTable(links: LinkStatus[], now = Date.now()): string {
   for (const s of links) {
     const message = s.message && s.message !== s.state ? s.message : undefined;
     const reason = s.lastExit?.reason && !message?.includes(s.lastExit.reason) ? `last exit: ${s.lastExit.reason}` : undefined;
-    const notes = [message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
+    const ipv6 = s.localIp6 || s.remoteIp6 ? `IPv6 ${[s.localIp6, s.localIp6Net].filter(Boolean).join(' ') || '?'} <--> ${[s.remoteIp6, s.remoteIp6Net].filter(Boolean).join(' ') || '?'}` : undefined;
+    const notes = [ipv6, message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
     if (notes.length) out.push(`${s.name}: ${notes.join('; ')}`);
   }
+  out.push(statusSummary(links));
   return `${out.join('\n')}\n`;
 }

@@ -41,6 +41,12 @@ export interface LinkStatus {
   iface?: string;
   localIp?: string;
   remoteIp?: string;
+  /** IPv6 link-local addresses IPV6CP negotiated (fe80::ID, as pppd prints them). */
+  localIp6?: string;
+  remoteIp6?: string;
+  /** The two ends' addresses on the profile's IPv6 prefix (ipv6.prefix), once IPV6CP is up. */
+  localIp6Net?: string;
+  remoteIp6Net?: string;
   peerUser?: string;
   /** Time the link came up (IPCP), kept while up. */
   upSince?: string;
@@ -48,6 +54,15 @@ export interface LinkStatus {
   restarts: number;
   nextRetry?: string;
   message?: string;
+}
+
+/** The fields that describe one run of pppd: its process and what it negotiated. They are set while
+ *  pppd runs and cleared together when it ends, so no state ever shows an old run's interface. */
+export const linkFields = ['pppdPid', 'adopted', 'iface', 'localIp', 'remoteIp', 'localIp6', 'remoteIp6', 'localIp6Net', 'remoteIp6Net', 'peerUser', 'upSince'] as const satisfies ReadonlyArray<keyof LinkStatus>;
+
+/** Every link field set to undefined, for `Supervisor.set` (which deletes undefined fields). */
+export function clearedLinkFields(): Partial<LinkStatus> {
+  return Object.fromEntries(linkFields.map((k) => [k, undefined])) as Partial<LinkStatus>;
 }
 
 /** Link fields pppd's output changes; returns the new state or undefined for "no transition". */
@@ -71,6 +86,12 @@ export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolea
     case 'remote-ip':
       s.remoteIp = e.ip;
       return s.localIp ? 'up' : undefined;
+    case 'local-ip6':
+      s.localIp6 = e.ip;
+      return undefined;
+    case 'remote-ip6':
+      s.remoteIp6 = e.ip;
+      return undefined;
     default:
       void hasConnectScript;
       return undefined;

@@ -1,16 +1,18 @@
 import { EventEmitter, on } from 'node:events';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { watch } from 'chokidar';
-import { LaplinkError } from '../errors.js';
+import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
+import { LaplinkError } from '../errors.js';
 import { backoffDelay, defaultBackoff, defaultTooFast, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
+import { DEFAULT_ADOPT_POLL_MS, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR } from './defaults.js';
 import { actionFor, exitPolicy, type ExitAction } from './exit.js';
-import { parsePppdLine, type PppdEvent } from './log.js';
-import { describeLockHolder, findOrphanPppd, readLockHolder } from './orphan.js';
-import { applyEvent, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
+import { maskFields, maskText } from './mask.js';
+import { nextReason, parsePppdLine, type PppdEvent } from './log.js';
+import { describeLockHolder, findOrphanPppd, readLockHolder, removeStaleLock } from './orphan.js';
+import { applyEvent, clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
+import { endPppd } from './terminate.js';
+import { sleep, waitForPath } from './wait.js';
 
 /** A second supervisor for the same link, or another condition that prevents supervising at all. */
 export class SupervisorError extends LaplinkError {}
@@ -25,11 +27,13 @@ export interface LinkConfig {
   hasConnectScript?: boolean;
   /** Strings that must never reach the log (profile passwords). */
   secrets?: string[];
+  /** The ends' addresses on the profile's IPv6 prefix, shown once IPV6CP is up. */
+  ipv6Net?: { local: string; remote: string };
 }
 
 export interface SupervisorOptions extends LinkConfig {
   name: string;
-  /** pppd binary (default /usr/sbin/pppd). */
+  /** pppd binary (default DEFAULT_PPPD). */
   pppd?: string;
   /** Client without --persist: one call, then done. */
   oneShot?: boolean;
@@ -60,19 +64,10 @@ export interface SupervisorEvents {
   exit: [{ code: number; action: ExitAction; at: number }];
 }
 
-/** Sleep on the real or fake global setTimeout, cut short by `wake`. */
-function sleep(ms: number, wake: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (wake.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      wake.removeEventListener('abort', done);
-      resolve();
-    }
-    wake.addEventListener('abort', done, { once: true });
-  });
-}
+type PppdChild = ResultPromise<{ buffer: false; reject: false; detached: true; stdin: 'ignore' }>;
+
+const endStates: readonly LinkState[] = ['stopped', 'done', 'failed'];
+const idleStates: readonly LinkState[] = ['waiting-for-device', 'backoff', 'paused', 'down', 'stopped'];
 
 /**
  * Runs pppd for one link and keeps it running according to the exit-status policy (exit.ts),
@@ -82,12 +77,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly status: LinkStatus;
   private config: LinkConfig;
   private readonly o: SupervisorOptions;
+  private readonly pppd: string;
+  private readonly lockDir: string;
+  private readonly graceMs: number;
   private readonly backoff: BackoffOptions;
   private readonly history: StartHistory;
   private readonly tooFastOpts: TooFastOptions;
-  private child?: ResultPromise<{ buffer: false; reject: false; detached: true; stdin: 'ignore' }>;
+  private child?: PppdChild;
   private stopping = false;
-  private stopRequested = new AbortController();
+  /** Aborted by stop() and by a reload to apply at once: cuts any wait short. Renewed after a reload. */
   private wake = new AbortController();
   private pendingApply?: () => Promise<LinkConfig>;
   private writes: Promise<void> = Promise.resolve();
@@ -99,7 +97,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(options: SupervisorOptions) {
     super();
     this.o = options;
-    this.config = { args: options.args, device: options.device, hasConnectScript: options.hasConnectScript, secrets: options.secrets };
+    this.pppd = options.pppd ?? DEFAULT_PPPD;
+    this.lockDir = options.lockDir ?? DEFAULT_LOCK_DIR;
+    this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    this.config = { args: options.args, device: options.device, hasConnectScript: options.hasConnectScript, secrets: options.secrets, ipv6Net: options.ipv6Net };
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.tooFastOpts = { ...defaultTooFast, ...options.tooFast };
     this.history = new StartHistory(this.tooFastOpts);
@@ -116,9 +117,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private redact(text: string): string {
-    let out = text;
-    for (const s of this.config.secrets ?? []) if (s) out = out.split(s).join('********');
-    return out;
+    return maskText(text, this.config.secrets ?? []);
   }
 
   /** Changes state (or just fields) and writes the state file; writes are serialized. */
@@ -130,6 +129,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     Object.assign(s, fields);
     for (const k of Object.keys(fields) as Array<keyof LinkStatus>) if (fields[k] === undefined) delete s[k];
+    // pppd's words (peer user, reasons, remote messages) reach the 0644 state file: mask them there too.
+    maskFields(s as unknown as Record<string, unknown>, this.config.secrets ?? []);
     const snapshot = structuredClone(s);
     this.writes = this.writes.then(() => writeStateFile(this.o.stateDir, snapshot)).catch((err: unknown) => this.log(`cannot write state file: ${(err as Error).message}`));
     this.emit('state', snapshot);
@@ -146,53 +147,72 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.running;
   }
 
+  /** The README's state diagram: waiting-for-device → (paused) → starting … up → down → backoff. */
   private async loop(): Promise<LinkStatus> {
     await this.takeOverOrphan();
     while (!this.stopping) {
       if (this.pendingApply) await this.applyReload();
-      const device = this.config.device;
-      if (device && !existsSync(device)) {
-        this.set('waiting-for-device', { device, message: `waiting for ${device} to appear`, pppdPid: undefined });
-        this.log(`waiting for ${device} to appear`);
-        await this.waitForPath(device);
-        continue;
-      }
-      const now = Date.now();
-      if (this.history.tooFast(now)) {
-        const until = new Date(now + this.tooFastOpts.pauseMs);
-        const msg = `pppd respawning too fast (${this.tooFastOpts.starts} starts in ${Math.round(this.tooFastOpts.windowMs / 1000)} s): paused until ${until.toISOString()}`;
-        this.log(msg);
-        this.set('paused', { message: msg, nextRetry: until.toISOString() });
-        await this.pause(this.tooFastOpts.pauseMs);
-        this.history.clear();
-        continue;
-      }
-      this.history.record(now);
-      const code = await this.runOnce();
+      if (await this.waitedForDevice()) continue;
+      if (await this.pausedForStartingTooFast()) continue;
+      this.history.record(Date.now());
+      const code = await this.runOnce(); // starting → handshaking → negotiating → up → down
       if (this.stopping) break;
       const action = this.decide(code);
       this.emit('exit', { code, action, at: performance.timeOrigin + performance.now() });
       if (action === 'stop' || action === 'done') {
-        const p = exitPolicy(code);
-        const state: LinkState = action === 'done' ? 'done' : 'failed';
-        const message = action === 'stop' ? `pppd exited ${code} (${p.meaning}): ${this.status.lastExit?.reason ?? p.remedy ?? ''} — not restarting` : `call ended: pppd exited ${code} (${p.meaning})`;
-        this.log(message);
-        this.set(state, { message, pppdPid: undefined });
+        this.end(action, code);
         break;
       }
       this.status.restarts++;
-      if (action === 'backoff') {
-        if (code === 7 && device && !existsSync(device)) continue; // wait for the device instead of polling
-        const delay = backoffDelay(this.attempt++, this.backoff, this.o.random);
-        const at = new Date(Date.now() + delay).toISOString();
-        this.log(`retrying in ${(delay / 1000).toFixed(1)} s`);
-        this.set('backoff', { nextRetry: at, message: `retry ${this.attempt} in ${(delay / 1000).toFixed(1)} s` });
-        await this.pause(delay);
-      }
+      if (action === 'backoff') await this.backOff(code);
     }
-    if (this.stopping) this.set('stopped', { pppdPid: undefined, nextRetry: undefined, message: 'stopped', adopted: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, upSince: undefined });
+    if (this.stopping) this.set('stopped', { ...clearedLinkFields(), nextRetry: undefined, message: 'stopped' });
     await this.flush();
     return structuredClone(this.status);
+  }
+
+  /** waiting-for-device: true when the device was missing (and the loop should look again). */
+  private async waitedForDevice(): Promise<boolean> {
+    const device = this.config.device;
+    if (!device || existsSync(device)) return false;
+    const message = `waiting for ${device} to appear`;
+    this.set('waiting-for-device', { ...clearedLinkFields(), device, message });
+    this.log(message);
+    await waitForPath(device, this.wake.signal);
+    this.renewWake();
+    return true;
+  }
+
+  /** paused: init's "respawning too fast" guard. True when it paused. */
+  private async pausedForStartingTooFast(): Promise<boolean> {
+    const now = Date.now();
+    if (!this.history.tooFast(now)) return false;
+    const t = this.tooFastOpts;
+    const until = new Date(now + t.pauseMs);
+    const message = `pppd respawning too fast (${t.starts} starts in ${Math.round(t.windowMs / 1000)} s): paused until ${until.toISOString()}`;
+    this.log(message);
+    this.set('paused', { message, nextRetry: until.toISOString() });
+    await this.pause(t.pauseMs);
+    this.history.clear();
+    return true;
+  }
+
+  /** backoff: wait a growing delay, or for the device when exit 7 said it is gone. */
+  private async backOff(code: number): Promise<void> {
+    const device = this.config.device;
+    if (code === 7 && device && !existsSync(device)) return; // waitedForDevice() waits for it instead of polling
+    const delay = backoffDelay(this.attempt++, this.backoff, this.o.random);
+    this.log(`retrying in ${(delay / 1000).toFixed(1)} s`);
+    this.set('backoff', { nextRetry: new Date(Date.now() + delay).toISOString(), message: `retry ${this.attempt} in ${(delay / 1000).toFixed(1)} s` });
+    await this.pause(delay);
+  }
+
+  /** failed (retrying cannot help) or done (a one-shot call ended). */
+  private end(action: 'stop' | 'done', code: number): void {
+    const p = exitPolicy(code);
+    const message = action === 'stop' ? `pppd exited ${code} (${p.meaning}): ${this.status.lastExit?.reason ?? p.remedy ?? ''} — not restarting` : `call ended: pppd exited ${code} (${p.meaning})`;
+    this.log(message);
+    this.set(action === 'done' ? 'done' : 'failed', { ...clearedLinkFields(), message });
   }
 
   private decide(code: number): ExitAction {
@@ -201,35 +221,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return actionFor(code, this.o.oneShot ?? false);
   }
 
-  /** Sleeps `ms` unless woken by stop() or a reload applied at once. */
-  private async pause(ms: number): Promise<void> {
-    await sleep(ms, this.wake.signal);
+  /** After a wait cut short by a reload (not by stop), the next wait needs a fresh signal. */
+  private renewWake(): void {
     if (this.wake.signal.aborted && !this.stopping) this.wake = new AbortController();
   }
 
-  private async waitForPath(path: string): Promise<void> {
-    const dir = dirname(path);
-    const name = basename(path);
-    // A directory that does not exist yet (/dev/serial/by-id before the first USB adapter) cannot be
-    // watched: look again in a second; the caller's loop re-checks.
-    if (!existsSync(dir)) return this.pause(1000);
-    return new Promise((resolve) => {
-      const watcher = watch(dir, { depth: 0, ignoreInitial: true, followSymlinks: false });
-      const check = () => {
-        if (existsSync(path) || this.stopping || this.wake.signal.aborted) finish();
-      };
-      const finish = () => {
-        this.wake.signal.removeEventListener('abort', finish);
-        void watcher.close();
-        if (this.wake.signal.aborted && !this.stopping) this.wake = new AbortController();
-        resolve();
-      };
-      watcher.on('all', (_e, p) => {
-        if (basename(p) === name) check();
-      });
-      watcher.on('ready', check);
-      this.wake.signal.addEventListener('abort', finish, { once: true });
-    });
+  /** Sleeps `ms` unless woken by stop() or a reload applied at once. */
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, this.wake.signal);
+    this.renewWake();
   }
 
   /** Starts pppd once and resolves with its exit status. */
@@ -237,9 +237,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const c = this.config;
     this.weSignalled = false;
     this.lastReason = undefined;
-    const startState: LinkState = c.hasConnectScript ? 'handshaking' : 'starting';
-    this.set(startState, { iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, upSince: undefined, nextRetry: undefined, message: undefined, adopted: undefined, device: c.device });
-    const child = execa(this.o.pppd ?? '/usr/sbin/pppd', c.args, {
+    this.set(c.hasConnectScript ? 'handshaking' : 'starting', { ...clearedLinkFields(), nextRetry: undefined, message: undefined, device: c.device });
+    const child: PppdChild = execa(this.pppd, c.args, {
       buffer: false,
       reject: false,
       detached: true, // own process group: a SIGKILL reaches the connect script too
@@ -251,23 +250,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const pid = child.pid;
     this.emit('spawn', { pid: pid ?? -1, at: performance.timeOrigin + performance.now() });
     this.set(undefined, { pppdPid: pid });
-    this.log(`started pppd (pid ${pid}): ${this.o.pppd ?? '/usr/sbin/pppd'} ${c.args.join(' ')}`);
-    const readers = [child.stdout, child.stderr].map(
-      (stream) =>
-        new Promise<void>((resolve) => {
-          if (!stream) return resolve();
-          const rl = createInterface({ input: stream, crlfDelay: Infinity });
-          rl.on('line', (line) => this.onLine(line));
-          rl.on('close', resolve);
-        }),
-    );
+    // No pid: the spawn failed (the exit below says why); never "started pppd (pid undefined)".
+    if (pid !== undefined) this.log(`started pppd (pid ${pid}): ${this.pppd} ${c.args.join(' ')}`);
+    const readers = [child.stdout, child.stderr].map((stream) => this.readLines(stream));
     const result = await child;
     await Promise.all(readers);
     this.child = undefined;
-    if (pid === undefined) this.lastReason = `cannot run ${this.o.pppd ?? '/usr/sbin/pppd'}: ${(result as { code?: string }).code ?? result.shortMessage ?? 'spawn failed'}`;
+    if (pid === undefined) this.lastReason = `cannot run ${this.pppd}: ${(result as { code?: string }).code ?? result.shortMessage ?? 'spawn failed'}`;
     const code = typeof result.exitCode === 'number' ? result.exitCode : result.signal === 'SIGTERM' ? 5 : 1;
     await this.recordExit(code, result.signal ?? undefined);
     return code;
+  }
+
+  private readLines(stream: Readable | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!stream) return resolve();
+      const rl = createInterface({ input: stream, crlfDelay: Infinity });
+      rl.on('line', (line) => this.onLine(line));
+      rl.on('close', resolve);
+    });
   }
 
   private onLine(line: string): void {
@@ -277,39 +278,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.emit('pppd', e);
     const before = this.status.state;
     const next = applyEvent(this.status, e, this.config.hasConnectScript ?? false);
-    switch (e.type) {
-      case 'terminated-by-peer':
-        this.lastReason = `${e.protocol} terminated by peer${e.reason ? ` (${e.reason})` : ''}`;
-        break;
-      case 'modem-hangup':
-        this.lastReason ??= 'modem hangup';
-        break;
-      case 'link-disconnected':
-        this.lastReason = 'serial link appears to be disconnected (no LCP echo replies)';
-        break;
-      case 'peer-auth-failed':
-        this.lastReason = `peer ${e.user} failed authentication`;
-        break;
-      case 'auth-failed':
-        this.lastReason = 'the peer refused our authentication';
-        break;
-      case 'device-locked':
-        this.lastReason = `${e.device} is locked by pid ${e.pid}`;
-        break;
-      case 'open-failed':
-        this.lastReason = `cannot open ${e.device}: ${e.error}`;
-        break;
-      case 'loopback':
-        this.lastReason = 'the serial line is looped back: what we send echoes back';
-        break;
-      case 'connect-script-failed':
-        this.lastReason = 'connect script (handshake) failed';
-        break;
-      case 'remote-message':
-        this.status.message = `remote message: ${e.text}`;
-        break;
-      default:
-    }
+    this.lastReason = nextReason(e, this.lastReason);
+    if (e.type === 'remote-message') this.status.message = `remote message: ${e.text}`;
+    if (e.type === 'remote-ip6' && this.config.ipv6Net) Object.assign(this.status, { localIp6Net: this.config.ipv6Net.local, remoteIp6Net: this.config.ipv6Net.remote });
     if (next === 'up' && before !== 'up') {
       this.set('up', { upSince: new Date().toISOString(), message: undefined });
       this.log(`link up: ${this.status.iface ?? '?'} ${this.status.localIp} <--> ${this.status.remoteIp}${this.status.peerUser ? ` user ${this.status.peerUser}` : ''}`);
@@ -320,35 +291,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /** down: the exit status, and why in a person's words. */
   private async recordExit(code: number, signal?: string): Promise<void> {
     const p = exitPolicy(code);
+    const device = this.config.device;
     let reason = this.lastReason;
-    if (code === 6 && this.config.device) {
-      const holder = await readLockHolder(this.o.lockDir ?? '/var/lock', this.config.device);
-      reason = describeLockHolder(holder, this.config.device);
-    }
+    if (code === 6 && device) reason = describeLockHolder(await readLockHolder(this.lockDir, device), device);
     if (code === 17) reason = 'the line echoes back what this end sends (loopback): check the cable and the other end';
-    if (code === 7 && this.config.device && !existsSync(this.config.device)) reason = `${this.config.device} does not exist`;
+    if (code === 7 && device && !existsSync(device)) reason = `${device} does not exist`;
     reason ??= p.remedy ?? p.meaning;
     const upFor = this.status.upSince ? Date.now() - Date.parse(this.status.upSince) : 0;
-    if (upFor >= (this.o.resetAfterMs ?? 60_000)) this.attempt = 0;
+    if (upFor >= (this.o.resetAfterMs ?? DEFAULT_RESET_AFTER_MS)) this.attempt = 0;
     this.log(`pppd exited ${code}${signal ? ` (${signal})` : ''}: ${p.meaning}${reason !== p.meaning ? ` — ${reason}` : ''}`);
-    this.set('down', { pppdPid: undefined, upSince: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, lastExit: { code, meaning: p.meaning, reason, at: new Date().toISOString() } });
+    this.set('down', { ...clearedLinkFields(), lastExit: { code, meaning: p.meaning, reason, at: new Date().toISOString() } });
   }
 
   /** A pppd of this link still running from a supervisor killed -9: adopt it (watch until it
    *  exits) or end it, so there are never two pppds on one line. */
   private async takeOverOrphan(): Promise<void> {
     const previous = await readStateFile(this.o.stateDir, this.o.name).catch(() => undefined);
-    if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !['stopped', 'done', 'failed'].includes(previous.state)) {
+    if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !endStates.includes(previous.state)) {
       throw new SupervisorError(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid} (laplink stop ${this.o.name})`);
     }
     if (previous) this.status.restarts = previous.restarts ?? 0;
-    const pid = await findOrphanPppd({ name: this.o.name, previous, runDir: this.o.runDir, lockDir: this.o.lockDir, device: this.config.device });
+    const pid = await findOrphanPppd({ name: this.o.name, previous, runDir: this.o.runDir ?? DEFAULT_RUN_DIR, lockDir: this.lockDir, device: this.config.device });
     if (!pid) return;
     if (this.o.orphan === 'end') {
       this.log(`ending pppd pid ${pid} left by a previous supervisor`);
-      await this.terminatePid(pid);
+      await this.endOrphan(pid);
       return;
     }
     this.log(`adopted pppd pid ${pid} left by a previous supervisor`);
@@ -363,82 +333,37 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       upSince: keep?.upSince,
       device: keep?.device ?? this.config.device,
     });
-    while (pidAlive(pid) && !this.stopping) await sleep(this.o.adoptPollMs ?? 500, this.wake.signal);
+    while (pidAlive(pid) && !this.stopping) await sleep(this.o.adoptPollMs ?? DEFAULT_ADOPT_POLL_MS, this.wake.signal);
     if (this.stopping) {
-      await this.terminatePid(pid);
+      await this.endOrphan(pid);
       return;
     }
     // Not our child: its exit status is unknowable; treat it like a hangup (respawn at once).
-    this.set('down', { pppdPid: undefined, adopted: undefined, upSince: undefined, lastExit: { code: -1, meaning: 'adopted pppd ended (status unknown)', at: new Date().toISOString() } });
+    this.set('down', { ...clearedLinkFields(), lastExit: { code: -1, meaning: 'adopted pppd ended (status unknown)', at: new Date().toISOString() } });
     this.status.restarts++;
   }
 
-  private async terminatePid(pid: number): Promise<void> {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + (this.o.graceMs ?? 5000);
-    while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (pidAlive(pid)) {
-      this.log(`pppd pid ${pid} ignored SIGTERM for ${this.o.graceMs ?? 5000} ms: SIGKILL`);
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    }
+  private async endOrphan(pid: number): Promise<void> {
+    await endPppd(pid, { graceMs: this.graceMs, onKill: (p, ms) => this.log(`pppd pid ${p} ignored SIGTERM for ${ms} ms: SIGKILL`) });
   }
 
   /** SIGTERM to pppd, SIGKILL to its process group after the grace period; resolves when run() ends. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.stopRequested.abort();
     this.wake.abort();
     const child = this.child;
     if (child?.pid) {
       this.weSignalled = true;
       const pid = child.pid;
-      child.kill('SIGTERM');
-      const grace = this.o.graceMs ?? 5000;
-      const timer = setTimeout(() => {
-        this.log(`pppd (pid ${pid}) still running ${grace} ms after SIGTERM: SIGKILL`);
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }, grace);
-      await child.catch(() => undefined);
-      clearTimeout(timer);
-      await this.releaseStaleLock(pid);
-      // pppd's connect script, if pppd died before ending it, shares the group: end it too.
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* group already empty */
-      }
+      await endPppd(pid, { graceMs: this.graceMs, exited: child, onKill: (p, ms) => this.log(`pppd (pid ${p}) still running ${ms} ms after SIGTERM: SIGKILL`) });
+      const device = this.config.device;
+      const removed = device ? await removeStaleLock(this.lockDir, device, pid) : undefined;
+      if (removed) this.log(`removed the stale lock ${removed} of pppd pid ${pid}`);
     }
     // Resolve only when the loop has ended and its last state is on disk.
     await this.running?.catch(() => undefined);
     await this.flush();
-  }
-
-  /** A pppd killed with SIGKILL cannot remove its UUCP lock: remove it if it still names that pid. */
-  private async releaseStaleLock(pid: number): Promise<void> {
-    const device = this.config.device;
-    if (!device) return;
-    const h = await readLockHolder(this.o.lockDir ?? '/var/lock', device);
-    if (h && h.pid === pid && !h.alive) {
-      await rm(h.file, { force: true });
-      this.log(`removed the stale lock ${h.file} of pppd pid ${pid}`);
-    }
   }
 
   /** SIGHUP / profile change: re-validate now; apply at once when no pppd runs, else at link-down. */
@@ -452,8 +377,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.pendingApply = apply;
-    const idle = ['waiting-for-device', 'backoff', 'paused', 'down', 'stopped'].includes(this.status.state) && !this.child;
-    if (idle) {
+    if (idleStates.includes(this.status.state) && !this.child) {
       this.log('profile changed: applying now');
       this.attempt = 0;
       this.wake.abort();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkExtraOption } from './pppd-options.js';
+import { ipv6Link } from './ipv6.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -182,6 +183,7 @@ export const profileObject = z
     handshake: handshake.default({ engine: 'laplink', timeout: 45 }).describe('Windows DCC handshake settings'),
     defaultRoute: z.boolean().default(false).describe('client: route everything over the link'),
     masquerade: masquerade.optional().describe('server: give the client internet through this interface'),
+    ipv6: ipv6Link.optional().describe('IPv6 over the link too (IPV6CP, +ipv6): { localId: ::1, remoteId: ::2, prefix: fd00:7::/64 }'),
     mtu: z.number().int().min(128).max(16384).optional().describe('MTU and MRU'),
     idle: z.number().int().min(1).max(86400).optional().describe('hang up after this many idle seconds'),
     persist: z.boolean().default(false).describe('client: keep calling (supervisor respawns)'),

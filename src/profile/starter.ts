@@ -74,6 +74,7 @@ export function starterProfile(o: StarterOptions): string {
     else if (key === 'masquerade') out.push('# masquerade: { outInterface: eth0 }');
     else if (key === 'hostnames') out.push(`# hostnames: { local: ${o.role}-end, remote: ${o.role === 'server' ? 'client' : 'server'}-end }`);
     else if (key === 'lcpEcho') out.push('# lcpEcho: { interval: 10, failures: 3 }');
+    else if (key === 'ipv6') out.push(o.role === 'server' ? "# ipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64' }" : "# ipv6: { localId: '::2', remoteId: '::1', prefix: 'fd00:7::/64' }");
     else if (key === 'mtu') out.push('# mtu: 1500');
     else if (key === 'idle') out.push('# idle: 600');
     else if (key === 'extraOptions') out.push('# extraOptions: [lcp-restart 1]');

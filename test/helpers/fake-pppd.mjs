@@ -17,6 +17,8 @@
  *   FAKE_PPPD_LINE_MS    pause before the connect-script-done line and before the rest of the link-up lines
  *   FAKE_PPPD_EXITLOG    file: one line "pid time code" appended just before each exit (bench)
  *   FAKE_PPPD_SECRET     printed in a debug PAP line (with show-password), to test redaction
+ *   FAKE_PPPD_PEER_USER  the user name the peer sends (default labuser): a peer sending its password
+ *                        there makes pppd print it in "PAP peer authentication … for USER"
  * Like pppd, SIGTERM prints "Terminating on signal 15", "Connection terminated." and exits 5.
  * In up-hold, if the device named in argv disappears: "Modem hangup", exit 16.
  */
@@ -54,6 +56,7 @@ if (env.FAKE_PPPD_STATE) {
 const lockFile = env.FAKE_PPPD_LOCKDIR ? `${env.FAKE_PPPD_LOCKDIR}/LCK..${device.split('/').pop()}` : undefined;
 if (lockFile) writeFileSync(lockFile, `${String(process.pid).padStart(10)}\n`);
 
+const peerUser = env.FAKE_PPPD_PEER_USER ?? 'labuser';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let child;
@@ -90,7 +93,7 @@ async function linkUp() {
   say('Using interface ppp0');
   say(`Connect: ppp0 <--> ${device}`);
   if (env.FAKE_PPPD_SECRET) say(`rcvd [PAP AuthReq id=0x1 user="labuser" password="${env.FAKE_PPPD_SECRET}"]`);
-  say('PAP peer authentication succeeded for labuser');
+  say(`PAP peer authentication succeeded for ${peerUser}`);
   say('Remote message: Login ok');
   say('local  IP address 192.168.7.1');
   say('remote IP address 192.168.7.2');
@@ -109,7 +112,7 @@ const exitLines = {
   8: () => err('Connect script failed'),
   9: () => err('Child process laplink bridge stdio (pid 4321) terminated with signal 1'),
   10: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('LCP: timeout sending Config-Requests'); say('Connection terminated.'); },
-  11: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('PAP peer authentication failed for labuser'); say('Connection terminated.'); },
+  11: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say(`PAP peer authentication failed for ${peerUser}`); say('Connection terminated.'); },
   12: async () => { await linkUp(); say('Terminating connection due to lack of activity.'); say('Connection terminated.'); },
   13: async () => { await linkUp(); say('Connect time expired'); say('Connection terminated.'); },
   14: () => { say('Using interface ppp0'); say(`Connect: ppp0 <--> ${device}`); say('Connection terminated.'); },

@@ -49,6 +49,7 @@ const variants: Record<string, (tty: string) => string> = {
   bridge: () => `name: p-bridge\nrole: client\nbridge: 127.0.0.1:4001\nflow: none\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\n`,
   'every-extra-option': (t) => `name: p-extra\nrole: server\ndevice: ${t}\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nauth: { require: none }\nextraOptions:\n${allExtra.map((o) => `  - "${o}"`).join('\n')}\n`,
   'no-compression': (t) => `name: p-nocomp\nrole: client\ndevice: ${t}\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\ncompression: none\nvjCompression: false\n`,
+  ipv6: (t) => `name: p-ipv6\nrole: server\ndevice: ${t}\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nauth: { require: none }\nmasquerade: { outInterface: eth0 }\nipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64' }\n`,
   'noipv6-nolog': (t) => `name: p-extra2\nrole: client\ndevice: ${t}\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\nextraOptions: [noipv6, nolog]\n`,
 };
 
