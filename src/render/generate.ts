@@ -43,7 +43,8 @@ export async function generateLink(profileFile: string, options: GenerateOptions
 /** Deletes the link's own files and strips its managed blocks (all-or-nothing, unless dryRun). */
 export async function removeLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
-  const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
+  // only the paths matter when removing: never fail on the host's resolvers
+  const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv, hostResolvers: () => [] });
   if (options.dryRun) return { profile, profilePath: path, changes: await planRemove(files, profile.name, options.root) };
   const changes = await withLock(underRoot(options.root, LOCK_PATH), async () => {
     const planned = await planRemove(files, profile.name, options.root);
