@@ -42,6 +42,10 @@ export interface LinkStatus {
   localIp?: string;
   remoteIp?: string;
   peerUser?: string;
+  /** Authentication kind used on the link (pap, chap, mschap, mschap-v2), when pppd logged it (debug). */
+  authMethod?: string;
+  /** What CCP settled on, e.g. "MPPE 128-bit stateless". */
+  compression?: string;
   /** Time the link came up (IPCP), kept while up. */
   upSince?: string;
   lastExit?: LastExit;
@@ -64,6 +68,16 @@ export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolea
     case 'peer-authenticated':
     case 'user-login':
       s.peerUser = e.user;
+      return undefined;
+    case 'auth-method':
+      s.authMethod = e.method;
+      return undefined;
+    case 'chap-peer-name':
+      // the name the peer answered the challenge with; a wrong secret ends pppd, which clears it
+      s.peerUser = e.user;
+      return undefined;
+    case 'compression':
+      s.compression = e.method;
       return undefined;
     case 'local-ip':
       s.localIp = e.ip;

@@ -190,7 +190,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         await this.pause(delay);
       }
     }
-    if (this.stopping) this.set('stopped', { pppdPid: undefined, nextRetry: undefined, message: 'stopped', adopted: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, upSince: undefined });
+    if (this.stopping) this.set('stopped', { pppdPid: undefined, nextRetry: undefined, message: 'stopped', adopted: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, authMethod: undefined, compression: undefined, upSince: undefined });
     await this.flush();
     return structuredClone(this.status);
   }
@@ -238,7 +238,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.weSignalled = false;
     this.lastReason = undefined;
     const startState: LinkState = c.hasConnectScript ? 'handshaking' : 'starting';
-    this.set(startState, { iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, upSince: undefined, nextRetry: undefined, message: undefined, adopted: undefined, device: c.device });
+    this.set(startState, { iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, authMethod: undefined, compression: undefined, upSince: undefined, nextRetry: undefined, message: undefined, adopted: undefined, device: c.device });
     const child = execa(this.o.pppd ?? '/usr/sbin/pppd', c.args, {
       buffer: false,
       reject: false,
@@ -333,7 +333,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const upFor = this.status.upSince ? Date.now() - Date.parse(this.status.upSince) : 0;
     if (upFor >= (this.o.resetAfterMs ?? 60_000)) this.attempt = 0;
     this.log(`pppd exited ${code}${signal ? ` (${signal})` : ''}: ${p.meaning}${reason !== p.meaning ? ` — ${reason}` : ''}`);
-    this.set('down', { pppdPid: undefined, upSince: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, lastExit: { code, meaning: p.meaning, reason, at: new Date().toISOString() } });
+    this.set('down', { pppdPid: undefined, upSince: undefined, iface: undefined, localIp: undefined, remoteIp: undefined, peerUser: undefined, authMethod: undefined, compression: undefined, lastExit: { code, meaning: p.meaning, reason, at: new Date().toISOString() } });
   }
 
   /** A pppd of this link still running from a supervisor killed -9: adopt it (watch until it
@@ -360,6 +360,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       localIp: keep?.localIp,
       remoteIp: keep?.remoteIp,
       peerUser: keep?.peerUser,
+      authMethod: keep?.authMethod,
+      compression: keep?.compression,
       upSince: keep?.upSince,
       device: keep?.device ?? this.config.device,
     });
