@@ -8,7 +8,7 @@ import { LabError } from './errors.js';
 import { Guest } from './guest.js';
 import { ensureInitramfs } from './initramfs.js';
 import { ensureKernel, type GuestKernel } from './kernel.js';
-import type { Scenario } from './scenarios.js';
+import type { HostService, Scenario } from './scenarios.js';
 
 export interface LabImages { kernel: GuestKernel; initrd: string }
 
@@ -74,8 +74,10 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let a: Guest | undefined;
   let b: Guest | undefined;
+  let service: HostService | undefined;
   try {
-    const hostPort = s.join === 'tcp' ? await freePort() : 0;
+    service = s.hostService ? await s.hostService() : undefined;
+    const hostPort = service?.port ?? (s.join === 'tcp' ? await freePort() : 0);
     const start = async (plan: Scenario['a']) => {
       const script = join(dir, `${plan.name}.sh`);
       await writeFile(script, plan.script);
@@ -135,6 +137,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.all(guests.map((g) => g.stop()));
     for (const h of helpers) { h.kill('SIGTERM'); await h; }
+    await service?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

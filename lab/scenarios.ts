@@ -1,4 +1,5 @@
 import { packageRoot } from '../src/paths.js';
+import { windowsScenarios } from './scenarios-windows.js';
 
 /**
  * What each guest runs, kept as data (shell text) so moving a step from a stand-in to the product
@@ -49,7 +50,11 @@ export interface Scenario {
   host?: (ctl: HostControl) => Promise<void>;
   /** Which parts run on the product and which on stand-ins (reported in the timing table). */
   runsOn: string;
+  /** A server this host runs for the scenario on 127.0.0.1 (guest A's guestfwd reaches its port). */
+  hostService?: () => Promise<HostService>;
 }
+
+export interface HostService { port: number; close(): Promise<void> }
 
 const BB = '/usr/bin/busybox';
 
@@ -312,5 +317,8 @@ export function allScenarios(): Scenario[] {
     cutCableScenario(),
     wrongPasswordScenario(),
     bridgeProfileScenario(),
+    ...windowsScenarios(),
   ];
 }
+
+export { prologue, waitIp, ping, statusLine, waitDown };
