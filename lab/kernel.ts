@@ -125,7 +125,7 @@ export async function ensureKernel(opts: { cacheDir?: string; log?: (line: strin
   // Everything is built in a scratch dir and renamed into place, so a killed run leaves no half cache.
   const work = await mkdtemp(join(cache, 'tmp-'));
   try {
-    log(`fetching ${name} ${version}`);
+    log(existsSync(cachedDeb) ? `unpacking ${name} ${version} from ${cachedDeb}` : `fetching ${name} ${version}`);
     let deb = cachedDeb;
     if (!existsSync(cachedDeb)) {
       const fetched = await download(name, work);
