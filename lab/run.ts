@@ -125,7 +125,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
         reconnect: connectJoin,
       });
     }
-    await Promise.all([a.waitExit(GUEST_TIMEOUT_MS), b.waitExit(GUEST_TIMEOUT_MS)]);
+    await Promise.all([a.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS), b.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS)]);
     const [ca, cb] = [await a.console(), await b.console()];
     const missing = s.expectA.find((re) => !re.test(ca)) ? `A: no ${s.expectA.find((re) => !re.test(ca))}` :
       s.expectB.find((re) => !re.test(cb)) ? `B: no ${s.expectB.find((re) => !re.test(cb))}` : undefined;

@@ -30,8 +30,10 @@ function routeTo(ip: string): string {
   return `end=$(( $(date +%s) + 10 )); until ip route get ${ip} > /dev/null 2>&1; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.2; done`;
 }
 
+/** Bounded wait for the supervisor's state file to record this pppd exit status (reading the file
+ *  directly: a `laplink status` per poll costs seconds of Node start-up in a TCG guest). */
 function waitExitCode(link: string, code: number, seconds: number): string {
-  return `end=$(( $(date +%s) + ${seconds} )); until $LAPLINK status ${link} --json 2>/dev/null | grep -q '"code": *${code},'; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 1; done`;
+  return `end=$(( $(date +%s) + ${seconds} )); until grep -qE '"code": *${code},' /run/laplink/${link}.json 2>/dev/null; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.5; done`;
 }
 
 export function mschapScenario(): Scenario {
@@ -82,6 +84,8 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT2 $?"
   const backedOff = (code: number) => new RegExp(`LAB:AFTER (?=.*"restarts": *[1-9][,}\\s])(?=.*"lastExit": *\\{ *"code": *${code},)`);
   return {
     id: '6-mschap-v2-mppe',
+    // three links in one boot (up, wrong password with its observation window): ~130 s here
+    guestTimeoutMs: 240_000,
     title: 'MS-CHAP v2 + MPPE-128 under serve/connect --persist (status: kind, peer, cipher), then a wrong MS-CHAP v2 password: exits 11/19, back-off',
     join: 'bridge',
     a: { name: 'A-serve-mschap', script: server, cable: true },
@@ -137,7 +141,7 @@ grep -E '^ms-dns' /etc/ppp/peers/lab-gateway | sed 's/^/LAB:PEERS /'
 $LAPLINK serve --no-generate lab/profiles/server-gateway.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
-${waitIp('192.168.7.1', 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
+${waitIp('192.168.7.1', 150).replace('/tmp/pppd.log', '/tmp/sup.log')}
 # busybox has no DNS server: the host's dnsmasq, answering only on the link, with one record and no upstream
 dnsmasq --no-resolv --no-hosts --interface=ppp0 --bind-interfaces --address=/${name}/10.0.2.100 --user=root --pid-file=/tmp/dnsmasq.pid --log-queries --log-facility=/tmp/dnsmasq.log && echo "LAB:DNS"
 # the client hangs up when it has fetched the file
@@ -154,7 +158,7 @@ echo "LAB:LINKS $(ls /sys/class/net | tr '\\n' ' ')"
 $LAPLINK connect --persist lab/profiles/client-gateway.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
-${waitIp('192.168.7.2', 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
+${waitIp('192.168.7.2', 150).replace('/tmp/pppd.log', '/tmp/sup.log')}
 echo "LAB:ROUTE $(ip route show default)"
 # pppd's usepeerdns writes /etc/ppp/resolv.conf; Debian's ip-up.d/0000usepeerdns merges it into /etc/resolv.conf
 end=$(( $(date +%s) + 30 )); until grep -q '^nameserver 192.168.7.1' /etc/resolv.conf; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.2; done
@@ -166,13 +170,15 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   return {
     id: '7-gateway',
+    // two Node commands before A's pppd listens (generate, serve), one DNS lookup and a fetch after: ~80 s idle, twice that on a busy host
+    guestTimeoutMs: 240_000,
     title: 'internet over the cable: gateway masquerades (nft counter), DNS over IPCP (dnsmasq on the link), the cable-only peer fetches a file by name from a host-loopback HTTP server',
     join: 'bridge',
     hostService: async () => (served = await payloadServer(token)),
     a: { name: 'A-gateway', script: gateway, cable: true, guestfwdPort: 8080 },
     b: { name: 'B-cable-only', script: client, cable: true },
     host: async (ctl) => {
-      await ctl.waitB(/LAB:FETCH/, 150_000);
+      await ctl.waitB(/LAB:FETCH/, 230_000);
       if (!served || served.requests() === 0) throw new LabError('the host HTTP server saw no request: the file did not come through the gateway');
     },
     expectA: [

@@ -52,6 +52,8 @@ export interface Scenario {
   runsOn: string;
   /** A server this host runs for the scenario on 127.0.0.1 (guest A's guestfwd reaches its port). */
   hostService?: () => Promise<HostService>;
+  /** Ceiling for each guest's whole run when the scenario does more than one link's worth (default 150 s). */
+  guestTimeoutMs?: number;
 }
 
 export interface HostService { port: number; close(): Promise<void> }
