@@ -183,7 +183,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     },
     expectA: [
       /LAB:NET/, /LAB:NFT-LOADED 1/, /LAB:FORWARD 1/, /LAB:PEERS ms-dns 192\.168\.7\.1/,
-      /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:DNS\n/,
+      /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /^LAB:DNS\s*$/m,
       /LAB:NFT counter packets [1-9]\d* bytes [1-9]\d*/,
       new RegExp(`LAB:DNSQ query\\[A\\] ${name.replace(/\./g, '\\.')} from 192\\.168\\.7\\.2`),
     ],
