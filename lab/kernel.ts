@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ export const ROOT_MODULES = [
   'virtio_pci', '9pnet_virtio', '9p', // the host's / over virtfs
   'overlay', // tmpfs upper layer over the read-only host root
   'virtio_net', // scenario 5: user networking
+  'ppp_mppe', // MPPE (the sha1 it asks the crypto API for is built into Debian's kernel)
+  'crc32c_generic', 'nf_tables', 'nft_chain_nat', 'nft_masq', // gateway scenario: the generated inet nat table; busybox has no modprobe for autoload, and libcrc32c asks the crypto API for crc32c
 ];
 
 export function labCacheDir(): string {
@@ -108,7 +111,12 @@ export async function ensureKernel(opts: { cacheDir?: string; log?: (line: strin
   const log = opts.log ?? (() => {});
   const cache = opts.cacheDir ?? labCacheDir();
   const { name, version } = await aptCandidate();
-  const dir = join(cache, `${name}_${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
+  // The module set is part of the key: a scenario that needs a new module gets its own unpacked
+  // tree beside the others' (the cache is shared), from the same downloaded .deb.
+  const moduleKey = createHash('sha256').update(ROOT_MODULES.join(' ')).digest('hex').slice(0, 8);
+  const base = `${name}_${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`;
+  const dir = join(cache, `${base}_${moduleKey}`);
+  const cachedDeb = join(cache, `${base}.deb`);
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) {
     const m = JSON.parse(await readFile(manifest, 'utf8')) as { modules: string[] };
@@ -122,10 +130,14 @@ export async function ensureKernel(opts: { cacheDir?: string; log?: (line: strin
   // Everything is built in a scratch dir and renamed into place, so a killed run leaves no half cache.
   const work = await mkdtemp(join(cache, 'tmp-'));
   try {
-    log(`fetching ${name} ${version}`);
-    // a .deb kept beside the cache saves the download when the cache is unpacked again
-    const kept = `${dir}.deb`;
-    const deb = existsSync(kept) ? kept : await download(name, work);
+    log(existsSync(cachedDeb) ? `unpacking ${name} ${version} from ${cachedDeb}` : `fetching ${name} ${version}`);
+    let deb = cachedDeb;
+    if (!existsSync(cachedDeb)) {
+      const fetched = await download(name, work);
+      await copyFile(fetched, `${cachedDeb}.${process.pid}.tmp`);
+      await rename(`${cachedDeb}.${process.pid}.tmp`, cachedDeb);
+      deb = fetched;
+    }
     const listing = (await execa('bash', ['-o', 'pipefail', '-c', 'dpkg-deb --fsys-tarfile "$1" | tar -t', '_', deb], { maxBuffer: 64 * 1024 * 1024 })).stdout.split('\n');
     const vmlinuz = listing.find((p) => /^\.\/boot\/vmlinuz-/.test(p));
     if (!vmlinuz) throw new LabError(`${name} contains no boot/vmlinuz-*`);

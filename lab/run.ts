@@ -9,7 +9,7 @@ import { LabError } from './errors.js';
 import { Guest } from './guest.js';
 import { ensureInitramfs } from './initramfs.js';
 import { ensureKernel, type GuestKernel } from './kernel.js';
-import type { Scenario } from './scenarios.js';
+import type { HostService, Scenario } from './scenarios.js';
 
 export interface LabImages { kernel: GuestKernel; initrd: string }
 
@@ -78,8 +78,10 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let a: Guest | undefined;
   let b: Guest | undefined;
+  let service: HostService | undefined;
   try {
-    const hostPort = s.join === 'tcp' ? await freePort() : 0;
+    service = s.hostService ? await s.hostService() : undefined;
+    const hostPort = service?.port ?? (s.join === 'tcp' ? await freePort() : 0);
     const start = async (plan: Scenario['a']) => {
       const script = join(dir, `${plan.name}.sh`);
       await writeFile(script, plan.script);
@@ -128,7 +130,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
         reconnect: connectJoin,
       });
     }
-    await Promise.all([a.waitExit(s.timeoutMs ?? GUEST_TIMEOUT_MS), b.waitExit(s.timeoutMs ?? GUEST_TIMEOUT_MS)]);
+    await Promise.all([a.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS), b.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS)]);
     const [ca, cb] = [await a.console(), await b.console()];
     const missing = s.expectA.find((re) => !re.test(ca)) ? `A: no ${s.expectA.find((re) => !re.test(ca))}` :
       s.expectB.find((re) => !re.test(cb)) ? `B: no ${s.expectB.find((re) => !re.test(cb))}` : s.check?.(cb, ca);
@@ -140,6 +142,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.all(guests.map((g) => g.stop()));
     for (const h of helpers) { h.kill('SIGTERM'); await h; }
+    await service?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -134,7 +134,7 @@ export function linkScenario(plan: LinkPlan): Scenario {
     join: 'bridge',
     pace: plan.pace,
     // boot + link-up take 30-60 s on a loaded host; the transfers at 38400 add up to ~80 s more
-    timeoutMs: 330_000,
+    guestTimeoutMs: 330_000,
     ...(plan.realtime ? { paceRealtime: true } : {}),
     a: { name: 'A-serve', script: serverScript(plan), cable: true },
     b: { name: 'B-fetch', script: clientScript(plan), cable: true },
@@ -193,7 +193,7 @@ export function pacedLinkScenario(): Scenario {
   const lineRate = 115200 / 10;
   return {
     ...s,
-    timeoutMs: 200_000, // inside test/lab's 240 s per scenario
+    guestTimeoutMs: 200_000, // inside test/lab's 240 s per scenario
     expectA: [...s.expectA, /LAB:PEERS deflate 15/, /LAB:PPPD .*Deflate \(15\) compression enabled/],
     expectB: [...s.expectB,
       /LAB:XFER down text \d+ \d+ exact/, /LAB:XFER up text \d+ \d+ exact/,

@@ -1,5 +1,6 @@
 import { packageRoot } from '../src/paths.js';
 import { pacedLinkScenario } from './scenario-link.js';
+import { windowsScenarios } from './scenarios-windows.js';
 
 /**
  * What each guest runs, kept as data (shell text) so moving a step from a stand-in to the product
@@ -54,11 +55,15 @@ export interface Scenario {
   pace?: number;
   /** Run that bridge at real-time priority (chrt -f 50) when root: a late pacer loses line time. */
   paceRealtime?: boolean;
-  /** Ceiling for the guests to power off by themselves (default: run.ts's GUEST_TIMEOUT_MS). */
-  timeoutMs?: number;
   /** A judgement beyond markers (numbers read from B's console); returns the problem, if any. */
   check?: (consoleB: string, consoleA: string) => string | undefined;
+  /** A server this host runs for the scenario on 127.0.0.1 (guest A's guestfwd reaches its port). */
+  hostService?: () => Promise<HostService>;
+  /** Ceiling for each guest's whole run when the scenario does more than one link's worth (default 150 s). */
+  guestTimeoutMs?: number;
 }
+
+export interface HostService { port: number; close(): Promise<void> }
 
 const BB = '/usr/bin/busybox';
 
@@ -322,5 +327,8 @@ export function allScenarios(): Scenario[] {
     wrongPasswordScenario(),
     bridgeProfileScenario(),
     pacedLinkScenario(),
+    ...windowsScenarios(),
   ];
 }
+
+export { prologue, waitIp, ping, statusLine, waitDown };

@@ -34,6 +34,9 @@ export type PppdEvent =
   | { type: 'loopback' }
   | { type: 'idle-timeout' }
   | { type: 'no-kernel-support'; text: string }
+  | { type: 'auth-method'; method: string } // debug: the LCP ConfAck that settled <auth …>
+  | { type: 'chap-peer-name'; user: string } // debug: the name in the peer's CHAP Response
+  | { type: 'compression'; method: string } // ccp.c: "MPPE 128-bit stateless compression enabled"
   | { type: 'other'; text: string };
 
 type Rule = [RegExp, (m: RegExpMatchArray) => PppdEvent];
@@ -43,6 +46,9 @@ type Rule = [RegExp, (m: RegExpMatchArray) => PppdEvent];
 function canonicalIpv6(text: string): string {
   return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text).toRFC5952String() : text;
 }
+
+/** pppd's `<auth …>` option text (lcp.c print) → the profile's spelling of the kind. */
+const AUTH_NAMES: Record<string, string> = { 'pap': 'pap', 'chap MD5': 'chap', 'chap MS': 'mschap', 'chap MS-v2': 'mschap-v2', 'eap': 'eap' };
 
 const rules: Rule[] = [
   [/^Serial connection established\.$/, () => ({ type: 'serial-connected' })],
@@ -72,6 +78,10 @@ const rules: Rule[] = [
   [/^Failed to open (\S+): (.*)$/, (m) => ({ type: 'open-failed', device: m[1]!, error: m[2]! })],
   [/^Serial line is looped back\.$/, () => ({ type: 'loopback' })],
   [/^Terminating connection due to lack of activity\.$/, () => ({ type: 'idle-timeout' })],
+  // Only with pppd's `debug` (serve --debug): pppd 2.4.9 logs neither the CHAP kind nor a CHAP peer's name otherwise.
+  [/^(?:sent|rcvd) \[LCP ConfAck id=0x[0-9a-f]+ .*<auth (pap|chap MD5|chap MS-v2|chap MS|eap)>/, (m) => ({ type: 'auth-method', method: AUTH_NAMES[m[1]!]! })],
+  [/^rcvd \[CHAP Response id=0x[0-9a-f]+ <[0-9a-f]*>, name = "(.+)"\]$/, (m) => ({ type: 'chap-peer-name', user: m[1]! })],
+  [/^(MPPE \d+-bit (?:stateless|stateful)|Deflate \(\d+\)|BSD-Compress \(\d+\)) (?:compression enabled)$/, (m) => ({ type: 'compression', method: m[1]! })],
   [/^(?:Couldn't open the \/dev\/ppp device|Please load the ppp_generic kernel module|This system lacks kernel support for PPP|You need to create the \/dev\/ppp device node)/, (m) => ({ type: 'no-kernel-support', text: m.input! })],
 ];
 

@@ -48,6 +48,10 @@ export interface LinkStatus {
   localIp6Net?: string;
   remoteIp6Net?: string;
   peerUser?: string;
+  /** Authentication kind used on the link (pap, chap, mschap, mschap-v2), when pppd logged it (debug). */
+  authMethod?: string;
+  /** What CCP settled on, e.g. "MPPE 128-bit stateless". */
+  compression?: string;
   /** Time the link came up (IPCP), kept while up. */
   upSince?: string;
   lastExit?: LastExit;
@@ -58,7 +62,7 @@ export interface LinkStatus {
 
 /** The fields that describe one run of pppd: its process and what it negotiated. They are set while
  *  pppd runs and cleared together when it ends, so no state ever shows an old run's interface. */
-export const linkFields = ['pppdPid', 'adopted', 'iface', 'localIp', 'remoteIp', 'localIp6', 'remoteIp6', 'localIp6Net', 'remoteIp6Net', 'peerUser', 'upSince'] as const satisfies ReadonlyArray<keyof LinkStatus>;
+export const linkFields = ['pppdPid', 'adopted', 'iface', 'localIp', 'remoteIp', 'localIp6', 'remoteIp6', 'localIp6Net', 'remoteIp6Net', 'peerUser', 'authMethod', 'compression', 'upSince'] as const satisfies ReadonlyArray<keyof LinkStatus>;
 
 /** Every link field set to undefined, for `Supervisor.set` (which deletes undefined fields). */
 export function clearedLinkFields(): Partial<LinkStatus> {
@@ -79,6 +83,16 @@ export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolea
     case 'peer-authenticated':
     case 'user-login':
       s.peerUser = e.user;
+      return undefined;
+    case 'auth-method':
+      s.authMethod = e.method;
+      return undefined;
+    case 'chap-peer-name':
+      // the name the peer answered the challenge with; a wrong secret ends pppd, which clears it
+      s.peerUser = e.user;
+      return undefined;
+    case 'compression':
+      s.compression = e.method;
       return undefined;
     case 'local-ip':
       s.localIp = e.ip;

@@ -330,6 +330,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       localIp: keep?.localIp,
       remoteIp: keep?.remoteIp,
       peerUser: keep?.peerUser,
+      authMethod: keep?.authMethod,
+      compression: keep?.compression,
       upSince: keep?.upSince,
       device: keep?.device ?? this.config.device,
     });

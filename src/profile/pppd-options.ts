@@ -99,7 +99,27 @@ const REFUSED: Record<string, string> = {
   bsdcomp: 'breaks the link\'s compression: it loses sync on the first compressed frame (set compression: deflate or none)',
   'bsd-comp': 'breaks the link\'s compression: it loses sync on the first compressed frame (set compression: deflate or none)',
   deflate: 'set compression instead',
-  noccp: 'set compression: none instead',
+  noccp: 'set compression: none instead (CCP is on only for deflate or the MPPE of encrypt)',
+  // authentication and encryption have fields of their own (auth.require, auth.accept, encrypt)
+  auth: 'set auth.require instead',
+  'require-pap': 'set auth.require instead',
+  'require-chap': 'set auth.require instead',
+  'require-mschap': 'set auth.require instead',
+  'require-mschap-v2': 'set auth.require instead',
+  'require-eap': 'set auth.require instead',
+  'refuse-pap': 'set auth.accept instead',
+  'refuse-chap': 'set auth.accept instead',
+  'refuse-mschap': 'set auth.accept instead',
+  'refuse-mschap-v2': 'set auth.accept instead',
+  'refuse-eap': 'set auth.accept instead',
+  'require-mppe': 'set encrypt instead',
+  'require-mppe-40': 'set encrypt instead',
+  'require-mppe-128': 'set encrypt instead',
+  nomppe: 'set encrypt instead',
+  'nomppe-40': 'set encrypt instead',
+  'nomppe-128': 'set encrypt instead',
+  'mppe-stateful': 'set encrypt instead',
+  'nomppe-stateful': 'set encrypt instead',
 };
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkExtraOption } from './pppd-options.js';
 import { ipv6Link } from './ipv6.js';
+import { windowsFieldRules } from './windows-rules.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -93,14 +94,34 @@ export const serverUser = z
   })
   .strict();
 
+/** Authentication protocols pppd 2.4.9 speaks; every CHAP kind reads chap-secrets. */
+export const AUTH_KINDS = ['pap', 'chap', 'mschap', 'mschap-v2'] as const;
+export type AuthKind = (typeof AUTH_KINDS)[number];
+
 export const auth = z
   .object({
-    require: z.enum(['pap', 'chap', 'none']).default('pap').describe('server: authentication the client must pass; client: what the server asks for (chap writes chap-secrets)'),
+    require: z.enum([...AUTH_KINDS, 'none']).default('pap').describe('server: authentication the client must pass (pap, chap, mschap, mschap-v2 or none); client: what the server asks for (any CHAP kind writes chap-secrets)'),
     login: z.boolean().default(false).describe('server: also check PAP users against the system password file (pppd `login`)'),
     users: z.array(serverUser).max(64).default([]).describe('server: who may connect'),
     user: safeWord('auth.user').optional().describe('client: the name sent to the server (pppd `user`)'),
     password: secretText('auth.password').optional().describe('client: the secret; never printed or logged'),
     passwordFile: filePath.optional().describe('client: read the secret from this file instead'),
+    accept: z.array(z.enum(AUTH_KINDS, { error: `not an authentication kind (allowed: ${AUTH_KINDS.join(', ')})` })).min(1, 'must name at least one kind (allowed: pap, chap, mschap, mschap-v2)').max(4).optional().describe('client: the kinds we agree to authenticate with; pppd refuses the others (a Windows RAS server may insist on mschap-v2)'),
+  })
+  .strict();
+
+/**
+ * `gateway:` makes the server the peer's ISP: masquerading, forwarding, DNS handed out over IPCP and
+ * proxy ARP. DNS addresses go into pppd's `ms-dns`, which takes IPv4 only.
+ */
+export const gateway = z
+  .object({
+    uplink: z.string().regex(IFACE, 'not a network interface name (allowed: default, or up to 15 of letters, digits and _ . -, such as eth0)').default('default').describe('interface that reaches the internet, or default: whichever the routing table picks'),
+    dns: z
+      .union([z.enum(['host', 'none']), z.array(ipv4).min(1).max(2)], { error: 'not a DNS setting (allowed: host, none, or a list of one or two IPv4 addresses)' })
+      .default('host')
+      .describe("DNS servers for the peer (pppd ms-dns): host = this machine's resolvers from /etc/resolv.conf at generate time (a local stub such as 127.0.0.53 is replaced by its upstream), none, or [addresses]"),
+    proxyArp: z.boolean().default(false).describe('answer ARP on the LAN for the peer (pppd proxyarp), for a remoteIp inside the LAN\'s subnet'),
   })
   .strict();
 
@@ -133,6 +154,7 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   if (p.bridge && p.flow === 'rtscts') bad(['flow'], 'no RTS/CTS lines reach pppd through a bridge (allowed with bridge: none or xonxoff; set hardware flow at the bridge)');
   if (p.bridge && p.modemLines) bad(['modemLines'], 'no modem lines reach pppd through a bridge (allowed with bridge: false)');
   if (p.localIp === p.remoteIp) bad(['remoteIp'], 'must differ from localIp (allowed: the other end of the link)');
+  windowsFieldRules(p, bad);
   if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
   if (p.hostnames?.local && !IPV4.test(p.localIp)) bad(['hostnames', 'local'], 'names localIp in /etc/hosts, so localIp must be an address (allowed: localIp like 192.168.7.1)');
   if (p.hostnames?.remote && !IPV4.test(p.remoteIp)) bad(['hostnames', 'remote'], 'names remoteIp in /etc/hosts, so remoteIp must be an address (allowed: remoteIp like 192.168.7.2)');
@@ -144,7 +166,7 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
     if (a.require !== 'none' && a.users.length === 0) bad(['auth', 'users'], `a server requiring ${a.require} needs at least one user (allowed: a list of {name, password, ips}, or require: none)`);
     if (a.require === 'none' && a.users.length > 0) bad(['auth', 'users'], 'users are not checked when require is none (allowed: require: pap or chap)');
     if (a.require === 'none' && a.login) bad(['auth', 'login'], 'login needs authentication (allowed: require: pap)');
-    if (a.require === 'chap' && a.login) bad(['auth', 'login'], 'pppd checks the system password file only for PAP (allowed: require: pap with login)');
+    if (a.require !== 'pap' && a.require !== 'none' && a.login) bad(['auth', 'login'], 'pppd checks the system password file only for PAP (allowed: require: pap with login)');
     a.users.forEach((u, i) => {
       if (u.password === undefined && !a.login) bad(['auth', 'users', i, 'password'], 'required unless auth.login is true (allowed: a secret, or login: true for system passwords)');
     });
@@ -182,7 +204,10 @@ export const profileObject = z
     auth: auth.default({ require: 'pap', login: false, users: [] }).describe('authentication'),
     handshake: handshake.default({ engine: 'laplink', timeout: 45 }).describe('Windows DCC handshake settings'),
     defaultRoute: z.boolean().default(false).describe('client: route everything over the link'),
-    masquerade: masquerade.optional().describe('server: give the client internet through this interface'),
+    masquerade: masquerade.optional().describe('server: old spelling of gateway: { uplink: IFACE, dns: none }'),
+    gateway: gateway.optional().describe('server: be the peer\'s ISP (masquerading, forwarding, DNS, proxy ARP)'),
+    usePeerDns: z.boolean().default(false).describe('client: use the DNS servers the peer hands out (pppd usepeerdns)'),
+    encrypt: z.enum(['none', 'mppe', 'mppe-40', 'mppe-128'], { error: 'not an encryption setting (allowed: none, mppe, mppe-40, mppe-128; pppd 2.4.9 MPPE is always required once asked for)' }).default('none').describe('MPPE encryption, required by both ends once set (needs MS-CHAP): none, mppe (40 or 128 bit), mppe-40, mppe-128'),
     ipv6: ipv6Link.optional().describe('IPv6 over the link too (IPV6CP, +ipv6): { localId: ::1, remoteId: ::2, prefix: fd00:7::/64 }'),
     mtu: z.number().int().min(128).max(16384).optional().describe('MTU and MRU'),
     idle: z.number().int().min(1).max(86400).optional().describe('hang up after this many idle seconds'),

@@ -42,7 +42,7 @@ function examples(o: StarterOptions): Record<string, string> {
   };
 }
 
-const ROLE_ONLY: Record<string, 'server' | 'client'> = { defaultRoute: 'client', masquerade: 'server', persist: 'client' };
+const ROLE_ONLY: Record<string, 'server' | 'client'> = { defaultRoute: 'client', masquerade: 'server', persist: 'client', gateway: 'server', usePeerDns: 'client' };
 
 /**
  * A commented starter profile: every field of the schema with its description; the ones a user
@@ -72,6 +72,7 @@ export function starterProfile(o: StarterOptions): string {
     if (ex[key] !== undefined) out.push(ex[key]!.includes('\n') ? ex[key]! : `${key}: ${yamlValue(ex[key])}`);
     else if (key === 'bridge') out.push('# bridge: 127.0.0.1:4001');
     else if (key === 'masquerade') out.push('# masquerade: { outInterface: eth0 }');
+    else if (key === 'gateway') out.push('# gateway: { uplink: default, dns: host, proxyArp: false }');
     else if (key === 'hostnames') out.push(`# hostnames: { local: ${o.role}-end, remote: ${o.role === 'server' ? 'client' : 'server'}-end }`);
     else if (key === 'lcpEcho') out.push('# lcpEcho: { interval: 10, failures: 3 }');
     else if (key === 'ipv6') out.push(o.role === 'server' ? "# ipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64' }" : "# ipv6: { localId: '::2', remoteId: '::1', prefix: 'fd00:7::/64' }");

@@ -78,7 +78,8 @@ async function planLegacyUnit(name: string, root?: string): Promise<FileChange[]
 /** Deletes the link's own files and strips its managed blocks (all-or-nothing, unless dryRun). */
 export async function removeLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
-  const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
+  // only the paths matter when removing: never fail on the host's resolvers
+  const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv, hostResolvers: () => [] });
   if (options.dryRun) return { profile, profilePath: path, changes: [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
     const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);

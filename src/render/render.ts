@@ -4,6 +4,8 @@ import { laplinkArgv } from '../paths.js';
 import type { Profile } from '../profile/schema.js';
 import { addressOn, ipv6IdsOption } from '../profile/ipv6.js';
 import { secretsLine, type SecretEntry } from './secrets.js';
+import { gatewayOf, gatewayLines, mppeOption, refuseLines, secretsKinds } from './windows.js';
+import { readHostResolvers } from './resolvers.js';
 import { renderTemplate } from './template.js';
 
 /** One file (or managed block) a profile produces, with its path on the target system. */
@@ -27,6 +29,8 @@ export interface RenderOptions {
   profilePath: string;
   /** argv that runs this laplink (node + bin/laplink.js); default: this installation. */
   laplinkArgv?: string[];
+  /** This machine's resolvers for `gateway.dns: host` (default: read from /etc/resolv.conf, see resolvers.ts). */
+  hostResolvers?: () => string[];
 }
 
 /** Characters allowed in a path we put into pppd's connect/pty lines or systemd's ExecStart. */
@@ -78,7 +82,7 @@ function authLines(p: Profile): string[] {
     if (a.require === 'none') return ['# no authentication required', 'noauth'];
     return ['# the client must authenticate', 'auth', `require-${a.require}`, ...(a.login ? ['# PAP users must also match the system password file', 'login'] : [])];
   }
-  return [...(a.user ? [`user ${a.user}`] : []), '# the server need not authenticate itself to us', 'noauth'];
+  return [...(a.user ? [`user ${a.user}`] : []), '# the server need not authenticate itself to us', 'noauth', ...refuseLines(p)];
 }
 
 function secretEntries(p: Profile): SecretEntry[] {
@@ -129,6 +133,9 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     mtu: p.mtu,
     idle: p.idle,
     defaultRoute: p.defaultRoute,
+    usePeerDns: p.usePeerDns,
+    mppe: mppeOption(p),
+    gatewayLines: gatewayLines(p, options.hostResolvers ?? (() => readHostResolvers())),
     extraOptions: p.extraOptions,
     ipv6: p.ipv6 ? { ids: ipv6IdsOption(p.ipv6) } : undefined,
   };
@@ -142,7 +149,7 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
 
   const entries = secretEntries(p);
   if (entries.length) {
-    const kinds = p.auth.require === 'chap' ? ['chap'] : ['pap'];
+    const kinds = secretsKinds(p);
     for (const kind of kinds) {
       block(`/etc/ppp/${kind}-secrets`, renderTemplate('ppp/secrets', { kind: kind.toUpperCase(), name: p.name, role: p.role, lines: entries.map(secretsLine) }), 0o600, true);
     }
@@ -170,11 +177,12 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
   if (p.hostnames?.local && IPV4.test(p.localIp)) hosts.push({ ip: p.localIp, host: p.hostnames.local });
   if (p.hostnames?.remote && IPV4.test(p.remoteIp)) hosts.push({ ip: p.remoteIp, host: p.hostnames.remote });
   if (hosts.length) block('/etc/hosts', renderTemplate('etc/hosts', { entries: hosts }));
-  if (p.masquerade) {
+  const gateway = gatewayOf(p);
+  if (gateway) {
     file(`/etc/nftables.d/laplink-${p.name}.nft`, renderTemplate('etc/masquerade.nft', {
       name: p.name,
       remoteIp: p.remoteIp,
-      outInterface: p.masquerade.outInterface,
+      outInterface: gateway.uplink === 'default' ? undefined : gateway.uplink,
       table: `laplink_${p.name.replace(/-/g, '_')}`,
     }));
     file(`/etc/sysctl.d/60-laplink-${p.name}.conf`, renderTemplate('etc/sysctl.conf', { name: p.name, ipv6: !!p.ipv6 }));

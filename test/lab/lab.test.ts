@@ -37,6 +37,6 @@ describe.sequential('qemu lab', () => {
       results.push(r);
       const detail = r.ok ? '' : `${r.problem}\n--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}`;
       expect(r.ok, detail).toBe(true);
-    }, 240_000);
+    }, Math.max(240_000, (s.guestTimeoutMs ?? 0) + 90_000));
   }
 });

@@ -18,7 +18,7 @@ describe('init starter profile', () => {
   it('documents every field of the schema with its description', () => {
     const text = starterProfile({ role: 'server' });
     for (const [key, field] of Object.entries(profileObject.shape)) {
-      if (key === 'defaultRoute' || key === 'persist') continue; // client-only fields
+      if (key === 'defaultRoute' || key === 'persist' || key === 'usePeerDns') continue; // client-only fields
       expect(text, key).toContain(`# ${field.description}`);
       expect(text, key).toMatch(new RegExp(`^(# )?${key}:`, 'm'));
     }
