@@ -42,7 +42,7 @@ function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
   return {
     args: pppdArgs({ name: profile.name, root: flags.root, device: flags.device, debug: flags.debug }),
     device,
-    hasConnectScript: profile.peer === 'windows',
+    hasConnectScript: profile.peer !== 'linux',
     secrets,
   };
 }

@@ -30,6 +30,7 @@ export type PppdEvent =
   | { type: 'loopback' }
   | { type: 'idle-timeout' }
   | { type: 'no-kernel-support'; text: string }
+  | { type: 'dialled'; number: string } // `laplink modem answer` (peer: dialup) on the connect script's stderr
   | { type: 'other'; text: string };
 
 type Rule = [RegExp, (m: RegExpMatchArray) => PppdEvent];
@@ -60,6 +61,7 @@ const rules: Rule[] = [
   [/^Failed to open (\S+): (.*)$/, (m) => ({ type: 'open-failed', device: m[1]!, error: m[2]! })],
   [/^Serial line is looped back\.$/, () => ({ type: 'loopback' })],
   [/^Terminating connection due to lack of activity\.$/, () => ({ type: 'idle-timeout' })],
+  [/^modem: peer dialled (\S+)$/, (m) => ({ type: 'dialled', number: m[1]! })],
   [/^(?:Couldn't open the \/dev\/ppp device|Please load the ppp_generic kernel module|This system lacks kernel support for PPP|You need to create the \/dev\/ppp device node)/, (m) => ({ type: 'no-kernel-support', text: m.input! })],
 ];
 

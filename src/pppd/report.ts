@@ -26,7 +26,7 @@ export function statusTable(links: LinkStatus[], now = Date.now()): string {
   for (const s of links) {
     const message = s.message && s.message !== s.state ? s.message : undefined;
     const reason = s.lastExit?.reason && !message?.includes(s.lastExit.reason) ? `last exit: ${s.lastExit.reason}` : undefined;
-    const notes = [message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
+    const notes = [message, s.dialled ? `peer dialled ${s.dialled}` : undefined, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
     if (notes.length) out.push(`${s.name}: ${notes.join('; ')}`);
   }
   return `${out.join('\n')}\n`;

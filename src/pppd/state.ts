@@ -42,6 +42,8 @@ export interface LinkStatus {
   localIp?: string;
   remoteIp?: string;
   peerUser?: string;
+  /** The number a dialing peer dialled (peer: dialup), from the modem emulator's log. */
+  dialled?: string;
   /** Time the link came up (IPCP), kept while up. */
   upSince?: string;
   lastExit?: LastExit;
@@ -64,6 +66,9 @@ export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolea
     case 'peer-authenticated':
     case 'user-login':
       s.peerUser = e.user;
+      return undefined;
+    case 'dialled':
+      s.dialled = e.number;
       return undefined;
     case 'local-ip':
       s.localIp = e.ip;
