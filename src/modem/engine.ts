@@ -63,6 +63,11 @@ export class ModemEngine {
     if (options.ring) this.nextRingAt = now;
   }
 
+  /** Bytes of command line held (bounded by MAX_LINE whatever arrives). */
+  get buffered(): number {
+    return this.reader.buffered + this.lastLine.length;
+  }
+
   get online(): boolean {
     return this.mode === 'online';
   }

@@ -34,6 +34,11 @@ export class CommandLineReader {
   private buffer = '';
   private overflowed = false;
 
+  /** Characters held for the line being read (never more than MAX_LINE). */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
   /**
    * One byte in. `cr` and `bs` are the current S3 and S5, read at every byte because a line can
    * change them for the next one.
