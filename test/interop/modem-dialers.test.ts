@@ -148,6 +148,20 @@ describe('real dialers against laplink modem answer', () => {
     }, 30_000);
   }
 
+  it('--device: answers on a pty named on the command line (not fds 0/1)', async () => {
+    const pair = await ptyPair();
+    try {
+      const done = run(process.execPath, [LAPLINK_BIN, 'modem', 'answer', '--device', pair.a, '--speed', '38400'], ['ignore' as never, 'pipe', 'pipe']);
+      const r = await dialWithChat(pair, ['', 'AT', 'OK-AT-OK', 'ATX0DT5551234', 'CONNECT', '']);
+      expect(r.code, r.out).toBe(0);
+      const answered = await done;
+      expect(answered.code, answered.out).toBe(0);
+      expect(answered.out).toMatch(/^modem: -> CONNECT$/m);
+    } finally {
+      await pair.close();
+    }
+  }, 30_000);
+
   it('--ring: a peer waiting for the call (Windows incoming connections) hears RING and answers with ATA', async () => {
     const m = await answering(['--ring', '--ring-interval', '1']);
     try {
