@@ -11,6 +11,7 @@
 export const MAX_LINE = 253;
 
 const CTRL_X = 0x18;
+const LF = 0x0a;
 
 export type ReaderEvent =
   /** A complete line: the text after AT (without the terminator). */
@@ -70,7 +71,10 @@ export class CommandLineReader {
   }
 
   private inLine(b: number, cr: number, bs: number): ReaderStep {
-    if (b === cr) {
+    // LF ends a line too: bytes that reached the line while its tty was still cooked (before pppd set
+    // it raw) had their CR turned into LF (ICRNL); seen in the lab. After a CR the reader is hunting,
+    // so a dialer's CR LF still makes one line.
+    if (b === cr || b === LF) {
       this.state = 'hunt';
       const event: ReaderEvent = this.overflowed ? { type: 'overflow' } : { type: 'line', text: this.buffer };
       this.buffer = '';

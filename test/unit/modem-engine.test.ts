@@ -93,6 +93,12 @@ describe('modem engine: what a dialer sends gets what a modem answers', () => {
     expect(d.send('ATXYZ\x18ATS0?\r')).toBe('\r\n000\r\n\r\nOK\r\n');
   });
 
+  it('takes LF as the end of a line too (a CR turned into LF by a cooked tty), and CR LF as one line', () => {
+    const d = modem();
+    d.send('ATE0\r');
+    expect(d.send('AT\nAT\nAT\r\n')).toBe('\r\nOK\r\n'.repeat(3));
+  });
+
   it('a 10,000-character dial string is ERROR, and the next command works', () => {
     const d = modem();
     d.send('ATE0\r');
