@@ -1,6 +1,8 @@
 import { packageRoot } from '../src/paths.js';
 import { pacedLinkScenario } from './scenario-link.js';
 import { windowsScenarios } from './scenarios-windows.js';
+import { dialupScenario } from './scenario-dialup.js';
+import { ipv6Scenario } from './scenario-ipv6.js';
 
 /**
  * What each guest runs, kept as data (shell text) so moving a step from a stand-in to the product
@@ -68,7 +70,7 @@ export interface HostService { port: number; close(): Promise<void> }
 const BB = '/usr/bin/busybox';
 
 /** Common prologue: strict-ish shell, the repo as cwd, our CLI. */
-function prologue(): string {
+export function prologue(): string {
   return [
     `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     `cd ${packageRoot()}`,
@@ -78,13 +80,13 @@ function prologue(): string {
 }
 
 /** Wait (inside the guest, bounded) until ppp0 has the given local address. */
-function waitIp(ip: string, seconds: number): string {
+export function waitIp(ip: string, seconds: number): string {
   return `end=$(( $(date +%s) + ${seconds} )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
 if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP $(ip -4 -o addr show ppp0 | ${BB} awk '{print $4, $6}')"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi`;
 }
 
 /** Ping the peer; on failure the guest also prints the tail of pppd's (or the supervisor's) log. */
-function ping(ip: string, count: number): string {
+export function ping(ip: string, count: number): string {
   return `if ${BB} ping -c ${count} -W 3 ${ip} > /tmp/ping.out 2>&1; then echo "LAB:PING-OK ${ip} $(grep -o '[0-9]* packets received' /tmp/ping.out)"; else echo "LAB:PING-FAIL ${ip}"; cat /tmp/ping.out; for f in /tmp/pppd.log /tmp/sup.log; do [ -f $f ] && tail -n 40 $f | sed 's/^/LAB:LOG /'; done; fi`;
 }
 
@@ -124,12 +126,12 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 }
 
 /** Exit markers of one side kept in the state file, as the JSON `laplink status --json NAME` prints. */
-function statusLine(link: string, tag = 'STATUS'): string {
+export function statusLine(link: string, tag = 'STATUS'): string {
   return `$LAPLINK status ${link} --json > /tmp/status.json 2>&1; echo "LAB:${tag} $(tr -d '\\n' < /tmp/status.json)"`;
 }
 
 /** Bounded wait inside the guest until ppp0 is gone (pppd exited). */
-function waitDown(seconds: number): string {
+export function waitDown(seconds: number): string {
   return `end=$(( $(date +%s) + ${seconds} )); while ip link show ppp0 > /dev/null 2>&1 && [ $(date +%s) -le $end ]; do ${BB} sleep 0.2; done`;
 }
 
@@ -328,7 +330,8 @@ export function allScenarios(): Scenario[] {
     bridgeProfileScenario(),
     pacedLinkScenario(),
     ...windowsScenarios(),
+    dialupScenario(),
+    ipv6Scenario(),
   ];
 }
 
-export { prologue, waitIp, ping, statusLine, waitDown };

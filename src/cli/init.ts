@@ -8,10 +8,11 @@ export function register(program: Command): void {
     .command('init')
     .description('write a commented starter profile')
     .addOption(new Option('--role <role>', 'server waits for the call, client makes it').choices(['server', 'client']).makeOptionMandatory())
-    .addOption(new Option('--peer <peer>', 'the machine at the other end').choices(['linux', 'windows']).default('linux'))
+    .addOption(new Option('--peer <peer>', 'the machine at the other end').choices(['linux', 'windows', 'dialup']).default('linux'))
     .option('--output <file>', 'write here instead of standard output')
     .option('--force', 'overwrite an existing --output file')
-    .action(async (opts: { role: 'server' | 'client'; peer: 'linux' | 'windows'; output?: string; force?: boolean }) => {
+    .action(async (opts: { role: 'server' | 'client'; peer: 'linux' | 'windows' | 'dialup'; output?: string; force?: boolean }) => {
+      if (opts.peer === 'dialup' && opts.role !== 'server') throw new UsageError('--peer dialup: the peer dials this machine, so it answers as the server (allowed: --role server)');
       const text = starterProfile({ role: opts.role, peer: opts.peer });
       if (!opts.output) {
         process.stdout.write(text);

@@ -46,7 +46,7 @@ function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
   return {
     args: pppdArgs({ name: profile.name, root: flags.root, device: flags.device, debug: flags.debug }),
     device,
-    hasConnectScript: profile.peer === 'windows',
+    hasConnectScript: profile.peer !== 'linux',
     secrets,
     ipv6Net: profile.ipv6?.prefix && profile.ipv6.localId && profile.ipv6.remoteId ? { local: addressOn(profile.ipv6.prefix, profile.ipv6.localId), remote: addressOn(profile.ipv6.prefix, profile.ipv6.remoteId) } : undefined,
   };

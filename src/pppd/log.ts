@@ -37,6 +37,7 @@ export type PppdEvent =
   | { type: 'auth-method'; method: string } // debug: the LCP ConfAck that settled <auth …>
   | { type: 'chap-peer-name'; user: string } // debug: the name in the peer's CHAP Response
   | { type: 'compression'; method: string } // ccp.c: "MPPE 128-bit stateless compression enabled"
+  | { type: 'dialled'; number: string } // `laplink modem answer` (peer: dialup) on the connect script's stderr
   | { type: 'other'; text: string };
 
 type Rule = [RegExp, (m: RegExpMatchArray) => PppdEvent];
@@ -82,6 +83,7 @@ const rules: Rule[] = [
   [/^(?:sent|rcvd) \[LCP ConfAck id=0x[0-9a-f]+ .*<auth (pap|chap MD5|chap MS-v2|chap MS|eap)>/, (m) => ({ type: 'auth-method', method: AUTH_NAMES[m[1]!]! })],
   [/^rcvd \[CHAP Response id=0x[0-9a-f]+ <[0-9a-f]*>, name = "(.+)"\]$/, (m) => ({ type: 'chap-peer-name', user: m[1]! })],
   [/^(MPPE \d+-bit (?:stateless|stateful)|Deflate \(\d+\)|BSD-Compress \(\d+\)) (?:compression enabled)$/, (m) => ({ type: 'compression', method: m[1]! })],
+  [/^modem: peer dialled (\S+)$/, (m) => ({ type: 'dialled', number: m[1]! })],
   [/^(?:Couldn't open the \/dev\/ppp device|Please load the ppp_generic kernel module|This system lacks kernel support for PPP|You need to create the \/dev\/ppp device node)/, (m) => ({ type: 'no-kernel-support', text: m.input! })],
 ];
 

@@ -43,7 +43,7 @@ export function statusTable(unsorted: LinkStatus[], now = Date.now()): string {
     const message = s.message && s.message !== s.state ? s.message : undefined;
     const reason = s.lastExit?.reason && !message?.includes(s.lastExit.reason) ? `last exit: ${s.lastExit.reason}` : undefined;
     const ipv6 = s.localIp6 || s.remoteIp6 ? `IPv6 ${[s.localIp6, s.localIp6Net].filter(Boolean).join(' ') || '?'} <--> ${[s.remoteIp6, s.remoteIp6Net].filter(Boolean).join(' ') || '?'}` : undefined;
-    const notes = [ipv6, message, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
+    const notes = [ipv6, message, s.dialled ? `peer dialled ${s.dialled}` : undefined, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
     if (notes.length) out.push(`${s.name}: ${notes.join('; ')}`);
   }
   out.push(statusSummary(links));

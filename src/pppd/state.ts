@@ -52,6 +52,8 @@ export interface LinkStatus {
   authMethod?: string;
   /** What CCP settled on, e.g. "MPPE 128-bit stateless". */
   compression?: string;
+  /** The number a dialing peer dialled (peer: dialup), from the modem emulator's log. */
+  dialled?: string;
   /** Time the link came up (IPCP), kept while up. */
   upSince?: string;
   lastExit?: LastExit;
@@ -62,7 +64,7 @@ export interface LinkStatus {
 
 /** The fields that describe one run of pppd: its process and what it negotiated. They are set while
  *  pppd runs and cleared together when it ends, so no state ever shows an old run's interface. */
-export const linkFields = ['pppdPid', 'adopted', 'iface', 'localIp', 'remoteIp', 'localIp6', 'remoteIp6', 'localIp6Net', 'remoteIp6Net', 'peerUser', 'authMethod', 'compression', 'upSince'] as const satisfies ReadonlyArray<keyof LinkStatus>;
+export const linkFields = ['pppdPid', 'adopted', 'iface', 'localIp', 'remoteIp', 'localIp6', 'remoteIp6', 'localIp6Net', 'remoteIp6Net', 'peerUser', 'authMethod', 'compression', 'dialled', 'upSince'] as const satisfies ReadonlyArray<keyof LinkStatus>;
 
 /** Every link field set to undefined, for `Supervisor.set` (which deletes undefined fields). */
 export function clearedLinkFields(): Partial<LinkStatus> {
@@ -93,6 +95,9 @@ export function applyEvent(s: LinkStatus, e: PppdEvent, hasConnectScript: boolea
       return undefined;
     case 'compression':
       s.compression = e.method;
+      return undefined;
+    case 'dialled':
+      s.dialled = e.number;
       return undefined;
     case 'local-ip':
       s.localIp = e.ip;

@@ -145,6 +145,14 @@ export const handshake = z
   })
   .strict();
 
+/** How the emulated modem answers a dialing peer (`peer: dialup`, see `laplink modem answer`). */
+export const modem = z
+  .object({
+    connectSpeed: z.number().int().min(300).max(4_000_000).optional().describe('speed the modem reports in CONNECT (default: speed)'),
+    ring: z.boolean().default(false).describe('ring the peer (RING until it answers with ATA or S0), for a peer that waits for calls'),
+  })
+  .strict();
+
 /** Rules that involve more than one field, each reported at the field the user must change. */
 function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   const bad = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -158,6 +166,8 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
   if (p.hostnames?.local && !IPV4.test(p.localIp)) bad(['hostnames', 'local'], 'names localIp in /etc/hosts, so localIp must be an address (allowed: localIp like 192.168.7.1)');
   if (p.hostnames?.remote && !IPV4.test(p.remoteIp)) bad(['hostnames', 'remote'], 'names remoteIp in /etc/hosts, so remoteIp must be an address (allowed: remoteIp like 192.168.7.2)');
+  if (p.modem && p.peer !== 'dialup') bad(['modem'], 'only a dialing peer talks to a modem (allowed with peer: dialup)');
+  if (p.peer === 'dialup' && p.role !== 'server') bad(['peer'], 'a dialing peer calls the server: ppp-laplink answers as its modem (allowed with role: server)');
   const a = p.auth;
   if (p.role === 'server') {
     if (a.user !== undefined) bad(['auth', 'user'], 'is a client field (allowed on a server: require, login, users)');
@@ -187,7 +197,7 @@ export const profileObject = z
   .object({
     name: z.string().regex(LINK_NAME, 'not a link name (allowed: 1-32 of a-z 0-9 _ -, starting with a letter or digit)').describe('link name: peers file, unit and state file are named after it'),
     role: z.enum(['server', 'client']).describe('server waits on the line and assigns addresses; client calls it'),
-    peer: z.enum(['linux', 'windows']).default('linux').describe('windows adds the Direct Cable Connection CLIENT/CLIENTSERVER handshake'),
+    peer: z.enum(['linux', 'windows', 'dialup']).default('linux').describe('windows adds the Direct Cable Connection CLIENT/CLIENTSERVER handshake; dialup answers the peer\'s dialer as a Hayes modem'),
     device: devicePath.optional().describe('serial device of the cable'),
     bridge: hostPort.optional().describe('or: the line is carried over TCP from this HOST:PORT (laplink bridge)'),
     speed: speed.default(115200).describe('line speed in bit/s'),
@@ -203,6 +213,7 @@ export const profileObject = z
       .describe('names for localIp/remoteIp written to /etc/hosts'),
     auth: auth.default({ require: 'pap', login: false, users: [] }).describe('authentication'),
     handshake: handshake.default({ engine: 'laplink', timeout: 45 }).describe('Windows DCC handshake settings'),
+    modem: modem.optional().describe('peer: dialup: how the emulated modem answers'),
     defaultRoute: z.boolean().default(false).describe('client: route everything over the link'),
     masquerade: masquerade.optional().describe('server: old spelling of gateway: { uplink: IFACE, dns: none }'),
     gateway: gateway.optional().describe('server: be the peer\'s ISP (masquerading, forwarding, DNS, proxy ARP)'),

@@ -3,7 +3,7 @@ import { PLACEHOLDER_PASSWORD } from './warnings.js';
 
 export interface StarterOptions {
   role: 'server' | 'client';
-  peer?: 'linux' | 'windows';
+  peer?: 'linux' | 'windows' | 'dialup';
 }
 
 type AnyDef = { type: string; defaultValue?: unknown; innerType?: { _zod: { def: AnyDef } }; shape?: Record<string, Field> };
@@ -52,7 +52,7 @@ const ROLE_ONLY: Record<string, 'server' | 'client'> = { defaultRoute: 'client',
 export function starterProfile(o: StarterOptions): string {
   const ex = examples(o);
   const out = [
-    `# ppp-laplink link profile (${o.role}${o.peer === 'windows' ? ', Windows peer' : ''}).`,
+    `# ppp-laplink link profile (${o.role}${o.peer === 'windows' ? ', Windows peer' : o.peer === 'dialup' ? ', the peer dials: answered as a modem' : ''}).`,
     '# Edit, then: laplink check THIS_FILE && laplink generate THIS_FILE',
     '',
   ];
@@ -76,6 +76,7 @@ export function starterProfile(o: StarterOptions): string {
     else if (key === 'hostnames') out.push(`# hostnames: { local: ${o.role}-end, remote: ${o.role === 'server' ? 'client' : 'server'}-end }`);
     else if (key === 'lcpEcho') out.push('# lcpEcho: { interval: 10, failures: 3 }');
     else if (key === 'ipv6') out.push(o.role === 'server' ? "# ipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64' }" : "# ipv6: { localId: '::2', remoteId: '::1', prefix: 'fd00:7::/64' }");
+    else if (key === 'modem') out.push(o.peer === 'dialup' ? 'modem: { ring: false }   # connectSpeed: 33600 to report a 33.6k modem' : '# modem: { connectSpeed: 115200, ring: false }   # with peer: dialup');
     else if (key === 'mtu') out.push('# mtu: 1500');
     else if (key === 'idle') out.push('# idle: 600');
     else if (key === 'extraOptions') out.push('# extraOptions: [lcp-restart 1]');

@@ -101,6 +101,11 @@ function secretEntries(p: Profile): SecretEntry[] {
   return [{ client: a.user, server: '*', secret, ips: [] }];
 }
 
+/** pppd's connect program for a dialing peer: our modem emulator at the profile's speed. */
+function modemAnswerCommand(argv: string[], p: Profile): string {
+  return [...argv, 'modem', 'answer', '--speed', String(p.modem?.connectSpeed ?? p.speed), ...(p.modem?.ring ? ['--ring'] : [])].join(' ');
+}
+
 /** Every file the profile produces, rendered in memory; nothing is written here. */
 export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[] {
   const argv = (options.laplinkArgv ?? laplinkArgv()).map((s) => safeCommandPath(s, 'install path'));
@@ -111,7 +116,9 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     ? p.handshake.engine === 'chat'
       ? `/usr/sbin/chat -v -s -f ${chatPath(p.name)}`
       : `${argv.join(' ')} chat -v -s -f ${chatPath(p.name)}`
-    : undefined;
+    : p.peer === 'dialup'
+      ? modemAnswerCommand(argv, p)
+      : undefined;
   const view = {
     name: p.name,
     role: p.role,
@@ -127,6 +134,7 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     server: p.role === 'server',
     authLines: authLines(p),
     connect,
+    connectWhy: p.peer === 'dialup' ? 'the peer dials: answer it as a Hayes modem, PPP starts after CONNECT' : 'Windows Direct Cable Connection handshake before PPP starts',
     lcpEcho: p.lcpEcho,
     deflate: p.compression === 'deflate',
     vjCompression: p.vjCompression,

@@ -17,6 +17,7 @@ const mustHave: Record<string, RegExp[]> = {
   'winxp-incoming-mschap.yaml': [/^refuse-pap$/m, /^refuse-chap$/m, /^require-mppe-128$/m, /^usepeerdns$/m],
   'winxp-dcc-guest-mschap.yaml': [/^require-mschap-v2$/m, /^require-mppe-128$/m],
   'gateway-windows.yaml': [/^ms-dns 192\.168\.1\.1$/m, /^require-mschap-v2$/m],
+  'dialup-server.yaml': [/^connect ".* modem answer --speed \d+/m],
   'gateway-oldstack.yaml': [/^mtu 576$/m, /^mru 576$/m, /^proxyarp$/m, /^ms-dns 10\.9\.9\.9$/m],
 };
 

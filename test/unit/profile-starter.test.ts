@@ -15,6 +15,12 @@ describe('init starter profile', () => {
     }
   }
 
+  it('server/dialup: is a valid profile whose peer dials and whose modem section is set', () => {
+    const p = parseProfile(starterProfile({ role: 'server', peer: 'dialup' }), 'starter.yaml');
+    expect(p.peer).toBe('dialup');
+    expect(p.modem).toEqual({ ring: false });
+  });
+
   it('documents every field of the schema with its description', () => {
     const text = starterProfile({ role: 'server' });
     for (const [key, field] of Object.entries(profileObject.shape)) {

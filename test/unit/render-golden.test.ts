@@ -16,6 +16,7 @@ const sources = [
   ...readdirSync(join(root, 'lab/profiles')).filter((f) => f.endsWith('.yaml')).map((f) => join(root, 'lab/profiles', f)),
   join(root, 'test/fixtures/golden-profiles/everything.yaml'),
   join(root, 'test/fixtures/golden-profiles/bridge.yaml'),
+  join(root, 'examples/dialup-server.yaml'),
 ];
 const update = process.env.UPDATE_GOLDEN === '1';
 
@@ -46,6 +47,7 @@ describe('golden files', () => {
       '/etc/nftables.d/laplink-NAME.nft',
       '/etc/ppp/chap-secrets',
       '/etc/ppp/chat/NAME',
+      '/etc/ppp/ipv6-up.d/laplink-NAME',
       '/etc/ppp/options',
       '/etc/ppp/options.TTY',
       '/etc/ppp/pap-secrets',

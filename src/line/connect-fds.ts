@@ -1,0 +1,60 @@
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { isatty, ReadStream } from 'node:tty';
+
+// Loaded by pppd's connect programs (`laplink chat`, `laplink modem answer`): node: builtins only.
+
+/** The line a connect program got from pppd on fds 0 and 1, and how to let go of it. */
+export interface ConnectLine {
+  stream: Duplex;
+  close(): void;
+}
+
+/**
+ * The line pppd gives its connect program: fds 0 and 1, the same tty. One tty.ReadStream serves
+ * both directions — libuv re-opens the tty by name for it, so the O_NONBLOCK it sets lands on our
+ * own open file description, never on the one pppd shares with us; termios is left alone (no
+ * setRawMode). A socket on fd 0 is used as it is; other fds (pipes, files) are read and written
+ * through the fs thread pool, which never changes their flags.
+ */
+export function openLine(): ConnectLine {
+  if (isatty(0)) {
+    const tty = new ReadStream(0, { highWaterMark: 64 * 1024 } as never);
+    return {
+      stream: tty,
+      close: () => {
+        tty.destroy();
+        // Node restores the startup termios of tty fds 0-2 at exit and aborts the process if that
+        // fails, as it does on a hung-up line. We never changed termios, so point our fds 0 and 1 at
+        // /dev/null (libuv never closes stdio fds itself; open() takes the lowest free fd, and a
+        // free fd 0/1 would break any later spawn). pppd keeps its own descriptor of the line.
+        for (const [fd, mode] of [[0, 'r'], [1, 'w']] as const) {
+          try {
+            closeSync(fd);
+          } catch {
+            // already closed
+          }
+          const got = openSync('/dev/null', mode);
+          if (got !== fd) closeSync(got);
+        }
+      },
+    };
+  }
+  if (fstatSync(0).isSocket()) {
+    const sock = new Socket({ fd: 0, readable: true, writable: true });
+    return { stream: sock, close: () => sock.destroy() };
+  }
+  const input = createReadStream('', { fd: 0, autoClose: false, highWaterMark: 64 * 1024 });
+  const outputStream = createWriteStream('', { fd: 1, autoClose: false });
+  const duplex = Duplex.from({ readable: input, writable: outputStream });
+  return {
+    stream: duplex,
+    close: () => {
+      input.destroy();
+      duplex.destroy();
+      // A read pending in the thread pool would keep the process alive until the peer writes.
+      setTimeout(() => process.exit(), 20).unref();
+    },
+  };
+}
