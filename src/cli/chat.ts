@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { isatty, ReadStream } from 'node:tty';
+import { isatty, ReadStream, WriteStream } from 'node:tty';
 import { LaplinkError } from '../errors.js';
+import { CHAT_HELP } from '../chat/usage.js';
 import { parseChatArgs, type ChatCliOptions } from '../chat/options.js';
 import { runChat, type ChatOutput } from '../chat/runner.js';
 import { tokenizeFile, tokensFromArgs, type ChatToken } from '../chat/script.js';
@@ -17,6 +18,10 @@ import { tokenizeFile, tokensFromArgs, type ChatToken } from '../chat/script.js'
 export async function main(argv: string[]): Promise<number> {
   let opts: ChatCliOptions;
   let tokens: ChatToken[];
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    writeQuietly(1, `${CHAT_HELP}\n`);
+    return 0;
+  }
   try {
     opts = parseChatArgs(argv);
     tokens = await loadScript(opts);
@@ -28,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   let reportFd: number | undefined;
   let reportName: string | undefined;
   const reportOut = (text: string): void => {
-    writeSync(reportFd ?? 2, text);
+    writeQuietly(reportFd ?? 2, text);
   };
   for (const r of opts.reportFiles) {
     if (reportFd !== undefined) closeSync(reportFd);
@@ -37,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       reportFd = openSync(r.file, 'a');
       reportName = r.file;
-      if (r.verbose) writeSync(reportFd, `Opening "${r.file}"...\n`);
+      if (r.verbose) writeQuietly(reportFd, `Opening "${r.file}"...\n`);
     } catch {
       // chat falls back to stderr when the report file cannot be opened.
     }
@@ -45,11 +50,11 @@ export async function main(argv: string[]): Promise<number> {
 
   const output: ChatOutput = {
     log(line) {
-      if (opts.toStderr) writeSync(2, `${line}\n`);
+      if (opts.toStderr) writeQuietly(2, `${line}\n`);
       else if (opts.toLog) lines.push(line);
     },
     stderr(bytes) {
-      writeSync(2, bytes);
+      writeQuietly(2, bytes);
     },
     report: reportOut,
     hangup(on) {
@@ -89,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       },
       output,
     );
-    if (result.error !== undefined && !opts.toStderr) writeSync(2, `laplink ${result.error}\n`);
+    if (result.error !== undefined && !opts.toStderr) writeQuietly(2, `laplink ${result.error}\n`);
     return result.exitCode;
   } catch (err) {
     return fail(err);
@@ -115,12 +120,25 @@ function toSyslog(lines: string[]): void {
 
 function fail(err: unknown): number {
   if (err instanceof LaplinkError) {
-    writeSync(2, `laplink chat: ${err.message}\n`);
+    writeQuietly(2, `laplink chat: ${err.message}\n`);
     return err.exitCode;
   }
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  writeSync(2, `laplink chat: internal error: ${text}\n`);
+  writeQuietly(2, `laplink chat: internal error: ${text}\n`);
   return 70;
+}
+
+/**
+ * chat writes its report file and stderr with stdio and never looks at the result: a full disk
+ * (/dev/full), a closed pipe or a vanished terminal loses those lines, never the run. So here.
+ */
+function writeQuietly(fd: number, data: string | Buffer): void {
+  try {
+    if (typeof data === 'string') writeSync(fd, data);
+    else writeSync(fd, data);
+  } catch {
+    // ENOSPC, EPIPE, EIO, EAGAIN on a non-blocking stderr: the text is lost, as with chat's fprintf.
+  }
 }
 
 async function loadScript(opts: ChatCliOptions): Promise<ChatToken[]> {
@@ -158,9 +176,16 @@ interface Line {
 function openLine(): Line {
   if (isatty(0)) {
     const tty = new ReadStream(0, { highWaterMark: 64 * 1024 } as never);
+    // `<tty >tty` (a script tried by hand): fd 0 is open read-only, so the handle libuv reopens from
+    // it cannot write. Write through fd 1's own tty handle then, as chat writes to fd 1.
+    const writer = isatty(1) && openedReadOnly(0) ? new WriteStream(1) : undefined;
+    writer?.on('error', () => undefined); // a write failure reaches the runner through its callback
+    const stream = writer ? Duplex.from({ readable: tty, writable: writer }) : tty;
+    if (writer) stream.on('error', () => undefined);
     return {
-      stream: tty,
+      stream,
       close: () => {
+        if (writer) stream.destroy(), writer.destroy();
         tty.destroy();
         // Node restores the startup termios of tty fds 0-2 at exit and aborts the process if that
         // fails, as it does on a hung-up line. We never changed termios, so point our fds 0 and 1 at
@@ -185,6 +210,9 @@ function openLine(): Line {
   const input = createReadStream('', { fd: 0, autoClose: false, highWaterMark: 64 * 1024 });
   const outputStream = createWriteStream('', { fd: 1, autoClose: false });
   const duplex = Duplex.from({ readable: input, writable: outputStream });
+  // Destroying the halves makes the pair emit ERR_STREAM_PREMATURE_CLOSE after the runner has let
+  // go of it; the run's own I/O errors were seen by the runner already.
+  duplex.on('error', () => undefined);
   return {
     stream: duplex,
     close: () => {
@@ -194,4 +222,14 @@ function openLine(): Line {
       setTimeout(() => process.exit(), 20).unref();
     },
   };
+}
+
+/** Whether fd was opened O_RDONLY (Linux: the flags line of /proc/self/fdinfo, in octal). */
+function openedReadOnly(fd: number): boolean {
+  try {
+    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    return m !== null && (parseInt(m[1]!, 8) & 3) === 0;
+  } catch {
+    return false;
+  }
 }

@@ -16,6 +16,7 @@ export const commandModules: Readonly<Record<string, CommandModule>> = {
   connect: () => import('./connect.js'),
   status: () => import('./status.js'),
   stop: () => import('./stop.js'),
+  chat: () => import('./chat-command.js'),
 };
 
 /**
