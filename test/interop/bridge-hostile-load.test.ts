@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bridgeRig, collect, connectTcp, waitUntil } from '../helpers/bridge.js';
+import { bridgeRig, collect, connectTcp, stop, waitUntil } from '../helpers/bridge.js';
 
 const rig = bridgeRig();
 
@@ -175,5 +175,26 @@ describe('bridge connect/close churn', () => {
     const growth = vmRss(pid) - rss0;
     console.log(`churn: 500 cycles, fds ${fds} → ${fdCount(pid)}, RSS ${rss0.toFixed(1)} → ${vmRss(pid).toFixed(1)} MB`);
     expect(growth).toBeLessThan(24);
+  });
+});
+
+describe('bridge log under random bytes', () => {
+  it('4 MiB of random bytes on an RFC 2217 port log at most 10 lines per kind per 10 s, plus the suppressed counts', async () => {
+    const p = await rig.pair();
+    const srv = await rig.serve(p.a, '--protocol', 'rfc2217');
+    const dev = rig.end(p.b);
+    dev.resume();
+    const s = await connectTcp(srv.port);
+    rig.cleanups.push(() => void s.destroy());
+    s.resume();
+    const junk = randomBytes(4 * 1024 * 1024);
+    await new Promise<void>((r) => s.write(junk, () => r()));
+    s.end();
+    await waitUntil(() => /disconnect/.test(srv.stderr()), 'the session to end', 30_000, 50);
+    await stop(srv.proc); // the last interval's suppressed counts are said on the way out
+    const protocolLines = srv.stderr().split('\n').filter((l) => /: (telnet|rfc2217): /.test(l) || l.includes('suppressed'));
+    console.log(`random bytes: ${protocolLines.length} protocol log lines for 4 MiB`);
+    expect(protocolLines.length).toBeLessThan(200);
+    expect(srv.stderr()).toMatch(/… \d+ more (like ".*"|messages of other kinds) suppressed/);
   });
 });
