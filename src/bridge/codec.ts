@@ -11,6 +11,8 @@ export interface CodecHost {
   log(message: string): void;
   /** The client asked to stop (true) or restart (false) device output (RFC 2217 flow control). */
   flow(suspend: boolean): void;
+  /** Every request taken so far has been applied and answered (the backlog is 0 again). */
+  settled?(): void;
 }
 
 export interface Codec {
@@ -24,6 +26,9 @@ export interface Codec {
   suspended?(): boolean;
   /** Called when the session ends (timers). */
   dispose?(): void;
+  /** Requests taken but not yet applied (asynchronous ones, RFC 2217): the session stops reading
+   * the client while there are too many. */
+  backlog?(): number;
 }
 
 export const rawCodec: Codec = {

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { LineSettings } from '../line/line.js';
 import type { BridgePort, Protocol } from './server.js';
+import { ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
 
 export const controlHelp = [
   'exit - leave the control port',
@@ -82,45 +83,66 @@ export class ControlServer {
   private session(sock: net.Socket): void {
     this.clients.add(sock);
     let stopMonitor: (() => void) | undefined;
-    let pending = '';
+    const reader = new ControlLineReader();
+    // Lines read and not yet answered: the socket is paused while any wait, so at most one read's
+    // worth (64 KiB) is ever held, and a client that never reads its answers is paused, not buffered.
+    let waiting: ControlInput[] = [];
+    let next = 0;
+    let working = false;
+    let closed = false;
     const out = (text: string) => sock.write(text.replace(/\r?\n/g, '\r\n'));
     const end = () => {
+      closed = true;
       stopMonitor?.();
       this.clients.delete(sock);
     };
     sock.on('close', end);
     sock.on('error', end);
     out('-> ');
-    sock.on('data', (chunk) => {
-      pending += chunk.toString('latin1');
-      if (pending.length > 4096) return void sock.destroy(); // nobody types a 4 KiB command
-      let nl: number;
-      while ((nl = pending.search(/\r?\n/)) >= 0) {
-        const lineText = pending.slice(0, nl).replace(/[^\x20-\x7e]/g, '').trim();
-        pending = pending.slice(pending[nl] === '\r' ? nl + 2 : nl + 1);
-        if (!lineText) {
-          out('-> ');
-          continue;
-        }
-        const [cmd, ...args] = lineText.split(/\s+/);
-        if (cmd === 'exit') return void sock.end();
-        if (cmd === 'monitor') {
-          stopMonitor?.();
-          stopMonitor = undefined;
-          if (args[0] !== 'stop') {
-            const p = this.find(args[1]);
-            if ((args[0] !== 'tcp' && args[0] !== 'term') || !p) out(p ? 'Invalid monitor type\n' : `Invalid port number: ${args[1] ?? ''}\n`);
-            else {
-              const want = args[0] === 'tcp' ? 'write' : 'read';
-              // Best effort like ser2net: drop monitor data when the controller cannot keep up.
-              stopMonitor = p.monitor((dir, bytes) => dir === want && sock.writableLength < 65536 && sock.write(bytes));
-            }
-          }
-          out('-> ');
-          continue;
-        }
-        void this.command(cmd!, args).then((text) => out(`${text}${text && !text.endsWith('\n') ? '\n' : ''}-> `));
+    const answer = async (input: ControlInput): Promise<void> => {
+      if (input.kind === 'too-long') return void out(`Line too long (${input.length} bytes, at most ${MAX_CONTROL_LINE})\n-> `);
+      const parsed = parseControlLine(input.text);
+      if (!parsed) return void out('-> ');
+      const { command: cmd, args } = parsed;
+      if (cmd === 'exit') {
+        closed = true;
+        return void sock.end();
       }
+      if (cmd === 'monitor') {
+        stopMonitor?.();
+        stopMonitor = undefined;
+        if (args[0] !== 'stop') {
+          const p = this.find(args[1]);
+          if ((args[0] !== 'tcp' && args[0] !== 'term') || !p) out(p ? 'Invalid monitor type\n' : `Invalid port number: ${args[1] ?? ''}\n`);
+          else {
+            const want = args[0] === 'tcp' ? 'write' : 'read';
+            // Best effort like ser2net: drop monitor data when the controller cannot keep up.
+            stopMonitor = p.monitor((dir, bytes) => dir === want && sock.writableLength < 65536 && sock.write(bytes));
+          }
+        }
+        return void out('-> ');
+      }
+      const text = await this.command(cmd, args);
+      if (!closed) out(`${text}${text && !text.endsWith('\n') ? '\n' : ''}-> `);
+    };
+    const work = async (): Promise<void> => {
+      if (working) return;
+      working = true;
+      while (next < waiting.length && !closed) {
+        await answer(waiting[next++]!);
+        if (sock.writableNeedDrain && !closed) await new Promise<void>((r) => (sock.once('drain', r), sock.once('close', r)));
+      }
+      waiting = [];
+      next = 0;
+      working = false;
+      if (!closed) sock.resume();
+    };
+    sock.on('data', (chunk: Buffer) => {
+      const lines = reader.push(chunk);
+      if (!lines.length) return;
+      for (const l of lines) waiting.push(l);
+      sock.pause();
+      void work();
     });
   }
 

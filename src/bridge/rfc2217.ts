@@ -72,12 +72,22 @@ export class Rfc2217Server extends TelnetCodec {
     return super.greeting();
   }
 
+  private disposed = false;
+  /** Requests queued and not yet answered. */
+  private pending = 0;
+
+  backlog(): number {
+    return this.pending;
+  }
+
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.timer);
   }
 
   /** Sends NOTIFY-MODEMSTATE when the masked modem state changed (called on a poll timer). */
   async pollModem(): Promise<void> {
+    if (this.disposed) return;
     const m = await this.h.line()?.getModem();
     const v = m ? (m.dcd ? 0x80 : 0) | (m.dsr ? 0x20 : 0) | (m.cts ? 0x10 : 0) : 0;
     if (v === this.lastModem) return;
@@ -103,7 +113,13 @@ export class Rfc2217Server extends TelnetCodec {
     }
     // One at a time, in arrival order: replies must come back in the order the client asked.
     const p = Buffer.from(payload);
-    this.queue = this.queue.then(() => this.apply(cmd, p)).catch((e: Error) => this.h.log(`rfc2217: ${e.message}`));
+    this.pending++;
+    this.queue = this.queue
+      .then(() => (this.disposed ? undefined : this.apply(cmd, p)))
+      .catch((e: Error) => this.h.log(`rfc2217: ${e.message}`))
+      .finally(() => {
+        if (--this.pending === 0 && !this.disposed) this.h.settled?.();
+      });
   }
 
   private async apply(cmd: number, p: Buffer): Promise<void> {

@@ -15,6 +15,7 @@ import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { socketReason } from '../socket-reason.js';
 import { REFUSALS } from './refusals.js';
+import { LogLimiter, suppressedText } from './log-limit.js';
 
 export type Protocol = 'raw' | 'telnet' | 'rfc2217';
 export type SlowClientPolicy = 'drop' | 'pause';
@@ -68,6 +69,9 @@ export interface Session {
 
 let nextSessionId = 1;
 
+/** Protocol requests (RFC 2217) waiting to be applied before a client's socket is no longer read. */
+const MAX_REQUEST_BACKLOG = 256;
+
 export class BridgePort {
   readonly sessions = new Set<Session>();
   line: Line | undefined;
@@ -85,6 +89,14 @@ export class BridgePort {
   private readonly monitors = new Set<(dir: 'read' | 'write', bytes: Buffer) => void>();
   /** Lends a lone raw session to the native pump, and takes it back whenever JS needs the bytes. */
   private readonly pump: PumpHandover<Session>;
+  /** Why a client's socket is not read besides a busy device: its replies wait unread, or its
+   * requests wait to be applied (protocol requests are paused like data, never queued unbounded). */
+  private readonly held = new WeakMap<net.Socket, Set<'replies' | 'requests'>>();
+  /** Protocol messages (telnet/RFC 2217 oddities a client can cause at will), rate-limited per port. */
+  private readonly protocolLog = new LogLimiter<Parameters<EventSink>[0]>(
+    (e) => this.emit(e),
+    (n, first, many) => ({ ...first, remote: '*', message: suppressedText(n, first.type === 'protocol' ? first.message : '', many) }),
+  );
 
   constructor(readonly options: PortOptions) {
     this.protocol = options.protocol ?? 'raw';
@@ -150,6 +162,7 @@ export class BridgePort {
     await this.line?.close();
     await closing;
     await this.tracer?.close();
+    this.protocolLog.flush();
   }
 
   /** Reopens this port's trace files by name (SIGHUP after logrotate). */
@@ -179,7 +192,7 @@ export class BridgePort {
     const stream = line.stream;
     stream.on('data', (chunk: Buffer) => this.fromDevice(chunk));
     stream.on('drain', () => {
-      for (const s of this.writeWaiters) s.resume();
+      for (const s of this.writeWaiters) if (!this.held.get(s)?.size) s.resume();
       this.writeWaiters.clear();
       this.pump.schedule();
     });
@@ -322,10 +335,18 @@ export class BridgePort {
     }
     this.pump.stop(); // a second session: device output must reach both from now on
     socket.setNoDelay(true);
+    // Replies made while one chunk is decoded go out as one write (a flood of DO requests would
+    // otherwise queue one write request per 3-byte reply); replies count against the client's buffer.
+    let batch: Buffer[] | undefined;
     const host: CodecHost = {
-      reply: (b) => void socket.write(b),
+      reply: (b) => {
+        if (batch) return void batch.push(b);
+        socket.write(b);
+        this.afterReply(s);
+      },
       line: () => this.line,
-      log: (message) => this.emit({ type: 'protocol', port: this.options.name, remote, message }),
+      settled: () => this.release(s, 'requests'),
+      log: (message) => this.protocolLog.log(message, { type: 'protocol', port: this.options.name, remote, message }),
       flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
@@ -343,13 +364,52 @@ export class BridgePort {
       socket.on('timeout', () => this.drop(s, 'idle timeout'));
     }
     socket.on('data', (chunk: Buffer) => {
-      const data = codec === rawCodec ? chunk : codec.decode(chunk);
-      if (data.length) this.toDevice(s, data);
+      if (codec === rawCodec) return this.toDevice(s, chunk);
+      batch = [];
+      const data = codec.decode(chunk);
+      const replies = batch;
+      batch = undefined;
+      if (replies.length) {
+        socket.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
+        this.afterReply(s);
+      }
+      if ((codec.backlog?.() ?? 0) > MAX_REQUEST_BACKLOG) this.hold(s, 'requests');
+      if (data.length && this.sessions.has(s)) this.toDevice(s, data);
     });
     socket.on('end', () => this.drop(s, 'client closed'));
     socket.on('error', (err) => this.drop(s, `socket error: ${err.message}`));
     socket.on('close', () => this.drop(s, 'client closed'));
     this.maybeResume();
+  }
+
+  /**
+   * A client that does not read its replies is a slow client: with `pause` its requests are no
+   * longer read until it drains them, with `drop` it goes once more than clientBuffer bytes wait.
+   */
+  private afterReply(s: Session): void {
+    if (!this.sessions.has(s)) return;
+    const socket = s.socket;
+    if (this.options.slowClient === 'drop') {
+      const limit = this.options.clientBuffer ?? 64 * 1024;
+      if (socket.writableLength > limit) this.drop(s, `client too slow (${socket.writableLength} bytes of replies queued)`);
+      return;
+    }
+    if (!socket.writableNeedDrain || this.held.get(socket)?.has('replies')) return;
+    this.hold(s, 'replies');
+    socket.once('drain', () => this.release(s, 'replies'));
+  }
+
+  private hold(s: Session, why: 'replies' | 'requests'): void {
+    let reasons = this.held.get(s.socket);
+    if (!reasons) this.held.set(s.socket, (reasons = new Set()));
+    reasons.add(why);
+    s.socket.pause();
+  }
+
+  private release(s: Session, why: 'replies' | 'requests'): void {
+    const reasons = this.held.get(s.socket);
+    if (!reasons?.delete(why) || reasons.size || !this.sessions.has(s) || this.writeWaiters.has(s.socket)) return;
+    s.socket.resume();
   }
 
   private toDevice(s: Session, data: Buffer): void {
@@ -378,7 +438,9 @@ export class BridgePort {
     s.socket.setTimeout(0);
     s.socket.destroySoon?.();
     s.socket.end();
-    setTimeout(() => s.socket.destroy(), 1000).unref();
+    // A client that neither reads nor closes goes after a second; one that closes is not kept that long.
+    const kill = setTimeout(() => s.socket.destroy(), 1000).unref();
+    s.socket.once('close', () => clearTimeout(kill));
     if (this.sessions.size === 0) this.line?.stream.pause();
     else this.maybeResume();
   }

@@ -78,7 +78,8 @@ export class TelnetCodec implements Codec {
     }
     const out = Buffer.allocUnsafe(chunk.length);
     let n = 0;
-    const binary = this.themOn.has(BINARY);
+    // Re-read after each negotiation: a WONT BINARY in mid-chunk puts the rest of it in NVT mode.
+    let binary = this.themOn.has(BINARY);
     for (const b of chunk) {
       switch (this.state) {
         case S.Data:
@@ -102,6 +103,7 @@ export class TelnetCodec implements Codec {
         case S.Option:
           this.state = S.Data;
           this.negotiate(this.verb, b);
+          binary = this.themOn.has(BINARY);
           break;
         case S.Sb:
           if (b === IAC) this.state = S.SbIac;

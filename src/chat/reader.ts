@@ -3,6 +3,9 @@ import { ChatIoError } from './errors.js';
 
 export type WaitResult = 'data' | 'timeout' | 'abort';
 
+/** The longest delay setTimeout takes as it is (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Byte-at-a-time access to a Duplex, the way chat reads its line with read(0, &c, 1), but without a
  * system call per byte: chunks are queued as they arrive and handed out one byte at a time. The
@@ -79,7 +82,18 @@ export class ByteReader {
         resolve(r);
       };
       const onAbort = (): void => done('abort');
-      if (Number.isFinite(ms)) timer = setTimeout(() => done('timeout'), ms);
+      if (Number.isFinite(ms)) {
+        // setTimeout fires after 1 ms when given more than 2^31-1 ms: wait in pieces up to the deadline.
+        const deadline = Date.now() + ms;
+        const arm = (left: number): void => {
+          timer = setTimeout(() => {
+            const rest = deadline - Date.now();
+            if (rest > 0) arm(rest);
+            else done('timeout');
+          }, Math.min(left, MAX_TIMER_MS));
+        };
+        arm(ms);
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.wake = () => {
         if (timer) clearTimeout(timer);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { LaplinkError } from '../errors.js';
 import { openLine } from '../line/connect-fds.js';
+import { CHAT_HELP } from '../chat/usage.js';
 import { parseChatArgs, type ChatCliOptions } from '../chat/options.js';
 import { runChat, type ChatOutput } from '../chat/runner.js';
 import { tokenizeFile, tokensFromArgs, type ChatToken } from '../chat/script.js';
@@ -15,6 +16,10 @@ import { tokenizeFile, tokensFromArgs, type ChatToken } from '../chat/script.js'
 export async function main(argv: string[]): Promise<number> {
   let opts: ChatCliOptions;
   let tokens: ChatToken[];
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    writeQuietly(1, `${CHAT_HELP}\n`);
+    return 0;
+  }
   try {
     opts = parseChatArgs(argv);
     tokens = await loadScript(opts);
@@ -26,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   let reportFd: number | undefined;
   let reportName: string | undefined;
   const reportOut = (text: string): void => {
-    writeSync(reportFd ?? 2, text);
+    writeQuietly(reportFd ?? 2, text);
   };
   for (const r of opts.reportFiles) {
     if (reportFd !== undefined) closeSync(reportFd);
@@ -35,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       reportFd = openSync(r.file, 'a');
       reportName = r.file;
-      if (r.verbose) writeSync(reportFd, `Opening "${r.file}"...\n`);
+      if (r.verbose) writeQuietly(reportFd, `Opening "${r.file}"...\n`);
     } catch {
       // chat falls back to stderr when the report file cannot be opened.
     }
@@ -43,11 +48,11 @@ export async function main(argv: string[]): Promise<number> {
 
   const output: ChatOutput = {
     log(line) {
-      if (opts.toStderr) writeSync(2, `${line}\n`);
+      if (opts.toStderr) writeQuietly(2, `${line}\n`);
       else if (opts.toLog) lines.push(line);
     },
     stderr(bytes) {
-      writeSync(2, bytes);
+      writeQuietly(2, bytes);
     },
     report: reportOut,
     hangup(on) {
@@ -87,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       },
       output,
     );
-    if (result.error !== undefined && !opts.toStderr) writeSync(2, `laplink ${result.error}\n`);
+    if (result.error !== undefined && !opts.toStderr) writeQuietly(2, `laplink ${result.error}\n`);
     return result.exitCode;
   } catch (err) {
     return fail(err);
@@ -113,12 +118,25 @@ function toSyslog(lines: string[]): void {
 
 function fail(err: unknown): number {
   if (err instanceof LaplinkError) {
-    writeSync(2, `laplink chat: ${err.message}\n`);
+    writeQuietly(2, `laplink chat: ${err.message}\n`);
     return err.exitCode;
   }
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  writeSync(2, `laplink chat: internal error: ${text}\n`);
+  writeQuietly(2, `laplink chat: internal error: ${text}\n`);
   return 70;
+}
+
+/**
+ * chat writes its report file and stderr with stdio and never looks at the result: a full disk
+ * (/dev/full), a closed pipe or a vanished terminal loses those lines, never the run. So here.
+ */
+function writeQuietly(fd: number, data: string | Buffer): void {
+  try {
+    if (typeof data === 'string') writeSync(fd, data);
+    else writeSync(fd, data);
+  } catch {
+    // ENOSPC, EPIPE, EIO, EAGAIN on a non-blocking stderr: the text is lost, as with chat's fprintf.
+  }
 }
 
 async function loadScript(opts: ChatCliOptions): Promise<ChatToken[]> {

@@ -17,6 +17,7 @@ export const commandModules: Readonly<Record<string, CommandModule>> = {
   status: () => import('./status.js'),
   stop: () => import('./stop.js'),
   modem: () => import('./modem.js'),
+  chat: () => import('./chat-command.js'),
 };
 
 /**

@@ -1,7 +1,7 @@
-import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { isatty, ReadStream } from 'node:tty';
+import { isatty, ReadStream, WriteStream } from 'node:tty';
 
 // Loaded by pppd's connect programs (`laplink chat`, `laplink modem answer`): node: builtins only.
 
@@ -21,9 +21,16 @@ export interface ConnectLine {
 export function openLine(): ConnectLine {
   if (isatty(0)) {
     const tty = new ReadStream(0, { highWaterMark: 64 * 1024 } as never);
+    // `<tty >tty` (a script tried by hand): fd 0 is open read-only, so the handle libuv reopens from
+    // it cannot write. Write through fd 1's own tty handle then, as chat writes to fd 1.
+    const writer = isatty(1) && openedReadOnly(0) ? new WriteStream(1) : undefined;
+    writer?.on('error', () => undefined); // a write failure reaches the runner through its callback
+    const stream = writer ? Duplex.from({ readable: tty, writable: writer }) : tty;
+    if (writer) stream.on('error', () => undefined);
     return {
-      stream: tty,
+      stream,
       close: () => {
+        if (writer) stream.destroy(), writer.destroy();
         tty.destroy();
         // Node restores the startup termios of tty fds 0-2 at exit and aborts the process if that
         // fails, as it does on a hung-up line. We never changed termios, so point our fds 0 and 1 at
@@ -48,6 +55,9 @@ export function openLine(): ConnectLine {
   const input = createReadStream('', { fd: 0, autoClose: false, highWaterMark: 64 * 1024 });
   const outputStream = createWriteStream('', { fd: 1, autoClose: false });
   const duplex = Duplex.from({ readable: input, writable: outputStream });
+  // Destroying the halves makes the pair emit ERR_STREAM_PREMATURE_CLOSE after the runner has let
+  // go of it; the run's own I/O errors were seen by the runner already.
+  duplex.on('error', () => undefined);
   return {
     stream: duplex,
     close: () => {
@@ -57,4 +67,14 @@ export function openLine(): ConnectLine {
       setTimeout(() => process.exit(), 20).unref();
     },
   };
+}
+
+/** Whether fd was opened O_RDONLY (Linux: the flags line of /proc/self/fdinfo, in octal). */
+function openedReadOnly(fd: number): boolean {
+  try {
+    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    return m !== null && (parseInt(m[1]!, 8) & 3) === 0;
+  } catch {
+    return false;
+  }
 }

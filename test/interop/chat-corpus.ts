@@ -107,6 +107,15 @@ export const corpus: ChatCase[] = [
     name: 'unterminated quote in a script file', script: { file: "'' AT\nOK 'oops\n" }, peer: ok('AT\r', 'OK'), exit: 1,
     differs: { fields: ['peer', 'stderr'], why: 'chat runs the lines before the bad one and logs to syslog; laplink checks the whole file first and names file, line and token on stderr' },
   },
+  // 8-bit escapes (issue 18): octal escapes carry all 8 bits when sent, received bytes are stripped to 7.
+  { name: 'send 8-bit octal escapes \\200-\\377', script: ['', r`\200\201\241\300\376\377x`], peer: [], exit: 0 },
+  { name: 'send 8-bit octal escapes from a script file', script: { file: "'' '\\200\\252\\377'\n" }, peer: [], exit: 0 },
+  { name: '-v -s logs 8-bit sends', args: ['-v', '-s'], script: ['', r`\200\237\240\377`], peer: [], exit: 0 },
+  { name: 'SAY with 8-bit octal escapes', script: ['SAY', r`\200\377\n`, '', 'x'], peer: [], exit: 0 },
+  { name: 'expect \\377 never matches a received 0xff (bit 8 stripped)', args: ['-t', '1'], script: ['', 'AT', r`\377`, 'x'], peer: ok('AT\r', '\xff\x7f\xff'), exit: 3 },
+  { name: 'expect \\301 never matches with -e echoing the stripped bytes', args: ['-e', '-t', '1'], script: ['', 'AT', r`\301K`, 'x'], peer: ok('AT\r', '\xc1K AK'), exit: 3 },
+  { name: 'expect 7-bit text sent with bit 8 set matches (ECHO ON)', script: ['ECHO', 'ON', '', 'AT', 'OK', r`\317\313`], peer: [...ok('AT\r', '\xcf\xcb'), { wait: '\xcf\xcb\r' }], exit: 0 },
+  { name: '-v -s logs 8-bit received bytes stripped', args: ['-v', '-s', '-t', '2'], script: ['', 'AT', 'OK', r`\377`], peer: ok('AT\r', '\x80\xfe\xc1OK'), exit: 0 },
   {
     name: 'unknown option', args: ['-x'], script: ['', 'A'], peer: [], exit: 1,
     differs: { fields: ['stderr'], why: 'chat prints its two-line usage; laplink prints one line naming the option' },
