@@ -5,7 +5,7 @@
  * init strings of classic dialers, a peer that waits for RING, and hostile input.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,7 +106,14 @@ describe('real dialers against laplink modem answer', () => {
       ].join('\n'));
       // wvstreams' coroutine stacks trip their own stack_magic assertion (a known wvdial bug, e.g.
       // wlach/wvdial#4) depending on the address layout and environment: ASLR off, a minimal environment.
-      const r = await run('env', ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'setarch', 'x86_64', '-R', 'wvdial', '--config', conf], ['ignore' as never, 'pipe', 'pipe'], 60_000);
+      // wvdial writes its Username/Password into /etc/ppp/pap-secrets and chap-secrets: give it a private
+      // copy of /etc/ppp in its own mount namespace, so the host's files (which the lab guests see) stay as they are.
+      const etc = mkdtempSync(join(work, 'etc-ppp-'));
+      const sh = `cp -a /etc/ppp/. ${etc}/ && mount --bind ${etc} /etc/ppp && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setarch x86_64 -R wvdial --config ${conf}`;
+      need('unshare');
+      const secretsBefore = ['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : ''));
+      const r = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh], ['ignore' as never, 'pipe', 'pipe'], 60_000);
+      expect(['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : '')), 'the host /etc/ppp secrets are untouched').toEqual(secretsBefore);
       expect(r.out).toMatch(/--> Sending: ATDT5551234/);
       expect(r.out).toMatch(/^CONNECT 57600$/m);
       expect(r.out).toMatch(/--> Carrier detected\.  Starting PPP immediately\./);
