@@ -143,7 +143,8 @@ describe('bridge connect: signals, retries and the UUCP lock', () => {
     let err = '';
     proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     await until(() => (err.match(/failed/g) ?? []).length >= 2, 'two failed attempts');
-    const lines = err.trim().split('\n');
+    // the data-path line comes first; the attempts follow in order
+    const lines = err.trim().split('\n').filter((l) => l.includes(' failed: '));
     expect(lines[0]).toBe(`laplink bridge: connect 127.0.0.1:${dead} failed: connection refused; retry in 0.2 s`);
     expect(lines[1]).toBe(`laplink bridge: connect 127.0.0.1:${dead} failed: connection refused; retry in 0.4 s`);
   });
