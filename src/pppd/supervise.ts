@@ -7,8 +7,8 @@ import { LaplinkError } from '../errors.js';
 import { backoffDelay, defaultBackoff, defaultTooFast, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
 import { DEFAULT_ADOPT_POLL_MS, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR } from './defaults.js';
 import { actionFor, exitPolicy, type ExitAction } from './exit.js';
-import { maskFields, maskText } from './mask.js';
-import { nextReason, parsePppdLine, type PppdEvent } from './log.js';
+import { maskFields } from './mask.js';
+import { maskSecrets, nextReason, parsePppdLine, type PppdEvent } from './log.js';
 import { describeLockHolder, findOrphanPppd, readLockHolder, removeStaleLock } from './orphan.js';
 import { applyEvent, clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
 import { endPppd } from './terminate.js';
@@ -117,7 +117,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private redact(text: string): string {
-    return maskText(text, this.config.secrets ?? []);
+    return maskSecrets(text, this.config.secrets ?? []);
   }
 
   /** Changes state (or just fields) and writes the state file; writes are serialized. */
