@@ -7,9 +7,11 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 
 // Stale output of a deleted source file must not ship: build into an empty dist/src. Only src/ is
 // compiled (tsconfig.pack.json): the package carries no lab, bench or fuzz code.
-for (const dir of ['dist/src', 'dist/native']) rmSync(dir, { recursive: true, force: true });
+for (const dir of ['dist/src', 'dist/native', 'dist/bundle']) rmSync(dir, { recursive: true, force: true });
 execFileSync('npx', ['tsc', '-p', 'tsconfig.pack.json'], { stdio: 'inherit' });
 execFileSync(process.execPath, ['scripts/build-native.mjs'], { stdio: 'inherit' });
+// The package runs from the bundle only (bin/laplink.js imports dist/bundle): dist/src is not shipped.
+execFileSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
 
 const target = `${process.platform}-${process.arch}`;
 const built = 'dist/native/pump.node';

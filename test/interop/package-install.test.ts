@@ -52,12 +52,13 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
   it('holds the built JavaScript, templates, bin, README and the linux-x64 pump, and nothing else', () => {
     const paths = packed.map((f) => f.path);
     expect(paths).toContain('bin/laplink.js');
-    expect(paths).toContain('dist/src/cli/main.js');
-    expect(paths).toContain('dist/src/cli/chat.js');
+    expect(paths).toContain('dist/bundle/main.js');
+    expect(paths).toContain('dist/bundle/chat.js');
+    expect(paths).toContain('dist/bundle/config-worker.js');
     expect(paths).toContain('templates/ppp/peers');
     expect(paths).toContain('README.md');
     expect(paths).toContain('prebuilds/linux-x64/pump.node');
-    const strays = paths.filter((p) => !/^(bin\/|dist\/src\/.*\.js$|templates\/|prebuilds\/|README\.md$|package\.json$)/.test(p));
+    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|templates\/|prebuilds\/|README\.md$|package\.json$)/.test(p));
     expect(strays).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
   });
