@@ -16,6 +16,11 @@ export interface GuestOptions {
   consoleFile: string;
   /** true: ttyS0 is a host pty (the cable); false: no cable. */
   cable: boolean;
+  /**
+   * A second cable on ttyS2, a host pty too (a server with two serial ports). Its own IRQ 5, given
+   * to the kernel by qemu's ACPI table: the PC default for COM3, IRQ 4, is COM1's.
+   */
+  cable2?: boolean;
   /** Scenario 5: user networking where only guestfwd 10.0.2.100:port reaches host 127.0.0.1:hostPort. */
   guestfwd?: { port: number; hostPort: number };
   memoryMiB?: number;
@@ -27,6 +32,8 @@ export class Guest {
   readonly consoleFile: string;
   /** Host pty path of the guest's ttyS0, when it has a cable. */
   pty: string | undefined;
+  /** Host pty path of the guest's ttyS2, when it has a second cable. */
+  pty2: string | undefined;
   private readonly proc: ResultPromise;
   private exitCode: number | null | undefined;
   private stdoutText = '';
@@ -55,6 +62,7 @@ export class Guest {
     if (o.cable) args.push('-chardev', 'pty,id=line', '-serial', 'chardev:line');
     else args.push('-serial', 'null');
     args.push('-chardev', `file,id=con,path=${o.consoleFile}`, '-serial', 'chardev:con');
+    if (o.cable2) args.push('-chardev', 'pty,id=line2', '-device', 'isa-serial,chardev=line2,index=2,iobase=0x3e8,irq=5');
     args.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
     if (o.guestfwd) {
       args.push('-netdev', `user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:${o.guestfwd.port}-tcp:127.0.0.1:${o.guestfwd.hostPort}`,
@@ -72,7 +80,8 @@ export class Guest {
       const deadline = Date.now() + 15_000;
       for (;;) {
         const m = /char device redirected to (\/dev\/pts\/\d+) \(label line\)/.exec(g.stdoutText);
-        if (m) { g.pty = m[1]; break; }
+        const m2 = /char device redirected to (\/dev\/pts\/\d+) \(label line2\)/.exec(g.stdoutText);
+        if (m && (!o.cable2 || m2)) { g.pty = m[1]; g.pty2 = m2?.[1]; break; }
         if (g.exitCode !== undefined) {
           const r = await proc;
           throw new LabError(`qemu for ${o.name} exited ${g.exitCode}: ${String(r.stderr).trim().split('\n')[0]}`);

@@ -18,7 +18,7 @@ for (const s of allScenarios()) {
   results.push(r);
   process.stdout.write(`lab: ${s.id} ${r.ok ? 'PASS' : 'FAIL'} in ${r.seconds.toFixed(1)} s${r.problem ? `: ${r.problem}` : ''}\n`);
   if (!r.ok) {
-    process.stdout.write(`--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}\n`);
+    process.stdout.write(`--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}\n${r.consoleC !== undefined ? `--- console C\n${r.consoleC}\n` : ''}`);
   }
   if (ac.signal.aborted) break;
 }

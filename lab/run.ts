@@ -22,6 +22,8 @@ export interface ScenarioResult {
   problem?: string;
   consoleA: string;
   consoleB: string;
+  /** Guest C's console, when the scenario has a third guest. */
+  consoleC?: string;
   runsOn: string;
 }
 
@@ -87,7 +89,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       await writeFile(script, plan.script);
       const g = await Guest.start({
         name: plan.name, vmlinux: images.kernel.vmlinux, initrd: images.initrd, script,
-        consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable,
+        consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable, ...(plan.cable2 ? { cable2: true } : {}),
         ...(plan.guestfwdPort ? { guestfwd: { port: plan.guestfwdPort, hostPort } } : {}),
       });
       guests.push(g);
@@ -103,41 +105,54 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       await listeningPort(serve);
     }
     b = await start(s.b);
+    const c = s.c ? await start(s.c) : undefined;
+    /**
+     * One host join between two guest ptys (each child is in `helpers` as soon as it starts, so it is
+     * killed on every way out): socat, or our bridge serving one end on a loopback port and
+     * attaching the other.
+     */
+    const joinPair = async (ptyA: string, ptyB: string): Promise<ResultPromise[]> => {
+      const started = (p: ResultPromise) => { helpers.push(p); return p; };
+      if (s.join === 'socat') return [started(execa('socat', [`${ptyA},raw,echo=0`, `${ptyB},raw,echo=0`], { reject: false, stdin: 'ignore' }))];
+      const protocol = s.join === 'bridge' ? 'raw' : s.join.slice('bridge-'.length);
+      const pace = s.pace ? ['--pace', String(s.pace)] : [];
+      const serve = started(laplink(['bridge', 'serve', ptyA, '--listen', '127.0.0.1:0', '--protocol', protocol, '--lock-dir', lockDir, ...pace], s.paceRealtime));
+      const port = await listeningPort(serve);
+      return [serve, started(laplink(['bridge', 'connect', `127.0.0.1:${port}`, ptyB, '--protocol', protocol]))];
+    };
     let cable: ResultPromise[] = [];
     const connectJoin = async () => {
       if (s.join === 'tcp') return;
       if (!a?.pty || !b?.pty) throw new LabError('the host join needs both guests to have a cable');
-      if (s.join === 'socat') {
-        cable = [execa('socat', [`${a.pty},raw,echo=0`, `${b.pty},raw,echo=0`], { reject: false, stdin: 'ignore' })];
-      } else {
-        // Our bridge: guest A's line served on a loopback port, guest B's line attached to it.
-        const protocol = s.join === 'bridge' ? 'raw' : s.join.slice('bridge-'.length);
-        const pace = s.pace ? ['--pace', String(s.pace)] : [];
-        const serve = laplink(['bridge', 'serve', a.pty, '--listen', '127.0.0.1:0', '--protocol', protocol, '--lock-dir', lockDir, ...pace], s.paceRealtime);
-        cable = [serve];
-        const port = await listeningPort(serve);
-        cable.push(laplink(['bridge', 'connect', `127.0.0.1:${port}`, b.pty, '--protocol', protocol]));
-      }
-      helpers.push(...cable);
+      cable = await joinPair(a.pty, b.pty);
     };
+    if (c) {
+      // guest C on A's second cable; this join is never cut (scenario 8 cuts B's and watches C's stay up)
+      if (!a.pty2 || !c.pty) throw new LabError('guest C needs guest A to have a second cable (cable2) and C a cable');
+      await joinPair(a.pty2, c.pty);
+    }
     await connectJoin();
     if (s.host) {
       const [ga, gb] = [a, b];
       await s.host({
         waitA: (re, ms) => ga.waitFor(re, ms),
         waitB: (re, ms) => gb.waitFor(re, ms),
-        cut: async () => { for (const c of cable) { c.kill('SIGKILL'); await c; } cable = []; },
+        waitC: (re, ms) => { if (!c) throw new LabError('this scenario has no guest C'); return c.waitFor(re, ms); },
+        cut: async () => { for (const p of cable) { p.kill('SIGKILL'); await p; } cable = []; },
         reconnect: connectJoin,
       });
     }
-    await Promise.all([a.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS), b.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS)]);
-    const [ca, cb] = [await a.console(), await b.console()];
-    const missing = s.expectA.find((re) => !re.test(ca)) ? `A: no ${s.expectA.find((re) => !re.test(ca))}` :
-      s.expectB.find((re) => !re.test(cb)) ? `B: no ${s.expectB.find((re) => !re.test(cb))}` : s.check?.(cb, ca);
-    return { id: s.id, title: s.title, ok: !missing, seconds: (Date.now() - t0) / 1000, ...(missing ? { problem: missing } : {}), consoleA: ca, consoleB: cb, runsOn: s.runsOn };
+    await Promise.all(guests.map((g) => g.waitExit(s.guestTimeoutMs ?? GUEST_TIMEOUT_MS)));
+    const [ca, cb, cc] = [await a.console(), await b.console(), c ? await c.console() : undefined];
+    const lacking = (who: string, expected: RegExp[] | undefined, text: string | undefined) => {
+      const re = expected?.find((r) => !r.test(text ?? ''));
+      return re ? `${who}: no ${re}` : undefined;
+    };
+    const missing = lacking('A', s.expectA, ca) ?? lacking('B', s.expectB, cb) ?? lacking('C', s.expectC, cc) ?? s.check?.(cb, ca);
+    return { id: s.id, title: s.title, ok: !missing, seconds: (Date.now() - t0) / 1000, ...(missing ? { problem: missing } : {}), consoleA: ca, consoleB: cb, ...(cc !== undefined ? { consoleC: cc } : {}), runsOn: s.runsOn };
   } catch (err) {
     return { id: s.id, title: s.title, ok: false, seconds: (Date.now() - t0) / 1000, problem: (err as Error).message,
-      consoleA: a ? await a.console() : '', consoleB: b ? await b.console() : '', runsOn: s.runsOn };
+      consoleA: a ? await a.console() : '', consoleB: b ? await b.console() : '', ...(guests[2] ? { consoleC: await guests[2].console() } : {}), runsOn: s.runsOn };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.all(guests.map((g) => g.stop()));

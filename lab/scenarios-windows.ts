@@ -32,7 +32,7 @@ function routeTo(ip: string): string {
 
 /** Bounded wait for the supervisor's state file to record this pppd exit status (reading the file
  *  directly: a `laplink status` per poll costs seconds of Node start-up in a TCG guest). */
-function waitExitCode(link: string, code: number, seconds: number): string {
+export function waitExitCode(link: string, code: number, seconds: number): string {
   return `end=$(( $(date +%s) + ${seconds} )); until grep -qE '"code": *${code},' /run/laplink/${link}.json 2>/dev/null; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.5; done`;
 }
 

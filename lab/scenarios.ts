@@ -3,6 +3,7 @@ import { pacedLinkScenario } from './scenario-link.js';
 import { windowsScenarios } from './scenarios-windows.js';
 import { dialupScenario } from './scenario-dialup.js';
 import { ipv6Scenario } from './scenario-ipv6.js';
+import { twoCablesScenario } from './scenario-two-cables.js';
 
 /**
  * What each guest runs, kept as data (shell text) so moving a step from a stand-in to the product
@@ -16,6 +17,8 @@ export interface GuestPlan {
   name: string;
   script: string;
   cable: boolean;
+  /** A second cable on ttyS2 (guest A serving two links; guest C is on its other end). */
+  cable2?: boolean;
   /** Restricted user networking: guest 10.0.2.100:port reaches the host join's loopback port only. */
   guestfwdPort?: number;
 }
@@ -23,6 +26,7 @@ export interface GuestPlan {
 export interface HostControl {
   waitA(pattern: RegExp, timeoutMs: number): Promise<unknown>;
   waitB(pattern: RegExp, timeoutMs: number): Promise<unknown>;
+  waitC(pattern: RegExp, timeoutMs: number): Promise<unknown>;
   /** Stop the host join (kill the bridge: the cable is cut). */
   cut(): Promise<void>;
   /** Start the host join again. */
@@ -43,9 +47,15 @@ export interface Scenario {
   join: HostJoin;
   a: GuestPlan;
   b: GuestPlan;
+  /**
+   * A third guest, on guest A's second cable (A has cable2), joined like A and B but never cut.
+   * Three TCG guests share the host's two cores: one scenario only, kept short.
+   */
+  c?: GuestPlan;
   /** Markers each guest must print for the scenario to pass. */
   expectA: RegExp[];
   expectB: RegExp[];
+  expectC?: RegExp[];
   /**
    * Optional host-side steps while the guests run (scenario 3 cuts the cable): given the guests'
    * marker waits and the join's stop/start.
@@ -332,6 +342,7 @@ export function allScenarios(): Scenario[] {
     ...windowsScenarios(),
     dialupScenario(),
     ipv6Scenario(),
+    twoCablesScenario(),
   ];
 }
 

@@ -35,7 +35,7 @@ describe.sequential('qemu lab', () => {
       if (!images) throw new Error(`lab could not start: ${prepError ?? 'unknown reason'}`);
       const r = await runScenario(s, images, { signal: ac.signal });
       results.push(r);
-      const detail = r.ok ? '' : `${r.problem}\n--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}`;
+      const detail = r.ok ? '' : `${r.problem}\n--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}${r.consoleC !== undefined ? `\n--- console C\n${r.consoleC}` : ''}`;
       expect(r.ok, detail).toBe(true);
     }, Math.max(240_000, (s.guestTimeoutMs ?? 0) + 90_000));
   }
