@@ -1,6 +1,9 @@
 import { ping, prologue, waitDown, waitIp, type Scenario } from './scenarios.js';
 
 const BB = '/usr/bin/busybox';
+/** lab-server-ipv6's routedPrefix, and an address in it on the client's lo. */
+const ROUTED = 'fd00:77::/64';
+const BEHIND = 'fd00:77::1';
 
 /** Wait (inside the guest, bounded) until ppp0 carries `ip` (set by the generated ipv6-up.d script). */
 function waitIp6(ip: string, seconds: number): string {
@@ -17,6 +20,8 @@ if ip -6 addr show ppp0 2>/dev/null | grep -q "inet6 ${ip}/64 "; then echo "LAB:
  */
 export function ipv6Scenario(): Scenario {
   const side = (cmd: string, profile: string, link: string, ip: string, peer: string, ll: string, ula: string, peerLl: string, peerUla: string) => `${prologue()}
+${cmd === 'serve' ? '' : `# the network behind the client: the server routes ${ROUTED} here through the link
+ip link set lo up; ip -6 addr add ${BEHIND}/128 dev lo`}
 $LAPLINK ${cmd} lab/profiles/${profile}.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
@@ -27,6 +32,8 @@ ls /etc/ppp/ipv6-up.d | sed 's/^/LAB:IPV6-UP.D /'
 ${ping(peer, 2)}
 ${ping(`${peerLl}%ppp0`, 3).replace(`${BB} ping -c`, `${BB} ping -6 -c`)}
 ${ping(peerUla, 3).replace(`${BB} ping -c`, `${BB} ping -6 -c`)}
+${cmd === 'serve' ? `ip -6 route show ${ROUTED} | sed 's/^/LAB:ROUTE /'
+${ping(BEHIND, 3).replace(`${BB} ping -c`, `${BB} ping -6 -c`)}` : ''}
 grep -aE 'LL address' /tmp/sup.log | sed 's/^/LAB:PPPD /'
 $LAPLINK status ${link} --json > /tmp/status.json 2>&1; echo "LAB:STATUS $(tr -d '\\n' < /tmp/status.json)"
 ${cmd === 'serve' ? `${BB} sleep 2` : waitDown(20)}
@@ -43,11 +50,12 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
   ];
   return {
     id: '6-ipv6',
-    title: 'dual stack under serve / connect --persist: IPV6CP fe80::1 <-> fe80::2, fd00:7::/64 from ipv6-up.d, ping -6 both ways',
+    title: 'dual stack under serve / connect --persist: IPV6CP fe80::1 <-> fe80::2, fd00:7::/64 from ipv6-up.d, ping -6 both ways, fd00:77::/64 routed to the client',
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server-ipv6', 'lab-server-ipv6', '192.168.7.1', '192.168.7.2', 'fe80::1', 'fd00:7::1', 'fe80::2', 'fd00:7::2'), cable: true },
     b: { name: 'B-connect', script: side('connect --persist', 'client-ipv6', 'lab-client-ipv6', '192.168.7.2', '192.168.7.1', 'fe80::2', 'fd00:7::2', 'fe80::1', 'fd00:7::1'), cable: true },
-    expectA: expect('fe80::1', 'fd00:7::1', 'fe80::2', 'fd00:7::2', 'lab-server-ipv6'),
+    expectA: [...expect('fe80::1', 'fd00:7::1', 'fe80::2', 'fd00:7::2', 'lab-server-ipv6'),
+      /LAB:ROUTE fd00:77::\/64 dev ppp0/, /LAB:PING-OK fd00:77::1 [1-9]\d* packets received/],
     expectB: expect('fe80::2', 'fd00:7::2', 'fe80::1', 'fd00:7::1', 'lab-client-ipv6'),
     runsOn: 'laplink serve / connect --persist / status, generate (ipv6: peers +ipv6, ipv6-up.d script), Debian ipv6-up + run-parts, busybox ping -6, bridge serve/connect (all product)',
   };

@@ -44,11 +44,43 @@ export const linkPrefix = z.string().superRefine((s, ctx) => {
   if (!ula && !global) bad('neither unique local (fc00::/7) nor global unicast (2000::/3) (allowed: e.g. fd00:7::/64 or 2001:db8:7::/64)');
 });
 
+/**
+ * A prefix routed to the peer through the link (the network behind it: its LAN, or a /56 your ISP
+ * delegated): unique local or global, /16 to /64, host bits zero.
+ */
+export const routedPrefix = z.string().superRefine((s, ctx) => {
+  const bad = (message: string) => ctx.addIssue({ code: 'custom', message });
+  const [addr, len, ...rest] = s.split('/');
+  const g = addr === undefined ? undefined : ipv6Groups(addr);
+  if (!g || rest.length || !/^\d{1,3}$/.test(len ?? '')) return bad('not an IPv6 prefix (allowed: e.g. fd00:77::/64 or 2001:db8:100::/56)');
+  const bits = Number(len);
+  if (bits < 16 || bits > 64) return bad('the routed prefix must be /16 to /64 (allowed: e.g. fd00:77::/64 or 2001:db8:100::/56)');
+  const hostBitsSet = g.some((group, i) => {
+    const keep = Math.max(0, Math.min(16, bits - i * 16));
+    return (group & (0xffff >> keep)) !== 0;
+  });
+  if (hostBitsSet) return bad(`host bits set after the /${bits} (allowed: e.g. fd00:77::/64)`);
+  const first = g[0]!;
+  if ((first & 0xfe00) !== 0xfc00 && (first & 0xe000) !== 0x2000) bad('neither unique local (fc00::/7) nor global unicast (2000::/3) (allowed: e.g. fd00:77::/64)');
+});
+
+/** Canonical text of a prefix (`FD00:77:0::/64` → `fd00:77::/64`). */
+export function formatPrefix(prefix: string): string {
+  const [addr, len] = prefix.split('/');
+  return `${formatIpv6(ipv6Groups(addr!)!)}/${len}`;
+}
+
+/** True when `prefix` lies in unique local space (fc00::/7): reaching the internet from it needs NAT66. */
+export function isUniqueLocal(prefix: string): boolean {
+  return (ipv6Groups(prefix.split('/')[0]!)![0]! & 0xfe00) === 0xfc00;
+}
+
 export const ipv6Link = z
   .object({
     localId: interfaceId.optional().describe('interface identifier of this end (fe80::ID); omit: pppd picks one'),
     remoteId: interfaceId.optional().describe('interface identifier given to the other end'),
     prefix: linkPrefix.optional().describe('a /64 for the link: this end gets PREFIX::localId (needs both identifiers)'),
+    routedPrefix: routedPrefix.optional().describe('a prefix routed to the peer through the link (the network behind it), e.g. fd00:77::/64'),
   })
   .strict()
   .superRefine((v, ctx) => {

@@ -2,7 +2,7 @@ import { dccScript } from '../chat/dcc.js';
 import { UsageError } from '../errors.js';
 import { laplinkArgv } from '../paths.js';
 import type { Profile } from '../profile/schema.js';
-import { addressOn, ipv6IdsOption } from '../profile/ipv6.js';
+import { addressOn, formatPrefix, ipv6IdsOption, isUniqueLocal } from '../profile/ipv6.js';
 import { secretsLine, type SecretEntry } from './secrets.js';
 import { gatewayOf, gatewayLines, mppeOption, refuseLines, secretsKinds } from './windows.js';
 import { readHostResolvers } from './resolvers.js';
@@ -186,21 +186,32 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
   if (p.hostnames?.remote && IPV4.test(p.remoteIp)) hosts.push({ ip: p.remoteIp, host: p.hostnames.remote });
   if (hosts.length) block('/etc/hosts', renderTemplate('etc/hosts', { entries: hosts }));
   const gateway = gatewayOf(p);
+  // The peer's IPv6 sources: its address on the link's /64 and the prefix routed to it. Unique local
+  // ones need NAT66 to reach the internet, as its IPv4 address needs masquerading; global ones are
+  // only forwarded.
+  const peerIpv6 = [
+    ...(p.ipv6?.prefix && p.ipv6.remoteId ? [`${addressOn(p.ipv6.prefix, p.ipv6.remoteId)}/128`] : []),
+    ...(p.ipv6?.routedPrefix ? [formatPrefix(p.ipv6.routedPrefix)] : []),
+  ];
   if (gateway) {
     file(`/etc/nftables.d/laplink-${p.name}.nft`, renderTemplate('etc/masquerade.nft', {
       name: p.name,
       remoteIp: p.remoteIp,
+      ip6Sources: peerIpv6.filter(isUniqueLocal),
       outInterface: gateway.uplink === 'default' ? undefined : gateway.uplink,
       table: `laplink_${p.name.replace(/-/g, '_')}`,
     }));
-    file(`/etc/sysctl.d/60-laplink-${p.name}.conf`, renderTemplate('etc/sysctl.conf', { name: p.name, ipv6: !!p.ipv6 }));
   }
-  if (p.ipv6?.prefix && p.ipv6.localId && p.ipv6.remoteId) {
+  // a routed prefix is forwarded traffic even without the gateway
+  if (gateway || p.ipv6?.routedPrefix) {
+    file(`/etc/sysctl.d/60-laplink-${p.name}.conf`, renderTemplate('etc/sysctl.conf', { name: p.name, ipv4: !!gateway, ipv6: !!p.ipv6 && (!!gateway || !!p.ipv6.routedPrefix) }));
+  }
+  const onLink = p.ipv6?.prefix && p.ipv6.localId && p.ipv6.remoteId ? p.ipv6 : undefined;
+  if (onLink || p.ipv6?.routedPrefix) {
     file(ipv6UpPath(p.name), renderTemplate('ppp/ipv6-up', {
       name: p.name,
-      prefix: p.ipv6.prefix,
-      address: addressOn(p.ipv6.prefix, p.ipv6.localId),
-      peerAddress: addressOn(p.ipv6.prefix, p.ipv6.remoteId),
+      ...(onLink ? { prefix: onLink.prefix, address: addressOn(onLink.prefix!, onLink.localId!), peerAddress: addressOn(onLink.prefix!, onLink.remoteId!) } : {}),
+      ...(p.ipv6?.routedPrefix ? { routedPrefix: formatPrefix(p.ipv6.routedPrefix) } : {}),
     }), 0o755);
   }
   return out;

@@ -73,6 +73,19 @@ describe('real pppd parses the Windows fields (exit 4 = parsed)', () => {
 });
 
 describe('real nft checks the gateway rules (nft -c -f)', () => {
+  it('dual stack: the peer\'s ULA address and routed ULA prefix get ip6 masquerade rules nft accepts', async () => {
+    const root = await mkdtemp(join(dir, 'nft6-'));
+    const profile = join(root, 'profile.yaml');
+    await writeFile(profile, `name: p-gw6\nrole: server\ndevice: /dev/ttyS0\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nauth: { require: none }\ngateway: { uplink: eth0, dns: none }\nipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64', routedPrefix: 'fd00:77::/64' }\n`);
+    await generateLink(profile, { root, laplinkArgv: laplinkArgv() });
+    const nft = join(root, 'etc/nftables.d/laplink-p-gw6.nft');
+    const text = await readFile(nft, 'utf8');
+    expect(text).toContain('ip6 saddr fd00:7::2/128 oifname "eth0" counter masquerade');
+    expect(text).toContain('ip6 saddr fd00:77::/64 oifname "eth0" counter masquerade');
+    const ok = await execa(NFT, ['-c', '-f', nft], { reject: false });
+    expect(ok.exitCode, `nft said:\n${ok.stderr}`).toBe(0);
+  });
+
   for (const uplink of ['eth0', 'default']) {
     it(`uplink ${uplink}: the generated file is valid nftables input; a broken copy is not`, async () => {
       const root = await mkdtemp(join(dir, 'nft-'));

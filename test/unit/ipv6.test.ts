@@ -53,6 +53,11 @@ describe('ipv6 profile field', () => {
     ["ipv6: { remoteId: '::2', prefix: 'fd00:7::/64' }", 'ipv6.localId: required with prefix'],
     ["ipv6: { localId: '::1', prefix: 'fd00:7::/64' }", 'ipv6.remoteId: required with prefix'],
     ["ipv6: { localId: '::1', bogus: 1 }", 'ipv6'],
+    ["ipv6: { routedPrefix: 'fd00:77::/72' }", 'ipv6.routedPrefix: the routed prefix must be /16 to /64'],
+    ["ipv6: { routedPrefix: 'fd00:77:0:1::/56' }", 'ipv6.routedPrefix: host bits set after the /56'],
+    ["ipv6: { routedPrefix: 'fe80::/64' }", 'ipv6.routedPrefix: neither unique local'],
+    ["ipv6: { routedPrefix: 'fd00:77::/64 dev lo; reboot' }", 'ipv6.routedPrefix: not an IPv6 prefix'],
+    ["ipv6: { routedPrefix: 'fd00:77::/64\\n' }", 'ipv6.routedPrefix: not an IPv6 prefix'],
   ])('%s → %s', (extra, message) => {
     expect(problems(`${extra}\n`)).toContain(message);
   });
@@ -78,6 +83,30 @@ describe('ipv6 rendering', () => {
     expect(files.find((f) => f.path === '/etc/sysctl.d/60-laplink-v6.conf')!.content).toMatch(/^net\.ipv4\.ip_forward = 1\n[\s\S]*^net\.ipv6\.conf\.all\.forwarding = 1$/m);
     const v4only = render('masquerade: { outInterface: eth0 }\n').find((f) => f.path === '/etc/sysctl.d/60-laplink-v6.conf')!.content;
     expect(v4only).not.toContain('ipv6');
+  });
+
+  it('a routed prefix: a route through the link in the ipv6-up.d script, IPv6 forwarding only, canonical text', () => {
+    const files = render("ipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64', routedPrefix: 'FD00:0077:0:0::/64' }\n");
+    const script = files.find((f) => f.path === '/etc/ppp/ipv6-up.d/laplink-v6')!.content;
+    expect(script).toContain('ip -6 addr replace fd00:7::1/64 dev "$1" || exit 1');
+    expect(script).toContain('ip -6 route replace fd00:77::/64 dev "$1" || exit 1');
+    const sysctl = files.find((f) => f.path === '/etc/sysctl.d/60-laplink-v6.conf')!.content;
+    expect(sysctl).toMatch(/^net\.ipv6\.conf\.all\.forwarding = 1$/m);
+    expect(sysctl).not.toContain('ip_forward');
+    // a routed prefix alone (no link /64): the script only routes
+    const alone = render("ipv6: { routedPrefix: '2001:db8:100::/56' }\n").find((f) => f.path === '/etc/ppp/ipv6-up.d/laplink-v6')!.content;
+    expect(alone).toContain('ip -6 route replace 2001:db8:100::/56 dev "$1"');
+    expect(alone).not.toContain('addr replace');
+  });
+
+  it('masquerade: ip6 rules for the peer\'s unique local sources only (global ones are forwarded as they are)', () => {
+    const nft = (ipv6: string) => render(`${ipv6}masquerade: { outInterface: eth0 }\n`).find((f) => f.path.endsWith('.nft'))!.content;
+    const ula = nft("ipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64', routedPrefix: 'fd00:77::/64' }\n");
+    expect(ula).toContain('ip6 saddr fd00:7::2/128 oifname "eth0" counter masquerade');
+    expect(ula).toContain('ip6 saddr fd00:77::/64 oifname "eth0" counter masquerade');
+    const global = nft("ipv6: { localId: '::1', remoteId: '::2', prefix: '2001:db8:7::/64', routedPrefix: '2001:db8:100::/56' }\n");
+    expect(global).not.toContain('ip6 saddr');
+    expect(nft('')).not.toContain('ip6 saddr');
   });
 });
 
