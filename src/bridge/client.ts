@@ -11,6 +11,7 @@ import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
 import { streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
+import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';
 import { RefusalGate } from './refusals.js';
 
@@ -168,14 +169,3 @@ function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; rea
   });
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

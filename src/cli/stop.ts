@@ -5,7 +5,7 @@ import { findOrphanPppd, removeStaleLock } from '../pppd/orphan.js';
 import { processOwner } from '../pppd/owner.js';
 import { clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkStatus } from '../pppd/state.js';
 import { endPppd, NotPermittedError, signalPid } from '../pppd/terminate.js';
-import { sleep } from '../pppd/wait.js';
+import { sleep } from '../runtime/sleep.js';
 
 interface StopFlags {
   stateDir: string;

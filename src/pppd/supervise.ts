@@ -12,7 +12,8 @@ import { maskSecrets, nextReason, parsePppdLine, type PppdEvent } from './log.js
 import { describeLockHolder, findOrphanPppd, readLockHolder, removeStaleLock } from './orphan.js';
 import { applyEvent, clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
 import { endPppd } from './terminate.js';
-import { sleep, waitForPath } from './wait.js';
+import { sleep } from '../runtime/sleep.js';
+import { waitForPath } from './wait.js';
 
 /** A second supervisor for the same link, or another condition that prevents supervising at all. */
 export class SupervisorError extends LaplinkError {}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LaplinkError } from '../errors.js';
 import { DEFAULT_GRACE_MS } from './defaults.js';
-import { sleep } from './wait.js';
+import { sleep } from '../runtime/sleep.js';
 
 /**
  * Ending a pppd, the one way: SIGTERM (pppd sends LCP TermReq, restores the tty, removes its lock

@@ -1,23 +1,10 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { watch } from 'chokidar';
+import { sleep } from '../runtime/sleep.js';
 
-/** Waiting, the supervisor's two ways: for a time, and for a device node to appear. Both end early
- *  when `signal` aborts (stop, or a reload to apply at once). */
-
-/** Sleeps `ms` on the (real or fake) global setTimeout; resolves early when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** Waiting for a device node to appear (waiting for a time is runtime/sleep.ts); it ends early when
+ *  `signal` aborts (stop, or a reload to apply at once). */
 
 /** Resolves once `path` exists or `signal` aborts. A directory that does not exist yet
  *  (/dev/serial/by-id before the first USB adapter) cannot be watched: then it resolves after a
