@@ -89,7 +89,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       await writeFile(script, plan.script);
       const g = await Guest.start({
         name: plan.name, vmlinux: images.kernel.vmlinux, initrd: images.initrd, script,
-        consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable, ...(plan.cable2 ? { cable2: true } : {}),
+        consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable, ...(plan.cable2 ? { cable2: true } : {}), ...(s.guestNice !== undefined ? { nice: s.guestNice } : {}),
         ...(plan.guestfwdPort ? { guestfwd: { port: plan.guestfwdPort, hostPort } } : {}),
       });
       guests.push(g);

@@ -25,6 +25,8 @@ export interface LinkPlan {
   pace: number;
   /** Run the host bridge at real-time priority (chrt -f 50; root only). */
   realtime?: boolean;
+  /** Run the guests' qemu at this nice value (root only): the bench measures the cable, not the host. */
+  guestNice?: number;
   compression: 'deflate' | 'none';
   /**
    * Transfers B runs in order: direction, payload, bytes ('all' = the whole payload), taken from
@@ -93,6 +95,8 @@ grep -aE 'compression enabled|Deflate|BSD|CCP|Lost compression' /tmp/pppd.log | 
 # B ends the link when its transfers are done; bounded wait for that
 end=$(( $(date +%s) + 600 )); while kill -0 $PPPD 2>/dev/null && [ $(date +%s) -le $end ]; do ${BB} sleep 0.5; done
 grep -aE 'compression enabled|Lost compression' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
+${BB} awk '/^Tcp: [0-9]/ {print "LAB:TCP-RETRANS", $13}' /proc/net/snmp
+${BB} awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) f[i] = $i; h = 1 } else { printf "LAB:TCP-WHY"; for (i = 2; i <= NF; i++) if (f[i] ~ /^(TCPTimeouts|TCPSpuriousRTOs|TCPLossProbes|TCPFastRetrans|TCPSlowStartRetrans)$/) printf " %s=%s", f[i], $i; print "" } }' /proc/net/netstat
 kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 `;
 }
@@ -120,10 +124,24 @@ xfer() { # DIR NAME BYTES SKIP
 }
 ${plan.pings > 0 ? `${BB} ping -c ${plan.pings} -i 0.3 ${A} > /tmp/ping.out 2>&1; grep -o 'time=[0-9.]* ms' /tmp/ping.out | sed 's/^/LAB:PING /'` : ''}
 ${steps.join('\n')}
+# segments TCP sent again (RetransSegs): line time spent twice, which no framing ceiling counts
+${BB} awk '/^Tcp: [0-9]/ {print "LAB:TCP-RETRANS", $13}' /proc/net/snmp
+${BB} awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) f[i] = $i; h = 1 } else { printf "LAB:TCP-WHY"; for (i = 2; i <= NF; i++) if (f[i] ~ /^(TCPTimeouts|TCPSpuriousRTOs|TCPLossProbes|TCPFastRetrans|TCPSlowStartRetrans)$/) printf " %s=%s", f[i], $i; print "" } }' /proc/net/netstat
 echo "LAB:DONE"
 grep -aE 'compression enabled|Lost compression' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
 kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 `;
+}
+
+/** `RetransSegs` of a guest's TCP (from its console), or undefined. */
+export function retransmitted(console: string): number | undefined {
+  const m = /LAB:TCP-RETRANS (\d+)/.exec(console);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Why TCP sent again (timeouts, spurious timeouts, loss probes, fast retransmits), as `NAME=N ...`. */
+export function retransmitCauses(console: string): string {
+  return /LAB:TCP-WHY ?(.*)/.exec(console)?.[1]?.trim() ?? '?';
 }
 
 /** Two guests joined by the paced bridge, running `plan`. */
@@ -136,6 +154,7 @@ export function linkScenario(plan: LinkPlan): Scenario {
     // boot + link-up take 30-60 s on a loaded host; the transfers at 38400 add up to ~80 s more
     guestTimeoutMs: 330_000,
     ...(plan.realtime ? { paceRealtime: true } : {}),
+    ...(plan.guestNice !== undefined ? { guestNice: plan.guestNice } : {}),
     a: { name: 'A-serve', script: serverScript(plan), cable: true },
     b: { name: 'B-fetch', script: clientScript(plan), cable: true },
     expectA: [/LAB:UP 192\.168\.7\.1/, /LAB:SERVING/],

@@ -67,6 +67,8 @@ export interface Scenario {
   pace?: number;
   /** Run that bridge at real-time priority (chrt -f 50) when root: a late pacer loses line time. */
   paceRealtime?: boolean;
+  /** Run both guests' qemu at this nice value when root (the link bench: a late guest stalls the line). */
+  guestNice?: number;
   /** A judgement beyond markers (numbers read from B's console); returns the problem, if any. */
   check?: (consoleB: string, consoleA: string) => string | undefined;
   /** A server this host runs for the scenario on 127.0.0.1 (guest A's guestfwd reaches its port). */

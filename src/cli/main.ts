@@ -1,6 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { LaplinkError } from '../errors.js';
 import { modulesFor } from './commands.js';
+import { packageRoot } from '../paths.js';
+
+/** The version npm installed (package.json), not a copy of it that a release could forget to bump. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Prints a typed error as one line and returns its exit status; unknown errors are bugs. */
 export function reportError(err: unknown): number {
@@ -24,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const program = new Command('laplink')
     .description('Two machines and a null-modem cable into a working PPP link.')
-    .version('0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .showHelpAfterError();
   for (const load of modulesFor(argv.slice(2))) (await load()).register(program);
