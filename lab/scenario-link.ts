@@ -85,7 +85,8 @@ function serverScript(plan: LinkPlan): string {
   return `${prologue()}
 ${link('server', plan.compression, '192.168.7.1')}
 printf '#!/bin/sh\\nread name n skip\\nexec /tmp/slice.sh $name $n $skip\\n' > /tmp/get.sh
-printf '#!/bin/sh\\n${BB} cat > /tmp/up\\n${BB} sha256sum < /tmp/up | ${BB} cut -d" " -f1\\n' > /tmp/put.sh
+# hash while the bytes arrive: hashing after the last one would add time in proportion to the size
+printf '#!/bin/sh\\n${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/put.sh
 printf '#!/bin/sh\\nread name n skip\\n/tmp/slice.sh $name $n $skip | ${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/sum.sh
 printf '#!/bin/sh\\necho ok\\n' > /tmp/ok.sh
 chmod +x /tmp/get.sh /tmp/put.sh /tmp/sum.sh /tmp/ok.sh
