@@ -12,7 +12,7 @@ import net from 'node:net';
 import { userInfo } from 'node:os';
 import { socketReason } from '../socket-reason.js';
 import { profileWarnings } from './warnings.js';
-import { checkDeflate } from './check-deflate.js';
+import { checkModule, DEFLATE, MPPE } from './check-module.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
 
@@ -32,7 +32,7 @@ export interface CheckOptions {
   /** procfs (default /proc) and sysfs (default /sys), for kernel PPP support. */
   procDir?: string;
   sysDir?: string;
-  /** This kernel's module tree (default /lib/modules/$(uname -r)), for ppp_deflate. */
+  /** This kernel's module tree (default /lib/modules/$(uname -r)), for ppp_deflate and ppp_mppe. */
   modulesDir?: string;
   /** pppd and chat binaries (default /usr/sbin/pppd, /usr/sbin/chat). */
   pppd?: string;
@@ -193,7 +193,9 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   const files = renderProfile(p, { profilePath: loaded.path, laplinkArgv: o.laplinkArgv });
   out.push(...(await checkSecrets(files.filter((f) => f.secret).map((f) => underRoot(o.root, f.path)))));
   out.push(...(await checkKernel({ devDir: o.devDir ?? '/dev', procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys' })));
-  if (p.compression === 'deflate') out.push(await checkDeflate({ procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys', modulesDir: o.modulesDir }));
+  const kernelDirs = { procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys', modulesDir: o.modulesDir };
+  if (p.compression === 'deflate') out.push(await checkModule(DEFLATE, kernelDirs));
+  if (p.encrypt !== 'none') out.push(await checkModule(MPPE, kernelDirs));
   out.push(...(await checkTools(o.pppd ?? '/usr/sbin/pppd', o.chat ?? '/usr/sbin/chat')));
   if (lock) out.push(lock);
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));

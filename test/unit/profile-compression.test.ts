@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkDeflate } from '../../src/profile/check-deflate.js';
+import { checkModule, DEFLATE, MPPE } from '../../src/profile/check-module.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { renderProfile } from '../../src/render/render.js';
 
@@ -51,7 +51,7 @@ describe('check: ppp_deflate', () => {
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-  const check = () => checkDeflate({ procDir: join(dir, 'proc'), sysDir: join(dir, 'sys'), modulesDir: join(dir, 'mods') });
+  const check = (m = DEFLATE) => checkModule(m, { procDir: join(dir, 'proc'), sysDir: join(dir, 'sys'), modulesDir: join(dir, 'mods') });
 
   it('warns when the kernel has no ppp_deflate anywhere, saying what it costs', async () => {
     const r = await check();
@@ -71,5 +71,36 @@ describe('check: ppp_deflate', () => {
     await rm(join(dir, 'mods/modules.builtin'));
     await writeFile(join(dir, 'mods/kernel/drivers/net/ppp/ppp_deflate.ko.xz'), '');
     expect((await check()).detail).toMatch(/available .*ppp_deflate\.ko\.xz/);
+  });
+});
+
+describe('check: ppp_mppe for encrypt:', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-mppe-'));
+    for (const d of ['proc', 'sys/module', 'mods/kernel/drivers/net/ppp']) await mkdir(join(dir, d), { recursive: true });
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const check = () => checkModule(MPPE, { procDir: join(dir, 'proc'), sysDir: join(dir, 'sys'), modulesDir: join(dir, 'mods') });
+
+  it('fails without ppp_mppe (a required cipher ends every call), naming the fix', async () => {
+    // ppp_deflate alone is not MPPE
+    await writeFile(join(dir, 'mods/kernel/drivers/net/ppp/ppp_deflate.ko.xz'), '');
+    const r = await check();
+    expect(r).toMatchObject({ level: 'FAIL', what: 'encryption' });
+    expect(r.detail).toMatch(/no ppp_mppe in this kernel.*modprobe ppp_mppe, or set encrypt: none/);
+  });
+
+  it('is ok when loaded, built in, or on disk', async () => {
+    await writeFile(join(dir, 'proc/modules'), 'ppp_mppe 16384 0 - Live 0x0\n');
+    expect((await check()).detail).toMatch(/ppp_mppe loaded: MPPE is negotiated/);
+    await rm(join(dir, 'proc/modules'));
+    await writeFile(join(dir, 'mods/modules.builtin'), 'kernel/drivers/net/ppp/ppp_mppe.ko\n');
+    expect((await check()).detail).toMatch(/built into/);
+    await rm(join(dir, 'mods/modules.builtin'));
+    await writeFile(join(dir, 'mods/kernel/drivers/net/ppp/ppp_mppe.ko.zst'), '');
+    expect((await check()).detail).toMatch(/available .*ppp_mppe\.ko\.zst/);
   });
 });
