@@ -1,6 +1,8 @@
 /** Things a bridge reports; the CLI prints them, trace files record them, tests wait for them. */
 export type BridgeEvent =
   | { type: 'listening'; port: string; host: string; tcpPort: number }
+  /** A listener closed while the bridge goes on (a reload removed or restarted its port). */
+  | { type: 'closed'; port: string }
   | { type: 'connect'; port: string; remote: string; outgoing?: boolean }
   | { type: 'disconnect'; port: string; remote: string; reason: string }
   | { type: 'refused'; port: string; remote: string; reason: string }
@@ -16,6 +18,8 @@ export function describeEvent(e: BridgeEvent): string | undefined {
   switch (e.type) {
     case 'listening':
       return `listening on ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.tcpPort}`;
+    case 'closed':
+      return `${e.port}: stopped listening`;
     case 'connect':
       return e.outgoing ? `connected to ${e.remote}` : `${e.port}: connect from ${e.remote}`;
     case 'disconnect':

@@ -35,7 +35,7 @@ const portName = (pc: PortConfig) => pc.name ?? pc.device;
 export class BridgeHub {
   readonly ports: BridgePort[] = [];
   private readonly locks = new Map<BridgePort, HeldLock>();
-  private readonly rotators: net.Server[] = [];
+  private readonly rotators: Array<{ name: string; server: net.Server }> = [];
   private control: ControlServer | undefined;
   /** The config running now (start or the last reload), to tell what a reload changes. */
   private current: BridgeConfig | undefined;
@@ -105,7 +105,10 @@ export class BridgeHub {
       await this.startRotator(rc.name, rc.listen, rc.ports).catch((err: Error) => report.failed.push(`${rc.name}: ${err.message}`));
     }
     if (prev.control !== next.control) {
-      await this.control?.close();
+      if (this.control) {
+        await this.control.close();
+        this.onEvent?.({ type: 'closed', port: 'control' });
+      }
       this.control = undefined;
       if (next.control) await this.startControl(next.control).catch((err: Error) => report.failed.push(`control: ${err.message}`));
     }
@@ -137,11 +140,12 @@ export class BridgeHub {
     this.locks.get(port)?.release();
     this.locks.delete(port);
     this.ports.splice(this.ports.indexOf(port), 1);
+    this.onEvent?.({ type: 'closed', port: port.options.name });
   }
 
   private async stopRotators(): Promise<void> {
-    const closing = this.rotators.splice(0).map((r) => new Promise<void>((res) => r.close(() => res())));
-    await Promise.all(closing);
+    const closing = this.rotators.splice(0).map((r) => new Promise<void>((res) => r.server.close(() => res())).then(() => r.name));
+    for (const name of await Promise.all(closing)) this.onEvent?.({ type: 'closed', port: name });
   }
 
   async startControl(listen: string): Promise<{ host: string; port: number }> {
@@ -175,7 +179,7 @@ export class BridgeHub {
       sock.on('error', () => undefined);
       sock.end(REFUSALS.allInUse);
     });
-    this.rotators.push(server);
+    this.rotators.push({ name, server });
     const { host, port } = splitListen(listen);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -36,24 +36,33 @@ export function notifySystemdOfBridge(cfg: BridgeConfig, sink: EventSink, signal
   }, { once: true });
   return (e: BridgeEvent) => {
     sink(e);
-    switch (e.type) {
-      case 'listening':
-        a.listening.push(`${e.port} ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.tcpPort}`);
-        break;
-      case 'connect':
-        if (!e.outgoing) a.clients++;
-        break;
-      case 'disconnect':
-        a.clients = Math.max(0, a.clients - 1);
-        break;
-      case 'device':
-        a.devicesDown = a.devicesDown.filter((p) => p !== e.port);
-        if (e.state !== 'open') a.devicesDown.push(e.port);
-        break;
-      default:
-        return;
-    }
+    if (!trackActivity(a, e)) return;
     sd.status(bridgeStatusLine(a));
     if (a.listening.length >= expected) sd.ready();
   };
+}
+
+/** Applies one event to what the bridge is doing; false when the event changes none of it. */
+export function trackActivity(a: BridgeActivity, e: BridgeEvent): boolean {
+  switch (e.type) {
+    case 'listening':
+      a.listening.push(`${e.port} ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.tcpPort}`);
+      return true;
+    case 'closed':
+      // a reload removed or restarted it: a restarted one says `listening` again
+      a.listening = a.listening.filter((l) => !l.startsWith(`${e.port} `));
+      return true;
+    case 'connect':
+      if (!e.outgoing) a.clients++;
+      return true;
+    case 'disconnect':
+      a.clients = Math.max(0, a.clients - 1);
+      return true;
+    case 'device':
+      a.devicesDown = a.devicesDown.filter((p) => p !== e.port);
+      if (e.state !== 'open') a.devicesDown.push(e.port);
+      return true;
+    default:
+      return false;
+  }
 }

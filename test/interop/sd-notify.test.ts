@@ -148,6 +148,12 @@ describe('sd_notify from `laplink bridge run`', () => {
     await waitUntil(() => m.some((x) => x.endsWith(', 1 client')), 'STATUS with 1 client', 10_000, 20);
     tcp.destroy();
     await waitUntil(() => m.at(-1)!.endsWith(', 0 clients'), 'STATUS back to 0 clients', 10_000, 20);
+    // SIGHUP reload: lab0 renamed lab1 (a port removed, one added): STATUS names what listens now
+    const port1 = await freePort();
+    await writeFile(config, `control: 127.0.0.1:${control}\nlockDir: ${join(dir, 'lock')}\nports:\n  - name: lab1\n    device: ${pair.a}\n    listen: 127.0.0.1:${port1}\n`);
+    p.kill('SIGHUP');
+    const after = `STATUS=listening on 2 ports (control 127.0.0.1:${control}, lab1 127.0.0.1:${port1}), 0 clients`;
+    await waitUntil(() => m.at(-1) === after, after, 10_000, 20);
     p.kill('SIGTERM');
     await p;
     await waitUntil(() => m.includes('STOPPING=1'), 'STOPPING=1', 5000, 20);
