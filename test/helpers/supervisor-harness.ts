@@ -97,3 +97,29 @@ auth:
       password: Sup3rSecretPW
 systemd: false
 ${extra}`;
+
+/**
+ * What a CLI test started, ended after each test: `children` (TERM, then awaited) and `strayPids`
+ * (pppds left behind on purpose, KILLed by pid). Push onto them; call `reap()` in afterEach.
+ */
+export function processReaper(): { children: Array<{ kill(signal: NodeJS.Signals): unknown } & PromiseLike<unknown>>; strayPids: number[]; reap(): Promise<void> } {
+  const children: Array<{ kill(signal: NodeJS.Signals): unknown } & PromiseLike<unknown>> = [];
+  const strayPids: number[] = [];
+  return {
+    children,
+    strayPids,
+    async reap() {
+      for (const c of children.splice(0)) {
+        c.kill('SIGTERM');
+        await Promise.resolve(c).catch(() => undefined);
+      }
+      for (const pid of strayPids.splice(0)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    },
+  };
+}

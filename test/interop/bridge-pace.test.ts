@@ -7,11 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, serveLaplink, spawnLaplink } from '../../bench/lib/bridges.js';
-import { connectTcp, openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { spawnLaplink } from '../../bench/lib/bridges.js';
+import { openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
-import { ask, linkUp, openControl, waitUntil } from '../helpers/bridge.js';
+import { linkUp, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
+import { servedRig } from '../helpers/served-rig.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -30,27 +31,11 @@ async function timed(from: Duplex, to: Duplex, payload: Buffer): Promise<number>
   return (performance.now() - t0) / 1000;
 }
 
-async function servedRig(extra: string[]) {
-  const pair = await startPtyPair();
-  cleanups.push(pair.close);
-  const controlPort = await freePort();
-  const serve = await serveLaplink(pair.a, ['--control', `127.0.0.1:${controlPort}`, ...extra]);
-  cleanups.push(serve.stop);
-  await serve.waitForOutput(`listening on 127.0.0.1:${controlPort}`);
-  const ctl = await openControl(controlPort);
-  cleanups.push(() => ctl.destroy());
-  const tcp = await connectTcp(serve.port);
-  cleanups.push(() => tcp.destroy());
-  const far = openTty(pair.b);
-  cleanups.push(() => far.destroy());
-  await linkUp(tcp, far, ['client', 'device side']);
-  const dataPath = async () => /data path: (.*)\r/.exec(await ask(ctl, `showport ${serve.port}`))?.[1];
-  return { tcp, far, dataPath };
-}
+const pacedRig = (extra: string[]) => servedRig(cleanups, extra);
 
 describe('bridge --pace', () => {
   it('serve --pace 38400 carries both directions at once byte-exact, never faster than the line, in JavaScript', async () => {
-    const rig = await servedRig(['--pace', '38400']);
+    const rig = await pacedRig(['--pace', '38400']);
     const n = 6 * 1024;
     const [down, up] = await Promise.all([timed(rig.far, rig.tcp, randomPayload(n)), timed(rig.tcp, rig.far, randomPayload(n))]);
     expect(down, 'device → TCP arrived faster than 38400 baud allows').toBeGreaterThanOrEqual(lineSeconds(n, 38400));
@@ -60,14 +45,14 @@ describe('bridge --pace', () => {
   });
 
   it('uses the frame from the port settings: 8E2 is 12 bits a byte', async () => {
-    const rig = await servedRig(['--pace', '38400', '--parity', 'even', '--stopbits', '2']);
+    const rig = await pacedRig(['--pace', '38400', '--parity', 'even', '--stopbits', '2']);
     const n = 4 * 1024;
     const up = await timed(rig.tcp, rig.far, randomPayload(n));
     expect(up).toBeGreaterThanOrEqual(lineSeconds(n, 38400, 12));
   });
 
   it('without --pace the same session is the native pump\'s (its path unchanged)', async () => {
-    const rig = await servedRig([]);
+    const rig = await pacedRig([]);
     if (pumpAvailable) await waitUntil(async () => (await rig.dataPath()) === 'native pump', 'the pump to take the session', 5000, 20);
     else expect.fail('dist/native/pump.node did not load: run npm run build with gcc installed');
   });

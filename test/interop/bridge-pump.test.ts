@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, serveLaplink } from '../../bench/lib/bridges.js';
 import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
+import { servedRig } from '../helpers/served-rig.js';
 
 const SIZE = 8 * 1024 * 1024;
 
@@ -25,25 +25,7 @@ afterEach(async () => {
 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A served socat pty pair with a control port, one client linked end to end, the far end open. */
-async function pumpedRig(extra: string[] = []) {
-  const pair = await startPtyPair();
-  cleanups.push(pair.close);
-  const controlPort = await freePort();
-  const serve = await serveLaplink(pair.a, ['--control', `127.0.0.1:${controlPort}`, ...extra]);
-  cleanups.push(serve.stop);
-  await serve.waitForOutput(`listening on 127.0.0.1:${controlPort}`);
-  const ctl = await openControl(controlPort);
-  cleanups.push(() => ctl.destroy());
-  const tcp = await connectTcp(serve.port);
-  cleanups.push(() => tcp.destroy());
-  const far = openTty(pair.b);
-  cleanups.push(() => far.destroy());
-  await linkUp(tcp, far, ['client', 'device side']);
-  const show = async (): Promise<string> => ask(ctl, `showport ${serve.port}`);
-  const dataPath = async (): Promise<string> => /data path: (.*)\r/.exec(await show())?.[1] ?? '(no data path line)';
-  return { pair, serve, controlPort, ctl, tcp, far, show, dataPath };
-}
+const pumpedRig = (extra: string[] = []) => servedRig(cleanups, extra);
 
 const until = (what: string, check: () => Promise<boolean>) => waitUntil(check, what, 5000, 20);
 

@@ -9,24 +9,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readStateFile, type LinkStatus } from '../../src/pppd/state.js';
-import { fakePppd, laplinkBin, procAlive, procChildren, profileYaml, removeDir, starts, tempDir } from '../helpers/supervisor-harness.js';
+import { fakePppd, laplinkBin, procAlive, procChildren, profileYaml, removeDir, starts, tempDir, processReaper } from '../helpers/supervisor-harness.js';
 
 const SECRET = 'Sup3rSecretPW';
 let dir = '';
-const children: ResultPromise[] = [];
-const strayPids: number[] = [];
+const { children, strayPids, reap } = processReaper();
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill('SIGTERM');
-    await c.catch(() => undefined);
-  }
-  for (const pid of strayPids.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  await reap();
   await removeDir(dir);
 });
 
