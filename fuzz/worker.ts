@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { importTarget } from './discover.js';
+import type { TargetResult } from './result.js';
+
+/**
+ * Runs one fuzz target in this process (started by fuzz/main.ts with --expose-gc) and sends its
+ * TargetResult to the parent. argv: FILE RUNS SEED, FILE a compiled target
+ * (`node dist/fuzz/worker.js dist/fuzz/targets/modem.js 1000 7` to profile one).
+ */
+const [file, runsArg, seedArg] = process.argv.slice(2);
+const runs = Number(runsArg);
+const seed = Number(seedArg);
+
+/** Live heap in MB after a full collection (when the runner exposed gc; otherwise as it stands). */
+function liveHeapMB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+if (!file) throw new Error('usage: worker.js FILE RUNS SEED');
+const target = await importTarget(file);
+const heapStartMB = liveHeapMB();
+const t0 = performance.now();
+const r = await fc.check(target.property(), { numRuns: runs, seed, endOnFailure: true });
+const seconds = (performance.now() - t0) / 1000;
+const result: TargetResult = {
+  name: target.name,
+  runs: r.numRuns,
+  crashes: r.failed ? 1 : 0,
+  seconds,
+  heapStartMB,
+  heapEndMB: liveHeapMB(),
+  seed,
+};
+if (r.failed) {
+  result.failure = [
+    target.description,
+    `counterexample: ${fc.stringify(r.counterexample)}`,
+    `replay: npm run fuzz -- ${target.name} --seed ${r.seed} (path ${r.counterexamplePath})`,
+    String(r.errorInstance).split('\n')[0],
+  ].join('\n');
+}
+// Run by hand (e.g. under `node --cpu-prof`), there is no parent: print the result instead.
+if (process.send) process.send(result, () => process.disconnect());
+else process.stdout.write(`${JSON.stringify(result)}\n`);
