@@ -1,5 +1,5 @@
-import { fork } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism, constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverTargets, type FoundTarget } from './discover.js';
@@ -16,16 +16,27 @@ import { formatRow, HEADER, type TargetResult } from './result.js';
  */
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 
+/** Workers running now, so a signal that stops the runner stops them too. */
+const workers = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    for (const w of workers) w.kill('SIGTERM');
+    process.exit(128 + osConstants.signals[signal]);
+  });
+}
+
 function runInChild({ target: { name }, file }: FoundTarget, runs: number, seed: number): Promise<TargetResult> {
   return new Promise((resolve) => {
     // --expose-gc: the worker collects garbage before each heap reading, so "before" and "after" compare live memory.
     const child = fork(workerPath, [file, String(runs), String(seed)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    workers.add(child);
     let result: TargetResult | undefined;
     let stderr = '';
     child.on('message', (m) => void (result = m as TargetResult));
     child.stdout!.on('data', (b: Buffer) => process.stderr.write(b));
     child.stderr!.on('data', (b: Buffer) => void (stderr = (stderr + b.toString()).slice(-4000)));
     child.on('close', (code, signal) => {
+      workers.delete(child);
       if (result && code === 0) return resolve(result);
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
@@ -48,7 +59,8 @@ async function main(): Promise<number> {
   const all = await discoverTargets();
   const unknown = positionals.filter((n) => !all.some((t) => t.target.name === n));
   if (unknown.length) throw new Error(`unknown fuzz target ${unknown.join(', ')} (known: ${all.map((t) => t.target.name).join(', ')})`);
-  const queue = positionals.length ? all.filter((t) => positionals.includes(t.target.name)) : all;
+  // Named targets run in the order named (put the slowest first to finish sooner with two at a time).
+  const queue = positionals.length ? [...new Set(positionals)].map((n) => all.find((t) => t.target.name === n)!) : all;
   const t0 = performance.now();
   process.stdout.write(`${HEADER}\n`);
   const results: TargetResult[] = [];

@@ -18,6 +18,10 @@ function liveHeapMB(): number {
 }
 
 if (!file) throw new Error('usage: worker.js FILE RUNS SEED');
+// The runner is gone: a long run must not go on alone (seen between async inputs; the runner also
+// kills its workers when it is stopped by a signal, for synchronous targets that never yield).
+const orphaned = (): never => process.exit(3);
+process.on('disconnect', orphaned);
 const target = await importTarget(file);
 const heapStartMB = liveHeapMB();
 const t0 = performance.now();
@@ -41,5 +45,5 @@ if (r.failed) {
   ].join('\n');
 }
 // Run by hand (e.g. under `node --cpu-prof`), there is no parent: print the result instead.
-if (process.send) process.send(result, () => process.disconnect());
+if (process.send) process.send(result, () => (process.off('disconnect', orphaned), process.disconnect()));
 else process.stdout.write(`${JSON.stringify(result)}\n`);
