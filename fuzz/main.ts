@@ -6,12 +6,13 @@ import { discoverTargets, type FoundTarget } from './discover.js';
 import { formatRow, HEADER, type TargetResult } from './result.js';
 
 /**
- * `npm run fuzz [-- NAME…] [--runs N] [--seed S] [--jobs J]`: every target in fuzz/targets/ (found by
- * listing the compiled directory, so a new file needs no registration), 10^6 inputs each by default.
+ * `npm run fuzz [-- NAME…] [--runs N] [--seed S] [--jobs J] [--max-seconds T]`: every target in
+ * fuzz/targets/ (found by listing the compiled directory, so a new file needs no registration), 10^6 inputs each by default.
  * Each target runs in a child process of its own (fuzz/worker.ts), J at a time (default: one per core,
  * at most 2): the targets are independent and CPU-bound, and a target that exhausts its heap or aborts
- * is then one crashed row, not the end of the run. Prints a row per target as it finishes (inputs,
- * crashes, inputs/s, time, heap before and after, seed) and exits 1 on any crash, with the
+ * is then one crashed row, not the end of the run. --max-seconds stops each target after T s (the row
+ * says so). Prints a row per target as it finishes (inputs, crashes, inputs/s, CPU µs per input, time,
+ * heap before and after, seed) and exits 1 on any crash, with the
  * counterexample and the seed and path that replay it.
  */
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -25,10 +26,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-function runInChild({ target: { name }, file }: FoundTarget, runs: number, seed: number): Promise<TargetResult> {
+function runInChild({ target: { name }, file }: FoundTarget, runs: number, seed: number, maxSeconds: number | undefined): Promise<TargetResult> {
   return new Promise((resolve) => {
     // --expose-gc: the worker collects garbage before each heap reading, so "before" and "after" compare live memory.
-    const child = fork(workerPath, [file, String(runs), String(seed)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(workerPath, [file, String(runs), String(seed), ...(maxSeconds !== undefined ? [String(maxSeconds)] : [])], { execArgv: ['--expose-gc'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     workers.add(child);
     let result: TargetResult | undefined;
     let stderr = '';
@@ -40,7 +41,7 @@ function runInChild({ target: { name }, file }: FoundTarget, runs: number, seed:
       if (result && code === 0) return resolve(result);
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-      resolve({ name, runs: 0, crashes: 1, seconds: 0, heapStartMB: 0, heapEndMB: 0, seed, failure: `worker ${how}${last ? `: ${last}` : ''}` });
+      resolve({ name, runs: 0, crashes: 1, seconds: 0, cpuSeconds: 0, interrupted: false, heapStartMB: 0, heapEndMB: 0, seed, failure: `worker ${how}${last ? `: ${last}` : ''}` });
     });
   });
 }
@@ -48,7 +49,7 @@ function runInChild({ target: { name }, file }: FoundTarget, runs: number, seed:
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { runs: { type: 'string', default: '1000000' }, seed: { type: 'string' }, jobs: { type: 'string' } },
+    options: { runs: { type: 'string', default: '1000000' }, seed: { type: 'string' }, jobs: { type: 'string' }, 'max-seconds': { type: 'string' } },
   });
   const runs = Number(values.runs);
   const seed = values.seed !== undefined ? Number(values.seed) : Date.now() ^ (process.pid << 8);
@@ -56,6 +57,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: ${values.runs} is not a positive whole number`);
   if (!Number.isInteger(seed)) throw new Error(`--seed: ${values.seed} is not a whole number`);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs: ${values.jobs} is not a positive whole number`);
+  const maxSeconds = values['max-seconds'] !== undefined ? Number(values['max-seconds']) : undefined;
+  if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new Error(`--max-seconds: ${values['max-seconds']} is not a positive number`);
   const all = await discoverTargets();
   const unknown = positionals.filter((n) => !all.some((t) => t.target.name === n));
   if (unknown.length) throw new Error(`unknown fuzz target ${unknown.join(', ')} (known: ${all.map((t) => t.target.name).join(', ')})`);
@@ -66,9 +69,10 @@ async function main(): Promise<number> {
   const results: TargetResult[] = [];
   const lane = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const r = await runInChild(next, runs, seed);
+      const r = await runInChild(next, runs, seed, maxSeconds);
       results.push(r);
       process.stdout.write(`${formatRow(r)}\n`);
+      if (r.interrupted) process.stdout.write(`  stopped by --max-seconds after ${r.runs} of ${runs} inputs\n`);
       if (r.failure) process.stdout.write(`  ${r.failure.split('\n').join('\n  ')}\n`);
     }
   };

@@ -4,12 +4,13 @@ import type { TargetResult } from './result.js';
 
 /**
  * Runs one fuzz target in this process (started by fuzz/main.ts with --expose-gc) and sends its
- * TargetResult to the parent. argv: FILE RUNS SEED, FILE a compiled target
+ * TargetResult to the parent. argv: FILE RUNS SEED [MAX_SECONDS], FILE a compiled target
  * (`node dist/fuzz/worker.js dist/fuzz/targets/modem.js 1000 7` to profile one).
  */
-const [file, runsArg, seedArg] = process.argv.slice(2);
+const [file, runsArg, seedArg, maxSecondsArg] = process.argv.slice(2);
 const runs = Number(runsArg);
 const seed = Number(seedArg);
+const maxSeconds = maxSecondsArg ? Number(maxSecondsArg) : undefined;
 
 /** Live heap in MB after a full collection (when the runner exposed gc; otherwise as it stands). */
 function liveHeapMB(): number {
@@ -25,13 +26,22 @@ process.on('disconnect', orphaned);
 const target = await importTarget(file);
 const heapStartMB = liveHeapMB();
 const t0 = performance.now();
-const r = await fc.check(target.property(), { numRuns: runs, seed, endOnFailure: true });
+const cpu0 = process.cpuUsage();
+const r = await fc.check(target.property(), {
+  numRuns: runs,
+  seed,
+  endOnFailure: true,
+  ...(maxSeconds !== undefined ? { interruptAfterTimeLimit: maxSeconds * 1000 } : {}),
+});
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 const result: TargetResult = {
   name: target.name,
   runs: r.numRuns,
   crashes: r.failed ? 1 : 0,
   seconds,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  interrupted: r.interrupted,
   heapStartMB,
   heapEndMB: liveHeapMB(),
   seed,
