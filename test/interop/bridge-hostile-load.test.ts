@@ -2,7 +2,7 @@
  * Hostile clients against a real `laplink bridge serve` process (issue 18), loopback only, bounded in
  * bytes and count: a client flooding telnet/RFC 2217 requests and never reading its replies, beside
  * clients moving data; and connect/close churn. Memory is the bridge process's VmRSS from
- * /proc/PID/status. (30,000 churn cycles run in `npm run fuzz`-side script bench/churn; 500 here.)
+ * /proc/PID/status. (30,000 churn cycles per protocol are a soak: `npm run bench -- churn`; 500 here.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
