@@ -9,8 +9,13 @@ const TOKENS = ['AT', 'at', 'A/', 'a/', '\r', '\n', 'D', 'T555', 'W,;!@*#', '+++
 const chunk = fc.oneof(
   fc.uint8Array({ maxLength: 64 }),
   fc.array(fc.constantFrom(...TOKENS), { maxLength: 12 }).map((t) => new Uint8Array(Buffer.from(t.join(''), 'latin1'))),
-  // dial strings up to past the 10,000 characters of issue 15, with or without their CR yet
-  fc.tuple(fc.integer({ min: 1, max: 12_000 }), fc.boolean()).map(([n, cr]) => new Uint8Array(Buffer.from(`ATDT${'5'.repeat(n)}${cr ? '\r' : ''}`))),
+  // dial strings up to past the 10,000 characters of issue 15, with or without their CR yet. Most stay
+  // near the command buffer's edge (MAX_LINE), where the behaviour changes; one in ten goes far past
+  // it. Uniform up to 12,000 averaged ~80 KB fed per input (150 inputs/s: 10^6 took ~2 h) for no
+  // case the long tail does not also reach.
+  fc
+    .tuple(fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 2 * MAX_LINE + 8 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 12_000 }) }), fc.boolean())
+    .map(([n, cr]) => new Uint8Array(Buffer.from(`ATDT${'5'.repeat(n)}${cr ? '\r' : ''}`))),
 );
 
 /** Results that end a command line: one of them follows every line, whatever the line held. */
@@ -30,7 +35,9 @@ function check(ring: boolean, steps: Array<{ bytes: Uint8Array; gapMs: number }>
       if (e.type !== 'command') continue;
       lines++;
       // the first reply after a command line is its final result (info text is 'send', not 'reply')
-      const reply = events.slice(i + 1).find((x) => x.type === 'reply' || x.type === 'command');
+      let j = i + 1;
+      while (j < events.length && events[j]!.type !== 'reply' && events[j]!.type !== 'command') j++;
+      const reply = events[j];
       if (reply?.type !== 'reply' || !FINAL.test(reply.text)) throw new Error(`no final result after ${JSON.stringify(e.text.slice(0, 80))}: ${JSON.stringify(reply)}`);
     }
     // echo is at most 3 bytes per byte (BS SP BS); each line and ring adds a bounded answer (&V, I4 are the longest)

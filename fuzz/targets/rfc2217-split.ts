@@ -1,4 +1,4 @@
+import { rfc2217Target } from '../codec-split.js';
 import type { FuzzTarget } from '../target.js';
-import { rfc2217Target } from './telnet-split.js';
 
 export const target: FuzzTarget = rfc2217Target;

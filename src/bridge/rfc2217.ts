@@ -63,12 +63,13 @@ export class Rfc2217Server extends TelnetCodec {
   }
 
   private timer: NodeJS.Timeout | undefined;
+  private firstPoll: NodeJS.Immediate | undefined;
 
   override greeting(): Buffer {
     // Modem lines have no change events on Linux without a blocking TIOCMIWAIT: poll once a second.
     this.timer = setInterval(() => void this.pollModem().catch(() => undefined), 1000);
     this.timer.unref();
-    setImmediate(() => void this.pollModem().catch(() => undefined));
+    this.firstPoll = setImmediate(() => void this.pollModem().catch(() => undefined));
     return super.greeting();
   }
 
@@ -83,6 +84,8 @@ export class Rfc2217Server extends TelnetCodec {
   dispose(): void {
     this.disposed = true;
     clearInterval(this.timer);
+    // A pending first poll would hold the whole session until the next turn of the event loop.
+    clearImmediate(this.firstPoll);
   }
 
   /** Sends NOTIFY-MODEMSTATE when the masked modem state changed (called on a poll timer). */

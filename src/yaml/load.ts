@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isNode, isPair, isScalar, Lexer, LineCounter, parseDocument, Parser, visit, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isNode, isPair, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type CST, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { closest } from './closest.js';
@@ -35,12 +35,12 @@ export async function loadYamlFile<T>(path: string, schema: z.ZodType<T>): Promi
 /** Parses YAML text (no aliases, no duplicate keys) and validates it against `schema`. */
 export function parseYamlText<T>(text: string, fileName: string, schema: z.ZodType<T>): T {
   const lineCounter = new LineCounter();
-  const tooDeep = nestingBeyond(text, MAX_NESTING);
-  if (tooDeep !== undefined) {
-    const { line, col } = positionOf(text, tooDeep);
+  const cst = tokensWithin(text, MAX_NESTING, lineCounter);
+  if (typeof cst === 'number') {
+    const { line, col } = positionOf(text, cst);
     throw new ConfigError([`${fileName}:${line}:${col}: nested more than ${MAX_NESTING} levels deep (allowed: at most ${MAX_NESTING})`]);
   }
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
+  const doc = composeOne(cst, text.length);
   const where = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return `${fileName}:${line}:${col}`;
@@ -73,19 +73,47 @@ function capped(problems: string[]): string[] {
 }
 
 /**
- * Offset where `text` nests deeper than `max`, or undefined. yaml's CST parser keeps its open
- * collections on an explicit stack (no recursion), so feeding it token by token and watching that
- * stack measures depth safely before anything recursive sees the text.
+ * The CST tokens of `text`, or the offset where it nests deeper than `max`. yaml's CST parser keeps its
+ * open collections on an explicit stack (no recursion), so feeding it lexeme by lexeme and watching
+ * that stack measures depth safely before anything recursive (the composer) sees the text. The tokens
+ * are kept and composed from, so the text is lexed and parsed once, not once to measure and again to
+ * compose: that second pass was a quarter of the time of a load (measured with `node --cpu-prof` on the
+ * profile-loader fuzz target).
  */
-function nestingBeyond(text: string, max: number): number | undefined {
-  const parser = new Parser();
+function tokensWithin(text: string, max: number, lineCounter: LineCounter): CST.Token[] | number {
+  const parser = new Parser(lineCounter.addNewLine);
+  const tokens: CST.Token[] = [];
+  lineCounter.addNewLine(0); // what Parser.parse does before its first lexeme
   for (const lexeme of new Lexer().lex(text)) {
-    for (const _token of parser.next(lexeme)) {
-      // documents are discarded: only the depth matters here
-    }
+    for (const token of parser.next(lexeme)) tokens.push(token);
     if (parser.stack.length > max) return parser.offset;
   }
-  return undefined;
+  for (const token of parser.end()) tokens.push(token);
+  return tokens;
+}
+
+/** The first document of `tokens`, as yaml's parseDocument composes it (a second document is an error). */
+function composeOne(tokens: CST.Token[], length: number): Document {
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
+  let doc: Document | undefined;
+  // yaml reports each problem as an Error object, never thrown to us: only its message and offset
+  // are read. Capturing a stack for each was a fifth of the time of a broken profile's load
+  // (`node --cpu-prof`), so none is captured while composing. Synchronous, and restored before return.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (const next of composer.compose(tokens, true, length)) {
+      if (!doc) doc = next;
+      else {
+        doc.errors.push(new YAMLParseError(next.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+        break;
+      }
+    }
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  // compose(…, forceDoc = true) yields at least one document, even for empty text
+  return doc!;
 }
 
 /** 1-based line and column of an offset, counted without the parser (which is what was refused). */

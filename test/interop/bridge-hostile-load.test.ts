@@ -2,7 +2,7 @@
  * Hostile clients against a real `laplink bridge serve` process (issue 18), loopback only, bounded in
  * bytes and count: a client flooding telnet/RFC 2217 requests and never reading its replies, beside
  * clients moving data; and connect/close churn. Memory is the bridge process's VmRSS from
- * /proc/PID/status. (30,000 churn cycles run in `npm run fuzz`-side script bench/churn; 500 here.)
+ * /proc/PID/status. (30,000 churn cycles per protocol are a soak: `npm run bench -- churn`; 500 here.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +13,8 @@ const rig = bridgeRig();
 
 /** Growth of the bridge's resident memory we accept under a flood; main grew past 1 GB. */
 const RSS_BOUND_MB = 96;
+/** How long a flooder keeps pushing (the bridge's memory is flat after ~6 s; see the pause case). */
+const FLOOD_SECONDS = 12;
 
 const vmRss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const fdCount = (pid: number): number => fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -46,15 +48,22 @@ function strip(b: Buffer): Buffer {
 const REQUESTS = Buffer.from([255, 250, 44, 5, 8, 255, 240, 255, 250, 44, 5, 7, 255, 240, 255, 253, 99, 255, 254, 99]);
 
 interface Flood {
+  /** Bytes the kernel took from us (write callbacks), so what the bridge could read. */
   sent: number;
-  /** The bridge stopped taking requests (its socket was no longer read) before we sent them all. */
+  /** The bridge stopped reading us (no write taken for 2 s) at least once. */
   paused: boolean;
   /** The bridge closed the connection. */
   dropped: boolean;
 }
 
-/** Floods requests without ever reading, until `total` bytes went out, the bridge stops reading (2 s without progress) or drops us. */
-async function flood(port: number, total: number): Promise<Flood> {
+/**
+ * Floods requests without ever reading, for `seconds` or until `total` bytes went out or the bridge
+ * drops us. A stall does not end the flood: the code before the fix also stalled for seconds (it was
+ * busy with what it had read, its memory still growing) and then read on, so stopping at the first
+ * stall measured only the first 4 MB and passed on it. What bounds the bridge's memory is what it does
+ * for as long as the client keeps pushing.
+ */
+async function flood(port: number, total: number, seconds: number): Promise<Flood> {
   const sock = await connectTcp(port);
   sock.pause(); // never read a reply
   const r: Flood = { sent: 0, paused: false, dropped: false };
@@ -62,20 +71,24 @@ async function flood(port: number, total: number): Promise<Flood> {
   sock.on('close', () => (r.dropped ||= !ours));
   sock.on('error', () => (r.dropped ||= !ours));
   const chunk = Buffer.concat(Array<Buffer>(3277).fill(REQUESTS)); // 64 KiB
-  while (r.sent < total && !r.dropped) {
-    const ok = sock.write(chunk);
-    r.sent += chunk.length;
-    if (ok) continue;
-    const drained = await new Promise<boolean>((res) => {
-      const t = setTimeout(() => res(false), 2000);
-      sock.once('drain', () => (clearTimeout(t), res(true)));
-      sock.once('close', () => (clearTimeout(t), res(false)));
-    });
-    if (!drained && !r.dropped) {
-      r.paused = true;
-      break;
+  const deadline = Date.now() + seconds * 1000;
+  let lastProgress = Date.now();
+  const stallWatch = setInterval(() => (r.paused ||= Date.now() - lastProgress >= 2000), 100);
+  const end = new Promise<void>((res) => {
+    const t = setTimeout(res, seconds * 1000);
+    sock.once('close', () => (clearTimeout(t), res()));
+  });
+  const writing = (async () => {
+    // One write in flight at a time: its callback says the kernel took it, i.e. the bridge is reading.
+    while (r.sent < total && !r.dropped && Date.now() < deadline) {
+      const taken = await new Promise<boolean>((res) => sock.write(chunk, (err) => res(!err)));
+      if (!taken) break;
+      r.sent += chunk.length;
+      lastProgress = Date.now();
     }
-  }
+  })();
+  await Promise.race([end, writing]);
+  clearInterval(stallWatch);
   ours = true;
   sock.destroy();
   return r;
@@ -103,18 +116,20 @@ describe('bridge under a client flooding protocol requests without reading', () 
     rig.cleanups.push(() => void data.destroy());
     const start = vmRss(pid);
     const rss = sampleRss(pid);
-    const flooding = flood(srv.port, 24 * 1024 * 1024);
+    const flooding = flood(srv.port, 24 * 1024 * 1024, FLOOD_SECONDS);
 
     const up = payload(2 * 1024 * 1024);
     const down = payload(2 * 1024 * 1024);
-    const atDevice = collect(dev, up.length, 60_000);
+    const atDevice = collect(dev, up.length, 40_000);
     const atClientRaw: Buffer[] = [];
     data.on('data', (c: Buffer) => atClientRaw.push(c));
     data.write(up);
     dev.write(down);
-    expect(sha(await atDevice)).toBe(sha(up));
-    await waitUntil(() => strip(Buffer.concat(atClientRaw)).length >= down.length, 'device data at the client', 60_000, 20);
+    // Memory first: the code before the fix was still busy with the flood long after it, its RSS hundreds of MB up.
     const f = await flooding;
+    expect(rss.peak() - start, `bridge RSS ${start.toFixed(1)} → ${rss.peak().toFixed(1)} MB during ${FLOOD_SECONDS} s of flood (${(f.sent / 1e6).toFixed(1)} MB taken)`).toBeLessThan(RSS_BOUND_MB);
+    expect(sha(await atDevice)).toBe(sha(up));
+    await waitUntil(() => strip(Buffer.concat(atClientRaw)).length >= down.length, 'device data at the client', 40_000, 20);
     rss.stop();
     expect(sha(strip(Buffer.concat(atClientRaw)))).toBe(sha(down));
     // Dropped once its unread replies (and device data) pass clientBuffer beyond what the kernel holds;
@@ -136,11 +151,13 @@ describe('bridge under a client flooding protocol requests without reading', () 
     data.resume();
     const start = vmRss(pid);
     const rss = sampleRss(pid);
-    // Main took every request in and buffered every reply: 24 MiB of requests grow it by hundreds of MB.
-    const f = await flood(srv.port, 24 * 1024 * 1024);
+    // The code before the fix took every request in and buffered every reply: +45 MB after 4 MB of
+    // requests, +150 MB after 12 s, +260 MB after 15 s, growing on (the fix: +45–60 MB, flat).
+    const f = await flood(srv.port, 24 * 1024 * 1024, FLOOD_SECONDS);
+    expect(rss.peak() - start, `bridge RSS ${start.toFixed(1)} → ${rss.peak().toFixed(1)} MB during ${FLOOD_SECONDS} s of flood (${(f.sent / 1e6).toFixed(1)} MB taken)`).toBeLessThan(RSS_BOUND_MB);
     expect(f.paused, `flooder: ${JSON.stringify(f)}`).toBe(true);
     const up = payload(2 * 1024 * 1024);
-    const atDevice = collect(dev, up.length, 60_000);
+    const atDevice = collect(dev, up.length, 40_000);
     data.write(up);
     const got = await atDevice;
     let at = 0;

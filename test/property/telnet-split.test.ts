@@ -4,7 +4,7 @@ import { target } from '../../fuzz/targets/telnet-split.js';
 
 // The fuzz target's property with bounded runs and a fixed seed; fast-check's failure message
 // carries the seed and path that replay it (`npm run fuzz -- telnet-split --seed S` runs it at length).
-it(`${target.name}: ${target.description}`, () => {
+it(`${target.name}: ${target.description}`, async () => {
   expect(target.name).toBe('telnet-split');
-  fc.assert(target.property(), { numRuns: 300, seed: 18 });
+  await fc.assert(target.property(), { numRuns: 300, seed: 18 });
 });
