@@ -39,7 +39,7 @@ export function parseShowport(text: string): BridgePortView[] {
       ports.push(cur);
       continue;
     }
-    const field = /^ {2}([a-z ]+): (.*)$/.exec(raw);
+    const field = /^ {2}([A-Za-z ]+): (.*)$/.exec(raw);
     if (!cur || !field) continue;
     const [, key, value] = field as unknown as [string, string, string];
     const n = Number(value);

@@ -45,6 +45,8 @@ interface Sample extends IfaceCounters {
   at: number;
   rxRate?: number;
   txRate?: number;
+  /** First sample, or the counters moved over the last full interval: keep sampling. */
+  active: boolean;
 }
 
 /** Rates need an interval: a sample taken sooner than this after the last one (a state file event
@@ -60,7 +62,7 @@ export class RateMeter {
   sample(key: string, now: IfaceCounters, at: number): CounterReading {
     const prev = this.last.get(key);
     if (!prev) {
-      this.last.set(key, { ...now, at });
+      this.last.set(key, { ...now, at, active: true });
       return { ...now, moved: false, first: true };
     }
     // A counter that went backwards (interface recreated) is a new baseline, not a negative rate.
@@ -68,13 +70,15 @@ export class RateMeter {
     const moved = reset || now.rxBytes !== prev.rxBytes || now.txBytes !== prev.txBytes;
     const dt = at - prev.at;
     if (reset) {
-      this.last.set(key, { ...now, at });
+      this.last.set(key, { ...now, at, active: true });
       return { ...now, moved, first: true };
     }
-    if (dt < MIN_RATE_INTERVAL_MS) return { ...now, rxRate: prev.rxRate, txRate: prev.txRate, moved, first: false };
+    // Too soon to judge: "moved" stays what the last full interval said, so an extra sample (a
+    // state file event) never ends the ticking that the interval still owes.
+    if (dt < MIN_RATE_INTERVAL_MS) return { ...now, rxRate: prev.rxRate, txRate: prev.txRate, moved: moved || prev.active, first: false };
     const rxRate = ((now.rxBytes - prev.rxBytes) * 1000) / dt;
     const txRate = ((now.txBytes - prev.txBytes) * 1000) / dt;
-    this.last.set(key, { ...now, at, rxRate, txRate });
+    this.last.set(key, { ...now, at, rxRate, txRate, active: moved });
     return { ...now, rxRate, txRate, moved, first: false };
   }
 

@@ -14,7 +14,9 @@ export interface Paint {
   (style: Style, text: string): string;
 }
 export const noPaint: Paint = (_style, text) => text;
-export const ansiPaint: Paint = (style, text) => styleText(style, text);
+/** The caller already decided colour is wanted (a terminal, no NO_COLOR, no --no-color); Node's own
+ *  check of the stream (default since 20.18/22.13) would second-guess that for a view drawn elsewhere. */
+export const ansiPaint: Paint = (style, text) => styleText(style, text, { validateStream: false });
 
 /** NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
 export function wantColour(env: NodeJS.ProcessEnv, noColorFlag: boolean): boolean {
