@@ -9,4 +9,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./bridge.js')).suite,
   async () => (await import('./chat.js')).default,
   async () => (await import('./link.js')).suite,
+  async () => (await import('./watch.js')).default,
 ];
