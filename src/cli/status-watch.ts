@@ -46,7 +46,7 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
   let current: WatchView | undefined;
   const onView = (view: WatchView) => {
     current = view;
-    if (screen) return screen.draw(screenLines(view, paint));
+    if (screen) return screen.draw(screenLines(view, paint, process.stdout.columns || 80));
     if (mode === 'json') {
       const key = viewChangeKey(view);
       if (key === lastKey) return;

@@ -1,4 +1,4 @@
-import { styleText } from 'node:util';
+import { stripVTControlCharacters, styleText } from 'node:util';
 import { statusSummary } from '../pppd/report.js';
 import type { BridgeView, LinkView, WatchView } from './view.js';
 import { bridgeChangeKey, linkChangeKey } from './view.js';
@@ -58,7 +58,6 @@ function stateWord(l: LinkView, paint: Paint): string {
  *  below it; a plain line joins both. */
 function linkFacts(l: LinkView, now: number, paint: Paint): { head: string[]; detail: string[] } {
   const head = [l.name, stateWord(l, paint), `since ${clock(l.since)} (${formatAge(now - Date.parse(l.since))})`];
-  if (l.upSince && l.state === 'up') head.push(`up ${formatAge(now - Date.parse(l.upSince))}`);
   if (l.iface) head.push(l.iface);
   if (l.localIp || l.remoteIp) head.push(`${l.localIp ?? '?'} <-> ${l.remoteIp ?? '?'}`);
   const detail: string[] = [];
@@ -73,7 +72,9 @@ function linkFacts(l: LinkView, now: number, paint: Paint): { head: string[]; de
   detail.push(`restarts ${l.restarts}`);
   if (l.lastExit) detail.push(`last exit ${l.lastExit.code} ${l.lastExit.meaning}`);
   if (l.retryInSeconds !== undefined) detail.push(paint('yellow', `next retry in ${l.retryInSeconds} s`));
-  if (l.message && l.message !== l.state) detail.push(l.message);
+  // in backoff the supervisor's message is "retry N in X s", which the countdown says better
+  const saidByCountdown = l.state === 'backoff' && l.retryInSeconds !== undefined;
+  if (l.message && l.message !== l.state && !saidByCountdown) detail.push(l.message);
   return { head, detail };
 }
 
@@ -92,17 +93,33 @@ function noLinksLine(v: WatchView): string {
   return v.name ? `no link ${v.name} in ${v.stateDir} yet` : `no links in ${v.stateDir} yet`;
 }
 
+/** Packs the parts into lines of at most `width` visible columns after `indent` (a part longer
+ *  than that gets a line of its own, cut later by the terminal's width). */
+function wrapParts(parts: readonly string[], indent: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const part of parts) {
+    const next = cur ? `${cur}  ${part}` : part;
+    if (cur && indent.length + stripVTControlCharacters(next).length > width) {
+      lines.push(indent + cur);
+      cur = part;
+    } else cur = next;
+  }
+  if (cur) lines.push(indent + cur);
+  return lines;
+}
+
 /** The full screen: a title, a block per link, the bridge ports, the summary, the keys. */
-export function screenLines(v: WatchView, paint: Paint): string[] {
+export function screenLines(v: WatchView, paint: Paint, width = 100): string[] {
   const now = Date.parse(v.at);
   const out = [paint('bold', `laplink status --watch  ${v.stateDir}  ${clock(v.at)}`), ''];
   if (v.error) out.push(paint('red', v.error));
   if (v.links.length === 0) out.push(noLinksLine(v));
-  const width = Math.max(0, ...v.links.map((l) => l.name.length));
+  const nameWidth = Math.max(0, ...v.links.map((l) => l.name.length));
   for (const l of v.links) {
     const { head, detail } = linkFacts(l, now, paint);
-    out.push(`${head[0]!.padEnd(width)}  ${head.slice(1).join('  ')}`);
-    out.push(`${' '.repeat(width)}  ${detail.join('  ')}`);
+    out.push(`${head[0]!.padEnd(nameWidth)}  ${head.slice(1).join('  ')}`);
+    out.push(...wrapParts(detail, ' '.repeat(nameWidth + 2), width));
   }
   for (const b of v.bridges) out.push('', ...bridgeLines(b, paint));
   out.push('');

@@ -171,8 +171,11 @@ describe('rendering', () => {
     expect(coloured).toContain('\x1b[31mfailed\x1b[39m');
     const plain = screenLines(view([up, backoff, failed]), noPaint);
     expect(plain.join('\n')).not.toContain('\x1b');
-    expect(plain[2]).toBe('link-a  up  since 07:00:00 (30s)  up 30s  ppp0  192.168.7.1 <-> 192.168.7.2');
+    expect(plain[2]).toBe('link-a  up  since 07:00:00 (30s)  ppp0  192.168.7.1 <-> 192.168.7.2');
     expect(plain[3]).toBe('        in 2.0 KiB 1.5 KiB/s  out 512 B 0 B/s  restarts 1');
+    // a narrow terminal: the facts wrap at part boundaries under the name column
+    const narrow = screenLines(view([up]), noPaint, 40);
+    expect(narrow.slice(3, 5)).toEqual(['        in 2.0 KiB 1.5 KiB/s', '        out 512 B 0 B/s  restarts 1']);
   });
 
   it('NO_COLOR: any non-empty value turns colour off', () => {
