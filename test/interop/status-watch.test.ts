@@ -9,11 +9,11 @@ import { mkdir, rm as rmFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeStateFile, writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
+import { readStateFile, removeStateFile, writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
 import { ENTER_SCREEN, LEAVE_SCREEN } from '../../src/status/terminal.js';
-import { bridgeRig, connectTcp, startCli, stop } from '../helpers/bridge.js';
+import { bridgeRig, connectTcp, startCli, stop, waitUntil } from '../helpers/bridge.js';
 import { startWatch, type WatchProcess } from '../helpers/status-watch.js';
-import { laplinkBin, removeDir, tempDir } from '../helpers/supervisor-harness.js';
+import { laplinkBin, removeDir, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
 
 const { cleanups, pair } = bridgeRig();
 let dir = '';
@@ -206,5 +206,35 @@ describe('status --watch with bridge ports', () => {
     w.type('q');
     expect(await w.exit).toBe(0);
     await rmFile(state, { recursive: true });
+  });
+});
+
+describe('status --watch and the supervisor', () => {
+  it('the supervisor writes nextRetry in backoff, and the watch counts down to it', async () => {
+    // pppd is test/helpers/fake-pppd.mjs, a STAND-IN (this kernel has no PPP): it exits 10 (negotiation failed) at once
+    dir = await tempDir('laplink-watch-');
+    const sup = standInSupervisor(dir, { FAKE_PPPD_SCENARIO: 'exit:10' }, { backoff: { initialMs: 30_000, maxMs: 30_000, jitter: 0 } });
+    const running = sup.run();
+    try {
+      const backoff = await waitForState(sup, 'backoff');
+      // the file follows the event (written atomically after it): wait for it to say so
+      await waitUntil(async () => (await readStateFile(join(dir, 'state'), 'testlink'))?.state === 'backoff', 'state file in backoff', 10_000, 20);
+      const onDisk = (await readStateFile(join(dir, 'state'), 'testlink'))!;
+      const retryAt = Date.parse(onDisk.nextRetry!);
+      // since and nextRetry come from two clock reads in one call: the backoff, give or take those
+      expect(Math.abs(retryAt - Date.parse(backoff.since) - 30_000)).toBeLessThan(1000);
+      const w = watch(['--state-dir', join(dir, 'state'), '--json']);
+      const at = await w.waitFor('\n');
+      const view = JSON.parse(w.output().slice(0, at)) as { links: Array<{ state: string; retryInSeconds?: number; nextRetry?: string }> };
+      expect(view.links[0]).toMatchObject({ state: 'backoff', nextRetry: onDisk.nextRetry });
+      // whole seconds left, counted from the supervisor's time, never more than the backoff
+      expect(view.links[0]!.retryInSeconds).toBeGreaterThan(0);
+      expect(view.links[0]!.retryInSeconds).toBeLessThanOrEqual(30);
+      w.proc.kill('SIGTERM');
+      expect(await w.exit).toBe(0);
+    } finally {
+      await sup.stop();
+      await running;
+    }
   });
 });
