@@ -11,8 +11,9 @@ export type KeyAction = 'quit' | 'refresh';
 
 /**
  * A full-screen session on a terminal: alternate screen, hidden cursor, stdin in raw mode for `q`.
- * `restore()` is idempotent and synchronous, and also hooked to the process's 'exit' event, so an
- * exception that escapes everything still leaves the user's terminal as it was (only SIGKILL cannot).
+ * `restore()` is idempotent and synchronous, and also hooked to the process's 'exit' and
+ * 'uncaughtExceptionMonitor' events, so an exception that escapes everything still leaves the user's
+ * terminal as it was, with Node's message on it (only SIGKILL cannot).
  */
 export class FullScreen {
   private active = false;
@@ -34,6 +35,8 @@ export class FullScreen {
     if (this.active) return;
     this.active = true;
     process.on('exit', this.restore);
+    // before Node prints an uncaught exception (and exits): the message lands on the normal screen
+    process.on('uncaughtExceptionMonitor', this.restore);
     writeSync((this.out as unknown as { fd: number }).fd, ENTER_SCREEN);
     if (this.input) {
       this.input.setRawMode(true);
@@ -59,6 +62,7 @@ export class FullScreen {
     if (!this.active) return;
     this.active = false;
     process.off('exit', this.restore);
+    process.off('uncaughtExceptionMonitor', this.restore);
     if (this.input) {
       this.input.off('data', this.onData);
       try {

@@ -13,7 +13,7 @@ import { readStateFile, removeStateFile, writeStateFile, type LinkStatus } from 
 import { ENTER_SCREEN, LEAVE_SCREEN } from '../../src/status/terminal.js';
 import { bridgeRig, connectTcp, startCli, stop, waitUntil } from '../helpers/bridge.js';
 import { startWatch, type WatchProcess } from '../helpers/status-watch.js';
-import { laplinkBin, removeDir, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
+import { laplinkBin, removeDir, repoRoot, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
 
 const { cleanups, pair } = bridgeRig();
 let dir = '';
@@ -93,6 +93,24 @@ describe('status --watch on a terminal', () => {
     red.type('\x03'); // Ctrl-C in raw mode is a byte, not a signal
     expect(await red.exit).toBe(0);
     expect(red.output().endsWith(LEAVE_SCREEN)).toBe(true);
+  });
+});
+
+describe('the full screen on an exception', () => {
+  it('an uncaught exception restores the terminal before Node prints it', async () => {
+    dir = await tempDir('laplink-watch-');
+    const terminalJs = join(repoRoot, 'dist/src/status/terminal.js');
+    const script = join(dir, 'throws.mjs');
+    await writeFile(script, `import { FullScreen } from ${JSON.stringify(terminalJs)};\nnew FullScreen(process.stdout, process.stdin, () => {}).enter();\nsetTimeout(() => { throw new Error('boom from the test'); }, 50);\n`);
+    const w = watch([], { tty: TTY, shell: `"${process.execPath}" "${script}"; echo "node-exit=$?"; stty -a` });
+    expect(await w.exit).toBe(0); // the shell's
+    const out = w.output();
+    expect(out.startsWith(ENTER_SCREEN)).toBe(true);
+    expect(out).toContain('node-exit=1');
+    const leave = out.indexOf(LEAVE_SCREEN);
+    expect(leave).toBeGreaterThan(0);
+    expect(out.indexOf('boom from the test')).toBeGreaterThan(leave); // restored before Node printed the error
+    expect(out.slice(out.indexOf('node-exit=1'))).toMatch(/(^|\s)icanon(\s|$)/m);
   });
 });
 

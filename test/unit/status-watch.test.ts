@@ -134,6 +134,17 @@ describe('the watch loop', () => {
     expect(seen.at(-1)!.ticking).toBe(false);
   });
 
+  it('with a NAME shows that link only', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-watch-'));
+    await writeStateFile(join(dir, 'state'), link({ name: 'link-a' }));
+    await writeStateFile(join(dir, 'state'), link({ name: 'link-b', state: 'backoff' }));
+    const controller = new AbortController();
+    const seen: WatchView[] = [];
+    const w = watchStatus({ stateDir: join(dir, 'state'), name: 'link-b', signal: controller.signal, onView: (v) => (seen.push(v), controller.abort()) });
+    await w.done;
+    expect(seen[0]!.links.map((l) => l.name)).toEqual(['link-b']);
+  });
+
   it('marks a link whose supervisor is gone as stale and reads no counters for it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-watch-'));
     const sysfs = join(dir, 'sys');
