@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { LaplinkError } from '../errors.js';
+import { LaplinkError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { isStale, statusTable } from '../pppd/report.js';
 import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
@@ -30,6 +30,7 @@ export function register(program: Command): void {
         process.exitCode = await (await import('./status-watch.js')).runWatch(name, opts);
         return;
       }
+      if (opts.control.length > 0) throw new UsageError('status: --control needs --watch (bridge ports are shown in the live view)');
       const links = name ? [await readStateFile(opts.stateDir, name)].filter((s) => s !== undefined) : await readAllStateFiles(opts.stateDir);
       if (name && links.length === 0) throw new LaplinkError(`status: no link ${name} in ${opts.stateDir} (no ${name}.json; is \`laplink serve\` running?)`, EXIT_UNKNOWN_LINK);
       if (opts.json) {

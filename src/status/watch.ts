@@ -6,6 +6,7 @@ import { isStale } from '../pppd/report.js';
 import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
 import { queryBridgePorts } from './bridge-ports.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from './counters.js';
+import { printable, printableDeep } from './printable.js';
 import type { BridgeView, LinkView, WatchView } from './view.js';
 
 /**
@@ -63,10 +64,16 @@ export function checkStateDir(stateDir: string): void {
   if (!existsSync(parent)) throw new UsageError(`--state-dir: ${stateDir} does not exist, nor does its parent ${parent}`);
 }
 
+/** The fields the view computes with; a state file without them (hand-edited, another version) is
+ *  left out rather than allowed to end the watch. */
+function isLinkStatus(s: unknown): s is LinkStatus {
+  const o = s as Partial<LinkStatus> | null;
+  return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.state === 'string' && typeof o.since === 'string' && !Number.isNaN(Date.parse(o.since)) && typeof o.supervisorPid === 'number' && typeof o.restarts === 'number' && (o.nextRetry === undefined || typeof o.nextRetry === 'string') && (o.iface === undefined || typeof o.iface === 'string');
+}
+
 async function readLinks(stateDir: string, name: string | undefined): Promise<LinkStatus[]> {
-  if (!name) return readAllStateFiles(stateDir);
-  const one = await readStateFile(stateDir, name).catch(() => undefined);
-  return one ? [one] : [];
+  const all = name ? [await readStateFile(stateDir, name).catch(() => undefined)] : await readAllStateFiles(stateDir);
+  return all.filter(isLinkStatus).map(printableDeep);
 }
 
 export function watchStatus(options: WatchOptions): StatusWatch {
@@ -82,6 +89,8 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   let running: Promise<void> | undefined;
   let again = false;
   let watcher: FSWatcher | undefined;
+  let lateLook: NodeJS.Timeout | undefined;
+  let armedWithoutDir = false;
 
   const sampleLinks = async (statuses: LinkStatus[], now: number): Promise<{ links: LinkView[]; moving: boolean }> => {
     let moving = false;
@@ -127,9 +136,9 @@ export function watchStatus(options: WatchOptions): StatusWatch {
             if (r.moved || r.first || p.clients.length > 0) active = true;
             return { ...p, deviceInRate: r.rxRate, deviceOutRate: r.txRate };
           });
-          return { control, ports };
+          return { control, ports: printableDeep(ports) };
         } catch (err) {
-          return { control, error: err instanceof Error ? err.message : String(err), ports: [] };
+          return { control, error: printable(err instanceof Error ? err.message : String(err)), ports: [] };
         }
       }),
     );
@@ -142,6 +151,9 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     timer = undefined;
     const now = Date.now();
     const waitingForDir = !existsSync(stateDir);
+    // the directory arrived while the watcher was set up for its absence: chokidar may never report
+    // it (it came between chokidar's first look and its watch on the parent), so set up again
+    if (armedWithoutDir && !waitingForDir) rearm();
     let error: string | undefined;
     const statuses = waitingForDir
       ? []
@@ -184,16 +196,24 @@ export function watchStatus(options: WatchOptions): StatusWatch {
    *  'change': its leading-edge throttles (1 s per directory read, 5 ms per file) dropped 12-13 of
    *  40 renames-into-place written a second or more apart, measured here; 'raw' dropped none. A
    *  read of the file raises no event, so the rounds cannot feed themselves. */
-  const arm = (): void => {
+  const rearm = (): void => {
+    void watcher?.close();
+    if (!signal.aborted) arm(true);
+    refresh();
+  };
+  const arm = (rearmed = false): void => {
+    armedWithoutDir = !existsSync(stateDir);
     const w = watch(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
     watcher = w;
     w.on('all', (event, path) => {
       if (resolve(path) === resolve(stateDir) && (event === 'addDir' || event === 'unlinkDir')) {
-        void w.close();
-        if (!signal.aborted) arm();
-        refresh();
+        if (w === watcher) rearm();
       } else if (isOurs(path)) refresh();
     });
+    // A state file written right after its directory appeared (the supervisor's mkdir -p, then the
+    // file) can land between the new watcher's first look and its inotify watch. One more look a
+    // second later closes that window; a one-off, not a poll.
+    if (rearmed) w.once('ready', () => (lateLook = setTimeout(refresh, TICK_MS)));
     w.on('raw', (_event, path) => {
       if (isOurs(path)) refresh();
     });
@@ -206,6 +226,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   const done = new Promise<void>((resolveDone) => {
     const stop = () => {
       clearTimeout(timer);
+      clearTimeout(lateLook);
       void Promise.all([watcher?.close(), running]).then(() => {
         clearTimeout(timer); // a round that was running when the signal came may have armed one
         resolveDone();

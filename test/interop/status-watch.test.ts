@@ -173,6 +173,9 @@ describe('status --watch on a pipe', () => {
     const badControl = await execa(process.execPath, [laplinkBin, 'status', '--watch', '--control', 'nowhere', '--state-dir', dir], { reject: false });
     expect(badControl.exitCode).toBe(2);
     expect(badControl.stderr).toBe('laplink: --control: "nowhere" is not HOST:PORT');
+    const noWatch = await execa(process.execPath, [laplinkBin, 'status', '--control', '127.0.0.1:7000', '--state-dir', dir], { reject: false });
+    expect(noWatch.exitCode).toBe(2);
+    expect(noWatch.stderr).toBe('laplink: status: --control needs --watch (bridge ports are shown in the live view)');
   });
 });
 

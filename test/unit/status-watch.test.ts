@@ -145,6 +145,23 @@ describe('the watch loop', () => {
     expect(seen[0]!.links.map((l) => l.name)).toEqual(['link-b']);
   });
 
+  it('shows control characters from the peer as \\xNN, and leaves out state files it cannot use', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-watch-'));
+    const state = join(dir, 'state');
+    // a peer's TermReq message reaches the state file through pppd's log line
+    await writeStateFile(state, link({ state: 'down', message: 'peer says \x1b]0;owned\x07\x1b[2J bye\x9b' }));
+    await writeFile(join(state, 'broken.json'), '{"name": "broken", "state": 3}\n');
+    await writeFile(join(state, 'torn.json'), '{"name": "to');
+    const controller = new AbortController();
+    const seen: WatchView[] = [];
+    const w = watchStatus({ stateDir: state, signal: controller.signal, onView: (v) => (seen.push(v), controller.abort()) });
+    await w.done;
+    expect(seen[0]!.links.map((l) => l.name)).toEqual(['link-a']);
+    expect(seen[0]!.links[0]!.message).toBe('peer says \\x1b]0;owned\\x07\\x1b[2J bye\\x9b');
+    const screen = screenLines(seen[0]!, ansiPaint).join('\n');
+    expect(screen).not.toMatch(/\x1b[\]]|\x1b\[2J|\x07|\x9b/);
+  });
+
   it('marks a link whose supervisor is gone as stale and reads no counters for it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-watch-'));
     const sysfs = join(dir, 'sys');
