@@ -203,7 +203,11 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   };
   const arm = (rearmed = false): void => {
     armedWithoutDir = !existsSync(stateDir);
-    const w = watch(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
+    // A missing directory: watch its parent for it ourselves. chokidar's own way (its parent watch is
+    // added after 'ready') missed a directory made right after the first look, 1 run in 4 here.
+    const parent = dirname(resolve(stateDir));
+    const only = (p: string) => resolve(p) !== parent && basename(p) !== basename(stateDir);
+    const w = armedWithoutDir ? watch(parent, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: only }) : watch(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
     watcher = w;
     w.on('all', (event, path) => {
       if (resolve(path) === resolve(stateDir) && (event === 'addDir' || event === 'unlinkDir')) {
@@ -215,7 +219,9 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     // second later closes that window; a one-off, not a poll.
     if (rearmed) w.once('ready', () => (lateLook = setTimeout(refresh, TICK_MS)));
     w.on('raw', (_event, path) => {
-      if (isOurs(path)) refresh();
+      // while the directory is missing, chokidar watches its parent; its 'addDir' goes through the
+      // same 1 s readdir throttle and was missed, the raw event for the name was not
+      if (isOurs(path) || (armedWithoutDir && basename(path) === basename(stateDir))) refresh();
     });
     w.on('ready', refresh);
     w.on('error', refresh);
