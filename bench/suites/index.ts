@@ -10,4 +10,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./chat.js')).default,
   async () => (await import('./link.js')).suite,
   async () => (await import('./churn.js')).suite,
+  async () => (await import('./watch.js')).default,
 ];

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { LaplinkError } from '../errors.js';
+import { Option, type Command } from 'commander';
+import { LaplinkError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { isStale, statusTable } from '../pppd/report.js';
 import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
@@ -21,7 +21,16 @@ export function register(program: Command): void {
     .argument('[name]', 'one link (default: all in the state directory)')
     .option('--json', 'print the state as JSON')
     .option('--state-dir <dir>', 'state file directory', DEFAULT_STATE_DIR)
-    .action(async (name: string | undefined, opts: { json?: boolean; stateDir: string }) => {
+    .option('--watch', 'keep watching: redraw on every change, with byte counts, rates and retry countdowns (q quits)')
+    .option('--control <HOST:PORT>', 'with --watch: also show the ports of the `bridge run` with this control port (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--no-color', 'with --watch: no colours (also when NO_COLOR is set)')
+    .addOption(new Option('--sysfs-net <dir>', 'interface counters root (tests)').default(undefined).hideHelp())
+    .action(async (name: string | undefined, opts: { json?: boolean; stateDir: string; watch?: boolean; control: string[]; color: boolean; sysfsNet?: string }) => {
+      if (opts.watch) {
+        process.exitCode = await (await import('./status-watch.js')).runWatch(name, opts);
+        return;
+      }
+      if (opts.control.length > 0) throw new UsageError('status: --control needs --watch (bridge ports are shown in the live view)');
       const links = name ? [await readStateFile(opts.stateDir, name)].filter((s) => s !== undefined) : await readAllStateFiles(opts.stateDir);
       if (name && links.length === 0) throw new LaplinkError(`status: no link ${name} in ${opts.stateDir} (no ${name}.json; is \`laplink serve\` running?)`, EXIT_UNKNOWN_LINK);
       if (opts.json) {

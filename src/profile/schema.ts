@@ -23,6 +23,8 @@ const SAFE_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.@%+=:,-]*$/;
 /** Characters a secret may never contain: they would end a line or a word in pppd's reader. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const LINK_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** The link name rule, for commands that take a NAME without a profile (it becomes a file name). */
+export const LINK_NAME_PATTERN = LINK_NAME;
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const IFACE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
