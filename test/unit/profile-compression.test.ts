@@ -42,7 +42,7 @@ describe('compression in the profile', () => {
   });
 });
 
-describe('check: ppp_deflate', () => {
+describe('check: kernel modules (ppp_deflate, ppp_mppe)', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-deflate-'));
@@ -72,35 +72,23 @@ describe('check: ppp_deflate', () => {
     await writeFile(join(dir, 'mods/kernel/drivers/net/ppp/ppp_deflate.ko.xz'), '');
     expect((await check()).detail).toMatch(/available .*ppp_deflate\.ko\.xz/);
   });
-});
 
-describe('check: ppp_mppe for encrypt:', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'laplink-mppe-'));
-    for (const d of ['proc', 'sys/module', 'mods/kernel/drivers/net/ppp']) await mkdir(join(dir, d), { recursive: true });
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-  const check = () => checkModule(MPPE, { procDir: join(dir, 'proc'), sysDir: join(dir, 'sys'), modulesDir: join(dir, 'mods') });
-
-  it('fails without ppp_mppe (a required cipher ends every call), naming the fix', async () => {
+  it('ppp_mppe (encrypt:): fails without it (a required cipher ends every call), naming the fix', async () => {
     // ppp_deflate alone is not MPPE
     await writeFile(join(dir, 'mods/kernel/drivers/net/ppp/ppp_deflate.ko.xz'), '');
-    const r = await check();
+    const r = await check(MPPE);
     expect(r).toMatchObject({ level: 'FAIL', what: 'encryption' });
     expect(r.detail).toMatch(/no ppp_mppe in this kernel.*modprobe ppp_mppe, or set encrypt: none/);
   });
 
-  it('is ok when loaded, built in, or on disk', async () => {
+  it('ppp_mppe: ok when loaded, built in, or on disk', async () => {
     await writeFile(join(dir, 'proc/modules'), 'ppp_mppe 16384 0 - Live 0x0\n');
-    expect((await check()).detail).toMatch(/ppp_mppe loaded: MPPE is negotiated/);
+    expect((await check(MPPE)).detail).toMatch(/ppp_mppe loaded: MPPE is negotiated/);
     await rm(join(dir, 'proc/modules'));
     await writeFile(join(dir, 'mods/modules.builtin'), 'kernel/drivers/net/ppp/ppp_mppe.ko\n');
-    expect((await check()).detail).toMatch(/built into/);
+    expect((await check(MPPE)).detail).toMatch(/built into/);
     await rm(join(dir, 'mods/modules.builtin'));
     await writeFile(join(dir, 'mods/kernel/drivers/net/ppp/ppp_mppe.ko.zst'), '');
-    expect((await check()).detail).toMatch(/available .*ppp_mppe\.ko\.zst/);
+    expect((await check(MPPE)).detail).toMatch(/available .*ppp_mppe\.ko\.zst/);
   });
 });
