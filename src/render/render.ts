@@ -186,14 +186,14 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
   if (p.hostnames?.remote && IPV4.test(p.remoteIp)) hosts.push({ ip: p.remoteIp, host: p.hostnames.remote });
   if (hosts.length) block('/etc/hosts', renderTemplate('etc/hosts', { entries: hosts }));
   const gateway = gatewayOf(p);
-  // The peer's IPv6 sources: its address on the link's /64 and the prefix routed to it. Unique local
-  // ones need NAT66 to reach the internet, as its IPv4 address needs masquerading; global ones are
-  // only forwarded.
-  const peerIpv6 = [
-    ...(p.ipv6?.prefix && p.ipv6.remoteId ? [`${addressOn(p.ipv6.prefix, p.ipv6.remoteId)}/128`] : []),
-    ...(p.ipv6?.routedPrefix ? [formatPrefix(p.ipv6.routedPrefix)] : []),
-  ];
   if (gateway) {
+    // The peer's IPv6 sources: its address on the link's /64 and the prefix routed to it. Unique
+    // local ones need NAT66 to reach the internet, as its IPv4 address needs masquerading; global
+    // ones are only forwarded.
+    const peerIpv6 = [
+      ...(p.ipv6?.prefix && p.ipv6.remoteId ? [`${addressOn(p.ipv6.prefix, p.ipv6.remoteId)}/128`] : []),
+      ...(p.ipv6?.routedPrefix ? [formatPrefix(p.ipv6.routedPrefix)] : []),
+    ];
     file(`/etc/nftables.d/laplink-${p.name}.nft`, renderTemplate('etc/masquerade.nft', {
       name: p.name,
       remoteIp: p.remoteIp,

@@ -93,7 +93,8 @@ describe('bridge serve: signals and the UUCP lock', () => {
 });
 
 describe('bridge connect: signals, retries and the UUCP lock', () => {
-  it('SIGHUP keeps it running with its lock; SIGTERM releases the lock, exit 0', async () => {
+  /** `bridge connect` of a pty pair to a local TCP server, connected, holding its UUCP lock. */
+  async function connectedBridge() {
     const pair = await rig.pair();
     const dir = lockDir();
     const remote = await rig.tcpServer();
@@ -104,8 +105,13 @@ describe('bridge connect: signals, retries and the UUCP lock', () => {
     const sock = await remote.next();
     rig.cleanups.push(() => void sock.destroy());
     expect(locks(dir)).toHaveLength(1);
+    return { pair, dir, proc, stderr: () => err };
+  }
+
+  it('SIGHUP keeps it running with its lock; SIGTERM releases the lock, exit 0', async () => {
+    const { dir, proc, stderr } = await connectedBridge();
     proc.kill('SIGHUP');
-    await until(() => /SIGHUP/.test(err), 'the SIGHUP line');
+    await until(() => /SIGHUP/.test(stderr()), 'the SIGHUP line');
     expect(proc.exitCode).toBeNull();
     expect(locks(dir)).toHaveLength(1);
     proc.kill('SIGTERM');
@@ -114,20 +120,11 @@ describe('bridge connect: signals, retries and the UUCP lock', () => {
   });
 
   it('device loss ends it with one line, exit 1, lock released', async () => {
-    const pair = await rig.pair();
-    const dir = lockDir();
-    const remote = await rig.tcpServer();
-    const proc = execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${remote.port}`, pair.a, '--lock-dir', dir], { reject: false, buffer: false, stderr: 'pipe' });
-    rig.cleanups.push(() => stop(proc));
-    let err = '';
-    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const sock = await remote.next();
-    rig.cleanups.push(() => void sock.destroy());
-    expect(locks(dir)).toHaveLength(1);
+    const { pair, dir, proc, stderr } = await connectedBridge();
     await pair.kill();
     const r = await proc;
     expect(r.exitCode).toBe(1);
-    expect(err).toMatch(/^laplink: .*device gone/m);
+    expect(stderr()).toMatch(/^laplink: .*device gone/m);
     expect(locks(dir)).toEqual([]);
   });
 
