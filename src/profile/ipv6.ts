@@ -30,18 +30,27 @@ export const interfaceId = z
     return !!g && g.slice(0, 4).every((x) => x === 0) && g.slice(4).some((x) => x !== 0);
   }, 'not a 64-bit interface identifier (allowed: ::1 up to ::ffff:ffff:ffff:ffff, hex digits and colons only, not ::)');
 
+/** `ADDRESS/LEN` split into the address's groups and the length as written (1 to 3 digits), or undefined. */
+function splitPrefix(s: string): { groups: number[]; len: string } | undefined {
+  const [addr, len, ...rest] = s.split('/');
+  const groups = addr === undefined ? undefined : ipv6Groups(addr);
+  return groups && !rest.length && /^\d{1,3}$/.test(len ?? '') ? { groups, len: len! } : undefined;
+}
+
+/** fc00::/7, by the first group. */
+const uniqueLocalGroup = (first: number) => (first & 0xfe00) === 0xfc00;
+/** Unique local or global unicast (2000::/3): the only prefixes a link may carry or route. */
+const linkScopeGroup = (first: number) => uniqueLocalGroup(first) || (first & 0xe000) === 0x2000;
+const SCOPE = 'neither unique local (fc00::/7) nor global unicast (2000::/3)';
+
 /** A /64 that is unique local (fc00::/7) or global unicast (2000::/3), host bits zero. */
 export const linkPrefix = z.string().superRefine((s, ctx) => {
   const bad = (message: string) => ctx.addIssue({ code: 'custom', message });
-  const [addr, len, ...rest] = s.split('/');
-  const g = addr === undefined ? undefined : ipv6Groups(addr);
-  if (!g || rest.length || !/^\d{1,3}$/.test(len ?? '')) return bad('not an IPv6 prefix (allowed: e.g. fd00:7::/64)');
-  if (len !== '64') return bad('the link prefix must be a /64 (allowed: e.g. fd00:7::/64)');
-  if (g.slice(4).some((x) => x !== 0)) return bad('host bits set after the /64 (allowed: e.g. fd00:7::/64)');
-  const first = g[0]!;
-  const ula = (first & 0xfe00) === 0xfc00;
-  const global = (first & 0xe000) === 0x2000;
-  if (!ula && !global) bad('neither unique local (fc00::/7) nor global unicast (2000::/3) (allowed: e.g. fd00:7::/64 or 2001:db8:7::/64)');
+  const p = splitPrefix(s);
+  if (!p) return bad('not an IPv6 prefix (allowed: e.g. fd00:7::/64)');
+  if (p.len !== '64') return bad('the link prefix must be a /64 (allowed: e.g. fd00:7::/64)');
+  if (p.groups.slice(4).some((x) => x !== 0)) return bad('host bits set after the /64 (allowed: e.g. fd00:7::/64)');
+  if (!linkScopeGroup(p.groups[0]!)) bad(`${SCOPE} (allowed: e.g. fd00:7::/64 or 2001:db8:7::/64)`);
 });
 
 /**
@@ -50,18 +59,16 @@ export const linkPrefix = z.string().superRefine((s, ctx) => {
  */
 export const routedPrefix = z.string().superRefine((s, ctx) => {
   const bad = (message: string) => ctx.addIssue({ code: 'custom', message });
-  const [addr, len, ...rest] = s.split('/');
-  const g = addr === undefined ? undefined : ipv6Groups(addr);
-  if (!g || rest.length || !/^\d{1,3}$/.test(len ?? '')) return bad('not an IPv6 prefix (allowed: e.g. fd00:77::/64 or 2001:db8:100::/56)');
-  const bits = Number(len);
+  const p = splitPrefix(s);
+  if (!p) return bad('not an IPv6 prefix (allowed: e.g. fd00:77::/64 or 2001:db8:100::/56)');
+  const bits = Number(p.len);
   if (bits < 16 || bits > 64) return bad('the routed prefix must be /16 to /64 (allowed: e.g. fd00:77::/64 or 2001:db8:100::/56)');
-  const hostBitsSet = g.some((group, i) => {
+  const hostBitsSet = p.groups.some((group, i) => {
     const keep = Math.max(0, Math.min(16, bits - i * 16));
     return (group & (0xffff >> keep)) !== 0;
   });
   if (hostBitsSet) return bad(`host bits set after the /${bits} (allowed: e.g. fd00:77::/64)`);
-  const first = g[0]!;
-  if ((first & 0xfe00) !== 0xfc00 && (first & 0xe000) !== 0x2000) bad('neither unique local (fc00::/7) nor global unicast (2000::/3) (allowed: e.g. fd00:77::/64)');
+  if (!linkScopeGroup(p.groups[0]!)) bad(`${SCOPE} (allowed: e.g. fd00:77::/64)`);
 });
 
 /** Canonical text of a prefix (`FD00:77:0::/64` → `fd00:77::/64`). */
@@ -72,7 +79,7 @@ export function formatPrefix(prefix: string): string {
 
 /** True when `prefix` lies in unique local space (fc00::/7): reaching the internet from it needs NAT66. */
 export function isUniqueLocal(prefix: string): boolean {
-  return (ipv6Groups(prefix.split('/')[0]!)![0]! & 0xfe00) === 0xfc00;
+  return uniqueLocalGroup(ipv6Groups(prefix.split('/')[0]!)![0]!);
 }
 
 export const ipv6Link = z
