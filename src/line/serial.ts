@@ -1,7 +1,7 @@
 /**
  * A serial device or an existing pty slave as a Line: serialport's binding opens and configures it,
- * then ONE tty.ReadStream on that fd carries bytes both ways (NODE-IO-NOTES: the fast path, and the
- * only one where a stalled direction does not freeze the other).
+ * then ONE tty.ReadStream on that fd carries bytes both ways (the fast path, and the only one where a
+ * stalled direction does not freeze the other: see line.ts).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,7 +55,7 @@ export async function openSerialLine(o: OpenSerialOptions): Promise<Line> {
   }
   try {
     // clocal (and mark/space parity) before wrapping: libuv re-opens the slave by name and a
-    // real UART without CLOCAL would block that open waiting for carrier (NODE-IO-NOTES).
+    // real UART without CLOCAL would block that open waiting for carrier (DCD).
     await run('stty', ['-F', o.path, ...sttyArgs(settings, isPty(o.path))]);
   } catch (err) {
     await dev.close().catch(() => undefined);
