@@ -2,8 +2,9 @@
  * The one place that touches serialport's native binding. We use it only to open and configure a
  * tty (raw termios, custom speeds, modem lines); the bytes then move through a libuv tty stream:
  * measured on pty pairs, that path moves pty->TCP at about three times the rate of serialport's own
- * stream for a quarter of the CPU per byte, and serialport's poller spins a core after a write met EAGAIN. The binding is a transitive dependency of the
- * pinned `serialport` 13, so keep every use behind these few functions.
+ * stream for a quarter of the CPU per byte, and serialport's poller spins a core after a write met
+ * EAGAIN. The binding is a transitive dependency of the pinned `serialport` 13, so keep every use
+ * behind these few functions.
  */
 import { LinuxBinding, type LinuxPortBinding } from '@serialport/bindings-cpp';
 
