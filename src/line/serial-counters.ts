@@ -1,0 +1,129 @@
+/**
+ * The kernel's own counters of a serial line (TIOCGICOUNT, linux/serial.h `struct
+ * serial_icounter_struct`): bytes each way, framing/parity/overrun errors, breaks, and how often each
+ * modem line changed. A UART driver keeps them from boot; a pseudo-terminal keeps none, and says so
+ * with ENOTTY or EINVAL, which is a fact about the tty ("no counters"), not a failure.
+ *
+ * Opening a serial device is not free: the first open raises DTR and RTS, the last close drops them
+ * when HUPCL is set. So this module opens only what the kernel calls a tty (never, say, a watchdog
+ * a tampered state file could name), and callers read a line only while its owner (pppd, the bridge)
+ * holds it open, when one more open and close changes nothing on the wire.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
+import { constants as osConstants, endianness } from 'node:os';
+import { basename } from 'node:path';
+import { LineError } from '../errors.js';
+import { loadLibc, speedFromConstant, TERMIOS_SIZE } from './libc.js';
+
+/** TIOCGICOUNT from asm-generic/ioctls.h (x86, arm, arm64, riscv; not mips/ppc/sparc). */
+export const TIOCGICOUNT = 0x545d;
+/** cts, dsr, rng, dcd, rx, tx, frame, overrun, parity, brk, buf_overrun, reserved[9]: 20 ints. */
+export const ICOUNT_STRUCT_SIZE = 20 * 4;
+
+export interface SerialCounters {
+  /** Bytes received and sent by the UART. */
+  rx: number;
+  tx: number;
+  frame: number;
+  parity: number;
+  /** Bytes the UART lost because the driver did not read its FIFO in time. */
+  overrun: number;
+  /** Bytes lost because the tty layer's buffer was full. */
+  bufOverrun: number;
+  /** Breaks received. */
+  brk: number;
+  /** Changes of each modem status line. */
+  cts: number;
+  dsr: number;
+  ri: number;
+  dcd: number;
+}
+
+/** Field order of struct serial_icounter_struct. */
+const FIELDS = ['cts', 'dsr', 'ri', 'dcd', 'rx', 'tx', 'frame', 'overrun', 'parity', 'brk', 'bufOverrun'] as const satisfies ReadonlyArray<keyof SerialCounters>;
+
+/**
+ * Decodes the struct TIOCGICOUNT fills. The fields are `int` copies of the driver's u32 counters,
+ * so a count past 2^31 reads as negative: read unsigned, it keeps counting up to 2^32 and wraps
+ * like the counter it is.
+ */
+export function decodeSerialIcount(buf: Buffer, byteOrder: 'LE' | 'BE' = endianness()): SerialCounters {
+  if (buf.length < FIELDS.length * 4) throw new RangeError(`serial_icounter_struct needs ${FIELDS.length * 4} bytes, got ${buf.length}`);
+  const out = {} as SerialCounters;
+  FIELDS.forEach((field, i) => {
+    out[field] = byteOrder === 'LE' ? buf.readUInt32LE(i * 4) : buf.readUInt32BE(i * 4);
+  });
+  return out;
+}
+
+export interface TtyReading {
+  path: string;
+  /** The line's speed in bit/s as the kernel has it configured now (termios output speed). */
+  speed?: number;
+  counters?: SerialCounters;
+  /** Why there are no counters (a pseudo-terminal's driver keeps none). */
+  noCounters?: string;
+}
+
+/** missing: no such path (a USB adapter unplugged); the others are worth an operator's look. */
+export type TtyProblem = 'missing' | 'not-a-tty' | 'cannot-open' | 'ioctl-failed';
+
+export class TtyCountersError extends LineError {
+  readonly problem: TtyProblem;
+  constructor(problem: TtyProblem, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.problem = problem;
+  }
+}
+
+/** Unix98 pty slaves (/dev/pts/N): majors 136-143, not registered in sysfs. */
+const PTY_SLAVE_MAJORS = [136, 143] as const;
+/** /dev/tty, /dev/console, /dev/ptmx: a tty class in sysfs, but not lines (opening ptmx makes a pty). */
+const TTYAUX_MAJOR = 5;
+
+const major = (rdev: number) => Number((BigInt(rdev) >> 8n) & 0xfffn);
+const minor = (rdev: number) => Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & 0xfff00n));
+
+/** Whether the kernel files this character device under the tty class. */
+async function isTtyDevice(rdev: number): Promise<boolean> {
+  const maj = major(rdev);
+  if (maj >= PTY_SLAVE_MAJORS[0] && maj <= PTY_SLAVE_MAJORS[1]) return true;
+  if (maj === TTYAUX_MAJOR) return false;
+  const subsystem = await realpath(`/sys/dev/char/${maj}:${minor(rdev)}/subsystem`).catch(() => '');
+  return basename(subsystem) === 'tty';
+}
+
+function openFailure(path: string, err: NodeJS.ErrnoException): TtyCountersError {
+  const why: Record<string, string> = { ENOENT: 'does not exist', EACCES: 'permission denied (the reader needs the dialout group or root)', EBUSY: 'busy (opened exclusively, TIOCEXCL)', EIO: 'input/output error (the other end of the pty is closed)', ENXIO: 'no such device' };
+  return new TtyCountersError(err.code === 'ENOENT' ? 'missing' : 'cannot-open', `${path}: ${(err.code && why[err.code]) ?? err.message}`, { cause: err });
+}
+
+/**
+ * Speed and counters of the tty at `path`. Throws TtyCountersError when the path is missing, is not
+ * a tty, or cannot be opened; a tty whose driver keeps no counters returns `noCounters`.
+ */
+export async function readTtyCounters(path: string): Promise<TtyReading> {
+  const before = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw openFailure(path, err);
+  });
+  if (!before.isCharacterDevice() || !(await isTtyDevice(before.rdev))) throw new TtyCountersError('not-a-tty', `${path}: not a tty device (not opened)`);
+  const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    throw openFailure(path, err);
+  });
+  try {
+    // the path could have been swapped between stat and open: read only the device we vetted
+    const opened = await fh.stat();
+    if (opened.rdev !== before.rdev || !opened.isCharacterDevice()) throw new TtyCountersError('not-a-tty', `${path}: changed while being opened (not read)`);
+    const libc = loadLibc();
+    const termios = Buffer.alloc(TERMIOS_SIZE);
+    const speed = libc.tcgetattr(fh.fd, termios) === 0 ? speedFromConstant(libc.cfgetospeed(termios)) : undefined;
+    const buf = Buffer.alloc(ICOUNT_STRUCT_SIZE);
+    if (libc.ioctl(fh.fd, TIOCGICOUNT, buf) === 0) return { path, speed, counters: decodeSerialIcount(buf) };
+    const errno = libc.errno();
+    if (errno === osConstants.errno.ENOTTY || errno === osConstants.errno.EINVAL) return { path, speed, noCounters: 'its driver keeps no counters (a pseudo-terminal)' };
+    throw new TtyCountersError('ioctl-failed', `${path}: TIOCGICOUNT failed (errno ${errno})`);
+  } finally {
+    await fh.close();
+  }
+}
