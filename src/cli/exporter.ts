@@ -12,7 +12,7 @@ import { renderTemplate } from '../render/template.js';
 import { writeDurably } from '../render/journal.js';
 import { underRoot } from '../render/write.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
-import { parseTarget } from './bridge.js';
+import { parseListen, parseTarget } from './bridge.js';
 
 export const EXPORTER_UNIT_PATH = '/etc/systemd/system/laplink-exporter.service';
 
@@ -31,11 +31,12 @@ interface ExporterFlags {
 
 const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
 
-function address(text: string, flag: string): { host: string; port: number } {
+function controlTarget(text: string): ControlTarget {
   try {
-    return parseTarget(text);
+    const a = parseTarget(text);
+    return { control: controlLabel(a.host, a.port), ...a, devices: new Map() };
   } catch (err) {
-    throw new UsageError(`${flag}: ${(err as Error).message.replace(/^HOST:PORT: /, '')}`);
+    throw new UsageError(`--control: ${(err as Error).message.replace(/^HOST:PORT: /, '')}`);
   }
 }
 
@@ -70,14 +71,11 @@ export function register(program: Command): void {
       if (opts.installUnit) return installUnit(opts.root);
       if (opts.root !== undefined) throw new UsageError('exporter: --root needs --install-unit');
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('exporter: --tls-cert and --tls-key go together');
-      const listen = address(opts.listen, '--listen');
+      const listen = parseListen(opts.listen);
       const everyMs = intervalMs(opts.interval);
       const tls = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : undefined;
       if (!tls && !opts.textfileDir && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
-      const controls: ControlTarget[] = opts.control.map((c) => {
-        const a = address(c, '--control');
-        return { control: controlLabel(a.host, a.port), ...a, devices: new Map() };
-      });
+      const controls = opts.control.map(controlTarget);
       const log = (line: string) => process.stderr.write(`exporter: ${line}\n`);
       const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
       const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, version, onProblem: (source, text) => log(`${source}: ${text}`) });
