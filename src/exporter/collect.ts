@@ -1,13 +1,13 @@
 /**
  * One look at the host, as metric families: the links (state files), the ttys they and the bridges
- * hold (kernel counters), the bridge ports (control ports), and the exporter's own cost. Nothing is
- * kept between looks but the exporter's error counts and the parsed bridge configs, so an idle
- * exporter holds no timer and does no work.
+ * hold (kernel counters), the bridge ports (control ports), and the exporter's own cost. Between
+ * looks it keeps only its error counts and the files it parsed (state files, bridge configs, each
+ * read again when it changes): an idle exporter holds no timer and does no work.
  */
 import { readTtyCounters, TtyCountersError, type TtyReading } from '../line/serial-counters.js';
 import { BridgeConfigDirectory, readBridge, type BridgeReading, type ControlTarget } from './bridges.js';
 import { renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from './exposition.js';
-import { LINK_STATES, MAX_LABEL_CHARS, readLinks, type LinkSnapshot } from './links.js';
+import { LINK_STATES, LinkStateDirectory, MAX_LABEL_CHARS, type LinkSnapshot } from './links.js';
 
 /** More ttys than a host has serial lines. */
 const MAX_TTYS = 256;
@@ -37,6 +37,7 @@ const bool = (b: boolean) => (b ? 1 : 0);
 
 export class Exporter {
   private readonly configs: BridgeConfigDirectory;
+  private readonly states: LinkStateDirectory;
   private readonly errors = new Map<ErrorSource, number>(ERROR_SOURCES.map((s) => [s, 0]));
   private shownProblems = new Set<string>();
   /** A scrape already running is shared: a flood of requests costs one look at a time. */
@@ -44,6 +45,7 @@ export class Exporter {
 
   constructor(private readonly o: ExporterOptions) {
     this.configs = new BridgeConfigDirectory(o.bridgeConfigDir);
+    this.states = new LinkStateDirectory(o.stateDir);
   }
 
   async scrape(format: ExpositionFormat, signal: AbortSignal): Promise<string> {
@@ -61,22 +63,22 @@ export class Exporter {
 
   private async look(signal: AbortSignal): Promise<Look> {
     const problems: Array<[ErrorSource, string]> = [];
-    const [links, targets] = await Promise.all([readLinks(this.o.stateDir), this.o.controls.length > 0 ? { targets: this.o.controls, problems: [] } : this.configs.targets()]);
+    const [links, targets] = await Promise.all([this.states.read(), this.o.controls.length > 0 ? { targets: this.o.controls, problems: [] } : this.configs.targets()]);
     problems.push(...links.problems.map((p): [ErrorSource, string] => ['state_file', p]));
     problems.push(...targets.problems.map((p): [ErrorSource, string] => ['bridge_config', p]));
     const bridges = await Promise.all(targets.targets.map((t) => readBridge(t, signal)));
     for (const b of bridges) if (b.error) problems.push(['control_port', `${b.control}: ${b.error}`]);
     const paths = [...new Set([...links.links.filter((l) => l.deviceInUse).map((l) => l.device!), ...bridges.flatMap((b) => b.ttys)])].sort();
     if (paths.length > MAX_TTYS) problems.push(['tty', `${paths.length} ttys, only the first ${MAX_TTYS} are read`]);
-    const readings = await Promise.all(
-      paths.slice(0, MAX_TTYS).map((p) =>
-        readTtyCounters(p).catch((err: unknown) => {
-          // a device unplugged is shown by its owner's state; anything else needs a look
-          if (!(err instanceof TtyCountersError && err.problem === 'missing')) problems.push(['tty', (err as Error).message]);
-          return undefined;
-        }),
-      ),
-    );
+    const readings = paths.slice(0, MAX_TTYS).map((p) => {
+      try {
+        return readTtyCounters(p);
+      } catch (err) {
+        // a device unplugged is shown by its owner's state; anything else needs a look
+        if (!(err instanceof TtyCountersError && err.problem === 'missing')) problems.push(['tty', (err as Error).message]);
+        return undefined;
+      }
+    });
     return { links: links.links, bridges, ttys: readings.filter((r): r is TtyReading => r !== undefined), problems };
   }
 

@@ -3,7 +3,7 @@
  * reader (pppd/state.ts), but bounded first (how many files, how big) and checked field by field
  * after, so a tampered or half-migrated file costs one error count, never a scrape.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { isStale } from '../pppd/report.js';
 import { readStateFile, stateFilePath, type LinkState, type LinkStatus } from '../pppd/state.js';
@@ -82,13 +82,19 @@ export interface LinksReading {
   problems: string[];
 }
 
-function snapshot(name: string, raw: LinkStatus): LinkSnapshot | string {
+/** A state file checked once: what does not change until the file does (staleness is looked at
+ *  every scrape, as a supervisor can die without touching its file). */
+type Parsed = { ok: true; raw: LinkStatus; data: z.infer<typeof stateFile> } | { ok: false; problem: string };
+
+function parse(name: string, raw: unknown): Parsed {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problem: `${name}: not a JSON object` };
   const r = stateFile.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    return `${name}: ${issue.path.join('.') || 'file'}: ${issue.message}`;
-  }
-  const s = r.data;
+  if (r.success) return { ok: true, raw: raw as LinkStatus, data: r.data };
+  const issue = r.error.issues[0]!;
+  return { ok: false, problem: `${name}: ${issue.path.join('.') || 'file'}: ${issue.message}` };
+}
+
+function snapshot(name: string, raw: LinkStatus, s: z.infer<typeof stateFile>): LinkSnapshot {
   const { device, iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6 } = s;
   const stale = isStale({ ...raw, state: s.state, supervisorPid: s.supervisorPid });
   return {
@@ -106,42 +112,80 @@ function snapshot(name: string, raw: LinkStatus): LinkSnapshot | string {
   };
 }
 
+interface Cached {
+  /** inode, mtime and size: the supervisor replaces the file whole (rename), so any write changes these. */
+  key: string;
+  parsed: Parsed;
+}
+
+/**
+ * The state directory, looked at once per scrape: a stat per file, and a read and check only of the
+ * files that changed since the last look (a link's file changes at its state transitions, not per
+ * scrape). The cache holds at most MAX_LINKS entries, those of the files present.
+ */
+export class LinkStateDirectory {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(readonly dir: string) {}
+
+  async read(): Promise<LinksReading> {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.dir);
+    } catch (err) {
+      this.cache.clear();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { links: [], problems: [] };
+      return { links: [], problems: [`${this.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`] };
+    }
+    const names = entries
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => LINK_NAME_PATTERN.test(n))
+      .sort();
+    const problems = names.length > MAX_LINKS ? [`${this.dir}: ${names.length} state files, only the first ${MAX_LINKS} are read`] : [];
+    const shown = names.slice(0, MAX_LINKS);
+    const present = new Set(shown);
+    for (const known of this.cache.keys()) if (!present.has(known)) this.cache.delete(known);
+    const read = await Promise.all(shown.map((name) => this.file(name)));
+    const links: LinkSnapshot[] = [];
+    read.forEach((r, i) => {
+      if (r === undefined) return;
+      if (r.ok) links.push(snapshot(shown[i]!, r.raw, r.data));
+      else problems.push(r.problem);
+    });
+    return { links, problems };
+  }
+
+  private async file(name: string): Promise<Parsed | undefined> {
+    const path = stateFilePath(this.dir, name);
+    let key: string;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return { ok: false, problem: `${name}: not a regular file` };
+      if (st.size > MAX_STATE_FILE_BYTES) return { ok: false, problem: `${name}: ${st.size} bytes, more than a state file ever holds (${MAX_STATE_FILE_BYTES})` };
+      key = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      this.cache.delete(name);
+      return undefined; // removed between the listing and the look
+    }
+    const cached = this.cache.get(name);
+    if (cached?.key === key) return cached.parsed;
+    let parsed: Parsed;
+    try {
+      const raw = await readStateFile(this.dir, name);
+      if (raw === undefined) return undefined;
+      parsed = parse(name, raw);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return undefined;
+      parsed = { ok: false, problem: `${name}: ${e instanceof SyntaxError ? 'not valid JSON' : (e.code ?? e.message)}` };
+    }
+    this.cache.set(name, { key, parsed });
+    return parsed;
+  }
+}
+
 /** Every link in the state directory (none when it does not exist yet), sorted by name. */
-export async function readLinks(stateDir: string): Promise<LinksReading> {
-  let entries: string[];
-  try {
-    entries = await readdir(stateDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { links: [], problems: [] };
-    return { links: [], problems: [`${stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`] };
-  }
-  const names = entries
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5))
-    .filter((n) => LINK_NAME_PATTERN.test(n))
-    .sort();
-  const problems = names.length > MAX_LINKS ? [`${stateDir}: ${names.length} state files, only the first ${MAX_LINKS} are read`] : [];
-  const read = await Promise.all(
-    names.slice(0, MAX_LINKS).map(async (name): Promise<LinkSnapshot | string | undefined> => {
-      try {
-        const st = await stat(stateFilePath(stateDir, name));
-        if (!st.isFile()) return `${name}: not a regular file`;
-        if (st.size > MAX_STATE_FILE_BYTES) return `${name}: ${st.size} bytes, more than a state file ever holds (${MAX_STATE_FILE_BYTES})`;
-        const raw = await readStateFile(stateDir, name);
-        if (raw === undefined) return undefined; // removed between the listing and the read
-        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `${name}: not a JSON object`;
-        return snapshot(name, raw);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'ENOENT') return undefined;
-        return `${name}: ${e instanceof SyntaxError ? 'not valid JSON' : (e.code ?? e.message)}`;
-      }
-    }),
-  );
-  const links: LinkSnapshot[] = [];
-  for (const r of read) {
-    if (typeof r === 'string') problems.push(r);
-    else if (r) links.push(r);
-  }
-  return { links, problems };
+export function readLinks(stateDir: string): Promise<LinksReading> {
+  return new LinkStateDirectory(stateDir).read();
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Exporter } from '../../src/exporter/collect.js';
 import { escapeLabelValue, formatFor, renderFamilies, type MetricFamily } from '../../src/exporter/exposition.js';
-import { MAX_LABEL_CHARS, MAX_STATE_FILE_BYTES, readLinks } from '../../src/exporter/links.js';
+import { LinkStateDirectory, MAX_LABEL_CHARS, MAX_STATE_FILE_BYTES, readLinks } from '../../src/exporter/links.js';
 import { writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
 
 let dir = '';
@@ -74,6 +74,20 @@ describe('state files, bounded', () => {
       expect.stringMatching(/^negative: restarts: /),
       expect.stringMatching(/^wrongstate: state: /),
     ]);
+  });
+
+  it('a state file rewritten by its supervisor is read again; a removed one is gone', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    const states = new LinkStateDirectory(dir);
+    await writeStateFile(dir, link({ name: 'a', state: 'up', restarts: 1 }));
+    expect((await states.read()).links.map((l) => [l.state, l.restarts])).toEqual([['up', 1]]);
+    // same size, same second: only the new inode of the rename tells the files apart
+    await writeStateFile(dir, link({ name: 'a', state: 'up', restarts: 2 }));
+    expect((await states.read()).links.map((l) => [l.state, l.restarts])).toEqual([['up', 2]]);
+    await writeStateFile(dir, link({ name: 'a', state: 'backoff', restarts: 3 }));
+    expect((await states.read()).links.map((l) => [l.state, l.restarts])).toEqual([['backoff', 3]]);
+    await rm(join(dir, 'a.json'));
+    expect((await states.read()).links).toEqual([]);
   });
 
   it('a state directory that does not exist yet is no links and no problem', async () => {
