@@ -26,6 +26,7 @@ interface ExporterFlags {
   textfileDir?: string;
   interval: string;
   installUnit?: boolean;
+  once?: boolean;
   root?: string;
 }
 
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--textfile-dir <dir>', `write ${TEXTFILE_NAME} there every --interval instead of serving HTTP (node_exporter --collector.textfile.directory)`)
     .option('--interval <seconds>', 'with --textfile-dir: how often to write', '15')
+    .option('--once', 'print one scrape (Prometheus text) on stdout and exit, e.g. to read the tty counters by hand')
     .option('--install-unit', `write ${EXPORTER_UNIT_PATH} (Type=notify; flags from /etc/default/laplink-exporter) and exit`)
     .option('--root <dir>', 'with --install-unit: write under this directory instead of /')
     .action(async (opts: ExporterFlags) => {
@@ -74,12 +76,16 @@ export function register(program: Command): void {
       const listen = parseListen(opts.listen);
       const everyMs = intervalMs(opts.interval);
       const tls = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : undefined;
-      if (!tls && !opts.textfileDir && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
+      if (!tls && !opts.textfileDir && !opts.once && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
       const controls = opts.control.map(controlTarget);
       const log = (line: string) => process.stderr.write(`exporter: ${line}\n`);
       const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
       const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, version, onProblem: (source, text) => log(`${source}: ${text}`) });
 
+      if (opts.once) {
+        process.stdout.write(await exporter.scrape('prometheus', AbortSignal.timeout(10_000)));
+        return;
+      }
       const stop = new AbortController();
       const signals = ['SIGINT', 'SIGTERM'] as const;
       const onSignal = () => stop.abort();

@@ -53,6 +53,44 @@ describe('laplink exporter --textfile-dir', () => {
   });
 });
 
+describe('laplink exporter --once, and under systemd', () => {
+  it('--once prints one scrape and exits 0', async () => {
+    dir = await tempDir('laplink-exporter-cli-');
+    await upLink(join(dir, 'state'));
+    const r = await exporterRun(['--once', '--state-dir', join(dir, 'state'), '--bridge-configs', join(dir, 'none')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('laplink_link_up{link="cable"} 1\n');
+    expect(r.stdout).toMatch(/^# HELP laplink_link_state /);
+  });
+
+  it('tells a notify socket READY=1 with where it serves, and STOPPING=1 on SIGTERM (socat as systemd)', async () => {
+    dir = await tempDir('laplink-exporter-cli-');
+    const socket = join(dir, 'notify');
+    let heard = '';
+    const receiver = execa('socat', ['-u', `UNIX-RECV:${socket}`, 'STDOUT'], { reject: false, buffer: false });
+    stops.push(() => stop(receiver));
+    receiver.stdout!.on('data', (c: Buffer) => (heard += `${c.toString()}\n`));
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(socket)) {
+      expect(Date.now(), 'socat (package socat) did not bind the notify socket').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const run = execa(process.execPath, [laplinkBin, 'exporter', '--listen', '127.0.0.1:0', '--state-dir', join(dir, 'state'), '--bridge-configs', join(dir, 'none')], { env: { NOTIFY_SOCKET: socket }, reject: false });
+    stops.push(() => stop(run));
+    while (!heard.includes('READY=1')) {
+      expect(Date.now(), `no READY=1 within 10 s; heard ${JSON.stringify(heard)}`).toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(heard).toMatch(/STATUS=serving http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    run.kill('SIGTERM');
+    expect((await run).exitCode).toBe(0);
+    while (!heard.includes('STOPPING=1')) {
+      expect(Date.now(), `no STOPPING=1; heard ${JSON.stringify(heard)}`).toBeLessThan(deadline + 10_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+});
+
 describe('laplink exporter over HTTP(S)', () => {
   it('serves HTTPS with the given certificate; wrong paths and methods get 404 and 405', async () => {
     dir = await tempDir('laplink-exporter-cli-');
