@@ -110,7 +110,7 @@ export function linkFamilies(links: readonly LinkSnapshot[], now: number): Metri
     });
   const info = links.map((l) => {
     const i = l.info;
-    const labels: Record<string, string | undefined> = { link: l.name, device: l.device, iface: i.iface, dialled: i.dialled, auth_method: i.authMethod, compression: i.compression, local_ipv4: i.localIp, remote_ipv4: i.remoteIp, local_ipv6: i.localIp6, remote_ipv6: i.remoteIp6 };
+    const labels: Record<string, string | undefined> = { link: l.name, device: l.device, iface: i.iface, dialled: i.dialled, auth_method: i.authMethod, compression: i.compression, local_ipv4: i.localIp, remote_ipv4: i.remoteIp, local_ipv6: i.localIp6, remote_ipv6: i.remoteIp6, local_ipv6_prefix: i.localIp6Net, remote_ipv6_prefix: i.remoteIp6Net };
     return { labels: Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')), value: 1 };
   });
   const waiting = (l: LinkSnapshot) => l.state === 'backoff' || l.state === 'paused';
@@ -125,7 +125,7 @@ export function linkFamilies(links: readonly LinkSnapshot[], now: number): Metri
     family('laplink_link_restarts', 'counter', 'pppd restarts since the supervisor started.', per((l) => l.restarts)),
     family('laplink_link_last_exit_status', 'gauge', 'Exit status of the last pppd run (pppd(8) EXIT STATUS).', per((l) => l.lastExit?.code)),
     family('laplink_link_last_exit_timestamp_seconds', 'gauge', 'When the last pppd run ended (Unix time).', per((l) => l.lastExit?.at)),
-    family('laplink_link', 'info', 'What the link is: device, interface, dialled number, authentication, compression and addresses (labels absent while unknown).', info),
+    family('laplink_link', 'info', 'What the link is: device, interface, dialled number, authentication, compression, addresses (IPv6: link-local, and on the profile prefix) (labels absent while unknown).', info),
   ];
 }
 

@@ -34,7 +34,7 @@ export interface LinkSnapshot {
   device?: string;
   /** The device is a tty pppd has open now (worth reading its counters). */
   deviceInUse: boolean;
-  info: { iface?: string; dialled?: string; authMethod?: string; compression?: string; localIp?: string; remoteIp?: string; localIp6?: string; remoteIp6?: string };
+  info: { iface?: string; dialled?: string; authMethod?: string; compression?: string; localIp?: string; remoteIp?: string; localIp6?: string; remoteIp6?: string; localIp6Net?: string; remoteIp6Net?: string };
 }
 
 const text = z
@@ -74,6 +74,8 @@ const stateFile = z.object({
   remoteIp: text,
   localIp6: text,
   remoteIp6: text,
+  localIp6Net: text,
+  remoteIp6Net: text,
 });
 
 export interface LinksReading {
@@ -95,7 +97,7 @@ function parse(name: string, raw: unknown): Parsed {
 }
 
 function snapshot(name: string, raw: LinkStatus, s: z.infer<typeof stateFile>): LinkSnapshot {
-  const { device, iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6 } = s;
+  const { device, iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net } = s;
   const stale = isStale({ ...raw, state: s.state, supervisorPid: s.supervisorPid });
   return {
     name,
@@ -108,7 +110,7 @@ function snapshot(name: string, raw: LinkStatus, s: z.infer<typeof stateFile>): 
     lastExit: s.lastExit,
     device,
     deviceInUse: device !== undefined && !stale && s.pppdPid !== undefined && PPPD_HOLDS_TTY.has(s.state),
-    info: { iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6 },
+    info: { iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net },
   };
 }
 

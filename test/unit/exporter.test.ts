@@ -7,6 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { BridgeConfigDirectory, readBridge } from '../../src/exporter/bridges.js';
 import { Exporter } from '../../src/exporter/collect.js';
 import { escapeLabelValue, formatFor, renderFamilies, type MetricFamily } from '../../src/exporter/exposition.js';
 import { LinkStateDirectory, MAX_LABEL_CHARS, MAX_STATE_FILE_BYTES, readLinks } from '../../src/exporter/links.js';
@@ -123,5 +125,53 @@ describe('Exporter', () => {
     // the same problem next scrape counts again but is not logged again
     expect(await exporter.scrape('prometheus', AbortSignal.timeout(5000))).toContain('laplink_exporter_errors_total{source="state_file"} 2\n');
     expect(problems).toHaveLength(1);
+  });
+});
+
+describe('bridges', () => {
+  it('finds each config\'s control port as one to connect to, and names a broken config by file and line', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    const port = (device: string) => `ports:\n  - device: ${device}\n    listen: 4001\n`;
+    await writeFile(join(dir, 'a.yaml'), `control: 7001\n${port('/dev/ttyS0')}`);
+    await writeFile(join(dir, 'b.yaml'), `control: 0.0.0.0:7002\n${port('/dev/ttyS1')}`);
+    await writeFile(join(dir, 'c.yaml'), `control: "[::]:7003"\n${port('/dev/ttyS2')}`);
+    await writeFile(join(dir, 'd.yaml'), port('/dev/ttyS3')); // no control port: nothing to ask
+    await writeFile(join(dir, 'e.yaml'), `control: 7005\nports:\n  - device: /dev/ttyS4\n    speed: fast\n`);
+    const configs = new BridgeConfigDirectory(dir);
+    const r = await configs.targets();
+    expect(r.targets.map((t) => [t.control, [...t.devices]])).toEqual([
+      ['127.0.0.1:7001', [['/dev/ttyS0', '/dev/ttyS0']]],
+      ['127.0.0.1:7002', [['/dev/ttyS1', '/dev/ttyS1']]],
+      ['[::1]:7003', [['/dev/ttyS2', '/dev/ttyS2']]],
+    ]);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]!.startsWith(`${join(dir, 'e.yaml')}:4:12: ports[0].speed: `)).toBe(true); // the bridge loader's own words
+    // a config fixed on disk is read again
+    await writeFile(join(dir, 'e.yaml'), `control: 7005\n${port('/dev/ttyS4')}`);
+    expect((await configs.targets()).targets.map((t) => t.control)).toContain('127.0.0.1:7005');
+  });
+
+  it('a control port answering what our bridge never would costs an error, not the scrape', async () => {
+    let answer = '';
+    const server = net.createServer((sock) => {
+      sock.write('-> ');
+      sock.on('data', (d) => {
+        if (d.toString().startsWith('showport')) sock.write(`${answer}\r\n-> `);
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const target = { control: 'test', host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, devices: new Map<string, string>() };
+      answer = `TCP port ${'9'.repeat(5000)}\r\n  device: /dev/watchdog\r\n  bytes read from device: 12`;
+      const long = await readBridge(target, AbortSignal.timeout(5000));
+      expect(long.error).toBeUndefined();
+      expect(long.ports[0]!.port).toHaveLength(MAX_LABEL_CHARS);
+      expect(long.ttys).toEqual(['/dev/watchdog']); // named, but readTtyCounters opens only ttys
+      answer = 'TCP port 4001\r\n  bytes read from device: lots';
+      expect(await readBridge(target, AbortSignal.timeout(5000))).toMatchObject({ error: 'showport answered counters that are not counts', ports: [] });
+    } finally {
+      server.close();
+    }
   });
 });
