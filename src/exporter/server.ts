@@ -14,6 +14,9 @@ import { CONTENT_TYPES, formatFor } from './exposition.js';
 export const DEFAULT_EXPORTER_LISTEN = '127.0.0.1:9614';
 /** A scraper that stops talking (or never starts) loses its connection after this long. */
 const IDLE_MS = 10_000;
+/** A request's headers must be complete this long after the connection opened or the last answer:
+ *  a client trickling a byte at a time cannot hold one of the few connections for ever. */
+const HEADERS_MS = 10_000;
 /** Prometheus holds one connection per target; a few more for curl and a second server. */
 const MAX_CONNECTIONS = 16;
 /** Node's default re-checks every connection every 30 s even with none open; this moves it out of reach
@@ -65,6 +68,20 @@ export async function startExporterServer(exporter: Exporter, where: { host: str
   server.maxConnections = MAX_CONNECTIONS;
   // on the TCP socket, so a TLS handshake that never finishes is bounded too
   server.on('connection', (sock: net.Socket) => sock.setTimeout(IDLE_MS, () => sock.destroy()));
+  // the socket a request arrives on: the TLS socket for HTTPS, the TCP one for HTTP
+  const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
+  const awaitHeaders = (sock: net.Socket) => headerDeadlines.set(sock, setTimeout(() => sock.destroy(), HEADERS_MS));
+  server.on(tls ? 'secureConnection' : 'connection', (sock: net.Socket) => {
+    awaitHeaders(sock);
+    sock.once('close', () => clearTimeout(headerDeadlines.get(sock)));
+  });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const sock = req.socket;
+    clearTimeout(headerDeadlines.get(sock));
+    res.once('finish', () => {
+      if (!sock.destroyed) awaitHeaders(sock);
+    });
+  });
   server.on('tlsClientError', () => undefined); // a bad handshake is the client's problem, not a log line
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import https from 'node:https';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeStateFile } from '../../src/pppd/state.js';
@@ -122,6 +123,27 @@ describe('laplink exporter over HTTP(S)', () => {
     expect((await get('/nowhere')).status).toBe(404);
     expect((await get('/metrics', 'POST')).status).toBe(405);
   });
+
+  it('a client trickling its headers a byte at a time loses the connection (it cannot hold a slot for ever)', async () => {
+    dir = await tempDir('laplink-exporter-cli-');
+    const run = await startCli(['exporter', '--listen', '127.0.0.1:0', '--state-dir', join(dir, 'state'), '--bridge-configs', join(dir, 'none')], /serving http:\/\/127\.0\.0\.1:(\d+)\/metrics\n/);
+    stops.push(() => stop(run.proc));
+    const sock = net.connect(Number(run.match[1]), '127.0.0.1');
+    stops.push(async () => void sock.destroy());
+    sock.on('error', () => undefined);
+    sock.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    // each byte comes well inside the 10 s idle timeout, so only the header deadline can end this
+    const trickle = setInterval(() => sock.write('a'), 500);
+    try {
+      const closed = await new Promise<boolean>((resolve) => {
+        sock.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 60_000);
+      });
+      expect(closed, 'the trickling connection was still open after 60 s').toBe(true);
+    } finally {
+      clearInterval(trickle);
+    }
+  }, 70_000);
 
   it('refuses to serve beyond loopback without TLS, and half a TLS pair, naming the flag', async () => {
     const wide = await exporterRun(['--listen', '0.0.0.0:9614']);
