@@ -3,7 +3,7 @@
  * state-file reading (hostile files cost an error line, never the scrape), and the families built
  * from real state files written by the supervisor's own writer.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { Exporter } from '../../src/exporter/collect.js';
 import { escapeLabelValue, formatFor, renderFamilies, type MetricFamily } from '../../src/exporter/exposition.js';
 import { LinkStateDirectory, MAX_LABEL_CHARS, MAX_STATE_FILE_BYTES, readLinks } from '../../src/exporter/links.js';
 import { writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 
 let dir = '';
 afterEach(async () => {
@@ -125,6 +126,26 @@ describe('Exporter', () => {
     // the same problem next scrape counts again but is not logged again
     expect(await exporter.scrape('prometheus', AbortSignal.timeout(5000))).toContain('laplink_exporter_errors_total{source="state_file"} 2\n');
     expect(problems).toHaveLength(1);
+  });
+});
+
+describe('which ttys are opened', () => {
+  it('a link\'s tty is read while pppd holds it (starting … up), not while the link waits or is stale', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    const pair = await startPtyPair();
+    try {
+      const tty = await realpath(pair.a);
+      const exporter = new Exporter({ stateDir: dir, controls: [], bridgeConfigDir: join(dir, 'no-bridges'), version: '0', onProblem: () => undefined });
+      const ttySeries = async () => (await exporter.scrape('prometheus', AbortSignal.timeout(5000))).includes(`laplink_tty_counters_available{tty="${tty}"} 0\n`);
+      await writeStateFile(dir, link({ state: 'up', pppdPid: process.pid, device: tty }));
+      expect(await ttySeries()).toBe(true);
+      await writeStateFile(dir, link({ state: 'backoff', device: tty }));
+      expect(await ttySeries()).toBe(false);
+      await writeStateFile(dir, link({ state: 'up', pppdPid: process.pid, device: tty, supervisorPid: 2 ** 22 + 1 })); // no such process: stale
+      expect(await ttySeries()).toBe(false);
+    } finally {
+      await pair.close();
+    }
   });
 });
 
