@@ -27,6 +27,7 @@ interface ExporterFlags {
   interval: string;
   installUnit?: boolean;
   once?: boolean;
+  tty: string[];
   root?: string;
 }
 
@@ -62,6 +63,7 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', 'the supervisors\' state file directory', DEFAULT_STATE_DIR)
     .option('--control <HOST:PORT>', 'a bridge control port to read (repeatable; default: the control ports of the configs in --bridge-configs)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--bridge-configs <dir>', 'bridge configs whose control ports are read when no --control is given', DEFAULT_BRIDGE_CONFIG_DIR)
+    .option('--tty <path>', 'also read this tty\'s counters, whoever holds it (repeatable; opening a line nobody holds raises DTR)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--textfile-dir <dir>', `write ${TEXTFILE_NAME} there every --interval instead of serving HTTP (node_exporter --collector.textfile.directory)`)
@@ -78,9 +80,11 @@ export function register(program: Command): void {
       const tls = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : undefined;
       if (!tls && !opts.textfileDir && !opts.once && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
       const controls = opts.control.map(controlTarget);
+      const bad = opts.tty.find((t) => !t.startsWith('/'));
+      if (bad !== undefined) throw new UsageError(`--tty: "${bad}" is not an absolute path`);
       const log = (line: string) => process.stderr.write(`exporter: ${line}\n`);
       const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-      const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, version, onProblem: (source, text) => log(`${source}: ${text}`) });
+      const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, ttys: opts.tty, version, onProblem: (source, text) => log(`${source}: ${text}`) });
 
       if (opts.once) {
         process.stdout.write(await exporter.scrape('prometheus', AbortSignal.timeout(10_000)));

@@ -20,6 +20,8 @@ export interface ExporterOptions {
   /** Control ports named on the command line; when empty, those of the configs in `bridgeConfigDir`. */
   controls: ControlTarget[];
   bridgeConfigDir: string;
+  /** ttys to read whoever holds them (--tty): a line laplink does not run, a getty's, a lab guest's. */
+  ttys?: readonly string[];
   version: string;
   /** Hears each problem once, when it appears (a journal line, not one per scrape). */
   onProblem?: (source: ErrorSource, text: string) => void;
@@ -68,7 +70,7 @@ export class Exporter {
     problems.push(...targets.problems.map((p): [ErrorSource, string] => ['bridge_config', p]));
     const bridges = await Promise.all(targets.targets.map((t) => readBridge(t, signal)));
     for (const b of bridges) if (b.error) problems.push(['control_port', `${b.control}: ${b.error}`]);
-    const paths = [...new Set([...links.links.filter((l) => l.deviceInUse).map((l) => l.device!), ...bridges.flatMap((b) => b.ttys)])].sort();
+    const paths = [...new Set([...links.links.filter((l) => l.deviceInUse).map((l) => l.device!), ...bridges.flatMap((b) => b.ttys), ...(this.o.ttys ?? [])])].sort();
     if (paths.length > MAX_TTYS) problems.push(['tty', `${paths.length} ttys, only the first ${MAX_TTYS} are read`]);
     const readings = paths.slice(0, MAX_TTYS).map((p) => {
       try {

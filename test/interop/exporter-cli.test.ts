@@ -6,13 +6,14 @@
  */
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeStateFile } from '../../src/pppd/state.js';
 import { startCli, stop } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 import { laplinkBin, removeDir, tempDir } from '../helpers/supervisor-harness.js';
 
 let dir = '';
@@ -62,6 +63,14 @@ describe('laplink exporter --once, and under systemd', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('laplink_link_up{link="cable"} 1\n');
     expect(r.stdout).toMatch(/^# HELP laplink_link_state /);
+    // --tty reads a line no link or bridge names (here a pty: no counters, its speed)
+    const pair = await startPtyPair();
+    stops.push(pair.close);
+    const tty = await realpath(pair.a);
+    const t = await exporterRun(['--once', '--tty', tty, '--state-dir', join(dir, 'none'), '--bridge-configs', join(dir, 'none')]);
+    expect(t.exitCode, t.stderr).toBe(0);
+    expect(t.stdout).toContain(`laplink_tty_counters_available{tty="${tty}"} 0\n`);
+    expect(t.stdout).toMatch(new RegExp(`^laplink_tty_speed_baud\\{tty="${tty}"\\} \\d+$`, 'm'));
   });
 
   it('tells a notify socket READY=1 with where it serves, and STOPPING=1 on SIGTERM (socat as systemd)', async () => {
