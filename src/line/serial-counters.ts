@@ -136,3 +136,30 @@ export function readTtyCounters(path: string): TtyReading {
     closeSync(fd);
   }
 }
+
+/** How much each counter grew from `before` to `after`, modulo 2^32 (the driver's counters wrap). */
+export function counterGrowth(before: SerialCounters, after: SerialCounters): SerialCounters {
+  const out = {} as SerialCounters;
+  for (const f of FIELDS) out[f] = (after[f] - before[f] + 2 ** 32) % 2 ** 32;
+  return out;
+}
+
+export interface LineTrouble {
+  kind: 'framing' | 'overrun' | 'buffer-overrun' | 'break';
+  /** Errors of this kind over the interval. */
+  count: number;
+  /** The likely cause, in an operator's words. */
+  cause: string;
+}
+
+/** What a growth of the error counters says about the line (none for a clean interval), for a
+ *  status view or `check` to flag a line before its link drops. */
+export function lineTroubles(growth: SerialCounters): LineTrouble[] {
+  const out: LineTrouble[] = [];
+  const framing = growth.frame + growth.parity;
+  if (framing > 0) out.push({ kind: 'framing', count: framing, cause: 'framing or parity errors: the two ends differ in speed or framing, the cable is bad or loose, or the line is noisy' });
+  if (growth.overrun > 0) out.push({ kind: 'overrun', count: growth.overrun, cause: 'UART overruns: bytes came faster than the driver read them; use hardware flow control (flow: rtscts) or a lower speed' });
+  if (growth.bufOverrun > 0) out.push({ kind: 'buffer-overrun', count: growth.bufOverrun, cause: 'tty buffer overruns: the program reading the line (pppd, the bridge) did not keep up' });
+  if (growth.brk > 0) out.push({ kind: 'break', count: growth.brk, cause: 'breaks received: the other end sent BREAK, or its side of the cable is unplugged or powered off' });
+  return out;
+}

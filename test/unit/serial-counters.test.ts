@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeSerialIcount, ICOUNT_STRUCT_SIZE, readTtyCounters, TtyCountersError } from '../../src/line/serial-counters.js';
+import { counterGrowth, decodeSerialIcount, ICOUNT_STRUCT_SIZE, lineTroubles, readTtyCounters, TtyCountersError, type SerialCounters } from '../../src/line/serial-counters.js';
 import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 
 /** struct serial_icounter_struct as the kernel fills it: cts, dsr, rng, dcd, rx, tx, frame, overrun,
@@ -35,6 +35,24 @@ describe('decodeSerialIcount', () => {
 
   it('refuses a buffer shorter than the struct', () => {
     expect(() => decodeSerialIcount(Buffer.alloc(40), 'LE')).toThrow(/needs 44 bytes, got 40/);
+  });
+});
+
+describe('counterGrowth and lineTroubles', () => {
+  const zero: SerialCounters = { rx: 0, tx: 0, frame: 0, parity: 0, overrun: 0, bufOverrun: 0, brk: 0, cts: 0, dsr: 0, ri: 0, dcd: 0 };
+
+  it('counts growth across the 2^32 wrap', () => {
+    expect(counterGrowth({ ...zero, rx: 2 ** 32 - 10 }, { ...zero, rx: 5 }).rx).toBe(15);
+  });
+
+  it('a clean interval says nothing; framing and parity errors point at speed, cable or noise', () => {
+    expect(lineTroubles(counterGrowth(zero, { ...zero, rx: 1000, tx: 1000, dcd: 1 }))).toEqual([]);
+    const t = lineTroubles(counterGrowth(zero, { ...zero, frame: 3, parity: 1, overrun: 2 }));
+    expect(t.map((x) => [x.kind, x.count])).toEqual([
+      ['framing', 4],
+      ['overrun', 2],
+    ]);
+    expect(t[0]!.cause).toMatch(/differ in speed/);
   });
 });
 
