@@ -106,6 +106,7 @@ export function register(program: Command): void {
             sd.status(`writing ${join(dir, TEXTFILE_NAME)}`);
             sd.ready();
           });
+          sd.stopping();
           return;
         }
         const server = await startExporterServer(exporter, listen, tls, log);
