@@ -11,4 +11,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./link.js')).suite,
   async () => (await import('./churn.js')).suite,
   async () => (await import('./watch.js')).default,
+  async () => (await import('./exporter.js')).default,
 ];

@@ -28,13 +28,13 @@ function statTicks(stat: string): number {
   return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
 }
 
-async function ticks(pids: number[]): Promise<number> {
+export async function ticks(pids: number[]): Promise<number> {
   let n = 0;
   for (const pid of pids) n += statTicks(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''.padEnd(60, ') 0')));
   return n;
 }
 
-async function contextSwitches(pids: number[]): Promise<number> {
+export async function contextSwitches(pids: number[]): Promise<number> {
   let n = 0;
   for (const pid of pids) {
     for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {

@@ -18,6 +18,7 @@ export const commandModules: Readonly<Record<string, CommandModule>> = {
   stop: () => import('./stop.js'),
   modem: () => import('./modem.js'),
   chat: () => import('./chat-command.js'),
+  exporter: () => import('./exporter.js'),
 };
 
 /**

@@ -20,6 +20,10 @@ export interface Libc {
   cfgetospeed(t: Buffer): number;
   cfsetspeed(t: Buffer, speed: number): number;
   tcsendbreak(fd: number, duration: number): number;
+  /** ioctl(2) with a pointer argument (the only kind this project passes). */
+  ioctl(fd: number, request: number, arg: Buffer): number;
+  /** errno after the last failing call above. */
+  errno(): number;
 }
 
 let libc: Libc | undefined;
@@ -39,6 +43,8 @@ export function loadLibc(): Libc {
     cfgetospeed: lib.func('uint32_t cfgetospeed(void *t)'),
     cfsetspeed: lib.func('int cfsetspeed(void *t, uint32_t speed)'),
     tcsendbreak: lib.func('int tcsendbreak(int fd, int duration)'),
+    ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
+    errno: () => koffi.errno(),
   } as Libc;
   return libc;
 }

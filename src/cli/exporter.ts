@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { controlLabel, DEFAULT_BRIDGE_CONFIG_DIR, type ControlTarget } from '../exporter/bridges.js';
+import { Exporter } from '../exporter/collect.js';
+import { DEFAULT_EXPORTER_LISTEN, startExporterServer } from '../exporter/server.js';
+import { runTextfile, TEXTFILE_NAME } from '../exporter/textfile.js';
+import { laplinkArgv, packageRoot } from '../paths.js';
+import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
+import { renderTemplate } from '../render/template.js';
+import { writeDurably } from '../render/journal.js';
+import { underRoot } from '../render/write.js';
+import { serviceNotifier } from '../runtime/sd-notify.js';
+import { parseListen, parseTarget } from './bridge.js';
+
+export const EXPORTER_UNIT_PATH = '/etc/systemd/system/laplink-exporter.service';
+
+interface ExporterFlags {
+  listen: string;
+  stateDir: string;
+  control: string[];
+  bridgeConfigs: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  textfileDir?: string;
+  interval: string;
+  installUnit?: boolean;
+  once?: boolean;
+  tty: string[];
+  root?: string;
+}
+
+const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
+
+function controlTarget(text: string): ControlTarget {
+  try {
+    const a = parseTarget(text);
+    return { control: controlLabel(a.host, a.port), ...a, devices: new Map() };
+  } catch (err) {
+    throw new UsageError(`--control: ${(err as Error).message.replace(/^HOST:PORT: /, '')}`);
+  }
+}
+
+function intervalMs(text: string): number {
+  const s = Number(text);
+  if (!Number.isFinite(s) || s < 1 || s > 86_400) throw new UsageError(`--interval: "${text}" is not a number of seconds from 1 to 86400`);
+  return Math.round(s * 1000);
+}
+
+/** The generated unit: this installation's laplink, flags from /etc/default/laplink-exporter. */
+async function installUnit(root: string | undefined): Promise<void> {
+  const path = underRoot(root, EXPORTER_UNIT_PATH);
+  await writeDurably(path, renderTemplate('systemd/laplink-exporter.service', { laplink: laplinkArgv().join(' ') }), 0o644);
+  process.stdout.write(`wrote ${path}\nnext: systemctl daemon-reload && systemctl enable --now laplink-exporter\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('exporter')
+    .description(`serve Prometheus metrics of the links (state files), their ttys (kernel error counters) and the bridge ports (control ports) on http://${DEFAULT_EXPORTER_LISTEN}/metrics, or write them for node_exporter's textfile collector`)
+    .option('--listen <HOST:PORT>', 'where to serve /metrics; anything but loopback needs --tls-cert and --tls-key', DEFAULT_EXPORTER_LISTEN)
+    .option('--state-dir <dir>', 'the supervisors\' state file directory', DEFAULT_STATE_DIR)
+    .option('--control <HOST:PORT>', 'a bridge control port to read (repeatable; default: the control ports of the configs in --bridge-configs)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--bridge-configs <dir>', 'bridge configs whose control ports are read when no --control is given', DEFAULT_BRIDGE_CONFIG_DIR)
+    .option('--tty <path>', 'also read this tty\'s counters, whoever holds it (repeatable; opening a line nobody holds raises DTR)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--textfile-dir <dir>', `write ${TEXTFILE_NAME} there every --interval instead of serving HTTP (node_exporter --collector.textfile.directory)`)
+    .option('--interval <seconds>', 'with --textfile-dir: how often to write', '15')
+    .option('--once', 'print one scrape (Prometheus text) on stdout and exit, e.g. to read the tty counters by hand')
+    .option('--install-unit', `write ${EXPORTER_UNIT_PATH} (Type=notify; flags from /etc/default/laplink-exporter) and exit`)
+    .option('--root <dir>', 'with --install-unit: write under this directory instead of /')
+    .action(async (opts: ExporterFlags) => {
+      if (opts.installUnit) return installUnit(opts.root);
+      if (opts.root !== undefined) throw new UsageError('exporter: --root needs --install-unit');
+      if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('exporter: --tls-cert and --tls-key go together');
+      const listen = parseListen(opts.listen);
+      const everyMs = intervalMs(opts.interval);
+      const tls = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : undefined;
+      if (!tls && !opts.textfileDir && !opts.once && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
+      const controls = opts.control.map(controlTarget);
+      const bad = opts.tty.find((t) => !t.startsWith('/'));
+      if (bad !== undefined) throw new UsageError(`--tty: "${bad}" is not an absolute path`);
+      const log = (line: string) => process.stderr.write(`exporter: ${line}\n`);
+      const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+      const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, ttys: opts.tty, version, onProblem: (source, text) => log(`${source}: ${text}`) });
+
+      if (opts.once) {
+        process.stdout.write(await exporter.scrape('prometheus', AbortSignal.timeout(10_000)));
+        return;
+      }
+      const stop = new AbortController();
+      const signals = ['SIGINT', 'SIGTERM'] as const;
+      const onSignal = () => stop.abort();
+      for (const s of signals) process.on(s, onSignal);
+      const sd = serviceNotifier(process.env, log);
+      try {
+        if (opts.textfileDir) {
+          const dir = opts.textfileDir;
+          let first = true;
+          await runTextfile(exporter, dir, everyMs, stop.signal, log, () => {
+            if (!first) return;
+            first = false;
+            process.stdout.write(`exporter: writing ${join(dir, TEXTFILE_NAME)} every ${opts.interval} s\n`);
+            sd.status(`writing ${join(dir, TEXTFILE_NAME)}`);
+            sd.ready();
+          });
+          sd.stopping();
+          return;
+        }
+        const server = await startExporterServer(exporter, listen, tls, log);
+        const where = `${tls ? 'https' : 'http'}://${controlLabel(server.address.address, server.address.port)}/metrics`;
+        process.stdout.write(`exporter: serving ${where}\n`);
+        sd.status(`serving ${where}`);
+        sd.ready();
+        await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+        sd.stopping();
+        await server.close();
+      } finally {
+        sd.close();
+        for (const s of signals) process.off(s, onSignal);
+      }
+    });
+}

@@ -1,0 +1,127 @@
+/**
+ * The bridges the exporter asks: control ports given on the command line, or found in the bridge
+ * configs (/etc/laplink/bridge/*.yaml, read with the bridge's own loader, never written). A config
+ * is loaded again only when its file changed, so a scrape costs a stat per config, not a YAML parse.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBridgeConfig } from '../bridge/config.js';
+import { splitListen } from '../bridge/hub.js';
+import { queryBridgePorts, type BridgePortView } from '../status/bridge-ports.js';
+import { MAX_LABEL_CHARS } from './links.js';
+
+/** Where `laplink-bridge@NAME.service` reads NAME.yaml. */
+export const DEFAULT_BRIDGE_CONFIG_DIR = '/etc/laplink/bridge';
+/** Past this, a config directory is not what we think it is. */
+const MAX_CONFIGS = 64;
+/** More ports than one host has serial lines; the rest are left out of the scrape. */
+export const MAX_PORTS_PER_CONTROL = 1024;
+
+export interface ControlTarget {
+  /** HOST:PORT, as the `control` label shows it. */
+  control: string;
+  host: string;
+  port: number;
+  /** Port name → device path, when the config is known (showport names the port, not the path). */
+  devices: ReadonlyMap<string, string>;
+}
+
+export interface BridgeReading {
+  control: string;
+  /** Why the control port did not answer this time. */
+  error?: string;
+  ports: BridgePortView[];
+  /** Device paths of the ports the bridge reported: it holds them open while it runs. */
+  ttys: string[];
+}
+
+/** A listening address as one to connect to: a bridge bound to every address is reached on loopback. */
+function connectable(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+/** HOST:PORT for a label: IPv6 hosts in brackets, like the command line takes them. */
+export function controlLabel(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+interface CachedConfig {
+  mtimeMs: number;
+  size: number;
+  target?: ControlTarget;
+  problem?: string;
+}
+
+/** The control ports of every bridge config in a directory, reloaded per file as files change. */
+export class BridgeConfigDirectory {
+  private readonly cache = new Map<string, CachedConfig>();
+
+  constructor(readonly dir: string) {}
+
+  async targets(): Promise<{ targets: ControlTarget[]; problems: string[] }> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { targets: [], problems: code === 'ENOENT' ? [] : [`${this.dir}: ${code ?? (err as Error).message}`] };
+    }
+    const problems = names.length > MAX_CONFIGS ? [`${this.dir}: ${names.length} configs, only the first ${MAX_CONFIGS} are read`] : [];
+    names = names.slice(0, MAX_CONFIGS);
+    for (const known of this.cache.keys()) if (!names.includes(known)) this.cache.delete(known);
+    const targets: ControlTarget[] = [];
+    for (const name of names) {
+      const entry = await this.load(name);
+      if (entry.problem) problems.push(entry.problem);
+      if (entry.target) targets.push(entry.target);
+    }
+    return { targets, problems };
+  }
+
+  private async load(name: string): Promise<CachedConfig> {
+    const file = join(this.dir, name);
+    const st = await stat(file).catch(() => undefined);
+    if (!st) return { mtimeMs: 0, size: 0, problem: `${file}: gone while reading the directory` };
+    const cached = this.cache.get(name);
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached;
+    let entry: CachedConfig;
+    try {
+      const config = await loadBridgeConfig(file);
+      if (config.control === undefined) {
+        entry = { mtimeMs: st.mtimeMs, size: st.size };
+      } else {
+        const { host, port } = splitListen(config.control);
+        const to = connectable(host);
+        entry = { mtimeMs: st.mtimeMs, size: st.size, target: { control: controlLabel(to, port), host: to, port, devices: new Map(config.ports.map((p) => [p.name ?? p.device, p.device])) } };
+      }
+    } catch (err) {
+      entry = { mtimeMs: st.mtimeMs, size: st.size, problem: (err as Error).message.split('\n')[0]! };
+    }
+    this.cache.set(name, entry);
+    return entry;
+  }
+}
+
+const counter = (n: number) => Number.isSafeInteger(n) && n >= 0;
+
+/** A port as a label may carry it: names cut to length, counters that are counts (a peer that is
+ *  not our bridge could send anything). */
+function sane(p: BridgePortView): BridgePortView | undefined {
+  if (![p.tcpIn, p.tcpOut, p.deviceIn, p.deviceOut].every(counter)) return undefined;
+  return { ...p, port: p.port.slice(0, MAX_LABEL_CHARS), device: p.device.slice(0, 4096), enable: p.enable.slice(0, MAX_LABEL_CHARS) };
+}
+
+/** One look at a control port: its ports (bounded) and the device paths they hold. */
+export async function readBridge(target: ControlTarget, signal: AbortSignal): Promise<BridgeReading> {
+  try {
+    const answer = await queryBridgePorts(target.host, target.port, signal);
+    const ports = answer.slice(0, MAX_PORTS_PER_CONTROL).map(sane).filter((p): p is BridgePortView => p !== undefined);
+    if (ports.length < Math.min(answer.length, MAX_PORTS_PER_CONTROL)) return { control: target.control, error: 'showport answered counters that are not counts', ports: [], ttys: [] };
+    const ttys = ports.map((p) => target.devices.get(p.device) ?? (p.device.startsWith('/') ? p.device : undefined)).filter((d): d is string => d !== undefined);
+    return { control: target.control, ports, ttys };
+  } catch (err) {
+    return { control: target.control, error: (err as Error).message, ports: [], ttys: [] };
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The supervisors' state files as the exporter may trust them: read through the project's own
+ * reader (pppd/state.ts), but bounded first (how many files, how big) and checked field by field
+ * after, so a tampered or half-migrated file costs one error count, never a scrape.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { z } from 'zod';
+import { isStale } from '../pppd/report.js';
+import { readStateFile, stateFilePath, type LinkState, type LinkStatus } from '../pppd/state.js';
+import { LINK_NAME_PATTERN } from '../profile/schema.js';
+
+/** More links than any host has cables; files past it are counted as errors, not read. */
+export const MAX_LINKS = 256;
+/** A real state file is under 2 KB. */
+export const MAX_STATE_FILE_BYTES = 64 * 1024;
+/** Label values longer than this are cut: a label is for matching, not for storing text. */
+export const MAX_LABEL_CHARS = 128;
+
+export const LINK_STATES = ['stopped', 'waiting-for-device', 'starting', 'handshaking', 'negotiating', 'up', 'down', 'backoff', 'paused', 'failed', 'done'] as const satisfies readonly LinkState[];
+
+/** States in which pppd runs and holds the link's tty open. */
+const PPPD_HOLDS_TTY: ReadonlySet<LinkState> = new Set(['starting', 'handshaking', 'negotiating', 'up']);
+
+/** What the exporter shows of one link. Times are Unix seconds. */
+export interface LinkSnapshot {
+  name: string;
+  state: LinkState;
+  stale: boolean;
+  since: number;
+  upSince?: number;
+  restarts: number;
+  nextRetry?: number;
+  lastExit?: { code: number; at?: number };
+  device?: string;
+  /** The device is a tty pppd has open now (worth reading its counters). */
+  deviceInUse: boolean;
+  info: { iface?: string; dialled?: string; authMethod?: string; compression?: string; localIp?: string; remoteIp?: string; localIp6?: string; remoteIp6?: string; localIp6Net?: string; remoteIp6Net?: string };
+}
+
+const text = z
+  .string()
+  .transform((s) => s.slice(0, MAX_LABEL_CHARS))
+  .optional()
+  .catch(undefined);
+const time = z
+  .string()
+  .transform((s) => Date.parse(s) / 1000)
+  .pipe(z.number().finite())
+  .optional()
+  .catch(undefined);
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const stateFile = z.object({
+  state: z.enum(LINK_STATES),
+  since: z
+    .string()
+    .transform((s) => Date.parse(s) / 1000)
+    .pipe(z.number().finite()),
+  supervisorPid: z.number().int(),
+  restarts: count,
+  pppdPid: z.number().int().positive().optional().catch(undefined),
+  upSince: time,
+  nextRetry: time,
+  lastExit: z
+    .object({ code: z.number().int().min(0).max(255), at: time })
+    .optional()
+    .catch(undefined),
+  device: z.string().startsWith('/').max(4096).optional().catch(undefined),
+  iface: text,
+  dialled: text,
+  authMethod: text,
+  compression: text,
+  localIp: text,
+  remoteIp: text,
+  localIp6: text,
+  remoteIp6: text,
+  localIp6Net: text,
+  remoteIp6Net: text,
+});
+
+export interface LinksReading {
+  links: LinkSnapshot[];
+  /** One line per file that could not be shown (name: why). */
+  problems: string[];
+}
+
+/** A state file checked once: what does not change until the file does (staleness is looked at
+ *  every scrape, as a supervisor can die without touching its file). */
+type Parsed = { ok: true; raw: LinkStatus; data: z.infer<typeof stateFile> } | { ok: false; problem: string };
+
+function parse(name: string, raw: unknown): Parsed {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problem: `${name}: not a JSON object` };
+  const r = stateFile.safeParse(raw);
+  if (r.success) return { ok: true, raw: raw as LinkStatus, data: r.data };
+  const issue = r.error.issues[0]!;
+  return { ok: false, problem: `${name}: ${issue.path.join('.') || 'file'}: ${issue.message}` };
+}
+
+function snapshot(name: string, raw: LinkStatus, s: z.infer<typeof stateFile>): LinkSnapshot {
+  const { device, iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net } = s;
+  const stale = isStale({ ...raw, state: s.state, supervisorPid: s.supervisorPid });
+  return {
+    name,
+    state: s.state,
+    stale,
+    since: s.since,
+    upSince: s.state === 'up' ? s.upSince : undefined,
+    restarts: s.restarts,
+    nextRetry: s.state === 'backoff' || s.state === 'paused' ? s.nextRetry : undefined,
+    lastExit: s.lastExit,
+    device,
+    deviceInUse: device !== undefined && !stale && s.pppdPid !== undefined && PPPD_HOLDS_TTY.has(s.state),
+    info: { iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net },
+  };
+}
+
+interface Cached {
+  /** inode, mtime and size: the supervisor replaces the file whole (rename), so any write changes these. */
+  key: string;
+  parsed: Parsed;
+}
+
+/**
+ * The state directory, looked at once per scrape: a stat per file, and a read and check only of the
+ * files that changed since the last look (a link's file changes at its state transitions, not per
+ * scrape). The cache holds at most MAX_LINKS entries, those of the files present.
+ */
+export class LinkStateDirectory {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(readonly dir: string) {}
+
+  async read(): Promise<LinksReading> {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.dir);
+    } catch (err) {
+      this.cache.clear();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { links: [], problems: [] };
+      return { links: [], problems: [`${this.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`] };
+    }
+    const names = entries
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => LINK_NAME_PATTERN.test(n))
+      .sort();
+    const problems = names.length > MAX_LINKS ? [`${this.dir}: ${names.length} state files, only the first ${MAX_LINKS} are read`] : [];
+    const shown = names.slice(0, MAX_LINKS);
+    const present = new Set(shown);
+    for (const known of this.cache.keys()) if (!present.has(known)) this.cache.delete(known);
+    const read = await Promise.all(shown.map((name) => this.file(name)));
+    const links: LinkSnapshot[] = [];
+    read.forEach((r, i) => {
+      if (r === undefined) return;
+      if (r.ok) links.push(snapshot(shown[i]!, r.raw, r.data));
+      else problems.push(r.problem);
+    });
+    return { links, problems };
+  }
+
+  private async file(name: string): Promise<Parsed | undefined> {
+    const path = stateFilePath(this.dir, name);
+    let key: string;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return { ok: false, problem: `${name}: not a regular file` };
+      if (st.size > MAX_STATE_FILE_BYTES) return { ok: false, problem: `${name}: ${st.size} bytes, more than a state file ever holds (${MAX_STATE_FILE_BYTES})` };
+      key = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      this.cache.delete(name);
+      return undefined; // removed between the listing and the look
+    }
+    const cached = this.cache.get(name);
+    if (cached?.key === key) return cached.parsed;
+    let parsed: Parsed;
+    try {
+      const raw = await readStateFile(this.dir, name);
+      if (raw === undefined) return undefined;
+      parsed = parse(name, raw);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return undefined;
+      parsed = { ok: false, problem: `${name}: ${e instanceof SyntaxError ? 'not valid JSON' : (e.code ?? e.message)}` };
+    }
+    this.cache.set(name, { key, parsed });
+    return parsed;
+  }
+}
+
+/** Every link in the state directory (none when it does not exist yet), sorted by name. */
+export function readLinks(stateDir: string): Promise<LinksReading> {
+  return new LinkStateDirectory(stateDir).read();
+}
