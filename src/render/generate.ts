@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/schema.js';
+import { requirePasswordFile } from '../profile/password-file.js';
 import { dirname } from 'node:path';
 import { JOURNAL_PATH, recover, type Recovery } from './journal.js';
 import { withLock } from './lock.js';
@@ -54,6 +55,7 @@ export async function recoverForProfile(loaded: { profile: Profile; path: string
 /** Loads the profile, renders every file and writes them all-or-nothing (unless dryRun). */
 export async function generateLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
+  await requirePasswordFile(profile, options.root);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
   if (options.dryRun) return { profile, profilePath: path, changes: [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   // plan and apply under one lock: the plan's view of shared files must still hold at rename time

@@ -1,4 +1,7 @@
 import { execa } from 'execa';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 describe('laplink CLI', () => {
@@ -11,5 +14,29 @@ describe('laplink CLI', () => {
     const r = await execa('node', ['bin/laplink.js', 'frobnicate'], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('check as a user who may not open the device or read the secrets says why, and nothing about changes', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test drops from root to nobody with setpriv: run it as root');
+    const dir = await mkdtemp(join(tmpdir(), 'laplink-check-user-'));
+    try {
+      await chmod(dir, 0o755);
+      // profiles take devices under /dev only: an owner-only file there stands in for a root:root 0600 tty
+      const device = `/dev/ttyLAPLINK${process.pid}`;
+      await writeFile(device, '', { mode: 0o600 });
+      const profile = join(dir, 'p.yaml');
+      await writeFile(profile, `name: nr\nrole: client\ndevice: ${device}\nlocalIp: 10.0.0.2\nremoteIp: 10.0.0.1\nauth: { user: u, password: p }\n`, { mode: 0o644 });
+      const root = join(dir, 'root');
+      await execa('node', ['bin/laplink.js', 'generate', profile, '--root', root]);
+      const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', 'bin/laplink.js', 'check', profile, '--root', root], { reject: false });
+      expect(r.exitCode, r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/^FAIL device: .*ttyLAPLINK\d+: cannot open \(permission denied\): mode 0600 root:root: only root may open it/m);
+      expect(r.stdout).not.toMatch(/or group dialout may open it/);
+      expect(r.stdout).toMatch(/pap-secrets: permission denied \(only root may read it; run check as root\)$/m);
+      expect(r.stdout + r.stderr).not.toMatch(/nothing was changed|EACCES/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(`/dev/ttyLAPLINK${process.pid}`, { force: true });
+    }
   });
 });
