@@ -34,7 +34,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('Two machines and a null-modem cable into a working PPP link.')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    // one line per problem, as `laplink: …` like every other error (no usage dump after it)
+    .configureOutput({ outputError: (text, write) => write(`laplink: ${text.replace(/^error: /, '')}`) });
   for (const load of modulesFor(argv.slice(2))) (await load()).register(program);
   try {
     await program.parseAsync(argv);

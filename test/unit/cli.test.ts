@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,28 @@ describe('laplink CLI', () => {
   it('prints its version', async () => {
     const r = await execa('node', ['bin/laplink.js', '--version']);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('--version reads package.json only: it works beside package.json without any built module', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'laplink-version-'));
+    try {
+      await mkdir(join(dir, 'bin'));
+      await copyFile('bin/laplink.js', join(dir, 'bin/laplink.js'));
+      await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'ppp-laplink', version: '9.8.7', type: 'module' }));
+      const r = await execa('node', [join(dir, 'bin/laplink.js'), '--version']);
+      expect(r.stdout).toBe('9.8.7');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad flag is one line on stderr, status 2, no usage after it', async () => {
+    for (const args of [['check', '--bogus', 'x.yaml'], ['generate'], ['--frob']]) {
+      const r = await execa('node', ['bin/laplink.js', ...args], { reject: false });
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^laplink: (unknown option|missing required argument)/);
+    }
   });
 
   it('rejects an unknown command with status 2 and one line', async () => {
