@@ -32,6 +32,22 @@ describe('laplink CLI', () => {
     }
   });
 
+  it('profile problems: one prefixed line each, in the order of the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'laplink-problems-'));
+    try {
+      const profile = join(dir, 'p.yaml');
+      await writeFile(profile, 'name: p\nrole: client\nspede: 9600\ndevice: /dev/ttyS0\nlocalIp: 10.0.0.2\nremoteIp: 10.0.0.2\n');
+      const r = await execa('node', ['bin/laplink.js', 'check', profile], { reject: false });
+      expect(r.exitCode).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toBe(`laplink: ${profile}:3:1: spede: unknown field, did you mean speed? ${lines[0]!.slice(lines[0]!.indexOf('(allowed'))}`);
+      expect(lines[1]).toMatch(new RegExp(`^laplink: ${profile}:6:11: remoteIp: must differ from localIp`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects an unknown command with status 2 and one line', async () => {
     const r = await execa('node', ['bin/laplink.js', 'frobnicate'], { reject: false });
     expect(r.exitCode).toBe(2);
