@@ -31,9 +31,12 @@ describe('laplink init / generate / remove / check', () => {
     const a = await laplink(['init', '--role', 'client', '--peer', 'windows', '--output', out]);
     expect(a.exitCode).toBe(0);
     expect(a.stdout).toBe(`created   ${out}`);
-    // where the profile goes and which unit runs it
-    expect(a.stderr).toContain('save it as /etc/laplink/laplink-client.yaml');
-    expect(a.stderr).toContain('systemctl enable --now laplink@laplink-client');
+    // the profile stays where --output put it (generate records that path for the unit)
+    expect(a.stderr).toBe(`next: edit ${out}, then run as root\n  laplink generate ${out}\n  systemctl enable --now laplink@windows-client`);
+    expect(a.stderr).not.toContain('save it as');
+    const printed = await execa('node', [bin, 'init', '--role', 'client'], { stripFinalNewline: false });
+    expect(printed.stderr).toContain('save it as /etc/laplink/laplink-client.yaml');
+    expect(printed.stdout.endsWith('\n'), 'the profile on stdout ends with a newline').toBe(true);
     expect(await readFile(out, 'utf8')).toMatch(/^role: client$/m);
     const b = await laplink(['init', '--role', 'server', '--output', out]);
     expect(b.exitCode).toBe(2);
@@ -84,8 +87,8 @@ describe('laplink init / generate / remove / check', () => {
     const lines = r.stderr.split('\n');
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^laplink: ${profile}:7:19: auth\\.users\\[0\\]\\.name: user name must be one word`)),
-      expect.stringMatching(new RegExp(`^${profile}:7:35: auth\\.users\\[0\\]\\.password: password contains a control character`)),
-      expect.stringMatching(new RegExp(`^${profile}:8:16: extraOptions\\[0\\]: option "connect" is not allowed`)),
+      expect.stringMatching(new RegExp(`^laplink: ${profile}:7:35: auth\\.users\\[0\\]\\.password: password contains a control character`)),
+      expect.stringMatching(new RegExp(`^laplink: ${profile}:8:16: extraOptions\\[0\\]: option "connect" is not allowed`)),
     ]);
     await expect(readdir(root)).rejects.toThrow(/ENOENT/);
   });
