@@ -75,6 +75,39 @@ describe('laplink init / generate / remove / check', () => {
     expect(removed.exitCode).toBe(0);
     expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toBe('127.0.0.1 localhost\n');
     expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
+    // the last link gone, the shared template units go too: nothing of ppp-laplink is left
+    expect(removed.stdout).toMatch(/^removed +.*\/etc\/systemd\/system\/laplink@\.service \(no link uses it any more\)$/m);
+    expect(await readdir(join(root, 'etc/systemd/system'))).toEqual([]);
+  });
+
+  it('remove keeps the shared units while another link uses them; remove --all uninstalls every link and them', async () => {
+    const root = join(dir, 'root-all');
+    const write = async (name: string, device: string) => {
+      const path = join(dir, `${name}.yaml`);
+      await writeFile(path, `name: ${name}\nrole: client\ndevice: ${device}\nlocalIp: 10.0.0.2\nremoteIp: 10.0.0.1\n`);
+      expect((await laplink(['generate', path, '--root', root])).exitCode).toBe(0);
+      return path;
+    };
+    const one = await write('all1', '/dev/ttyS0');
+    await write('all2', '/dev/ttyS1');
+    await write('all3', '/dev/ttyS2');
+    const first = await laplink(['remove', one, '--root', root]);
+    expect(first.stdout).toMatch(/^kept +.*\/laplink@\.service \(shared by every link\)$/m);
+    const dry = await laplink(['remove', '--all', '--root', root, '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would be removed +.*\/etc\/ppp\/peers\/all2$/m);
+    expect(dry.stdout).toMatch(/^would be removed +.*\/etc\/ppp\/peers\/all3$/m);
+    expect(dry.stdout).toMatch(/^would be removed +.*\/laplink-bridge@\.service \(no link uses it any more\)$/m);
+    expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
+    const all = await laplink(['remove', '--all', '--root', root]);
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
+    expect(await readdir(join(root, 'etc/systemd/system'))).toEqual([]);
+    const again = await laplink(['remove', '--all', '--root', root]);
+    expect(again.stdout).toBe(`nothing to remove: no link generated under ${root}/`);
+    const both = await laplink(['remove', one, '--all', '--root', root]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toBe('laplink: give a profile or --all, not both');
   });
 
   it('generate rejects a bad profile with exit 2, one line per problem, and writes nothing', async () => {
