@@ -94,6 +94,8 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     const links = [...readme.matchAll(/\]\(((?:docs|examples)\/[^)#\s]+)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(0);
     expect(links.filter((l) => !existsSync(join(pkg, l)))).toEqual([]);
+    // no repository URL until there is a real one (the one named did not exist)
+    expect((JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { repository?: unknown }).repository).toBeUndefined();
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the ppp-laplink authors\n/);
   });
 
