@@ -99,6 +99,15 @@ describe('laplink init / generate / remove / check', () => {
     expect(dry.stdout).toMatch(/^would be removed +.*\/etc\/ppp\/peers\/all3$/m);
     expect(dry.stdout).toMatch(/^would be removed +.*\/laplink-bridge@\.service \(no link uses it any more\)$/m);
     expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
+    // a link whose profile is gone cannot say which files are its own: nothing is removed
+    const third = join(dir, 'all3.yaml');
+    const kept = await readFile(third, 'utf8');
+    await rm(third);
+    const refused = await laplink(['remove', '--all', '--root', root]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/^laplink: link all3: .*all3\.yaml: cannot read: no such file or directory; nothing was removed/);
+    expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
+    await writeFile(third, kept);
     const all = await laplink(['remove', '--all', '--root', root]);
     expect(all.exitCode, all.stderr).toBe(0);
     expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
