@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { errnoText } from '../socket-reason.js';
 import { ChatIoError } from './errors.js';
 
 export type WaitResult = 'data' | 'timeout' | 'abort';
@@ -115,6 +116,5 @@ export class ByteReader {
 }
 
 export function deviceGone(err: Error): ChatIoError {
-  const code = (err as NodeJS.ErrnoException).code;
-  return new ChatIoError(`chat: device gone (${code ?? err.message})`, { cause: err });
+  return new ChatIoError(`chat: device gone (${errnoText(err)})`, { cause: err });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { errnoText } from '../socket-reason.js';
 import type { Duplex } from 'node:stream';
 import { clean, cLength, sendActions, type CleanContext } from './clean.js';
 import { ChatIoError } from './errors.js';
@@ -487,10 +488,8 @@ export function splitSubexpects(s: Buffer): Buffer[] {
   return parts;
 }
 
-function errText(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'No such file or directory';
-  if (code === 'EACCES') return 'Permission denied';
-  if (code === 'EISDIR') return 'Is a directory';
-  return code ?? String(err);
+/** strerror(3)'s words, as chat(8) prints them (`No such file or directory`), from the one errno table. */
+export function errText(err: unknown): string {
+  const text = errnoText(err);
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -4,7 +4,7 @@ import { LaplinkError } from '../errors.js';
 import { openLine } from '../line/connect-fds.js';
 import { CHAT_HELP } from '../chat/usage.js';
 import { parseChatArgs, type ChatCliOptions } from '../chat/options.js';
-import { runChat, type ChatOutput } from '../chat/runner.js';
+import { errText, runChat, type ChatOutput } from '../chat/runner.js';
 import { tokenizeFile, tokensFromArgs, type ChatToken } from '../chat/script.js';
 
 // This module is pppd's connect program: keep its imports to node: builtins and src/chat (cold start).
@@ -151,8 +151,7 @@ async function loadScript(opts: ChatCliOptions): Promise<ChatToken[]> {
     try {
       text = readFileSync(opts.file);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new LaplinkError(`${opts.file} -- open failed: ${code === 'ENOENT' ? 'No such file or directory' : code}`, 1);
+      throw new LaplinkError(`${opts.file} -- open failed: ${errText(err)}`, 1);
     }
     return tokenizeFile(text, opts.file);
   }

@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { starterProfile } from '../profile/starter.js';
+import { errnoText } from '../socket-reason.js';
 
 export function register(program: Command): void {
   program
@@ -23,16 +25,21 @@ export function register(program: Command): void {
         await writeFile(opts.output, text, { flag: opts.force ? 'w' : 'wx', mode: 0o600 });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${opts.output} exists; not overwriting it without --force`);
-        throw new UsageError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        throw new UsageError(`cannot write ${opts.output}: ${errnoText(err)}`);
       }
       process.stdout.write(`created   ${opts.output}\n`);
-      process.stderr.write(nextSteps(text));
+      process.stderr.write(nextSteps(text, resolve(opts.output)));
     });
 }
 
-/** Where the profile goes and which unit runs it (templates/systemd/laplink@.service). */
-function nextSteps(profile: string): string {
+/**
+ * What to do with the profile: on stdout it still has to be saved (as /etc/laplink/NAME.yaml, by
+ * convention); written with --output it is where the user put it, and generate records that path for
+ * the unit laplink@NAME (its drop-in), so it stays there.
+ */
+function nextSteps(profile: string, written?: string): string {
   const name = /^name: *(\S+)/m.exec(profile)?.[1] ?? 'NAME';
-  const path = `/etc/laplink/${name}.yaml`;
-  return `next: edit it, save it as ${path} (the unit laplink@${name} reads it), then run as root\n  laplink generate ${path}\n  systemctl enable --now laplink@${name}\n`;
+  const path = written ?? `/etc/laplink/${name}.yaml`;
+  const first = written ? `next: edit ${written}, then run as root` : `next: edit it, save it as ${path} (the unit laplink@${name} reads it), then run as root`;
+  return `${first}\n  laplink generate ${path}\n  systemctl enable --now laplink@${name}\n`;
 }

@@ -13,7 +13,8 @@ function packageVersion(): string {
 /** Prints a typed error as one line and returns its exit status; unknown errors are bugs. */
 export function reportError(err: unknown): number {
   if (err instanceof LaplinkError) {
-    process.stderr.write(`laplink: ${err.message}\n`);
+    // every problem of a profile on its own prefixed line, so each reads (and greps) alone
+    for (const line of err.message.split('\n')) process.stderr.write(`laplink: ${line}\n`);
     return err.exitCode;
   }
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
@@ -34,7 +35,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('Two machines and a null-modem cable into a working PPP link.')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    // one line per problem, as `laplink: …` like every other error (no usage dump after it)
+    .configureOutput({ outputError: (text, write) => write(`laplink: ${text.replace(/^error: /, '')}`) });
   for (const load of modulesFor(argv.slice(2))) (await load()).register(program);
   try {
     await program.parseAsync(argv);

@@ -5,6 +5,7 @@ import { LaplinkError } from '../errors.js';
 import { openLine } from '../line/connect-fds.js';
 import { MODEM_USAGE, parseModemArgs, type ModemCliOptions } from '../modem/options.js';
 import { answer } from '../modem/session.js';
+import { ModemLineError } from '../modem/errors.js';
 
 // pppd's connect program for `peer: dialup`: imports stay node: builtins and src/modem (cold start).
 
@@ -17,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     opts = parseModemArgs(argv);
   } catch (err) {
-    writeSync(2, `laplink modem: ${(err as Error).message}\n${MODEM_USAGE}`);
+    writeSync(2, `laplink modem: ${(err as Error).message} (laplink modem --help)\n`);
     return 1;
   }
   if (opts.help) {
@@ -54,11 +55,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** A device or pty named on the command line, opened raw (loaded only then: serialport is not small). */
+/**
+ * A device or pty named on the command line, opened raw (loaded only then: serialport is not small).
+ * One that cannot be opened is a failed line (exit 2), as the usage text says, not a usage error.
+ */
 async function openDevice(path: string, speed: number): Promise<{ stream: Duplex; close(): Promise<void> }> {
   const { openSerialLine } = await import('../line/serial.js');
-  const line = await openSerialLine({ path, settings: { speed } });
-  return { stream: line.stream, close: () => line.close() };
+  try {
+    const line = await openSerialLine({ path, settings: { speed } });
+    return { stream: line.stream, close: () => line.close() };
+  } catch (err) {
+    throw new ModemLineError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
 }
 
 /** For `laplink --help` and commander's dispatch; bin/laplink.js normally runs main() before commander loads. */
@@ -68,7 +76,7 @@ export function register(program: Command): void {
     .description('answer a dialer as a Hayes modem (`modem answer`, pppd connect program for peer: dialup)')
     .allowUnknownOption()
     .helpOption(false)
-    .argument('[args...]', 'answer [--speed BPS] [--ring] [--timeout SECONDS] [--device PATH] [--quiet]')
+    .argument('[args...]', 'answer [--speed BPS] [--ring [--ring-interval SECONDS]] [--timeout SECONDS] [--device PATH] [--quiet]')
     .action(async (args: string[]) => {
       process.exitCode = await main(args);
     });

@@ -262,8 +262,6 @@ export class ModemEngine {
     const key = c.name;
     switch (c.form) {
       case 'set':
-        // Only data mode exists on a cable: +FCLASS=0 is fine, fax and voice classes are not.
-        if (key === '+FCLASS' && c.args !== '0') return result('ERROR');
         this.settings.other.set(key, 0);
         return undefined;
       case 'test':

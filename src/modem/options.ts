@@ -37,8 +37,11 @@ const positiveInt = (flag: string, text: string | undefined, max: number): numbe
 export function parseModemArgs(argv: readonly string[]): ModemCliOptions {
   const o: ModemCliOptions = { speed: 115200, ring: false, ringIntervalSeconds: 6, quiet: false, help: false };
   const args = [...argv];
+  // `laplink modem` alone must not start answering on whatever stdin is: the command is required.
   if (args[0] === 'answer') args.shift();
-  else if (args[0] !== undefined && !args[0].startsWith('-')) throw new UsageError(`unknown modem command ${JSON.stringify(args[0])} (allowed: answer)`);
+  else if (args[0] === '--help' || args[0] === '-h') return { ...o, help: true };
+  else if (args[0] === undefined) throw new UsageError('missing command (allowed: answer)');
+  else throw new UsageError(`unknown modem command ${JSON.stringify(args[0])} (allowed: answer)`);
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.startsWith('--') && args[i]!.includes('=') ? [args[i]!.slice(0, args[i]!.indexOf('=')), args[i]!.slice(args[i]!.indexOf('=') + 1)] : [args[i]!, undefined];
     const value = (): string | undefined => inline ?? args[++i];

@@ -35,6 +35,7 @@ export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResu
     let done = false;
     let writing = Promise.resolve();
     let writeError: ModemLineError | undefined;
+    let awaitingDrain = false;
 
     const finish = (err: Error | undefined, value?: AnswerResult): void => {
       if (done) return;
@@ -45,6 +46,7 @@ export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResu
       line.off('end', onEnd);
       line.off('close', onEnd);
       line.off('error', onError);
+      line.off('drain', onDrain);
       options.signal?.removeEventListener('abort', onAbort);
       line.pause();
       if (err) reject(err);
@@ -93,12 +95,17 @@ export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResu
         });
       });
       writing = writing.then(() => flushed);
-      if (line.writableNeedDrain) {
+      // One drain listener however many answers a flood of commands queues (not one per write).
+      if (line.writableNeedDrain && !awaitingDrain) {
+        awaitingDrain = true;
         line.pause();
-        line.once('drain', () => {
-          if (!done) line.resume();
-        });
+        line.once('drain', onDrain);
       }
+    };
+
+    const onDrain = (): void => {
+      awaitingDrain = false;
+      if (!done) line.resume();
     };
 
     const schedule = (): void => {

@@ -3,14 +3,16 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { isatty } from 'node:tty';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { renderProfile, ttyOptionsPath } from '../render/render.js';
+import { peersPath, renderProfile, ttyOptionsPath, type RenderedFile } from '../render/render.js';
 import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
+import type { Profile } from './schema.js';
+import { passwordFileProblem } from './password-file.js';
 import { lockFilePath, parseLockPid } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
 import net from 'node:net';
 import { userInfo } from 'node:os';
-import { socketReason } from '../socket-reason.js';
+import { errnoText, socketReason } from '../socket-reason.js';
 import { profileWarnings } from './warnings.js';
 import { checkModule, DEFLATE, MPPE } from './check-module.js';
 
@@ -40,7 +42,24 @@ export interface CheckOptions {
   laplinkArgv?: string[];
 }
 
-const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? String(err);
+const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+/** A user's (/etc/passwd) or group's (/etc/group) name, or its number. */
+async function idName(file: '/etc/passwd' | '/etc/group', id: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').map((l) => l.split(':')).find((f) => f[2] === String(id))?.[0] ?? String(id);
+}
+
+/**
+ * Why this user may not open the device, from its mode and owner: group dialout helps only when
+ * the group may read and write it; an owner-only device (0600) is for its owner alone.
+ */
+export function deviceAccessReason(mode: number, owner: string, group: string, user: string): string {
+  const perms = (mode & 0o777).toString(8).padStart(4, '0');
+  if ((mode & 0o060) === 0o060) return `mode ${perms} ${owner}:${group}: only ${owner} or group ${group} may open it (adduser ${user} ${group}, then log in again)`;
+  if ((mode & 0o006) === 0o006) return `mode ${perms} ${owner}:${group}`;
+  return `mode ${perms} ${owner}:${group}: only ${owner} may open it (run laplink as ${owner}, or give the device a group, e.g. a udev rule with GROUP="dialout", MODE="0660")`;
+}
 
 async function checkDevice(device: string): Promise<CheckResult> {
   // O_NONBLOCK: a serial port with modem lines would otherwise block until carrier.
@@ -48,8 +67,12 @@ async function checkDevice(device: string): Promise<CheckResult> {
   try {
     fd = await open(device, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   } catch (err) {
-    const hint = errCode(err) === 'EACCES' ? ': only root or group dialout may open it' : '';
-    return { level: 'FAIL', what: 'device', detail: `${device}: cannot open (${errCode(err)})${hint}` };
+    let hint = '';
+    if (errCode(err) === 'EACCES') {
+      const st = await stat(device).catch(() => undefined);
+      if (st) hint = `: ${deviceAccessReason(st.mode, await idName('/etc/passwd', st.uid), await idName('/etc/group', st.gid), userName())}`;
+    }
+    return { level: 'FAIL', what: 'device', detail: `${device}: cannot open (${errnoText(err)})${hint}` };
   }
   try {
     return isatty(fd.fd)
@@ -70,7 +93,7 @@ async function checkSecrets(paths: string[]): Promise<CheckResult[]> {
         ? { level: 'FAIL', what: 'permissions', detail: `${p} is mode ${mode}: others can read the secrets (want 0600)` }
         : { level: 'ok', what: 'permissions', detail: `${p} is mode ${mode}` });
     } catch (err) {
-      out.push({ level: 'warn', what: 'permissions', detail: `${p}: ${errCode(err)} (run laplink generate)` });
+      out.push({ level: 'warn', what: 'permissions', detail: `${p}: ${errnoText(err)} (run laplink generate)` });
     }
   }
   return out;
@@ -83,7 +106,7 @@ async function checkKernel(o: Required<Pick<CheckOptions, 'devDir' | 'procDir' |
     const st = await stat(devPpp);
     out.push(st.isCharacterDevice() ? { level: 'ok', what: '/dev/ppp', detail: `${devPpp} is a character device` } : { level: 'FAIL', what: '/dev/ppp', detail: `${devPpp} is not a character device` });
   } catch (err) {
-    out.push({ level: 'FAIL', what: '/dev/ppp', detail: `${devPpp}: ${errCode(err)} (pppd exits 4 without it; mknod ${devPpp} c 108 0 once the kernel has PPP)` });
+    out.push({ level: 'FAIL', what: '/dev/ppp', detail: `${devPpp}: ${errnoText(err)} (pppd exits 4 without it; mknod ${devPpp} c 108 0 once the kernel has PPP)` });
   }
   const devices = await readFile(join(o.procDir, 'devices'), 'utf8').catch(() => '');
   out.push(/^\s*108 ppp$/m.test(devices)
@@ -104,13 +127,13 @@ async function checkTools(pppd: string, chat: string): Promise<CheckResult[]> {
   const m = /pppd version (\S+)/.exec(`${v.stdout}\n${v.stderr}`);
   // Debian installs pppd setuid root, mode 4754 root:dip: anyone else may not even run it.
   if (!m && v.code === 'EACCES') out.push({ level: 'FAIL', what: 'pppd', detail: `${pppd} is only usable by root or group dip (run laplink as root, or adduser ${userName()} dip)` });
-  else out.push(m ? { level: 'ok', what: 'pppd', detail: `${pppd} version ${m[1]}` } : { level: 'FAIL', what: 'pppd', detail: `${pppd} not usable (${v.failed ? (v.code ?? `exit ${v.exitCode}`) : 'no version'}); apt-get install ppp` });
+  else out.push(m ? { level: 'ok', what: 'pppd', detail: `${pppd} version ${m[1]}` } : { level: 'FAIL', what: 'pppd', detail: `${pppd} not usable (${v.failed ? (v.code ? errnoText({ code: v.code }) : `exit ${v.exitCode}`) : 'no version'}); apt-get install ppp` });
   // chat(8) has no version flag; it ships with pppd, so its presence is what matters.
   try {
     const st = await stat(chat);
     out.push(st.mode & 0o111 ? { level: 'ok', what: 'chat', detail: `${chat} present${m ? ` (ppp ${m[1]})` : ''}` } : { level: 'FAIL', what: 'chat', detail: `${chat} is not executable` });
   } catch (err) {
-    out.push({ level: 'FAIL', what: 'chat', detail: `${chat}: ${errCode(err)}; apt-get install ppp` });
+    out.push({ level: 'FAIL', what: 'chat', detail: `${chat}: ${errnoText(err)}; apt-get install ppp` });
   }
   return out;
 }
@@ -122,7 +145,7 @@ async function checkLock(device: string, lockDir: string): Promise<CheckResult> 
     buf = await readFile(lock);
   } catch (err) {
     if (errCode(err) === 'ENOENT') return { level: 'ok', what: 'lock', detail: `no lock on ${basename(device)} in ${lockDir}` };
-    return { level: 'warn', what: 'lock', detail: `${lock}: ${errCode(err)}` };
+    return { level: 'warn', what: 'lock', detail: `${lock}: ${errnoText(err)}` };
   }
   const pid = parseLockPid(buf);
   if (pid === undefined) return { level: 'warn', what: 'lock', detail: `${lock} is unreadable; remove it if no program uses ${device}` };
@@ -134,22 +157,89 @@ async function checkLock(device: string, lockDir: string): Promise<CheckResult> 
 /** Option lines of a block body, comments dropped. */
 const optionLines = (body: string) => body.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
 
+/** Every link's managed block in a shared file (pap-secrets, options.TTY): its name and body. */
+function managedBlocks(text: string): Array<{ name: string; body: string }> {
+  const re = /^# BEGIN ppp-laplink (\S+)\r?\n([\s\S]*?)^# END ppp-laplink \1\r?$/gm;
+  return [...text.matchAll(re)].map((m) => ({ name: m[1]!, body: m[2]! }));
+}
+
+/** The role a generated peers file names on its second line (`… (server, peer …)`), if it is ours. */
+async function roleOf(root: string | undefined, name: string): Promise<string | undefined> {
+  const text = await readFile(underRoot(root, peersPath(name)), 'utf8').catch(() => '');
+  return /^# pppd options for `pppd call \S+` \((server|client), /m.exec(text)?.[1];
+}
+
 /**
  * pppd reads /etc/ppp/options.TTY after the peers file, for every link on that tty, so the last
- * block wins. Links sharing a tty must agree on its line settings.
+ * block wins. Links sharing a tty must agree on its line settings, and one end of a cable cannot
+ * be both the server and the client.
  */
-async function checkTtyNeighbours(device: string, name: string, root: string | undefined, ours: string): Promise<CheckResult> {
+async function checkTtyNeighbours(p: Profile, root: string | undefined, ours: string): Promise<CheckResult[]> {
+  const device = p.device!;
   const path = underRoot(root, ttyOptionsPath(device));
   const text = await readFile(path, 'utf8').catch(() => null);
-  if (text === null) return { level: 'ok', what: 'tty options', detail: `${path} not written yet` };
-  const others: string[] = [];
-  const re = /^# BEGIN ppp-laplink (\S+)\r?\n([\s\S]*?)^# END ppp-laplink \1\r?$/gm;
-  for (const m of text.matchAll(re)) {
-    if (m[1] !== name && optionLines(m[2]!).join(' ') !== optionLines(ours).join(' ')) others.push(m[1]!);
+  if (text === null) return [{ level: 'ok', what: 'tty options', detail: `${path} not written yet` }];
+  const neighbours = managedBlocks(text).filter((b) => b.name !== p.name);
+  const out: CheckResult[] = [];
+  for (const b of neighbours) {
+    const role = await roleOf(root, b.name);
+    if (role !== undefined && role !== p.role) {
+      out.push({ level: 'FAIL', what: 'tty', detail: `${p.role} link ${p.name} and ${role} link ${b.name} both use ${device}: one end of a cable is either the server or the client; give each its own tty, or remove one (laplink remove)` });
+    }
   }
-  return others.length
-    ? { level: 'warn', what: 'tty options', detail: `${path} also holds different line settings of ${others.join(', ')}; pppd applies all blocks, the last one wins` }
-    : { level: 'ok', what: 'tty options', detail: `${path} agrees with every link on ${device}` };
+  const differing = neighbours.filter((b) => optionLines(b.body).join(' ') !== optionLines(ours).join(' ')).map((b) => b.name);
+  out.push(differing.length
+    ? { level: 'warn', what: 'tty options', detail: `${path} also holds different line settings of ${differing.join(', ')}; pppd applies all blocks, the last one wins` }
+    : { level: 'ok', what: 'tty options', detail: `${path} agrees with every link on ${device}` });
+  return out;
+}
+
+/** The words of a pppd secrets line (getword(): whitespace separates, "…" quotes, \\ escapes). */
+function secretsWords(line: string): string[] {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (const m of line.replace(/^\s*#.*$/, '').matchAll(re)) words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
+  return words;
+}
+
+/**
+ * pppd takes the first secrets line whose client and server match: when two links list the same
+ * user name with different addresses (or secrets), one of them gets the other's, and its IPCP
+ * fails or its login is refused. Only other links' blocks are compared; secrets are never shown.
+ */
+async function checkSharedUsers(p: Profile, files: RenderedFile[], root: string | undefined): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const f of files.filter((x) => x.secret && x.kind === 'block')) {
+    const path = underRoot(root, f.path);
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text === null) continue;
+    const entries = (body: string) => body.split(/\r?\n/).map(secretsWords).filter((w) => w.length >= 3);
+    const mine = entries(f.content);
+    for (const b of managedBlocks(text).filter((x) => x.name !== p.name)) {
+      for (const theirs of entries(b.body)) {
+        const same = mine.find((m) => m[0] === theirs[0] && m[1] === theirs[1]);
+        if (!same) continue;
+        const why = same.slice(3).join(' ') !== theirs.slice(3).join(' ')
+          ? `addresses ${same.slice(3).join(' ') || 'any'} here, ${theirs.slice(3).join(' ') || 'any'} there`
+          : same[2] !== theirs[2] ? 'different secrets' : undefined;
+        if (why) out.push({ level: 'FAIL', what: 'secrets', detail: `${path}: links ${p.name} and ${b.name} both list user ${theirs[0]} (${why}); pppd uses the first line only, so give each link its own user name` });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * pppd reads `@FILE` secrets when the link starts: a file that is not there gives an empty
+ * secret and a refused login, long after generate said all was well.
+ */
+export async function checkPasswordFile(p: Profile, root: string | undefined): Promise<CheckResult | undefined> {
+  const file = p.auth.passwordFile;
+  if (file === undefined) return undefined;
+  const problem = await passwordFileProblem(file, root);
+  return problem
+    ? { level: 'FAIL', what: 'auth.passwordFile', detail: problem }
+    : { level: 'ok', what: 'auth.passwordFile', detail: `${file} is there` };
 }
 
 function userName(): string {
@@ -199,7 +289,10 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   out.push(...(await checkTools(o.pppd ?? '/usr/sbin/pppd', o.chat ?? '/usr/sbin/chat')));
   if (lock) out.push(lock);
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));
-  if (p.device && tty) out.push(await checkTtyNeighbours(p.device, p.name, o.root, tty.content));
+  if (p.device && tty) out.push(...(await checkTtyNeighbours(p, o.root, tty.content)));
+  out.push(...(await checkSharedUsers(p, files, o.root)));
+  const passwordFile = await checkPasswordFile(p, o.root);
+  if (passwordFile) out.push(passwordFile);
   try {
     const changes = await planGenerate(files, p.name, o.root);
     const stale = changes.filter((c) => c.action !== 'unchanged');
@@ -207,8 +300,10 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
       ? { level: 'ok', what: 'generated files', detail: `${changes.length} files up to date` }
       : { level: 'warn', what: 'generated files', detail: `${stale.map((c) => `${c.fsPath} ${c.action === 'created' ? 'missing' : 'out of date'}`).join(', ')} (run laplink generate)` });
   } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
-    out.push({ level: 'FAIL', what: 'generated files', detail: /EACCES/.test(text) ? `${text} (only root may read it; run check as root)` : text });
+    // check only reads: say what could not be read, without generate's "nothing was changed"
+    const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+    const text = cause?.path ? `cannot read ${cause.path}: ${errnoText(cause)}` : err instanceof Error ? err.message : String(err);
+    out.push({ level: 'FAIL', what: 'generated files', detail: cause?.code === 'EACCES' ? `${text} (only root may read it; run check as root)` : text });
   }
   return out;
 }

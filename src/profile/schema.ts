@@ -225,7 +225,7 @@ export const profileObject = z
     mtu: z.number().int().min(128).max(16384).optional().describe('MTU and MRU'),
     idle: z.number().int().min(1).max(86400).optional().describe('hang up after this many idle seconds'),
     persist: z.boolean().default(false).describe('client: keep calling (supervisor respawns)'),
-    lcpEcho: lcpEcho.optional().describe('detect a cut cable through LCP echo'),
+    lcpEcho: lcpEcho.default({ interval: 10, failures: 3 }).describe('detect a cut cable through LCP echo'),
     compression: z.enum(['deflate', 'none']).default('deflate').describe('deflate: text crosses a 115200 cable 2.7x faster, random data as fast as none (kernel module ppp_deflate); none: pppd noccp'),
     vjCompression: z.boolean().default(true).describe('Van Jacobson TCP/IP header compression (false: pppd novj)'),
     systemd: z.boolean().default(true).describe('write a systemd unit running the supervisor'),

@@ -30,7 +30,8 @@ const yamlValue = (v: unknown): string => (typeof v === 'string' ? (/^[\w./:@-]+
 function examples(o: StarterOptions): Record<string, string> {
   const server = o.role === 'server';
   return {
-    name: server ? 'laplink-server' : 'laplink-client',
+    // named for what it is, so two starters (a Windows client and a dial-up server) do not collide
+    name: `${!o.peer || o.peer === 'linux' ? 'laplink' : o.peer}-${o.role}`,
     role: o.role,
     peer: o.peer ?? 'linux',
     device: '/dev/ttyS0',

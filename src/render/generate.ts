@@ -1,6 +1,8 @@
 import { createTwoFilesPatch } from 'diff';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/schema.js';
+import { requirePasswordFile } from '../profile/password-file.js';
+import { planSharedUnits } from './shared-units.js';
 import { dirname } from 'node:path';
 import { JOURNAL_PATH, recover, type Recovery } from './journal.js';
 import { withLock } from './lock.js';
@@ -18,6 +20,8 @@ export interface GenerateOptions {
   hooks?: ApplyHooks;
   /** How long to wait for another laplink writing configuration (default 10 s). */
   lockWaitMs?: number;
+  /** remove: links removed in the same run (remove --all), which no longer count as users of the shared units. */
+  alsoRemoving?: string[];
 }
 
 /** One lock for every writer of the shared files (hosts, secrets), under --root like them. */
@@ -54,6 +58,7 @@ export async function recoverForProfile(loaded: { profile: Profile; path: string
 /** Loads the profile, renders every file and writes them all-or-nothing (unless dryRun). */
 export async function generateLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const { profile, path } = await loadProfile(profileFile);
+  await requirePasswordFile(profile, options.root);
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv });
   if (options.dryRun) return { profile, profilePath: path, changes: [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   // plan and apply under one lock: the plan's view of shared files must still hold at rename time
@@ -80,10 +85,11 @@ export async function removeLink(profileFile: string, options: GenerateOptions =
   const { profile, path } = await loadProfile(profileFile);
   // only the paths matter when removing: never fail on the host's resolvers
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv, hostResolvers: () => [] });
-  if (options.dryRun) return { profile, profilePath: path, changes: [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
+  const plan = async () => planSharedUnits([...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))], [profile.name, ...(options.alsoRemoving ?? [])], options.root);
+  if (options.dryRun) return { profile, profilePath: path, changes: await plan() };
   return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
     const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
-    const planned = [...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))];
+    const planned = await plan();
     await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
     // The drop-in's directory was made for it: leave no empty laplink@NAME.service.d behind.
     await rmdir(dirname(underRoot(options.root, unitDropInPath(profile.name)))).catch(() => undefined);

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { errnoText } from '../socket-reason.js';
 
 /**
  * The write-ahead record that makes `generate`/`remove` all-or-nothing across SIGKILL and power
@@ -50,23 +51,8 @@ export interface Recovery {
 
 export class JournalError extends LaplinkError {}
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOTDIR: 'a parent is not a directory',
-  EISDIR: 'is a directory',
-  EIO: 'input/output error',
-};
-
-/** `no space left on device` for an errno error; its message otherwise. */
-export function reasonOf(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
-  return err instanceof Error ? err.message.replace(/^[A-Z]+: /, '') : String(err);
-}
+/** `no space left on device` for an errno error; its message otherwise (the one errno table). */
+export const reasonOf = errnoText;
 
 /** A name beside `fsPath` that only laplink makes, so leftovers can be recognised and swept. */
 export const tempName = (fsPath: string, tag: 'tmp' | 'bak') => join(dirname(fsPath), `.${basename(fsPath)}.laplink-${tag}-${randomBytes(4).toString('hex')}`);

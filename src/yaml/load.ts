@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Composer, isAlias, isMap, isNode, isPair, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type CST, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { errnoText } from '../socket-reason.js';
 import { closest } from './closest.js';
 
 /** Configuration files are small; anything bigger is a mistake or an attack. */
@@ -25,8 +26,7 @@ export async function loadYamlFile<T>(path: string, schema: z.ZodType<T>): Promi
   try {
     buf = await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError([`${path}: cannot read (${code})`]);
+    throw new ConfigError([`${path}: cannot read: ${errnoText(err)}`]);
   }
   if (buf.length > MAX_CONFIG_BYTES) throw new ConfigError([`${path}:1:1: file is ${buf.length} bytes (allowed: at most ${MAX_CONFIG_BYTES})`]);
   return parseYamlText(buf.toString('utf8'), path, schema);
@@ -58,11 +58,22 @@ export function parseYamlText<T>(text: string, fileName: string, schema: z.ZodTy
   });
   if (problems.length) throw new ConfigError(capped(problems));
 
-  const data: unknown = doc.toJS({ maxAliasCount: 0 }) ?? {};
+  const data: unknown = doc.toJS({ maxAliasCount: 0 });
+  // an empty file (or only comments) is one problem, not every required field's
+  if (data === null || data === undefined) throw new ConfigError([`${fileName}:1:1: the file is empty (allowed: a mapping of fields, e.g. what laplink init writes)`]);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  for (const issue of result.error.issues) problems.push(describeIssue(issue, doc, where, schema));
-  throw new ConfigError(capped(problems));
+  for (const issue of result.error.issues) problems.push(...describeIssue(issue, doc, where, schema).split('\n'));
+  throw new ConfigError(capped(byPosition(problems)));
+}
+
+/** Problems in the order of the file (line, then column), as a reader goes through it. */
+function byPosition(problems: string[]): string[] {
+  const at = (p: string) => /:(\d+):(\d+): /.exec(p)?.slice(1).map(Number) ?? [0, 0];
+  return problems
+    .map((p, i) => ({ p, i, pos: at(p) }))
+    .sort((a, b) => a.pos[0]! - b.pos[0]! || a.pos[1]! - b.pos[1]! || a.i - b.i)
+    .map((x) => x.p);
 }
 
 function capped(problems: string[]): string[] {
@@ -213,7 +224,7 @@ function issueText(issue: Issue, present: boolean): string {
       return present ? `wrong type (allowed: ${allowed})` : `required field is missing (allowed: ${allowed})`;
     }
     case 'invalid_value':
-      return `not an allowed value (allowed: ${issue.values.map((v) => String(v)).join(', ')})`;
+      return `${present ? 'not an allowed value' : 'required field is missing'} (allowed: ${issue.values.map((v) => String(v)).join(', ')})`;
     case 'too_big':
       return issue.origin === 'string'
         ? `too long (allowed: at most ${issue.maximum} characters)`

@@ -109,6 +109,6 @@ rotators:
     // The config is loaded in a worker thread; a file it cannot read still comes back as a usage error.
     const missing = await execa('node', [laplink, 'bridge', 'run', `${dir}/none.yaml`], { reject: false });
     expect(missing.exitCode).toBe(2);
-    expect(missing.stderr).toBe(`laplink: ${dir}/none.yaml: cannot read (ENOENT)`);
+    expect(missing.stderr).toBe(`laplink: ${dir}/none.yaml: cannot read: no such file or directory`);
   });
 });

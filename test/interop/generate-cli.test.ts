@@ -31,9 +31,12 @@ describe('laplink init / generate / remove / check', () => {
     const a = await laplink(['init', '--role', 'client', '--peer', 'windows', '--output', out]);
     expect(a.exitCode).toBe(0);
     expect(a.stdout).toBe(`created   ${out}`);
-    // where the profile goes and which unit runs it
-    expect(a.stderr).toContain('save it as /etc/laplink/laplink-client.yaml');
-    expect(a.stderr).toContain('systemctl enable --now laplink@laplink-client');
+    // the profile stays where --output put it (generate records that path for the unit)
+    expect(a.stderr).toBe(`next: edit ${out}, then run as root\n  laplink generate ${out}\n  systemctl enable --now laplink@windows-client`);
+    expect(a.stderr).not.toContain('save it as');
+    const printed = await execa('node', [bin, 'init', '--role', 'client'], { stripFinalNewline: false });
+    expect(printed.stderr).toContain('save it as /etc/laplink/laplink-client.yaml');
+    expect(printed.stdout.endsWith('\n'), 'the profile on stdout ends with a newline').toBe(true);
     expect(await readFile(out, 'utf8')).toMatch(/^role: client$/m);
     const b = await laplink(['init', '--role', 'server', '--output', out]);
     expect(b.exitCode).toBe(2);
@@ -72,6 +75,48 @@ describe('laplink init / generate / remove / check', () => {
     expect(removed.exitCode).toBe(0);
     expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toBe('127.0.0.1 localhost\n');
     expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
+    // the last link gone, the shared template units go too: nothing of ppp-laplink is left
+    expect(removed.stdout).toMatch(/^removed +.*\/etc\/systemd\/system\/laplink@\.service \(no link uses it any more\)$/m);
+    expect(await readdir(join(root, 'etc/systemd/system'))).toEqual([]);
+  });
+
+  it('remove keeps the shared units while another link uses them; remove --all uninstalls every link and them', async () => {
+    const root = join(dir, 'root-all');
+    const write = async (name: string, device: string) => {
+      const path = join(dir, `${name}.yaml`);
+      await writeFile(path, `name: ${name}\nrole: client\ndevice: ${device}\nlocalIp: 10.0.0.2\nremoteIp: 10.0.0.1\n`);
+      expect((await laplink(['generate', path, '--root', root])).exitCode).toBe(0);
+      return path;
+    };
+    const one = await write('all1', '/dev/ttyS0');
+    await write('all2', '/dev/ttyS1');
+    await write('all3', '/dev/ttyS2');
+    const first = await laplink(['remove', one, '--root', root]);
+    expect(first.stdout).toMatch(/^kept +.*\/laplink@\.service \(shared by every link\)$/m);
+    const dry = await laplink(['remove', '--all', '--root', root, '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would be removed +.*\/etc\/ppp\/peers\/all2$/m);
+    expect(dry.stdout).toMatch(/^would be removed +.*\/etc\/ppp\/peers\/all3$/m);
+    expect(dry.stdout).toMatch(/^would be removed +.*\/laplink-bridge@\.service \(no link uses it any more\)$/m);
+    expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
+    // a link whose profile is gone cannot say which files are its own: nothing is removed
+    const third = join(dir, 'all3.yaml');
+    const kept = await readFile(third, 'utf8');
+    await rm(third);
+    const refused = await laplink(['remove', '--all', '--root', root]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/^laplink: link all3: .*all3\.yaml: cannot read: no such file or directory; nothing was removed/);
+    expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
+    await writeFile(third, kept);
+    const all = await laplink(['remove', '--all', '--root', root]);
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
+    expect(await readdir(join(root, 'etc/systemd/system'))).toEqual([]);
+    const again = await laplink(['remove', '--all', '--root', root]);
+    expect(again.stdout).toBe(`nothing to remove: no link generated under ${root}/`);
+    const both = await laplink(['remove', one, '--all', '--root', root]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toBe('laplink: give a profile or --all, not both');
   });
 
   it('generate rejects a bad profile with exit 2, one line per problem, and writes nothing', async () => {
@@ -84,8 +129,8 @@ describe('laplink init / generate / remove / check', () => {
     const lines = r.stderr.split('\n');
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^laplink: ${profile}:7:19: auth\\.users\\[0\\]\\.name: user name must be one word`)),
-      expect.stringMatching(new RegExp(`^${profile}:7:35: auth\\.users\\[0\\]\\.password: password contains a control character`)),
-      expect.stringMatching(new RegExp(`^${profile}:8:16: extraOptions\\[0\\]: option "connect" is not allowed`)),
+      expect.stringMatching(new RegExp(`^laplink: ${profile}:7:35: auth\\.users\\[0\\]\\.password: password contains a control character`)),
+      expect.stringMatching(new RegExp(`^laplink: ${profile}:8:16: extraOptions\\[0\\]: option "connect" is not allowed`)),
     ]);
     await expect(readdir(root)).rejects.toThrow(/ENOENT/);
   });

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTRA_OPTIONS } from '../../src/profile/pppd-options.js';
 import { generateLink } from '../../src/render/generate.js';
@@ -59,6 +59,12 @@ describe('real pppd parses the generated options files (exit 4 = parsed, no kern
       const root = await mkdtemp(join(dir, `${variant}-`));
       const profile = join(root, 'profile.yaml');
       await writeFile(profile, text(tty));
+      // generate refuses a passwordFile the target system lacks: give it one under the root
+      const secretFile = /passwordFile: (\S+) /.exec(text(tty))?.[1];
+      if (secretFile) {
+        await mkdir(dirname(join(root, secretFile)), { recursive: true });
+        await writeFile(join(root, secretFile), 'labpass\n', { mode: 0o600 });
+      }
       const { changes, profile: p } = await generateLink(profile, { root, laplinkArgv: laplinkArgv() });
       const peers = join(root, 'etc/ppp/peers', p.name);
       const files = [peers];

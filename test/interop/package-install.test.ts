@@ -9,7 +9,7 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, cpSync, openSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, lstatSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ const version = (JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')
 let packed: Array<{ path: string }> = [];
 
 /** What the package is made of: the product, never tests, lab, bench or fuzz (those stay in the copy). */
-const PRODUCT = ['bin', 'src', 'native', 'scripts', 'templates', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.pack.json', 'README.md'];
+const PRODUCT = ['bin', 'src', 'native', 'scripts', 'templates', 'docs', 'examples', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.pack.json', 'README.md', 'LICENSE'];
 
 beforeAll(async () => {
   const src = join(work, 'src');
@@ -48,6 +48,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const laplink = (args: string[]) => execa(bin, args, { reject: false });
 
+/** Bytes of every file under dir (as `du -b` counts them, symlinks not followed). */
+function treeBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((sum, e) => {
+    const path = join(dir, e.name);
+    return sum + (e.isDirectory() ? treeBytes(path) : lstatSync(path).size);
+  }, 0);
+}
+
 describe('npm package (packed, installed with npm install -g --prefix)', () => {
   it('holds the built JavaScript, templates, bin, README and the linux-x64 pump, and nothing else', () => {
     const paths = packed.map((f) => f.path);
@@ -58,9 +66,37 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     expect(paths).toContain('templates/ppp/peers');
     expect(paths).toContain('README.md');
     expect(paths).toContain('prebuilds/linux-x64/pump.node');
-    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|templates\/|prebuilds\/|README\.md$|package\.json$)/.test(p));
+    expect(paths).toContain('LICENSE');
+    expect(paths).toContain('docs/dialup.md');
+    expect(paths).toContain('examples/dialup-server.yaml');
+    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|templates\/|prebuilds\/|docs\/[^/]+\.md$|examples\/[^/]+\.yaml$|README\.md$|LICENSE$|package\.json$)/.test(p));
     expect(strays).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
+  });
+
+  it('installs lean: only koffi and the serialport binding (with their own dependencies), under 9 MB in all', async () => {
+    const pkg = join(prefix, 'lib/node_modules/ppp-laplink');
+    const modules = join(pkg, 'node_modules');
+    const names = readdirSync(modules).filter((n) => !n.startsWith('.')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : [n])).sort();
+    // everything else the code uses is inlined by the bundler (scripts/bundle.mjs): devDependencies
+    expect(names).toEqual(['@koromix/koffi-linux-x64', '@serialport/bindings-cpp', '@serialport/bindings-interface', '@serialport/parser-delimiter', '@serialport/parser-readline', 'debug', 'koffi', 'ms', 'node-addon-api', 'node-gyp-build']);
+    // measured 8.2 MB: koffi 1.8 MB + its prebuilt @koromix/koffi-linux-x64 2.4 MB (glibc and musl),
+    // the serialport binding 2.3 MB (prebuilds of every platform), ppp-laplink itself 1.4 MB; it was
+    // 23 MB in 56 packages while the inlined libraries were dependencies
+    const bytes = treeBytes(pkg);
+    expect(bytes, `${(bytes / 1e6).toFixed(2)} MB installed`).toBeLessThan(9 * 1000 * 1000);
+    expect(treeBytes(pkg) - treeBytes(modules), 'ppp-laplink itself').toBeLessThan(2 * 1000 * 1000);
+  });
+
+  it('the README inside the package links only to files the package holds', () => {
+    const pkg = join(prefix, 'lib/node_modules/ppp-laplink');
+    const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?:docs|examples)\/[^)#\s]+)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(0);
+    expect(links.filter((l) => !existsSync(join(pkg, l)))).toEqual([]);
+    // no repository URL until there is a real one (the one named did not exist)
+    expect((JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { repository?: unknown }).repository).toBeUndefined();
+    expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the ppp-laplink authors\n/);
   });
 
   it('--version', async () => {

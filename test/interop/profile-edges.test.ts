@@ -133,8 +133,8 @@ describe('symmetry: check --json, remove --dry-run, remove leaves no empty files
 
     const rm = await run(['remove', file, '--root', dir]);
     expect(rm.exitCode).toBe(0);
-    // only the template units stay: they are shared by every link on the host (laplink@NAME instances)
-    expect(listFiles(dir).filter((f) => f.startsWith('etc/'))).toEqual(['etc/systemd/system/laplink-bridge@.service', 'etc/systemd/system/laplink@.service']);
+    // nothing stays: the template units shared by every link went with the last one
+    expect(listFiles(dir).filter((f) => f.startsWith('etc/'))).toEqual([]);
   });
 });
 

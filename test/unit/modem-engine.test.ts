@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModemEngine, type EngineEvent } from '../../src/modem/engine.js';
-import { parseCommandLine } from '../../src/modem/command-line.js';
+import { readFileSync } from 'node:fs';
+import { BASIC, parseCommandLine } from '../../src/modem/command-line.js';
+import { MODEM_USAGE } from '../../src/modem/options.js';
 
 /** Drives the engine like a dialer would and collects what it sends back as text. */
 function modem(opts: { ring?: boolean; speed?: number } = {}) {
@@ -62,7 +64,7 @@ describe('modem engine: what a dialer sends gets what a modem answers', () => {
     expect(d.send('ATS7=30S7=256\r')).toBe('\r\nERROR\r\n');
     expect(d.send('ATS7?\r')).toBe('\r\n060\r\n\r\nOK\r\n');
     expect(d.send('ATE1J\r')).toBe('\r\nERROR\r\n');
-    expect(d.send('ATX5\r')).toBe('\r\nERROR\r\n');
+    expect(d.send('ATX8\r')).toBe('\r\nERROR\r\n');
     expect(d.send('AT&C1&D2&K3&S0\\N3M1L2W2X3B0N1Y0%C0&Q5+FCLASS=0\r')).toBe('\r\nOK\r\n');
   });
 
@@ -151,5 +153,41 @@ describe('AT command line parser', () => {
     expect(parseCommandLine('S256=1').ok).toBe(false);
     expect(parseCommandLine('S1=0007').ok).toBe(false);
     expect(parseCommandLine('S1=255').ok).toBe(true);
+  });
+});
+
+describe('what real dialers send: accepted as a real modem would, ERROR for what none has', () => {
+  it('docs/dialup.md lists exactly the basic commands and values the parser takes', () => {
+    const rows = [...readFileSync('docs/dialup.md', 'utf8').matchAll(/^\| `([^`]+)` \| ([^|]+) \| [^|]+ \|$/gm)].map((m) => [m[1]!, m[2]!.trim()]);
+    const fromCode = Object.entries(BASIC).map(([name, spec]) => [name, typeof spec.values === 'number' ? (spec.values === 0 ? '0' : `0–${spec.values}`) : spec.values.join(', ')]);
+    expect(rows).toEqual(fromCode);
+    for (const [name, values] of fromCode) {
+      const highest = Number(values!.split(/[–, ]+/).at(-1));
+      expect(parseCommandLine(`${name}${highest}`).ok, `${name}${highest}`).toBe(true);
+      expect(parseCommandLine(`${name}${highest + 1}`).ok, `${name}${highest + 1}`).toBe(false);
+    }
+  });
+
+  it('voice, fax, ISDN adapter and unknown commands are ERROR and change nothing on their line', () => {
+    const d = modem();
+    d.send('ATE0\r');
+    for (const line of ['AT#CLS=8', 'AT#VTX', 'AT+FCLASS=1', 'ATB8', 'ATB40', 'AT\\N10%P1', 'AT&Q12', 'ATJ', 'AT&Z', 'ATB4']) {
+      expect(d.send(`ATE1${line.slice(2)}\r`), line).toBe('\r\nERROR\r\n');
+    }
+    expect(d.send('AT\r'), 'E1 before the bad command did not take effect').toBe('\r\nOK\r\n');
+  });
+});
+
+describe('modem answer synopsis', () => {
+  it('README and docs/dialup.md name every flag the usage text names', () => {
+    const flags = (text: string) => [...new Set(text.match(/--[a-z-]+/g))].sort();
+    const usage = flags(MODEM_USAGE.split('\n').slice(0, 2).join(' '));
+    expect(usage).toEqual(['--device', '--quiet', '--ring', '--ring-interval', '--speed', '--timeout']);
+    for (const doc of ['README.md', 'docs/dialup.md']) {
+      const synopsis = /^laplink modem answer .*$/m.exec(readFileSync(doc, 'utf8'))![0];
+      expect(flags(synopsis), doc).toEqual(usage);
+    }
+    // an installed package's peers file names npm's bin link, not the script inside the package
+    expect(readFileSync('docs/dialup.md', 'utf8')).not.toMatch(/laplink\.js modem answer/);
   });
 });

@@ -95,6 +95,22 @@ describe('profile loading', () => {
   });
 
   it('reports an unreadable file as a ConfigError', async () => {
-    await expect(loadProfile('/nonexistent/profile.yaml')).rejects.toThrow(/nonexistent\/profile\.yaml: cannot read \(ENOENT\)/);
+    await expect(loadProfile('/nonexistent/profile.yaml')).rejects.toThrow(/^\/nonexistent\/profile\.yaml: cannot read: no such file or directory$/);
+  });
+
+  it('an empty file (or only comments) says it is empty, in one problem', () => {
+    expect(problems('')).toEqual(['p.yaml:1:1: the file is empty (allowed: a mapping of fields, e.g. what laplink init writes)']);
+    expect(problems('# nothing yet\n\n')).toEqual(['p.yaml:1:1: the file is empty (allowed: a mapping of fields, e.g. what laplink init writes)']);
+  });
+
+  it('a missing role is missing, not a wrong value', () => {
+    expect(problems(base.replace('role: server\n', ''))).toEqual(['p.yaml:1:1: role: required field is missing (allowed: server, client)']);
+  });
+
+  it('lists problems in the order of the file, each on its own line, with did-you-mean for swapped letters', () => {
+    const out = problems(base.replace('remoteIp: 192.168.7.2', 'remoteIp: 300.1.1.1').replace('name: t1\n', 'name: t1\nspede: 9600\n').replace('device: /dev/ttyS1', 'device: /dev/../x').concat('flwo: none\n'));
+    expect(out.map((p) => /^p\.yaml:(\d+):/.exec(p)![1]).map(Number)).toEqual([2, 4, 6, 11]);
+    expect(out[0]).toMatch(/^p\.yaml:2:1: spede: unknown field, did you mean speed\?/);
+    expect(out[3]).toMatch(/^p\.yaml:11:1: flwo: unknown field, did you mean flow\?/);
   });
 });

@@ -58,8 +58,8 @@ describe('the HOWTO setup generates files that mean what the HOWTO files mean', 
     const ours = options(files, OPTION_FILES);
     const howto = new Set(reference('server options'));
     // deflate 15 / nobsdcomp: the measured default (text 2.7x the line rate; BSD-Compress loses
-    // sync); linkname: pid file + supervisor's name
-    expect([...ours].filter((o) => !howto.has(o)).sort()).toEqual(['deflate 15', 'linkname howto-server', 'nobsdcomp']);
+    // sync); linkname: pid file + supervisor's name; lcp-echo: a cut cable is noticed (the default)
+    expect([...ours].filter((o) => !howto.has(o)).sort()).toEqual(['deflate 15', 'lcp-echo-failure 3', 'lcp-echo-interval 10', 'linkname howto-server', 'nobsdcomp']);
     expect([...howto].filter((o) => !ours.has(o))).toEqual([]);
     expect(secrets(files, hosts)).toEqual(reference('server pap-secrets').map((l) => l.split('\t').map(word)));
     expect(hosts.get('ppp-laplink-server')).toBe('192.168.7.1');
@@ -71,7 +71,7 @@ describe('the HOWTO setup generates files that mean what the HOWTO files mean', 
     const ours = options(files, OPTION_FILES);
     const howto = new Set(reference('client options'));
     // the HOWTO client takes whatever the server assigns; we name both ends so a mistake shows
-    expect([...ours].filter((o) => !howto.has(o)).sort()).toEqual(['192.168.7.2:192.168.7.1', 'deflate 15', 'linkname howto-client', 'nobsdcomp']);
+    expect([...ours].filter((o) => !howto.has(o)).sort()).toEqual(['192.168.7.2:192.168.7.1', 'deflate 15', 'lcp-echo-failure 3', 'lcp-echo-interval 10', 'linkname howto-client', 'nobsdcomp']);
     expect([...howto].filter((o) => !ours.has(o))).toEqual([]);
     expect(secrets(files, hosts)).toEqual(reference('client pap-secrets').map((l) => l.split('\t').map(word)));
   });

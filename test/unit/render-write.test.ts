@@ -162,16 +162,15 @@ describe('generate writes', () => {
     await writeFile(join(root, 'etc/ppp/peers/other'), 'mine\n');
     const r = await removeLink(profile, { root, laplinkArgv: argv });
     // options.ttyS1 and pap-secrets held only this link's block: they go too (issue 14); hosts stays.
-    // The template units are shared by every link: kept; the link's drop-in (and its directory) go.
-    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'removed', 'removed', 'removed', 'kept', 'kept', 'removed', 'removed', 'updated']);
+    // The template units are shared by every link: this was the last, so they go with its drop-in.
+    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'updated']);
     const left = await snapshot(root);
     expect(left['/etc/hosts']).toBe('127.0.0.1\tlocalhost\n');
     expect(left['/etc/ppp/pap-secrets']).toBeUndefined();
     expect(Object.keys(left).filter((f) => f.startsWith('/etc/ppp/options'))).toEqual([]);
     expect(left['/etc/ppp/peers/other']).toBe('mine\n');
     expect(left['/etc/ppp/peers/wtest']).toBeUndefined();
-    expect(left['/etc/systemd/system/laplink@.service']).toContain('ExecStart=');
-    await expect(readdir(join(root, 'etc/systemd/system'))).resolves.toEqual(['laplink-bridge@.service', 'laplink@.service']);
+    await expect(readdir(join(root, 'etc/systemd/system'))).resolves.toEqual([]);
   });
 
   it('remove keeps a shared file that holds more than our block, and /etc/hosts even when empty', async () => {

@@ -8,6 +8,9 @@ describe('closest field name', () => {
     expect(editDistance('devise', 'device')).toBe(1);
     expect(editDistance('', 'abc')).toBe(3);
     expect(editDistance('flow', 'flow')).toBe(0);
+    // two neighbouring letters swapped is one typo
+    expect(editDistance('spede', 'speed')).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
   });
 
   it('finds typos, ignoring case', () => {
@@ -15,6 +18,7 @@ describe('closest field name', () => {
     expect(closest('localip', fields)).toBe('localIp');
     expect(closest('pasword', fields)).toBe('password');
     expect(closest('passwordfile', fields)).toBe('passwordFile');
+    expect(closest('spede', fields)).toBe('speed');
   });
 
   it('offers nothing for another word that merely shares letters', () => {
