@@ -40,7 +40,8 @@ export class TlsDialer {
       servername: isIP(name) ? undefined : name,
       // Pinned: the key decides, so OpenSSL's chain verdict is read below rather than enforced.
       rejectUnauthorized: this.pins.length === 0,
-      checkServerIdentity: this.pins.length && !this.settings.ca ? () => undefined : undefined,
+      // Pinned without a CA: the key is the identity, whatever names the certificate carries.
+      ...(this.pins.length && !this.settings.ca ? { checkServerIdentity: () => undefined } : {}),
     });
     socket.setNoDelay(true);
     return socket;
