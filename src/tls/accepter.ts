@@ -1,19 +1,22 @@
 /**
  * The TLS layer of a listener: turns an accepted TCP socket into an authenticated TLSSocket, or
  * refuses it with one reason. Nothing above sees a client before its handshake finished and its
- * certificate passed the port's policy, so no byte of an unauthenticated peer reaches a device (and
- * a port that opens its device on connect does not even open it). Half-open handshakes are bounded
- * in number and in time; the certificate, key, CA and allow list can be replaced while running
- * (reload), and apply to the next handshake.
+ * certificate passed the port's policy, so no byte of an unauthenticated peer reaches a device.
+ * Half-open handshakes are bounded in number and in time; the certificate, key, CA and allow list
+ * can be replaced while running (reload) and apply to the next handshake.
+ *
+ * The handshake runs in a tls.Server that never listens (the listener hands it each socket): it is
+ * the part of Node that records OpenSSL's verdict on a client certificate (`authorizationError`),
+ * and `setSecureContext` swaps the files for new connections while open sessions go on.
  */
 import type net from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { parsePeerPattern, type PeerIdentity } from './identity.js';
-import { secureContextFrom } from './files.js';
+import { contextOptionsFrom } from './files.js';
 import { checkPeer, type PeerPolicy } from './peer-check.js';
 import { clientCertPolicy, type TlsServerSettings } from './settings.js';
 
-/** Handshakes in progress per port before new connections are turned away at once. */
+/** Handshakes in progress per listener before new connections are turned away at once. */
 export const MAX_PENDING_HANDSHAKES = 32;
 /** A handshake not finished by then is dropped (a client that connects and says nothing). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -24,84 +27,104 @@ export interface AcceptLimits {
 }
 
 export interface TlsState {
-  context: SecureContext;
+  context: SecureContextOptions;
   policy: PeerPolicy;
 }
 
-/** Reads the files and the allow list of one port's `tls:` settings. */
+/** Reads the files and the allow list of one listener's `tls:` settings. */
 export async function loadTlsState(s: TlsServerSettings): Promise<TlsState> {
-  const context = await secureContextFrom({ cert: s.cert, key: s.key, ca: s.ca });
+  const context = await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca });
   const allow = (s.allow ?? []).map((a) => parsePeerPattern(a, 'tls.allow'));
   return { context, policy: { clientCert: clientCertPolicy(s), verifiesChain: s.ca !== undefined, allow } };
 }
 
+interface Handshake {
+  secure(socket: TLSSocket): void;
+  fail(reason: string): void;
+}
+
+const peerKey = (s: { remoteAddress?: string; remotePort?: number }) => `${s.remoteAddress}|${s.remotePort}`;
+
 export class TlsAccepter {
-  private pending = 0;
+  private readonly pending = new Map<string, Handshake>();
   private readonly maxPending: number;
   private readonly timeoutMs: number;
+  private readonly server: Server;
+  private policy: PeerPolicy;
 
-  constructor(
-    private state: TlsState,
-    limits: AcceptLimits = {},
-  ) {
+  constructor(state: TlsState, limits: AcceptLimits = {}) {
     this.maxPending = limits.maxPending ?? MAX_PENDING_HANDSHAKES;
     this.timeoutMs = limits.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    this.policy = state.policy;
+    // Every certificate is let through the handshake (rejectUnauthorized false) so that the
+    // refusal can say why; checkPeer decides before anything else sees the socket.
+    this.server = createServer({ ...state.context, requestCert: state.policy.clientCert !== 'none', rejectUnauthorized: false, handshakeTimeout: this.timeoutMs });
+    this.server.on('secureConnection', (socket: TLSSocket) => this.pending.get(peerKey(socket))?.secure(socket));
+    this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => this.pending.get(peerKey(socket))?.fail(handshakeReason(err)));
   }
 
-  /** New files and allow list for the handshakes that start from now on. */
+  /**
+   * The files read again (renewed certificate, key or CA under the same names) for the handshakes
+   * that start from now on. Whether client certificates are asked for stays: a changed policy is a
+   * changed port, which a reload restarts.
+   */
   replace(state: TlsState): void {
-    this.state = state;
+    this.server.setSecureContext(state.context);
+    this.policy = { ...state.policy, clientCert: this.policy.clientCert };
   }
 
   get clientCert(): PeerPolicy['clientCert'] {
-    return this.state.policy.clientCert;
+    return this.policy.clientCert;
   }
 
   /** Runs the handshake on `raw`; exactly one of `accepted` or `refused` is called, once. */
   accept(raw: net.Socket, accepted: (socket: TLSSocket, peer: PeerIdentity | undefined) => void, refused: (reason: string) => void): void {
     raw.on('error', () => undefined);
-    if (this.pending >= this.maxPending) {
+    if (this.pending.size >= this.maxPending) {
       raw.destroy();
       return refused(`${this.maxPending} TLS handshakes already pending`);
     }
-    this.pending++;
-    const { context, policy } = this.state;
-    const socket = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: policy.clientCert !== 'none', rejectUnauthorized: false });
-    let settled = false;
+    const key = peerKey(raw);
+    const policy = this.policy;
+    let tlsSocket: TLSSocket | undefined;
     const settle = () => {
-      if (settled) return false;
-      settled = true;
-      this.pending--;
+      if (this.pending.get(key) !== handshake) return false;
+      this.pending.delete(key);
       clearTimeout(timer);
       return true;
     };
-    const fail = (reason: string) => {
-      if (!settle()) return;
-      socket.destroy();
-      raw.destroy();
-      refused(reason);
+    const handshake: Handshake = {
+      fail: (reason) => {
+        if (!settle()) return;
+        tlsSocket?.destroy();
+        raw.destroy();
+        refused(reason);
+      },
+      secure: (socket) => {
+        tlsSocket = socket;
+        const verdict = checkPeer(policy, {
+          cert: socket.getPeerCertificate(true),
+          chainError: (socket as TLSSocket & { authorizationError?: Error | string }).authorizationError?.toString(),
+          now: new Date(),
+        });
+        if (!verdict.ok) return handshake.fail(verdict.reason);
+        if (!settle()) return;
+        accepted(socket, verdict.identity);
+      },
     };
-    const timer = setTimeout(() => fail(`TLS handshake not finished within ${this.timeoutMs / 1000} s`), this.timeoutMs);
+    this.pending.set(key, handshake);
+    // Our own timer as well as the server's: it covers a peer that never even sends a ClientHello.
+    const timer = setTimeout(() => handshake.fail(`TLS handshake not finished within ${this.timeoutMs / 1000} s`), this.timeoutMs);
     timer.unref();
-    socket.on('error', (err) => fail(handshakeReason(err)));
-    raw.on('close', () => fail('closed during the TLS handshake'));
-    socket.once('secure', () => {
-      const verdict = checkPeer(policy, {
-        cert: socket.getPeerCertificate(true),
-        chainError: (socket as TLSSocket & { authorizationError?: Error | string }).authorizationError?.toString(),
-        now: new Date(),
-      });
-      if (!verdict.ok) return fail(verdict.reason);
-      if (!settle()) return;
-      socket.removeAllListeners('error');
-      accepted(socket, verdict.identity);
-    });
+    raw.on('close', () => handshake.fail('closed during the TLS handshake'));
+    this.server.emit('connection', raw);
   }
 }
 
 /** OpenSSL's words for what went wrong, as the log says them. */
 function handshakeReason(err: NodeJS.ErrnoException): string {
   const code = err.code ?? '';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'TLS handshake timed out';
   if (/WRONG_VERSION_NUMBER|HTTP_REQUEST|UNKNOWN_PROTOCOL|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE/.test(code) || /wrong version number|http request|packet length too long/i.test(err.message))
     return 'not a TLS client (plaintext on a TLS port?)';
   if (/UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|TLSV1_ALERT_PROTOCOL_VERSION/.test(code)) return 'TLS version below 1.2';

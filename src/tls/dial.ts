@@ -6,9 +6,9 @@
  * with a CA file as well, both must hold.
  */
 import { isIP } from 'node:net';
-import { connect, type SecureContext, type TLSSocket } from 'node:tls';
+import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { UsageError } from '../errors.js';
-import { secureContextFrom } from './files.js';
+import { contextOptionsFrom } from './files.js';
 import { peerIdentity, parsePeerPattern } from './identity.js';
 import { tlsClientProblems, type TlsClientSettings } from './settings.js';
 
@@ -27,7 +27,7 @@ export class TlsDialer {
       return pattern.kind === 'fingerprint' ? pattern.fingerprint : '';
     });
     // No CA file: the system's store (secureContextFrom leaves Node's default roots in place).
-    return new TlsDialer(s, await secureContextFrom({ cert: s.cert, key: s.key, ca: s.ca }), pins);
+    return new TlsDialer(s, createSecureContext(await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca })), pins);
   }
 
   /** Starts a connection; the caller waits for 'secureConnect', then asks `refusal`. */

@@ -1,7 +1,7 @@
 /** Reading certificate, key and CA files, with errors that name the file and what is wrong with it. */
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { UsageError } from '../errors.js';
 
 /** TLS 1.0 and 1.1 are broken; nothing on a Debian of this decade needs them. */
@@ -25,8 +25,11 @@ export interface PemFiles {
   ca?: string;
 }
 
-/** Reads the files and builds one SecureContext (TLS ≥ 1.2); throws TlsFileError naming the bad file. */
-export async function secureContextFrom(files: PemFiles): Promise<SecureContext> {
+/**
+ * Reads the files into context options (TLS ≥ 1.2), checked by building a context once, so that a
+ * mismatched key or a broken file is an error naming it now rather than a failed handshake later.
+ */
+export async function contextOptionsFrom(files: PemFiles): Promise<SecureContextOptions> {
   const [cert, key, ca] = await Promise.all([
     files.cert ? readPem(files.cert, 'certificate') : undefined,
     files.key ? readPem(files.key, 'key') : undefined,
@@ -34,8 +37,10 @@ export async function secureContextFrom(files: PemFiles): Promise<SecureContext>
   ]);
   if (cert) certificateOf(cert, files.cert!, 'certificate');
   if (ca) certificateOf(ca, files.ca!, 'CA file');
+  const options: SecureContextOptions = { cert, key, ca, minVersion: MIN_TLS_VERSION };
   try {
-    return createSecureContext({ cert, key, ca, minVersion: MIN_TLS_VERSION });
+    createSecureContext(options);
+    return options;
   } catch (err) {
     const msg = (err as Error).message;
     if (/key values mismatch/i.test(msg)) throw new TlsFileError(`key ${files.key} does not belong to certificate ${files.cert}`);
