@@ -88,7 +88,7 @@ const rotator = z
   .strict();
 
 /** `control: 2000`, or `control: { listen: 2000, tls: {…} }` for a control port on a network. */
-const control = z.union([listen.transform((address) => ({ listen: address })), z.object({ listen, tls: tls.optional() }).strict()]);
+const control = z.preprocess((v) => (typeof v === 'string' || typeof v === 'number' ? { listen: v } : v), z.object({ listen, tls: tls.optional() }).strict());
 
 export const bridgeConfigSchema = z
   .object({
