@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
 import { parseListenAddress, type HostPort } from '../listen/address.js';
 import { CLIENT_CERT_POLICIES, tlsServerProblems } from '../tls/settings.js';
-import { DATA_BITS, FLOWS, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS } from './port-options.js';
+import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
 
 /**
  * `[HOST:]PORT` read by the one address parser, here, so a bad address (`listen: 99999`) is
@@ -47,7 +47,7 @@ const port = z
     listen: listen.optional(),
     tls: tls.optional(),
     protocol: z.enum(PROTOCOLS).default('raw'),
-    speed: z.number().int().positive().default(115200),
+    speed: z.number().int().refine(isTermiosSpeed, `not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`).default(115200),
     databits: literals(DATA_BITS).default(8),
     parity: z.enum(PARITIES).default('none'),
     stopbits: literals(STOP_BITS).default(1),

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import type { LineSettings } from '../line/line.js';
 import type { BridgePort, Protocol, Session } from './server.js';
 import { describePeer } from '../tls/identity.js';
+import { isTermiosSpeed } from './port-options.js';
 import { ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
 
 export const controlHelp = [
@@ -47,7 +48,7 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
   const s: Partial<LineSettings> = {};
   for (const w of words) {
     const u = w.toUpperCase();
-    if (/^\d+$/.test(u)) s.speed = Number(u);
+    if (/^\d+$/.test(u) && isTermiosSpeed(Number(u))) s.speed = Number(u);
     else if (['EVEN', 'ODD', 'NONE', 'MARK', 'SPACE'].includes(u)) s.parity = u.toLowerCase() as LineSettings['parity'];
     else if (u === '1STOPBIT') s.stopBits = 1;
     else if (u === '2STOPBITS') s.stopBits = 2;
@@ -234,7 +235,7 @@ export class ControlServer {
       `  enable state: ${p.enabled ? p.protocol : 'off'}`,
       `  timeout: ${p.idleTimeout}`,
       `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
-      `  device: ${p.options.name}`,
+      `  device: ${p.options.device ?? p.options.name}`,
       `  device config: ${s ? settingsText(s) : 'device unavailable'}`,
       `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
       `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,

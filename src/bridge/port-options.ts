@@ -5,6 +5,7 @@
 export const PROTOCOLS = ['raw', 'telnet', 'rfc2217'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
+export { TERMIOS_SPEEDS, isTermiosSpeed } from '../line/speeds.js';
 export const PARITIES = ['none', 'even', 'odd', 'mark', 'space'] as const;
 export const FLOWS = ['none', 'rtscts', 'xonxoff'] as const;
 export const DATA_BITS = [5, 6, 7, 8] as const;

@@ -4,7 +4,7 @@ import { ConfigError, LineError, UsageError } from '../errors.js';
 import { defaultSettings, type Line, type LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { BridgeConfig, PortConfig } from '../bridge/config.js';
-import { CLIENT_CERT_POLICIES, FLOWS, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
+import { CLIENT_CERT_POLICIES, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
 import { parseListenAddress, parseTargetAddress, type HostPort } from '../listen/address.js';
 import type { TlsClientSettings, TlsServerSettings } from '../tls/settings.js';
 import { deferOptimizer } from '../runtime/optimizer.js';
@@ -318,7 +318,7 @@ function withSettings(cmd: Command): Command {
 
 function settingsFrom(opts: Record<string, unknown>): Partial<LineSettings> {
   const s: Partial<LineSettings> = {};
-  if (opts.speed !== undefined) s.speed = positiveInt(opts.speed, '--speed');
+  if (opts.speed !== undefined) s.speed = termiosSpeed(opts.speed);
   if (opts.databits !== undefined) s.dataBits = Number(opts.databits) as LineSettings['dataBits'];
   if (opts.parity !== undefined) s.parity = opts.parity as LineSettings['parity'];
   if (opts.stopbits !== undefined) s.stopBits = Number(opts.stopbits) as 1 | 2;
@@ -336,6 +336,13 @@ async function openLocal(device: string | undefined, pty: string | undefined, se
 /** HOST:PORT of a remote end, as `bridge connect`, `bridge stdio` and `status --control` take it. */
 export function parseTarget(text: string): HostPort {
   return flagAddress('HOST:PORT', () => parseTargetAddress(text));
+}
+
+/** --speed: what termios (and so pppd and stty) can set, as the profile and the config take it. */
+function termiosSpeed(v: unknown): number {
+  const n = Number(v);
+  if (!isTermiosSpeed(n)) throw new UsageError(`--speed: "${String(v)}" is not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`);
+  return n;
 }
 
 function positiveInt(v: unknown, flag: string): number {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkExtraOption } from './pppd-options.js';
 import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
+import { TERMIOS_SPEEDS } from '../line/speeds.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -13,11 +14,7 @@ import { windowsFieldRules } from './windows-rules.js';
  */
 
 /** Speeds termios knows (Linux `Bxxx` constants). pppd refuses anything else. */
-export const TERMIOS_SPEEDS = [
-  50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
-  230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000,
-  3500000, 4000000,
-] as const;
+export { TERMIOS_SPEEDS };
 
 const SAFE_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.@%+=:,-]*$/;
 /** Characters a secret may never contain: they would end a line or a word in pppd's reader. */
