@@ -27,7 +27,7 @@ export function describeEvent(e: BridgeEvent): string | undefined {
       return e.outgoing ? `connected to ${e.remote}${how}` : `${e.port}: connect from ${e.remote}${how}`;
     }
     case 'disconnect':
-      return e.port === e.remote ? `${e.port}: disconnected (${e.reason})` : `${e.port}: disconnect ${e.remote} (${e.reason})`;
+      return e.port === e.remote ? `${e.port}: disconnect (${e.reason})` : `${e.port}: disconnect ${e.remote} (${e.reason})`;
     case 'refused':
       return `${e.port}: refused ${e.remote} (${e.reason})`;
     case 'device':

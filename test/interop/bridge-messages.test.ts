@@ -16,7 +16,7 @@ const rig = bridgeRig();
 describe('bridge messages', () => {
   it('a client’s protocol and disconnect lines name its address once', () => {
     expect(describeEvent({ type: 'protocol', port: '127.0.0.1:4401', remote: '127.0.0.1:4401', message: 'rfc2217: speed 9600: failed' })).toBe('127.0.0.1:4401: rfc2217: speed 9600: failed');
-    expect(describeEvent({ type: 'disconnect', port: '127.0.0.1:4401', remote: '127.0.0.1:4401', reason: 'closed by the remote end' })).toBe('127.0.0.1:4401: disconnected (closed by the remote end)');
+    expect(describeEvent({ type: 'disconnect', port: '127.0.0.1:4401', remote: '127.0.0.1:4401', reason: 'closed by the remote end' })).toBe('127.0.0.1:4401: disconnect (closed by the remote end)');
     // A served port's lines still name both the port and the client.
     expect(describeEvent({ type: 'protocol', port: '/dev/ttyS0', remote: '10.0.0.2:5000', message: 'x' })).toBe('/dev/ttyS0: 10.0.0.2:5000: x');
   });
