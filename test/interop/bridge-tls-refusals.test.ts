@@ -156,3 +156,50 @@ describe('the native pump and TLS', () => {
     expect(await ask(ctl2, `showport ${portLine}`)).toContain('tls: off');
   });
 });
+
+describe('TLS on a rotator and on the control port (bridge run)', () => {
+  it('the rotator hands an authenticated client to a port; the control port answers only an allowed operator', async () => {
+    const p = await rig.pair();
+    const cfg = `${p.dir}/bridge.yaml`;
+    const tls = (allow: string) => `{ cert: ${pki.server.cert}, key: ${pki.server.key}, ca: ${pki.ca}, allow: [${allow}] }`;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      cfg,
+      [
+        'lock: false',
+        `control: { listen: 127.0.0.1:0, tls: ${tls('CN=laptop')} }`,
+        'ports:',
+        `  - { name: lab0, device: ${p.a} }`,
+        'rotators:',
+        `  - { name: any, listen: 127.0.0.1:0, ports: [lab0], tls: ${tls('CN=laptop')} }`,
+        '',
+      ].join('\n'),
+    );
+    const run = await startCli(['bridge', 'run', cfg], /any: listening on 127\.0\.0\.1:(\d+) \(TLS\)\ncontrol: listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
+    rig.cleanups.push(async () => {
+      run.proc.kill('SIGTERM');
+      await run.proc;
+    });
+    const [rotator, control] = [Number(run.match[1]), Number(run.match[2])];
+    const dev = rig.end(p.b);
+    const seen: Buffer[] = [];
+    dev.on('data', (c: Buffer) => seen.push(c));
+
+    sClient(rotator, pki.wrongCaClient, 'ROTATOR-LEAK\n');
+    await waitUntil(() => / any: refused 127\.0\.0\.1:\d+ \(client certificate CN=stranger/.test(run.stderr()), 'the rotator’s refusal', 15_000, 20);
+    const good = sClient(rotator, pki.client, 'through the rotator\n');
+    await waitUntil(() => Buffer.concat(seen).toString() === 'through the rotator\n', 'the rotator’s client on the device', 10_000, 20);
+    expect(run.stderr()).toMatch(/lab0: connect from 127\.0\.0\.1:\d+ \(TLS, CN=laptop sha256:/);
+    void good;
+
+    const plain = await connectTcp(control);
+    rig.cleanups.push(() => void plain.destroy());
+    plain.on('error', () => undefined);
+    plain.write('showport\r\n');
+    await waitUntil(() => / control: refused 127\.0\.0\.1:\d+ \(not a TLS client/.test(run.stderr()), 'the control port’s refusal of plaintext', 15_000, 20);
+    const operator = sClient(control, pki.client, 'showport lab0\r\n');
+    const answer = await collect(operator.stdout! as NodeJS.ReadableStream, 200);
+    expect(answer.toString()).toMatch(/TCP port lab0[^]*connected to: 127\.0\.0\.1:\d+ \(CN=laptop sha256:[0-9a-f]{16}…\)/);
+    expect(Buffer.concat(seen).toString()).toBe('through the rotator\n');
+  });
+});
