@@ -307,8 +307,6 @@ export const suite: BenchSuite = {
       ['connect: TCP→pty throughput vs socat (connect)', ratio(lapDial?.up, socatDial?.up), '≥ 1.0×', 1.0, true],
       ['connect: pty→TCP throughput vs socat (connect)', ratio(lapDial?.down, socatDial?.down), '≥ 1.0×', 1.0, true],
     ];
-    out.push('', 'laplink against the targets (issue 7):', '', '| measure | ratio | target | |', '|---|---|---|---|');
-    for (const [label, r, target, t, atLeast] of rows) out.push(`| ${label} | ${Number.isFinite(r) ? `${r.toFixed(2)}×` : '–'} | ${target} | ${verdict(r, t, atLeast)} |`);
     const lapTls = sums.get('laplink TLS');
     const socatTls = sums.get('socat OPENSSL');
     const s2nTls = sums.get('ser2net ssl tuned');
@@ -324,7 +322,8 @@ export const suite: BenchSuite = {
       ['64 TLS ports idle, RSS vs 64 plain', ratio(typeof lapManyTls === 'object' ? lapManyTls.idleRss : nan, typeof lapMany === 'object' ? lapMany.idleRss : nan), '≤ 1.2×', 1.2, false],
       ['64 TLS ports with clients, RSS vs 64 plain', ratio(typeof lapManyTls === 'object' ? lapManyTls.clientsRss : nan, typeof lapMany === 'object' ? lapMany.clientsRss : nan), '(none)', Number.POSITIVE_INFINITY, false],
     ];
-    for (const [label, r, target, t, atLeast] of tlsRows) out.push(`| ${label} | ${Number.isFinite(r) ? `${r.toFixed(2)}×` : '–'} | ${target} | ${verdict(r, t, atLeast)} |`);
+    out.push('', 'laplink against the targets (issue 7; TLS rows issue 22):', '', '| measure | ratio | target | |', '|---|---|---|---|');
+    for (const [label, r, target, t, atLeast] of [...rows, ...tlsRows]) out.push(`| ${label} | ${Number.isFinite(r) ? `${r.toFixed(2)}×` : '–'} | ${target} | ${verdict(r, t, atLeast)} |`);
     const manyRss = typeof lapMany === 'object' ? Math.max(lapMany.idleRss, lapMany.clientsRss) : nan;
     out.push(`| ${portCount} ports in one process, RSS with clients | ${Number.isFinite(manyRss) ? mb(manyRss) : '–'} | ≤ 60 MB | ${verdict(manyRss, 60e6, false)} |`);
     if (!lap) out.push('', `laplink not measured: ${results.get('laplink')!.error ?? 'no trials'}`);

@@ -8,7 +8,8 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { laplink } from './bridge.js';
+import { afterAll, beforeAll } from 'vitest';
+import { laplink, startCli } from './bridge.js';
 
 export interface Cert {
   cert: string;
@@ -88,3 +89,23 @@ export async function keygen(dir: string, name: string, ...flags: string[]): Pro
 }
 
 export const pem = (file: string): Buffer => readFileSync(file);
+
+/** `bridge serve DEVICE` on a free loopback TLS port (no lock); stopped by `cleanups`. Resolves with its port and stderr. */
+export async function serveTlsPort(cleanups: Array<() => unknown>, device: string, ...flags: string[]): Promise<{ port: number; stderr: () => string }> {
+  const r = await startCli(['bridge', 'serve', device, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
+  cleanups.push(async () => {
+    r.proc.kill('SIGTERM');
+    await r.proc;
+  });
+  return { port: Number(r.match[1]), stderr: r.stderr };
+}
+
+/** The test file's certificates: made before its first test, removed after its last. */
+export function testPki(): TestPki {
+  const pki = {} as TestPki;
+  beforeAll(async () => {
+    Object.assign(pki, await makePki());
+  }, 60_000);
+  afterAll(() => pki.remove?.());
+  return pki;
+}

@@ -6,19 +6,15 @@
  */
 import net from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Listener } from '../../src/listen/listener.js';
 import { loadTlsState } from '../../src/tls/accepter.js';
 import { streamFd } from '../../src/bridge/pump.js';
 import { nativePumpMayCarry, rawCodec, transportFilter } from '../../src/bridge/codec.js';
 import { collect, waitUntil } from '../helpers/bridge.js';
-import { makePki, pem, type TestPki } from '../helpers/tls.js';
+import { pem, testPki } from '../helpers/tls.js';
 
-let pki: TestPki;
-beforeAll(async () => {
-  pki = await makePki();
-}, 60_000);
-afterAll(() => pki?.remove());
+const pki = testPki();
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

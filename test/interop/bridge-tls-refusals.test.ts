@@ -6,29 +6,19 @@
  * handshake is done. And a TLS session is never handed to the native pump, while a plain one is.
  */
 import { execa, type ResultPromise } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/lib/bridges.js';
 import { connectTcp, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, bridgeRig, collect, openControl, startCli, waitUntil } from '../helpers/bridge.js';
-import { makePki, type Cert, type TestPki } from '../helpers/tls.js';
+import { serveTlsPort, testPki, type Cert } from '../helpers/tls.js';
 
 const rig = bridgeRig();
-let pki: TestPki;
-beforeAll(async () => {
-  pki = await makePki();
-}, 60_000);
-afterAll(() => pki?.remove());
+const pki = testPki();
 
-async function serveTls(device: string, ...flags: string[]) {
-  const r = await startCli(['bridge', 'serve', device, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
-  rig.cleanups.push(async () => {
-    r.proc.kill('SIGTERM');
-    await r.proc;
-  });
-  return { port: Number(r.match[1]), stderr: r.stderr };
-}
+/** `bridge serve` on a TLS port, stopped after the test. */
+const serveTls = (device: string, ...flags: string[]) => serveTlsPort(rig.cleanups, device, ...flags);
 
 /** `openssl s_client` with `cert` (or none), sending `text` as soon as it can; killed after the test. */
 function sClient(port: number, cert: Cert | undefined, text: string): ResultPromise {

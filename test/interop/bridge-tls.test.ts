@@ -11,18 +11,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/lib/bridges.js';
 import { connectTcp, openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
 import { bothWays, bridgeRig, collect, linkUp, startCli, waitUntil } from '../helpers/bridge.js';
-import { makePki, type TestPki } from '../helpers/tls.js';
+import { serveTlsPort, testPki } from '../helpers/tls.js';
 
 const rig = bridgeRig();
-let pki: TestPki;
-beforeAll(async () => {
-  pki = await makePki();
-}, 60_000);
-afterAll(() => pki?.remove());
+const pki = testPki();
 
 /** A peer process (socat, openssl, ser2net, gensiot), killed after the test. */
 function peer(cmd: string, args: string[], input?: 'pipe'): ResultPromise {
@@ -37,15 +33,8 @@ function peer(cmd: string, args: string[], input?: 'pipe'): ResultPromise {
   return p;
 }
 
-/** `bridge serve` on a TLS port; resolves with its port and stderr. */
-async function serveTls(device: string, ...flags: string[]) {
-  const r = await startCli(['bridge', 'serve', device, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
-  rig.cleanups.push(async () => {
-    r.proc.kill('SIGTERM');
-    await r.proc;
-  });
-  return { port: Number(r.match[1]), stderr: r.stderr };
-}
+/** `bridge serve` on a TLS port, stopped after the test. */
+const serveTls = (device: string, ...flags: string[]) => serveTlsPort(rig.cleanups, device, ...flags);
 
 const serverFlags = () => ['--tls-cert', pki.server.cert, '--tls-key', pki.server.key];
 
