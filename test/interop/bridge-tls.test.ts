@@ -14,7 +14,7 @@ import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/lib/bridges.js';
 import { connectTcp, openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
-import { bothWays, bridgeRig, collect, linkUp, startCli, waitUntil } from '../helpers/bridge.js';
+import { bothWays, bridgeRig, collect, laplink, linkUp, startCli, waitUntil } from '../helpers/bridge.js';
 import { serveTlsPort, testPki } from '../helpers/tls.js';
 
 const rig = bridgeRig();
@@ -179,3 +179,19 @@ function duplexOf(p: ResultPromise): Duplex {
   }
   return d.duplexed;
 }
+
+describe('bridge stdio over TLS (pppd’s pty program)', () => {
+  it('reaches a TLS port with a client certificate and a pinned server key: 1 MiB each way, byte-exact; a wrong pin fails with one line', async () => {
+    const p = await rig.pair();
+    const { port } = await serveTls(p.a, ...serverFlags(), '--tls-allow', pki.client.fingerprint);
+    const stdio = peer('node', [laplink, 'bridge', 'stdio', `127.0.0.1:${port}`, '--tls-pin', pki.server.fingerprint, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key], 'pipe');
+    const dev = rig.end(p.b);
+    await linkUp(duplexOf(stdio), dev, ['bridge stdio', 'device']);
+    await exact(duplexOf(stdio), dev, 1 << 20, ['bridge stdio', 'device']);
+
+    const wrong = await execa('node', [laplink, 'bridge', 'stdio', `127.0.0.1:${port}`, '--tls-pin', pki.client.fingerprint], { reject: false, input: 'WRONG-PIN-LEAK' });
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toBe(`laplink: cannot connect to 127.0.0.1:${port}: server certificate ${pki.server.fingerprint} is not pinned (--tls-pin)`);
+  });
+});
