@@ -235,7 +235,8 @@ export class ControlServer {
       `  enable state: ${p.enabled ? p.protocol : 'off'}`,
       `  timeout: ${p.idleTimeout}`,
       `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
-      `  device: ${p.options.device ?? p.options.name}`,
+      // The port's name, as status --watch reads it (src/status/bridge-ports.ts); the path would need a line of its own there.
+      `  device: ${p.options.name}`,
       `  device config: ${s ? settingsText(s) : 'device unavailable'}`,
       `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
       `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,

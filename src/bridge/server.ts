@@ -25,8 +25,6 @@ export type { Protocol, SlowClientPolicy } from './port-options.js';
 export interface PortOptions {
   /** Name used in events, traces and the control port (e.g. the device path or the TCP port). */
   name: string;
-  /** The device path (showport's `device:`); the name when not given. */
-  device?: string;
   /** Opens (and re-opens after loss) the device. */
   open: () => Promise<Line>;
   /** Where to listen; undefined = no listener of its own (a rotator hands clients over). */

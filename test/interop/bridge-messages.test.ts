@@ -1,7 +1,6 @@
 /**
  * What the bridge says, said once and right: a SIGHUP with no trace files does not claim it reopened
- * some; a client's log lines name it once; showport's `device:` is the device path, not the port's
- * name; a pty's missing modem lines are reported once per session, not once per DTR/RTS request; and
+ * some; a client's log lines name it once; a pty's missing modem lines are reported once per session, not once per DTR/RTS request; and
  * speeds are the termios ones everywhere (the profile's list), so `--speed 12345` is refused at once.
  */
 import { execa } from 'execa';
@@ -9,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeEvent } from '../../src/bridge/events.js';
-import { ask, bridgeRig, laplink, openControl, startCli, waitUntil } from '../helpers/bridge.js';
+import { bridgeRig, laplink, waitUntil } from '../helpers/bridge.js';
 
 const rig = bridgeRig();
 
@@ -36,20 +35,6 @@ describe('bridge messages', () => {
     proc.kill('SIGHUP');
     await waitUntil(() => stderr().includes('SIGHUP'), 'the SIGHUP line', 10_000, 20);
     expect(stderr()).toContain('laplink bridge: SIGHUP: trace files reopened\n');
-  });
-
-  it('showport’s device: is the device path of a named port', async () => {
-    const p = await rig.pair();
-    const cfg = join(p.dir, 'bridge.yaml');
-    writeFileSync(cfg, `lock: false\ncontrol: 127.0.0.1:0\nports:\n  - name: lab0\n    device: ${p.a}\n    listen: 127.0.0.1:0\n`);
-    const run = await startCli(['bridge', 'run', cfg], /control: listening on 127\.0\.0\.1:(\d+)\n/);
-    rig.cleanups.push(async () => {
-      run.proc.kill('SIGTERM');
-      await run.proc;
-    });
-    const ctl = await openControl(Number(run.match[1]));
-    rig.cleanups.push(() => void ctl.destroy());
-    expect(await ask(ctl, 'showport lab0')).toContain(`\r\n  device: ${p.a}\r\n`);
   });
 
   it('--speed and a config speed take termios speeds only, as a profile does', async () => {
