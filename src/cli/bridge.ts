@@ -6,7 +6,7 @@ import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { BridgeConfig, PortConfig } from '../bridge/config.js';
 import { CLIENT_CERT_POLICIES, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
 import { parseListenAddress, parseTargetAddress, type HostPort } from '../listen/address.js';
-import type { TlsClientSettings, TlsServerSettings } from '../tls/settings.js';
+import { assertTlsServerSettings, tlsClientProblems, type TlsClientSettings, type TlsServerSettings } from '../tls/settings.js';
 import { deferOptimizer } from '../runtime/optimizer.js';
 
 export function register(program: Command): void {
@@ -68,16 +68,17 @@ export function register(program: Command): void {
   withTlsClientFlags(bridge.commands.at(-1)!).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
+    const tls = tlsClientFrom(opts); // flag problems before a device is locked or a pty made
     // The same HDB lock as serve and pppd's `lock`: a local device is never shared by accident.
     const lock = device && opts.lock !== false ? (await import('../line/lock.js')).acquireLock(device, String(opts.lockDir)) : undefined;
     try {
-      await connectLine(host, port, device, opts);
+      await connectLine(host, port, device, opts, tls);
     } finally {
       lock?.release();
     }
   });
 
-  async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
+  async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>, tls: TlsClientSettings | undefined): Promise<void> {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
     // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
     const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
@@ -97,7 +98,7 @@ export function register(program: Command): void {
         reconnect: true,
         codec: clientCodec(opts.protocol as Protocol),
         nativePump: opts.nativePump !== false,
-        tls: tlsClientFrom(opts),
+        tls,
         onEvent: printEvent,
         signal: ac.signal,
       });
@@ -134,13 +135,14 @@ export function register(program: Command): void {
       .addOption(protocolOption()),
   ).action(async (target: string, opts: Record<string, unknown>) => {
       const { host, port } = parseTarget(target);
+      const tls = tlsClientFrom(opts);
       const { StreamLine, stdioDuplex } = await import('../line/socket.js');
       const { runClient } = await import('../bridge/client.js');
       const { clientCodec } = await import('../bridge/protocols.js');
       const ac = stopOnSignals();
       const line = new StreamLine('stdio', stdioDuplex());
       try {
-        await runClient({ host, port, line, reconnect: false, detectRefusal: true, codec: clientCodec(opts.protocol as Protocol), tls: tlsClientFrom(opts), onEvent: printEvent, signal: ac.signal });
+        await runClient({ host, port, line, reconnect: false, detectRefusal: true, codec: clientCodec(opts.protocol as Protocol), tls, onEvent: printEvent, signal: ac.signal });
       } catch (err) {
         process.stdin.destroy(); // let the process end once the error is reported
         throw err;
@@ -260,13 +262,15 @@ function tlsServerFrom(opts: Record<string, unknown>): TlsServerSettings | undef
   const given = ['tlsCert', 'tlsKey', 'tlsCa', 'tlsClientCert', 'tlsAllow'].some((k) => opts[k] !== undefined);
   if (!given) return undefined;
   if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new UsageError('--tls-cert and --tls-key: a TLS port needs both');
-  return {
+  const settings: TlsServerSettings = {
     cert: String(opts.tlsCert),
     key: String(opts.tlsKey),
     ca: opts.tlsCa as string | undefined,
     clientCert: opts.tlsClientCert as TlsServerSettings['clientCert'],
     allow: opts.tlsAllow as string[] | undefined,
   };
+  assertTlsServerSettings(settings); // the rules the config schema applies, before the device is opened
+  return settings;
 }
 
 /** TLS flags of a connecting command (connect, stdio). */
@@ -283,13 +287,16 @@ function withTlsClientFlags(cmd: Command): Command {
 function tlsClientFrom(opts: Record<string, unknown>): TlsClientSettings | undefined {
   const given = ['tls', 'tlsCa', 'tlsPin', 'tlsServerName', 'tlsCert', 'tlsKey'].some((k) => opts[k] !== undefined);
   if (!given) return undefined;
-  return {
+  const settings: TlsClientSettings = {
     cert: opts.tlsCert as string | undefined,
     key: opts.tlsKey as string | undefined,
     ca: opts.tlsCa as string | undefined,
     serverName: opts.tlsServerName as string | undefined,
     pin: opts.tlsPin as string[] | undefined,
   };
+  const [problem] = tlsClientProblems(settings);
+  if (problem) throw new UsageError(problem);
+  return settings;
 }
 
 /** Runs tasks one after another (a second SIGHUP waits for the first reload to finish). */

@@ -113,3 +113,24 @@ describe('SIGHUP with renewed certificate files', () => {
     expect((await back).toString()).toBe('both');
   });
 });
+
+describe('TLS flag problems', () => {
+  it('are one usage line (exit 2) before a device is opened or a pty made', async () => {
+    const dir = tempDir();
+    const k = await keygen(dir, 'port');
+    const run = (...args: string[]) => execa('node', [laplink, 'bridge', ...args], { reject: false, input: '' });
+    const cases: Array<[string[], string]> = [
+      [['serve', '/dev/null', '--listen', '0', '--no-lock', '--tls-cert', k.cert, '--tls-key', k.key, '--tls-allow', 'CN=x'], 'laplink: --tls-allow: CN=x: a CN=NAME entry needs --tls-ca (allowed without one: sha256 fingerprints)'],
+      [['serve', '/dev/null', '--listen', '0', '--no-lock', '--tls-cert', k.cert], 'laplink: --tls-cert and --tls-key: a TLS port needs both'],
+      [['serve', '/dev/null', '--listen', '0', '--no-lock', '--tls-cert', k.cert, '--tls-key', join(dir, 'missing.key')], `laplink: /dev/null: key ${join(dir, 'missing.key')}: no such file`],
+      [['connect', '127.0.0.1:1', '--pty', join(dir, 'link'), '--tls-pin', 'abc'], 'laplink: --tls-pin: "abc" is neither a SHA-256 fingerprint (sha256: and 64 hex digits) nor CN=NAME'],
+      [['stdio', '127.0.0.1:1', '--tls-cert', k.cert], 'laplink: --tls-cert and --tls-key go together'],
+    ];
+    for (const [args, line] of cases) {
+      const r = await run(...args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toBe(line);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['port.crt', 'port.key']); // no pty link made
+  });
+});
