@@ -84,6 +84,9 @@ export class TlsAccepter {
       raw.destroy();
       return refused(`${this.maxPending} TLS handshakes already pending`);
     }
+    // The handshake is found again by the peer's address (the tls.Server's events carry the TLS
+    // socket, not ours): a socket already closed has none, and nothing to refuse either.
+    if (raw.remoteAddress === undefined || raw.remotePort === undefined) return void raw.destroy();
     const key = peerKey(raw);
     const policy = this.policy;
     let tlsSocket: TLSSocket | undefined;
