@@ -1,3 +1,5 @@
+import { formatAddress } from '../listen/address.js';
+
 /** Things a bridge reports; the CLI prints them, trace files record them, tests wait for them. */
 export type BridgeEvent =
   /** `tls`: the listener hands on only clients that finished a TLS handshake. */
@@ -19,7 +21,7 @@ export type EventSink = (e: BridgeEvent) => void;
 export function describeEvent(e: BridgeEvent): string | undefined {
   switch (e.type) {
     case 'listening':
-      return `listening on ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.tcpPort}${e.tls ? ' (TLS)' : ''}`;
+      return `listening on ${formatAddress({ host: e.host, port: e.tcpPort })}${e.tls ? ' (TLS)' : ''}`;
     case 'closed':
       return `${e.port}: stopped listening`;
     case 'connect': {

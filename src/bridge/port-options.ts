@@ -14,9 +14,5 @@ export const STOP_BITS = [1, 2] as const;
 export const SLOW_CLIENT_POLICIES = ['pause', 'drop'] as const;
 export type SlowClientPolicy = (typeof SLOW_CLIENT_POLICIES)[number];
 
-export function isProtocol(v: string | undefined): v is Protocol {
-  return (PROTOCOLS as readonly string[]).includes(v ?? '');
-}
-
 /** Client certificates on a TLS listener. */
 export const CLIENT_CERT_POLICIES = ['required', 'optional', 'none'] as const;
