@@ -157,6 +157,8 @@ export class BridgePort {
         address: this.options.listen,
         tls: this.options.tls,
         onClient: (socket, peer) => this.adopt(socket, peer),
+        // The address allow-list before any TLS handshake: outsiders get no handshake slot to fill.
+        screen: (address) => (this.allowList && !this.allowList.allows(address) ? 'not in allow-list' : undefined),
         onRefused: (remote, reason) => this.emit({ type: 'refused', port: this.options.name, remote, reason }),
       });
     } catch (err) {

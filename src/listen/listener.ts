@@ -34,6 +34,8 @@ export interface ListenerOptions {
   tls?: TlsState;
   tlsLimits?: AcceptLimits;
   onClient: (socket: net.Socket | TLSSocket, peer: Peer) => void;
+  /** Why an address may not even start (a TLS handshake costs CPU and a pending slot); undefined: go on. */
+  screen?: (address: string) => string | undefined;
   /** A connection turned away before it became a client (TLS handshake or certificate). */
   onRefused?: (remote: string, reason: string) => void;
 }
@@ -97,6 +99,12 @@ export class Listener {
 
   private connection(raw: net.Socket): void {
     const remote = `${raw.remoteAddress}:${raw.remotePort}`;
+    const screened = this.accepter && this.o.screen?.(raw.remoteAddress ?? '');
+    if (screened) {
+      raw.on('error', () => undefined);
+      raw.destroy();
+      return this.refusals.log(screened, { remote, reason: screened });
+    }
     if (!this.accepter) return this.o.onClient(raw, { remote, tls: false });
     this.accepter.accept(
       raw,

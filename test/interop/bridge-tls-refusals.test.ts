@@ -83,6 +83,17 @@ describe('a TLS port refuses', () => {
   });
 });
 
+describe('the address allow-list on a TLS port', () => {
+  it('turns an outside address away before any TLS handshake (no certificate shown, no handshake slot taken)', async () => {
+    const p = await rig.pair();
+    const { port, stderr } = await serveTls(p.a, '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--allow', '10.0.0.0/8');
+    const r = await execa('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', pki.ca], { reject: false, input: '' });
+    expect(r.stdout).toContain('no peer certificate available');
+    expect(r.stdout).not.toContain('BEGIN CERTIFICATE');
+    await waitUntil(() => / refused 127\.0\.0\.1:\d+ \(not in allow-list\)/.test(stderr()), 'the refusal line', 10_000, 20);
+  });
+});
+
 describe('the native pump and TLS', () => {
   it('carries a plain raw session, and never a TLS one (showport: data path javascript after bytes moved both ways)', async () => {
     expect(pumpAvailable, `the native pump did not load (${addonProblem}): this test needs it to show the difference`).toBe(true);
