@@ -4,9 +4,10 @@ import { ConfigError, LineError, UsageError } from '../errors.js';
 import { defaultSettings, type Line, type LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { BridgeConfig, PortConfig } from '../bridge/config.js';
-import { CLIENT_CERT_POLICIES, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
+import { FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
 import { parseListenAddress, parseTargetAddress, type HostPort } from '../listen/address.js';
-import { assertTlsServerSettings, tlsClientProblems, type TlsClientSettings, type TlsServerSettings } from '../tls/settings.js';
+import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
+import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
 import { deferOptimizer } from '../runtime/optimizer.js';
 
 export function register(program: Command): void {
@@ -246,31 +247,6 @@ function flagAddress(flag: string, parse: () => HostPort): HostPort {
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
-}
-
-/** --tls-cert/--tls-key/--tls-ca/--tls-client-cert/--tls-allow of a listening command. */
-function withTlsServerFlags(cmd: Command): Command {
-  return cmd
-    .option('--tls-cert <file>', 'serve TLS with this certificate (PEM); needs --tls-key')
-    .option('--tls-key <file>', 'private key of --tls-cert (PEM, mode 0600)')
-    .option('--tls-ca <file>', 'CA certificates that sign acceptable client certificates')
-    .addOption(new Option('--tls-client-cert <policy>', 'client certificates (default: required with --tls-ca or --tls-allow, else none)').choices(CLIENT_CERT_POLICIES))
-    .option('--tls-allow <fingerprint|CN=name...>', 'clients allowed: sha256 public-key fingerprints (see bridge keygen) or CN=NAME (with --tls-ca)');
-}
-
-function tlsServerFrom(opts: Record<string, unknown>): TlsServerSettings | undefined {
-  const given = ['tlsCert', 'tlsKey', 'tlsCa', 'tlsClientCert', 'tlsAllow'].some((k) => opts[k] !== undefined);
-  if (!given) return undefined;
-  if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new UsageError('--tls-cert and --tls-key: a TLS port needs both');
-  const settings: TlsServerSettings = {
-    cert: String(opts.tlsCert),
-    key: String(opts.tlsKey),
-    ca: opts.tlsCa as string | undefined,
-    clientCert: opts.tlsClientCert as TlsServerSettings['clientCert'],
-    allow: opts.tlsAllow as string[] | undefined,
-  };
-  assertTlsServerSettings(settings); // the rules the config schema applies, before the device is opened
-  return settings;
 }
 
 /** TLS flags of a connecting command (connect, stdio). */

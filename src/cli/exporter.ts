@@ -13,16 +13,15 @@ import { writeDurably } from '../render/journal.js';
 import { underRoot } from '../render/write.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
 import { parseListenAddress, parseTargetAddress } from '../listen/address.js';
+import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
 
 export const EXPORTER_UNIT_PATH = '/etc/systemd/system/laplink-exporter.service';
 
-interface ExporterFlags {
+interface ExporterFlags extends Record<string, unknown> {
   listen: string;
   stateDir: string;
   control: string[];
   bridgeConfigs: string;
-  tlsCert?: string;
-  tlsKey?: string;
   textfileDir?: string;
   interval: string;
   installUnit?: boolean;
@@ -64,7 +63,7 @@ async function installUnit(root: string | undefined): Promise<void> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('exporter')
     .description(`serve Prometheus metrics of the links (state files), their ttys (kernel error counters) and the bridge ports (control ports) on http://${DEFAULT_EXPORTER_LISTEN}/metrics, or write them for node_exporter's textfile collector`)
     .option('--listen <HOST:PORT>', 'where to serve /metrics; anything but loopback needs --tls-cert and --tls-key', DEFAULT_EXPORTER_LISTEN)
@@ -72,20 +71,18 @@ export function register(program: Command): void {
     .option('--control <HOST:PORT>', 'a bridge control port to read (repeatable; default: the control ports of the configs in --bridge-configs)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--bridge-configs <dir>', 'bridge configs whose control ports are read when no --control is given', DEFAULT_BRIDGE_CONFIG_DIR)
     .option('--tty <path>', 'also read this tty\'s counters, whoever holds it (repeatable; opening a line nobody holds raises DTR)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
-    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--textfile-dir <dir>', `write ${TEXTFILE_NAME} there every --interval instead of serving HTTP (node_exporter --collector.textfile.directory)`)
     .option('--interval <seconds>', 'with --textfile-dir: how often to write', '15')
     .option('--once', 'print one scrape (Prometheus text) on stdout and exit, e.g. to read the tty counters by hand')
     .option('--install-unit', `write ${EXPORTER_UNIT_PATH} (Type=notify; flags from /etc/default/laplink-exporter) and exit`)
-    .option('--root <dir>', 'with --install-unit: write under this directory instead of /')
-    .action(async (opts: ExporterFlags) => {
+    .option('--root <dir>', 'with --install-unit: write under this directory instead of /');
+  // HTTPS with the bridge's TLS flags: client certificates and an allow list as on a bridge port
+  withTlsServerFlags(cmd).action(async (opts: ExporterFlags) => {
       if (opts.installUnit) return installUnit(opts.root);
       if (opts.root !== undefined) throw new UsageError('exporter: --root needs --install-unit');
-      if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('exporter: --tls-cert and --tls-key go together');
       const listen = listenFlag(opts.listen);
       const everyMs = intervalMs(opts.interval);
-      const tls = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : undefined;
+      const tls = tlsServerFrom(opts);
       if (!tls && !opts.textfileDir && !opts.once && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
       const controls = opts.control.map(controlTarget);
       const bad = opts.tty.find((t) => !t.startsWith('/'));
@@ -118,7 +115,7 @@ export function register(program: Command): void {
           return;
         }
         const server = await startExporterServer(exporter, listen, tls, log);
-        const where = `${tls ? 'https' : 'http'}://${controlLabel(server.address.address, server.address.port)}/metrics`;
+        const where = `${tls ? 'https' : 'http'}://${controlLabel(server.address.host, server.address.port)}/metrics`;
         process.stdout.write(`exporter: serving ${where}\n`);
         sd.status(`serving ${where}`);
         sd.ready();

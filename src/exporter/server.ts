@@ -2,12 +2,16 @@
  * The exporter's HTTP(S) endpoint: `GET /metrics` in the format the scraper's Accept header asks for.
  * Between scrapes it holds no timer: Node's periodic connection check is pushed out of reach and each
  * connection carries its own idle deadline instead, which exists only while the connection does.
+ * It listens through the bridge's Listener, so HTTPS is the bridge's TLS: the same flags, client
+ * certificates and allow list, bounded handshakes and one log line per refused peer. The HTTP
+ * server never listens itself; it is handed each connection the listener accepted.
  */
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import https from 'node:https';
 import type net from 'node:net';
+import { ListenError, Listener } from '../listen/listener.js';
+import type { HostPort } from '../listen/address.js';
 import { LaplinkError } from '../errors.js';
+import type { TlsServerSettings } from '../tls/settings.js';
 import type { Exporter } from './collect.js';
 import { CONTENT_TYPES, formatFor } from './exposition.js';
 
@@ -25,20 +29,15 @@ const NO_PERIODIC_CHECK_MS = 2 ** 31 - 1;
 
 export class ExporterListenError extends LaplinkError {}
 
-export interface TlsFiles {
-  cert: string;
-  key: string;
-}
-
 export interface ExporterServer {
   /** Where it listens (the port chosen when 0 was asked for). */
-  address: net.AddressInfo;
+  address: HostPort;
   close(): Promise<void>;
 }
 
 const LANDING = '<html><head><title>laplink exporter</title></head><body><h1>laplink exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n';
 
-export async function startExporterServer(exporter: Exporter, where: { host: string; port: number }, tls: TlsFiles | undefined, onError: (text: string) => void): Promise<ExporterServer> {
+export async function startExporterServer(exporter: Exporter, where: HostPort, tls: TlsServerSettings | undefined, onError: (text: string) => void): Promise<ExporterServer> {
   const stop = new AbortController();
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -64,17 +63,10 @@ export async function startExporterServer(exporter: Exporter, where: { host: str
     );
   };
   const options: http.ServerOptions = { connectionsCheckingInterval: NO_PERIODIC_CHECK_MS, requestTimeout: 0, headersTimeout: 0 };
-  const server = tls ? https.createServer({ ...options, cert: await readTls(tls.cert, '--tls-cert'), key: await readTls(tls.key, '--tls-key') }, handler) : http.createServer(options, handler);
-  server.maxConnections = MAX_CONNECTIONS;
-  // on the TCP socket, so a TLS handshake that never finishes is bounded too
-  server.on('connection', (sock: net.Socket) => sock.setTimeout(IDLE_MS, () => sock.destroy()));
+  const server = http.createServer(options, handler);
   // the socket a request arrives on: the TLS socket for HTTPS, the TCP one for HTTP
   const headerDeadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
   const awaitHeaders = (sock: net.Socket) => headerDeadlines.set(sock, setTimeout(() => sock.destroy(), HEADERS_MS));
-  server.on(tls ? 'secureConnection' : 'connection', (sock: net.Socket) => {
-    awaitHeaders(sock);
-    sock.once('close', () => clearTimeout(headerDeadlines.get(sock)));
-  });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const sock = req.socket;
     clearTimeout(headerDeadlines.get(sock));
@@ -82,31 +74,34 @@ export async function startExporterServer(exporter: Exporter, where: { host: str
       if (!sock.destroyed) awaitHeaders(sock);
     });
   });
-  server.on('tlsClientError', () => undefined); // a bad handshake is the client's problem, not a log line
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where.port, where.host, () => {
-      server.off('error', reject);
-      resolve();
+  const open = new Set<net.Socket>();
+  const onClient = (sock: net.Socket) => {
+    if (open.size >= MAX_CONNECTIONS) return void sock.destroy();
+    open.add(sock);
+    sock.setTimeout(IDLE_MS, () => sock.destroy());
+    awaitHeaders(sock);
+    sock.once('close', () => {
+      open.delete(sock);
+      clearTimeout(headerDeadlines.get(sock));
     });
-  }).catch((err: NodeJS.ErrnoException) => {
-    throw new ExporterListenError(`exporter: cannot listen on ${where.host}:${where.port}: ${err.code ?? err.message}`);
-  });
-  return {
-    address: server.address() as net.AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        stop.abort();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    server.emit('connection', sock);
   };
-}
-
-async function readTls(path: string, flag: string): Promise<Buffer> {
+  let listener: Listener;
   try {
-    return await readFile(path);
+    const tlsState = tls ? await (await import('../tls/accepter.js')).loadTlsState(tls) : undefined;
+    listener = await Listener.open({ name: 'exporter', address: where, tls: tlsState, onClient, onRefused: (remote, reason) => onError(`${remote}: refused: ${reason}`) });
   } catch (err) {
-    throw new ExporterListenError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof ListenError) throw new ExporterListenError(err.message);
+    throw err;
   }
+  return {
+    address: listener.address,
+    close: async () => {
+      stop.abort();
+      const closed = listener.close();
+      for (const sock of open) sock.destroy();
+      server.close();
+      await closed;
+    },
+  };
 }

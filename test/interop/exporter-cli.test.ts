@@ -5,7 +5,7 @@
  * files are written by the supervisor's own writer. Needs a fresh build (`npm test` builds first).
  */
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -15,6 +15,7 @@ import { writeStateFile } from '../../src/pppd/state.js';
 import { startCli, stop } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { laplinkBin, removeDir, tempDir } from '../helpers/supervisor-harness.js';
+import { makePki, type Cert } from '../helpers/tls.js';
 
 let dir = '';
 const stops: Array<() => Promise<void>> = [];
@@ -133,6 +134,37 @@ describe('laplink exporter over HTTP(S)', () => {
     expect((await get('/metrics', 'POST')).status).toBe(405);
   });
 
+  it('with --tls-ca, only a scraper whose certificate the CA signed gets metrics; the others are refused in one log line each', async () => {
+    dir = await tempDir('laplink-exporter-cli-');
+    const pki = await makePki();
+    stops.push(async () => pki.remove());
+    const stateDir = join(dir, 'state');
+    await upLink(stateDir);
+    const run = await startCli(['exporter', '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--bridge-configs', join(dir, 'none'), '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--tls-ca', pki.ca], /serving https:\/\/127\.0\.0\.1:(\d+)\/metrics\n/);
+    stops.push(() => stop(run.proc));
+    const ca = await readFile(pki.ca);
+    const scrape = (client: Cert | undefined) =>
+      new Promise<string>((resolve) => {
+        const tlsClient = client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {};
+        const req = https.request({ host: '127.0.0.1', port: Number(run.match[1]), path: '/metrics', ca, servername: 'localhost', ...tlsClient }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve(`${res.statusCode} ${body}`));
+        });
+        req.on('error', (err) => resolve(`error ${err.message}`));
+        req.end();
+      });
+    expect(await scrape(pki.client)).toContain('laplink_link_up{link="cable"} 1\n');
+    expect(await scrape(undefined)).toMatch(/^error /);
+    expect(await scrape(pki.wrongCaClient)).toMatch(/^error /);
+    // the refusals are logged as the handshakes end: wait for the pipe to carry them
+    const refusals = /refused: no client certificate\n[^]*refused: client certificate CN=stranger \S+: certificate not signed by the CA\n/;
+    for (const deadline = Date.now() + 10_000; !refusals.test(run.stderr()); await new Promise((r) => setTimeout(r, 50)))
+      expect(Date.now(), `stderr so far:\n${run.stderr()}`).toBeLessThan(deadline);
+    expect(run.stderr()).not.toContain('laptop');
+  });
+
   it('a client trickling its headers a byte at a time loses the connection (it cannot hold a slot for ever)', async () => {
     dir = await tempDir('laplink-exporter-cli-');
     const run = await startCli(['exporter', '--listen', '127.0.0.1:0', '--state-dir', join(dir, 'state'), '--bridge-configs', join(dir, 'none')], /serving http:\/\/127\.0\.0\.1:(\d+)\/metrics\n/);
@@ -160,7 +192,7 @@ describe('laplink exporter over HTTP(S)', () => {
     expect(wide.stderr).toBe('laplink: --listen: 0.0.0.0:9614 is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key');
     const half = await exporterRun(['--tls-cert', '/nonexistent/cert.pem']);
     expect(half.exitCode).toBe(2);
-    expect(half.stderr).toBe('laplink: exporter: --tls-cert and --tls-key go together');
+    expect(half.stderr).toBe('laplink: --tls-cert and --tls-key: a TLS port needs both');
     const badControl = await exporterRun(['--control', 'nowhere']);
     expect(badControl.exitCode).toBe(2);
     expect(badControl.stderr).toBe('laplink: --control: "nowhere" is not HOST:PORT');
