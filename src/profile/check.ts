@@ -270,6 +270,13 @@ export async function checkBridge(target: string, timeoutMs = 3000): Promise<Che
     : { level: 'warn', what: 'bridge', detail: `${target}: ${reason} (is laplink bridge serve running there?)` };
 }
 
+/** The client certificate, key and CA a `bridge:` line's TLS names (a pin alone needs no file). */
+async function checkBridgeTls(t: NonNullable<Profile['bridgeTls']>): Promise<CheckResult[]> {
+  if (!t.cert && !t.ca) return [];
+  const { tlsFileFindings } = await import('../tls/files.js');
+  return (await tlsFileFindings({ cert: t.cert, key: t.key, ca: t.ca })).map((f) => ({ level: f.level, what: 'bridge TLS', detail: f.detail }));
+}
+
 /** Every check for one link; never throws for a failed check (that is a result line). */
 export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Promise<CheckResult[]> {
   const p = loaded.profile;
@@ -291,6 +298,7 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));
   if (p.device && tty) out.push(...(await checkTtyNeighbours(p, o.root, tty.content)));
   out.push(...(await checkSharedUsers(p, files, o.root)));
+  if (p.bridgeTls) out.push(...(await checkBridgeTls(p.bridgeTls)));
   const passwordFile = await checkPasswordFile(p, o.root);
   if (passwordFile) out.push(passwordFile);
   try {

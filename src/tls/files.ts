@@ -56,3 +56,41 @@ function certificateOf(pem: Buffer, file: string, what: string): X509Certificate
     throw new TlsFileError(`${what} ${file}: not a PEM certificate`);
   }
 }
+
+/** A certificate this close to its end is worth a warning: renewal takes a person. */
+export const EXPIRY_WARNING_DAYS = 30;
+
+export interface TlsFileFinding {
+  level: 'ok' | 'warn' | 'FAIL';
+  detail: string;
+}
+
+/**
+ * What `check` says of a set of TLS files: each readable and of the right kind, the key the
+ * certificate's own, and every certificate inside its dates (a warning within EXPIRY_WARNING_DAYS).
+ */
+export async function tlsFileFindings(files: PemFiles, now = new Date()): Promise<TlsFileFinding[]> {
+  try {
+    await contextOptionsFrom(files);
+  } catch (err) {
+    if (err instanceof TlsFileError) return [{ level: 'FAIL', detail: err.message }];
+    throw err;
+  }
+  const out: TlsFileFinding[] = [];
+  const dated = [
+    ['certificate', files.cert],
+    ['CA file', files.ca],
+  ] as const;
+  for (const [what, file] of dated) {
+    if (!file) continue;
+    const cert = certificateOf(await readPem(file, what), file, what);
+    const from = new Date(cert.validFrom);
+    const to = new Date(cert.validTo);
+    const days = Math.floor((to.getTime() - now.getTime()) / 86_400_000);
+    if (now < from) out.push({ level: 'FAIL', detail: `${what} ${file} is not valid before ${from.toISOString()}` });
+    else if (now > to) out.push({ level: 'FAIL', detail: `${what} ${file} expired ${to.toISOString()}` });
+    else if (days < EXPIRY_WARNING_DAYS) out.push({ level: 'warn', detail: `${what} ${file} expires in ${days} days (${to.toISOString()})` });
+    else out.push({ level: 'ok', detail: `${what} ${file} valid until ${to.toISOString().slice(0, 10)}${files.key && what === 'certificate' ? `, key ${files.key} matches` : ''}` });
+  }
+  return out;
+}
