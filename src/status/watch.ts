@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UsageError } from '../errors.js';
 import { isStale } from '../pppd/report.js';
-import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
+import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 import { queryBridgePorts } from './bridge-ports.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from './counters.js';
 import { printable, printableDeep } from './printable.js';
@@ -64,16 +64,17 @@ export function checkStateDir(stateDir: string): void {
   if (!existsSync(parent)) throw new UsageError(`--state-dir: ${stateDir} does not exist, nor does its parent ${parent}`);
 }
 
-/** The fields the view computes with; a state file without them (hand-edited, another version) is
- *  left out rather than allowed to end the watch. */
-function isLinkStatus(s: unknown): s is LinkStatus {
-  const o = s as Partial<LinkStatus> | null;
-  return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.state === 'string' && typeof o.since === 'string' && !Number.isNaN(Date.parse(o.since)) && typeof o.supervisorPid === 'number' && typeof o.restarts === 'number' && (o.nextRetry === undefined || typeof o.nextRetry === 'string') && (o.iface === undefined || typeof o.iface === 'string');
-}
-
-async function readLinks(stateDir: string, name: string | undefined): Promise<LinkStatus[]> {
-  const all = name ? [await readStateFile(stateDir, name).catch(() => undefined)] : await readAllStateFiles(stateDir);
-  return all.filter(isLinkStatus).map(printableDeep);
+/** Every link's state (or the one named), and the state files that could not be read: the same
+ *  schema as plain `status`, so a bad file is listed with its reason and never ends the watch. */
+async function readLinks(stateDir: string, name: string | undefined): Promise<{ links: LinkStatus[]; unreadable: UnreadableState[] }> {
+  let found: { links: LinkStatus[]; unreadable: UnreadableState[] };
+  if (name) {
+    found = await readStateFile(stateDir, name).then(
+      (s) => ({ links: s ? [s] : [], unreadable: [] }),
+      (err: unknown) => ({ links: [], unreadable: [unreadableOf(stateDir, name, err)] }),
+    );
+  } else found = await readStateDir(stateDir);
+  return { links: found.links.map(printableDeep), unreadable: found.unreadable.map(printableDeep) };
 }
 
 export function watchStatus(options: WatchOptions): StatusWatch {
@@ -155,17 +156,17 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     // it (it came between chokidar's first look and its watch on the parent), so set up again
     if (armedWithoutDir && !waitingForDir) rearm();
     let error: string | undefined;
-    const statuses = waitingForDir
-      ? []
+    const found = waitingForDir
+      ? { links: [], unreadable: [] }
       : await readLinks(stateDir, name).catch((err: NodeJS.ErrnoException) => {
           error = `cannot read ${stateDir} (${err.code ?? err.message})`;
-          return [];
+          return { links: [], unreadable: [] };
         });
-    const { links, moving } = await sampleLinks(statuses, now);
+    const { links, moving } = await sampleLinks(found.links, now);
     if (controls.length > 0 && now >= bridgesDue) await askBridges(now);
     if (signal.aborted) return;
     const next = Math.min(moving ? now + TICK_MS : Infinity, controls.length > 0 ? bridgesDue : Infinity);
-    options.onView({ at: new Date(now).toISOString(), stateDir, name, waitingForDir: waitingForDir || undefined, error, links, bridges, ticking: moving });
+    options.onView({ at: new Date(now).toISOString(), stateDir, name, waitingForDir: waitingForDir || undefined, error, links, unreadable: found.unreadable, bridges, ticking: moving });
     if (next !== Infinity) timer = setTimeout(refresh, Math.max(0, next - Date.now()));
   };
 
