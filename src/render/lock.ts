@@ -66,14 +66,21 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
  * creating them and unlinking them; called holding the lock, so no live taker is mid-way.
  */
 async function sweepDeadLockTemps(path: string): Promise<string[]> {
-  const base = basename(path);
   const swept: string[] = [];
+  for (const file of await deadLockTemps(path)) if (await unlink(file).then(() => true, () => false)) swept.push(file);
+  return swept;
+}
+
+/** Those temp and `.stale-` names, found and not removed (what `check` reports). */
+export async function deadLockTemps(path: string): Promise<string[]> {
+  const base = basename(path);
+  const out: string[] = [];
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith(`${base}.`)) continue;
     const m = /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(base.length + 1));
     const dead = m ? Number(m[1]) !== process.pid && !alive(Number(m[1])) : /^stale-[0-9a-f]{8}$/.test(name.slice(base.length + 1));
-    if (dead && (await unlink(join(dirname(path), name)).then(() => true, () => false))) swept.push(join(dirname(path), name));
+    if (dead) out.push(join(dirname(path), name));
   }
-  return swept;
+  return out;
 }
