@@ -33,7 +33,12 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
   const controls = flags.control.map(controlAddress);
   checkStateDir(flags.stateDir); // before the screen is taken, so the error reads like any other
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  // a second signal while the first one's stop is under way leaves at once (the screen restored)
+  const stop = () => {
+    if (!controller.signal.aborted) return controller.abort();
+    screen?.restore();
+    process.exit(0);
+  };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, stop);
 

@@ -1,8 +1,11 @@
 import { pidAlive, type LinkStatus, type UnreadableState } from './state.js';
 
+/** A state in which the supervisor is meant to be running (every state but the ends). */
+export const isRunningState = (state: LinkStatus['state']): boolean => !['stopped', 'done', 'failed'].includes(state);
+
 /** A state file whose supervisor is gone while the link claimed to be running. */
 export function isStale(s: LinkStatus): boolean {
-  return !['stopped', 'done', 'failed'].includes(s.state) && !pidAlive(s.supervisorPid);
+  return isRunningState(s.state) && !pidAlive(s.supervisorPid);
 }
 
 function ago(iso: string | undefined, now: number): string {
