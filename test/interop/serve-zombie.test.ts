@@ -66,7 +66,7 @@ it('a state file naming a zombie supervisor: status says stale, and a new serve 
   const up = await until('link up under the new supervisor', async () => {
     if (serve.exitCode !== null) throw new Error(`serve ended (${serve.exitCode}): ${output}`);
     const s = await readStateFile(stateDir, 'zlink').catch(() => undefined);
-    return s?.supervisorPid === serve.pid && s.state === 'up' ? s : undefined;
+    return s && s.supervisorPid === serve.pid && s.state === 'up' ? s : undefined;
   }, () => output);
   expect(output).not.toContain('already supervised');
   // the stand-in pppd is this serve's child: killed with it if the test fails before the SIGTERM
