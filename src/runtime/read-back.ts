@@ -61,14 +61,59 @@ function errnoReason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
-function grow(buffer: Buffer, o: ReadBackOptions): Buffer {
-  const grown = Buffer.alloc(Math.min(o.maxBytes + 1, buffer.length * 2));
-  buffer.copy(grown);
-  return grown;
+/** After a failed read: undefined for a missing file, else the ReadBackError to throw. */
+function failed(file: string, err: unknown): undefined {
+  if (err instanceof ReadBackError) throw err;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw new ReadBackError(file, errnoReason(err), { cause: err });
 }
 
-const tooBig = (o: ReadBackOptions) => `is larger than ${o.maxBytes} bytes; not read`;
+/**
+ * The bytes of one opened file, read into a buffer that grows (a file that grew since fstat, or a
+ * /proc file, which says size 0) up to one byte past the cap, so "over the cap" is seen without
+ * reading more. Constructed with the descriptor's fstat, which it checks first.
+ */
+class CappedRead {
+  private buffer: Buffer;
+  private length = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly options: ReadBackOptions,
+    readonly stats: Stats,
+  ) {
+    // the authoritative check, on what was opened (the name may have been swapped since the lstat)
+    const refused = refusalOf(stats);
+    if (refused) throw new ReadBackError(file, refused);
+    this.buffer = Buffer.alloc(Math.min(options.maxBytes + 1, Math.max(stats.size + 1, 4096)));
+  }
+
+  /** Where the next read goes: buffer, offset, length. */
+  next(): [Buffer, number, number] {
+    if (this.length === this.buffer.length) {
+      this.refuseOverCap();
+      const grown = Buffer.alloc(Math.min(this.options.maxBytes + 1, this.buffer.length * 2));
+      this.buffer.copy(grown);
+      this.buffer = grown;
+    }
+    return [this.buffer, this.length, this.buffer.length - this.length];
+  }
+
+  /** Counts `n` bytes read; false at the end of the file. */
+  took(n: number): boolean {
+    this.length += n;
+    return n > 0;
+  }
+
+  result(): ReadBack {
+    this.refuseOverCap();
+    return { bytes: this.buffer.subarray(0, this.length), stats: this.stats };
+  }
+
+  private refuseOverCap(): void {
+    if (this.length > this.options.maxBytes) throw new ReadBackError(this.file, `is larger than ${this.options.maxBytes} bytes; not read`);
+  }
+}
 
 /** The file's bytes and fstat, undefined when it does not exist; a ReadBackError for anything else. */
 export async function readBack(file: string, options: ReadBackOptions): Promise<ReadBack | undefined> {
@@ -78,31 +123,14 @@ export async function readBack(file: string, options: ReadBackOptions): Promise<
     if (before) throw new ReadBackError(file, before);
     const fd = await open(file, flagsOf(options));
     try {
-      // the authoritative check, on what was opened (the name may have been swapped since)
-      const stats = await fd.stat();
-      const refused = refusalOf(stats);
-      if (refused) throw new ReadBackError(file, refused);
-      let buffer: Buffer = Buffer.alloc(Math.min(options.maxBytes + 1, Math.max(stats.size + 1, 4096)));
-      let length = 0;
-      for (;;) {
-        if (length === buffer.length) {
-          if (length > options.maxBytes) throw new ReadBackError(file, tooBig(options));
-          // a file that grew since fstat (or a /proc file, which says size 0): grow up to the cap
-          buffer = grow(buffer, options);
-        }
-        const { bytesRead } = await fd.read(buffer, length, buffer.length - length, null);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-      if (length > options.maxBytes) throw new ReadBackError(file, tooBig(options));
-      return { bytes: buffer.subarray(0, length), stats };
+      const read = new CappedRead(file, options, await fd.stat());
+      while (read.took((await fd.read(...read.next(), null)).bytesRead));
+      return read.result();
     } finally {
       await fd.close();
     }
   } catch (err) {
-    if (err instanceof ReadBackError) throw err;
-    if (missing(err)) return undefined;
-    throw new ReadBackError(file, errnoReason(err), { cause: err });
+    return failed(file, err);
   }
 }
 
@@ -113,29 +141,14 @@ export function readBackSync(file: string, options: ReadBackOptions): ReadBack |
     if (before) throw new ReadBackError(file, before);
     const fd = openSync(file, flagsOf(options));
     try {
-      const stats = fstatSync(fd);
-      const refused = refusalOf(stats);
-      if (refused) throw new ReadBackError(file, refused);
-      let buffer: Buffer = Buffer.alloc(Math.min(options.maxBytes + 1, Math.max(stats.size + 1, 4096)));
-      let length = 0;
-      for (;;) {
-        if (length === buffer.length) {
-          if (length > options.maxBytes) throw new ReadBackError(file, tooBig(options));
-          buffer = grow(buffer, options);
-        }
-        const n = readSync(fd, buffer, length, buffer.length - length, null);
-        if (n === 0) break;
-        length += n;
-      }
-      if (length > options.maxBytes) throw new ReadBackError(file, tooBig(options));
-      return { bytes: buffer.subarray(0, length), stats };
+      const read = new CappedRead(file, options, fstatSync(fd));
+      while (read.took(readSync(fd, ...read.next(), null)));
+      return read.result();
     } finally {
       closeSync(fd);
     }
   } catch (err) {
-    if (err instanceof ReadBackError) throw err;
-    if (missing(err)) return undefined;
-    throw new ReadBackError(file, errnoReason(err), { cause: err });
+    return failed(file, err);
   }
 }
 

@@ -8,16 +8,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
-import { startWatch, type WatchProcess } from '../helpers/status-watch.js';
+import { killWatch, startWatch, type WatchProcess } from '../helpers/status-watch.js';
 import { removeDir, tempDir } from '../helpers/supervisor-harness.js';
 
 let dir = '';
 let watcher: WatchProcess | undefined;
 afterEach(async () => {
-  if (watcher && watcher.proc.exitCode === null && watcher.proc.signalCode === null) {
-    watcher.proc.kill('SIGKILL');
-    await watcher.exit;
-  }
+  await killWatch(watcher);
   watcher = undefined;
   await removeDir(dir);
 });

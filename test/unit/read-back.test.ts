@@ -83,6 +83,11 @@ it('a /proc file (size 0 in fstat) is read whole up to the cap', async () => {
   const got = await readBack('/proc/self/status', { maxBytes: 64 * 1024 });
   expect(got!.stats.size).toBe(0);
   expect(got!.bytes.toString()).toMatch(/^Name:/);
+  // one that outgrows the first buffer: read on up to the cap, refused past it
+  const maps = await readBack('/proc/self/smaps', { maxBytes: 8 * 1024 * 1024 });
+  expect(maps!.bytes.length).toBeGreaterThan(16 * 1024);
+  expect(readBackSync('/proc/self/smaps', { maxBytes: 8 * 1024 * 1024 })!.bytes.length).toBeGreaterThan(16 * 1024);
+  expect(await refusal('/proc/self/smaps', { maxBytes: 10_000 })).toMatch(/smaps: is larger than 10000 bytes; not read$/);
 });
 
 it('validates JSON against a schema, naming the field', async () => {
