@@ -6,6 +6,9 @@ import { viewChangeKey, type WatchView } from '../status/view.js';
 import { checkStateDir, watchStatus, type ControlAddress } from '../status/watch.js';
 import { parseTarget } from './bridge.js';
 
+/** How long a stopped watch may take to end by itself before it is made to. */
+const EXIT_GRACE_MS = 1000;
+
 export interface WatchFlags {
   stateDir: string;
   json?: boolean;
@@ -73,5 +76,8 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
     process.stdout.off('resize', redraw);
     for (const s of signals) process.off(s, stop);
   }
+  // Asked to stop, the viewer leaves even if a file watcher closed mid-scan left a handle open (the
+  // process would then never end by itself); the timer is unref'd, so it costs nothing otherwise.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   return 0;
 }

@@ -101,6 +101,9 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   let watcher: FSWatcher | undefined;
   let lateLook: NodeJS.Timeout | undefined;
   let livenessTimer: NodeJS.Timeout | undefined;
+  /** Every watcher made and not yet closed: a stop closes them all, not only the current one. */
+  const open = new Set<FSWatcher>();
+  const close = (w: FSWatcher): Promise<void> => w.close().catch(() => undefined).finally(() => open.delete(w));
   /** The state directory's inode the watcher was set up for (undefined: set up for its absence). A
    *  directory deleted and created again between two looks is a new inode, with no watch on it. */
   let armedIno: number | undefined;
@@ -233,7 +236,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
    *  40 renames-into-place written a second or more apart, measured here; 'raw' dropped none. A
    *  read of the file raises no event, so the rounds cannot feed themselves. */
   const rearm = (): void => {
-    void watcher?.close().catch(() => undefined);
+    if (watcher) void close(watcher);
     watcher = undefined;
     if (!signal.aborted) arm(true);
     refresh();
@@ -247,6 +250,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     const only = (p: string) => resolve(p) !== parent && basename(p) !== basename(stateDir);
     const w = armedWithoutDir ? watch(parent, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: only }) : watch(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
     watcher = w;
+    open.add(w);
     w.on('all', (event, path) => {
       if (resolve(path) === resolve(stateDir) && (event === 'addDir' || event === 'unlinkDir')) {
         if (w === watcher) rearm();
@@ -276,7 +280,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
       // whatever state the watcher is in (closing an old one, setting up a new one, a round under
       // way), the watch ends: a close that does not finish is not waited for beyond the grace
       let grace: NodeJS.Timeout | undefined;
-      const closed = Promise.all([watcher?.close().catch(() => undefined), running]);
+      const closed = Promise.all([...[...open].map(close), running]);
       void Promise.race([closed, new Promise<void>((r) => (grace = setTimeout(r, CLOSE_GRACE_MS).unref()))]).then(() => {
         clearTimeout(grace);
         clearTimeout(timer); // a round that was running when the signal came may have armed one
