@@ -5,9 +5,9 @@
  * basename. Taken atomically: write a private temp file, then link(2) it to the lock name.
  *
  * pppd and ser2net name the lock after the path they were given, so /dev/serial/by-id/usb-… and
- * /dev/ttyUSB0 would be two locks on one tty. We lock the device the path resolves to (LCK..ttyUSB0,
- * what a tool given the plain name takes) and, for a symlink, the given name's lock too (what pppd
- * given the same symlink takes): either way the two exclude each other.
+ * /dev/ttyUSB0 would be two locks on one tty. We lock the device the path resolves to (LCK..ttyUSB0),
+ * the lock a tool given the device's own name takes, so two of ours given either path exclude each
+ * other, and pppd or minicom given the plain name too.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,21 +77,10 @@ export function resolveDevice(device: string): string {
   }
 }
 
-/** The lock files that guard `device`: its resolved device's, then (for a symlink) its own name's. */
-export function lockFilesFor(device: string, lockDir: string): string[] {
-  return [...new Set([lockFilePath(lockDir, resolveDevice(device)), lockFilePath(lockDir, device)])];
-}
-
-/** Takes every lock file of `device` (lockFilesFor), or none: `file` is the resolved device's. */
-export function acquireLock(device: string, lockDir: string, pid = process.pid): HeldLock & { readonly files: readonly string[] } {
-  const held: HeldLock[] = [];
-  try {
-    for (const file of lockFilesFor(device, lockDir)) held.push(acquireLockFile(device, file, lockDir, pid));
-  } catch (err) {
-    for (const h of held) h.release();
-    throw err;
-  }
-  return { file: held[0]!.file, files: held.map((h) => h.file), release: () => held.forEach((h) => h.release()) };
+/** Takes the UUCP lock of the device `device` resolves to (a symlink's target: LCK..ttyUSB0). */
+export function acquireLock(device: string, lockDir: string, pid = process.pid): HeldLock {
+  const file = lockFilePath(lockDir, resolveDevice(device));
+  return acquireLockFile(device, file, lockDir, pid);
 }
 
 function holderOf(file: string, device: string): number | undefined {
