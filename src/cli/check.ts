@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { checkLink } from '../profile/check.js';
 import { loadProfile } from '../profile/load.js';
-import { recoverForProfile } from '../render/generate.js';
-import { describeRecovery, JOURNAL_PATH } from '../render/journal.js';
-import { underRoot } from '../render/write.js';
-import { existsSync } from 'node:fs';
+import { inspectForProfile } from '../render/generate.js';
+import { describeInterrupted } from '../render/journal.js';
 
 export function register(program: Command): void {
   program
@@ -16,10 +14,10 @@ export function register(program: Command): void {
     .option('--json', 'print {profile, ok, checks: [{level, what, detail}]} instead of lines')
     .action(async (profile: string, opts: { root?: string; lockDir: string; json?: boolean }) => {
       const loaded = await loadProfile(profile);
-      // an interrupted generate is finished (or rolled back) first, so what follows sees one whole set
-      const interrupted = await recoverForProfile(loaded, opts.root).then(
-        (r) => { const text = describeRecovery(r); return text ? { level: 'warn' as const, what: 'interrupted run', detail: text } : undefined; },
-        (err: Error) => (existsSync(underRoot(opts.root, JOURNAL_PATH)) ? { level: 'FAIL' as const, what: 'interrupted run', detail: err.message } : undefined),
+      // a diagnosis changes nothing: an interrupted generate is reported with how to finish it
+      const interrupted = await inspectForProfile(loaded, opts.root).then(
+        (r) => { const text = describeInterrupted(r, profile); return text ? { level: 'warn' as const, what: 'interrupted run', detail: text } : undefined; },
+        (err: Error) => ({ level: 'FAIL' as const, what: 'interrupted run', detail: err.message }),
       );
       const results = [...(interrupted ? [interrupted] : []), ...(await checkLink(loaded, { root: opts.root, lockDir: opts.lockDir }))];
       const failed = results.some((r) => r.level === 'FAIL');

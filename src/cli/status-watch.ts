@@ -6,6 +6,9 @@ import { viewChangeKey, type WatchView } from '../status/view.js';
 import { checkStateDir, watchStatus, type ControlAddress } from '../status/watch.js';
 import { parseTarget } from './bridge.js';
 
+/** How long a stopped watch may take to end by itself before it is made to. */
+const EXIT_GRACE_MS = 1000;
+
 export interface WatchFlags {
   stateDir: string;
   json?: boolean;
@@ -33,7 +36,12 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
   const controls = flags.control.map(controlAddress);
   checkStateDir(flags.stateDir); // before the screen is taken, so the error reads like any other
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  // a second signal while the first one's stop is under way leaves at once (the screen restored)
+  const stop = () => {
+    if (!controller.signal.aborted) return controller.abort();
+    screen?.restore();
+    process.exit(0);
+  };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, stop);
 
@@ -68,5 +76,8 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
     process.stdout.off('resize', redraw);
     for (const s of signals) process.off(s, stop);
   }
+  // Asked to stop, the viewer leaves even if a file watcher closed mid-scan left a handle open (the
+  // process would then never end by itself); the timer is unref'd, so it costs nothing otherwise.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   return 0;
 }

@@ -2,7 +2,9 @@ import { Option, type Command } from 'commander';
 import { LaplinkError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { isStale, statusTable } from '../pppd/report.js';
-import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
+import { LINK_NAME_PATTERN } from '../profile/schema.js';
+import { printableDeep } from '../status/printable.js';
+import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 
 /** Exit status when a link shown needs a person: failed, paused (respawning too fast) or stale (its
  *  supervisor died). Like `systemctl is-failed`, a script can test the links without parsing. */
@@ -14,10 +16,19 @@ export function needsAttention(s: LinkStatus): boolean {
   return s.state === 'failed' || s.state === 'paused' || isStale(s);
 }
 
+async function readOne(stateDir: string, name: string): Promise<{ links: LinkStatus[]; unreadable: UnreadableState[] }> {
+  try {
+    const s = await readStateFile(stateDir, name);
+    return { links: s ? [s] : [], unreadable: [] };
+  } catch (err) {
+    return { links: [], unreadable: [unreadableOf(stateDir, name, err)] };
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('status')
-    .description('show each supervised link: state, since, addresses, interface, last pppd exit and restarts; exit 1 when a link shown is failed, paused or stale, 3 when NAME has no state')
+    .description('show each supervised link: state, since, addresses, interface, last pppd exit and restarts; exit 1 when a link shown is failed, paused or stale or its state file is unreadable, 3 when NAME has no state')
     .argument('[name]', 'one link (default: all in the state directory)')
     .option('--json', 'print the state as JSON')
     .option('--state-dir <dir>', 'state file directory', DEFAULT_STATE_DIR)
@@ -31,15 +42,18 @@ export function register(program: Command): void {
         return;
       }
       if (opts.control.length > 0) throw new UsageError('status: --control needs --watch (bridge ports are shown in the live view)');
-      const links = name ? [await readStateFile(opts.stateDir, name)].filter((s) => s !== undefined) : await readAllStateFiles(opts.stateDir);
-      if (name && links.length === 0) throw new LaplinkError(`status: no link ${name} in ${opts.stateDir} (no ${name}.json; is \`laplink serve\` running?)`, EXIT_UNKNOWN_LINK);
+      if (name !== undefined && !LINK_NAME_PATTERN.test(name)) throw new UsageError(`status: "${name}" is not a link name (allowed: 1-32 of a-z 0-9 _ -, starting with a letter or digit)`);
+      const { links, unreadable } = name ? await readOne(opts.stateDir, name) : await readStateDir(opts.stateDir);
+      if (name && links.length === 0 && unreadable.length === 0) throw new LaplinkError(`status: no link ${name} in ${opts.stateDir} (no ${name}.json; is \`laplink serve\` running?)`, EXIT_UNKNOWN_LINK);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(name ? { ...links[0], stale: isStale(links[0]!) } : links.map((s) => ({ ...s, stale: isStale(s) })), null, 2)}\n`);
-      } else if (links.length === 0) {
+        // an unreadable state file is listed with its reason in place of a state, never left out
+        const all = [...links.map((s) => ({ ...s, stale: isStale(s) })), ...unreadable.map((u) => ({ name: u.name, file: u.file, unreadable: u.reason }))];
+        process.stdout.write(`${JSON.stringify(name ? all[0] : all, null, 2)}\n`);
+      } else if (links.length === 0 && unreadable.length === 0) {
         process.stdout.write(`no links in ${opts.stateDir}\n`);
       } else {
-        process.stdout.write(statusTable(links));
+        process.stdout.write(statusTable(printableDeep(links), Date.now(), printableDeep(unreadable)));
       }
-      if (links.some(needsAttention)) process.exitCode = EXIT_LINK_NEEDS_ATTENTION;
+      if (links.some(needsAttention) || unreadable.length > 0) process.exitCode = EXIT_LINK_NEEDS_ATTENTION;
     });
 }

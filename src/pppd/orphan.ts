@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lockFilePath, parseLockPid } from '../line/lock.js';
+import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/lock.js';
+import { readBack } from '../runtime/read-back.js';
 import { pidAlive, type LinkStatus } from './state.js';
 
 /**
@@ -19,7 +20,8 @@ export interface LockHolder {
 /** Who holds the device's UUCP lock (the file pppd's `lock` writes); undefined if no lock or no pid in it. */
 export async function readLockHolder(lockDir: string, device: string): Promise<LockHolder | undefined> {
   const file = lockFilePath(lockDir, device);
-  const pid = await readFile(file).then(parseLockPid, () => undefined);
+  // a lock that is not a regular file of a lock's size names no holder (and is never waited on)
+  const pid = await readBack(file, { maxBytes: LOCK_FILE_MAX_BYTES }).then((got) => got && parseLockPid(got.bytes), () => undefined);
   if (pid === undefined) return undefined;
   const alive = pidAlive(pid);
   const command = alive ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() || undefined : undefined;
@@ -76,8 +78,8 @@ export interface OrphanSearch {
 export async function findOrphanPppd(o: OrphanSearch): Promise<number | undefined> {
   const candidates: number[] = [];
   if (o.previous?.pppdPid && !pidAlive(o.previous.supervisorPid)) candidates.push(o.previous.pppdPid);
-  const linkPid = await readFile(join(o.runDir ?? '/var/run', `ppp-${o.name}.pid`), 'utf8').catch(() => '');
-  const fromPidFile = Number.parseInt(linkPid, 10);
+  const pidFile = await readBack(join(o.runDir ?? '/var/run', `ppp-${o.name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
+  const fromPidFile = Number.parseInt(pidFile?.bytes.toString('latin1') ?? '', 10);
   if (fromPidFile > 0) candidates.push(fromPidFile);
   if (o.device && o.lockDir) {
     const h = await readLockHolder(o.lockDir, o.device);

@@ -1,5 +1,7 @@
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { parseJsonWith, readBack, ReadBackError } from '../runtime/read-back.js';
 import type { PppdEvent } from './log.js';
 
 /**
@@ -135,34 +137,96 @@ export async function writeStateFile(stateDir: string, status: LinkStatus): Prom
   await rename(tmp, final);
 }
 
+/** A state file is a few hundred bytes; this leaves room for long messages and nothing more. */
+export const STATE_FILE_MAX_BYTES = 64 * 1024;
+
+const isoTime = z.string().max(64).refine((t) => !Number.isNaN(Date.parse(t)), 'not a time');
+const text = z.string().max(4096);
+const pid = z.number().int().positive().max(2 ** 31 - 1);
+
+/** What a state file must hold to be shown: every field the views compute with, of its type.
+ *  Unknown fields are dropped (a newer version's, or whatever else someone put there). */
+export const linkStatusSchema: z.ZodType<LinkStatus> = z.object({
+  name: z.string().min(1).max(64),
+  state: z.enum(['stopped', 'waiting-for-device', 'starting', 'handshaking', 'negotiating', 'up', 'down', 'backoff', 'paused', 'failed', 'done']),
+  since: isoTime,
+  supervisorPid: pid,
+  pppdPid: pid.optional(),
+  adopted: z.boolean().optional(),
+  device: text.optional(),
+  iface: text.optional(),
+  localIp: text.optional(),
+  remoteIp: text.optional(),
+  localIp6: text.optional(),
+  remoteIp6: text.optional(),
+  localIp6Net: text.optional(),
+  remoteIp6Net: text.optional(),
+  peerUser: text.optional(),
+  authMethod: text.optional(),
+  compression: text.optional(),
+  dialled: text.optional(),
+  upSince: isoTime.optional(),
+  lastExit: z.object({ code: z.number().int(), meaning: text, reason: text.optional(), at: isoTime }).optional(),
+  restarts: z.number().int().nonnegative(),
+  nextRetry: isoTime.optional(),
+  message: text.optional(),
+});
+
+/** A state file that exists but cannot be shown, and why (one line). */
+export interface UnreadableState {
+  /** The link name its file name says. */
+  name: string;
+  file: string;
+  reason: string;
+}
+
+/** The text of a state file checked against the schema (pure: the fuzz target feeds it). */
+export function parseStateFile(file: string, text: string): LinkStatus {
+  return parseJsonWith(file, text, linkStatusSchema);
+}
+
+/**
+ * The link's state, undefined when it has no state file; a ReadBackError when the file is not a
+ * regular file (a FIFO, a device, a symlink), larger than STATE_FILE_MAX_BYTES, or not a state.
+ */
 export async function readStateFile(stateDir: string, name: string): Promise<LinkStatus | undefined> {
-  try {
-    return JSON.parse(await readFile(stateFilePath(stateDir, name), 'utf8')) as LinkStatus;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const file = stateFilePath(stateDir, name);
+  const got = await readBack(file, { maxBytes: STATE_FILE_MAX_BYTES });
+  return got && parseStateFile(file, got.bytes.toString('utf8'));
 }
 
 export async function removeStateFile(stateDir: string, name: string): Promise<void> {
   await rm(stateFilePath(stateDir, name), { force: true });
 }
 
-/** Every link's state file in the directory, sorted by name (unreadable ones are skipped). */
-export async function readAllStateFiles(stateDir: string): Promise<LinkStatus[]> {
+/** Every link's state in the directory sorted by name, and the state files that could not be read
+ *  (each with its reason): one bad file never hides the others. */
+export async function readStateDir(stateDir: string): Promise<{ links: LinkStatus[]; unreadable: UnreadableState[] }> {
   let names: string[];
   try {
     names = await readdir(stateDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { links: [], unreadable: [] };
     throw err;
   }
-  const out: LinkStatus[] = [];
+  const links: LinkStatus[] = [];
+  const unreadable: UnreadableState[] = [];
   for (const n of names.filter((f) => f.endsWith('.json')).sort()) {
-    const s = await readStateFile(stateDir, n.slice(0, -5)).catch(() => undefined);
-    if (s) out.push(s);
+    const name = n.slice(0, -5);
+    try {
+      const s = await readStateFile(stateDir, name);
+      if (s) links.push(s);
+    } catch (err) {
+      unreadable.push(unreadableOf(stateDir, name, err));
+    }
   }
-  return out;
+  return { links, unreadable };
+}
+
+/** The UnreadableState for an error of readStateFile (a non-ReadBackError is a bug and is rethrown). */
+export function unreadableOf(stateDir: string, name: string, err: unknown): UnreadableState {
+  if (!(err instanceof ReadBackError)) throw err;
+  return { name, file: stateFilePath(stateDir, name), reason: err.reason };
 }
 
 export { pidAlive } from '../pid.js';

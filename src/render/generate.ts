@@ -4,8 +4,8 @@ import type { Profile } from '../profile/schema.js';
 import { requirePasswordFile } from '../profile/password-file.js';
 import { planSharedUnits } from './shared-units.js';
 import { dirname } from 'node:path';
-import { JOURNAL_PATH, recover, type Recovery } from './journal.js';
-import { withLock } from './lock.js';
+import { inspectInterrupted, journalPathOf, recover, type Interrupted, type Recovery } from './journal.js';
+import { deadLockTemps, withLock } from './lock.js';
 import { rmdir } from 'node:fs/promises';
 import { legacyUnitPath, renderProfile, unitDropInPath, type RenderedFile } from './render.js';
 import { applyChanges, planGenerate, planRemove, underRoot, type ApplyHooks, type FileChange } from './write.js';
@@ -46,13 +46,19 @@ function dirsOf(files: RenderedFile[], root: string | undefined): string[] {
  * this first, so none of them ever sees half of a change.
  */
 export async function recoverInterrupted(root: string | undefined, dirs: string[], lockWaitMs?: number): Promise<Recovery> {
-  return withLock(underRoot(root, LOCK_PATH), (swept) => recover(underRoot(root, JOURNAL_PATH), dirs, swept), { waitMs: lockWaitMs });
+  return withLock(underRoot(root, LOCK_PATH), (swept) => recover(root, dirs, swept), { waitMs: lockWaitMs });
 }
 
-/** recoverInterrupted for the directories of one loaded profile's files (what `check` runs first). */
+/** recoverInterrupted for the directories of one loaded profile's files. */
 export async function recoverForProfile(loaded: { profile: Profile; path: string }, root: string | undefined): Promise<Recovery> {
   const files = renderProfile(loaded.profile, { profilePath: loaded.path });
   return recoverInterrupted(root, dirsOf(files, root));
+}
+
+/** What `check` reports: an interrupted run and leftovers of this profile's files, nothing changed. */
+export async function inspectForProfile(loaded: { profile: Profile; path: string }, root: string | undefined): Promise<Interrupted> {
+  const files = renderProfile(loaded.profile, { profilePath: loaded.path, hostResolvers: () => [] });
+  return inspectInterrupted(root, dirsOf(files, root), await deadLockTemps(underRoot(root, LOCK_PATH)));
 }
 
 /** Loads the profile, renders every file and writes them all-or-nothing (unless dryRun). */
@@ -63,9 +69,9 @@ export async function generateLink(profileFile: string, options: GenerateOptions
   if (options.dryRun) return { profile, profilePath: path, changes: [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))] };
   // plan and apply under one lock: the plan's view of shared files must still hold at rename time
   return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
-    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
+    const recovery = await recover(options.root, dirsOf(files, options.root), swept, options.hooks?.fs);
     const planned = [...(await planGenerate(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))];
-    await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
+    await applyChanges(planned, journalPathOf(options.root), options.hooks);
     return { profile, profilePath: path, changes: planned, recovery };
   }, { waitMs: options.lockWaitMs });
 }
@@ -88,9 +94,9 @@ export async function removeLink(profileFile: string, options: GenerateOptions =
   const plan = async () => planSharedUnits([...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))], [profile.name, ...(options.alsoRemoving ?? [])], options.root);
   if (options.dryRun) return { profile, profilePath: path, changes: await plan() };
   return withLock(underRoot(options.root, LOCK_PATH), async (swept) => {
-    const recovery = await recover(underRoot(options.root, JOURNAL_PATH), dirsOf(files, options.root), swept);
+    const recovery = await recover(options.root, dirsOf(files, options.root), swept, options.hooks?.fs);
     const planned = await plan();
-    await applyChanges(planned, underRoot(options.root, JOURNAL_PATH), options.hooks);
+    await applyChanges(planned, journalPathOf(options.root), options.hooks);
     // The drop-in's directory was made for it: leave no empty laplink@NAME.service.d behind.
     await rmdir(dirname(underRoot(options.root, unitDropInPath(profile.name)))).catch(() => undefined);
     return { profile, profilePath: path, changes: planned, recovery };

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaplinkError } from '../errors.js';
+import { LOCK_FILE_MAX_BYTES } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
+import { readBack } from '../runtime/read-back.js';
 import { reasonOf } from './journal.js';
 import { WriteError } from './write.js';
 
@@ -36,7 +38,7 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new WriteError(`cannot take the lock ${path}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
       }
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      const pid = await lockPid(path);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         if (Date.now() > deadline) throw new BusyError(`another laplink (pid ${pid}) is writing configuration; lock ${path}`);
         await sleep(50);
@@ -45,7 +47,7 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
       // Take a dead holder's lock away atomically, and only if it is still that dead holder's.
       const stale = `${path}.stale-${randomBytes(4).toString('hex')}`;
       if (await rename(path, stale).then(() => true, () => false)) {
-        const moved = Number((await readFile(stale, 'utf8').catch(() => '')).trim());
+        const moved = await lockPid(stale);
         if (moved !== pid && Number.isInteger(moved) && alive(moved)) await link(stale, path).catch(() => undefined);
         await unlink(stale).catch(() => undefined);
       }
@@ -61,19 +63,33 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
   }
 }
 
+/** The pid in a generate lock (NaN when it holds none, is gone, or is not a regular file of a lock's
+ *  size: such a lock is a dead one's and is taken over). */
+async function lockPid(path: string): Promise<number> {
+  const got = await readBack(path, { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
+  return got ? Number(got.bytes.toString('latin1').trim()) : Number.NaN;
+}
+
 /**
  * The pid-named temp files (`LOCK.PID.xxxxxxxx`) and `.stale-` names of runs killed between
  * creating them and unlinking them; called holding the lock, so no live taker is mid-way.
  */
 async function sweepDeadLockTemps(path: string): Promise<string[]> {
-  const base = basename(path);
   const swept: string[] = [];
+  for (const file of await deadLockTemps(path)) if (await unlink(file).then(() => true, () => false)) swept.push(file);
+  return swept;
+}
+
+/** Those temp and `.stale-` names, found and not removed (what `check` reports). */
+export async function deadLockTemps(path: string): Promise<string[]> {
+  const base = basename(path);
+  const out: string[] = [];
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
     if (!name.startsWith(`${base}.`)) continue;
     const m = /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(base.length + 1));
     const dead = m ? Number(m[1]) !== process.pid && !alive(Number(m[1])) : /^stale-[0-9a-f]{8}$/.test(name.slice(base.length + 1));
-    if (dead && (await unlink(join(dirname(path), name)).then(() => true, () => false))) swept.push(join(dirname(path), name));
+    if (dead) out.push(join(dirname(path), name));
   }
-  return swept;
+  return out;
 }

@@ -1,8 +1,8 @@
-import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
 import { faultPoint } from './fault-point.js';
-import { fsyncDir, makeBackups, reasonOf, removeJournal, rollBack, tempName, writeJournal, type Journal, type JournalEntry } from './journal.js';
+import { isInside, makeBackups, realFs, reasonOf, removeJournal, rollBack, tempName, writeJournal, type Journal, type JournalEntry, type JournalFs } from './journal.js';
 import { mergeBlock, removeBlock } from './block.js';
 import { ownerMarker, type RenderedFile } from './render.js';
 
@@ -49,19 +49,23 @@ async function readExisting(fsPath: string): Promise<{ text: string | null; mode
  * The file to replace for `path`: a symlinked /etc/hosts (or pap-secrets) is edited where it
  * points, so the link survives instead of being replaced by a regular file.
  */
-async function targetOf(path: string): Promise<string> {
+async function targetOf(path: string, root: string | undefined): Promise<string> {
+  let target: string;
   try {
-    return (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
+    target = (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
   } catch {
     return path;
   }
+  // under --root, a link out of it would have root write elsewhere (and the journal would be refused)
+  if (root && target !== path && !isInside(await realpath(root), target)) throw new WriteError(`${path} is a symlink to ${target}, outside --root ${root}; nothing was changed`);
+  return target;
 }
 
 /** Compares what `generate` would write with what is there; reads only. */
 export async function planGenerate(files: RenderedFile[], name: string, root?: string): Promise<FileChange[]> {
   return Promise.all(
     files.map(async (f) => {
-      const fsPath = await targetOf(underRoot(root, f.path));
+      const fsPath = await targetOf(underRoot(root, f.path), root);
       const old = await readExisting(fsPath);
       const after = f.kind === 'file' ? f.content : mergeBlock(old.text, name, f.content, fsPath);
       const mode = f.secret ? 0o600 : (old.mode ?? f.mode);
@@ -79,7 +83,7 @@ const DROPPABLE_WHEN_EMPTY = /^\/etc\/ppp\/(?:pap-secrets|chap-secrets|options\.
 export async function planRemove(files: RenderedFile[], name: string, root?: string): Promise<FileChange[]> {
   return Promise.all(
     files.map(async (f): Promise<FileChange> => {
-      const fsPath = f.kind === 'block' ? await targetOf(underRoot(root, f.path)) : underRoot(root, f.path);
+      const fsPath = f.kind === 'block' ? await targetOf(underRoot(root, f.path), root) : underRoot(root, f.path);
       const old = await readExisting(fsPath);
       const base = { path: f.path, fsPath, before: old.text, mode: old.mode ?? f.mode, secret: f.secret, uid: old.uid, gid: old.gid };
       if (old.text === null) return { ...base, action: 'absent', after: null };
@@ -101,6 +105,8 @@ export async function planRemove(files: RenderedFile[], name: string, root?: str
 export interface ApplyHooks {
   /** Called before each rename onto a target (tests inject failures here). */
   beforeCommit?: (change: FileChange, index: number) => void | Promise<void>;
+  /** The file-system calls of the journalled write (tests record their order). */
+  fs?: JournalFs;
 }
 
 
@@ -138,8 +144,10 @@ async function writeTemp(c: FileChange, tmp: string): Promise<void> {
 export async function applyChanges(changes: FileChange[], journalPath: string, hooks: ApplyHooks = {}): Promise<void> {
   const work = changes.filter((c) => c.action === 'created' || c.action === 'updated' || c.action === 'removed');
   if (work.length === 0) return;
+  const fs = hooks.fs ?? realFs;
   const entries: JournalEntry[] = work.map((c) => ({
     target: c.fsPath,
+    path: c.path,
     temp: c.after === null ? null : tempName(c.fsPath, 'tmp'),
     backup: c.before === null ? null : tempName(c.fsPath, 'bak'),
   }));
@@ -147,7 +155,7 @@ export async function applyChanges(changes: FileChange[], journalPath: string, h
   const dirs = [...new Set(work.map((c) => dirname(c.fsPath)))];
   let current = journalPath;
   try {
-    await writeJournal(journalPath, journal);
+    await writeJournal(journalPath, journal, fs);
     faultPoint();
     for (const [i, c] of work.entries()) {
       if (entries[i]!.temp === null) continue;
@@ -156,41 +164,43 @@ export async function applyChanges(changes: FileChange[], journalPath: string, h
       faultPoint();
     }
     current = journalPath;
-    await makeBackups(entries);
+    await makeBackups(entries, fs);
     faultPoint();
-    await Promise.all(dirs.map(fsyncDir));
-    await writeJournal(journalPath, { ...journal, state: 'committing' });
+    await Promise.all(dirs.map((d) => fs.fsyncDir(d)));
+    await writeJournal(journalPath, { ...journal, state: 'committing' }, fs);
     faultPoint();
   } catch (err) {
     // Nothing renamed yet: removing what was made is the whole roll-back.
     for (const e of entries) for (const made of [e.temp, e.backup]) if (made) await unlink(made).catch(() => undefined);
-    await removeJournal(journalPath).catch(() => undefined);
+    await removeJournal(journalPath, fs).catch(() => undefined);
     throw failure(current, err);
   }
   try {
     for (const [i, c] of work.entries()) {
       current = c.fsPath;
       await hooks.beforeCommit?.(c, i);
-      if (c.after === null) await unlink(c.fsPath);
-      else await rename(entries[i]!.temp!, c.fsPath);
+      if (c.after === null) await fs.unlink(c.fsPath);
+      else await fs.rename(entries[i]!.temp!, c.fsPath);
       faultPoint();
     }
-    await Promise.all(dirs.map(fsyncDir));
+    // the renames must be on disk before the backups and the journal go: else a power cut could
+    // leave old targets with neither backups nor a journal to restore them from
+    await Promise.all(dirs.map((d) => fs.fsyncDir(d)));
     faultPoint();
   } catch (err) {
     try {
-      await writeJournal(journalPath, { ...journal, state: 'rolling-back' });
+      await writeJournal(journalPath, { ...journal, state: 'rolling-back' }, fs);
     } catch {
       // Cannot record the roll-back: leave `committing` for the next run to finish (rolling back
       // now would delete temps a roll-forward needs).
       throw failure(current, err, 'the change is recorded in the journal and the next laplink command completes it');
     }
-    await rollBack(entries);
-    await removeJournal(journalPath);
+    await rollBack(entries, fs);
+    await removeJournal(journalPath, fs);
     throw failure(current, err);
   }
   // A crash from here on leaves `committing`, and rolling forward again is harmless.
-  for (const e of entries) if (e.backup) await unlink(e.backup).catch(() => undefined);
+  for (const e of entries) if (e.backup) await fs.unlink(e.backup).catch(() => undefined);
   faultPoint();
-  await removeJournal(journalPath);
+  await removeJournal(journalPath, fs);
 }

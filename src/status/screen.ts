@@ -1,5 +1,5 @@
 import { stripVTControlCharacters, styleText } from 'node:util';
-import { statusSummary } from '../pppd/report.js';
+import { statusSummary, unreadableLine } from '../pppd/report.js';
 import type { BridgeView, LinkView, WatchView } from './view.js';
 import { bridgeChangeKey, linkChangeKey } from './view.js';
 
@@ -114,16 +114,17 @@ export function screenLines(v: WatchView, paint: Paint, width = 100): string[] {
   const now = Date.parse(v.at);
   const out = [paint('bold', `laplink status --watch  ${v.stateDir}  ${clock(v.at)}`), ''];
   if (v.error) out.push(paint('red', v.error));
-  if (v.links.length === 0) out.push(noLinksLine(v));
+  if (v.links.length === 0 && v.unreadable.length === 0) out.push(noLinksLine(v));
   const nameWidth = Math.max(0, ...v.links.map((l) => l.name.length));
   for (const l of v.links) {
     const { head, detail } = linkFacts(l, now, paint);
     out.push(`${head[0]!.padEnd(nameWidth)}  ${head.slice(1).join('  ')}`);
     out.push(...wrapParts(detail, ' '.repeat(nameWidth + 2), width));
   }
+  for (const u of v.unreadable) out.push(paint('red', unreadableLine(u)));
   for (const b of v.bridges) out.push('', ...bridgeLines(b, paint));
   out.push('');
-  if (v.links.length > 0) out.push(statusSummary(v.links));
+  if (v.links.length + v.unreadable.length > 0) out.push(statusSummary(v.links, v.unreadable));
   out.push(paint('dim', v.ticking ? 'q quits; updating every second' : 'q quits, any other key reads the counters again; waiting for the next change'));
   return out;
 }
@@ -160,12 +161,14 @@ export function changeLines(v: WatchView, printed: PrintedKeys): string[] {
     if (text !== undefined) out.push(`${stamp} ${text}`);
   };
   for (const key of [...printed.keys()]) {
-    if (!key.startsWith('link ') || v.links.some((l) => `link ${l.name}` === key)) continue;
+    if (!key.startsWith('link ') || v.links.some((l) => `link ${l.name}` === key) || v.unreadable.some((u) => `link ${u.name}` === key)) continue;
     printed.delete(key);
     out.push(`${stamp} ${key.slice(5)}  gone (state file removed)`);
   }
   // The directory's own line only when it has news: an error, or nothing (yet) to show.
-  note('dir', JSON.stringify([v.waitingForDir ?? false, v.error ?? '', v.links.length === 0]), () => v.error ?? (v.links.length === 0 ? noLinksLine(v) : undefined));
+  const none = v.links.length === 0 && v.unreadable.length === 0;
+  note('dir', JSON.stringify([v.waitingForDir ?? false, v.error ?? '', none]), () => v.error ?? (none ? noLinksLine(v) : undefined));
+  for (const u of v.unreadable) note(`link ${u.name}`, JSON.stringify(u), () => unreadableLine(u));
   for (const l of v.links) {
     note(`link ${l.name}`, linkChangeKey(l), () => {
       const { head, detail } = linkFacts(l, now, noPaint);

@@ -1,4 +1,4 @@
-import type { LinkStatus } from '../pppd/state.js';
+import type { LinkStatus, UnreadableState } from '../pppd/state.js';
 import type { BridgePortView } from './bridge-ports.js';
 
 /** What `status --watch` shows at one moment: the screen, the plain lines and the JSON Lines are
@@ -45,6 +45,8 @@ export interface WatchView {
   /** Reading the state directory failed (kept watching). */
   error?: string;
   links: LinkView[];
+  /** State files that exist but could not be shown (a FIFO, too large, not a state), with why. */
+  unreadable: UnreadableState[];
   bridges: BridgeView[];
   /** The view refreshes itself every second (a countdown runs or counters move); false: it waits
    *  for the next change and costs nothing meanwhile. */
@@ -64,5 +66,5 @@ export function bridgeChangeKey(b: BridgeView): string {
 }
 
 export function viewChangeKey(v: WatchView): string {
-  return JSON.stringify([v.waitingForDir ?? false, v.error ?? '', v.links.map(linkChangeKey), v.bridges.map(bridgeChangeKey)]);
+  return JSON.stringify([v.waitingForDir ?? false, v.error ?? '', v.links.map(linkChangeKey), v.unreadable, v.bridges.map(bridgeChangeKey)]);
 }

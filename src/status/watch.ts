@@ -1,9 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
+import { isRunningState } from '../pppd/report.js';
 import { basename, dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UsageError } from '../errors.js';
 import { isStale } from '../pppd/report.js';
-import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
+import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 import { queryBridgePorts } from './bridge-ports.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from './counters.js';
 import { printable, printableDeep } from './printable.js';
@@ -26,6 +27,14 @@ import type { BridgeView, LinkView, WatchView } from './view.js';
 
 export const TICK_MS = 1000;
 export const BRIDGE_IDLE_PROBE_MS = 5000;
+/**
+ * A supervisor killed with -9 changes no file, so nothing wakes the watch: while a link on screen
+ * claims to run, its supervisor's liveness (signal 0 and /proc state, no file read) is checked this
+ * often, and a change redraws it as stale, as plain `status` would say.
+ */
+export const LIVENESS_CHECK_MS = 2000;
+/** How long a stop waits for the file watcher to close before leaving anyway. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface ControlAddress {
   host: string;
@@ -64,16 +73,17 @@ export function checkStateDir(stateDir: string): void {
   if (!existsSync(parent)) throw new UsageError(`--state-dir: ${stateDir} does not exist, nor does its parent ${parent}`);
 }
 
-/** The fields the view computes with; a state file without them (hand-edited, another version) is
- *  left out rather than allowed to end the watch. */
-function isLinkStatus(s: unknown): s is LinkStatus {
-  const o = s as Partial<LinkStatus> | null;
-  return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.state === 'string' && typeof o.since === 'string' && !Number.isNaN(Date.parse(o.since)) && typeof o.supervisorPid === 'number' && typeof o.restarts === 'number' && (o.nextRetry === undefined || typeof o.nextRetry === 'string') && (o.iface === undefined || typeof o.iface === 'string');
-}
-
-async function readLinks(stateDir: string, name: string | undefined): Promise<LinkStatus[]> {
-  const all = name ? [await readStateFile(stateDir, name).catch(() => undefined)] : await readAllStateFiles(stateDir);
-  return all.filter(isLinkStatus).map(printableDeep);
+/** Every link's state (or the one named), and the state files that could not be read: the same
+ *  schema as plain `status`, so a bad file is listed with its reason and never ends the watch. */
+async function readLinks(stateDir: string, name: string | undefined): Promise<{ links: LinkStatus[]; unreadable: UnreadableState[] }> {
+  let found: { links: LinkStatus[]; unreadable: UnreadableState[] };
+  if (name) {
+    found = await readStateFile(stateDir, name).then(
+      (s) => ({ links: s ? [s] : [], unreadable: [] }),
+      (err: unknown) => ({ links: [], unreadable: [unreadableOf(stateDir, name, err)] }),
+    );
+  } else found = await readStateDir(stateDir);
+  return { links: found.links.map(printableDeep), unreadable: found.unreadable.map(printableDeep) };
 }
 
 export function watchStatus(options: WatchOptions): StatusWatch {
@@ -90,7 +100,21 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   let again = false;
   let watcher: FSWatcher | undefined;
   let lateLook: NodeJS.Timeout | undefined;
-  let armedWithoutDir = false;
+  let livenessTimer: NodeJS.Timeout | undefined;
+  /** Every watcher made and not yet closed: a stop closes them all, not only the current one. */
+  const open = new Set<FSWatcher>();
+  const close = (w: FSWatcher): Promise<void> => w.close().catch(() => undefined).finally(() => open.delete(w));
+  /** The state directory's inode the watcher was set up for (undefined: set up for its absence). A
+   *  directory deleted and created again between two looks is a new inode, with no watch on it. */
+  let armedIno: number | undefined;
+  const dirIno = (): number | undefined => {
+    try {
+      const st = statSync(stateDir);
+      return st.isDirectory() ? st.ino : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
   const sampleLinks = async (statuses: LinkStatus[], now: number): Promise<{ links: LinkView[]; moving: boolean }> => {
     let moving = false;
@@ -146,26 +170,41 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     bridgesDue = now + (active ? TICK_MS : BRIDGE_IDLE_PROBE_MS);
   };
 
+  /** Redraws when a shown link's supervisor died since the last view; else looks again later. */
+  const watchLiveness = (shown: readonly LinkView[]): void => {
+    clearTimeout(livenessTimer);
+    livenessTimer = undefined;
+    const claimed = shown.filter((l) => !l.stale && isRunningState(l.state));
+    if (claimed.length === 0 || signal.aborted) return;
+    const check = () => {
+      if (claimed.some((l) => isStale(l))) refresh();
+      else livenessTimer = setTimeout(check, LIVENESS_CHECK_MS);
+    };
+    livenessTimer = setTimeout(check, LIVENESS_CHECK_MS);
+  };
+
   const round = async (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     const now = Date.now();
-    const waitingForDir = !existsSync(stateDir);
-    // the directory arrived while the watcher was set up for its absence: chokidar may never report
-    // it (it came between chokidar's first look and its watch on the parent), so set up again
-    if (armedWithoutDir && !waitingForDir) rearm();
+    const ino = dirIno();
+    const waitingForDir = ino === undefined;
+    // the directory came, went, or was replaced since the watcher was set up: chokidar reports
+    // none of these reliably (a deleted directory's watch is simply gone), so set up again
+    if (ino !== armedIno) rearm();
     let error: string | undefined;
-    const statuses = waitingForDir
-      ? []
+    const found = waitingForDir
+      ? { links: [], unreadable: [] }
       : await readLinks(stateDir, name).catch((err: NodeJS.ErrnoException) => {
           error = `cannot read ${stateDir} (${err.code ?? err.message})`;
-          return [];
+          return { links: [], unreadable: [] };
         });
-    const { links, moving } = await sampleLinks(statuses, now);
+    const { links, moving } = await sampleLinks(found.links, now);
     if (controls.length > 0 && now >= bridgesDue) await askBridges(now);
     if (signal.aborted) return;
+    watchLiveness(links);
     const next = Math.min(moving ? now + TICK_MS : Infinity, controls.length > 0 ? bridgesDue : Infinity);
-    options.onView({ at: new Date(now).toISOString(), stateDir, name, waitingForDir: waitingForDir || undefined, error, links, bridges, ticking: moving });
+    options.onView({ at: new Date(now).toISOString(), stateDir, name, waitingForDir: waitingForDir || undefined, error, links, unreadable: found.unreadable, bridges, ticking: moving });
     if (next !== Infinity) timer = setTimeout(refresh, Math.max(0, next - Date.now()));
   };
 
@@ -197,18 +236,21 @@ export function watchStatus(options: WatchOptions): StatusWatch {
    *  40 renames-into-place written a second or more apart, measured here; 'raw' dropped none. A
    *  read of the file raises no event, so the rounds cannot feed themselves. */
   const rearm = (): void => {
-    void watcher?.close();
+    if (watcher) void close(watcher);
+    watcher = undefined;
     if (!signal.aborted) arm(true);
     refresh();
   };
   const arm = (rearmed = false): void => {
-    armedWithoutDir = !existsSync(stateDir);
+    armedIno = dirIno();
+    const armedWithoutDir = armedIno === undefined;
     // A missing directory: watch its parent for it ourselves. chokidar's own way (its parent watch is
     // added after 'ready') missed a directory made right after the first look, 1 run in 4 here.
     const parent = dirname(resolve(stateDir));
     const only = (p: string) => resolve(p) !== parent && basename(p) !== basename(stateDir);
     const w = armedWithoutDir ? watch(parent, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: only }) : watch(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
     watcher = w;
+    open.add(w);
     w.on('all', (event, path) => {
       if (resolve(path) === resolve(stateDir) && (event === 'addDir' || event === 'unlinkDir')) {
         if (w === watcher) rearm();
@@ -220,8 +262,9 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     if (rearmed) w.once('ready', () => (lateLook = setTimeout(refresh, TICK_MS)));
     w.on('raw', (_event, path) => {
       // while the directory is missing, chokidar watches its parent; its 'addDir' goes through the
-      // same 1 s readdir throttle and was missed, the raw event for the name was not
-      if (isOurs(path) || (armedWithoutDir && basename(path) === basename(stateDir))) refresh();
+      // same 1 s readdir throttle and was missed, the raw event for the name was not. The directory's
+      // own deletion comes only as a raw event for its name: the round after it sets up again.
+      if (isOurs(path) || basename(path) === basename(stateDir)) refresh();
     });
     w.on('ready', refresh);
     w.on('error', refresh);
@@ -233,8 +276,15 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     const stop = () => {
       clearTimeout(timer);
       clearTimeout(lateLook);
-      void Promise.all([watcher?.close(), running]).then(() => {
+      clearTimeout(livenessTimer);
+      // whatever state the watcher is in (closing an old one, setting up a new one, a round under
+      // way), the watch ends: a close that does not finish is not waited for beyond the grace
+      let grace: NodeJS.Timeout | undefined;
+      const closed = Promise.all([...[...open].map(close), running]);
+      void Promise.race([closed, new Promise<void>((r) => (grace = setTimeout(r, CLOSE_GRACE_MS).unref()))]).then(() => {
+        clearTimeout(grace);
         clearTimeout(timer); // a round that was running when the signal came may have armed one
+        clearTimeout(livenessTimer);
         resolveDone();
       });
     };

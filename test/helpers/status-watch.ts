@@ -81,3 +81,10 @@ export function startWatch(args: string[], start: WatchStart = {}): WatchProcess
     });
   return { proc, pid, output: () => out, waitFor, exit, type: (t) => proc.stdin!.write(t) };
 }
+
+/** Ends a watch a test left running (it failed before stopping it): SIGKILL, then its exit. */
+export async function killWatch(w: WatchProcess | undefined): Promise<void> {
+  if (!w || w.proc.exitCode !== null || w.proc.signalCode !== null) return;
+  w.proc.kill('SIGKILL');
+  await w.exit;
+}

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bridgeRig, collect, connectTcp, laplink, rm, startCli, stop, waitUntil } from '../helpers/bridge.js';
+import { lockName } from '../../src/line/lock.js';
 
 const { cleanups, pair, serve, end, tcpServer } = bridgeRig();
 
@@ -180,7 +181,7 @@ describe('bridge serve locking', () => {
     cleanups.push(() => rm(lockDir));
     const first = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--lock-dir', lockDir], /listening on/);
     cleanups.push(() => stop(first.proc));
-    const file = `${lockDir}/LCK..a`;
+    const file = `${lockDir}/${lockName(fs.realpathSync(p.a))}`; // the pty the link resolves to
     expect(fs.readFileSync(file, 'latin1')).toBe(`${String(first.proc.pid).padStart(10)}\n`);
     const second = await execa('node', [laplink, 'bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--lock-dir', lockDir], { reject: false });
     expect(second.exitCode).toBe(1);
@@ -198,7 +199,7 @@ describe('bridge serve locking', () => {
     cleanups.push(() => stop(srv.proc));
     const holder = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--lock-dir', lockDir], /listening on/);
     cleanups.push(() => stop(holder.proc));
-    const file = `${lockDir}/LCK..a`;
+    const file = `${lockDir}/${lockName(fs.realpathSync(p.a))}`; // the pty the link resolves to
     const refused = await execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${srv.match[1]}`, p.a, '--lock-dir', lockDir], { reject: false });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr.trim()).toBe(`laplink: ${p.a} is locked by pid ${holder.proc.pid} (${file})`);

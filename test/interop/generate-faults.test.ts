@@ -179,11 +179,15 @@ describe('generate under SIGKILL', () => {
         child.kill('SIGKILL');
         await exited(child);
         kills++;
-        // towards B the next run is the real `check` (slow: it also asks pppd and chat), towards A
-        // the same recovery in-process
-        const said = next === 'B'
-          ? runCli(['check', profile, '--root', root, '--lock-dir', lockDir]).stdout
-          : `warn interrupted run: ${describeRecovery(await recoverForProfile(await loadProfile(profile), root))}`;
+        // towards B the real `check` first (slow: it also asks pppd and chat): it names the run and
+        // changes nothing; then the recovery that generate runs first, in-process
+        if (next === 'B') {
+          const before = await snapshot(root);
+          const checked = runCli(['check', profile, '--root', root, '--lock-dir', lockDir]).stdout;
+          expect(checked).toMatch(new RegExp(`^warn interrupted run: an interrupted run \\(pid ${child.pid}, (prepared|committing), \\d+ files\\) is recorded in .*check changed nothing$`, 'm'));
+          expect(await snapshot(root), 'check changed nothing').toEqual(before);
+        }
+        const said = `warn interrupted run: ${describeRecovery(await recoverForProfile(await loadProfile(profile), root))}`;
         expect(said).toMatch(new RegExp(`^warn interrupted run: an interrupted run \\(pid ${child.pid}, (prepared|committing)\\) was found and (rolled forward|rolled back)`, 'm'));
         const set = whichSet(await snapshot(root), snapA, snapB);
         // before the commit mark the old set is kept, after it the new one is completed
@@ -197,7 +201,7 @@ describe('generate under SIGKILL', () => {
     console.log(`targeted SIGKILLs: ${kills}`);
   }, 300_000);
 
-  it('leftovers of runs from before the journal (temps, backups, empty ones, lock temps) are removed and reported by check', async () => {
+  it('leftovers of runs from before the journal (temps, backups, empty ones, lock temps) are reported by check and removed by generate', async () => {
     const { root, profile, snapA } = await prepared();
     const made = [
       'etc/ppp/peers/.ftest.laplink-tmp-0badc0de',
@@ -208,8 +212,12 @@ describe('generate under SIGKILL', () => {
     for (const [i, f] of made.entries()) await writeFile(join(root, f), i % 2 ? '' : 'half a file');
     const before = runCli(['generate', profile, '--root', root, '--dry-run']);
     expect(before.status).toBe(0);
+    const withLeftovers = await snapshot(root);
     const checked = runCli(['check', profile, '--root', root, '--lock-dir', await scratch('laplink-uucp-')]);
-    expect(checked.stdout).toMatch(/^warn interrupted run: 4 leftover temp\/backup\/lock files removed$/m);
+    expect(checked.stdout).toMatch(/^warn interrupted run: 4 leftover temp\/backup\/lock files: `laplink generate \S+` removes them; check changed nothing$/m);
+    expect(await snapshot(root), 'check changed nothing').toEqual(withLeftovers);
+    const generated = runCli(['generate', profile, '--root', root]);
+    expect(generated.stderr).toMatch(/4 leftover temp\/backup\/lock files removed/);
     expect(await snapshot(root)).toEqual(snapA);
   });
 });

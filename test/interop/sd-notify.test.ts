@@ -9,7 +9,8 @@
 import { execa, type ResultPromise } from 'execa';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,14 +57,34 @@ async function workDir(): Promise<string> {
   return dir;
 }
 
-function run(args: string[], env: Record<string, string>): ResultPromise & { output: () => string } {
+/** The stand-in pppds a test started (fake-pppd.mjs appends "PID …" per start to FAKE_PPPD_STATE). */
+function standInPids(startsFile: string): number[] {
+  if (!existsSync(startsFile)) return [];
+  return readFileSync(startsFile, 'utf8').split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => n > 0);
+}
+
+/**
+ * `laplink` with `args`. Its cleanup runs even when the test failed half-way: SIGTERM first, so
+ * `serve` ends its pppd as it would under systemd, then SIGKILL; and every stand-in pppd it started
+ * that still runs is killed by pid (a serve killed with -9 leaves its pppd re-parented to init).
+ */
+function run(args: string[], env: Record<string, string>, startsFile?: string): ResultPromise & { output: () => string } {
   let output = '';
-  const p = execa(process.execPath, [laplinkBin, ...args], { env, reject: false, buffer: false, stdin: 'ignore' });
+  const p = execa(process.execPath, [laplinkBin, ...args], { env: startsFile ? { ...env, FAKE_PPPD_STATE: startsFile } : env, reject: false, buffer: false, stdin: 'ignore' });
   p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   cleanups.push(async () => {
-    p.kill('SIGKILL');
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      const ended = await Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+      if (!ended) p.kill('SIGKILL');
+    }
     await p;
+    for (const pid of startsFile ? standInPids(startsFile) : []) {
+      // only a pid that is still our stand-in: never a recycled one
+      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (argv.includes('fake-pppd')) process.kill(pid, 'SIGKILL');
+    }
   });
   return Object.assign(p, { output: () => output });
 }
@@ -78,7 +99,7 @@ describe('sd_notify from `laplink serve`', () => {
   it('path socket, pppd stand-in: READY=1 once pppd runs, STATUS per state, WATCHDOG=1 pings, STOPPING=1 on SIGTERM', async () => {
     const dir = await workDir();
     const sock = await notifySocket(join(dir, 'notify'));
-    const p = run(await serveArgs(dir, fakePppd), { NOTIFY_SOCKET: join(dir, 'notify'), WATCHDOG_USEC: '200000', FAKE_PPPD_SCENARIO: 'up-hold' });
+    const p = run(await serveArgs(dir, fakePppd), { NOTIFY_SOCKET: join(dir, 'notify'), WATCHDOG_USEC: '200000', FAKE_PPPD_SCENARIO: 'up-hold' }, join(dir, 'fake-pppd-starts'));
     const m = sock.messages;
     await waitUntil(() => m.some((x) => x.startsWith('STATUS=up ')) || p.exitCode !== null, 'STATUS=up', 20_000, 20);
     expect(m.find((x) => x.startsWith('STATUS=up ')), p.output()).toBe('STATUS=up ppp0 192.168.7.1 -> 192.168.7.2 peer labuser, 0 restarts');
@@ -118,7 +139,7 @@ describe('sd_notify from `laplink serve`', () => {
   it('a watchdog meant for another process ($WATCHDOG_PID) is not pinged', async () => {
     const dir = await workDir();
     const sock = await notifySocket(join(dir, 'notify'));
-    const p = run(await serveArgs(dir, fakePppd), { NOTIFY_SOCKET: join(dir, 'notify'), WATCHDOG_USEC: '100000', WATCHDOG_PID: '1', FAKE_PPPD_SCENARIO: 'up-hold' });
+    const p = run(await serveArgs(dir, fakePppd), { NOTIFY_SOCKET: join(dir, 'notify'), WATCHDOG_USEC: '100000', WATCHDOG_PID: '1', FAKE_PPPD_SCENARIO: 'up-hold' }, join(dir, 'fake-pppd-starts'));
     await waitUntil(() => sock.messages.some((x) => x.startsWith('STATUS=up ')) || p.exitCode !== null, 'STATUS=up', 20_000, 20);
     p.kill('SIGTERM');
     await p;

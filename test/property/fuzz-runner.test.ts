@@ -14,7 +14,7 @@ it('npm run fuzz runs every target found in dist/fuzz/targets and reports inputs
   expect(lines[0]!.trim().split(/\s+/)).toEqual(['target', 'inputs', 'crashes', 'inputs/s', 'cpu', 'µs/input', 'time', 's', 'heap', 'MB', 'seed']);
   const rows = lines.slice(1, -1).map((l) => l.trim().split(/\s+/));
   const names = rows.map((row) => row[0]);
-  for (const mine of ['block-merge', 'lock-pid', 'modem', 'pppd-log', 'profile-loader', 'rfc2217-split', 'telnet-split']) expect(names).toContain(mine);
+  for (const mine of ['block-merge', 'journal', 'lock-pid', 'modem', 'pppd-log', 'profile-loader', 'rfc2217-split', 'state-file', 'telnet-split']) expect(names).toContain(mine);
   for (const row of rows) {
     expect(row.slice(1, 3)).toEqual(['50', '0']);
     expect(Number(row[3])).toBeGreaterThan(0);

@@ -68,6 +68,23 @@ describe('UUCP lock files', () => {
   });
 });
 
+describe('lock files read back as hostile input', () => {
+  it('a FIFO or a symlink to /dev/zero in place of a lock is refused by name, never read', async () => {
+    const d = tmp();
+    await execa('mkfifo', [path.join(d, 'LCK..ttyS3')]);
+    fs.symlinkSync('/dev/zero', path.join(d, 'LCK..ttyS4'));
+    expect(() => acquireLock('/dev/ttyS3', d)).toThrow(new LockError(`/dev/ttyS3: lock file ${d}/LCK..ttyS3: is a FIFO, not a regular file; not read; remove it if no program uses /dev/ttyS3`));
+    expect(() => acquireLock('/dev/ttyS4', d)).toThrow(/LCK\.\.ttyS4: is a symbolic link, not a regular file; not read/);
+    expect(fs.readdirSync(d).sort(), 'nothing removed, no temp left').toEqual(['LCK..ttyS3', 'LCK..ttyS4']);
+  });
+
+  it('an oversized lock file is refused', () => {
+    const d = tmp();
+    fs.writeFileSync(path.join(d, 'LCK..ttyS5'), Buffer.alloc(2048, 0x31));
+    expect(() => acquireLock('/dev/ttyS5', d)).toThrow(/is larger than 1024 bytes/);
+  });
+});
+
 describe('parseLockPid', () => {
   it('reads HDB ASCII (with or without a trailing program name) and 4-byte binary pids; nothing else', () => {
     expect(parseLockPid(Buffer.from('      4242\n'))).toBe(4242);

@@ -186,7 +186,7 @@ describe('bridge control port answers', () => {
 
 describe('rendering', () => {
   const now = '2026-11-30T07:00:30.000Z';
-  const view = (links: LinkView[]): WatchView => ({ at: now, stateDir: '/run/laplink', links, bridges: [], ticking: false });
+  const view = (links: LinkView[]): WatchView => ({ at: now, stateDir: '/run/laplink', links, unreadable: [], bridges: [], ticking: false });
   const up: LinkView = { ...link({ state: 'up', since: '2026-11-30T07:00:00.000Z', upSince: '2026-11-30T07:00:00.000Z', iface: 'ppp0', localIp: '192.168.7.1', remoteIp: '192.168.7.2', restarts: 1 }), stale: false, counters: { rxBytes: 2048, txBytes: 512, rxRate: 1536, txRate: 0 } };
 
   it('colours the state words, and nothing with noPaint', () => {
