@@ -8,7 +8,8 @@ import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
 import type { Profile } from './schema.js';
 import { passwordFileProblem } from './password-file.js';
-import { lockFilePath, parseLockPid } from '../line/lock.js';
+import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/lock.js';
+import { readBack, ReadBackError } from '../runtime/read-back.js';
 import { pidAlive as alive } from '../pid.js';
 import net from 'node:net';
 import { userInfo } from 'node:os';
@@ -140,14 +141,16 @@ async function checkTools(pppd: string, chat: string): Promise<CheckResult[]> {
 
 async function checkLock(device: string, lockDir: string): Promise<CheckResult> {
   const lock = lockFilePath(lockDir, device);
-  let buf: Buffer;
+  let pid: number | undefined;
   try {
-    buf = await readFile(lock);
+    // the reader refuses a FIFO, a device or an oversized file by type before reading it
+    const got = await readBack(lock, { maxBytes: LOCK_FILE_MAX_BYTES });
+    if (!got) return { level: 'ok', what: 'lock', detail: `no lock on ${basename(device)} in ${lockDir}` };
+    pid = parseLockPid(got.bytes);
   } catch (err) {
-    if (errCode(err) === 'ENOENT') return { level: 'ok', what: 'lock', detail: `no lock on ${basename(device)} in ${lockDir}` };
+    if (err instanceof ReadBackError) return { level: 'warn', what: 'lock', detail: `${err.message}; remove it if no program uses ${device}` };
     return { level: 'warn', what: 'lock', detail: `${lock}: ${errnoText(err)}` };
   }
-  const pid = parseLockPid(buf);
   if (pid === undefined) return { level: 'warn', what: 'lock', detail: `${lock} is unreadable; remove it if no program uses ${device}` };
   return alive(pid)
     ? { level: 'warn', what: 'lock', detail: `${device} is in use by pid ${pid} (${lock})` }

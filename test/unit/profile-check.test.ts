@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,6 +83,19 @@ describe('check and a device in use', () => {
     // /dev/null would FAIL as "not a tty" if it were opened
     expect(r.find((x) => x.what === 'device')).toEqual({ level: 'ok', what: 'device', detail: '/dev/null is in use (locked), not opened' });
     expect(r.find((x) => x.what === 'lock')).toMatchObject({ level: 'warn', detail: expect.stringMatching(`in use by pid ${process.pid}`) });
+  });
+
+  it('reads a lock file that is a FIFO or a symlink as a warning naming it, without blocking on it', async () => {
+    const p = await profile('fifo');
+    const locks = join(dir, 'locks');
+    await mkdir(locks);
+    execFileSync('mkfifo', [join(locks, 'LCK..null')]);
+    const r = await checkLink(await loadProfile(p), { root: join(dir, 'root'), lockDir: locks, laplinkArgv: argv });
+    expect(r.find((x) => x.what === 'lock')).toEqual({ level: 'warn', what: 'lock', detail: `${join(locks, 'LCK..null')}: is a FIFO, not a regular file; not read; remove it if no program uses /dev/null` });
+    await rm(join(locks, 'LCK..null'));
+    await symlink('/dev/zero', join(locks, 'LCK..null'));
+    const r2 = await checkLink(await loadProfile(p), { root: join(dir, 'root'), lockDir: locks, laplinkArgv: argv });
+    expect(r2.find((x) => x.what === 'lock')?.detail).toBe(`${join(locks, 'LCK..null')}: is a symbolic link, not a regular file; not read; remove it if no program uses /dev/null`);
   });
 });
 
