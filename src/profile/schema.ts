@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkExtraOption } from './pppd-options.js';
 import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
+import { queue } from './queue.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -227,6 +228,7 @@ export const profileObject = z
     persist: z.boolean().default(false).describe('client: keep calling (supervisor respawns)'),
     lcpEcho: lcpEcho.optional().describe('detect a cut cable through LCP echo'),
     compression: z.enum(['deflate', 'none']).default('deflate').describe('deflate: text crosses a 115200 cable 2.7x faster, random data as fast as none (kernel module ppp_deflate); none: pppd noccp'),
+    queue,
     vjCompression: z.boolean().default(true).describe('Van Jacobson TCP/IP header compression (false: pppd novj)'),
     systemd: z.boolean().default(true).describe('write a systemd unit running the supervisor'),
     inittab: z.boolean().default(false).describe('also print the classic inittab respawn line'),
