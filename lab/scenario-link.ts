@@ -10,6 +10,8 @@ import type { Scenario } from './scenarios.js';
  *   port 5003  bytes until EOF → their sha256                        (B → A, "up")
  *   port 5004  `NAME BYTES SKIP` → sha256 of those bytes              (checks "down")
  *   port 5005  → `ok`                                                 (A is serving)
+ *   port 5006  `on` | `off` → A runs its ip-up.d / ip-down.d queue hook by hand, as a user would;
+ *              `retrans` → A's TCP RetransSegs                        (latency under load)
  *
  * busybox nc (`-ll -e`) runs each handler with the socket as its stdin and stdout, and half-closes
  * at the client's end of input, so the client's nc returns exactly when the last byte arrived (down)
@@ -36,7 +38,19 @@ export interface LinkPlan {
   transfers: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number }>;
   /** Pings of the default 56-byte size B sends before the transfers (0 = none). */
   pings: number;
+  /**
+   * Latency under load, after the transfers: B pings A every 200 ms while each of these transfers
+   * runs (`LAB:LOAD-PING`), after idle pings at the same interval (`LAB:IDLE-PING`). `queue` turns
+   * both ends' queue management on or off first by running the generated hooks by hand, so managed
+   * and unmanaged run side by side on one link.
+   */
+  load?: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number; queue: 'on' | 'off' }>;
+  /** Queue management while `transfers` run (default on, as the profiles generate it). */
+  transferQueue?: 'on' | 'off';
 }
+
+/** Pings a second while measuring latency under load (every 200 ms, as a user typing). */
+export const LOAD_PING_INTERVAL = 0.2;
 
 const BB = '/usr/bin/busybox';
 
@@ -71,6 +85,11 @@ PPPD=$!
 ${PAYLOADS}
 end=$(( $(date +%s) + 150 )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
 if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP ${ip}"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi
+# pppd runs the ip-up.d hook just after it sets the address: bounded wait for its shaper
+i=0; until tc qdisc show dev ppp0 2>/dev/null | grep -qE 'qdisc (cake|htb)' || [ $i -ge 50 ]; do i=$((i+1)); ${BB} sleep 0.2; done
+tc qdisc show dev ppp0 | sed 's/^/LAB:QDISC /'
+# queue management on or off by hand, with pppd's arguments (IFACE TTY SPEED LOCAL REMOTE IPPARAM)
+queue_set() { if [ $1 = on ]; then /etc/ppp/ip-up.d/laplink-lab-${profile} ppp0 /dev/ttyS0 115200 0 0 ''; else /etc/ppp/ip-down.d/laplink-lab-${profile} ppp0; fi 2>&1 | sed 's/^/LAB:HOOK /'; }
 wait $PAY
 cat > /tmp/slice.sh <<'EOS'
 #!/bin/sh
@@ -89,13 +108,23 @@ printf '#!/bin/sh\\nread name n skip\\nexec /tmp/slice.sh $name $n $skip\\n' > /
 printf '#!/bin/sh\\n${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/put.sh
 printf '#!/bin/sh\\nread name n skip\\n/tmp/slice.sh $name $n $skip | ${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/sum.sh
 printf '#!/bin/sh\\necho ok\\n' > /tmp/ok.sh
-chmod +x /tmp/get.sh /tmp/put.sh /tmp/sum.sh /tmp/ok.sh
-for p in 5001:get 5003:put 5004:sum 5005:ok; do ${BB} nc -ll -p \${p%%:*} -e /tmp/\${p#*:}.sh & done
+cat > /tmp/ctl.sh <<'EOS'
+#!/bin/sh
+read what
+case $what in
+  on) /etc/ppp/ip-up.d/laplink-lab-server ppp0 /dev/ttyS0 115200 0 0 '' >> /tmp/hook.log 2>&1; echo ok ;;
+  off) /etc/ppp/ip-down.d/laplink-lab-server ppp0; echo ok ;;
+  retrans) ${BB} awk '/^Tcp: [0-9]/ {print $13}' /proc/net/snmp ;;
+esac
+EOS
+chmod +x /tmp/get.sh /tmp/put.sh /tmp/sum.sh /tmp/ok.sh /tmp/ctl.sh
+for p in 5001:get 5003:put 5004:sum 5005:ok 5006:ctl; do ${BB} nc -ll -p \${p%%:*} -e /tmp/\${p#*:}.sh & done
 echo "LAB:SERVING"
 grep -aE 'compression enabled|Deflate|BSD|CCP|Lost compression' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
 # B ends the link when its transfers are done; bounded wait for that
 end=$(( $(date +%s) + 600 )); while kill -0 $PPPD 2>/dev/null && [ $(date +%s) -le $end ]; do ${BB} sleep 0.5; done
 grep -aE 'compression enabled|Lost compression' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
+[ -f /tmp/hook.log ] && sed 's/^/LAB:HOOK /' /tmp/hook.log
 ${BB} awk '/^Tcp: [0-9]/ {print "LAB:TCP-RETRANS", $13}' /proc/net/snmp
 ${BB} awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) f[i] = $i; h = 1 } else { printf "LAB:TCP-WHY"; for (i = 2; i <= NF; i++) if (f[i] ~ /^(TCPTimeouts|TCPSpuriousRTOs|TCPLossProbes|TCPFastRetrans|TCPSlowStartRetrans)$/) printf " %s=%s", f[i], $i; print "" } }' /proc/net/netstat
 kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
@@ -124,7 +153,10 @@ xfer() { # DIR NAME BYTES SKIP
   echo "LAB:XFER $1 $2 $n $((t1 - t0)) $ok"
 }
 ${plan.pings > 0 ? `${BB} ping -c ${plan.pings} -i 0.3 ${A} > /tmp/ping.out 2>&1; grep -o 'time=[0-9.]* ms' /tmp/ping.out | sed 's/^/LAB:PING /'` : ''}
+both() { queue_set $1; echo $1 | ${BB} timeout 30 ${BB} nc ${A} 5006 > /dev/null; echo "LAB:QUEUE $1 $(tc qdisc show dev ppp0 | head -n 1)"; }
+${plan.transferQueue === 'off' ? 'both off' : ''}
 ${steps.join('\n')}
+${loadSteps(plan)}
 # segments TCP sent again (RetransSegs): line time spent twice, which no framing ceiling counts
 ${BB} awk '/^Tcp: [0-9]/ {print "LAB:TCP-RETRANS", $13}' /proc/net/snmp
 ${BB} awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) f[i] = $i; h = 1 } else { printf "LAB:TCP-WHY"; for (i = 2; i <= NF; i++) if (f[i] ~ /^(TCPTimeouts|TCPSpuriousRTOs|TCPLossProbes|TCPFastRetrans|TCPSlowStartRetrans)$/) printf " %s=%s", f[i], $i; print "" } }' /proc/net/netstat
@@ -132,6 +164,64 @@ echo "LAB:DONE"
 grep -aE 'compression enabled|Lost compression' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
 kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 `;
+}
+
+/**
+ * B's latency-under-load phase: idle pings, then each load transfer with pings running beside it
+ * (busybox ping, interrupted so it prints how many it sent), then B's queue as tc counts it.
+ */
+function loadSteps(plan: LinkPlan): string {
+  if (!plan.load?.length) return '';
+  const A = '192.168.7.1';
+  const idle = 10;
+  let state = plan.transferQueue ?? 'on';
+  const steps = plan.load.map((t) => {
+    const change = t.queue !== state ? `both ${t.queue}\n` : '';
+    state = t.queue;
+    const bytes = t.bytes === 'all' ? `$(${BB} wc -c < /tmp/pay/${t.name})` : t.bytes;
+    return `${change}loaded ${t.dir} ${t.name} ${bytes} ${t.skip ?? '-'} ${t.queue}`;
+  });
+  return `${BB} ping -c ${idle} -i ${LOAD_PING_INTERVAL} ${A} > /tmp/iping.out 2>&1; grep -o 'time=[0-9.]* ms' /tmp/iping.out | sed 's/^/LAB:IDLE-PING /'
+retrans() { if [ $1 = down ]; then echo retrans | ${BB} timeout 30 ${BB} nc ${A} 5006; else ${BB} awk '/^Tcp: [0-9]/ {print $13}' /proc/net/snmp; fi; }
+loaded() { # DIR NAME BYTES SKIP QUEUE: the sender's RetransSegs around it
+  r0=$(retrans $1)
+  ${BB} ping -i ${LOAD_PING_INTERVAL} ${A} > /tmp/lping.out 2>&1 & LP=$!
+  xfer $1 $2 $3 $4
+  kill -INT $LP; wait $LP
+  r1=$(retrans $1)
+  grep -o 'time=[0-9.]* ms' /tmp/lping.out | sed "s/^/LAB:LOAD-PING $1 $2 $5 /"
+  echo "LAB:LOAD-PINGS $1 $2 $5 $(grep -o '[0-9]* packets transmitted, [0-9]* packets received' /tmp/lping.out) retrans $((r1 - r0))"
+}
+${steps.join('\n')}
+tc -s qdisc show dev ppp0 | sed 's/^/LAB:QDISC-STATS /'
+echo "LAB:QDISC-JSON $(tc -s -j qdisc show dev ppp0)"`;
+}
+
+/** One loaded transfer's pings, read back from B's console. */
+export interface LoadPings {
+  dir: 'down' | 'up';
+  name: string;
+  queue: 'on' | 'off';
+  times: number[];
+  sent: number;
+  received: number;
+  /** Segments the sender's TCP sent again during the transfer. */
+  retrans: number;
+}
+
+/** B's idle pings, and the pings beside each loaded transfer. */
+export function loadPings(consoleB: string): { idle: number[]; loaded: LoadPings[] } {
+  const idle = [...consoleB.matchAll(/LAB:IDLE-PING time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+  const loaded = [...consoleB.matchAll(/LAB:LOAD-PINGS (down|up) (\w+) (on|off) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/g)].map((m) => ({
+    dir: m[1] as 'down' | 'up',
+    name: m[2]!,
+    queue: m[3] as 'on' | 'off',
+    sent: Number(m[4]),
+    received: Number(m[5]),
+    retrans: Number(m[6]),
+    times: [...consoleB.matchAll(new RegExp(`LAB:LOAD-PING ${m[1]} ${m[2]} ${m[3]} time=([\\d.]+) ms`, 'g'))].map((x) => Number(x[1])),
+  }));
+  return { idle, loaded };
 }
 
 /** `RetransSegs` of a guest's TCP (from its console), or undefined. */
@@ -195,10 +285,13 @@ export function pingTimes(consoleB: string): number[] {
  * negotiated and working through the paced cable, it is not a timing assertion of the product's speed
  * (that is `npm run bench -- link`).
  */
+/** The ip-up.d hook's shaper on ppp0, with its rate: CAKE's bandwidth or HTB's root (the lab kernel has both). */
+const SHAPED = /LAB:QDISC qdisc (cake \S+ root .*bandwidth \d+[KM]?bit|htb 1: root)/;
+
 export function pacedLinkScenario(): Scenario {
   const plan: LinkPlan = {
     id: '6-paced-link',
-    title: 'paced 115200 cable: deflate carries text faster than the line rate, random data byte-exact',
+    title: 'paced 115200 cable: deflate carries text faster than the line rate, random data byte-exact, queue management on ppp0 with pings under load',
     pace: 115200,
     compression: 'deflate',
     pings: 0,
@@ -208,17 +301,28 @@ export function pacedLinkScenario(): Scenario {
       { dir: 'down', name: 'random', bytes: 16384 },
       { dir: 'up', name: 'random', bytes: 16384 },
     ],
+    // latency under load with the default queue management: a random download (~3 s of line)
+    // with pings beside it; the figures are the bench's, this asserts only that it all happens
+    // the deflate proof runs with both ends' hooks undone by hand: a shaper counts the bytes
+    // before compression, so it would hold text to the line rate
+    transferQueue: 'off',
+    load: [{ dir: 'down', name: 'random', bytes: 32768, skip: 65536, queue: 'on' }],
   };
   const s = linkScenario(plan);
   const lineRate = 115200 / 10;
   return {
     ...s,
     guestTimeoutMs: 200_000, // inside test/lab's 240 s per scenario
-    expectA: [...s.expectA, /LAB:PEERS deflate 15/, /LAB:PPPD .*Deflate \(15\) compression enabled/],
+    expectA: [...s.expectA, /LAB:PEERS deflate 15/, /LAB:PPPD .*Deflate \(15\) compression enabled/, SHAPED],
     expectB: [...s.expectB,
       /LAB:XFER down text \d+ \d+ exact/, /LAB:XFER up text \d+ \d+ exact/,
-      /LAB:XFER down random 16384 \d+ exact/, /LAB:XFER up random 16384 \d+ exact/],
+      /LAB:XFER down random 16384 \d+ exact/, /LAB:XFER up random 16384 \d+ exact/,
+      SHAPED, /LAB:QUEUE off qdisc (?!cake|htb)/, /LAB:QUEUE on qdisc (cake|htb)/, /LAB:XFER down random 32768 \d+ exact/],
     check: (consoleB) => {
+      const { idle, loaded } = loadPings(consoleB);
+      if (idle.length === 0) return 'no idle ping samples (LAB:IDLE-PING)';
+      const l = loaded[0];
+      if (!l || l.times.length < 3) return `too few ping samples under load (${l?.times.length ?? 0}, want >= 3 at ${LOAD_PING_INTERVAL} s beside a ~3 s transfer)`;
       for (const t of transfers(consoleB).filter((x) => x.name === 'text')) {
         const ratio = t.bytes / t.seconds / lineRate;
         if (!(ratio > 1.3)) return `text ${t.dir}: ${t.bytes} B in ${t.seconds} s is ${ratio.toFixed(2)}x the line rate, not > 1.3x: is deflate negotiated?`;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,16 @@ describe('queue stats from tc -s -j qdisc show', () => {
     const s = parseQdiscJson('ppp0', htb);
     expect(s).toMatchObject({ iface: 'ppp0', managedBy: 'htb+fq_codel', shaped: true, backlogBytes: 4542, backlogPackets: 3, drops: 2, marks: 1, sentBytes: 90210 });
     expect(s.rateBits).toBeUndefined();
+  });
+
+  it('CAKE, as tc printed it for ppp0 in the lab after a loaded transfer: rate from bytes a second, marks summed over tins', () => {
+    const text = readFileSync(join(import.meta.dirname, '../fixtures/tc-qdisc-cake-ppp0.json'), 'utf8');
+    const s = parseQdiscJson('ppp0', text);
+    expect(s).toMatchObject({ managedBy: 'cake', shaped: true, rateBits: 85952, sentBytes: 5237, sentPackets: 83, backlogBytes: 0, drops: 0, marks: 0 });
+    // a tin's ECN marks count
+    const marked = JSON.parse(text) as Array<{ tins: Array<{ ecn_mark: number }> }>;
+    marked[0]!.tins[1]!.ecn_mark = 7;
+    expect(parseQdiscJson('ppp0', JSON.stringify(marked)).marks).toBe(7);
   });
 
   it("the kernel's default qdisc is not shaped", () => {
