@@ -79,6 +79,21 @@ ${runParts(down, 'qlink')}; show`);
     expect(ownDown!.managedBy).toBe(before!.managedBy);
   });
 
+  it('fits TCP to the line on every route through it while shaped (ECN, initcwnd, rto_min), and takes it back when undone', async () => {
+    const root = await generate('qecn', '');
+    const r = await inNamespace(`ip addr add 192.168.7.2 peer 192.168.7.1 dev v0 && ip route add 10.9.0.0/16 dev v0 metric 5 || exit 98
+${runParts(join(root, 'etc/ppp/ip-up.d'), 'qecn')}; echo "@routes $(ip -4 route show dev v0 | tr '\\n' ';')"
+${runParts(join(root, 'etc/ppp/ip-down.d'), 'qecn')}; echo "@routes $(ip -4 route show dev v0 | tr '\\n' ';')"`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [up, down] = [...r.stdout.matchAll(/^@routes (.*)$/gm)].map((m) => m[1]!.split(';').filter(Boolean));
+    expect(up).toHaveLength(2);
+    // 115200: 3 frames of 1508 bytes at 10 bits a byte is 392.7 ms
+    for (const route of up!) for (const setting of ['initcwnd 4', 'features ecn', 'rto_min lock 393ms']) expect(route).toContain(setting);
+    expect(up!.find((x) => x.startsWith('192.168.7.1 '))).toMatch(/proto kernel scope link src 192\.168\.7\.2/);
+    expect(down).toHaveLength(2);
+    for (const route of down!) expect(route).not.toMatch(/ecn|rto_min|initcwnd/);
+  });
+
   it('the shaper runs at the rate the profile gives (HTB class or CAKE bandwidth, with 8 bytes of framing)', async () => {
     const root = await generate('qrate', 'queue: { rate: 40000 }\n');
     const r = await inNamespace(`${runParts(join(root, 'etc/ppp/ip-up.d'), 'qrate')}; show; tc class show dev v0`);

@@ -138,3 +138,12 @@ describe('queue stats from tc -s -j qdisc show', () => {
     expect(ifbName('ppp-long-name12')).toBe('ifb4ppp-long-na');
   });
 });
+
+describe('queue: TCP fitted to the line, per route', () => {
+  it('rto_min is three full frames of wire time (at least Linux\'s 200 ms); initial window 4; ECN', () => {
+    // (1500 + 8) bytes × 10 bits / 115200 = 130.9 ms; × 3 = 392.7 → 393 ms; at 38400 1178.1 → 1179 ms
+    expect(queuePlan(parse(''))!.routeOptions).toBe('features ecn rto_min 393ms initcwnd 4');
+    expect(queuePlan(parse('speed: 38400\n'))!.routeOptions).toBe('features ecn rto_min 1179ms initcwnd 4');
+    expect(queuePlan(parse('speed: 4000000\n'))!.routeOptions).toBe('features ecn rto_min 200ms initcwnd 4');
+  });
+});
