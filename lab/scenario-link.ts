@@ -70,14 +70,15 @@ const PAYLOADS = `( ${BB} head -c 262144 /dev/urandom > /tmp/pay/random
 PAY=$!`;
 
 /** Generates the link from the lab profile with `compression`, then starts pppd on it (stand-in for serve/connect). */
-function link(profile: 'server' | 'client', compression: LinkPlan['compression'], ip: string): string {
+function link(profile: 'server' | 'client', plan: LinkPlan, ip: string): string {
   // The guest's /etc is the host's under a private overlay: start from empty secrets files, so
   // entries the host machine happens to hold (a bare \`labuser * labpass\`, allowing no address)
   // cannot shadow the generated block.
   return `rm -f /etc/ppp/pap-secrets /etc/ppp/chap-secrets
 # LCP echo as in the lab profiles, but 10 misses: a TCG guest on a loaded 2-core host can stall
 # for seconds, and this scenario is about throughput, not about noticing a cut cable
-{ sed 's/failures: 3/failures: 10/' lab/profiles/${profile}.yaml; echo "compression: ${compression}"; } > /tmp/${profile}.yaml
+# speed: the cable's pace, which the queue hooks' rate comes from
+{ sed 's/failures: 3/failures: 10/; s/^speed: .*/speed: ${plan.pace}/' lab/profiles/${profile}.yaml; echo "compression: ${plan.compression}"; } > /tmp/${profile}.yaml
 $LAPLINK generate /tmp/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
 grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's/^/LAB:PEERS /'
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &
@@ -89,7 +90,7 @@ if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP $
 i=0; until tc qdisc show dev ppp0 2>/dev/null | grep -qE 'qdisc (cake|htb)' || [ $i -ge 50 ]; do i=$((i+1)); ${BB} sleep 0.2; done
 tc qdisc show dev ppp0 | sed 's/^/LAB:QDISC /'
 # queue management on or off by hand, with pppd's arguments (IFACE TTY SPEED LOCAL REMOTE IPPARAM)
-queue_set() { if [ $1 = on ]; then /etc/ppp/ip-up.d/laplink-lab-${profile} ppp0 /dev/ttyS0 115200 0 0 ''; else /etc/ppp/ip-down.d/laplink-lab-${profile} ppp0; fi 2>&1 | sed 's/^/LAB:HOOK /'; }
+queue_set() { if [ $1 = on ]; then /etc/ppp/ip-up.d/laplink-lab-${profile} ppp0 /dev/ttyS0 ${plan.pace} 0 0 ''; else /etc/ppp/ip-down.d/laplink-lab-${profile} ppp0; fi 2>&1 | sed 's/^/LAB:HOOK /'; }
 wait $PAY
 cat > /tmp/slice.sh <<'EOS'
 #!/bin/sh
@@ -102,7 +103,7 @@ chmod +x /tmp/slice.sh`;
 
 function serverScript(plan: LinkPlan): string {
   return `${prologue()}
-${link('server', plan.compression, '192.168.7.1')}
+${link('server', plan, '192.168.7.1')}
 printf '#!/bin/sh\\nread name n skip\\nexec /tmp/slice.sh $name $n $skip\\n' > /tmp/get.sh
 # hash while the bytes arrive: hashing after the last one would add time in proportion to the size
 printf '#!/bin/sh\\n${BB} sha256sum | ${BB} cut -d" " -f1\\n' > /tmp/put.sh
@@ -112,7 +113,7 @@ cat > /tmp/ctl.sh <<'EOS'
 #!/bin/sh
 read what
 case $what in
-  on) /etc/ppp/ip-up.d/laplink-lab-server ppp0 /dev/ttyS0 115200 0 0 '' >> /tmp/hook.log 2>&1; echo ok ;;
+  on) /etc/ppp/ip-up.d/laplink-lab-server ppp0 /dev/ttyS0 ${plan.pace} 0 0 '' >> /tmp/hook.log 2>&1; echo ok ;;
   off) /etc/ppp/ip-down.d/laplink-lab-server ppp0; echo ok ;;
   retrans) ${BB} awk '/^Tcp: [0-9]/ {print $13}' /proc/net/snmp ;;
 esac
@@ -135,7 +136,7 @@ function clientScript(plan: LinkPlan): string {
   const A = '192.168.7.1';
   const steps = plan.transfers.map((t) => `xfer ${t.dir} ${t.name} ${t.bytes === 'all' ? `$(${BB} wc -c < /tmp/pay/${t.name})` : t.bytes} ${t.skip ?? '-'}`);
   return `${prologue()}
-${link('client', plan.compression, '192.168.7.2')}
+${link('client', plan, '192.168.7.2')}
 cs() { ${BB} cut -d' ' -f1 /proc/uptime | ${BB} tr -d .; }   # centiseconds
 i=0; until [ "$(echo | ${BB} nc ${A} 5005 2>/dev/null)" = ok ] || [ $i -ge 300 ]; do i=$((i+1)); ${BB} sleep 0.3; done
 echo "LAB:READY"
