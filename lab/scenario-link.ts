@@ -44,10 +44,15 @@ export interface LinkPlan {
    * both ends' queue management on or off first by running the generated hooks by hand, so managed
    * and unmanaged run side by side on one link.
    */
-  load?: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number; queue: 'on' | 'off' }>;
+  load?: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number; queue: LoadQueue }>;
   /** Queue management while `transfers` run (default on, as the profiles generate it). */
   transferQueue?: 'on' | 'off';
+  /** The server's `queue:` setting, as YAML (default: the profile's, auto), e.g. `{ ingress: true }`. */
+  serverQueue?: string;
 }
+
+/** Both ends' queue management, or A's alone (`server`: B stands for a peer that manages nothing, such as Windows). */
+export type LoadQueue = 'on' | 'off' | 'server';
 
 /** Pings a second while measuring latency under load (every 200 ms, as a user typing). */
 export const LOAD_PING_INTERVAL = 0.2;
@@ -78,7 +83,7 @@ function link(profile: 'server' | 'client', plan: LinkPlan, ip: string): string 
 # LCP echo as in the lab profiles, but 10 misses: a TCG guest on a loaded 2-core host can stall
 # for seconds, and this scenario is about throughput, not about noticing a cut cable
 # speed: the cable's pace, which the queue hooks' rate comes from
-{ sed 's/failures: 3/failures: 10/; s/^speed: .*/speed: ${plan.pace}/' lab/profiles/${profile}.yaml; echo "compression: ${plan.compression}"; } > /tmp/${profile}.yaml
+{ sed 's/failures: 3/failures: 10/; s/^speed: .*/speed: ${plan.pace}/' lab/profiles/${profile}.yaml; echo "compression: ${plan.compression}"; ${profile === 'server' && plan.serverQueue ? `echo 'queue: ${plan.serverQueue}';` : ''} } > /tmp/${profile}.yaml
 $LAPLINK generate /tmp/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
 grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's/^/LAB:PEERS /'
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &
@@ -121,6 +126,8 @@ EOS
 chmod +x /tmp/get.sh /tmp/put.sh /tmp/sum.sh /tmp/ok.sh /tmp/ctl.sh
 for p in 5001:get 5003:put 5004:sum 5005:ok 5006:ctl; do ${BB} nc -ll -p \${p%%:*} -e /tmp/\${p#*:}.sh & done
 echo "LAB:SERVING"
+# the hook's ingress shaping (queue: { ingress: true }), installed after egress
+tc qdisc show dev ifb4ppp0 2>/dev/null | sed 's/^/LAB:QDISC-IFB /'
 grep -aE 'compression enabled|Deflate|BSD|CCP|Lost compression' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
 # B ends the link when its transfers are done; bounded wait for that
 end=$(( $(date +%s) + 600 )); while kill -0 $PPPD 2>/dev/null && [ $(date +%s) -le $end ]; do ${BB} sleep 0.5; done
@@ -154,7 +161,9 @@ xfer() { # DIR NAME BYTES SKIP
   echo "LAB:XFER $1 $2 $n $((t1 - t0)) $ok"
 }
 ${plan.pings > 0 ? `${BB} ping -c ${plan.pings} -i 0.3 ${A} > /tmp/ping.out 2>&1; grep -o 'time=[0-9.]* ms' /tmp/ping.out | sed 's/^/LAB:PING /'` : ''}
-both() { queue_set $1; echo $1 | ${BB} timeout 30 ${BB} nc ${A} 5006 > /dev/null; echo "LAB:QUEUE $1 $(tc qdisc show dev ppp0 | head -n 1)"; }
+both() { # on | off | server (A's hooks only)
+  if [ $1 = server ]; then queue_set off; else queue_set $1; fi
+  echo $1 | sed 's/server/on/' | ${BB} timeout 30 ${BB} nc ${A} 5006 > /dev/null; echo "LAB:QUEUE $1 $(tc qdisc show dev ppp0 | head -n 1)"; }
 ${plan.transferQueue === 'off' ? 'both off' : ''}
 ${steps.join('\n')}
 ${loadSteps(plan)}
@@ -175,7 +184,7 @@ function loadSteps(plan: LinkPlan): string {
   if (!plan.load?.length) return '';
   const A = '192.168.7.1';
   const idle = 10;
-  let state = plan.transferQueue ?? 'on';
+  let state: LoadQueue = plan.transferQueue ?? 'on';
   const steps = plan.load.map((t) => {
     const change = t.queue !== state ? `both ${t.queue}\n` : '';
     state = t.queue;
@@ -202,7 +211,7 @@ echo "LAB:QDISC-JSON $(tc -s -j qdisc show dev ppp0)"`;
 export interface LoadPings {
   dir: 'down' | 'up';
   name: string;
-  queue: 'on' | 'off';
+  queue: LoadQueue;
   times: number[];
   sent: number;
   received: number;
@@ -213,10 +222,10 @@ export interface LoadPings {
 /** B's idle pings, and the pings beside each loaded transfer. */
 export function loadPings(consoleB: string): { idle: number[]; loaded: LoadPings[] } {
   const idle = [...consoleB.matchAll(/LAB:IDLE-PING time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-  const loaded = [...consoleB.matchAll(/LAB:LOAD-PINGS (down|up) (\w+) (on|off) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/g)].map((m) => ({
+  const loaded = [...consoleB.matchAll(/LAB:LOAD-PINGS (down|up) (\w+) (on|off|server) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/g)].map((m) => ({
     dir: m[1] as 'down' | 'up',
     name: m[2]!,
-    queue: m[3] as 'on' | 'off',
+    queue: m[3] as LoadQueue,
     sent: Number(m[4]),
     received: Number(m[5]),
     retrans: Number(m[6]),
