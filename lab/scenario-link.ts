@@ -219,18 +219,22 @@ export interface LoadPings {
   retrans: number;
 }
 
-/** B's idle pings, and the pings beside each loaded transfer. */
+/** B's idle pings, and the pings beside each loaded transfer (each group ends at its summary line). */
 export function loadPings(consoleB: string): { idle: number[]; loaded: LoadPings[] } {
-  const idle = [...consoleB.matchAll(/LAB:IDLE-PING time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-  const loaded = [...consoleB.matchAll(/LAB:LOAD-PINGS (down|up) (\w+) (on|off|server) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/g)].map((m) => ({
-    dir: m[1] as 'down' | 'up',
-    name: m[2]!,
-    queue: m[3] as LoadQueue,
-    sent: Number(m[4]),
-    received: Number(m[5]),
-    retrans: Number(m[6]),
-    times: [...consoleB.matchAll(new RegExp(`LAB:LOAD-PING ${m[1]} ${m[2]} ${m[3]} time=([\\d.]+) ms`, 'g'))].map((x) => Number(x[1])),
-  }));
+  const idle: number[] = [];
+  const loaded: LoadPings[] = [];
+  let times: number[] = [];
+  for (const line of consoleB.split('\n')) {
+    const i = /LAB:IDLE-PING time=([\d.]+) ms/.exec(line);
+    if (i) idle.push(Number(i[1]));
+    const p = /LAB:LOAD-PING (?:down|up) \w+ (?:on|off|server) time=([\d.]+) ms/.exec(line);
+    if (p) times.push(Number(p[1]));
+    const m = /LAB:LOAD-PINGS (down|up) (\w+) (on|off|server) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/.exec(line);
+    if (m) {
+      loaded.push({ dir: m[1] as 'down' | 'up', name: m[2]!, queue: m[3] as LoadQueue, sent: Number(m[4]), received: Number(m[5]), retrans: Number(m[6]), times });
+      times = [];
+    }
+  }
   return { idle, loaded };
 }
 
