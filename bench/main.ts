@@ -2,12 +2,14 @@ import { ContendersFailed } from './lib/failure.js';
 import { suites } from './suites/index.js';
 
 /**
- * `npm run bench [-- --quick] [-- SUITE...]`: runs every suite (or the named ones) in one process so
+ * `npm run bench [-- --quick] [-- SUITE...] [-- --only CONFIG]`: runs every suite (or the named ones) in one process so
  * ppp-laplink and the anchors (socat, ser2net, real chat) are compared in the same run, as ratios.
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const wanted = args.filter((a) => !a.startsWith('--'));
+// --only CONFIG (repeatable): a suite that has configurations runs just these
+const only = args.flatMap((a, i) => (args[i - 1] === '--only' ? [a] : []));
+const wanted = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--only');
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 
@@ -17,7 +19,7 @@ for (const load of suites) {
   if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
   process.stdout.write(`\n## ${suite.name}\n\n`);
   try {
-    process.stdout.write(`${await suite.run({ quick, signal: controller.signal })}\n`);
+    process.stdout.write(`${await suite.run({ quick, signal: controller.signal, ...(only.length ? { only } : {}) })}\n`);
   } catch (err) {
     failed = true;
     if (err instanceof ContendersFailed) process.stdout.write(`${err.report}\n`);

@@ -29,6 +29,7 @@ export const ROOT_MODULES = [
   'virtio_net', // scenario 5: user networking
   'ppp_mppe', // MPPE (the sha1 it asks the crypto API for is built into Debian's kernel)
   'crc32c_generic', 'nf_tables', 'nft_chain_nat', 'nft_masq', // gateway scenario: the generated inet nat table; busybox has no modprobe for autoload, and libcrc32c asks the crypto API for crc32c
+  'sch_cake', 'sch_htb', 'ifb', 'sch_ingress', 'cls_matchall', 'act_mirred', // queue management (fq_codel is built in); the ip-up.d hook's CAKE, its HTB fallback and ingress shaping
 ];
 
 export function labCacheDir(): string {

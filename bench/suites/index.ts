@@ -1,7 +1,8 @@
 /** One entry per benchmark suite; each prints its own side-by-side ratio table. */
 export interface BenchSuite {
   name: string;
-  run(options: { quick: boolean; signal: AbortSignal }): Promise<string>;
+  /** `only`: configuration names to run (`--only`), for suites that have them. */
+  run(options: { quick: boolean; signal: AbortSignal; only?: string[] }): Promise<string>;
 }
 
 export const suites: Array<() => Promise<BenchSuite>> = [

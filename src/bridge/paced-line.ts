@@ -9,7 +9,7 @@
  */
 import { Duplex } from 'node:stream';
 import type { Line, LineSettings, ModemLines } from '../line/line.js';
-import { bitsPerFrame, Pacer, type PaceClock } from './pace.js';
+import { bitsPerFrame, Pacer, UART_FIFO_BYTES, type PaceClock } from './pace.js';
 
 export interface PaceOptions {
   /** Line rate in bit/s. */
@@ -19,8 +19,14 @@ export interface PaceOptions {
   signal?: AbortSignal;
 }
 
-/** Bytes read from the device and not yet paced out before the device is paused (bounded memory). */
-const READ_AHEAD = 16 * 1024;
+/**
+ * Bytes a direction holds that have not yet gone out on the line: a real UART driver's transmit
+ * buffer (Linux serial core's is one 4 KiB page) behind the 16-byte FIFO. The pacer holds no more,
+ * so a queue that builds through a paced bridge builds where it would on a real cable: in front of
+ * the line (the sender's tty and qdisc), not inside the bridge, and latency measured through it is
+ * what a cable gives. Memory stays bounded whatever the device or the client sends.
+ */
+export const LINE_BUFFER_BYTES = 4096;
 
 class PacedStream extends Duplex {
   /** Bridge → device. */
@@ -29,10 +35,11 @@ class PacedStream extends Duplex {
   readonly rx: Pacer;
 
   constructor(private readonly inner: Duplex, options: PaceOptions, bits: number) {
-    super({ readableHighWaterMark: 16 * 1024, writableHighWaterMark: 4 * 1024 });
-    const pacer = (highWaterMark: number) => new Pacer({ ...options, bitsPerFrame: bits, highWaterMark });
-    this.tx = pacer(4 * 1024);
-    this.rx = pacer(READ_AHEAD);
+    // Our own stream buffers hold at most a FIFO's worth: the pacers' buffers are the line's.
+    super({ readableHighWaterMark: UART_FIFO_BYTES, writableHighWaterMark: UART_FIFO_BYTES });
+    const pacer = () => new Pacer({ ...options, bitsPerFrame: bits, highWaterMark: LINE_BUFFER_BYTES });
+    this.tx = pacer();
+    this.rx = pacer();
     // Bridge → device: paced bursts; a device that cannot take them holds the pacer, which holds
     // our writer through the Duplex's own write()/drain.
     this.tx.on('data', (burst: Buffer) => {

@@ -15,7 +15,8 @@ import net from 'node:net';
 import { userInfo } from 'node:os';
 import { errnoText, socketReason } from '../socket-reason.js';
 import { profileWarnings } from './warnings.js';
-import { checkModule, DEFLATE, MPPE } from './check-module.js';
+import { checkModule, checkQueueModules, DEFLATE, MPPE } from './check-module.js';
+import { queuePlan } from './queue.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
 
@@ -296,6 +297,8 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   const kernelDirs = { procDir: o.procDir ?? '/proc', sysDir: o.sysDir ?? '/sys', modulesDir: o.modulesDir };
   if (p.compression === 'deflate') out.push(await checkModule(DEFLATE, kernelDirs));
   if (p.encrypt !== 'none') out.push(await checkModule(MPPE, kernelDirs));
+  const queue = queuePlan(p);
+  if (queue) out.push(await checkQueueModules(queue, kernelDirs));
   out.push(...(await checkTools(o.pppd ?? '/usr/sbin/pppd', o.chat ?? '/usr/sbin/chat')));
   if (lock) out.push(lock);
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));

@@ -3,6 +3,7 @@ import { checkExtraOption } from './pppd-options.js';
 import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
 import { TERMIOS_SPEEDS } from '../line/speeds.js';
+import { queue } from './queue.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -238,6 +239,7 @@ export const profileObject = z
     persist: z.boolean().default(false).describe('client: keep calling (supervisor respawns)'),
     lcpEcho: lcpEcho.default({ interval: 10, failures: 3 }).describe('detect a cut cable through LCP echo'),
     compression: z.enum(['deflate', 'none']).default('deflate').describe('deflate: text crosses a 115200 cable 2.7x faster, random data as fast as none (kernel module ppp_deflate); none: pppd noccp'),
+    queue,
     vjCompression: z.boolean().default(true).describe('Van Jacobson TCP/IP header compression (false: pppd novj)'),
     systemd: z.boolean().default(true).describe('write a systemd unit running the supervisor'),
     inittab: z.boolean().default(false).describe('also print the classic inittab respawn line'),

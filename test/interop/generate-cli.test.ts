@@ -67,7 +67,7 @@ describe('laplink init / generate / remove / check', () => {
 
     const first = await laplink(['generate', profile, '--root', root]);
     expect(first.exitCode).toBe(0);
-    expect(first.stdout.split('\n').map((l) => l.split(/ +/)[0])).toEqual(['created', 'created', 'created', 'created', 'created', 'created', 'updated']);
+    expect(first.stdout.split('\n').map((l) => l.split(/ +/)[0])).toEqual(['created', 'created', 'created', 'created', 'created', 'created', 'updated', 'created', 'created']);
     const second = await laplink(['generate', profile, '--root', root]);
     expect(second.stdout.split('\n').every((l) => l.startsWith('unchanged '))).toBe(true);
 

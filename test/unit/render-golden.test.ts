@@ -47,6 +47,8 @@ describe('golden files', () => {
       '/etc/nftables.d/laplink-NAME.nft',
       '/etc/ppp/chap-secrets',
       '/etc/ppp/chat/NAME',
+      '/etc/ppp/ip-down.d/laplink-NAME',
+      '/etc/ppp/ip-up.d/laplink-NAME',
       '/etc/ppp/ipv6-up.d/laplink-NAME',
       '/etc/ppp/options',
       '/etc/ppp/options.TTY',

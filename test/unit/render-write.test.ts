@@ -57,6 +57,8 @@ describe('generate writes', () => {
       ['/etc/systemd/system/laplink@wtest.service.d/profile.conf', 'created'],
       ['/etc/laplink/wtest.inittab', 'created'],
       ['/etc/hosts', 'created'],
+      ['/etc/ppp/ip-up.d/laplink-wtest', 'created'],
+      ['/etc/ppp/ip-down.d/laplink-wtest', 'created'],
     ]);
     const before = await snapshot(root);
     const second = await generateLink(profile, { root, laplinkArgv: argv });
@@ -163,7 +165,7 @@ describe('generate writes', () => {
     const r = await removeLink(profile, { root, laplinkArgv: argv });
     // options.ttyS1 and pap-secrets held only this link's block: they go too (issue 14); hosts stays.
     // The template units are shared by every link: this was the last, so they go with its drop-in.
-    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'updated']);
+    expect(r.changes.map((c) => c.action)).toEqual(['removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'updated', 'removed', 'removed']);
     const left = await snapshot(root);
     expect(left['/etc/hosts']).toBe('127.0.0.1\tlocalhost\n');
     expect(left['/etc/ppp/pap-secrets']).toBeUndefined();

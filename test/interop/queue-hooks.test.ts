@@ -1,0 +1,174 @@
+/**
+ * The generated ip-up.d / ip-down.d queue hooks under the real run-parts (as Debian's /etc/ppp/ip-up
+ * and ip-down call them), the real `tc` and `ip`, on a veth in a fresh network namespace
+ * (`unshare -n`): this kernel has no PPP, so no ppp0 exists here; the lab runs them on a real ppp0.
+ * What gets installed depends on this kernel's qdiscs (CAKE, else fq_codel under HTB, else HTB over
+ * a short FIFO): each test reads back what is there with readQueueStats and holds the hook to it.
+ * Also: the gateway's MSS clamp, checked by the real `nft -c -f`.
+ */
+import { execa } from 'execa';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { autoRate } from '../../src/profile/queue.js';
+import { generateLink } from '../../src/render/generate.js';
+import { parseQdiscJson } from '../../src/pppd/queue-stats.js';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'laplink-queue-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ARGV = ['/usr/bin/node', '/opt/laplink/bin/laplink.js'];
+
+async function generate(name: string, extra: string): Promise<string> {
+  const root = await mkdtemp(join(dir, `${name}-`));
+  const profile = join(root, 'p.yaml');
+  await writeFile(profile, `name: ${name}\nrole: client\ndevice: /dev/ttyS0\nlocalIp: 192.168.7.2\nremoteIp: 192.168.7.1\nsystemd: false\n${extra}`);
+  await generateLink(profile, { root, laplinkArgv: ARGV });
+  return root;
+}
+
+/**
+ * A shell run in a new network namespace with a veth pair v0/v1; `steps` is shell text. Prints the
+ * qdiscs of v0 (JSON) after each `@show` marker and the links after `@links`.
+ */
+async function inNamespace(steps: string): Promise<{ stdout: string; stderr: string; exitCode: number | undefined }> {
+  const script = `ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up || exit 99
+show() { echo "@qdisc $(tc -s -j qdisc show dev v0)"; echo "@links $(ip -o link show | cut -d: -f2 | tr -d ' ' | tr '\\n' ' ')"; }
+${steps}`;
+  const r = await execa('unshare', ['-n', 'sh', '-c', script], { reject: false });
+  return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode };
+}
+
+/** The `@qdisc` snapshots, in order. */
+const snapshots = (out: string) => [...out.matchAll(/^@qdisc (.*)$/gm)].map((m) => parseQdiscJson('v0', m[1]!));
+const linkLists = (out: string) => [...out.matchAll(/^@links (.*)$/gm)].map((m) => m[1]!.trim().split(/\s+/).map((l) => l.replace(/@.*/, '')));
+
+/** As /etc/ppp/ip-up does: run-parts DIR --arg=IFACE --arg=TTY --arg=SPEED --arg=LOCAL --arg=REMOTE --arg=IPPARAM, pppd's environment around it. */
+const runParts = (d: string, linkname: string) => `PPPD_PID=1 PPP_IFACE=v0 LINKNAME=${linkname} run-parts ${d} --arg=v0 --arg=/dev/ttyS0 --arg=115200 --arg=192.168.7.2 --arg=192.168.7.1 --arg=`;
+
+describe('queue hooks (ip-up.d / ip-down.d)', () => {
+  it('run-parts runs both; up shapes only its own link at the auto rate, down leaves the default qdisc', async () => {
+    const root = await generate('qlink', '');
+    const up = join(root, 'etc/ppp/ip-up.d');
+    const down = join(root, 'etc/ppp/ip-down.d');
+    // run-parts skips names it does not like (dots): --test lists what it would run
+    expect((await execa('run-parts', ['--test', up])).stdout).toBe(join(up, 'laplink-qlink'));
+    expect((await execa('run-parts', ['--test', down])).stdout).toBe(join(down, 'laplink-qlink'));
+    const r = await inNamespace(`show
+${runParts(up, 'another-link')}; show
+${runParts(up, 'qlink')}; show
+${runParts(down, 'another-link')}; show
+${runParts(down, 'qlink')}; show`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [before, otherUp, ownUp, otherDown, ownDown] = snapshots(r.stdout);
+    expect(before!.shaped).toBe(false);
+    expect(otherUp!.managedBy).toBe(before!.managedBy); // another link's ip-up: nothing touched
+    expect(ownUp!.shaped).toBe(true);
+    expect(['cake', 'htb+fq_codel', 'htb+pfifo']).toContain(ownUp!.managedBy);
+    // the hook says what it installed, and that is what tc shows
+    expect(r.stderr).toContain(`laplink-qlink: v0: sending shaped at ${autoRate(115200)} bit/s by ${ownUp!.managedBy}`);
+    if (ownUp!.managedBy === 'cake') expect(ownUp!.rateBits).toBe(Math.floor(autoRate(115200) / 8) * 8);
+    expect(otherDown!.managedBy).toBe(ownUp!.managedBy);
+    expect(ownDown!.shaped).toBe(false);
+    expect(ownDown!.managedBy).toBe(before!.managedBy);
+  });
+
+  it('fits TCP to the line on every route through it while shaped (ECN, initcwnd, rto_min), and takes it back when undone', async () => {
+    const root = await generate('qecn', '');
+    const r = await inNamespace(`ip addr add 192.168.7.2 peer 192.168.7.1 dev v0 && ip route add 10.9.0.0/16 dev v0 metric 5 || exit 98
+${runParts(join(root, 'etc/ppp/ip-up.d'), 'qecn')}; echo "@routes $(ip -4 route show dev v0 | tr '\\n' ';')"
+${runParts(join(root, 'etc/ppp/ip-down.d'), 'qecn')}; echo "@routes $(ip -4 route show dev v0 | tr '\\n' ';')"`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [up, down] = [...r.stdout.matchAll(/^@routes (.*)$/gm)].map((m) => m[1]!.split(';').filter(Boolean));
+    expect(up).toHaveLength(2);
+    // 115200: 3 frames of 1508 bytes at 10 bits a byte is 392.7 ms
+    for (const route of up!) for (const setting of ['initcwnd 4', 'features ecn', 'rto_min lock 393ms']) expect(route).toContain(setting);
+    expect(up!.find((x) => x.startsWith('192.168.7.1 '))).toMatch(/proto kernel scope link src 192\.168\.7\.2/);
+    expect(down).toHaveLength(2);
+    for (const route of down!) expect(route).not.toMatch(/ecn|rto_min|initcwnd/);
+  });
+
+  it('the shaper runs at the rate the profile gives (HTB class or CAKE bandwidth, with 8 bytes of framing)', async () => {
+    const root = await generate('qrate', 'queue: { rate: 40000 }\n');
+    const r = await inNamespace(`${runParts(join(root, 'etc/ppp/ip-up.d'), 'qrate')}; show; tc class show dev v0`);
+    const [s] = snapshots(r.stdout);
+    if (s!.managedBy === 'cake') {
+      expect(s!.rateBits).toBe(40000);
+      expect(JSON.stringify(s!.qdiscs)).toBeTruthy();
+    } else {
+      expect(r.stdout).toMatch(/class htb 1:1 root leaf 10: .*rate 40Kbit overhead 8 ceil 40Kbit/);
+    }
+  });
+
+  it('runs by hand with pppd\'s arguments (no pppd environment); refuses an interface that is no name', async () => {
+    const root = await generate('qhand', '');
+    const up = join(root, 'etc/ppp/ip-up.d/laplink-qhand');
+    const down = join(root, 'etc/ppp/ip-down.d/laplink-qhand');
+    const r = await inNamespace(`${up} v0 /dev/ttyS0 115200 192.168.7.2 192.168.7.1 ''; show
+${down} v0; show
+${up} '-v0'; echo "@exit $?"
+${up} 'v0;reboot'; echo "@exit $?"; show`);
+    const [up1, down1, after] = snapshots(r.stdout);
+    expect(up1!.shaped).toBe(true);
+    expect(down1!.shaped).toBe(false);
+    expect([...r.stdout.matchAll(/^@exit (\d+)$/gm)].map((m) => m[1])).toEqual(['2', '2']);
+    expect(r.stderr).toMatch(/laplink-qhand: usage: .* INTERFACE/);
+    expect(after!.shaped).toBe(false);
+  });
+
+  it('ingress: shaped through an IFB device where the kernel can; otherwise nothing half-made is left; down removes the IFB', async () => {
+    const root = await generate('qin', 'queue: { ingress: true }\n');
+    const r = await inNamespace(`${runParts(join(root, 'etc/ppp/ip-up.d'), 'qin')}; show; echo "@ingress $(tc -j qdisc show dev v0 ingress)"
+# what a kernel with every piece leaves up (made here by hand when this one could not), for down to remove
+ip link show ifb4v0 > /dev/null 2>&1 || ip link add ifb4v0 type ifb; tc qdisc add dev v0 handle ffff: ingress 2>/dev/null; show
+${runParts(join(root, 'etc/ppp/ip-down.d'), 'qin')}; show; echo "@ingress $(tc -j qdisc show dev v0 ingress)"`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [linksUp, linksBeforeDown, linksDown] = linkLists(r.stdout);
+    expect(linksBeforeDown).toContain('ifb4v0');
+    const ingress = [...r.stdout.matchAll(/^@ingress (.*)$/gm)].map((m) => JSON.parse(m[1]!) as unknown[]);
+    expect(snapshots(r.stdout)[0]!.shaped).toBe(true); // egress is shaped either way
+    if (/receiving shaped at/.test(r.stderr)) {
+      expect(linksUp).toContain('ifb4v0');
+      expect(ingress[0]!.length).toBeGreaterThan(0);
+    } else {
+      // this kernel lacks a piece (here: no cls_matchall): the IFB and the ingress qdisc are gone again
+      expect(r.stderr).toContain('laplink-qin: v0: what arrives is not shaped (needs ifb, sch_ingress, cls_matchall and act_mirred: laplink check)');
+      expect(linksUp).not.toContain('ifb4v0');
+      expect(ingress[0]).toEqual([]);
+    }
+    expect(linksDown).not.toContain('ifb4v0');
+    expect(ingress[1]).toEqual([]);
+  });
+
+  it('queue: off writes no hook', async () => {
+    const root = await generate('qoff', 'queue: off\n');
+    await expect(readFile(join(root, 'etc/ppp/ip-up.d/laplink-qoff'))).rejects.toThrow(/ENOENT/);
+    await expect(readFile(join(root, 'etc/ppp/ip-down.d/laplink-qoff'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('gateway MSS clamp (real nft -c -f)', () => {
+  it('clamps the SYNs to and from the peer to the route MTU; nft accepts the file and refuses a broken clamp', async () => {
+    const root = await mkdtemp(join(dir, 'mss-'));
+    const profile = join(root, 'p.yaml');
+    await writeFile(profile, `name: p-mss\nrole: server\ndevice: /dev/ttyS0\nlocalIp: 192.168.7.1\nremoteIp: 192.168.7.2\nauth: { require: none }\ngateway: { uplink: eth0, dns: none }\nipv6: { localId: '::1', remoteId: '::2', prefix: 'fd00:7::/64' }\n`);
+    await generateLink(profile, { root, laplinkArgv: ARGV });
+    const nft = join(root, 'etc/nftables.d/laplink-p-mss.nft');
+    const text = await readFile(nft, 'utf8');
+    expect(text).toContain('ip saddr 192.168.7.2 tcp flags syn tcp option maxseg size set rt mtu');
+    expect(text).toContain('ip daddr 192.168.7.2 tcp flags syn tcp option maxseg size set rt mtu');
+    expect(text).toContain('ip6 daddr fd00:7::2/128 tcp flags syn tcp option maxseg size set rt mtu');
+    const ok = await execa('/usr/sbin/nft', ['-c', '-f', nft], { reject: false });
+    expect(ok.exitCode, `nft said:\n${ok.stderr}`).toBe(0);
+    const broken = join(root, 'broken.nft');
+    await writeFile(broken, text.replace('maxseg size set rt mtu', 'maxseg size set rt mtux'));
+    const bad = await execa('/usr/sbin/nft', ['-c', '-f', broken], { reject: false });
+    expect(bad.exitCode).toBe(1);
+  });
+});
