@@ -4,6 +4,7 @@ import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { isStale, statusTable } from '../pppd/report.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
 import { printableDeep } from '../status/printable.js';
+import { describeLine, describeQueue, readLineHealth, readQueueView, type LineHealth, type QueueView } from '../status/line-health.js';
 import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 
 /** Exit status when a link shown needs a person: failed, paused (respawning too fast) or stale (its
@@ -14,6 +15,12 @@ export const EXIT_UNKNOWN_LINK = 3;
 
 export function needsAttention(s: LinkStatus): boolean {
   return s.state === 'failed' || s.state === 'paused' || isStale(s);
+}
+
+/** The link's line counters and queue, read only while pppd holds the line (status never opens an idle one). */
+async function linkHealth(s: LinkStatus): Promise<{ line?: LineHealth; queue?: QueueView }> {
+  const stale = isStale(s);
+  return { line: readLineHealth(s, stale), queue: await readQueueView(s, stale) };
 }
 
 async function readOne(stateDir: string, name: string): Promise<{ links: LinkStatus[]; unreadable: UnreadableState[] }> {
@@ -45,14 +52,16 @@ export function register(program: Command): void {
       if (name !== undefined && !LINK_NAME_PATTERN.test(name)) throw new UsageError(`status: "${name}" is not a link name (allowed: 1-32 of a-z 0-9 _ -, starting with a letter or digit)`);
       const { links, unreadable } = name ? await readOne(opts.stateDir, name) : await readStateDir(opts.stateDir);
       if (name && links.length === 0 && unreadable.length === 0) throw new LaplinkError(`status: no link ${name} in ${opts.stateDir} (no ${name}.json; is \`laplink serve\` running?)`, EXIT_UNKNOWN_LINK);
+      const health = await Promise.all(links.map((s) => linkHealth(s)));
       if (opts.json) {
         // an unreadable state file is listed with its reason in place of a state, never left out
-        const all = [...links.map((s) => ({ ...s, stale: isStale(s) })), ...unreadable.map((u) => ({ name: u.name, file: u.file, unreadable: u.reason }))];
+        const all = [...links.map((s, i) => ({ ...s, stale: isStale(s), ...health[i] })), ...unreadable.map((u) => ({ name: u.name, file: u.file, unreadable: u.reason }))];
         process.stdout.write(`${JSON.stringify(name ? all[0] : all, null, 2)}\n`);
       } else if (links.length === 0 && unreadable.length === 0) {
         process.stdout.write(`no links in ${opts.stateDir}\n`);
       } else {
-        process.stdout.write(statusTable(printableDeep(links), Date.now(), printableDeep(unreadable)));
+        const notes = new Map(links.map((s, i) => [s.name, [health[i]!.line && describeLine(health[i]!.line!), health[i]!.queue && describeQueue(health[i]!.queue!)].filter((n): n is string => !!n)]));
+        process.stdout.write(statusTable(printableDeep(links), Date.now(), printableDeep(unreadable), notes));
       }
       if (links.some(needsAttention) || unreadable.length > 0) process.exitCode = EXIT_LINK_NEEDS_ATTENTION;
     });

@@ -3,6 +3,8 @@
  * reader (pppd/state.ts), but bounded first (how many files, how big) and checked field by field
  * after, so a tampered or half-migrated file costs one error count, never a scrape.
  */
+import { ReadBackError } from '../runtime/read-back.js';
+import { pppdHoldsTty } from '../status/line-health.js';
 import { readdirSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { isStale } from '../pppd/report.js';
@@ -18,8 +20,6 @@ export const MAX_LABEL_CHARS = 128;
 
 export const LINK_STATES = ['stopped', 'waiting-for-device', 'starting', 'handshaking', 'negotiating', 'up', 'down', 'backoff', 'paused', 'failed', 'done'] as const satisfies readonly LinkState[];
 
-/** States in which pppd runs and holds the link's tty open. */
-const PPPD_HOLDS_TTY: ReadonlySet<LinkState> = new Set(['starting', 'handshaking', 'negotiating', 'up']);
 
 /** What the exporter shows of one link. Times are Unix seconds. */
 export interface LinkSnapshot {
@@ -109,7 +109,7 @@ function snapshot(name: string, raw: LinkStatus, s: z.infer<typeof stateFile>): 
     nextRetry: s.state === 'backoff' || s.state === 'paused' ? s.nextRetry : undefined,
     lastExit: s.lastExit,
     device,
-    deviceInUse: device !== undefined && !stale && s.pppdPid !== undefined && PPPD_HOLDS_TTY.has(s.state),
+    deviceInUse: pppdHoldsTty({ state: s.state, pppdPid: s.pppdPid, device }, stale),
     info: { iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net },
   };
 }
@@ -180,7 +180,8 @@ export class LinkStateDirectory {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined;
-      parsed = { ok: false, problem: `${name}: ${e instanceof SyntaxError ? 'not valid JSON' : (e.code ?? e.message)}` };
+      // the state reader's own words (not JSON, not a state, a FIFO…), without the path it starts with
+      parsed = { ok: false, problem: `${name}: ${err instanceof ReadBackError ? err.reason : (e.code ?? e.message)}` };
     }
     this.cache.set(name, { key, parsed });
     return parsed;

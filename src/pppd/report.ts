@@ -39,7 +39,8 @@ export function unreadableLine(u: UnreadableState): string {
 
 /** The `laplink status` table: one row per link sorted by name, columns a person reads at a glance,
  *  notes below, and a summary line. */
-export function statusTable(unsorted: LinkStatus[], now = Date.now(), unreadable: readonly UnreadableState[] = []): string {
+/** `extraNotes`: more facts per link name (its line's counters, its queue), each shown as a note. */
+export function statusTable(unsorted: LinkStatus[], now = Date.now(), unreadable: readonly UnreadableState[] = [], extraNotes: ReadonlyMap<string, string[]> = new Map()): string {
   const links = [...unsorted].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const head = ['LINK', 'STATE', 'SINCE', 'IFACE', 'LOCAL', 'REMOTE', 'PEER', 'LAST EXIT', 'RESTARTS'];
   const rows = links.map((s) => {
@@ -55,7 +56,7 @@ export function statusTable(unsorted: LinkStatus[], now = Date.now(), unreadable
     const message = s.message && s.message !== s.state ? s.message : undefined;
     const reason = s.lastExit?.reason && !message?.includes(s.lastExit.reason) ? `last exit: ${s.lastExit.reason}` : undefined;
     const ipv6 = s.localIp6 || s.remoteIp6 ? `IPv6 ${[s.localIp6, s.localIp6Net].filter(Boolean).join(' ') || '?'} <--> ${[s.remoteIp6, s.remoteIp6Net].filter(Boolean).join(' ') || '?'}` : undefined;
-    const notes = [ipv6, message, s.dialled ? `peer dialled ${s.dialled}` : undefined, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason].filter(Boolean);
+    const notes = [ipv6, message, s.dialled ? `peer dialled ${s.dialled}` : undefined, s.nextRetry && ['backoff', 'paused'].includes(s.state) ? `next try ${s.nextRetry.slice(11, 19)}` : undefined, reason, ...(extraNotes.get(s.name) ?? [])].filter(Boolean);
     if (notes.length) out.push(`${s.name}: ${notes.join('; ')}`);
   }
   for (const u of unreadable) out.push(unreadableLine(u));

@@ -274,6 +274,26 @@ export async function checkBridge(target: string, timeoutMs = 3000): Promise<Che
     : { level: 'warn', what: 'bridge', detail: `${target}: ${reason} (is laplink bridge serve running there?)` };
 }
 
+/**
+ * The kernel's error counters of the device (since boot): framing or parity errors say the ends
+ * differ in speed or framing or the cable is bad; overruns say the reader is too slow. Read only
+ * when the device is a tty that exists; nothing is said of a missing one (the device check does).
+ */
+async function checkLineCounters(device: string): Promise<CheckResult | undefined> {
+  const { readTtyCounters, lineTroubles } = await import('../line/serial-counters.js');
+  const { describeLine } = await import('../status/line-health.js');
+  let reading;
+  try {
+    reading = readTtyCounters(device);
+  } catch {
+    return undefined;
+  }
+  if (!reading.counters) return { level: 'ok', what: 'line', detail: `${device}: no error counters (${reading.noCounters ?? 'none kept'})` };
+  const troubles = lineTroubles(reading.counters);
+  const detail = describeLine({ device, speed: reading.speed, counters: reading.counters });
+  return troubles.length ? { level: 'warn', what: 'line', detail: `${detail}; ${troubles.map((t) => t.cause).join('; ')}` } : { level: 'ok', what: 'line', detail };
+}
+
 /** The client certificate, key and CA a `bridge:` line's TLS names (a pin alone needs no file). */
 async function checkBridgeTls(t: NonNullable<Profile['bridgeTls']>): Promise<CheckResult[]> {
   if (!t.cert && !t.ca) return [];
@@ -304,6 +324,10 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   const tty = files.find((f) => p.device && f.path === ttyOptionsPath(p.device));
   if (p.device && tty) out.push(...(await checkTtyNeighbours(p, o.root, tty.content)));
   out.push(...(await checkSharedUsers(p, files, o.root)));
+  if (p.device) {
+    const line = await checkLineCounters(p.device);
+    if (line) out.push(line);
+  }
   if (p.bridgeTls) out.push(...(await checkBridgeTls(p.bridgeTls)));
   const passwordFile = await checkPasswordFile(p, o.root);
   if (passwordFile) out.push(passwordFile);

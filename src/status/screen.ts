@@ -2,6 +2,10 @@ import { stripVTControlCharacters, styleText } from 'node:util';
 import { statusSummary, unreadableLine } from '../pppd/report.js';
 import type { BridgeView, LinkView, WatchView } from './view.js';
 import { bridgeChangeKey, linkChangeKey } from './view.js';
+import { formatBytes } from './format.js';
+import { describeLine, describeQueue } from './line-health.js';
+
+export { formatBytes };
 
 /** Drawing a WatchView three ways: a full screen for a terminal, one plain line per change for a
  *  pipe or a log, one JSON object per change for scripts. */
@@ -21,18 +25,6 @@ export const ansiPaint: Paint = (style, text) => styleText(style, text, { valida
 /** NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
 export function wantColour(env: NodeJS.ProcessEnv, noColorFlag: boolean): boolean {
   return !noColorFlag && !env.NO_COLOR;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
 }
 
 const formatRate = (r: number | undefined) => (r === undefined ? '-' : `${formatBytes(r)}/s`);
@@ -68,6 +60,8 @@ function linkFacts(l: LinkView, now: number, paint: Paint): { head: string[]; de
     const c = l.counters;
     detail.push(`in ${formatBytes(c.rxBytes)} ${formatRate(c.rxRate)}`, `out ${formatBytes(c.txBytes)} ${formatRate(c.txRate)}`);
   }
+  if (l.queue) detail.push(describeQueue(l.queue));
+  if (l.line) detail.push(l.line.troubles?.length ? paint('red', describeLine(l.line)) : describeLine(l.line));
   if (l.peerUser) detail.push(`peer ${l.peerUser}`);
   detail.push(`restarts ${l.restarts}`);
   if (l.lastExit) detail.push(`last exit ${l.lastExit.code} ${l.lastExit.meaning}`);

@@ -1,5 +1,6 @@
 import type { LinkStatus, UnreadableState } from '../pppd/state.js';
 import type { BridgePortView } from './bridge-ports.js';
+import type { LineHealth, QueueView } from './line-health.js';
 
 /** What `status --watch` shows at one moment: the screen, the plain lines and the JSON Lines are
  *  all drawn from this one object, so the three outputs cannot disagree. */
@@ -19,6 +20,10 @@ export interface LinkView extends LinkStatus {
   counters?: LinkCounters;
   /** Whole seconds until the next retry, while in backoff or paused. */
   retryInSeconds?: number;
+  /** The tty's kernel counters, while pppd holds it; `troubles` when errors grew since the last look. */
+  line?: LineHealth;
+  /** The interface's queue, while the link is up. */
+  queue?: QueueView;
 }
 
 export interface BridgePortRates extends BridgePortView {
@@ -57,8 +62,9 @@ export interface WatchView {
  *  staleness, not its counters or countdown (those move every second; a line per second per link
  *  would be a poll log, not a change log). */
 export function linkChangeKey(l: LinkView): string {
-  const { counters: _c, retryInSeconds: _r, ...rest } = l;
-  return JSON.stringify(rest);
+  const { counters: _c, retryInSeconds: _r, line, queue: _q, ...rest } = l;
+  // counters and the queue move every second; errors that start growing are a change worth a line
+  return JSON.stringify([rest, line?.troubles?.map((t) => t.kind) ?? []]);
 }
 
 export function bridgeChangeKey(b: BridgeView): string {

@@ -7,6 +7,7 @@ import { isStale } from '../pppd/report.js';
 import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 import { queryBridgePorts } from './bridge-ports.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from './counters.js';
+import { LineErrorMeter, readLineHealth, readQueueView } from './line-health.js';
 import { printable, printableDeep } from './printable.js';
 import type { BridgeView, LinkView, WatchView } from './view.js';
 
@@ -93,6 +94,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   checkStateDir(stateDir);
   const linkMeter = new RateMeter();
   const portMeter = new RateMeter();
+  const lineMeter = new LineErrorMeter();
   let bridges: BridgeView[] = controls.map((c) => ({ control: `${c.host}:${c.port}`, ports: [] }));
   let bridgesDue = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -119,6 +121,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   const sampleLinks = async (statuses: LinkStatus[], now: number): Promise<{ links: LinkView[]; moving: boolean }> => {
     let moving = false;
     const keys = new Set<string>();
+    const devices = new Set<string>();
     const links = await Promise.all(
       statuses.map(async (s): Promise<LinkView> => {
         const view: LinkView = { ...s, stale: isStale(s) };
@@ -132,6 +135,12 @@ export function watchStatus(options: WatchOptions): StatusWatch {
             if (r.moved || r.first) moving = true;
           }
         }
+        const line = readLineHealth(s, view.stale);
+        if (line) {
+          devices.add(line.device);
+          view.line = lineMeter.look(line);
+        }
+        view.queue = await readQueueView(s, view.stale);
         if ((s.state === 'backoff' || s.state === 'paused') && s.nextRetry && !view.stale) {
           const left = Math.ceil((Date.parse(s.nextRetry) - now) / 1000);
           if (left > 0) {
@@ -143,6 +152,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
       }),
     );
     linkMeter.keepOnly(keys);
+    lineMeter.keepOnly(devices);
     return { links, moving };
   };
 
