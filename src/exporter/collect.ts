@@ -4,7 +4,10 @@
  * looks it keeps only its error counts and the files it parsed (state files, bridge configs, each
  * read again when it changes): an idle exporter holds no timer and does no work.
  */
+import { existsSync } from 'node:fs';
 import { readTtyCounters, TtyCountersError, type TtyReading } from '../line/serial-counters.js';
+import { readQueueStats, type QueueStats } from '../pppd/queue-stats.js';
+import { IFACE_NAME } from '../status/counters.js';
 import { BridgeConfigDirectory, readBridge, type BridgeReading, type ControlTarget } from './bridges.js';
 import { renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from './exposition.js';
 import { LINK_STATES, LinkStateDirectory, MAX_LABEL_CHARS, type LinkSnapshot } from './links.js';
@@ -12,7 +15,7 @@ import { LINK_STATES, LinkStateDirectory, MAX_LABEL_CHARS, type LinkSnapshot } f
 /** More ttys than a host has serial lines. */
 const MAX_TTYS = 256;
 
-export const ERROR_SOURCES = ['state_file', 'bridge_config', 'control_port', 'tty'] as const;
+export const ERROR_SOURCES = ['state_file', 'bridge_config', 'control_port', 'tty', 'queue'] as const;
 export type ErrorSource = (typeof ERROR_SOURCES)[number];
 
 export interface ExporterOptions {
@@ -29,6 +32,8 @@ export interface ExporterOptions {
 
 interface Look {
   links: LinkSnapshot[];
+  /** The queue of each up link whose interface exists (tc), by link name. */
+  queues: Map<string, QueueStats>;
   bridges: BridgeReading[];
   ttys: TtyReading[];
   problems: Array<[ErrorSource, string]>;
@@ -60,7 +65,7 @@ export class Exporter {
     const look = await this.look(signal);
     this.count(look.problems);
     const seconds = (performance.now() - started) / 1000;
-    return [...linkFamilies(look.links, Date.now() / 1000), ...ttyFamilies(look.ttys), ...bridgeFamilies(look.bridges), ...this.selfFamilies(seconds)];
+    return [...linkFamilies(look.links, Date.now() / 1000), ...queueFamilies(look.queues), ...ttyFamilies(look.ttys), ...bridgeFamilies(look.bridges), ...this.selfFamilies(seconds)];
   }
 
   private async look(signal: AbortSignal): Promise<Look> {
@@ -81,7 +86,25 @@ export class Exporter {
         return undefined;
       }
     });
-    return { links: links.links, bridges, ttys: readings.filter((r): r is TtyReading => r !== undefined), problems };
+    const queues = await this.queues(links.links, signal, problems);
+    return { links: links.links, queues, bridges, ttys: readings.filter((r): r is TtyReading => r !== undefined), problems };
+  }
+
+  /** tc for each up link whose interface exists: a link that is not up, or an interface already
+   *  gone, costs no process. */
+  private async queues(links: readonly LinkSnapshot[], signal: AbortSignal, problems: Array<[ErrorSource, string]>): Promise<Map<string, QueueStats>> {
+    const up = links.filter((l) => l.state === 'up' && !l.stale && l.info.iface && IFACE_NAME.test(l.info.iface) && existsSync(`/sys/class/net/${l.info.iface}`));
+    const read = await Promise.all(
+      up.map(async (l) => {
+        try {
+          return [l.name, await readQueueStats(l.info.iface!, { signal })] as const;
+        } catch (err) {
+          problems.push(['queue', `${l.name}: ${(err as Error).message}`]);
+          return undefined;
+        }
+      }),
+    );
+    return new Map(read.filter((r) => r !== undefined));
   }
 
   private count(problems: Array<[ErrorSource, string]>): void {
@@ -128,6 +151,23 @@ export function linkFamilies(links: readonly LinkSnapshot[], now: number): Metri
     family('laplink_link_last_exit_status', 'gauge', 'Exit status of the last pppd run (pppd(8) EXIT STATUS).', per((l) => l.lastExit?.code)),
     family('laplink_link_last_exit_timestamp_seconds', 'gauge', 'When the last pppd run ended (Unix time).', per((l) => l.lastExit?.at)),
     family('laplink_link', 'info', 'What the link is: device, interface, dialled number, authentication, compression, addresses (IPv6: link-local, and on the profile prefix) (labels absent while unknown).', info),
+  ];
+}
+
+export function queueFamilies(queues: ReadonlyMap<string, QueueStats>): MetricFamily[] {
+  const all = [...queues];
+  const per = (pick: (q: QueueStats) => number | undefined): Sample[] =>
+    all.flatMap(([link, q]) => {
+      const v = pick(q);
+      return v === undefined ? [] : [{ labels: { link }, value: v }];
+    });
+  return [
+    family('laplink_link_queue', 'info', 'What manages the link interface\'s egress queue (cake, htb+fq_codel, or the kernel default when queue management is off).', all.map(([link, q]) => ({ labels: { link, qdisc: q.managedBy.slice(0, MAX_LABEL_CHARS) }, value: 1 }))),
+    family('laplink_link_queue_rate_bytes_per_second', 'gauge', 'The shaper rate set just below the line rate, while one is in place.', per((q) => (q.rateBits === undefined ? undefined : q.rateBits / 8))),
+    family('laplink_link_queue_backlog_bytes', 'gauge', 'Bytes waiting in the queue now.', per((q) => q.backlogBytes)),
+    family('laplink_link_queue_backlog_packets', 'gauge', 'Packets waiting in the queue now.', per((q) => q.backlogPackets)),
+    family('laplink_link_queue_drops', 'counter', 'Packets the queue dropped since it was set up (each link-up sets it up anew).', per((q) => q.drops)),
+    family('laplink_link_queue_marks', 'counter', 'Packets the queue ECN-marked instead of dropping, since it was set up.', per((q) => q.marks)),
   ];
 }
 

@@ -7,7 +7,7 @@ export const DEFAULT_SYSFS_NET = '/sys/class/net';
 
 /** What the kernel accepts as an interface name (IFNAMSIZ 16 with the NUL); anything else, such as
  *  `..` or a slash from a tampered state file, never becomes part of a path. */
-const IFACE_NAME = /^(?!\.\.?$)[A-Za-z0-9_.:-]{1,15}$/;
+export const IFACE_NAME = /^(?!\.\.?$)[A-Za-z0-9_.:-]{1,15}$/;
 
 export interface IfaceCounters {
   rxBytes: number;

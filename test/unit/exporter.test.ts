@@ -129,6 +129,21 @@ describe('Exporter', () => {
   });
 });
 
+describe('the queue of an up link', () => {
+  it('is read with the real tc for an up link whose interface exists (lo stands in for ppp0: this kernel has no PPP), and not for a link whose interface is gone', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    await writeStateFile(dir, link({ name: 'q', iface: 'lo', pppdPid: process.pid }));
+    await writeStateFile(dir, link({ name: 'gone', iface: 'ppp7', pppdPid: process.pid }));
+    const exporter = new Exporter({ stateDir: dir, controls: [], bridgeConfigDir: join(dir, 'no-bridges'), version: '9.9.9' });
+    const text = await exporter.scrape('prometheus', AbortSignal.timeout(5000));
+    expect(text).toContain('laplink_link_queue_info{link="q",qdisc="noqueue"} 1\n');
+    expect(text).toContain('laplink_link_queue_backlog_bytes{link="q"} 0\n');
+    expect(text).toContain('laplink_link_queue_drops_total{link="q"} 0\n');
+    expect(text).not.toContain('link="gone",qdisc');
+    expect(text).toContain('laplink_exporter_errors_total{source="queue"} 0\n');
+  });
+});
+
 describe('which ttys are opened', () => {
   it('a link\'s tty is read while pppd holds it (starting … up), not while the link waits or is stale', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
