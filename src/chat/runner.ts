@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { errnoText } from '../socket-reason.js';
+import { sleep } from '../runtime/sleep.js';
 import type { Duplex } from 'node:stream';
 import { clean, cLength, sendActions, type CleanContext } from './clean.js';
 import { ChatIoError } from './errors.js';
@@ -80,17 +81,6 @@ function stamp(d: Date): string {
 }
 const isCntrl = (c: number): boolean => c < 0x20 || c === 0x7f;
 const str = (b: Buffer): string => b.toString('latin1');
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-
 /** C atoi(): optional spaces and sign, then digits; 0 when there are none. */
 function atoi(s: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
