@@ -1,4 +1,4 @@
-import { watch } from 'chokidar';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { LaplinkError } from '../errors.js';
 import { addressOn } from '../profile/ipv6.js';
@@ -9,6 +9,7 @@ import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { notifySystemd } from '../pppd/sd-link.js';
 import { Supervisor, type LinkConfig } from '../pppd/supervise.js';
+import { watchFile } from '../runtime/watch-file.js';
 
 export interface RunLinkFlags {
   root?: string;
@@ -40,6 +41,14 @@ const num = (v: string, flag: string): number => {
   return n;
 };
 
+/** How long a profile's directory must be quiet before the profile is read again (ms). */
+const PROFILE_SETTLE_MS = 100;
+
+/** The profile's bytes now; undefined while it cannot be read (it is being replaced). */
+async function profileText(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch(() => undefined);
+}
+
 function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
   const device = flags.device ?? (profile.bridge ? undefined : profile.device);
   const secrets = [profile.auth.password, ...profile.auth.users.map((u) => u.password)].filter((s): s is string => !!s);
@@ -58,6 +67,9 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   const pppd = flags.pppd ?? process.env.LAPLINK_PPPD ?? DEFAULT_PPPD;
   // Before generating or starting anything: a wrong path would otherwise surface as a failed spawn.
   await checkPppdBinary(pppd, flags.pppd ? '--pppd' : process.env.LAPLINK_PPPD ? '$LAPLINK_PPPD' : 'pppd');
+  // The text the running link was made from, read before it is loaded: an edit in between is then
+  // seen as one by the first look of the watch below.
+  let seenText = await profileText(profilePath);
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
   const name = profile.name;
@@ -76,6 +88,13 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     tooFast: { starts: num(flags.tooFastStarts, '--too-fast-starts'), windowMs: num(flags.tooFastWindow, '--too-fast-window'), pauseMs: num(flags.tooFastPause, '--too-fast-pause') },
     orphan: flags.orphan,
     reload: async () => {
+      // One edit is acted on once, however many ways it is announced (several inotify events, the
+      // watch and a SIGHUP): only text not seen before is a change. A missing or empty file is a
+      // save under way (install(1) unlinks first; a truncate comes before the write): its next
+      // event brings the rest.
+      const text = await profileText(profilePath);
+      if (!text || text === seenText) return undefined;
+      seenText = text;
       // Validate now (an invalid profile keeps the running link); regenerate when applied.
       await loadLinkProfile(profilePath);
       return async () => {
@@ -93,12 +112,15 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     shown = s.state;
   });
 
-  // An editor's save (or `cat > profile`) is a truncate then a write, often within one mtime tick:
-  // wait until the file has stopped changing, or the reload reads an empty file and the real change
-  // that follows is coalesced away.
-  const watcher = watch(loaded.path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 } });
-  watcher.on('change', () => void sup.requestReload());
-  const onHup = () => void sup.requestReload();
+  // Reloads run one after another, so two looks at the file cannot overtake each other.
+  let reloads = Promise.resolve();
+  const reload = (): void => {
+    reloads = reloads.then(() => sup.requestReload());
+  };
+  // An editor's save is several events (truncate then write, or unlink, create, write, chmod):
+  // act once they stopped.
+  const watch = watchFile(loaded.path, reload, { settleMs: PROFILE_SETTLE_MS });
+  const onHup = reload;
   const onTerm = () => {
     sd.stopping();
     void sup.stop();
@@ -116,7 +138,8 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   } finally {
     sd.stopping();
     sd.close();
-    await watcher.close();
+    await watch.close();
+    await reloads;
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);

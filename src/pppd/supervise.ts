@@ -53,8 +53,9 @@ export interface SupervisorOptions extends LinkConfig {
   adoptPollMs?: number;
   env?: Record<string, string>;
   random?: () => number;
-  /** Re-validate the profile; throws if invalid. The returned function regenerates and gives the new config. */
-  reload?: () => Promise<() => Promise<LinkConfig>>;
+  /** Re-validate the profile; throws if invalid. The returned function regenerates and gives the new
+   *  config; undefined when the profile did not change since the last look (nothing to do, nothing logged). */
+  reload?: () => Promise<(() => Promise<LinkConfig>) | undefined>;
 }
 
 export interface SupervisorEvents {
@@ -372,13 +373,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** SIGHUP / profile change: re-validate now; apply at once when no pppd runs, else at link-down. */
   async requestReload(): Promise<void> {
     if (!this.o.reload) return;
-    let apply: () => Promise<LinkConfig>;
+    let apply: (() => Promise<LinkConfig>) | undefined;
     try {
       apply = await this.o.reload();
     } catch (err) {
       this.log(`profile change rejected, keeping the running link: ${(err as Error).message}`);
       return;
     }
+    if (!apply) return;
     this.pendingApply = apply;
     if (idleStates.includes(this.status.state) && !this.child) {
       this.log('profile changed: applying now');
