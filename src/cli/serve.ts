@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { LaplinkError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { addressOn } from '../profile/ipv6.js';
 import { pppdArgs } from '../pppd/args.js';
 import { checkPppdBinary } from '../pppd/binary.js';
-import { DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../pppd/defaults.js';
+import { DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR, DEFAULT_TOO_FAST } from '../pppd/defaults.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { notifySystemd } from '../pppd/sd-link.js';
 import { Supervisor, type LinkConfig } from '../pppd/supervise.js';
 import { watchFile } from '../runtime/watch-file.js';
+import { wholeNumber } from './int-flag.js';
 
 export interface RunLinkFlags {
   root?: string;
@@ -21,25 +23,15 @@ export interface RunLinkFlags {
   runDir: string;
   persist?: boolean;
   generate: boolean;
-  grace: string;
-  backoffInitial: string;
-  backoffMax: string;
-  resetAfter: string;
-  tooFastStarts: string;
-  tooFastWindow: string;
-  tooFastPause: string;
+  grace: number;
+  backoffInitial: number;
+  backoffMax: number;
+  resetAfter: number;
+  tooFastStarts: number;
+  tooFastWindow: number;
+  tooFastPause: number;
   orphan: 'adopt' | 'end';
 }
-
-/** Exit status when pppd's exit status says retrying cannot help (EX_CONFIG): a systemd unit can
- *  list it in RestartPreventExitStatus= so systemd does not loop either. */
-export const EXIT_NOT_RETRIED = 78;
-
-const num = (v: string, flag: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new LaplinkError(`${flag} must be a non-negative number, got ${JSON.stringify(v)}`, 2);
-  return n;
-};
 
 /** How long a profile's directory must be quiet before the profile is read again (ms). */
 const PROFILE_SETTLE_MS = 100;
@@ -82,10 +74,10 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     stateDir: flags.stateDir,
     lockDir: flags.lockDir,
     runDir: flags.runDir,
-    graceMs: num(flags.grace, '--grace'),
-    backoff: { initialMs: num(flags.backoffInitial, '--backoff-initial'), maxMs: num(flags.backoffMax, '--backoff-max') },
-    resetAfterMs: num(flags.resetAfter, '--reset-after'),
-    tooFast: { starts: num(flags.tooFastStarts, '--too-fast-starts'), windowMs: num(flags.tooFastWindow, '--too-fast-window'), pauseMs: num(flags.tooFastPause, '--too-fast-pause') },
+    graceMs: flags.grace,
+    backoff: { initialMs: flags.backoffInitial, maxMs: flags.backoffMax },
+    resetAfterMs: flags.resetAfter,
+    tooFast: { starts: flags.tooFastStarts, windowMs: flags.tooFastWindow, pauseMs: flags.tooFastPause },
     orphan: flags.orphan,
     reload: async () => {
       // One edit is acted on once, however many ways it is announced (several inotify events, the
@@ -99,7 +91,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
       await loadLinkProfile(profilePath);
       return async () => {
         const r = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
-        if (r.profile.name !== name) throw new Error(`the link name changed (${name} → ${r.profile.name}); restart the supervisor for a new link`);
+        if (r.profile.name !== name) throw new UsageError(`the link name changed (${name} → ${r.profile.name}); restart the supervisor for a new link`);
         return linkConfig(r.profile, flags);
       };
     },
@@ -132,9 +124,9 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     const final = await sup.run();
     // A one-shot call exits with pppd's own status, whatever it was (connect's help says so); a
     // supervisor that keeps the link up exits EX_CONFIG, which systemd's RestartPreventExitStatus names.
-    if (final.state === 'failed') return oneShot && final.lastExit ? final.lastExit.code : EXIT_NOT_RETRIED;
-    if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : 0;
-    return 0;
+    if (final.state === 'failed') return oneShot && final.lastExit ? final.lastExit.code : EXIT.CONFIG;
+    if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : EXIT.OK;
+    return EXIT.OK;
   } finally {
     sd.stopping();
     sd.close();
@@ -156,13 +148,13 @@ export function addLinkOptions(cmd: Command): Command {
     .option('--lock-dir <dir>', 'UUCP lock directory, to name who holds the line', DEFAULT_LOCK_DIR)
     .option('--run-dir <dir>', "pppd's pid file directory (ppp-NAME.pid)", DEFAULT_RUN_DIR)
     .option('--no-generate', 'do not (re)generate the link files before starting')
-    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', String(DEFAULT_GRACE_MS))
-    .option('--backoff-initial <ms>', 'first retry delay', '1000')
-    .option('--backoff-max <ms>', 'longest retry delay', '60000')
-    .option('--reset-after <ms>', 'a link up this long resets the backoff', String(DEFAULT_RESET_AFTER_MS))
-    .option('--too-fast-starts <n>', 'this many starts …', '10')
-    .option('--too-fast-window <ms>', '… within this window pause the link', '120000')
-    .option('--too-fast-pause <ms>', 'how long to pause', '300000')
+    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', wholeNumber(), DEFAULT_GRACE_MS)
+    .option('--backoff-initial <ms>', 'first retry delay', wholeNumber(), DEFAULT_BACKOFF.initialMs)
+    .option('--backoff-max <ms>', 'longest retry delay', wholeNumber(), DEFAULT_BACKOFF.maxMs)
+    .option('--reset-after <ms>', 'a link up this long resets the backoff', wholeNumber(), DEFAULT_RESET_AFTER_MS)
+    .option('--too-fast-starts <n>', 'this many starts …', wholeNumber(1), DEFAULT_TOO_FAST.starts)
+    .option('--too-fast-window <ms>', '… within this window pause the link', wholeNumber(), DEFAULT_TOO_FAST.windowMs)
+    .option('--too-fast-pause <ms>', 'how long to pause', wholeNumber(), DEFAULT_TOO_FAST.pauseMs)
     .option('--orphan <mode>', 'a pppd left by a killed supervisor: adopt | end', 'adopt');
 }
 

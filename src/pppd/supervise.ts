@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { LaplinkError } from '../errors.js';
-import { backoffDelay, defaultBackoff, defaultTooFast, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
-import { DEFAULT_ADOPT_POLL_MS, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR } from './defaults.js';
+import { backoffDelay, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
+import { DEFAULT_ADOPT_POLL_MS, DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_TOO_FAST } from './defaults.js';
 import { actionFor, exitPolicy, type ExitAction } from './exit.js';
 import { maskFields } from './mask.js';
 import { maskSecrets, nextReason, parsePppdLine, type PppdEvent } from './log.js';
@@ -103,8 +103,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.lockDir = options.lockDir ?? DEFAULT_LOCK_DIR;
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.config = { args: options.args, device: options.device, hasConnectScript: options.hasConnectScript, secrets: options.secrets, ipv6Net: options.ipv6Net };
-    this.backoff = { ...defaultBackoff, ...options.backoff };
-    this.tooFastOpts = { ...defaultTooFast, ...options.tooFast };
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.tooFastOpts = { ...DEFAULT_TOO_FAST, ...options.tooFast };
     this.history = new StartHistory(this.tooFastOpts);
     this.status = { name: options.name, state: 'stopped', since: new Date().toISOString(), supervisorPid: process.pid, restarts: 0 };
   }
