@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { addressOn } from '../profile/ipv6.js';
+import { profileSecrets } from '../profile/secrets.js';
 import { pppdArgs } from '../pppd/args.js';
 import { checkPppdBinary } from '../pppd/binary.js';
 import { DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR, DEFAULT_TOO_FAST } from '../pppd/defaults.js';
@@ -43,12 +44,11 @@ async function profileText(path: string): Promise<string | undefined> {
 
 function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
   const device = flags.device ?? (profile.bridge ? undefined : profile.device);
-  const secrets = [profile.auth.password, ...profile.auth.users.map((u) => u.password)].filter((s): s is string => !!s);
   return {
     args: pppdArgs({ name: profile.name, root: flags.root, device: flags.device, debug: flags.debug }),
     device,
     hasConnectScript: profile.peer !== 'linux',
-    secrets,
+    secrets: profileSecrets(profile).map((s) => s.value),
     ipv6Net: profile.ipv6?.prefix && profile.ipv6.localId && profile.ipv6.remoteId ? { local: addressOn(profile.ipv6.prefix, profile.ipv6.localId), remote: addressOn(profile.ipv6.prefix, profile.ipv6.remoteId) } : undefined,
   };
 }

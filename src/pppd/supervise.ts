@@ -11,6 +11,7 @@ import { maskFields } from './mask.js';
 import { maskSecrets, nextReason, parsePppdLine, type PppdEvent } from './log.js';
 import { describeLockHolder, findOrphanPppd, readLockHolder, removeStaleLock } from './orphan.js';
 import { applyEvent, clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
+import { isEndState } from './end-states.js';
 import { endPppd } from './terminate.js';
 import { sleep } from '../runtime/sleep.js';
 import { waitForPath } from './wait.js';
@@ -68,7 +69,6 @@ export interface SupervisorEvents {
 
 type PppdChild = ResultPromise<{ buffer: false; reject: false; detached: true; stdin: 'ignore' }>;
 
-const endStates: readonly LinkState[] = ['stopped', 'done', 'failed'];
 const idleStates: readonly LinkState[] = ['waiting-for-device', 'backoff', 'paused', 'down', 'stopped'];
 
 /**
@@ -312,7 +312,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *  exits) or end it, so there are never two pppds on one line. */
   private async takeOverOrphan(): Promise<void> {
     const previous = await readStateFile(this.o.stateDir, this.o.name).catch(() => undefined);
-    if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !endStates.includes(previous.state)) {
+    if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !isEndState(previous.state)) {
       throw new SupervisorError(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid} (laplink stop ${this.o.name})`);
     }
     if (previous) this.status.restarts = previous.restarts ?? 0;
