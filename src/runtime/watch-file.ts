@@ -60,8 +60,10 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
     const w = watch(on, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: (p: string) => resolve(p) !== on });
     w.on('raw', (_event, name) => react(basename(String(name))));
     w.on('ready', changed);
-    // a watch that failed (the directory went away under it): look again, and set up again
-    w.on('error', () => rearm());
+    // a watch that failed (the directory went away under it, or may not be read): look again; a
+    // directory that went away is set up again by its parent's event, not here, so an error that
+    // repeats (EACCES) cannot turn into a loop
+    w.on('error', changed);
     return w;
   };
 
