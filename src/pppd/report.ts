@@ -1,9 +1,8 @@
-import { isEndState } from './end-states.js';
 import { pidAlive, type LinkStatus } from './state.js';
 
 /** A state file whose supervisor is gone while the link claimed to be running. */
 export function isStale(s: LinkStatus): boolean {
-  return !isEndState(s.state) && !pidAlive(s.supervisorPid);
+  return !['stopped', 'done', 'failed'].includes(s.state) && !pidAlive(s.supervisorPid);
 }
 
 function ago(iso: string | undefined, now: number): string {
