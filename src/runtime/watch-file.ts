@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 /**
@@ -23,6 +23,9 @@ import { watch, type FSWatcher } from 'chokidar';
  * (between the caller's own look and inotify's) is not lost. So it can be called when nothing
  * changed: callers compare what they read with what they had.
  */
+/** See rearm(). */
+const LATE_LOOK_MS = 1000;
+
 export interface FileWatchOptions {
   /** Call `onChange` only once the events stopped for this long (ms): one save is several events
    *  (truncate, write; unlink, create, write, chmod), and a reader in between sees half a file.
@@ -45,6 +48,7 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
   let closed = false;
   let watchers: FSWatcher[] = [];
   let due: NodeJS.Timeout | undefined;
+  let lateLook: NodeJS.Timeout | undefined;
 
   const changed = (): void => {
     if (closed) return;
@@ -59,7 +63,7 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
   const watchDir = (on: string, react: (name: string) => void): FSWatcher => {
     const w = watch(on, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: (p: string) => resolve(p) !== on });
     w.on('raw', (_event, name) => react(basename(String(name))));
-    w.on('ready', changed);
+    w.on('ready', settled);
     // a watch that failed (the directory went away under it, or may not be read): look again; a
     // directory that went away is set up again by its parent's event, not here, so an error that
     // repeats (EACCES) cannot turn into a loop
@@ -67,21 +71,32 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
     return w;
   };
 
-  const arm = (): void => {
-    // the deepest existing directory on the way to the file, and the name below it to wait for
+  /** The deepest existing directory on the way to the file. */
+  const deepest = (): string => {
     let anchor = dir;
-    let below: string | undefined;
-    while (!isDirectory(anchor) && dirname(anchor) !== anchor) {
-      below = basename(anchor);
-      anchor = dirname(anchor);
-    }
-    if (below === undefined) {
+    while (!isDirectory(anchor) && dirname(anchor) !== anchor) anchor = dirname(anchor);
+    return anchor;
+  };
+  /** That directory and its inode: what the watches were set up for. */
+  const where = (anchor = deepest()): string => `${anchor}\0${inode(anchor)}`;
+  let armedFor = '';
+
+  /** The watches are in place: if the way to the file changed while they were being set up (a
+   *  directory made or replaced before inotify watched for it), set them up again; else look. */
+  const settled = (): void => {
+    if (where() !== armedFor) rearm();
+    else changed();
+  };
+
+  const arm = (): void => {
+    const anchor = deepest();
+    armedFor = where(anchor);
+    if (anchor === dir) {
       watchers.push(watchDir(dir, (name) => isOurs(name) && changed()));
-      if (dirname(dir) !== dir) below = basename(dir);
-      anchor = dirname(dir);
-    }
-    if (below !== undefined) {
-      const next = below;
+      if (dirname(dir) !== dir) watchers.push(watchDir(dirname(dir), (name) => name === basename(dir) && rearm()));
+    } else {
+      // wait for the next directory down on the way to the file
+      const next = relative(anchor, dir).split(sep)[0]!;
       watchers.push(watchDir(anchor, (name) => name === next && rearm()));
     }
   };
@@ -91,14 +106,19 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
     if (closed || rearming) return;
     // several events for the directory's name come together (delete, create): set up once for them
     rearming = true;
-    setImmediate(() => {
+    const old = watchers;
+    watchers = [];
+    // the old watches are closed before new ones are made: chokidar shares one fs.watch per path
+    // between watchers, and a new watch joining the old one of a removed directory would hear nothing
+    void Promise.all(old.map((w) => w.close())).then(() => {
       rearming = false;
       if (closed) return;
-      const old = watchers;
-      watchers = [];
-      for (const w of old) void w.close();
       arm();
-      changed();
+      // A directory or file made right after the directory above it can land between the new
+      // watch's first look and inotify's watch there, and chokidar's 'ready' has been seen to come
+      // before that watch: one more look a second later closes the window (a one-off, not a poll).
+      clearTimeout(lateLook);
+      lateLook = setTimeout(settled, LATE_LOOK_MS);
     });
   }
 
@@ -107,10 +127,19 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
     async close() {
       closed = true;
       clearTimeout(due);
+      clearTimeout(lateLook);
       await Promise.all(watchers.map((w) => w.close()));
       watchers = [];
     },
   };
+}
+
+function inode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(path: string): boolean {
