@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { CHAT_EXIT } from '../exit-codes.js';
 import { errnoText } from '../socket-reason.js';
+import { sleep } from '../runtime/sleep.js';
 import type { Duplex } from 'node:stream';
 import { clean, cLength, sendActions, type CleanContext } from './clean.js';
 import { ChatIoError } from './errors.js';
@@ -80,17 +82,6 @@ function stamp(d: Date): string {
 }
 const isCntrl = (c: number): boolean => c < 0x20 || c === 0x7f;
 const str = (b: Buffer): string => b.toString('latin1');
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-
 /** C atoi(): optional spaces and sign, then digits; 0 when there are none. */
 function atoi(s: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
@@ -111,7 +102,7 @@ export async function runChat(
   const run = new ChatRun(line, options, output);
   try {
     await run.script(tokens);
-    await run.terminate(0);
+    await run.terminate(CHAT_EXIT.OK);
   } catch (err) {
     if (err instanceof Terminate) return { exitCode: err.code };
     if (err instanceof ChatIoError) {
@@ -122,7 +113,7 @@ export async function runChat(
   } finally {
     run.reader.detach();
   }
-  return { exitCode: 0 };
+  return { exitCode: CHAT_EXIT.OK };
 }
 
 class ChatRun {
@@ -135,7 +126,7 @@ class ChatRun {
   private readonly aborts: Buffer[] = [];
   private readonly reports: (Buffer | null)[] = [];
   private failReason: Buffer | undefined;
-  private exitCode = 0;
+  private exitCode: number = CHAT_EXIT.OK;
   private reportGathering = false;
   private reportBuffer = '';
   private needLf = false;
@@ -168,7 +159,7 @@ class ChatRun {
     const s = this.o.signal;
     if (s?.aborted) {
       const reason: unknown = s.reason;
-      await this.fatal(2, typeof reason === 'string' ? reason : 'aborted');
+      await this.fatal(CHAT_EXIT.IO, typeof reason === 'string' ? reason : 'aborted');
     }
   }
 
@@ -230,7 +221,7 @@ class ChatRun {
       if (expect === undefined) return;
       const reply = parts[k++];
       if (await this.getString(expect)) return;
-      if (reply === undefined || this.exitCode !== 3) break;
+      if (reply === undefined || this.exitCode !== CHAT_EXIT.TIMEOUT) break;
       await this.send(reply);
       await this.checkSignal();
     }
@@ -258,7 +249,7 @@ class ChatRun {
     }
     if (n.abort) {
       n.abort = 0;
-      if (this.aborts.length >= MAX_ABORTS) await this.fatal(2, 'Too many ABORT strings');
+      if (this.aborts.length >= MAX_ABORTS) await this.fatal(CHAT_EXIT.IO, 'Too many ABORT strings');
       const s1 = await this.limited(s, 'ABORT');
       this.aborts.push(s1);
       if (this.verbose) this.msg(`abort on (${visible(s)})`);
@@ -277,7 +268,7 @@ class ChatRun {
     }
     if (n.report) {
       n.report = 0;
-      if (this.reports.length >= MAX_REPORTS) await this.fatal(2, 'Too many REPORT strings');
+      if (this.reports.length >= MAX_REPORTS) await this.fatal(CHAT_EXIT.IO, 'Too many REPORT strings');
       const s1 = await this.limited(s, 'REPORT');
       this.reports.push(s1);
       if (this.verbose) this.msg(`report (${visible(s)})`);
@@ -313,7 +304,7 @@ class ChatRun {
         try {
           data = readFileSync(fn).subarray(0, STR_LEN - 1);
         } catch (err) {
-          return this.fatal(1, `${fn} -- open failed: ${errText(err)}`);
+          return this.fatal(CHAT_EXIT.BAD_PARAMETERS, `${fn} -- open failed: ${errText(err)}`);
         }
         if (data.length > 0 && data[data.length - 1] === 0x0a) data = data.subarray(0, data.length - 1);
         text = data;
@@ -330,7 +321,7 @@ class ChatRun {
     const s1 = clean(s, false, this.ctx).bytes;
     const len = cLength(s1);
     if (len > cLength(s) || len + 1 > FAIL_BUFFER) {
-      await this.fatal(1, `Illegal or too-long ${what} string ('${visible(s)}')`);
+      await this.fatal(CHAT_EXIT.BAD_PARAMETERS, `Illegal or too-long ${what} string ('${visible(s)}')`);
     }
     return s1.subarray(0, len);
   }
@@ -378,7 +369,7 @@ class ChatRun {
     if (this.verbose) this.msg(`expect (${visible(want)})`);
     if (len > STR_LEN) {
       this.msg('expect string is too long');
-      this.exitCode = 1;
+      this.exitCode = CHAT_EXIT.BAD_PARAMETERS;
       return false;
     }
     if (len === 0) {
@@ -442,7 +433,7 @@ class ChatRun {
             if (s > logged) this.msg(visible(temp.subarray(logged, s), true));
             this.msg(' -- failed');
           }
-          this.exitCode = n + 4;
+          this.exitCode = CHAT_EXIT.FIRST_ABORT + n;
           this.failReason = a;
           return false;
         }
@@ -458,7 +449,7 @@ class ChatRun {
       }
     }
     if (this.verbose) this.msg('alarm');
-    this.exitCode = 3;
+    this.exitCode = CHAT_EXIT.TIMEOUT;
     return false;
   }
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { LaplinkError } from '../errors.js';
+import { describeFailure, LaplinkError } from '../errors.js';
+import { CHAT_EXIT } from '../exit-codes.js';
 import { openLine } from '../line/connect-fds.js';
 import { CHAT_HELP } from '../chat/usage.js';
 import { parseChatArgs, type ChatCliOptions } from '../chat/options.js';
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   let tokens: ChatToken[];
   if (argv[0] === '--help' || argv[0] === '-h') {
     writeQuietly(1, `${CHAT_HELP}\n`);
-    return 0;
+    return CHAT_EXIT.OK;
   }
   try {
     opts = parseChatArgs(argv);
@@ -117,13 +118,9 @@ function toSyslog(lines: string[]): void {
 }
 
 function fail(err: unknown): number {
-  if (err instanceof LaplinkError) {
-    writeQuietly(2, `laplink chat: ${err.message}\n`);
-    return err.exitCode;
-  }
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  writeQuietly(2, `laplink chat: internal error: ${text}\n`);
-  return 70;
+  const { text, exitCode } = describeFailure(err, 'laplink chat');
+  writeQuietly(2, text);
+  return exitCode;
 }
 
 /**
@@ -151,7 +148,7 @@ async function loadScript(opts: ChatCliOptions): Promise<ChatToken[]> {
     try {
       text = readFileSync(opts.file);
     } catch (err) {
-      throw new LaplinkError(`${opts.file} -- open failed: ${errText(err)}`, 1);
+      throw new LaplinkError(`${opts.file} -- open failed: ${errText(err)}`, CHAT_EXIT.BAD_PARAMETERS);
     }
     return tokenizeFile(text, opts.file);
   }

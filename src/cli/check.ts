@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
 import { checkLink } from '../profile/check.js';
 import { loadProfile } from '../profile/load.js';
 import { inspectForProfile } from '../render/generate.js';
@@ -23,6 +24,6 @@ export function register(program: Command): void {
       const failed = results.some((r) => r.level === 'FAIL');
       if (opts.json) process.stdout.write(`${JSON.stringify({ profile: loaded.path, ok: !failed, checks: results }, null, 2)}\n`);
       else for (const r of results) process.stdout.write(`${r.level.padEnd(4)} ${r.what}: ${r.detail}\n`);
-      if (failed) process.exitCode = 1;
+      if (failed) process.exitCode = EXIT.FAILED;
     });
 }

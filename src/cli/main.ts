@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { LaplinkError } from '../errors.js';
+import { describeFailure } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { modulesFor } from './commands.js';
 import { packageRoot } from '../paths.js';
 
@@ -10,25 +11,20 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** Prints a typed error as one line and returns its exit status; unknown errors are bugs. */
+/** Prints a failure (errors.ts describeFailure) and returns its exit status; commander has already
+ *  said what was wrong with the command line. */
 export function reportError(err: unknown): number {
-  if (err instanceof LaplinkError) {
-    // every problem of a profile on its own prefixed line, so each reads (and greps) alone
-    for (const line of err.message.split('\n')) process.stderr.write(`laplink: ${line}\n`);
-    return err.exitCode;
-  }
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  process.stderr.write(`laplink: internal error: ${text}\n`);
-  if (process.env.LAPLINK_DEBUG) console.error(err);
-  return 70;
+  if (err instanceof CommanderError) return err.exitCode === EXIT.OK ? EXIT.OK : EXIT.USAGE;
+  const { text, exitCode } = describeFailure(err, 'laplink');
+  process.stderr.write(text);
+  return exitCode;
 }
 
 export async function main(argv: string[]): Promise<void> {
   // `laplink generate --dry-run | head` closes our stdout early: that is the reader's choice, not an
   // error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
     throw err;
   });
   const program = new Command('laplink')

@@ -1,7 +1,8 @@
 import { writeSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Command } from 'commander';
-import { LaplinkError } from '../errors.js';
+import { describeFailure } from '../errors.js';
+import { MODEM_EXIT } from '../exit-codes.js';
 import { openLine } from '../line/connect-fds.js';
 import { MODEM_USAGE, parseModemArgs, type ModemCliOptions } from '../modem/options.js';
 import { answer } from '../modem/session.js';
@@ -19,11 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     opts = parseModemArgs(argv);
   } catch (err) {
     writeSync(2, `laplink modem: ${(err as Error).message} (laplink modem --help)\n`);
-    return 1;
+    return MODEM_EXIT.USAGE;
   }
   if (opts.help) {
     writeSync(1, MODEM_USAGE);
-    return 0;
+    return MODEM_EXIT.OK;
   }
   const controller = new AbortController();
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, () => controller.abort(s)] as const);
@@ -41,14 +42,11 @@ export async function main(argv: string[]): Promise<number> {
       ...(log ? { log } : {}),
     });
     log?.(`connected at ${r.speed}: ${r.how === 'dialled' ? `peer dialled ${r.number}` : 'answered the call'}`);
-    return 0;
+    return MODEM_EXIT.OK;
   } catch (err) {
-    if (err instanceof LaplinkError) {
-      writeSync(2, `laplink modem: ${err.message}\n`);
-      return err.exitCode;
-    }
-    writeSync(2, `laplink modem: internal error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`);
-    return 70;
+    const { text, exitCode } = describeFailure(err, 'laplink modem');
+    writeSync(2, text);
+    return exitCode;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
     await line?.close();

@@ -1,14 +1,18 @@
-import { watch } from 'chokidar';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { LaplinkError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { addressOn } from '../profile/ipv6.js';
+import { profileSecrets } from '../profile/secrets.js';
 import { pppdArgs } from '../pppd/args.js';
 import { checkPppdBinary } from '../pppd/binary.js';
-import { DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../pppd/defaults.js';
+import { DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR, DEFAULT_TOO_FAST } from '../pppd/defaults.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { notifySystemd } from '../pppd/sd-link.js';
 import { Supervisor, type LinkConfig } from '../pppd/supervise.js';
+import { watchFile } from '../runtime/watch-file.js';
+import { wholeNumber } from './int-flag.js';
 
 export interface RunLinkFlags {
   root?: string;
@@ -20,34 +24,31 @@ export interface RunLinkFlags {
   runDir: string;
   persist?: boolean;
   generate: boolean;
-  grace: string;
-  backoffInitial: string;
-  backoffMax: string;
-  resetAfter: string;
-  tooFastStarts: string;
-  tooFastWindow: string;
-  tooFastPause: string;
+  grace: number;
+  backoffInitial: number;
+  backoffMax: number;
+  resetAfter: number;
+  tooFastStarts: number;
+  tooFastWindow: number;
+  tooFastPause: number;
   orphan: 'adopt' | 'end';
 }
 
-/** Exit status when pppd's exit status says retrying cannot help (EX_CONFIG): a systemd unit can
- *  list it in RestartPreventExitStatus= so systemd does not loop either. */
-export const EXIT_NOT_RETRIED = 78;
+/** How long a profile's directory must be quiet before the profile is read again (ms). */
+const PROFILE_SETTLE_MS = 100;
 
-const num = (v: string, flag: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new LaplinkError(`${flag} must be a non-negative number, got ${JSON.stringify(v)}`, 2);
-  return n;
-};
+/** The profile's bytes now; undefined while it cannot be read (it is being replaced). */
+async function profileText(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch(() => undefined);
+}
 
 function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
   const device = flags.device ?? (profile.bridge ? undefined : profile.device);
-  const secrets = [profile.auth.password, ...profile.auth.users.map((u) => u.password)].filter((s): s is string => !!s);
   return {
     args: pppdArgs({ name: profile.name, root: flags.root, device: flags.device, debug: flags.debug }),
     device,
     hasConnectScript: profile.peer !== 'linux',
-    secrets,
+    secrets: profileSecrets(profile).map((s) => s.value),
     ipv6Net: profile.ipv6?.prefix && profile.ipv6.localId && profile.ipv6.remoteId ? { local: addressOn(profile.ipv6.prefix, profile.ipv6.localId), remote: addressOn(profile.ipv6.prefix, profile.ipv6.remoteId) } : undefined,
   };
 }
@@ -58,6 +59,9 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   const pppd = flags.pppd ?? process.env.LAPLINK_PPPD ?? DEFAULT_PPPD;
   // Before generating or starting anything: a wrong path would otherwise surface as a failed spawn.
   await checkPppdBinary(pppd, flags.pppd ? '--pppd' : process.env.LAPLINK_PPPD ? '$LAPLINK_PPPD' : 'pppd');
+  // The text the running link was made from, read before it is loaded: an edit in between is then
+  // seen as one by the first look of the watch below.
+  let seenText = await profileText(profilePath);
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
   const name = profile.name;
@@ -70,17 +74,24 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     stateDir: flags.stateDir,
     lockDir: flags.lockDir,
     runDir: flags.runDir,
-    graceMs: num(flags.grace, '--grace'),
-    backoff: { initialMs: num(flags.backoffInitial, '--backoff-initial'), maxMs: num(flags.backoffMax, '--backoff-max') },
-    resetAfterMs: num(flags.resetAfter, '--reset-after'),
-    tooFast: { starts: num(flags.tooFastStarts, '--too-fast-starts'), windowMs: num(flags.tooFastWindow, '--too-fast-window'), pauseMs: num(flags.tooFastPause, '--too-fast-pause') },
+    graceMs: flags.grace,
+    backoff: { initialMs: flags.backoffInitial, maxMs: flags.backoffMax },
+    resetAfterMs: flags.resetAfter,
+    tooFast: { starts: flags.tooFastStarts, windowMs: flags.tooFastWindow, pauseMs: flags.tooFastPause },
     orphan: flags.orphan,
     reload: async () => {
+      // One edit is acted on once, however many ways it is announced (several inotify events, the
+      // watch and a SIGHUP): only text not seen before is a change. A missing or empty file is a
+      // save under way (install(1) unlinks first; a truncate comes before the write): its next
+      // event brings the rest.
+      const text = await profileText(profilePath);
+      if (!text || text === seenText) return undefined;
+      seenText = text;
       // Validate now (an invalid profile keeps the running link); regenerate when applied.
       await loadLinkProfile(profilePath);
       return async () => {
         const r = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
-        if (r.profile.name !== name) throw new Error(`the link name changed (${name} → ${r.profile.name}); restart the supervisor for a new link`);
+        if (r.profile.name !== name) throw new UsageError(`the link name changed (${name} → ${r.profile.name}); restart the supervisor for a new link`);
         return linkConfig(r.profile, flags);
       };
     },
@@ -93,12 +104,15 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     shown = s.state;
   });
 
-  // An editor's save (or `cat > profile`) is a truncate then a write, often within one mtime tick:
-  // wait until the file has stopped changing, or the reload reads an empty file and the real change
-  // that follows is coalesced away.
-  const watcher = watch(loaded.path, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 } });
-  watcher.on('change', () => void sup.requestReload());
-  const onHup = () => void sup.requestReload();
+  // Reloads run one after another, so two looks at the file cannot overtake each other.
+  let reloads = Promise.resolve();
+  const reload = (): void => {
+    reloads = reloads.then(() => sup.requestReload());
+  };
+  // An editor's save is several events (truncate then write, or unlink, create, write, chmod):
+  // act once they stopped.
+  const watch = watchFile(loaded.path, reload, { settleMs: PROFILE_SETTLE_MS });
+  const onHup = reload;
   const onTerm = () => {
     sd.stopping();
     void sup.stop();
@@ -110,13 +124,14 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
     const final = await sup.run();
     // A one-shot call exits with pppd's own status, whatever it was (connect's help says so); a
     // supervisor that keeps the link up exits EX_CONFIG, which systemd's RestartPreventExitStatus names.
-    if (final.state === 'failed') return oneShot && final.lastExit ? final.lastExit.code : EXIT_NOT_RETRIED;
-    if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : 0;
-    return 0;
+    if (final.state === 'failed') return oneShot && final.lastExit ? final.lastExit.code : EXIT.CONFIG;
+    if (final.state === 'done') return final.lastExit && final.lastExit.code > 0 ? final.lastExit.code : EXIT.OK;
+    return EXIT.OK;
   } finally {
     sd.stopping();
     sd.close();
-    await watcher.close();
+    await watch.close();
+    await reloads;
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);
@@ -133,13 +148,13 @@ export function addLinkOptions(cmd: Command): Command {
     .option('--lock-dir <dir>', 'UUCP lock directory, to name who holds the line', DEFAULT_LOCK_DIR)
     .option('--run-dir <dir>', "pppd's pid file directory (ppp-NAME.pid)", DEFAULT_RUN_DIR)
     .option('--no-generate', 'do not (re)generate the link files before starting')
-    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', String(DEFAULT_GRACE_MS))
-    .option('--backoff-initial <ms>', 'first retry delay', '1000')
-    .option('--backoff-max <ms>', 'longest retry delay', '60000')
-    .option('--reset-after <ms>', 'a link up this long resets the backoff', String(DEFAULT_RESET_AFTER_MS))
-    .option('--too-fast-starts <n>', 'this many starts …', '10')
-    .option('--too-fast-window <ms>', '… within this window pause the link', '120000')
-    .option('--too-fast-pause <ms>', 'how long to pause', '300000')
+    .option('--grace <ms>', 'SIGTERM → SIGKILL grace period for pppd', wholeNumber(), DEFAULT_GRACE_MS)
+    .option('--backoff-initial <ms>', 'first retry delay', wholeNumber(), DEFAULT_BACKOFF.initialMs)
+    .option('--backoff-max <ms>', 'longest retry delay', wholeNumber(), DEFAULT_BACKOFF.maxMs)
+    .option('--reset-after <ms>', 'a link up this long resets the backoff', wholeNumber(), DEFAULT_RESET_AFTER_MS)
+    .option('--too-fast-starts <n>', 'this many starts …', wholeNumber(1), DEFAULT_TOO_FAST.starts)
+    .option('--too-fast-window <ms>', '… within this window pause the link', wholeNumber(), DEFAULT_TOO_FAST.windowMs)
+    .option('--too-fast-pause <ms>', 'how long to pause', wholeNumber(), DEFAULT_TOO_FAST.pauseMs)
     .option('--orphan <mode>', 'a pppd left by a killed supervisor: adopt | end', 'adopt');
 }
 

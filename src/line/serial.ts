@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import { promisify } from 'node:util';
 import { LineError } from '../errors.js';
+import { sleep } from '../runtime/sleep.js';
 import { openTty, type OpenTty } from './binding.js';
 import { defaultSettings, ttyDuplex, type Line, type LineSettings, type ModemLines } from './line.js';
 
@@ -146,7 +147,7 @@ class SerialLine implements Line {
   async sendBreak(ms: number): Promise<void> {
     try {
       await this.dev.setModem({ brk: true });
-      await new Promise((r) => setTimeout(r, ms));
+      await sleep(ms);
       await this.dev.setModem({ brk: false });
     } catch (err) {
       throw new LineError(`${this.name}: cannot send break: ${(err as Error).message}`);

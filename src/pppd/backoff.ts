@@ -8,8 +8,6 @@ export interface BackoffOptions {
   jitter: number;
 }
 
-export const defaultBackoff: BackoffOptions = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.2 };
-
 /** Delay before retry number `attempt` (0-based); `random` in [0,1). */
 export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
   const base = Math.min(o.maxMs, o.initialMs * o.factor ** attempt);
@@ -22,8 +20,6 @@ export interface TooFastOptions {
   windowMs: number;
   pauseMs: number;
 }
-
-export const defaultTooFast: TooFastOptions = { starts: 10, windowMs: 120_000, pauseMs: 300_000 };
 
 /** Remembers start times; `tooFast()` is true when `starts` starts fell within `windowMs`. */
 export class StartHistory {

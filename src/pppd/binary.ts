@@ -2,12 +2,13 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 
 /** The pppd binary cannot be run: nothing was started. Exit status 78 (EX_CONFIG) like every
  *  condition that retrying cannot fix. */
 export class PppdBinaryError extends LaplinkError {
   constructor(message: string) {
-    super(message, 78);
+    super(message, EXIT.CONFIG);
   }
 }
 

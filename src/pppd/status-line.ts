@@ -5,9 +5,9 @@
  *   backoff: retry in 8 s after exit 16 line hung up
  *   failed: exit 4 no kernel PPP support
  */
+import { plural } from '../plural.js';
 import type { LinkStatus } from './state.js';
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const exitText = (s: LinkStatus) => (s.lastExit ? `exit ${s.lastExit.code} ${s.lastExit.meaning}` : undefined);
 
 export function linkStatusLine(s: LinkStatus, now = Date.now()): string {

@@ -4,13 +4,14 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { LaplinkError } from '../errors.js';
-import { backoffDelay, defaultBackoff, defaultTooFast, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
-import { DEFAULT_ADOPT_POLL_MS, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR } from './defaults.js';
+import { backoffDelay, StartHistory, type BackoffOptions, type TooFastOptions } from './backoff.js';
+import { DEFAULT_ADOPT_POLL_MS, DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_TOO_FAST } from './defaults.js';
 import { actionFor, exitPolicy, type ExitAction } from './exit.js';
 import { maskFields } from './mask.js';
 import { maskSecrets, nextReason, parsePppdLine, type PppdEvent } from './log.js';
 import { describeLockHolder, findOrphanPppd, readLockHolder, removeStaleLock } from './orphan.js';
 import { applyEvent, clearedLinkFields, pidAlive, readStateFile, writeStateFile, type LinkState, type LinkStatus } from './state.js';
+import { isEndState } from './end-states.js';
 import { endPppd } from './terminate.js';
 import { sleep } from '../runtime/sleep.js';
 import { waitForPath } from './wait.js';
@@ -53,8 +54,9 @@ export interface SupervisorOptions extends LinkConfig {
   adoptPollMs?: number;
   env?: Record<string, string>;
   random?: () => number;
-  /** Re-validate the profile; throws if invalid. The returned function regenerates and gives the new config. */
-  reload?: () => Promise<() => Promise<LinkConfig>>;
+  /** Re-validate the profile; throws if invalid. The returned function regenerates and gives the new
+   *  config; undefined when the profile did not change since the last look (nothing to do, nothing logged). */
+  reload?: () => Promise<(() => Promise<LinkConfig>) | undefined>;
 }
 
 export interface SupervisorEvents {
@@ -67,7 +69,6 @@ export interface SupervisorEvents {
 
 type PppdChild = ResultPromise<{ buffer: false; reject: false; detached: true; stdin: 'ignore' }>;
 
-const endStates: readonly LinkState[] = ['stopped', 'done', 'failed'];
 const idleStates: readonly LinkState[] = ['waiting-for-device', 'backoff', 'paused', 'down', 'stopped'];
 
 /**
@@ -102,8 +103,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.lockDir = options.lockDir ?? DEFAULT_LOCK_DIR;
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.config = { args: options.args, device: options.device, hasConnectScript: options.hasConnectScript, secrets: options.secrets, ipv6Net: options.ipv6Net };
-    this.backoff = { ...defaultBackoff, ...options.backoff };
-    this.tooFastOpts = { ...defaultTooFast, ...options.tooFast };
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.tooFastOpts = { ...DEFAULT_TOO_FAST, ...options.tooFast };
     this.history = new StartHistory(this.tooFastOpts);
     this.status = { name: options.name, state: 'stopped', since: new Date().toISOString(), supervisorPid: process.pid, restarts: 0 };
   }
@@ -311,7 +312,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *  exits) or end it, so there are never two pppds on one line. */
   private async takeOverOrphan(): Promise<void> {
     const previous = await readStateFile(this.o.stateDir, this.o.name).catch(() => undefined);
-    if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !endStates.includes(previous.state)) {
+    if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !isEndState(previous.state)) {
       throw new SupervisorError(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid} (laplink stop ${this.o.name})`);
     }
     if (previous) this.status.restarts = previous.restarts ?? 0;
@@ -372,13 +373,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** SIGHUP / profile change: re-validate now; apply at once when no pppd runs, else at link-down. */
   async requestReload(): Promise<void> {
     if (!this.o.reload) return;
-    let apply: () => Promise<LinkConfig>;
+    let apply: (() => Promise<LinkConfig>) | undefined;
     try {
       apply = await this.o.reload();
     } catch (err) {
       this.log(`profile change rejected, keeping the running link: ${(err as Error).message}`);
       return;
     }
+    if (!apply) return;
     this.pendingApply = apply;
     if (idleStates.includes(this.status.state) && !this.child) {
       this.log('profile changed: applying now');

@@ -1,32 +1,23 @@
 import { existsSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { watch } from 'chokidar';
-import { sleep } from '../runtime/sleep.js';
+import { watchFile } from '../runtime/watch-file.js';
 
 /** Waiting for a device node to appear (waiting for a time is runtime/sleep.ts); it ends early when
  *  `signal` aborts (stop, or a reload to apply at once). */
 
-/** Resolves once `path` exists or `signal` aborts. A directory that does not exist yet
- *  (/dev/serial/by-id before the first USB adapter) cannot be watched: then it resolves after a
- *  second and the caller looks again. */
+/** Resolves once `path` exists or `signal` aborts. The node may come by create or by rename (udev's
+ *  symlinks in /dev/serial/by-id), in a directory that does not exist yet or is made again when the
+ *  last adapter goes: runtime/watch-file.ts follows all of these. */
 export function waitForPath(path: string, signal: AbortSignal): Promise<void> {
-  const dir = dirname(path);
-  const name = basename(path);
-  if (!existsSync(dir)) return sleep(1000, signal);
+  if (signal.aborted || existsSync(path)) return Promise.resolve();
   return new Promise((resolve) => {
-    const watcher = watch(dir, { depth: 0, ignoreInitial: true, followSymlinks: false });
-    const check = () => {
-      if (existsSync(path) || signal.aborted) finish();
-    };
-    const finish = () => {
+    const finish = (): void => {
       signal.removeEventListener('abort', finish);
-      void watcher.close();
+      void watch.close();
       resolve();
     };
-    watcher.on('all', (_e, p) => {
-      if (basename(p) === name) check();
+    const watch = watchFile(path, () => {
+      if (existsSync(path)) finish();
     });
-    watcher.on('ready', check);
     signal.addEventListener('abort', finish, { once: true });
   });
 }

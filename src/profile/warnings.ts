@@ -3,6 +3,7 @@
  * never fatal: the file works, it is just not what the user meant to run.
  */
 import type { Profile } from './schema.js';
+import { profileSecrets } from './secrets.js';
 
 /** The password `laplink init` writes, which everyone who has read the starter knows. */
 export const PLACEHOLDER_PASSWORD = 'change-me';
@@ -16,9 +17,6 @@ export interface ProfileWarning {
 export function profileWarnings(p: Profile): ProfileWarning[] {
   const out: ProfileWarning[] = [];
   const placeholder = (field: string) => out.push({ field, message: `is still ${PLACEHOLDER_PASSWORD}, the starter's placeholder; set a secret of your own` });
-  if (p.auth.password === PLACEHOLDER_PASSWORD) placeholder('auth.password');
-  p.auth.users.forEach((u, i) => {
-    if (u.password === PLACEHOLDER_PASSWORD) placeholder(`auth.users[${i}].password`);
-  });
+  for (const secret of profileSecrets(p)) if (secret.value === PLACEHOLDER_PASSWORD) placeholder(secret.field);
   return out;
 }

@@ -5,10 +5,11 @@
  * Needs a fresh build (`npm test` builds first).
  */
 import { execa, type ResultPromise } from 'execa';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readStateFile, type LinkStatus } from '../../src/pppd/state.js';
+import { cpuLoad } from '../helpers/cpu-load.js';
 import { fakePppd, laplinkBin, procAlive, procChildren, profileYaml, removeDir, starts, tempDir, processReaper } from '../helpers/supervisor-harness.js';
 
 const SECRET = 'Sup3rSecretPW';
@@ -136,7 +137,7 @@ describe('laplink serve with the stand-in pppd', () => {
     expect(p.output()).toContain('profile applied');
   });
 
-  it('SIGHUP while backing off applies the profile at once', async () => {
+  it('SIGHUP while backing off applies the profile at once; the edit and the SIGHUP are one change', async () => {
     const { profile, stateDir } = await setup();
     const p = serve(profile, stateDir, { FAKE_PPPD_SEQUENCE: 'exit:8,up-hold' }, ['--backoff-initial', '600000']);
     await until('backoff', stateIs(stateDir, (s) => s.state === 'backoff'));
@@ -147,6 +148,12 @@ describe('laplink serve with the stand-in pppd', () => {
     p.kill('SIGHUP');
     await until('up after reload', stateIs(stateDir, (s) => s.state === 'up'));
     expect(await readFile(join(dir, 'root/etc/ppp/peers/clilink'), 'utf8')).toContain('192.168.7.12:');
+    // A second edit, an invalid one, seen by the watch alone: once its rejection is logged, the
+    // first edit's own watch event (it came before) has been handled too. The first edit was one
+    // change, logged once, whichever of the watch and the SIGHUP came first.
+    await writeFile(profile, profileYaml('clilink').replace('localIp: 192.168.7.1', 'localIp: 192.168.7.300'));
+    await until('second edit seen', () => p.output().includes('profile change rejected'));
+    expect(p.output().match(/profile changed/g)).toHaveLength(1);
   });
 
   it('orphan adoption: after kill -9 of the supervisor, the next one adopts the running pppd, then respawns when it ends', async () => {
@@ -198,4 +205,50 @@ describe('laplink serve with the stand-in pppd', () => {
     expect(await status(stateDir)).toMatch(/clilink +paused .* 16 line hung up +3\nclilink: pppd respawning too fast \(3 starts in 120 s\)/);
     expect(p.output()).toContain('respawning too fast');
   });
+});
+
+describe('laplink serve notices every save of its profile, with two CPU-bound processes beside', () => {
+  let load: { stop(): Promise<void> } | undefined;
+  afterEach(async () => {
+    await load?.stop();
+    load = undefined;
+  });
+
+  const SAVES = 6;
+  const saves: Record<string, (profile: string, text: string) => Promise<void>> = {
+    // what editors and atomic writers do: a new file, renamed over the old one
+    rename: async (profile, text) => {
+      await writeFile(`${profile}.tmp`, text);
+      await rename(`${profile}.tmp`, profile);
+    },
+    // coreutils install(1): unlinks the old file, creates a new one, writes it, sets its mode
+    install: async (profile, text) => {
+      await writeFile(`${profile}.new`, text);
+      await execa('install', ['-m', '0644', `${profile}.new`, profile]);
+    },
+    // `cat > profile`, a plain writeFile: truncate, then write, on the same inode
+    'in place': (profile, text) => writeFile(profile, text),
+  };
+
+  for (const [how, save] of Object.entries(saves)) {
+    it(`saved by ${how}: each save is one change, none missed`, async () => {
+      const { profile, stateDir } = await setup();
+      const p = serve(profile, stateDir, { FAKE_PPPD_SCENARIO: 'up-hold' });
+      await until('link up', stateIs(stateDir, (s) => s.state === 'up'));
+      load = cpuLoad(2);
+      const seen = () => p.output().match(/profile changed: will apply at the next link-down/g)?.length ?? 0;
+      for (let i = 1; i <= SAVES; i++) {
+        await save(profile, profileYaml('clilink').replace('localIp: 192.168.7.1', `localIp: 192.168.7.${10 + i}`));
+        await until(`save ${i} of ${SAVES} noticed`, () => seen() >= i);
+      }
+      expect(seen()).toBe(SAVES);
+      expect(p.output()).not.toContain('rejected');
+      await load.stop();
+      // the last save is the one applied at the next link-down
+      const up = await until('up', stateIs(stateDir, (s) => s.state === 'up'));
+      process.kill(up.pppdPid!, 'SIGHUP');
+      await until('relaunched', stateIs(stateDir, (s) => s.state === 'up' && s.restarts === 1));
+      expect(await readFile(join(dir, 'root/etc/ppp/peers/clilink'), 'utf8')).toContain(`192.168.7.${10 + SAVES}:`);
+    });
+  }
 });
