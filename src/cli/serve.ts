@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { addressOn } from '../profile/ipv6.js';
 import { profileSecrets } from '../profile/secrets.js';
+import { passwordFileSecret } from '../profile/password-file.js';
 import { pppdArgs } from '../pppd/args.js';
 import { checkPppdBinary } from '../pppd/binary.js';
 import { DEFAULT_BACKOFF, DEFAULT_GRACE_MS, DEFAULT_LOCK_DIR, DEFAULT_PPPD, DEFAULT_RESET_AFTER_MS, DEFAULT_RUN_DIR, DEFAULT_STATE_DIR, DEFAULT_TOO_FAST } from '../pppd/defaults.js';
@@ -42,13 +43,14 @@ async function profileText(path: string): Promise<string | undefined> {
   return readFile(path, 'utf8').catch(() => undefined);
 }
 
-function linkConfig(profile: Profile, flags: RunLinkFlags): LinkConfig {
+async function linkConfig(profile: Profile, flags: RunLinkFlags): Promise<LinkConfig> {
   const device = flags.device ?? (profile.bridge ? undefined : profile.device);
+  const fromFile = profile.auth.passwordFile === undefined ? undefined : await passwordFileSecret(profile.auth.passwordFile, flags.root);
   return {
     args: pppdArgs({ name: profile.name, root: flags.root, device: flags.device, debug: flags.debug }),
     device,
     hasConnectScript: profile.peer !== 'linux',
-    secrets: profileSecrets(profile).map((s) => s.value),
+    secrets: [...profileSecrets(profile).map((s) => s.value), ...(fromFile ? [fromFile] : [])],
     ipv6Net: profile.ipv6?.prefix && profile.ipv6.localId && profile.ipv6.remoteId ? { local: addressOn(profile.ipv6.prefix, profile.ipv6.localId), remote: addressOn(profile.ipv6.prefix, profile.ipv6.remoteId) } : undefined,
   };
 }
@@ -68,7 +70,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   const oneShot = role === 'client' && !flags.persist && !profile.persist;
   const sup = new Supervisor({
     name,
-    ...linkConfig(profile, flags),
+    ...(await linkConfig(profile, flags)),
     pppd,
     oneShot,
     stateDir: flags.stateDir,

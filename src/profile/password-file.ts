@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { underRoot } from '../render/write.js';
+import { readBack } from '../runtime/read-back.js';
 import { UsageError } from '../errors.js';
 import { errnoText } from '../socket-reason.js';
 import type { Profile } from './schema.js';
@@ -25,4 +26,22 @@ export async function requirePasswordFile(p: Profile, root: string | undefined):
   if (p.auth.passwordFile === undefined) return;
   const problem = await passwordFileProblem(p.auth.passwordFile, root);
   if (problem) throw new UsageError(`auth.passwordFile: ${problem}; nothing was written`);
+}
+
+/** A password file is a line, not a document: more than this is not read for masking. */
+const PASSWORD_FILE_MAX_BYTES = 4096;
+
+/**
+ * The secret pppd will read from the password file (its first line, as pppd's @FILE takes it), so
+ * that the supervisor masks it in pppd's log lines like an inline password. Undefined when the file
+ * cannot be read here: generate and check already say why.
+ */
+export async function passwordFileSecret(file: string, root: string | undefined): Promise<string | undefined> {
+  try {
+    const got = await readBack(underRoot(root, file), { maxBytes: PASSWORD_FILE_MAX_BYTES, followSymlinks: true });
+    const first = got?.bytes.toString('utf8').split(/\r?\n/)[0];
+    return first ? first : undefined;
+  } catch {
+    return undefined;
+  }
 }

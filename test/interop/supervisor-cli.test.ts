@@ -5,7 +5,7 @@
  * Needs a fresh build (`npm test` builds first).
  */
 import { execa, type ResultPromise } from 'execa';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readStateFile, type LinkStatus } from '../../src/pppd/state.js';
@@ -102,6 +102,20 @@ describe('laplink serve with the stand-in pppd', () => {
     expect(r.stderr).toContain('call ended: pppd exited 16 (line hung up)');
     expect((await starts(dir)).length).toBe(1);
     expect(await status(stateDir)).toMatch(/clilink +done .* 16 line hung up +0/);
+  });
+
+  it('a password kept in auth.passwordFile is masked in the log and the state file like an inline one', async () => {
+    const { profile, stateDir } = await setup();
+    const root = join(dir, 'root');
+    const secret = 'Fi1eSecretPW';
+    await mkdir(join(root, 'etc/laplink'), { recursive: true });
+    await writeFile(join(root, 'etc/laplink/secret'), `${secret}\n`, { mode: 0o600 });
+    await writeFile(profile, profileYaml('clilink').replace('role: server', 'role: client').replace(/auth:[\s\S]*?(?=systemd)/, 'auth:\n  user: labuser\n  passwordFile: /etc/laplink/secret\n'));
+    const r = await execa('node', [laplinkBin, 'connect', profile, '--root', root, '--state-dir', stateDir, '--pppd', fakePppd], { reject: false, env: { FAKE_PPPD_SCENARIO: 'up-hangup', FAKE_PPPD_SECRET: secret, FAKE_PPPD_STATE: join(dir, 'starts') } });
+    expect(r.exitCode).toBe(16);
+    expect(r.stderr).toContain('password="********"');
+    expect(r.stderr).not.toContain(secret);
+    expect(await readFile(join(stateDir, 'clilink.json'), 'utf8')).not.toContain(secret);
   });
 
   it('laplink stop NAME signals the supervisor and waits for it', async () => {
