@@ -50,6 +50,9 @@ export function openLine(): ConnectLine {
   }
   if (fstatSync(0).isSocket()) {
     const sock = new Socket({ fd: 0, readable: true, writable: true });
+    // A peer gone mid-answer fails the pending write with EPIPE after the run has let go of the
+    // socket: the run saw its own failure through the write callback; this must not crash us.
+    sock.on('error', () => undefined);
     return { stream: sock, close: () => sock.destroy() };
   }
   const input = createReadStream('', { fd: 0, autoClose: false, highWaterMark: 64 * 1024 });

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ModemEngine, type EngineEvent, type EngineOptions } from './engine.js';
 import { ModemLineError, ModemTimeoutError } from './errors.js';
+import { errnoText } from '../socket-reason.js';
 
 export interface AnswerOptions extends EngineOptions {
   /** Give up (ModemTimeoutError) when no connection is made within this many ms. */
@@ -88,7 +89,7 @@ export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResu
       const flushed = new Promise<void>((ok) => {
         line.write(bytes, (err) => {
           if (err) {
-            writeError ??= new ModemLineError(`cannot write to the line: ${err.message}`, { cause: err });
+            writeError ??= new ModemLineError(`cannot write to the line: ${errnoText(err)}`, { cause: err });
             finish(writeError);
           }
           ok();
