@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { LaplinkError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { isStale, statusTable } from '../pppd/report.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
@@ -9,9 +10,9 @@ import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type Unread
 
 /** Exit status when a link shown needs a person: failed, paused (respawning too fast) or stale (its
  *  supervisor died). Like `systemctl is-failed`, a script can test the links without parsing. */
-export const EXIT_LINK_NEEDS_ATTENTION = 1;
+export const EXIT_LINK_NEEDS_ATTENTION = EXIT.FAILED;
 /** No state file for the link named. */
-export const EXIT_UNKNOWN_LINK = 3;
+export const EXIT_UNKNOWN_LINK = EXIT.NO_SUCH_LINK;
 
 export function needsAttention(s: LinkStatus): boolean {
   return s.state === 'failed' || s.state === 'paused' || isStale(s);

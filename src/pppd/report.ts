@@ -1,7 +1,8 @@
+import { isEndState } from './end-states.js';
 import { pidAlive, type LinkStatus, type UnreadableState } from './state.js';
 
 /** A state in which the supervisor is meant to be running (every state but the ends). */
-export const isRunningState = (state: LinkStatus['state']): boolean => !['stopped', 'done', 'failed'].includes(state);
+export const isRunningState = (state: LinkStatus['state']): boolean => !isEndState(state);
 
 /** A state file whose supervisor is gone while the link claimed to be running. */
 export function isStale(s: LinkStatus): boolean {
