@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readBack, ReadBackError } from '../runtime/read-back.js';
 import { Composer, isAlias, isMap, isNode, isPair, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type CST, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -22,13 +23,20 @@ type Issue = z.core.$ZodIssue;
 
 /** Reads and validates a YAML file; every problem becomes one line of a ConfigError. */
 export async function loadYamlFile<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-  let buf: Buffer;
+  let buf: Buffer | undefined;
   try {
-    buf = await readFile(path);
+    // by type before reading (a FIFO would block for ever, /dev/zero never ends) and never past the
+    // cap; a profile or config may be a symlink (to a checkout, to /etc/laplink)
+    buf = (await readBack(path, { maxBytes: MAX_CONFIG_BYTES, followSymlinks: true }))?.bytes;
   } catch (err) {
+    if (err instanceof ReadBackError) {
+      const size = err.cause === undefined ? (await stat(path).catch(() => undefined))?.size : undefined;
+      if (size !== undefined && size > MAX_CONFIG_BYTES) throw new ConfigError([`${path}:1:1: file is ${size} bytes (allowed: at most ${MAX_CONFIG_BYTES})`]);
+      throw new ConfigError([`${path}: cannot read: ${err.reason}`]);
+    }
     throw new ConfigError([`${path}: cannot read: ${errnoText(err)}`]);
   }
-  if (buf.length > MAX_CONFIG_BYTES) throw new ConfigError([`${path}:1:1: file is ${buf.length} bytes (allowed: at most ${MAX_CONFIG_BYTES})`]);
+  if (buf === undefined) throw new ConfigError([`${path}: cannot read: ${errnoText({ code: 'ENOENT' })}`]);
   return parseYamlText(buf.toString('utf8'), path, schema);
 }
 

@@ -94,6 +94,20 @@ describe('profile loading', () => {
     await rm(dir, { recursive: true });
   });
 
+  it('refuses a FIFO and a symlink to /dev/zero by type, without blocking or reading them; follows a symlink to a profile', async () => {
+    const { mkdtemp, writeFile, rm, symlink } = await import('node:fs/promises');
+    const { execFileSync } = await import('node:child_process');
+    const dir = await mkdtemp(join((await import('node:os')).tmpdir(), 'laplink-fifo-'));
+    execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
+    await expect(loadProfile(join(dir, 'fifo.yaml'))).rejects.toThrow(/fifo\.yaml: cannot read: is a FIFO, not a regular file; not read$/);
+    await symlink('/dev/zero', join(dir, 'zero.yaml'));
+    await expect(loadProfile(join(dir, 'zero.yaml'))).rejects.toThrow(/zero\.yaml: cannot read: is a character device, not a regular file; not read$/);
+    await writeFile(join(dir, 'real.yaml'), base);
+    await symlink(join(dir, 'real.yaml'), join(dir, 'link.yaml'));
+    expect((await loadProfile(join(dir, 'link.yaml'))).profile.name).toBe(parseProfile(base).name);
+    await rm(dir, { recursive: true });
+  });
+
   it('reports an unreadable file as a ConfigError', async () => {
     await expect(loadProfile('/nonexistent/profile.yaml')).rejects.toThrow(/^\/nonexistent\/profile\.yaml: cannot read: no such file or directory$/);
   });
