@@ -153,6 +153,7 @@ export const GENERATED_PATHS: readonly RegExp[] = [
   new RegExp(`^/etc/nftables\\.d/laplink-${LINK}\\.nft$`),
   new RegExp(`^/etc/sysctl\\.d/60-laplink-${LINK}\\.conf$`),
   new RegExp(`^/etc/ppp/ipv6-up\\.d/laplink-${LINK}$`),
+  new RegExp(`^/etc/ppp/ip-(?:up|down)\\.d/laplink-${LINK}$`),
 ];
 
 export const isGeneratedPath = (path: string) => !path.split('/').includes('..') && GENERATED_PATHS.some((re) => re.test(path));

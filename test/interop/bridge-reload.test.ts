@@ -130,8 +130,8 @@ describe('bridge run: config checks before listening', () => {
     expect(r.stdout).toBe(''); // nothing listened
     expect(r.stderr.split('\n')).toEqual([
       `laplink: ${file}:5:11: ports[1].name: name "lab0" is already used by ports[0] (allowed: a name of its own)`,
-      `${file}:8:13: ports[2].device: /dev/ttyS0 is already served by ports[0] (allowed: one port per device; use maxConnections to share it)`,
-      `${file}:12:19: rotators[0].ports[1]: no port named "lab9" (allowed: lab0, lab1)`,
+      `laplink: ${file}:8:13: ports[2].device: /dev/ttyS0 is already served by ports[0] (allowed: one port per device; use maxConnections to share it)`,
+      `laplink: ${file}:12:19: rotators[0].ports[1]: no port named "lab9" (allowed: lab0, lab1)`,
     ]);
   });
 });

@@ -69,7 +69,7 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     expect(paths).toContain('LICENSE');
     expect(paths).toContain('docs/dialup.md');
     expect(paths).toContain('examples/dialup-server.yaml');
-    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|templates\/|prebuilds\/|docs\/[^/]+\.md$|examples\/[^/]+\.yaml$|README\.md$|LICENSE$|package\.json$)/.test(p));
+    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|templates\/|prebuilds\/|docs\/[^/]+\.md$|examples\/[^/]+\.yaml$|examples\/prometheus\/[^/]+\.yml$|README\.md$|LICENSE$|package\.json$)/.test(p));
     expect(strays).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
   });
