@@ -48,14 +48,14 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
-interface Daemon {
+export interface Daemon {
   child: ChildProcess;
   output(): string;
   exited: Promise<void>;
   stop: () => Promise<void>;
 }
 
-function startDaemon(cmd: string, args: string[], hint: string): Daemon {
+export function startDaemon(cmd: string, args: string[], hint: string): Daemon {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const keep = (chunk: Buffer): void => {
@@ -94,7 +94,7 @@ function startDaemon(cmd: string, args: string[], hint: string): Daemon {
   return { child, output: () => log, exited, stop };
 }
 
-async function waitFor(daemon: Daemon, what: string, ready: () => boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(daemon: Daemon, what: string, ready: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   void daemon.exited.then(() => (gone = true));

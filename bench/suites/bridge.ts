@@ -6,6 +6,7 @@ import { ContendersFailed } from '../lib/failure.js';
 import { cpuSeconds, peakRssBytes, rssBytes } from '../lib/proc.js';
 import { startPtyPair, type PtyPair } from '../lib/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
+import { benchCert, connectTlsDriver, laplinkTlsRunConfig, startLaplinkTls, startSer2netTls, startSocatTls } from './bridge-tls.js';
 
 /**
  * Bridge benchmark (issue 7): the same socat pty pair, the same driver (this process), one run with
@@ -24,6 +25,8 @@ interface Contender {
   start?: (device: string) => Promise<RunningBridge>;
   /** Dials the driver's TCP port (remserial's client side, `bridge connect`). Neither: the bare pty pair. */
   dial?: (device: string, port: number) => RunningBridge;
+  /** The driver connects with TLS (the same Node TLS client for every TLS row). */
+  tls?: boolean;
 }
 
 const contenders: Contender[] = [
@@ -34,6 +37,9 @@ const contenders: Contender[] = [
   { name: 'laplink', start: (d) => startLaplinkServe([d]) },
   { name: 'socat (connect)', dial: startSocatDial },
   { name: 'laplink (connect)', dial: startLaplinkDial },
+  { name: 'socat OPENSSL', start: startSocatTls, tls: true },
+  { name: 'ser2net ssl tuned', start: startSer2netTls, tls: true },
+  { name: 'laplink TLS', start: startLaplinkTls, tls: true },
 ];
 
 interface Trial {
@@ -62,7 +68,7 @@ async function trial(c: Contender, size: number, samples: number): Promise<Trial
       const bridge = await c.start(pair.a);
       cleanups.push(() => bridge.stop());
       pids = bridge.pids;
-      near = await connectTcp(bridge.ports[0]!);
+      near = c.tls ? await connectTlsDriver(bridge.ports[0]!) : await connectTcp(bridge.ports[0]!);
     } else if (c.dial) {
       const listener = await acceptOne();
       cleanups.push(() => listener.close());
@@ -127,14 +133,14 @@ interface ManyPorts {
   processes: number;
 }
 
-async function manyPorts(pairs: readonly PtyPair[], start: (devices: string[]) => Promise<RunningBridge>): Promise<ManyPorts> {
+async function manyPorts(pairs: readonly PtyPair[], start: (devices: string[]) => Promise<RunningBridge>, tls = false): Promise<ManyPorts> {
   const bridge = await start(pairs.map((p) => p.a));
   const streams: Duplex[] = [];
   try {
     await new Promise((r) => setTimeout(r, 300));
     const idleRss = rssBytes(bridge.pids);
     for (let i = 0; i < pairs.length; i++) {
-      const near = await connectTcp(bridge.ports[i]!);
+      const near = tls ? await connectTlsDriver(bridge.ports[i]!) : await connectTcp(bridge.ports[i]!);
       const far = openTty(pairs[i]!.b);
       streams.push(near, far);
       // A marker both ways proves the port is really open end to end before RSS is read.
@@ -223,15 +229,16 @@ export const suite: BenchSuite = {
         const batch = Math.min(8, portCount - pairs.length);
         pairs.push(...(await Promise.all(Array.from({ length: batch }, () => startPtyPair({ timeoutMs: 20_000 })))));
       }
-      const servers: Array<[string, (devices: string[]) => Promise<RunningBridge>]> = [
+      const servers: Array<[string, (devices: string[]) => Promise<RunningBridge>, boolean?]> = [
         [`${portCount} × socat`, (d) => startSocat(d)],
         ['1 × ser2net', (d) => startSer2net(d)],
         ['1 × laplink bridge run', (d) => startLaplinkRun(d, laplinkRunConfig)],
+        ['1 × laplink bridge run, every port TLS', (d) => startLaplinkRun(d, laplinkTlsRunConfig), true],
       ];
-      for (const [name, start] of servers) {
+      for (const [name, start, tls] of servers) {
         signal.throwIfAborted();
         try {
-          many.set(name, await manyPorts(pairs, start));
+          many.set(name, await manyPorts(pairs, start, tls));
         } catch (err) {
           many.set(name, err instanceof Error ? err.message : String(err));
         }
@@ -240,6 +247,7 @@ export const suite: BenchSuite = {
       many.set('pty pairs', `could not set up ${portCount} pty pairs: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       await Promise.all(pairs.map((p) => p.close()));
+      benchCert().remove();
     }
 
     // ---- tables ----
@@ -299,8 +307,23 @@ export const suite: BenchSuite = {
       ['connect: TCP→pty throughput vs socat (connect)', ratio(lapDial?.up, socatDial?.up), '≥ 1.0×', 1.0, true],
       ['connect: pty→TCP throughput vs socat (connect)', ratio(lapDial?.down, socatDial?.down), '≥ 1.0×', 1.0, true],
     ];
-    out.push('', 'laplink against the targets (issue 7):', '', '| measure | ratio | target | |', '|---|---|---|---|');
-    for (const [label, r, target, t, atLeast] of rows) out.push(`| ${label} | ${Number.isFinite(r) ? `${r.toFixed(2)}×` : '–'} | ${target} | ${verdict(r, t, atLeast)} |`);
+    const lapTls = sums.get('laplink TLS');
+    const socatTls = sums.get('socat OPENSSL');
+    const s2nTls = sums.get('ser2net ssl tuned');
+    const lapManyTls = many.get('1 × laplink bridge run, every port TLS');
+    const tlsRows: Array<[string, number, string, number, boolean]> = [
+      ['TLS: TCP→pty throughput vs socat OPENSSL', ratio(lapTls?.up, socatTls?.up), '≥ 1.0×', 1.0, true],
+      ['TLS: pty→TCP throughput vs socat OPENSSL', ratio(lapTls?.down, socatTls?.down), '≥ 1.0×', 1.0, true],
+      ['TLS: RTT 1 B p50 vs socat OPENSSL', ratio(lapTls?.rtt1p50, socatTls?.rtt1p50), '≤ 1.0×', 1.0, false],
+      ['TLS: RTT 64 B p50 vs socat OPENSSL', ratio(lapTls?.rtt64p50, socatTls?.rtt64p50), '≤ 1.0×', 1.0, false],
+      ['TLS: TCP→pty throughput vs ser2net ssl tuned', ratio(lapTls?.up, s2nTls?.up), '≥ 1.0×', 1.0, true],
+      ['TLS: pty→TCP throughput vs ser2net ssl tuned', ratio(lapTls?.down, s2nTls?.down), '≥ 1.0×', 1.0, true],
+      ['TLS: RTT 1 B p50 vs ser2net ssl tuned', ratio(lapTls?.rtt1p50, s2nTls?.rtt1p50), '≤ 1.0×', 1.0, false],
+      ['64 TLS ports idle, RSS vs 64 plain', ratio(typeof lapManyTls === 'object' ? lapManyTls.idleRss : nan, typeof lapMany === 'object' ? lapMany.idleRss : nan), '≤ 1.2×', 1.2, false],
+      ['64 TLS ports with clients, RSS vs 64 plain', ratio(typeof lapManyTls === 'object' ? lapManyTls.clientsRss : nan, typeof lapMany === 'object' ? lapMany.clientsRss : nan), '(none)', Number.POSITIVE_INFINITY, false],
+    ];
+    out.push('', 'laplink against the targets (issue 7; TLS rows issue 22):', '', '| measure | ratio | target | |', '|---|---|---|---|');
+    for (const [label, r, target, t, atLeast] of [...rows, ...tlsRows]) out.push(`| ${label} | ${Number.isFinite(r) ? `${r.toFixed(2)}×` : '–'} | ${target} | ${verdict(r, t, atLeast)} |`);
     const manyRss = typeof lapMany === 'object' ? Math.max(lapMany.idleRss, lapMany.clientsRss) : nan;
     out.push(`| ${portCount} ports in one process, RSS with clients | ${Number.isFinite(manyRss) ? mb(manyRss) : '–'} | ≤ 60 MB | ${verdict(manyRss, 60e6, false)} |`);
     if (!lap) out.push('', `laplink not measured: ${results.get('laplink')!.error ?? 'no trials'}`);

@@ -4,12 +4,15 @@
  * valid for pppd); stdio mode ends when TCP closes, so pppd's `pty` sees a hangup.
  */
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { LineError } from '../errors.js';
+import type { TlsDialer } from '../tls/dial.js';
+import type { TlsClientSettings } from '../tls/settings.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
-import { streamFd } from './pump.js';
+import { isTlsStream, streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';
@@ -28,6 +31,8 @@ export interface ClientOptions {
   maxDelay?: number;
   /** Let the native pump move a raw session's bytes when the line has an fd (default true). */
   nativePump?: boolean;
+  /** TLS to the bridge (its bytes then never go through the native pump). */
+  tls?: TlsClientSettings;
   /**
    * Recognise a bridge turning the session away (`Port already in use` and the like, then close)
    * instead of passing that text to the line: stdio's line is pppd, which would read it as data.
@@ -46,10 +51,12 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
     if (why !== 'closed') lineGone = true;
   });
   o.line.stream.pause();
+  // Files are read once, before the first attempt: a missing key is a usage error, not a retry.
+  const dialer = o.tls ? await (await import('../tls/dial.js')).TlsDialer.create(o.tls) : undefined;
   for (;;) {
     if (o.signal?.aborted) return 'aborted';
     if (lineGone) return 'line-gone';
-    const { why: r, reason } = await session(o, name);
+    const { why: r, reason } = await session(o, name, dialer);
     if (r === 'connected-then-closed') delay = o.minDelay ?? 200;
     if (!o.reconnect) {
       if (r === 'failed') throw new LineError(`cannot connect to ${name}: ${reason}`);
@@ -67,9 +74,9 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
 
 type SessionEnd = 'failed' | 'refused' | 'connected-then-closed' | 'aborted';
 
-function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; reason: string }> {
+function session(o: ClientOptions, name: string, dialer: TlsDialer | undefined): Promise<{ why: SessionEnd; reason: string }> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
+    const socket = dialer ? dialer.connect(o.host, o.port) : net.connect({ host: o.host, port: o.port, noDelay: true });
     const line = o.line;
     let connected = false;
     let finished = false;
@@ -124,7 +131,8 @@ function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; rea
           if (!lineHeld) line.stream.resume();
         },
       },
-      o.nativePump !== false && codec === rawCodec && streamFd(line.stream) !== undefined,
+      // The TLS socket's fd carries ciphertext: only JavaScript may move a TLS session's bytes.
+      o.nativePump !== false && codec === rawCodec && !isTlsStream(socket) && streamFd(line.stream) !== undefined,
     );
     const finish = (why: SessionEnd, reason: string) => {
       if (finished) return;
@@ -143,9 +151,11 @@ function session(o: ClientOptions, name: string): Promise<{ why: SessionEnd; rea
     const onAbort = () => finish('aborted', 'aborted');
     o.signal?.addEventListener('abort', onAbort, { once: true });
     void line.closed.then(() => finish('aborted', 'line closed'));
-    socket.on('connect', () => {
+    socket.on(dialer ? 'secureConnect' : 'connect', () => {
+      const refusal = dialer?.refusal(socket as TLSSocket);
+      if (refusal) return finish('failed', refusal);
       connected = true;
-      o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true });
+      o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true, tls: dialer !== undefined });
       const greet = codec.greeting();
       if (greet.length) socket.write(greet);
       line.stream.on('data', fromLine);

@@ -1,6 +1,9 @@
 /**
- * How a session turns TCP bytes into line bytes and back. Raw is the identity (and the server skips
- * it entirely on the hot path); telnet and RFC 2217 implement the same interface.
+ * A session's byte path is a stack of filters: the transport (TCP, or TLS over it) at the bottom,
+ * then the codec that turns TCP bytes into line bytes and back (raw is the identity, and the server
+ * skips it on the hot path; telnet and RFC 2217 implement the same interface). Each filter says
+ * whether the native pump may carry its bytes: the pump moves bytes between two fds as they are, so
+ * only layers that change nothing may let it, and a TLS socket's fd carries ciphertext.
  */
 import type { Line } from '../line/line.js';
 
@@ -15,7 +18,27 @@ export interface CodecHost {
   settled?(): void;
 }
 
-export interface Codec {
+export interface Filter {
+  /** `tcp`, `tls`, `raw`, `telnet`, `rfc2217` (showport, logs). */
+  readonly name?: string;
+  /** True only for a layer that passes bytes through unchanged on a plain fd. Absent = false. */
+  readonly nativePump?: boolean;
+}
+
+/** The native pump may take a session only when every filter of its stack lets it. */
+export function nativePumpMayCarry(filters: readonly Filter[]): boolean {
+  return filters.every((f) => f.nativePump === true);
+}
+
+const tcp: Filter = { name: 'tcp', nativePump: true };
+const tls: Filter = { name: 'tls', nativePump: false };
+
+/** The bottom of a session's stack: plain TCP, or TLS (never pumped). */
+export function transportFilter(encrypted: boolean): Filter {
+  return encrypted ? tls : tcp;
+}
+
+export interface Codec extends Filter {
   /** Client → line: returns the data bytes to write to the device (may be empty). */
   decode(chunk: Buffer): Buffer;
   /** Line → client: returns the bytes to send. */
@@ -32,6 +55,8 @@ export interface Codec {
 }
 
 export const rawCodec: Codec = {
+  name: 'raw',
+  nativePump: true,
   decode: (c) => c,
   encode: (c) => c,
   greeting: () => Buffer.alloc(0),

@@ -5,12 +5,39 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
+import { parseListenAddress, type HostPort } from '../listen/address.js';
+import { CLIENT_CERT_POLICIES, tlsServerProblems } from '../tls/settings.js';
+import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
 
-// A bare port is naturally written `listen: 4001`, which YAML reads as a number, not a string.
-const listen = z.preprocess(
-  (v) => (typeof v === 'number' ? String(v) : v),
-  z.string().regex(/^(?:\[[^\]]+\]:|[^:]*:)?\d{1,5}$/, 'must be [HOST:]PORT'),
-);
+/**
+ * `[HOST:]PORT` read by the one address parser, here, so a bad address (`listen: 99999`) is
+ * reported at its line and column. A bare port is naturally written `listen: 4001`, which YAML reads
+ * as a number.
+ */
+const listen = z.union([z.string(), z.number()]).transform((v, ctx): HostPort => {
+  try {
+    return parseListenAddress(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (allowed: [HOST:]PORT, port 0-65535)` });
+    return z.NEVER;
+  }
+});
+
+/** A listener's `tls:` block (ports, rotators, the control port). */
+const tls = z
+  .object({
+    cert: z.string().min(1),
+    key: z.string().min(1),
+    ca: z.string().min(1).optional(),
+    clientCert: z.enum(CLIENT_CERT_POLICIES).optional(),
+    allow: z.array(z.string().min(1)).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    for (const p of tlsServerProblems(t)) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+  });
+
+const literals = <T extends readonly number[]>(values: T) => z.union(values.map((v) => z.literal(v)) as unknown as [z.ZodLiteral<T[number]>, z.ZodLiteral<T[number]>]);
 
 const port = z
   .object({
@@ -18,17 +45,18 @@ const port = z
     name: z.string().min(1).optional(),
     device: z.string().min(1),
     listen: listen.optional(),
-    protocol: z.enum(['raw', 'telnet', 'rfc2217']).default('raw'),
-    speed: z.number().int().positive().default(115200),
-    databits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
-    parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
-    stopbits: z.union([z.literal(1), z.literal(2)]).default(1),
-    flow: z.enum(['none', 'rtscts', 'xonxoff']).default('none'),
+    tls: tls.optional(),
+    protocol: z.enum(PROTOCOLS).default('raw'),
+    speed: z.number().int().refine(isTermiosSpeed, `not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`).default(115200),
+    databits: literals(DATA_BITS).default(8),
+    parity: z.enum(PARITIES).default('none'),
+    stopbits: literals(STOP_BITS).default(1),
+    flow: z.enum(FLOWS).default('none'),
     local: z.boolean().default(true),
     hupcl: z.boolean().default(false),
     maxConnections: z.number().int().positive().default(1),
     kickOld: z.boolean().default(false),
-    slowClient: z.enum(['drop', 'pause']).default('pause'),
+    slowClient: z.enum(SLOW_CLIENT_POLICIES).default('pause'),
     allow: z.array(z.string()).optional(),
     banner: z.string().optional(),
     openString: z.string().optional(),
@@ -54,13 +82,17 @@ const rotator = z
   .object({
     name: z.string().min(1),
     listen,
+    tls: tls.optional(),
     ports: z.array(z.string().min(1)).min(1),
   })
   .strict();
 
+/** `control: 2000`, or `control: { listen: 2000, tls: {…} }` for a control port on a network. */
+const control = z.preprocess((v) => (typeof v === 'string' || typeof v === 'number' ? { listen: v } : v), z.object({ listen, tls: tls.optional() }).strict());
+
 export const bridgeConfigSchema = z
   .object({
-    control: listen.optional(),
+    control: control.optional(),
     lockDir: z.string().optional(),
     lock: z.boolean().default(true),
     ports: z.array(port).min(1),
@@ -73,7 +105,7 @@ export const bridgeConfigSchema = z
  * What no single port can see, checked before anything listens: each problem is reported at the
  * field to change, so the loader prints it as FILE:LINE:COL.
  */
-function crossPortRules(cfg: { ports: Array<{ name?: string; device: string }>; rotators: Array<{ name: string; ports: string[] }> }, ctx: z.RefinementCtx): void {
+function crossPortRules(cfg: { ports: Array<{ name?: string; device: string; listen?: unknown; tls?: unknown }>; rotators: Array<{ name: string; ports: string[] }> }, ctx: z.RefinementCtx): void {
   const bad = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const names = new Map<string, number>();
   const devices = new Map<string, number>();
@@ -87,6 +119,7 @@ function crossPortRules(cfg: { ports: Array<{ name?: string; device: string }>; 
     const sameDevice = devices.get(device);
     if (sameDevice !== undefined) bad(['ports', i, 'device'], `${p.device} is already served by ports[${sameDevice}] (allowed: one port per device; use maxConnections to share it)`);
     else devices.set(device, i);
+    if (p.tls && !p.listen) bad(['ports', i, 'tls'], 'a port without listen: has no listener of its own for TLS (allowed: tls on the rotator that hands it clients)');
   });
   const rotatorNames = new Set<string>();
   cfg.rotators.forEach((r, i) => {
@@ -100,6 +133,8 @@ function crossPortRules(cfg: { ports: Array<{ name?: string; device: string }>; 
 
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 export type PortConfig = z.infer<typeof port>;
+export type ListenerTlsConfig = z.infer<typeof tls>;
+export type ControlConfig = z.infer<typeof control>;
 
 export async function loadBridgeConfig(file: string): Promise<BridgeConfig> {
   return loadYamlFile(file, bridgeConfigSchema);

@@ -2,9 +2,11 @@
  * The control port (ser2net 3's admin interface): one text command per line, a "-> " prompt.
  * Ports are named by their TCP port number or their name.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import type { LineSettings } from '../line/line.js';
-import type { BridgePort, Protocol } from './server.js';
+import type { BridgePort, Protocol, Session } from './server.js';
+import { describePeer } from '../tls/identity.js';
+import { isTermiosSpeed } from './port-options.js';
 import { ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
 
 export const controlHelp = [
@@ -22,7 +24,17 @@ export const controlHelp = [
 ].join('\r\n');
 
 function portKey(p: BridgePort): string {
-  return String(p.address?.port ?? p.options.port ?? p.options.name);
+  return String(p.address?.port ?? p.options.listen?.port ?? p.options.name);
+}
+
+function tlsText(p: BridgePort): string {
+  const policy = p.tlsClientCert;
+  return policy === undefined ? 'off' : `on, client certificates ${policy}`;
+}
+
+/** `127.0.0.1:40000`, with the client's certificate on a TLS session: `127.0.0.1:40000 (CN=laptop sha256:1f2e…)`. */
+function sessionText(s: Session): string {
+  return s.peer.identity ? `${s.remote} (${describePeer(s.peer.identity)})` : s.remote;
 }
 
 function settingsText(s: LineSettings): string {
@@ -36,7 +48,7 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
   const s: Partial<LineSettings> = {};
   for (const w of words) {
     const u = w.toUpperCase();
-    if (/^\d+$/.test(u)) s.speed = Number(u);
+    if (/^\d+$/.test(u) && isTermiosSpeed(Number(u))) s.speed = Number(u);
     else if (['EVEN', 'ODD', 'NONE', 'MARK', 'SPACE'].includes(u)) s.parity = u.toLowerCase() as LineSettings['parity'];
     else if (u === '1STOPBIT') s.stopBits = 1;
     else if (u === '2STOPBITS') s.stopBits = 2;
@@ -53,26 +65,19 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
   return s;
 }
 
+/** The control port's sessions; its listener (TCP or TLS) belongs to the hub. */
 export class ControlServer {
-  private server: net.Server | undefined;
   private readonly clients = new Set<net.Socket>();
 
   constructor(private readonly ports: () => BridgePort[]) {}
 
-  async listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    const server = net.createServer((s) => this.session(s));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const a = server.address() as net.AddressInfo;
-    return { host: a.address, port: a.port };
+  /** Serves one accepted operator connection. */
+  serve(sock: net.Socket): void {
+    this.session(sock);
   }
 
-  async close(): Promise<void> {
+  close(): void {
     for (const c of this.clients) c.destroy();
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
   }
 
   private find(key: string | undefined): BridgePort | undefined {
@@ -229,7 +234,8 @@ export class ControlServer {
       `TCP port ${portKey(p)}`,
       `  enable state: ${p.enabled ? p.protocol : 'off'}`,
       `  timeout: ${p.idleTimeout}`,
-      `  connected to: ${sessions.length ? sessions.map((x) => x.remote).join(', ') : 'not connected'}`,
+      `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
+      // The port's name, as status --watch reads it (src/status/bridge-ports.ts); the path would need a line of its own there.
       `  device: ${p.options.name}`,
       `  device config: ${s ? settingsText(s) : 'device unavailable'}`,
       `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
@@ -237,6 +243,7 @@ export class ControlServer {
       `  bytes read from device: ${p.deviceIn}`,
       `  bytes written to device: ${p.deviceOut}`,
       `  data path: ${p.dataPath}`,
+      `  tls: ${tlsText(p)}`,
     ].join('\n');
   }
 

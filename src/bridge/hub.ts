@@ -2,11 +2,13 @@
  * Many bridge ports in one process (ser2net's model): each port its own device and listener, plus
  * rotators (one TCP port handing each client to the first free of several ports) and one control port.
  */
-import net from 'node:net';
-import { LaplinkError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { acquireLock, type HeldLock } from '../line/lock.js';
 import { openSerialLine } from '../line/serial.js';
-import type { BridgeConfig, PortConfig } from './config.js';
+import { Listener } from '../listen/listener.js';
+import type { HostPort } from '../listen/address.js';
+import type { TlsState } from '../tls/accepter.js';
+import type { BridgeConfig, ControlConfig, ListenerTlsConfig, PortConfig } from './config.js';
 import { ControlServer } from './control.js';
 import type { EventSink } from './events.js';
 import { serverCodec } from './protocols.js';
@@ -14,10 +16,10 @@ import { BridgePort } from './server.js';
 import { REFUSALS } from './refusals.js';
 import { withPace } from './pace-option.js';
 
-export function splitListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  if (!m || Number(m[3]) > 65535) throw new UsageError(`"${text}" is not [HOST:]PORT`);
-  return { host: m[1] || m[2] || '127.0.0.1', port: Number(m[3]) };
+/** Reads a `tls:` block's files; undefined for a plain listener. TLS code loads only when some port uses it. */
+async function tlsStateOf(t: ListenerTlsConfig | undefined): Promise<TlsState | undefined> {
+  if (!t) return undefined;
+  return (await import('../tls/accepter.js')).loadTlsState(t);
 }
 
 /** What a reload did, port by port (names), for the log line. */
@@ -28,6 +30,10 @@ export interface ReloadReport {
   kept: string[];
   /** `NAME: why` for ports or rotators of the new config that could not start. */
   failed: string[];
+  /** TLS listeners kept whose certificate files and allow lists were read again. */
+  tlsReread: string[];
+  /** Kept ports that have trace files (reopened). */
+  tracesReopened: string[];
 }
 
 const portName = (pc: PortConfig) => pc.name ?? pc.device;
@@ -35,7 +41,8 @@ const portName = (pc: PortConfig) => pc.name ?? pc.device;
 export class BridgeHub {
   readonly ports: BridgePort[] = [];
   private readonly locks = new Map<BridgePort, HeldLock>();
-  private readonly rotators: Array<{ name: string; server: net.Server }> = [];
+  private readonly rotators: Array<{ name: string; listener: Listener }> = [];
+  private controlListener: Listener | undefined;
   private control: ControlServer | undefined;
   /** The config running now (start or the last reload), to tell what a reload changes. */
   private current: BridgeConfig | undefined;
@@ -53,7 +60,7 @@ export class BridgeHub {
         names.add(name);
         await this.startPort(pc, cfg);
       }
-      for (const rc of cfg.rotators) await this.startRotator(rc.name, rc.listen, rc.ports);
+      for (const rc of cfg.rotators) await this.startRotator(rc.name, rc.listen, rc.ports, rc.tls);
       if (cfg.control) await this.startControl(cfg.control);
     } catch (err) {
       await this.stop();
@@ -71,7 +78,7 @@ export class BridgeHub {
    */
   async reload(next: BridgeConfig): Promise<ReloadReport> {
     const prev = this.current ?? next;
-    const report: ReloadReport = { added: [], removed: [], changed: [], kept: [], failed: [] };
+    const report: ReloadReport = { added: [], removed: [], changed: [], kept: [], failed: [], tlsReread: [], tracesReopened: [] };
     const sameLocking = prev.lock === next.lock && prev.lockDir === next.lockDir;
     const prevByName = new Map(prev.ports.map((pc) => [portName(pc), pc]));
     const nextByName = new Map(next.ports.map((pc) => [portName(pc), pc]));
@@ -87,8 +94,15 @@ export class BridgeHub {
       const name = portName(pc);
       const kept = this.ports.find((p) => p.options.name === name);
       if (kept) {
-        kept.reopenTrace(); // SIGHUP is also logrotate's signal
+        if (kept.reopenTrace()) report.tracesReopened.push(name); // SIGHUP is also logrotate's signal
         report.kept.push(name);
+        // Renewed certificate files under the same names: new handshakes use them, sessions go on.
+        if (pc.tls) {
+          await tlsStateOf(pc.tls).then(
+            (state) => (kept.replaceTls(state!), report.tlsReread.push(name)),
+            (err: Error) => report.failed.push(`${name}: keeping the TLS files read before: ${err.message}`),
+          );
+        }
         continue;
       }
       if (!report.changed.includes(name)) report.added.push(name);
@@ -102,15 +116,18 @@ export class BridgeHub {
     const order = next.ports.map(portName);
     this.ports.sort((a, b) => order.indexOf(a.options.name) - order.indexOf(b.options.name));
     for (const rc of next.rotators) {
-      await this.startRotator(rc.name, rc.listen, rc.ports).catch((err: Error) => report.failed.push(`${rc.name}: ${err.message}`));
+      await this.startRotator(rc.name, rc.listen, rc.ports, rc.tls).catch((err: Error) => report.failed.push(err.message));
     }
-    if (prev.control !== next.control) {
-      if (this.control) {
-        await this.control.close();
-        this.onEvent?.({ type: 'closed', port: 'control' });
-      }
-      this.control = undefined;
-      if (next.control) await this.startControl(next.control).catch((err: Error) => report.failed.push(`control: ${err.message}`));
+    const controlTls = next.control && 'tls' in next.control ? next.control.tls : undefined;
+    if (JSON.stringify(prev.control) !== JSON.stringify(next.control)) {
+      await this.stopControl();
+      if (next.control) await this.startControl(next.control).catch((err: Error) => report.failed.push(err.message));
+    } else if (controlTls && this.controlListener) {
+      const listener = this.controlListener;
+      await tlsStateOf(controlTls).then(
+        (state) => (listener.replaceTls(state!), report.tlsReread.push('control')),
+        (err: Error) => report.failed.push(`control: keeping the TLS files read before: ${err.message}`),
+      );
     }
     this.current = next;
     return report;
@@ -119,13 +136,15 @@ export class BridgeHub {
   private async startPort(pc: PortConfig, cfg: BridgeConfig): Promise<void> {
     const name = portName(pc);
     const lock = cfg.lock && cfg.lockDir !== undefined ? acquireLock(pc.device, cfg.lockDir) : undefined;
-    const where = pc.listen ? splitListen(pc.listen) : undefined;
     const settings = { speed: pc.speed, dataBits: pc.databits, parity: pc.parity, stopBits: pc.stopbits, flow: pc.flow, local: pc.local, hupcl: pc.hupcl };
+    const tls = await tlsStateOf(pc.tls).catch((err: Error) => {
+      lock?.release();
+      throw new UsageError(`${name}: ${err.message}`);
+    });
     const port = new BridgePort({
       ...pc,
+      tls,
       name,
-      host: where?.host,
-      port: where?.port,
       open: async () => withPace(await openSerialLine({ path: pc.device, settings }), pc.pace),
       codecFor: serverCodec,
       onEvent: this.onEvent,
@@ -144,60 +163,75 @@ export class BridgeHub {
   }
 
   private async stopRotators(): Promise<void> {
-    const closing = this.rotators.splice(0).map((r) => new Promise<void>((res) => r.server.close(() => res())).then(() => r.name));
+    const closing = this.rotators.splice(0).map((r) => r.listener.close().then(() => r.name));
     for (const name of await Promise.all(closing)) this.onEvent?.({ type: 'closed', port: name });
   }
 
-  async startControl(listen: string): Promise<{ host: string; port: number }> {
-    const { host, port } = splitListen(listen);
-    this.control = new ControlServer(() => this.ports);
-    const a = await this.control.listen(host, port).catch((err: Error) => {
-      throw new LaplinkError(`control port ${listen}: ${err.message}`);
+  /** The control port: the same listener as any port, TLS included (then only operators with a certificate). */
+  async startControl(c: ControlConfig): Promise<HostPort> {
+    const control = new ControlServer(() => this.ports);
+    const tls = await tlsStateOf('tls' in c ? c.tls : undefined).catch((err: Error) => {
+      throw new UsageError(`control: ${err.message}`);
     });
-    this.onEvent?.({ type: 'listening', port: 'control', host: a.host, tcpPort: a.port });
+    this.controlListener = await Listener.open({
+      name: 'control',
+      address: c.listen,
+      tls,
+      onClient: (socket) => control.serve(socket),
+      onRefused: (remote, reason) => this.onEvent?.({ type: 'refused', port: 'control', remote, reason }),
+    });
+    this.control = control;
+    const a = this.controlListener.address;
+    this.onEvent?.({ type: 'listening', port: 'control', host: a.host, tcpPort: a.port, tls: this.controlListener.tls });
     return a;
   }
 
-  private async startRotator(name: string, listen: string, portNames: string[]): Promise<void> {
+  private async stopControl(): Promise<void> {
+    if (!this.controlListener) return;
+    this.control?.close();
+    await this.controlListener.close();
+    this.controlListener = undefined;
+    this.control = undefined;
+    this.onEvent?.({ type: 'closed', port: 'control' });
+  }
+
+  private async startRotator(name: string, listen: HostPort, portNames: string[], tlsConfig: ListenerTlsConfig | undefined): Promise<void> {
     const members = portNames.map((n) => {
       const p = this.ports.find((x) => x.options.name === n);
       if (!p) throw new UsageError(`rotators: ${name}: no port named "${n}"`);
       return p;
     });
     let next = 0;
-    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (sock) => {
-      // First free port, starting after the one used last (ser2net rotates rather than always
-      // loading the first device).
-      for (let i = 0; i < members.length; i++) {
-        const p = members[(next + i) % members.length]!;
-        if (p.free) {
-          next = (next + i + 1) % members.length;
-          return p.adopt(sock);
+    const tls = await tlsStateOf(tlsConfig).catch((err: Error) => {
+      throw new UsageError(`${name}: ${err.message}`);
+    });
+    const listener = await Listener.open({
+      name,
+      address: listen,
+      tls,
+      onClient: (sock, peer) => {
+        // First free port, starting after the one used last (ser2net rotates rather than always
+        // loading the first device).
+        for (let i = 0; i < members.length; i++) {
+          const p = members[(next + i) % members.length]!;
+          if (p.free) {
+            next = (next + i + 1) % members.length;
+            return p.adopt(sock, peer);
+          }
         }
-      }
-      this.onEvent?.({ type: 'refused', port: name, remote: `${sock.remoteAddress}:${sock.remotePort}`, reason: 'all ports in use' });
-      sock.on('error', () => undefined);
-      sock.end(REFUSALS.allInUse);
+        this.onEvent?.({ type: 'refused', port: name, remote: peer.remote, reason: 'all ports in use' });
+        sock.on('error', () => undefined);
+        sock.end(REFUSALS.allInUse);
+      },
+      onRefused: (remote, reason) => this.onEvent?.({ type: 'refused', port: name, remote, reason }),
     });
-    this.rotators.push({ name, server });
-    const { host, port } = splitListen(listen);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    }).catch((err: Error) => {
-      throw new LaplinkError(`rotator ${name}: cannot listen on ${listen}: ${err.message}`);
-    });
-    const a = server.address() as net.AddressInfo;
-    this.onEvent?.({ type: 'listening', port: name, host: a.address, tcpPort: a.port });
-  }
-
-  /** SIGHUP after logrotate: every port reopens its trace files by name. */
-  reopenTraces(): void {
-    for (const p of this.ports) p.reopenTrace();
+    this.rotators.push({ name, listener });
+    const a = listener.address;
+    this.onEvent?.({ type: 'listening', port: name, host: a.host, tcpPort: a.port, tls: listener.tls });
   }
 
   async stop(): Promise<void> {
-    await this.control?.close();
+    await this.stopControl();
     await this.stopRotators();
     await Promise.all(this.ports.map((p) => p.stop()));
     for (const l of this.locks.values()) l.release();

@@ -65,8 +65,17 @@ export class NativePump {
   }
 }
 
-/** The fd under a net.Socket or tty stream (libuv's own, non-blocking), if it has one. */
+/**
+ * True for a stream we encrypt (a TLSSocket): its `_handle.fd` is the TCP socket's, carrying
+ * ciphertext, so bytes written there by the pump would bypass TLS.
+ */
+export function isTlsStream(stream: Duplex): boolean {
+  return (stream as { encrypted?: boolean }).encrypted === true;
+}
+
+/** The fd under a net.Socket or tty stream (libuv's own, non-blocking), if it has one whose bytes are the stream's own: never a TLS socket's. */
 export function streamFd(stream: Duplex): number | undefined {
+  if (isTlsStream(stream)) return undefined;
   const fd = (stream as unknown as { _handle?: { fd?: number } })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }

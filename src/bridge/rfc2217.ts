@@ -185,12 +185,22 @@ export class Rfc2217Server extends TelnetCodec {
     }
   }
 
+  /** A pty has no modem lines: said once per session, not once per DTR/RTS request (a client toggles them often). */
+  private modemFailed(e: Error): void {
+    const noLines = /a pty has none|Inappropriate ioctl|ENOTTY/.test(e.message);
+    if (noLines && this.saidNoModemLines) return;
+    this.saidNoModemLines ||= noLines;
+    this.h.log(noLines ? 'rfc2217: the device is a pty, which has no modem lines: DTR and RTS requests are answered, not applied' : `rfc2217: ${e.message}`);
+  }
+
+  private saidNoModemLines = false;
+
   private async control(v: number, line: Line | undefined): Promise<void> {
     const flowCode = () => ({ none: 1, xonxoff: 2, rtscts: 3 })[line?.settings.flow ?? 'none'];
     const modem = async (lines: { dtr?: boolean; rts?: boolean }) => {
       // Remember what was asked even when the device has no modem lines (a pty), and say so.
       Object.assign(this.port, lines);
-      await line?.setModem(lines).catch((e: Error) => this.h.log(`rfc2217: ${e.message}`));
+      await line?.setModem(lines).catch((e: Error) => this.modemFailed(e));
     };
     switch (v) {
       case 0:

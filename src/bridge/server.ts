@@ -4,30 +4,33 @@
  * the device (`pause`: the device is never read faster than the slowest client) or drops that client
  * (`drop`). TCP input that the device cannot take yet pauses the socket. Nothing buffers unboundedly.
  */
-import net from 'node:net';
-import { LineError } from '../errors.js';
+import type net from 'node:net';
 import type { Line } from '../line/line.js';
-import { rawCodec, type Codec, type CodecHost } from './codec.js';
+import { Listener, type Peer } from '../listen/listener.js';
+import type { HostPort } from '../listen/address.js';
+import type { TlsState } from '../tls/accepter.js';
+import { describePeer } from '../tls/identity.js';
+import { nativePumpMayCarry, rawCodec, transportFilter, type Codec, type CodecHost, type Filter } from './codec.js';
 import type { EventSink } from './events.js';
 import { AllowList } from './allow.js';
 import { PumpHandover, type PumpCandidate } from './handover.js';
 import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
-import { socketReason } from '../socket-reason.js';
 import { REFUSALS } from './refusals.js';
 import { LogLimiter, suppressedText } from './log-limit.js';
 
-export type Protocol = 'raw' | 'telnet' | 'rfc2217';
-export type SlowClientPolicy = 'drop' | 'pause';
+import type { Protocol, SlowClientPolicy } from './port-options.js';
+export type { Protocol, SlowClientPolicy } from './port-options.js';
 
 export interface PortOptions {
   /** Name used in events, traces and the control port (e.g. the device path or the TCP port). */
   name: string;
   /** Opens (and re-opens after loss) the device. */
   open: () => Promise<Line>;
-  host?: string;
-  /** TCP port to listen on; undefined = no listener of its own (a rotator hands clients over). */
-  port?: number;
+  /** Where to listen; undefined = no listener of its own (a rotator hands clients over). */
+  listen?: HostPort;
+  /** TLS under every session of this port (loaded certificate, key, CA and client policy). */
+  tls?: TlsState;
   protocol?: Protocol;
   maxConnections?: number;
   kickOld?: boolean;
@@ -55,8 +58,12 @@ export interface PortOptions {
 export interface Session {
   readonly id: number;
   readonly remote: string;
+  /** Who the client is: its address and, on a TLS port with client certificates, its certificate. */
+  readonly peer: Peer;
   readonly socket: net.Socket;
   readonly codec: Codec;
+  /** The session's byte path, transport first: the native pump carries it only if every layer lets it. */
+  readonly filters: readonly Filter[];
   readonly since: Date;
   bytesIn: number;
   bytesOut: number;
@@ -81,7 +88,7 @@ export class BridgePort {
   deviceIn = 0;
   deviceOut = 0;
   idleTimeout: number;
-  private server: net.Server | undefined;
+  private listener: Listener | undefined;
   private readonly writeWaiters = new Set<net.Socket>();
   private readonly allowList: AllowList | undefined;
   private stopped = false;
@@ -125,30 +132,39 @@ export class BridgePort {
     return this.pump.active ? 'native pump' : 'javascript';
   }
 
-  get address(): { host: string; port: number } | undefined {
-    const a = this.server?.address();
-    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  get address(): HostPort | undefined {
+    return this.listener?.address;
   }
 
-  /** Opens the device, then listens. Rejects with LineError / a listen error; nothing left running. */
-  async start(): Promise<{ host: string; port: number }> {
+  /** `required` / `optional` / `none` when the port is TLS; undefined for plain TCP (showport). */
+  get tlsClientCert(): string | undefined {
+    return this.listener?.clientCert;
+  }
+
+  /** New certificate files and allow list: handshakes from now on use them, sessions go on. */
+  replaceTls(state: TlsState): void {
+    this.listener?.replaceTls(state);
+  }
+
+  /** Opens the device, then listens. Rejects with LineError / ListenError; nothing left running. */
+  async start(): Promise<HostPort> {
     await this.attach(await this.options.open());
     this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    if (this.options.port === undefined) return { host: '', port: 0 };
-    const server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.adopt(s));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
+    if (this.options.listen === undefined) return { host: '', port: 0 };
+    try {
+      this.listener = await Listener.open({
+        name: this.options.name,
+        address: this.options.listen,
+        tls: this.options.tls,
+        onClient: (socket, peer) => this.adopt(socket, peer),
+        onRefused: (remote, reason) => this.emit({ type: 'refused', port: this.options.name, remote, reason }),
       });
-    }).catch(async (err) => {
+    } catch (err) {
       await this.stop();
-      throw new LineError(`${this.options.name}: cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${socketReason(err as NodeJS.ErrnoException)}`);
-    });
-    const addr = this.address!;
-    this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port });
+      throw err;
+    }
+    const addr = this.listener.address;
+    this.emit({ type: 'listening', port: this.options.name, host: addr.host, tcpPort: addr.port, tls: this.listener.tls });
     return addr;
   }
 
@@ -158,16 +174,17 @@ export class BridgePort {
     clearTimeout(this.reopenTimer);
     this.pump.cancel();
     for (const s of this.sessions) this.drop(s, 'server stopping');
-    const closing = this.server ? new Promise<void>((r) => this.server!.close(() => r())) : Promise.resolve();
+    const closing = this.listener?.close() ?? Promise.resolve();
     await this.line?.close();
     await closing;
     await this.tracer?.close();
     this.protocolLog.flush();
   }
 
-  /** Reopens this port's trace files by name (SIGHUP after logrotate). */
-  reopenTrace(): void {
+  /** Reopens this port's trace files by name (SIGHUP after logrotate); false when it has none. */
+  reopenTrace(): boolean {
     this.tracer?.reopen();
+    return this.tracer !== undefined;
   }
 
   /** Observe every byte (control-port monitor, trace files). Returns the unsubscribe function. */
@@ -276,7 +293,7 @@ export class BridgePort {
     if (this.stopped || !line || !s || this.sessions.size !== 1) return undefined;
     // `drop` must see the client's queue grow to drop it; the pump would just hold the device back.
     const dropsSlowClients = this.options.slowClient === 'drop';
-    if (s.jsOnly || s.codec !== rawCodec || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return undefined;
+    if (s.jsOnly || !nativePumpMayCarry(s.filters) || this.monitors.size || this.idleTimeout > 0 || dropsSlowClients) return undefined;
     if (s.blocked || this.writeWaiters.size) return 'later'; // a side held back would be overtaken
     return { session: s, device: line.stream, socket: s.socket };
   }
@@ -308,9 +325,9 @@ export class BridgePort {
     return this.enabled && this.line !== undefined && this.sessions.size < (this.options.maxConnections ?? 1);
   }
 
-  /** Serves an accepted client socket (from our listener or a rotator). */
-  adopt(socket: net.Socket): void {
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  /** Serves an accepted client socket (from our listener or a rotator's), already through its TLS layer if any. */
+  adopt(socket: net.Socket, peer: Peer): void {
+    const remote = peer.remote;
     const refuse = (reason: string, text?: string) => {
       this.emit({ type: 'refused', port: this.options.name, remote, reason });
       socket.on('error', () => undefined);
@@ -351,10 +368,12 @@ export class BridgePort {
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
     if (codec !== rawCodec) optimizerNeeded(); // telnet and RFC 2217 look at every byte in JS
-    const s: Session = { id: nextSessionId++, remote, socket, codec, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
+    const filters = [transportFilter(peer.tls), codec];
+    const s: Session = { id: nextSessionId++, remote, peer, socket, codec, filters, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
-    this.emit({ type: 'connect', port: this.options.name, remote });
-    this.tracer?.event(`OPEN (${remote})`);
+    const client = peer.identity ? describePeer(peer.identity) : undefined;
+    this.emit({ type: 'connect', port: this.options.name, remote, tls: peer.tls, client });
+    this.tracer?.event(`OPEN (${remote}${client ? ` ${client}` : ''})`);
     const greet = codec.greeting();
     if (greet.length) socket.write(greet);
     if (this.options.banner) socket.write(this.options.banner);

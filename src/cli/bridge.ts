@@ -1,9 +1,12 @@
-/** `laplink bridge serve|connect|stdio|run`: thin wiring of src/bridge/* to flags and exit codes. */
+/** `laplink bridge serve|connect|stdio|run|keygen`: thin wiring of src/bridge/* to flags and exit codes. */
 import { Command, Option } from 'commander';
 import { ConfigError, LineError, UsageError } from '../errors.js';
-import type { Line, LineSettings } from '../line/line.js';
+import { defaultSettings, type Line, type LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
-import type { Protocol } from '../bridge/server.js';
+import type { BridgeConfig, PortConfig } from '../bridge/config.js';
+import { CLIENT_CERT_POLICIES, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
+import { parseListenAddress, parseTargetAddress, type HostPort } from '../listen/address.js';
+import { assertTlsServerSettings, tlsClientProblems, type TlsClientSettings, type TlsServerSettings } from '../tls/settings.js';
 import { deferOptimizer } from '../runtime/optimizer.js';
 
 export function register(program: Command): void {
@@ -18,7 +21,7 @@ export function register(program: Command): void {
       .addOption(protocolOption())
       .option('--max-connections <n>', 'clients sharing the device', '1')
       .option('--kick-old', 'a new client replaces the oldest when full')
-      .addOption(new Option('--slow-client <policy>', 'when a client cannot keep up').choices(['drop', 'pause']).default('pause'))
+      .addOption(new Option('--slow-client <policy>', 'when a client cannot keep up').choices(SLOW_CLIENT_POLICIES).default('pause'))
       .option('--allow <cidr...>', 'client addresses allowed (CIDR or address)')
       .option('--banner <text>', 'sent to each client on connect')
       .option('--open-string <text>', 'sent to the device when a client connects')
@@ -34,46 +37,19 @@ export function register(program: Command): void {
       .option('--no-lock', 'do not take a UUCP lock file')
       .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client')
       .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
-  ).action(async (device: string, opts: Record<string, unknown>) => {
+  );
+  withTlsServerFlags(bridge.commands.at(-1)!).action(async (device: string, opts: Record<string, unknown>) => {
     deferOptimizer();
-    const { serve } = await import('../bridge/serve.js');
-    const { host, port } = parseListen(String(opts.listen));
+    const { runConfig } = await import('../bridge/serve.js');
+    // serve is a config of one port, so it starts, reloads and fails exactly as `bridge run` does.
+    const cfg = serveConfig(device, opts);
     const onEvent = await withDataPath(pumpTurnedOffBy(opts), eventPrinter(device));
     let running: import('../bridge/hub.js').BridgeHub | undefined;
-    // SIGHUP is logrotate's "reopen your files", not the end (the default action would leave the lock behind).
-    const ac = stopOnSignals(() => {
-      running?.reopenTraces();
-      process.stderr.write('laplink bridge: SIGHUP: trace files reopened\n');
-    });
-    await serve({
-      device,
-      settings: settingsFrom(opts),
-      host,
-      port,
-      protocol: opts.protocol as Protocol,
-      maxConnections: positiveInt(opts.maxConnections, '--max-connections'),
-      kickOld: Boolean(opts.kickOld),
-      slowClient: opts.slowClient as 'drop' | 'pause',
-      allow: opts.allow as string[] | undefined,
-      banner: unescape(opts.banner as string | undefined),
-      openString: unescape(opts.openString as string | undefined),
-      closeString: unescape(opts.closeString as string | undefined),
-      idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
-      nativePump: opts.nativePump !== false,
-      pace: paceFrom(opts),
-      trace: {
-        read: opts.traceRead as string | undefined,
-        write: opts.traceWrite as string | undefined,
-        both: opts.traceBoth as string | undefined,
-        hex: Boolean(opts.traceHex),
-        timestamp: Boolean(opts.traceTimestamp),
-      },
-      lockDir: opts.lock === false ? undefined : String(opts.lockDir),
-      control: opts.control as string | undefined,
-      onEvent,
-      onStarted: (hub) => (running = hub),
-      signal: ac.signal,
-    });
+    const reloading = serially();
+    // SIGHUP is logrotate's "reopen your files" (and a renewed certificate's), not the end (the
+    // default action would leave the lock behind).
+    const ac = stopOnSignals(() => reloading(async () => running && sayReloaded(await running.reload(cfg))));
+    await runConfig(cfg, onEvent, ac.signal, (hub) => (running = hub));
   });
 
   withSettings(
@@ -88,19 +64,21 @@ export function register(program: Command): void {
       .option('--no-lock', 'do not take a UUCP lock file')
       .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session')
       .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
-  ).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
+  );
+  withTlsClientFlags(bridge.commands.at(-1)!).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
+    const tls = tlsClientFrom(opts); // flag problems before a device is locked or a pty made
     // The same HDB lock as serve and pppd's `lock`: a local device is never shared by accident.
     const lock = device && opts.lock !== false ? (await import('../line/lock.js')).acquireLock(device, String(opts.lockDir)) : undefined;
     try {
-      await connectLine(host, port, device, opts);
+      await connectLine(host, port, device, opts, tls);
     } finally {
       lock?.release();
     }
   });
 
-  async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>): Promise<void> {
+  async function connectLine(host: string, port: number, device: string | undefined, opts: Record<string, unknown>, tls: TlsClientSettings | undefined): Promise<void> {
     deferOptimizer(); // a long-lived daemon too; a telnet or RFC 2217 session turns it back on
     // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
     const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
@@ -120,6 +98,7 @@ export function register(program: Command): void {
         reconnect: true,
         codec: clientCodec(opts.protocol as Protocol),
         nativePump: opts.nativePump !== false,
+        tls,
         onEvent: printEvent,
         signal: ac.signal,
       });
@@ -148,26 +127,51 @@ export function register(program: Command): void {
       await runConfig(cfg, sink, ac.signal, (hub) => (running = hub));
     });
 
-  bridge
-    .command('stdio')
-    .description('Join stdin/stdout to a remote TCP port (for pppd `pty`); exits when TCP closes.')
-    .argument('<host:port>', 'remote bridge')
-    .addOption(protocolOption())
-    .action(async (target: string, opts: Record<string, unknown>) => {
+  withTlsClientFlags(
+    bridge
+      .command('stdio')
+      .description('Join stdin/stdout to a remote TCP port (for pppd `pty`); exits when TCP closes.')
+      .argument('<host:port>', 'remote bridge')
+      .addOption(protocolOption()),
+  ).action(async (target: string, opts: Record<string, unknown>) => {
       const { host, port } = parseTarget(target);
+      const tls = tlsClientFrom(opts);
       const { StreamLine, stdioDuplex } = await import('../line/socket.js');
       const { runClient } = await import('../bridge/client.js');
       const { clientCodec } = await import('../bridge/protocols.js');
       const ac = stopOnSignals();
       const line = new StreamLine('stdio', stdioDuplex());
       try {
-        await runClient({ host, port, line, reconnect: false, detectRefusal: true, codec: clientCodec(opts.protocol as Protocol), onEvent: printEvent, signal: ac.signal });
+        await runClient({ host, port, line, reconnect: false, detectRefusal: true, codec: clientCodec(opts.protocol as Protocol), tls, onEvent: printEvent, signal: ac.signal });
       } catch (err) {
         process.stdin.destroy(); // let the process end once the error is reported
         throw err;
       }
       // stdin keeps the event loop alive; the session is over, so is the process.
       process.exit(process.exitCode ?? 0);
+    });
+  bridge
+    .command('keygen')
+    .description('Write NAME.key (mode 0600) and a self-signed NAME.crt for a TLS port or client, and print the fingerprint for the other side.')
+    .argument('<name>', "the certificate's CN: the port's host name, or a name for a client")
+    .option('--dir <dir>', 'where to write the files', '.')
+    .option('--days <n>', 'validity of the certificate', '825')
+    .option('--force', 'replace existing files')
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const { keygen } = await import('../tls/keygen.js');
+      const r = await keygen({ name, dir: String(opts.dir), days: Number(opts.days), force: Boolean(opts.force) });
+      process.stdout.write(
+        [
+          `key          ${r.key} (mode 0600: keep it here)`,
+          `certificate  ${r.cert} (CN=${name}, self-signed, valid until ${r.notAfter.toISOString().slice(0, 10)})`,
+          `fingerprint  ${r.fingerprint}`,
+          '',
+          'On the other side:',
+          `  a port that lets this client in:   --tls-allow ${r.fingerprint}`,
+          `  a client that trusts this port:    --tls-pin ${r.fingerprint}`,
+          '',
+        ].join('\n'),
+      );
     });
 }
 
@@ -187,9 +191,112 @@ async function reloadConfig(file: string, hub: import('../bridge/hub.js').Bridge
   }
   const r = await hub.reload(next);
   const list = (what: string, names: string[]) => (names.length ? [`${what} ${names.join(', ')}`] : []);
-  const summary = [...list('added', r.added), ...list('removed', r.removed), ...list('restarted', r.changed), ...list('kept', r.kept)].join('; ');
+  const summary = [...list('added', r.added), ...list('removed', r.removed), ...list('restarted', r.changed), ...list('kept', r.kept), ...list('TLS files read again for', r.tlsReread)].join('; ');
   process.stderr.write(`laplink bridge: SIGHUP: reloaded ${file}: ${summary || 'nothing to do'}\n`);
   for (const f of r.failed) process.stderr.write(`laplink bridge: SIGHUP: cannot start ${f}\n`);
+}
+
+/** `bridge serve`'s SIGHUP: one line saying what it did (nothing to reopen is said as such). */
+function sayReloaded(r: import('../bridge/hub.js').ReloadReport): void {
+  const did = [...(r.tracesReopened.length ? ['trace files reopened'] : []), ...(r.tlsReread.length ? ['TLS certificate, key, CA and allow list read again'] : [])];
+  process.stderr.write(`laplink bridge: SIGHUP: ${did.join('; ') || 'nothing to reopen (no trace files, no TLS files)'}\n`);
+  for (const f of r.failed) process.stderr.write(`laplink bridge: SIGHUP: ${f}\n`);
+}
+
+/** The one-port config `bridge serve DEVICE` runs, from its flags. */
+function serveConfig(device: string, opts: Record<string, unknown>): BridgeConfig {
+  const s = { ...defaultSettings, ...settingsFrom(opts) };
+  const port: PortConfig = {
+    device,
+    listen: flagAddress('--listen', () => parseListenAddress(String(opts.listen))),
+    tls: tlsServerFrom(opts),
+    protocol: opts.protocol as Protocol,
+    speed: s.speed,
+    databits: s.dataBits,
+    parity: s.parity,
+    stopbits: s.stopBits,
+    flow: s.flow,
+    local: s.local,
+    hupcl: s.hupcl,
+    maxConnections: positiveInt(opts.maxConnections, '--max-connections'),
+    kickOld: Boolean(opts.kickOld),
+    slowClient: opts.slowClient as SlowClientPolicy,
+    allow: opts.allow as string[] | undefined,
+    banner: unescape(opts.banner as string | undefined),
+    openString: unescape(opts.openString as string | undefined),
+    closeString: unescape(opts.closeString as string | undefined),
+    idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
+    nativePump: opts.nativePump !== false,
+    pace: paceFrom(opts),
+    trace: {
+      read: opts.traceRead as string | undefined,
+      write: opts.traceWrite as string | undefined,
+      both: opts.traceBoth as string | undefined,
+      hex: Boolean(opts.traceHex),
+      timestamp: Boolean(opts.traceTimestamp),
+    },
+  };
+  const control = opts.control === undefined ? undefined : { listen: flagAddress('--control', () => parseListenAddress(String(opts.control))) };
+  return { ports: [port], rotators: [], control, lock: opts.lock !== false, lockDir: opts.lock === false ? undefined : String(opts.lockDir) };
+}
+
+function flagAddress(flag: string, parse: () => HostPort): HostPort {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+/** --tls-cert/--tls-key/--tls-ca/--tls-client-cert/--tls-allow of a listening command. */
+function withTlsServerFlags(cmd: Command): Command {
+  return cmd
+    .option('--tls-cert <file>', 'serve TLS with this certificate (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM, mode 0600)')
+    .option('--tls-ca <file>', 'CA certificates that sign acceptable client certificates')
+    .addOption(new Option('--tls-client-cert <policy>', 'client certificates (default: required with --tls-ca or --tls-allow, else none)').choices(CLIENT_CERT_POLICIES))
+    .option('--tls-allow <fingerprint|CN=name...>', 'clients allowed: sha256 public-key fingerprints (see bridge keygen) or CN=NAME (with --tls-ca)');
+}
+
+function tlsServerFrom(opts: Record<string, unknown>): TlsServerSettings | undefined {
+  const given = ['tlsCert', 'tlsKey', 'tlsCa', 'tlsClientCert', 'tlsAllow'].some((k) => opts[k] !== undefined);
+  if (!given) return undefined;
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new UsageError('--tls-cert and --tls-key: a TLS port needs both');
+  const settings: TlsServerSettings = {
+    cert: String(opts.tlsCert),
+    key: String(opts.tlsKey),
+    ca: opts.tlsCa as string | undefined,
+    clientCert: opts.tlsClientCert as TlsServerSettings['clientCert'],
+    allow: opts.tlsAllow as string[] | undefined,
+  };
+  assertTlsServerSettings(settings); // the rules the config schema applies, before the device is opened
+  return settings;
+}
+
+/** TLS flags of a connecting command (connect, stdio). */
+function withTlsClientFlags(cmd: Command): Command {
+  return cmd
+    .option('--tls', "connect with TLS, checking the server's certificate against the system's CAs")
+    .option('--tls-ca <file>', "CA certificates that sign the server's certificate (implies --tls)")
+    .option('--tls-pin <fingerprint...>', "accept the server's certificate by its sha256 public-key fingerprint, even self-signed (implies --tls)")
+    .option('--tls-server-name <name>', "name the server's certificate must carry, sent as SNI (default: the host; implies --tls)")
+    .option('--tls-cert <file>', 'our client certificate, for ports that require one (implies --tls)')
+    .option('--tls-key <file>', 'private key of --tls-cert');
+}
+
+function tlsClientFrom(opts: Record<string, unknown>): TlsClientSettings | undefined {
+  const given = ['tls', 'tlsCa', 'tlsPin', 'tlsServerName', 'tlsCert', 'tlsKey'].some((k) => opts[k] !== undefined);
+  if (!given) return undefined;
+  const settings: TlsClientSettings = {
+    cert: opts.tlsCert as string | undefined,
+    key: opts.tlsKey as string | undefined,
+    ca: opts.tlsCa as string | undefined,
+    serverName: opts.tlsServerName as string | undefined,
+    pin: opts.tlsPin as string[] | undefined,
+  };
+  const [problem] = tlsClientProblems(settings);
+  if (problem) throw new UsageError(problem);
+  return settings;
 }
 
 /** Runs tasks one after another (a second SIGHUP waits for the first reload to finish). */
@@ -201,16 +308,16 @@ function serially(): (task: () => Promise<unknown>) => void {
 }
 
 function protocolOption(): Option {
-  return new Option('--protocol <protocol>', 'wire protocol').choices(['raw', 'telnet', 'rfc2217']).default('raw');
+  return new Option('--protocol <protocol>', 'wire protocol').choices(PROTOCOLS).default('raw');
 }
 
 function withSettings(cmd: Command): Command {
   return cmd
     .option('--speed <bps>', 'line speed')
     .addOption(new Option('--databits <n>', 'data bits').choices(['5', '6', '7', '8']))
-    .addOption(new Option('--parity <p>', 'parity').choices(['none', 'even', 'odd', 'mark', 'space']))
+    .addOption(new Option('--parity <p>', 'parity').choices(PARITIES))
     .addOption(new Option('--stopbits <n>', 'stop bits').choices(['1', '2']))
-    .addOption(new Option('--flow <flow>', 'flow control').choices(['rtscts', 'xonxoff', 'none']))
+    .addOption(new Option('--flow <flow>', 'flow control').choices(FLOWS))
     .option('--local', 'ignore modem control lines (CLOCAL; the default)')
     .option('--no-local', 'honour modem control lines')
     .option('--hupcl', 'drop DTR on last close');
@@ -218,7 +325,7 @@ function withSettings(cmd: Command): Command {
 
 function settingsFrom(opts: Record<string, unknown>): Partial<LineSettings> {
   const s: Partial<LineSettings> = {};
-  if (opts.speed !== undefined) s.speed = positiveInt(opts.speed, '--speed');
+  if (opts.speed !== undefined) s.speed = termiosSpeed(opts.speed);
   if (opts.databits !== undefined) s.dataBits = Number(opts.databits) as LineSettings['dataBits'];
   if (opts.parity !== undefined) s.parity = opts.parity as LineSettings['parity'];
   if (opts.stopbits !== undefined) s.stopBits = Number(opts.stopbits) as 1 | 2;
@@ -233,20 +340,16 @@ async function openLocal(device: string | undefined, pty: string | undefined, se
   return (await import('../line/serial.js')).openSerialLine({ path: device!, settings });
 }
 
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`--listen: "${text}" is not [HOST:]PORT`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range 0-65535`);
-  return { host: m[1] || m[2] || '127.0.0.1', port };
+/** HOST:PORT of a remote end, as `bridge connect`, `bridge stdio` and `status --control` take it. */
+export function parseTarget(text: string): HostPort {
+  return flagAddress('HOST:PORT', () => parseTargetAddress(text));
 }
 
-export function parseTarget(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`HOST:PORT: "${text}" is not HOST:PORT`);
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) throw new UsageError(`HOST:PORT: port ${port} is out of range 1-65535`);
-  return { host: m[1] || m[2]!, port };
+/** --speed: what termios (and so pppd and stty) can set, as the profile and the config take it. */
+function termiosSpeed(v: unknown): number {
+  const n = Number(v);
+  if (!isTermiosSpeed(n)) throw new UsageError(`--speed: "${String(v)}" is not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`);
+  return n;
 }
 
 function positiveInt(v: unknown, flag: string): number {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkExtraOption } from './pppd-options.js';
 import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
+import { TERMIOS_SPEEDS } from '../line/speeds.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -13,11 +14,7 @@ import { windowsFieldRules } from './windows-rules.js';
  */
 
 /** Speeds termios knows (Linux `Bxxx` constants). pppd refuses anything else. */
-export const TERMIOS_SPEEDS = [
-  50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
-  230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000,
-  3500000, 4000000,
-] as const;
+export { TERMIOS_SPEEDS };
 
 const SAFE_WORD = /^[A-Za-z0-9_][A-Za-z0-9_.@%+=:,-]*$/;
 /** Characters a secret may never contain: they would end a line or a word in pppd's reader. */
@@ -163,6 +160,9 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   // Over TCP pppd talks to a pseudo-terminal: RTS/CTS and modem lines are set at the bridge's port.
   if (p.bridge && p.flow === 'rtscts') bad(['flow'], 'no RTS/CTS lines reach pppd through a bridge (allowed with bridge: none or xonxoff; set hardware flow at the bridge)');
   if (p.bridge && p.modemLines) bad(['modemLines'], 'no modem lines reach pppd through a bridge (allowed with bridge: false)');
+  if (p.bridgeTls && !p.bridge) bad(['bridgeTls'], 'TLS is for a bridge: line (allowed: with bridge: HOST:PORT)');
+  if (p.bridgeTls && !p.bridgeTls.ca && !p.bridgeTls.pin) bad(['bridgeTls'], "nothing to check the port's certificate against (allowed: ca: FILE, pin: [sha256:…], or both)");
+  if (p.bridgeTls && !p.bridgeTls.cert !== !p.bridgeTls.key) bad(['bridgeTls', p.bridgeTls.cert ? 'key' : 'cert'], 'a client certificate needs its key and a key its certificate (allowed: both or neither)');
   if (p.localIp === p.remoteIp) bad(['remoteIp'], 'must differ from localIp (allowed: the other end of the link)');
   windowsFieldRules(p, bad);
   if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
@@ -202,6 +202,17 @@ export const profileObject = z
     peer: z.enum(['linux', 'windows', 'dialup']).default('linux').describe('windows adds the Direct Cable Connection CLIENT/CLIENTSERVER handshake; dialup answers the peer\'s dialer as a Hayes modem'),
     device: devicePath.optional().describe('serial device of the cable'),
     bridge: hostPort.optional().describe('or: the line is carried over TCP from this HOST:PORT (laplink bridge)'),
+    bridgeTls: z
+      .object({
+        ca: filePath.optional().describe("CA certificates that sign the bridge port's certificate"),
+        pin: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'not a fingerprint (allowed: sha256: and 64 lowercase hex digits, as laplink bridge keygen prints it)')).min(1).optional().describe("the port's public-key fingerprints accepted (a self-signed certificate is then fine)"),
+        serverName: hostName.optional().describe("name the port's certificate must carry (default: the bridge host)"),
+        cert: filePath.optional().describe('our client certificate, for a port that requires one'),
+        key: filePath.optional().describe('its private key'),
+      })
+      .strict()
+      .optional()
+      .describe('TLS to the bridge: port (laplink bridge stdio --tls-*): a ca, a pin, or both'),
     speed: speed.default(115200).describe('line speed in bit/s'),
     // none: a 3-wire null-modem has no RTS/CTS, and a bridge: line cannot carry them (issue 14).
     flow: z.enum(['rtscts', 'xonxoff', 'none']).default('none').describe('flow control: none suits a 3-wire null-modem and a bridge: line; rtscts needs a full 7-wire cable'),

@@ -72,6 +72,7 @@ export function starterProfile(o: StarterOptions): string {
     }
     if (ex[key] !== undefined) out.push(ex[key]!.includes('\n') ? ex[key]! : `${key}: ${yamlValue(ex[key])}`);
     else if (key === 'bridge') out.push('# bridge: 127.0.0.1:4001');
+    else if (key === 'bridgeTls') out.push('# bridgeTls: { pin: [sha256:FINGERPRINT] }   # from laplink bridge keygen on the bridge host');
     else if (key === 'masquerade') out.push('# masquerade: { outInterface: eth0 }');
     else if (key === 'gateway') out.push('# gateway: { uplink: default, dns: host, proxyArp: false }');
     else if (key === 'hostnames') out.push(`# hostnames: { local: ${o.role}-end, remote: ${o.role === 'server' ? 'client' : 'server'}-end }`);

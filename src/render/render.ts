@@ -125,7 +125,7 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     peer: p.peer,
     profilePath,
     device: p.device,
-    pty: p.bridge ? `${argv.join(' ')} bridge stdio ${p.bridge}` : undefined,
+    pty: p.bridge ? [...argv, 'bridge', 'stdio', p.bridge, ...bridgeTlsFlags(p.bridgeTls)].join(' ') : undefined,
     speed: p.speed,
     flow: flowOption(p),
     lines,
@@ -215,4 +215,15 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     }), 0o755);
   }
   return out;
+}
+
+/** `bridge stdio`'s TLS flags from a profile's bridgeTls (every value is a checked path, host name or fingerprint: no quoting needed). */
+function bridgeTlsFlags(t: Profile['bridgeTls']): string[] {
+  if (!t) return [];
+  return [
+    ...(t.ca ? ['--tls-ca', t.ca] : []),
+    ...(t.pin ? ['--tls-pin', ...t.pin] : []),
+    ...(t.serverName ? ['--tls-server-name', t.serverName] : []),
+    ...(t.cert && t.key ? ['--tls-cert', t.cert, '--tls-key', t.key] : []),
+  ];
 }

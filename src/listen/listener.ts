@@ -1,0 +1,107 @@
+/**
+ * Where every bridge connection comes from: ports, rotators and the control port all listen through
+ * this one class, so they bind the same way, fail with the same words (`NAME: cannot listen on
+ * HOST:PORT: address already in use`) and take TLS the same way. A listener hands on only clients
+ * it accepted: with TLS, after the handshake and the certificate check; every refusal is reported
+ * once, naming the peer and the reason.
+ */
+import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { LaplinkError } from '../errors.js';
+import { socketReason } from '../socket-reason.js';
+import { LogLimiter } from '../bridge/log-limit.js';
+import type { PeerIdentity } from '../tls/identity.js';
+import type { AcceptLimits, TlsAccepter, TlsState } from '../tls/accepter.js';
+import { formatAddress, type HostPort } from './address.js';
+
+export class ListenError extends LaplinkError {}
+
+/** What a listener knows of a client it hands on. */
+export interface Peer {
+  /** `address:port` of the TCP peer. */
+  remote: string;
+  /** The client's certificate identity (TLS ports with client certificates). */
+  identity?: PeerIdentity;
+  /** The byte stream is TLS: only JavaScript may read and write it. */
+  tls: boolean;
+}
+
+export interface ListenerOptions {
+  /** Who listens, for errors: a port name, a rotator's name, `control`. */
+  name: string;
+  address: HostPort;
+  /** TLS under everything this listener hands on (loaded files and policy). */
+  tls?: TlsState;
+  tlsLimits?: AcceptLimits;
+  onClient: (socket: net.Socket | TLSSocket, peer: Peer) => void;
+  /** A connection turned away before it became a client (TLS handshake or certificate). */
+  onRefused?: (remote: string, reason: string) => void;
+}
+
+export class Listener {
+  private readonly server: net.Server;
+  private accepter: TlsAccepter | undefined;
+  /** A flood of refused handshakes must not flood the log: at most 10 lines of a kind per 10 s. */
+  private readonly refusals: LogLimiter<{ remote: string; reason: string }>;
+
+  private constructor(private readonly o: ListenerOptions) {
+    this.refusals = new LogLimiter(
+      (e) => o.onRefused?.(e.remote, e.reason),
+      (n, first, many) => ({ remote: '*', reason: `… ${n} more refusals ${many ? 'of other kinds' : `like "${first.reason}"`} suppressed` }),
+    );
+    this.server = net.createServer({ highWaterMark: 64 * 1024, noDelay: true }, (s) => this.connection(s));
+  }
+
+  /** Binds and resolves once listening; rejects with ListenError in the one wording. */
+  static async open(o: ListenerOptions): Promise<Listener> {
+    const l = new Listener(o);
+    if (o.tls) {
+      const { TlsAccepter } = await import('../tls/accepter.js');
+      l.accepter = new TlsAccepter(o.tls, o.tlsLimits);
+    }
+    await new Promise<void>((resolve, reject) => {
+      l.server.once('error', reject);
+      l.server.listen(o.address.port, o.address.host, () => {
+        l.server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw new ListenError(`${o.name}: cannot listen on ${formatAddress(o.address)}: ${socketReason(err)}`);
+    });
+    return l;
+  }
+
+  get address(): HostPort {
+    const a = this.server.address() as net.AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  get tls(): boolean {
+    return this.accepter !== undefined;
+  }
+
+  /** `required` / `optional` / `none` for a TLS listener; undefined for plain TCP. */
+  get clientCert(): string | undefined {
+    return this.accepter?.clientCert;
+  }
+
+  /** New certificate files and allow list for the handshakes from now on; sessions already open go on. */
+  replaceTls(state: TlsState): void {
+    this.accepter?.replace(state);
+  }
+
+  async close(): Promise<void> {
+    this.refusals.flush();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private connection(raw: net.Socket): void {
+    const remote = `${raw.remoteAddress}:${raw.remotePort}`;
+    if (!this.accepter) return this.o.onClient(raw, { remote, tls: false });
+    this.accepter.accept(
+      raw,
+      (socket, identity) => this.o.onClient(socket, { remote, identity, tls: true }),
+      (reason) => this.refusals.log(reason, { remote, reason }),
+    );
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Never in clear by accident: every client a TLS port must turn away is turned away with one log
+ * line naming the peer and the reason, and not one of its bytes reaches the device, while a session
+ * already open goes on. The peers are real: plain TCP and `openssl s_client` with each kind of bad
+ * certificate (made by openssl at test time), each of which sends data as soon as it thinks the
+ * handshake is done. And a TLS session is never handed to the native pump, while a plain one is.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/lib/bridges.js';
+import { connectTcp, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { pumpAvailable } from '../../src/bridge/pump.js';
+import { addonProblem } from '../../src/native/addon.js';
+import { ask, bothWays, bridgeRig, collect, openControl, startCli, waitUntil } from '../helpers/bridge.js';
+import { serveTlsPort, testPki, type Cert } from '../helpers/tls.js';
+
+const rig = bridgeRig();
+const pki = testPki();
+
+/** `bridge serve` on a TLS port, stopped after the test. */
+const serveTls = (device: string, ...flags: string[]) => serveTlsPort(rig.cleanups, device, ...flags);
+
+/** `openssl s_client` with `cert` (or none), sending `text` as soon as it can; killed after the test. */
+function sClient(port: number, cert: Cert | undefined, text: string): ResultPromise {
+  const who = cert ? ['-cert', cert.cert, '-key', cert.key] : [];
+  const p = execa('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...who, '-CAfile', pki.ca, '-quiet'], { reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'ignore' });
+  p.stdin!.write(text);
+  rig.cleanups.push(async () => {
+    p.kill('SIGTERM');
+    await p;
+  });
+  return p;
+}
+
+const refusals = (log: string): string[] => log.split('\n').filter((l) => / refused /.test(l));
+
+describe('a TLS port refuses', () => {
+  it('plaintext, no certificate, a wrong CA, expired, not yet valid, not on the allow list: one line each, zero bytes to the device, the open session unaffected', async () => {
+    const p = await rig.pair();
+    const { port, stderr } = await serveTls(p.a, '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--tls-ca', pki.ca, '--tls-allow', 'CN=laptop', '--max-connections', '2');
+    const dev = rig.end(p.b);
+    const seen: Buffer[] = [];
+    dev.on('data', (c: Buffer) => seen.push(c));
+    const device = () => Buffer.concat(seen).toString('latin1');
+
+    const good = sClient(port, pki.client, 'first from laptop\n');
+    await waitUntil(() => device() === 'first from laptop\n', 'the allowed client’s first line on the device', 10_000, 20);
+
+    const cases: Array<{ what: string; start: () => Promise<unknown> | unknown; reason: RegExp }> = [
+      {
+        what: 'plaintext client',
+        start: async () => {
+          const s = await connectTcp(port);
+          rig.cleanups.push(() => void s.destroy());
+          s.on('error', () => undefined);
+          s.write('PLAINTEXT-LEAK\r\n');
+        },
+        reason: /\(not a TLS client \(plaintext on a TLS port\?\)\)$/,
+      },
+      { what: 'no certificate', start: () => sClient(port, undefined, 'NOCERT-LEAK\n'), reason: /\(no client certificate\)$/ },
+      { what: 'wrong CA', start: () => sClient(port, pki.wrongCaClient, 'WRONGCA-LEAK\n'), reason: /\(client certificate CN=stranger sha256:[0-9a-f]{64}: certificate not signed by the CA\)$/ },
+      { what: 'expired', start: () => sClient(port, pki.expiredClient, 'EXPIRED-LEAK\n'), reason: /\(client certificate CN=expired sha256:[0-9a-f]{64} expired 2020-02-01T00:00:00\.000Z\)$/ },
+      { what: 'not yet valid', start: () => sClient(port, pki.futureClient, 'FUTURE-LEAK\n'), reason: /\(client certificate CN=future sha256:[0-9a-f]{64} not valid before 2099-01-01T00:00:00\.000Z\)$/ },
+      { what: 'not on the allow list', start: () => sClient(port, pki.server, 'NOTALLOWED-LEAK\n'), reason: /\(client certificate CN=localhost sha256:[0-9a-f]{64} not on the allow list\)$/ },
+    ];
+    for (const [i, c] of cases.entries()) {
+      await c.start();
+      await waitUntil(() => refusals(stderr()).length > i, `the refusal of the ${c.what}`, 15_000, 20);
+      const line = refusals(stderr())[i]!;
+      expect(line, c.what).toMatch(new RegExp(`^laplink bridge: ${p.a.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: refused 127\\.0\\.0\\.1:\\d+ `));
+      expect(line, c.what).toMatch(c.reason);
+    }
+
+    good.stdin!.write('second from laptop\n');
+    await waitUntil(() => device().endsWith('second from laptop\n'), 'the allowed client’s second line', 10_000, 20);
+    // Exactly the allowed client's bytes, nothing of the six refused peers (each sent its line).
+    expect(device()).toBe('first from laptop\nsecond from laptop\n');
+    expect(refusals(stderr())).toHaveLength(cases.length);
+    expect(stderr()).not.toMatch(/connect from .*CN=(stranger|expired|future|localhost)/);
+    const toGood = collect(good.stdout!, 'to laptop\n'.length);
+    dev.write('to laptop\n');
+    expect((await toGood).toString()).toBe('to laptop\n');
+  });
+});
+
+describe('the native pump and TLS', () => {
+  it('carries a plain raw session, and never a TLS one (showport: data path javascript after bytes moved both ways)', async () => {
+    expect(pumpAvailable, `the native pump did not load (${addonProblem}): this test needs it to show the difference`).toBe(true);
+    const p = await rig.pair();
+    const control = await freePort();
+    const served = await startCli(
+      ['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--no-lock', '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--control', `127.0.0.1:${control}`],
+      /listening on 127\.0\.0\.1:(\d+) \(TLS\)\ncontrol: listening/,
+    );
+    rig.cleanups.push(async () => {
+      served.proc.kill('SIGTERM');
+      await served.proc;
+    });
+    const port = Number(served.match[1]);
+    const ctl = await openControl(control);
+    rig.cleanups.push(() => void ctl.destroy());
+    const dev = rig.end(p.b);
+    const s = execa('socat', ['-', `OPENSSL:127.0.0.1:${port},cafile=${pki.ca},commonname=localhost`], { reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', encoding: 'buffer' });
+    rig.cleanups.push(async () => {
+      s.kill('SIGTERM');
+      await s;
+    });
+    const { Duplex } = await import('node:stream');
+    const client = Duplex.from({ readable: s.stdout!, writable: s.stdin! });
+    client.on('error', () => undefined); // socat is killed at the end of the test
+    const up = randomPayload(256 * 1024);
+    const down = randomPayload(256 * 1024);
+    const [atDev, atClient] = await bothWays(client, dev, up, down);
+    expect(atDev).toBe(sha256(up));
+    expect(atClient).toBe(sha256(down));
+    // The pump would take a lone raw session within a few event-loop turns of it going idle (the
+    // plain port below shows it): look at the idle TLS session as many times as that takes there.
+    const paths = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const show = await ask(ctl, `showport ${port}`);
+      expect(show).toMatch(/connected to: 127\.0\.0\.1:\d+\r\n/);
+      expect(show).toContain('tls: on, client certificates none');
+      paths.add(/data path: (.*)\r/.exec(show)![1]!);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect([...paths]).toEqual(['javascript']);
+    // And bytes still arrive exact: a pump moving TLS records would hand the device ciphertext.
+    const again = randomPayload(64 * 1024);
+    const atDevAgain = receiveSha256(dev, again.length, 30_000);
+    client.write(again);
+    expect(await atDevAgain).toBe(sha256(again));
+
+    // The same port plain: the pump takes the session (so the check above could have failed).
+    const p2 = await rig.pair();
+    const plain = await startCli(['bridge', 'serve', p2.a, '--listen', '127.0.0.1:0', '--no-lock', '--control', '127.0.0.1:0'], /control: listening on 127\.0\.0\.1:(\d+)\n/);
+    rig.cleanups.push(async () => {
+      plain.proc.kill('SIGTERM');
+      await plain.proc;
+    });
+    const ctl2 = await openControl(Number(plain.match[1]));
+    rig.cleanups.push(() => void ctl2.destroy());
+    const portLine = /TCP port (\d+)/.exec(await ask(ctl2, 'showport'))![1]!;
+    const tcp = await connectTcp(Number(portLine));
+    rig.cleanups.push(() => void tcp.destroy());
+    await waitUntil(async () => (await ask(ctl2, `showport ${portLine}`)).includes('data path: native pump'), 'the pump to carry the plain session', 10_000, 20);
+    expect(await ask(ctl2, `showport ${portLine}`)).toContain('tls: off');
+  });
+});
+
+describe('TLS on a rotator and on the control port (bridge run)', () => {
+  it('the rotator hands an authenticated client to a port; the control port answers only an allowed operator', async () => {
+    const p = await rig.pair();
+    const cfg = `${p.dir}/bridge.yaml`;
+    const tls = (allow: string) => `{ cert: ${pki.server.cert}, key: ${pki.server.key}, ca: ${pki.ca}, allow: [${allow}] }`;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      cfg,
+      [
+        'lock: false',
+        `control: { listen: 127.0.0.1:0, tls: ${tls('CN=laptop')} }`,
+        'ports:',
+        `  - { name: lab0, device: ${p.a} }`,
+        'rotators:',
+        `  - { name: any, listen: 127.0.0.1:0, ports: [lab0], tls: ${tls('CN=laptop')} }`,
+        '',
+      ].join('\n'),
+    );
+    const run = await startCli(['bridge', 'run', cfg], /any: listening on 127\.0\.0\.1:(\d+) \(TLS\)\ncontrol: listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
+    rig.cleanups.push(async () => {
+      run.proc.kill('SIGTERM');
+      await run.proc;
+    });
+    const [rotator, control] = [Number(run.match[1]), Number(run.match[2])];
+    const dev = rig.end(p.b);
+    const seen: Buffer[] = [];
+    dev.on('data', (c: Buffer) => seen.push(c));
+
+    sClient(rotator, pki.wrongCaClient, 'ROTATOR-LEAK\n');
+    await waitUntil(() => / any: refused 127\.0\.0\.1:\d+ \(client certificate CN=stranger/.test(run.stderr()), 'the rotator’s refusal', 15_000, 20);
+    const good = sClient(rotator, pki.client, 'through the rotator\n');
+    await waitUntil(() => Buffer.concat(seen).toString() === 'through the rotator\n', 'the rotator’s client on the device', 10_000, 20);
+    expect(run.stderr()).toMatch(/lab0: connect from 127\.0\.0\.1:\d+ \(TLS, CN=laptop sha256:/);
+    void good;
+
+    const plain = await connectTcp(control);
+    rig.cleanups.push(() => void plain.destroy());
+    plain.on('error', () => undefined);
+    plain.write('showport\r\n');
+    await waitUntil(() => / control: refused 127\.0\.0\.1:\d+ \(not a TLS client/.test(run.stderr()), 'the control port’s refusal of plaintext', 15_000, 20);
+    const operator = sClient(control, pki.client, 'showport lab0\r\n');
+    const answer = await collect(operator.stdout! as NodeJS.ReadableStream, 200);
+    expect(answer.toString()).toMatch(/TCP port lab0[^]*connected to: 127\.0\.0\.1:\d+ \(CN=laptop sha256:[0-9a-f]{16}…\)/);
+    expect(Buffer.concat(seen).toString()).toBe('through the rotator\n');
+  });
+});
