@@ -12,7 +12,7 @@ import { renderTemplate } from '../render/template.js';
 import { writeDurably } from '../render/journal.js';
 import { underRoot } from '../render/write.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
-import { parseListen, parseTarget } from './bridge.js';
+import { parseListenAddress, parseTargetAddress } from '../listen/address.js';
 
 export const EXPORTER_UNIT_PATH = '/etc/systemd/system/laplink-exporter.service';
 
@@ -33,12 +33,20 @@ interface ExporterFlags {
 
 const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
 
+function listenFlag(text: string): { host: string; port: number } {
+  try {
+    return parseListenAddress(text);
+  } catch (err) {
+    throw new UsageError(`--listen: ${(err as Error).message}`);
+  }
+}
+
 function controlTarget(text: string): ControlTarget {
   try {
-    const a = parseTarget(text);
+    const a = parseTargetAddress(text);
     return { control: controlLabel(a.host, a.port), ...a, devices: new Map() };
   } catch (err) {
-    throw new UsageError(`--control: ${(err as Error).message.replace(/^HOST:PORT: /, '')}`);
+    throw new UsageError(`--control: ${(err as Error).message}`);
   }
 }
 
@@ -75,7 +83,7 @@ export function register(program: Command): void {
       if (opts.installUnit) return installUnit(opts.root);
       if (opts.root !== undefined) throw new UsageError('exporter: --root needs --install-unit');
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('exporter: --tls-cert and --tls-key go together');
-      const listen = parseListen(opts.listen);
+      const listen = listenFlag(opts.listen);
       const everyMs = intervalMs(opts.interval);
       const tls = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : undefined;
       if (!tls && !opts.textfileDir && !opts.once && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);

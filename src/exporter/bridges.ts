@@ -6,7 +6,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBridgeConfig } from '../bridge/config.js';
-import { splitListen } from '../bridge/hub.js';
 import { queryBridgePorts, type BridgePortView } from '../status/bridge-ports.js';
 import { MAX_LABEL_CHARS } from './links.js';
 
@@ -92,7 +91,7 @@ export class BridgeConfigDirectory {
       if (config.control === undefined) {
         entry = { mtimeMs: st.mtimeMs, size: st.size };
       } else {
-        const { host, port } = splitListen(config.control);
+        const { host, port } = config.control.listen;
         const to = connectable(host);
         entry = { mtimeMs: st.mtimeMs, size: st.size, target: { control: controlLabel(to, port), host: to, port, devices: new Map(config.ports.map((p) => [p.name ?? p.device, p.device])) } };
       }
