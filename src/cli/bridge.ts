@@ -249,7 +249,7 @@ function flagAddress(flag: string, parse: () => HostPort): HostPort {
 }
 
 /** --tls-cert/--tls-key/--tls-ca/--tls-client-cert/--tls-allow of a listening command. */
-function withTlsServerFlags(cmd: Command): Command {
+export function withTlsServerFlags(cmd: Command): Command {
   return cmd
     .option('--tls-cert <file>', 'serve TLS with this certificate (PEM); needs --tls-key')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM, mode 0600)')
@@ -258,7 +258,7 @@ function withTlsServerFlags(cmd: Command): Command {
     .option('--tls-allow <fingerprint|CN=name...>', 'clients allowed: sha256 public-key fingerprints (see bridge keygen) or CN=NAME (with --tls-ca)');
 }
 
-function tlsServerFrom(opts: Record<string, unknown>): TlsServerSettings | undefined {
+export function tlsServerFrom(opts: Record<string, unknown>): TlsServerSettings | undefined {
   const given = ['tlsCert', 'tlsKey', 'tlsCa', 'tlsClientCert', 'tlsAllow'].some((k) => opts[k] !== undefined);
   if (!given) return undefined;
   if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new UsageError('--tls-cert and --tls-key: a TLS port needs both');

@@ -26,7 +26,7 @@ const version = (JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')
 let packed: Array<{ path: string }> = [];
 
 /** What the package is made of: the product, never tests, lab, bench or fuzz (those stay in the copy). */
-const PRODUCT = ['bin', 'src', 'native', 'scripts', 'templates', 'docs', 'examples', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.pack.json', 'README.md', 'LICENSE'];
+const PRODUCT = ['bin', 'src', 'native', 'scripts', 'templates', 'web', 'docs', 'examples', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.pack.json', 'README.md', 'LICENSE'];
 
 beforeAll(async () => {
   const src = join(work, 'src');
@@ -69,7 +69,9 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     expect(paths).toContain('LICENSE');
     expect(paths).toContain('docs/dialup.md');
     expect(paths).toContain('examples/dialup-server.yaml');
-    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|templates\/|prebuilds\/|docs\/[^/]+\.md$|examples\/[^/]+\.yaml$|README\.md$|LICENSE$|package\.json$)/.test(p));
+    expect(paths).toContain('web/console.js');
+    expect(paths).toContain('dist/web/vendor/xterm.mjs');
+    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|web\/[^/]+\.(html|js|css)$|dist\/web\/vendor\/[^/]+$|templates\/|prebuilds\/|docs\/[^/]+\.md$|examples\/[^/]+\.yaml$|README\.md$|LICENSE$|package\.json$)/.test(p));
     expect(strays).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
   });
