@@ -23,9 +23,9 @@ import { PortConsole } from './console.js';
 import type { PasswordCheck } from './password.js';
 import { CastRecorder } from './recorder.js';
 
-/** Keystrokes and small JSON requests: a frame larger than this is refused and the socket closed. */
-export const MAX_FRAME_BYTES = 64 * 1024;
-export const DEFAULT_MAX_SOCKETS = 64;
+import { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES } from './limits.js';
+
+export { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES };
 const SESSION_COOKIE = 'laplink_session';
 const MAX_LOGINS = 1000;
 const LOGIN_TTL_MS = 12 * 3600_000;

@@ -8,12 +8,14 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsState } from '../../src/tls/accepter.js';
 import { hashPassword, PasswordCheck } from '../../src/web/password.js';
 import { MAX_FRAME_BYTES } from '../../src/web/server.js';
+import { ptyPair, startCli, stop } from '../helpers/bridge.js';
 import { testPki } from '../helpers/tls.js';
 import { until, webRig, type WebRig } from '../helpers/web.js';
 
@@ -179,4 +181,32 @@ describe('TLS with client certificates', () => {
     expect(await attempt(true)).toBe('HTTP/1.1 200 OK');
     expect(tlsRig.farReceived().length).toBe(0);
   }, 60_000);
+});
+
+describe('a `web:` section in a bridge run config', () => {
+  it('serves the pages from the bridge process, showing its own ports through its control port', async () => {
+    const pair = await ptyPair();
+    const config = join(pair.dir, 'bridge.yaml');
+    writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\nweb:\n  listen: 127.0.0.1:0\n  stateDir: ${pair.dir}\nports:\n  - name: cable0\n    device: ${pair.a}\n    listen: 127.0.0.1:0\n`);
+    const bridge = await startCli(['bridge', 'run', config], /cable0: listening on 127\.0\.0\.1:(\d+)\n(?:.*\n)*?web: serving http:\/\/127\.0\.0\.1:(\d+)\/\n/);
+    try {
+      const at = `127.0.0.1:${bridge.match[2]}`;
+      const view = await new Promise<{ consoles: string[] }>((resolve, reject) => {
+        const ws = new WebSocket(`ws://${at}/ws/status`, { headers: { Origin: `http://${at}` } });
+        ws.on('message', (d: Buffer) => {
+          const v = (JSON.parse(d.toString()) as { view: { consoles: string[] } }).view;
+          if (v.consoles.length) {
+            ws.close();
+            resolve(v);
+          }
+        });
+        ws.on('error', reject);
+      });
+      expect(view.consoles).toEqual([`127.0.0.1:${bridge.match[1]}`]);
+    } finally {
+      await stop(bridge.proc);
+      await pair.kill();
+      rmSync(pair.dir, { recursive: true, force: true });
+    }
+  });
 });
