@@ -6,6 +6,7 @@
  */
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ask, openControl } from '../helpers/bridge.js';
 import { removeDir, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
 import { launchChromium, screenshotPath, until, webRig, type WebRig } from '../helpers/web.js';
 
@@ -102,6 +103,14 @@ describe('a port console', () => {
     await writer.waitForFunction(() => (document.getElementById('speed') as unknown as Select).value === '115200', POLL);
     expect(await writer.$eval('#speed', (e) => (e as unknown as Select).disabled)).toBe(false);
     await writer.screenshot({ path: screenshotPath(rig.dir, 'web-console.png') });
+
+    // the writer changes the speed: the bridge sets it on the device (its control port says so)
+    await writer.bringToFront();
+    await writer.select('#speed', '9600');
+    await writer.waitForFunction(() => (document.getElementById('speed') as unknown as Select).value === '9600', POLL);
+    const control = await openControl(rig.controlPort);
+    await until(async () => /device config: 9600N81/.test(await ask(control, 'showport')), 'the device at 9600');
+    control.destroy();
   });
 
   it('a second page is read-only: it sees the last screenful, its keys reach nothing, it may take over', async () => {
