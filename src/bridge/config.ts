@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
 import { parseListenAddress, type HostPort } from '../listen/address.js';
 import { CLIENT_CERT_POLICIES, tlsServerProblems } from '../tls/settings.js';
-import { webNeedsControl, webSection } from '../web/config.js';
+import { webNeedsControl, webSectionSchema } from '../web/config.js';
 import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
 
 /**
@@ -98,7 +98,7 @@ export const bridgeConfigSchema = z
     lock: z.boolean().default(true),
     ports: z.array(port).min(1),
     rotators: z.array(rotator).default([]),
-    web: webSection.optional(),
+    web: webSectionSchema(listen, tls).optional(),
   })
   .strict()
   .superRefine(crossPortRules)

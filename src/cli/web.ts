@@ -11,7 +11,8 @@ import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { checkStateDir } from '../status/watch.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
 import { hashPassword, PasswordCheck } from '../web/password.js';
-import { WebServer, DEFAULT_MAX_SOCKETS } from '../web/server.js';
+import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
+import { WebServer } from '../web/server.js';
 import { tlsServerFrom, withTlsServerFlags } from './bridge.js';
 
 export const DEFAULT_WEB_LISTEN = '127.0.0.1:8470';
@@ -69,8 +70,7 @@ export function register(program: Command): void {
     checkStateDir(opts.stateDir);
     const tlsSettings = tlsServerFrom(opts);
     const password = opts.passwordHashFile ? new PasswordCheck(flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), '--password-hash-file') : undefined;
-    const loopback = /^127\./.test(listen.host) || listen.host === '::1' || listen.host === 'localhost';
-    if (!loopback && !password && !(tlsSettings?.ca || tlsSettings?.allow?.length))
+    if (!isLoopbackHost(listen.host) && !password && !(tlsSettings?.ca || tlsSettings?.allow?.length))
       throw new UsageError(`--listen: ${opts.listen} is not a loopback address: a console reachable from the network needs --password-hash-file or client certificates (--tls-ca/--tls-allow)`);
     const tls = tlsSettings ? await (await import('../tls/accepter.js')).loadTlsState(tlsSettings) : undefined;
     const stop = new AbortController();

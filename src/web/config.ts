@@ -10,55 +10,52 @@
  */
 import { z } from 'zod';
 import { parseListenAddress, type HostPort } from '../listen/address.js';
-import { CLIENT_CERT_POLICIES, tlsServerProblems } from '../tls/settings.js';
+import type { TlsServerSettings } from '../tls/settings.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { parsePasswordHash } from './password.js';
-import { DEFAULT_MAX_SOCKETS } from './limits.js';
+import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from './limits.js';
 
-const listen = z.union([z.string(), z.number()]).transform((v, ctx): HostPort => {
-  try {
-    return parseListenAddress(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (allowed: [HOST:]PORT, port 0-65535)` });
-    return z.NEVER;
-  }
-});
+/**
+ * The section's schema, built from the config's own `listen` and `tls:` schemas (passed in, so the
+ * one address parser and TLS rules apply and this module need not import the bridge config).
+ */
+export function webSectionSchema(listen: z.ZodType<HostPort, string | number>, tls: z.ZodType<TlsServerSettings>) {
+  return z
+    .object({
+      listen: listen.default(parseListenAddress('127.0.0.1:8470')),
+      stateDir: z.string().min(1).default(DEFAULT_STATE_DIR),
+      passwordHash: z
+        .string()
+        .superRefine((v, ctx) => {
+          try {
+            parsePasswordHash(v, 'passwordHash');
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^passwordHash: /, '') });
+          }
+        })
+        .optional(),
+      tls: tls.optional(),
+      maxSockets: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_SOCKETS),
+      record: z
+        .object({ dir: z.string().min(1), maxBytes: z.number().int().min(4096).max(1 << 30).default(8 << 20), keep: z.number().int().min(1).max(1000).default(10) })
+        .strict()
+        .optional(),
+    })
+    .strict()
+    .superRefine((w, ctx) => {
+      if (!isLoopbackHost(w.listen.host) && !w.passwordHash && !(w.tls?.ca || w.tls?.allow?.length))
+        ctx.addIssue({ code: 'custom', path: ['listen'], message: `${w.listen.host} is not a loopback address: a console reachable from the network needs passwordHash or client certificates (allowed: a loopback host, or tls with ca/allow)` });
+    });
+}
 
-export const webSection = z
-  .object({
-    listen: listen.default(parseListenAddress('127.0.0.1:8470')),
-    stateDir: z.string().min(1).default(DEFAULT_STATE_DIR),
-    passwordHash: z
-      .string()
-      .superRefine((v, ctx) => {
-        try {
-          parsePasswordHash(v, 'passwordHash');
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^passwordHash: /, '') });
-        }
-      })
-      .optional(),
-    tls: z
-      .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), clientCert: z.enum(CLIENT_CERT_POLICIES).optional(), allow: z.array(z.string().min(1)).optional() })
-      .strict()
-      .superRefine((t, ctx) => {
-        for (const p of tlsServerProblems(t)) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
-      })
-      .optional(),
-    maxSockets: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_SOCKETS),
-    record: z
-      .object({ dir: z.string().min(1), maxBytes: z.number().int().min(4096).max(1 << 30).default(8 << 20), keep: z.number().int().min(1).max(1000).default(10) })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .superRefine((w, ctx) => {
-    const loopback = /^127\./.test(w.listen.host) || w.listen.host === '::1' || w.listen.host === 'localhost';
-    if (!loopback && !w.passwordHash && !(w.tls?.ca || w.tls?.allow?.length))
-      ctx.addIssue({ code: 'custom', path: ['listen'], message: `${w.listen.host} is not a loopback address: a console reachable from the network needs passwordHash or client certificates (allowed: a loopback host, or tls with ca/allow)` });
-  });
-
-export type WebSection = z.infer<typeof webSection>;
+export interface WebSection {
+  listen: HostPort;
+  stateDir: string;
+  passwordHash?: string;
+  tls?: TlsServerSettings;
+  maxSockets: number;
+  record?: { dir: string; maxBytes: number; keep: number };
+}
 
 /** The one rule across sections: the pages learn the ports from the bridge's control port. */
 export function webNeedsControl(cfg: { web?: unknown; control?: unknown }, ctx: z.RefinementCtx): void {
