@@ -72,6 +72,11 @@ export class PortConsole {
   }
 
   join(ws: WebSocket, user: string): void {
+    // the bridge closed the session (restarted, device gone): a page arriving tries again
+    if (this.state.startsWith('closed')) {
+      this.state = 'connecting';
+      this.connect();
+    }
     const s: Session = { ws, user, role: [...this.sessions].some((x) => x.role === 'writer') ? 'viewer' : 'writer', skipped: 0, queued: 0 };
     this.sessions.add(s);
     this.tell(s, { type: 'hello', port: this.o.key, protocol: this.o.protocol, role: s.role, state: this.state, speed: this.speed, canSetLine: this.canSetLine, viewers: this.sessions.size });
@@ -220,8 +225,8 @@ export class PortConsole {
       },
       flow: () => undefined,
     };
-    if (this.o.protocol === 'rfc2217') this.codec = new Rfc2217Client(host);
-    else if (this.o.protocol === 'telnet') this.codec = telnetClient(host);
+    const codec: Codec | undefined = this.o.protocol === 'rfc2217' ? new Rfc2217Client(host) : this.o.protocol === 'telnet' ? telnetClient(host) : undefined;
+    this.codec = codec;
     sock.on('connect', () => {
       this.state = 'open';
       const greet = this.codec?.greeting();
@@ -231,9 +236,12 @@ export class PortConsole {
       this.broadcast({ type: 'state', state: 'open' });
     });
     sock.on('data', (chunk: Buffer) => this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk));
-    sock.on('error', (err) => (this.state = `closed: ${socketReason(err)}`));
+    sock.on('error', (err) => {
+      if (sock === this.socket) this.state = `closed: ${socketReason(err)}`;
+    });
     sock.on('close', () => {
-      this.codec?.dispose?.();
+      codec?.dispose?.();
+      if (sock !== this.socket) return; // an earlier session's end
       if (!this.state.startsWith('closed')) this.state = 'closed by the bridge';
       this.broadcast({ type: 'state', state: this.state });
     });

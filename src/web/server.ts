@@ -116,6 +116,9 @@ export class WebServer {
       return;
     }
     this.sockets.add(socket);
+    // a phone that left without closing holds its slot until the kernel's keepalive finds it gone:
+    // no timer of ours, so an idle page still costs the process nothing
+    socket.setKeepAlive(true, 60_000);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     (socket as net.Socket & { laplinkPeer?: Peer }).laplinkPeer = peer;

@@ -71,7 +71,7 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     expect(paths).toContain('examples/dialup-server.yaml');
     expect(paths).toContain('web/console.js');
     expect(paths).toContain('dist/web/vendor/xterm.mjs');
-    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|web\/[^/]+\.(html|js|css)$|dist\/web\/vendor\/[^/]+$|templates\/|prebuilds\/|docs\/[^/]+\.md$|examples\/[^/]+\.yaml$|README\.md$|LICENSE$|package\.json$)/.test(p));
+    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|web\/[^/]+\.(html|js|css)$|dist\/web\/vendor\/[^/]+$|templates\/|prebuilds\/|docs\/[^/]+\.md$|docs\/img\/[^/]+\.png$|examples\/[^/]+\.yaml$|README\.md$|LICENSE$|package\.json$)/.test(p));
     expect(strays).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
   });
@@ -87,7 +87,8 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     // 23 MB in 56 packages while the inlined libraries were dependencies
     const bytes = treeBytes(pkg);
     expect(bytes, `${(bytes / 1e6).toFixed(2)} MB installed`).toBeLessThan(9 * 1000 * 1000);
-    expect(treeBytes(pkg) - treeBytes(modules), 'ppp-laplink itself').toBeLessThan(2 * 1000 * 1000);
+    // 2.03 MB with the browser pages: xterm 0.34 MB, the web chunk with ws 0.15 MB, screenshots 0.05 MB
+    expect(treeBytes(pkg) - treeBytes(modules), 'ppp-laplink itself').toBeLessThan(2.5 * 1000 * 1000);
   });
 
   it('the README inside the package links only to files the package holds', () => {
