@@ -4,6 +4,9 @@
  * machine's kernel has no PPP, so a real pppd exits before it could bring a link up. The console's
  * port is a real `laplink bridge run` on one end of a socat pty pair; the test is the other end.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, openControl } from '../helpers/bridge.js';
@@ -19,15 +22,17 @@ type Select = { value: string; disabled: boolean };
 const POLL = { polling: 50 };
 
 let browser: Browser;
+const castDir = mkdtempSync(join(tmpdir(), 'laplink-casts-'));
 let rig: WebRig;
 const pages: Page[] = [];
 
 beforeAll(async () => {
-  [browser, rig] = await Promise.all([launchChromium(), webRig({ viewerQueueBytes: 64 * 1024 })]);
+  [browser, rig] = await Promise.all([launchChromium(), webRig({ viewerQueueBytes: 64 * 1024, record: { dir: castDir, maxBytes: 8 << 20, keep: 10 } })]);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await rig?.close();
+  rmSync(castDir, { recursive: true, force: true });
 });
 
 async function openPage(path: string, viewport = { width: 900, height: 560 }): Promise<Page> {
@@ -103,6 +108,11 @@ describe('a port console', () => {
     await writer.waitForFunction(() => (document.getElementById('speed') as unknown as Select).value === '115200', POLL);
     expect(await writer.$eval('#speed', (e) => (e as unknown as Select).disabled)).toBe(false);
     await writer.screenshot({ path: screenshotPath(rig.dir, 'web-console.png') });
+    // the port's output is being recorded as asciicast v2
+    const [cast] = readdirSync(castDir);
+    const castLines = readFileSync(join(castDir, cast!), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(castLines[0]).toMatchObject({ version: 2, width: 80, height: 24 });
+    expect(castLines.slice(1).map((l) => (l as [number, string, string])[2]).join('')).toBe('Award BIOS v4.51PG\r\nMemory Test : 65536K OK\r\n');
 
     // the writer changes the speed: the bridge sets it on the device (its control port says so)
     await writer.bringToFront();
