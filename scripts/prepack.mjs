@@ -12,6 +12,8 @@ execFileSync('npx', ['tsc', '-p', 'tsconfig.pack.json'], { stdio: 'inherit' });
 execFileSync(process.execPath, ['scripts/build-native.mjs'], { stdio: 'inherit' });
 // The package runs from the bundle only (bin/laplink.js imports dist/bundle): dist/src is not shipped.
 execFileSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
+// The browser's terminal, served by `laplink web` from the package (dist/web/vendor).
+execFileSync(process.execPath, ['scripts/web-assets.mjs'], { stdio: 'inherit' });
 
 const target = `${process.platform}-${process.arch}`;
 const built = 'dist/native/pump.node';

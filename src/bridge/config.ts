@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { loadYamlFile } from '../yaml/load.js';
 import { parseListenAddress, type HostPort } from '../listen/address.js';
 import { CLIENT_CERT_POLICIES, tlsServerProblems } from '../tls/settings.js';
+import { webNeedsControl, webSectionSchema } from '../web/config.js';
 import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
 
 /**
@@ -97,9 +98,11 @@ export const bridgeConfigSchema = z
     lock: z.boolean().default(true),
     ports: z.array(port).min(1),
     rotators: z.array(rotator).default([]),
+    web: webSectionSchema(listen, tls).optional(),
   })
   .strict()
-  .superRefine(crossPortRules);
+  .superRefine(crossPortRules)
+  .superRefine(webNeedsControl);
 
 /**
  * What no single port can see, checked before anything listens: each problem is reported at the

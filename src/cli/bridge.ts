@@ -125,7 +125,14 @@ export function register(program: Command): void {
       const ac = stopOnSignals(() => reloading(async () => running && (await reloadConfig(file, running))));
       const { notifySystemdOfBridge } = await import('../bridge/sd-bridge.js');
       const sink = notifySystemdOfBridge(cfg, onEvent, ac.signal, (l) => process.stderr.write(`laplink bridge: ${l}\n`));
-      await runConfig(cfg, sink, ac.signal, (hub) => (running = hub));
+      // the `web:` section's pages read this bridge's control port, wherever it came to listen
+      let controlAt: { host: string; port: number } | undefined;
+      const seen: typeof sink = (e) => (e.type === 'listening' && e.port === 'control' && (controlAt = { host: e.host, port: e.tcpPort }), sink(e));
+      const web = cfg.web && (await import('../web/config.js'));
+      await runConfig(cfg, seen, ac.signal, (hub) => {
+        running = hub;
+        if (web && cfg.web && controlAt) void web.startBridgeWeb(cfg.web, controlAt, ac.signal, (l) => process.stdout.write(`${l}\n`)).catch((err: Error) => (process.stderr.write(`laplink bridge: web: ${err.message}\n`), (process.exitCode = 1), ac.abort()));
+      });
     });
 
   withTlsClientFlags(

@@ -19,6 +19,7 @@ export const commandModules: Readonly<Record<string, CommandModule>> = {
   modem: () => import('./modem.js'),
   chat: () => import('./chat-command.js'),
   exporter: () => import('./exporter.js'),
+  web: () => import('./web.js'),
 };
 
 /**

@@ -1,0 +1,111 @@
+/**
+ * `laplink web`: the status page and the port consoles in a browser (src/web/server.ts), and
+ * `laplink web hash-password`, which reads a password on stdin (never argv: argv is readable by
+ * every user through /proc) and prints the scrypt line for --password-hash-file or `web.passwordHash`.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { parseListenAddress, parseTargetAddress, formatAddress } from '../listen/address.js';
+import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
+import { checkStateDir } from '../status/watch.js';
+import { serviceNotifier } from '../runtime/sd-notify.js';
+import { hashPassword, PasswordCheck } from '../web/password.js';
+import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
+import { WebServer } from '../web/server.js';
+import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
+
+export const DEFAULT_WEB_LISTEN = '127.0.0.1:8470';
+
+interface WebFlags {
+  listen: string;
+  stateDir: string;
+  control: string[];
+  passwordHashFile?: string;
+  record?: string;
+  recordMaxBytes: string;
+  maxSockets: string;
+  [tls: string]: unknown;
+}
+
+function flag<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+function positive(name: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${name}: "${text}" is not a whole number from 1 to ${max}`);
+  return n;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > 4096) throw new UsageError('hash-password: more than 4096 bytes on stdin (allowed: one password line)');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function register(program: Command): void {
+  const web = program.command('web').description(`serve a live status page and a serial console per bridge port to browsers on http://${DEFAULT_WEB_LISTEN}/`);
+  withTlsServerFlags(
+    web
+      .option('--listen <HOST:PORT>', 'where to serve; anything but loopback needs TLS or a password', DEFAULT_WEB_LISTEN)
+      .option('--state-dir <dir>', "the supervisors' state file directory", DEFAULT_STATE_DIR)
+      .option('--control <HOST:PORT>', 'a bridge control port whose ports to show and open consoles on (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+      .option('--password-hash-file <file>', 'ask browsers for the password whose hash (from `laplink web hash-password`) this file holds')
+      .option('--record <dir>', "record each open console's output there as asciicast v2 files")
+      .option('--record-max-bytes <n>', 'start a new recording file past this size', String(8 << 20))
+      .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS)),
+  ).action(async (opts: WebFlags) => {
+    const listen = flag('--listen', () => parseListenAddress(opts.listen));
+    const controls = opts.control.map((c) => flag('--control', () => parseTargetAddress(c)));
+    checkStateDir(opts.stateDir);
+    const tlsSettings = tlsServerFrom(opts);
+    const password = opts.passwordHashFile ? new PasswordCheck(flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), '--password-hash-file') : undefined;
+    if (!isLoopbackHost(listen.host) && !password && !(tlsSettings?.ca || tlsSettings?.allow?.length))
+      throw new UsageError(`--listen: ${opts.listen} is not a loopback address: a console reachable from the network needs --password-hash-file or client certificates (--tls-ca/--tls-allow)`);
+    const tls = tlsSettings ? await (await import('../tls/accepter.js')).loadTlsState(tlsSettings) : undefined;
+    const stop = new AbortController();
+    const signals = ['SIGINT', 'SIGTERM'] as const;
+    const onSignal = () => stop.abort();
+    for (const s of signals) process.on(s, onSignal);
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const sd = serviceNotifier(process.env, log);
+    try {
+      const server = await WebServer.start({
+        listen,
+        stateDir: opts.stateDir,
+        controls,
+        tls,
+        password,
+        maxSockets: positive('--max-sockets', opts.maxSockets, 100_000),
+        record: opts.record ? { dir: opts.record, maxBytes: positive('--record-max-bytes', opts.recordMaxBytes, 1 << 30), keep: 10 } : undefined,
+        signal: stop.signal,
+        log,
+      });
+      const where = `${tls ? 'https' : 'http'}://${formatAddress(server.address)}/`;
+      process.stdout.write(`web: serving ${where}\n`);
+      sd.status(`serving ${where}`);
+      sd.ready();
+      await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+      sd.stopping();
+    } finally {
+      sd.close();
+      for (const s of signals) process.off(s, onSignal);
+    }
+  });
+  web
+    .command('hash-password')
+    .description('read a password on stdin and print its scrypt hash, for --password-hash-file')
+    .action(async () => {
+      process.stdout.write(`${await hashPassword(await readStdin())}\n`);
+    });
+}

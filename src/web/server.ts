@@ -1,0 +1,259 @@
+/**
+ * `laplink web`: the status page and the port consoles over HTTP and WebSocket, on the bridge's
+ * Listener (so TLS and client certificates work as on a bridge port). What reaches a page:
+ *  - /ws/status: every view `status --watch` computes (same watcher, same events), pushed when it
+ *    changed; nothing is sent, and nothing runs, while nothing changes;
+ *  - /ws/console?port=HOST:PORT: one bridge port's bytes (src/web/console.ts); only ports the
+ *    watched control ports list can be opened, so the server cannot be aimed at any other address.
+ * Every WebSocket must come from a page of this server (Origin check), carry a login when a
+ * password is set, keep its frames under MAX_FRAME_BYTES, and fit under maxSockets.
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LaplinkError } from '../errors.js';
+import { Listener, type Peer } from '../listen/listener.js';
+import { formatAddress, type HostPort } from '../listen/address.js';
+import type { TlsState } from '../tls/accepter.js';
+import { watchStatus, type ControlAddress } from '../status/watch.js';
+import type { WatchView } from '../status/view.js';
+import { AssetStore } from './assets.js';
+import { PortConsole } from './console.js';
+import type { PasswordCheck } from './password.js';
+import { CastRecorder } from './recorder.js';
+
+import { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES } from './limits.js';
+
+export { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES };
+const SESSION_COOKIE = 'laplink_session';
+const MAX_LOGINS = 1000;
+const LOGIN_TTL_MS = 12 * 3600_000;
+/** Two scrypt checks at a time: a burst of logins costs bounded memory (32 MiB each) and CPU. */
+const MAX_CONCURRENT_CHECKS = 2;
+
+export interface WebServerOptions {
+  listen: HostPort;
+  stateDir: string;
+  controls: readonly ControlAddress[];
+  tls?: TlsState;
+  password?: PasswordCheck;
+  /** Open WebSockets and HTTP connections together; past it, new ones are refused. */
+  maxSockets?: number;
+  /** Per page, bytes queued unsent before its output is skipped. */
+  viewerQueueBytes?: number;
+  /** Recent output a joining page is shown. */
+  ringBytes?: number;
+  record?: { dir: string; maxBytes: number; keep: number };
+  sysfsRoot?: string;
+  signal: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export class WebServerError extends LaplinkError {}
+
+export class WebServer {
+  private listener!: Listener;
+  private readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly assets = new AssetStore();
+  private readonly logins = new Map<string, { user: string; until: number }>();
+  private readonly statusPages = new Set<WebSocket>();
+  private readonly consoles = new Map<string, PortConsole>();
+  private readonly sockets = new Set<net.Socket>();
+  private lastView: string | undefined;
+  /** The ports the watched control ports list, by HOST:PORT, with their protocol. */
+  private knownPorts = new Map<string, { host: string; port: number; protocol: string; name: string }>();
+  private checking = 0;
+  /** Refusals, for tests and the log. */
+  readonly refusals = { origin: 0, login: 0, full: 0, frame: 0, unknownPort: 0 };
+
+  private constructor(private readonly o: WebServerOptions) {
+    this.http = http.createServer({ requestTimeout: 10_000, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => void this.request(req, res));
+    this.http.keepAliveTimeout = 5000;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket as net.Socket, head));
+  }
+
+  static async start(o: WebServerOptions): Promise<WebServer> {
+    const s = new WebServer(o);
+    s.listener = await Listener.open({
+      name: 'web',
+      address: o.listen,
+      tls: o.tls,
+      onClient: (socket, peer) => s.accept(socket, peer),
+      onRefused: (remote, reason) => o.log?.(`web: refused ${remote}: ${reason}`),
+    });
+    const watch = watchStatus({ stateDir: o.stateDir, controls: o.controls, sysfsRoot: o.sysfsRoot, signal: o.signal, onView: (v) => s.view(v) });
+    o.signal.addEventListener('abort', () => void s.stop(watch.done), { once: true });
+    return s;
+  }
+
+  get address(): HostPort {
+    return this.listener.address;
+  }
+
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  consoleCounters(key: string): PortConsole['counters'] | undefined {
+    return this.consoles.get(key)?.counters;
+  }
+
+  private async stop(watchDone: Promise<void>): Promise<void> {
+    for (const c of this.consoles.values()) c.close();
+    for (const ws of this.wss.clients) ws.terminate();
+    for (const s of this.sockets) s.destroy();
+    await Promise.all([this.listener.close(), watchDone]);
+  }
+
+  private accept(socket: net.Socket, peer: Peer): void {
+    if (this.sockets.size >= (this.o.maxSockets ?? DEFAULT_MAX_SOCKETS)) {
+      this.refusals.full++;
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroySoon();
+      return;
+    }
+    this.sockets.add(socket);
+    // a phone that left without closing holds its slot until the kernel's keepalive finds it gone:
+    // no timer of ours, so an idle page still costs the process nothing
+    socket.setKeepAlive(true, 60_000);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    (socket as net.Socket & { laplinkPeer?: Peer }).laplinkPeer = peer;
+    this.http.emit('connection', socket);
+  }
+
+  private view(v: WatchView): void {
+    const ports = new Map<string, { host: string; port: number; protocol: string; name: string }>();
+    for (const b of v.bridges) {
+      const host = b.control.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.device });
+    }
+    this.knownPorts = ports;
+    // the same view minus its clock: a page is sent only what changed
+    const { at: _at, ...rest } = v;
+    const text = JSON.stringify({ type: 'view', view: { ...rest, consoles: [...ports.keys()] } });
+    if (text === this.lastView) return;
+    this.lastView = text;
+    for (const ws of this.statusPages) ws.send(text);
+  }
+
+  private user(req: http.IncomingMessage): string | undefined {
+    const peer = (req.socket as net.Socket & { laplinkPeer?: Peer }).laplinkPeer;
+    const certUser = peer?.identity ? (peer.identity.cn ?? peer.identity.fingerprint.slice(0, 19)) : undefined;
+    if (!this.o.password) return certUser ?? peer?.remote ?? 'someone';
+    const token = /(?:^|;\s*)laplink_session=([A-Za-z0-9_-]{43})/.exec(req.headers.cookie ?? '')?.[1];
+    const login = token ? this.logins.get(token) : undefined;
+    if (!login || login.until < Date.now()) return undefined;
+    return certUser ?? login.user;
+  }
+
+  private async request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    if (url.pathname === '/login' && req.method === 'POST') return this.login(req, res);
+    const asset = url.pathname === '/' ? this.assets.get('/index.html') : this.assets.get(url.pathname);
+    if (this.o.password && !this.user(req) && !/^\/(login\.html|style\.css|login\.js)$/.test(url.pathname)) {
+      if (url.pathname.endsWith('.html') || url.pathname === '/') return void res.writeHead(303, { Location: '/login.html' }).end();
+      return void res.writeHead(401).end();
+    }
+    if (!asset || req.method !== 'GET') return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache' }).end(asset.body);
+  }
+
+  private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req, 4096).catch(() => undefined);
+    const password = body === undefined ? undefined : new URLSearchParams(body).get('password');
+    if (password == null || this.checking >= MAX_CONCURRENT_CHECKS) {
+      this.refusals.login++;
+      return void res.writeHead(password == null ? 400 : 503).end();
+    }
+    this.checking++;
+    const ok = await this.o.password!.matches(password).finally(() => this.checking--);
+    if (!ok) {
+      this.refusals.login++;
+      this.o.log?.(`web: wrong password from ${req.socket.remoteAddress}`);
+      return void res.writeHead(303, { Location: '/login.html?wrong' }).end();
+    }
+    if (this.logins.size >= MAX_LOGINS) this.logins.delete(this.logins.keys().next().value!);
+    const token = randomBytes(32).toString('base64url');
+    this.logins.set(token, { user: `${req.socket.remoteAddress}#${token.slice(0, 4)}`, until: Date.now() + LOGIN_TTL_MS });
+    const secure = this.listener.tls ? '; Secure' : '';
+    res.writeHead(303, { Location: '/', 'Set-Cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${secure}` }).end();
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const refuse = (status: number, kind: keyof WebServer['refusals']) => {
+      this.refusals[kind]++;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    // A page of another site may open a WebSocket here with the user's cookie: only our own pages may.
+    const scheme = this.listener.tls ? 'https' : 'http';
+    if (req.headers.origin !== `${scheme}://${req.headers.host}`) return refuse(403, 'origin');
+    const user = this.user(req);
+    if (!user) return refuse(401, 'login');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/ws/status') {
+      return this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.statusPages.add(ws);
+        this.guard(ws);
+        ws.on('close', () => this.statusPages.delete(ws));
+        ws.on('message', () => undefined); // pages only listen here
+        if (this.lastView) ws.send(this.lastView);
+      });
+    }
+    const key = url.pathname === '/ws/console' ? url.searchParams.get('port') : undefined;
+    const target = key ? this.knownPorts.get(key) : undefined;
+    if (!key || !target) return refuse(404, 'unknownPort');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.guard(ws);
+      this.console(key, target).join(ws, user);
+    });
+  }
+
+  /** An oversized frame closes the socket (ws checks maxPayload before buffering it). */
+  private guard(ws: WebSocket): void {
+    ws.on('error', () => {
+      this.refusals.frame++;
+      ws.terminate();
+    });
+  }
+
+  private console(key: string, t: { host: string; port: number; protocol: string; name: string }): PortConsole {
+    const open = this.consoles.get(key);
+    if (open) return open;
+    const rec = this.o.record;
+    const c = new PortConsole({
+      key,
+      host: t.host,
+      port: t.port,
+      protocol: t.protocol,
+      ringBytes: this.o.ringBytes ?? 16 * 1024,
+      viewerQueueBytes: this.o.viewerQueueBytes ?? 256 * 1024,
+      recorder: rec ? new CastRecorder({ dir: rec.dir, name: `port-${t.port}`, maxBytes: rec.maxBytes, keep: rec.keep }) : undefined,
+      onIdle: () => this.consoles.delete(key),
+    });
+    this.consoles.set(key, c);
+    return c;
+  }
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      text += c;
+      if (text.length > limit) {
+        req.destroy();
+        reject(new Error('body too large'));
+      }
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', reject);
+  });
+}

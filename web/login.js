@@ -1,0 +1,1 @@
+if (location.search.includes('wrong')) document.getElementById('wrong').hidden = false;
