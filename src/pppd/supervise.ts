@@ -1,3 +1,4 @@
+import { errnoText } from '../socket-reason.js';
 import { EventEmitter, on } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -258,7 +259,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const result = await child;
     await Promise.all(readers);
     this.child = undefined;
-    if (pid === undefined) this.lastReason = `cannot run ${this.pppd}: ${(result as { code?: string }).code ?? result.shortMessage ?? 'spawn failed'}`;
+    if (pid === undefined) this.lastReason = `cannot run ${this.pppd}: ${(result as { code?: string }).code ? errnoText(result) : (result.shortMessage ?? 'spawn failed')}`;
     const code = typeof result.exitCode === 'number' ? result.exitCode : result.signal === 'SIGTERM' ? 5 : 1;
     await this.recordExit(code, result.signal ?? undefined);
     return code;

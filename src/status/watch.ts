@@ -1,3 +1,4 @@
+import { errnoText } from '../socket-reason.js';
 import { existsSync, statSync } from 'node:fs';
 import { isRunningState } from '../pppd/report.js';
 import { basename, dirname, resolve } from 'node:path';
@@ -206,7 +207,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     const found = waitingForDir
       ? { links: [], unreadable: [] }
       : await readLinks(stateDir, name).catch((err: NodeJS.ErrnoException) => {
-          error = `cannot read ${stateDir} (${err.code ?? err.message})`;
+          error = `cannot read ${stateDir}: ${errnoText(err)}`;
           return { links: [], unreadable: [] };
         });
     const { links, moving } = await sampleLinks(found.links, now);
