@@ -300,6 +300,9 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
   };
 }
 
+/** `status --json` of an up link on a real (emulated 16550) UART: its line's counters counted bytes, and its queue is known. */
+const LINE_AND_QUEUE = /LAB:STATUS (?=.*"line": *\{ *"device": *"\/dev\/ttyS0", *"speed": *115200, *"counters": *\{[^}]*"rx": *[1-9]\d*, *"tx": *[1-9]\d*)(?=.*"queue": *\{ *"managedBy": *"cake")/;
+
 /**
  * Scenario 1 on the product end to end: \`laplink serve\` in guest A, \`laplink connect --persist\`
  * in guest B (each generates the link files itself), then \`laplink status --json\` in each.
@@ -324,9 +327,13 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', '192.168.7.1', '192.168.7.2', 5), cable: true },
     b: { name: 'B-connect', script: side('connect --persist', 'client', 'lab-client', '192.168.7.2', '192.168.7.1', 3), cable: true },
     expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]/,
-      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"peerUser": *"labuser")(?=.*"localIp": *"192\.168\.7\.1")(?=.*"remoteIp": *"192\.168\.7\.2")/],
+      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"peerUser": *"labuser")(?=.*"localIp": *"192\.168\.7\.1")(?=.*"remoteIp": *"192\.168\.7\.2")/,
+      // the UART's own counters (TIOCGICOUNT on the guest's 16550) moved while PPP ran, and tc
+      // reports the queue the ip-up hook put on ppp0: status reads both from the kernel
+      LINE_AND_QUEUE],
     expectB: [/LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]/,
-      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"localIp": *"192\.168\.7\.2")(?=.*"remoteIp": *"192\.168\.7\.1")/],
+      /LAB:STATUS (?=.*"state": *"up")(?=.*"iface": *"ppp0")(?=.*"localIp": *"192\.168\.7\.2")(?=.*"remoteIp": *"192\.168\.7\.1")/,
+      LINE_AND_QUEUE],
     runsOn: 'laplink serve, connect --persist, status --json, generate, bridge serve/connect (all product)',
   };
 }

@@ -235,8 +235,8 @@ export class ControlServer {
       `  enable state: ${p.enabled ? p.protocol : 'off'}`,
       `  timeout: ${p.idleTimeout}`,
       `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
-      // The port's name, as status --watch reads it (src/status/bridge-ports.ts); the path would need a line of its own there.
-      `  device: ${p.options.name}`,
+      `  name: ${p.options.name}`,
+      `  device: ${p.options.device ?? p.options.name}`,
       `  device config: ${s ? settingsText(s) : 'device unavailable'}`,
       `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
       `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
@@ -244,6 +244,7 @@ export class ControlServer {
       `  bytes written to device: ${p.deviceOut}`,
       `  data path: ${p.dataPath}`,
       `  tls: ${tlsText(p)}`,
+      ...p.stats.lines(sessions),
     ].join('\n');
   }
 

@@ -18,6 +18,7 @@ import { Tracer, type TraceOptions } from './trace.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { REFUSALS } from './refusals.js';
 import { LogLimiter, suppressedText } from './log-limit.js';
+import { PortStats } from './port-stats.js';
 
 import type { Protocol, SlowClientPolicy } from './port-options.js';
 export type { Protocol, SlowClientPolicy } from './port-options.js';
@@ -25,6 +26,8 @@ export type { Protocol, SlowClientPolicy } from './port-options.js';
 export interface PortOptions {
   /** Name used in events, traces and the control port (e.g. the device path or the TCP port). */
   name: string;
+  /** The device's path, as showport says it (the name may be a word of the config's). */
+  device?: string;
   /** Opens (and re-opens after loss) the device. */
   open: () => Promise<Line>;
   /** Where to listen; undefined = no listener of its own (a rotator hands clients over). */
@@ -84,6 +87,8 @@ export class BridgePort {
   line: Line | undefined;
   protocol: Protocol;
   enabled = true;
+  /** Clients refused and dropped by kind, client bytes and TLS handshakes since start (showport). */
+  readonly stats = new PortStats();
   /** Bytes read from / written to the device since start (control port statistics). */
   deviceIn = 0;
   deviceOut = 0;
@@ -159,7 +164,10 @@ export class BridgePort {
         onClient: (socket, peer) => this.adopt(socket, peer),
         // The address allow-list before any TLS handshake: outsiders get no handshake slot to fill.
         screen: (address) => (this.allowList && !this.allowList.allows(address) ? 'not in allow-list' : undefined),
-        onRefused: (remote, reason) => this.emit({ type: 'refused', port: this.options.name, remote, reason }),
+        onRefused: (remote, reason) => {
+          this.stats.refusal(reason, true);
+          this.emit({ type: 'refused', port: this.options.name, remote, reason });
+        },
       });
     } catch (err) {
       await this.stop();
@@ -331,6 +339,7 @@ export class BridgePort {
   adopt(socket: net.Socket, peer: Peer): void {
     const remote = peer.remote;
     const refuse = (reason: string, text?: string) => {
+      this.stats.refusal(reason, false);
       this.emit({ type: 'refused', port: this.options.name, remote, reason });
       socket.on('error', () => undefined);
       if (!text) return void socket.destroy();
@@ -373,6 +382,7 @@ export class BridgePort {
     const filters = [transportFilter(peer.tls), codec];
     const s: Session = { id: nextSessionId++, remote, peer, socket, codec, filters, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
+    if (peer.tls) this.stats.tlsAccepted++;
     const client = peer.identity ? describePeer(peer.identity) : undefined;
     this.emit({ type: 'connect', port: this.options.name, remote, tls: peer.tls, client });
     this.tracer?.event(`OPEN (${remote}${client ? ` ${client}` : ''})`);
@@ -450,6 +460,7 @@ export class BridgePort {
     if (!this.sessions.has(s)) return;
     this.pump.stop();
     this.sessions.delete(s);
+    this.stats.ended(reason, s.bytesIn, s.bytesOut);
     this.writeWaiters.delete(s.socket);
     s.codec.dispose?.();
     this.emit({ type: 'disconnect', port: this.options.name, remote: s.remote, reason });

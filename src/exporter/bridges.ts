@@ -109,7 +109,7 @@ const counter = (n: number) => Number.isSafeInteger(n) && n >= 0;
  *  not our bridge could send anything). */
 function sane(p: BridgePortView): BridgePortView | undefined {
   if (![p.tcpIn, p.tcpOut, p.deviceIn, p.deviceOut].every(counter)) return undefined;
-  return { ...p, port: p.port.slice(0, MAX_LABEL_CHARS), device: p.device.slice(0, 4096), enable: p.enable.slice(0, MAX_LABEL_CHARS) };
+  return { ...p, port: p.port.slice(0, MAX_LABEL_CHARS), name: p.name.slice(0, MAX_LABEL_CHARS), device: p.device.slice(0, 4096), enable: p.enable.slice(0, MAX_LABEL_CHARS) };
 }
 
 /** One look at a control port: its ports (bounded) and the device paths they hold. */
@@ -118,7 +118,8 @@ export async function readBridge(target: ControlTarget, signal: AbortSignal): Pr
     const answer = await queryBridgePorts(target.host, target.port, signal);
     const ports = answer.slice(0, MAX_PORTS_PER_CONTROL).map(sane).filter((p): p is BridgePortView => p !== undefined);
     if (ports.length < Math.min(answer.length, MAX_PORTS_PER_CONTROL)) return { control: target.control, error: 'showport answered counters that are not counts', ports: [], ttys: [] };
-    const ttys = ports.map((p) => target.devices.get(p.device) ?? (p.device.startsWith('/') ? p.device : undefined)).filter((d): d is string => d !== undefined);
+    // the device path as showport says it; from a bridge too old to say it, the config's path for the port's name
+    const ttys = ports.map((p) => (p.device.startsWith('/') ? p.device : target.devices.get(p.name))).filter((d): d is string => d !== undefined);
     return { control: target.control, ports, ttys };
   } catch (err) {
     return { control: target.control, error: (err as Error).message, ports: [], ttys: [] };

@@ -194,13 +194,20 @@ export function ttyFamilies(ttys: readonly TtyReading[]): MetricFamily[] {
 export function bridgeFamilies(bridges: readonly BridgeReading[]): MetricFamily[] {
   const ports = bridges.flatMap((b) => b.ports.map((p) => ({ control: b.control, p })));
   const per = (pick: (p: BridgeReading['ports'][number]) => number): Sample[] => ports.map(({ control, p }) => ({ labels: { control, port: p.port }, value: pick(p) }));
+  const kinds = (pick: (p: BridgeReading['ports'][number]) => Record<string, number> | undefined, label: string): Sample[] =>
+    ports.flatMap(({ control, p }) => Object.entries(pick(p) ?? {}).map(([kind, value]) => ({ labels: { control, port: p.port, [label]: kind }, value })));
   return [
     family('laplink_bridge_control_up', 'gauge', 'Whether the bridge control port answered this scrape: 1 or 0.', bridges.map((b) => ({ labels: { control: b.control }, value: bool(!b.error) }))),
-    family('laplink_bridge_port', 'info', 'A bridge port: its device name and protocol (off while disabled).', ports.map(({ control, p }) => ({ labels: { control, port: p.port, device: p.device.slice(0, MAX_LABEL_CHARS), protocol: p.enable }, value: 1 }))),
+    family('laplink_bridge_port', 'info', 'A bridge port: its name, device path and protocol (off while disabled).', ports.map(({ control, p }) => ({ labels: { control, port: p.port, name: p.name, device: p.device.slice(0, MAX_LABEL_CHARS), protocol: p.enable }, value: 1 }))),
     family('laplink_bridge_port_enabled', 'gauge', 'Whether the port accepts clients: 1 or 0.', per((p) => bool(p.enable !== 'off'))),
     family('laplink_bridge_port_clients', 'gauge', 'Clients connected to the port now.', per((p) => p.clients.length)),
     family('laplink_bridge_port_device_receive_bytes', 'counter', 'Bytes the port read from its serial device since the bridge started.', per((p) => p.deviceIn)),
     family('laplink_bridge_port_device_transmit_bytes', 'counter', 'Bytes the port wrote to its serial device since the bridge started.', per((p) => p.deviceOut)),
+    family('laplink_bridge_port_refused', 'counter', 'Connections the port turned away since the bridge started, by reason: not_allowed (address allow-list), disabled, unavailable (no device), in_use (maxConnections), tls (handshake or client certificate).', kinds((p) => p.refused, 'reason')),
+    family('laplink_bridge_port_dropped', 'counter', 'Clients the port disconnected since the bridge started, by reason: too_slow (slowClient: drop), kicked (kickOld), idle_timeout, device_gone.', kinds((p) => p.dropped, 'reason')),
+    family('laplink_bridge_port_client_received_bytes', 'counter', 'Bytes read from all clients since the bridge started (ended sessions included).', ports.flatMap(({ control, p }) => (p.clientBytesTotal ? [{ labels: { control, port: p.port }, value: p.clientBytesTotal.in }] : []))),
+    family('laplink_bridge_port_client_sent_bytes', 'counter', 'Bytes written to all clients since the bridge started (ended sessions included).', ports.flatMap(({ control, p }) => (p.clientBytesTotal ? [{ labels: { control, port: p.port }, value: p.clientBytesTotal.out }] : []))),
+    family('laplink_bridge_port_tls_handshakes', 'counter', 'TLS handshakes on the port since the bridge started, by outcome (ok: a client got a session; refused: the handshake or its certificate failed).', ports.flatMap(({ control, p }) => (p.tlsHandshakes ? (['ok', 'refused'] as const).map((outcome) => ({ labels: { control, port: p.port, outcome }, value: p.tlsHandshakes![outcome] })) : []))),
     family('laplink_bridge_port_client_receive_bytes', 'gauge', 'Bytes read from the clients connected now, over their sessions so far.', per((p) => p.tcpIn)),
     family('laplink_bridge_port_client_transmit_bytes', 'gauge', 'Bytes written to the clients connected now, over their sessions so far.', per((p) => p.tcpOut)),
   ];

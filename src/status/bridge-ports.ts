@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { LaplinkError } from '../errors.js';
+import { DROP_KINDS, REFUSAL_KINDS } from '../bridge/port-stats.js';
 
 /**
  * A client of `bridge run`'s control port (src/bridge/control.ts, ser2net 3's admin interface): one
@@ -10,6 +11,9 @@ import { LaplinkError } from '../errors.js';
 export interface BridgePortView {
   /** The TCP port number (or name) the bridge names the port by. */
   port: string;
+  /** The port's name in the bridge's config (the device path when it has none). */
+  name: string;
+  /** The serial device's path. */
   device: string;
   /** off, raw, telnet or rfc2217. */
   enable: string;
@@ -19,6 +23,24 @@ export interface BridgePortView {
   tcpOut: number;
   deviceIn: number;
   deviceOut: number;
+  /** Since the bridge started: connections refused and clients dropped by kind (not_allowed,
+   *  disabled, unavailable, in_use, tls; too_slow, kicked, idle_timeout, device_gone), bytes of
+   *  every client, TLS handshakes by outcome. Absent from a bridge too old to say them. */
+  refused?: Record<string, number>;
+  dropped?: Record<string, number>;
+  clientBytesTotal?: { in: number; out: number };
+  tlsHandshakes?: { ok: number; refused: number };
+}
+
+/** `a=1 b=2` as a record of whole numbers, only of the keys known (a peer that is not our bridge
+ *  cannot make the exporter invent series). */
+function counts(value: string, known: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of value.split(' ')) {
+    const m = /^([a-z_]{1,32})=(\d{1,15})$/.exec(w);
+    if (m && known.includes(m[1]!)) out[m[1]!] = Number(m[2]);
+  }
+  return out;
 }
 
 /** More than any showport answer of a few hundred ports; a peer sending more is not our bridge. */
@@ -35,7 +57,7 @@ export function parseShowport(text: string): BridgePortView[] {
   for (const raw of text.split(/\r?\n/)) {
     const head = /^TCP port (\S+)$/.exec(raw);
     if (head) {
-      cur = { port: head[1]!, device: '', enable: '', clients: [], tcpIn: 0, tcpOut: 0, deviceIn: 0, deviceOut: 0 };
+      cur = { port: head[1]!, name: '', device: '', enable: '', clients: [], tcpIn: 0, tcpOut: 0, deviceIn: 0, deviceOut: 0 };
       ports.push(cur);
       continue;
     }
@@ -50,9 +72,30 @@ export function parseShowport(text: string): BridgePortView[] {
       case 'connected to':
         cur.clients = value === 'not connected' ? [] : value.split(', ');
         break;
+      case 'name':
+        cur.name = value;
+        break;
       case 'device':
         cur.device = value;
+        // a bridge without the name line names the port by what it shows as its device
+        if (!cur.name) cur.name = value;
         break;
+      case 'refused':
+        cur.refused = counts(value, REFUSAL_KINDS);
+        break;
+      case 'dropped':
+        cur.dropped = counts(value, DROP_KINDS);
+        break;
+      case 'client bytes total': {
+        const c = counts(value, ['in', 'out']);
+        if (c.in !== undefined && c.out !== undefined) cur.clientBytesTotal = { in: c.in, out: c.out };
+        break;
+      }
+      case 'tls handshakes': {
+        const c = counts(value, ['ok', 'refused']);
+        if (c.ok !== undefined && c.refused !== undefined) cur.tlsHandshakes = { ok: c.ok, refused: c.refused };
+        break;
+      }
       case 'bytes read from TCP':
         cur.tcpIn = n;
         break;

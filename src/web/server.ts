@@ -129,7 +129,7 @@ export class WebServer {
     const ports = new Map<string, { host: string; port: number; protocol: string; name: string }>();
     for (const b of v.bridges) {
       const host = b.control.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.device });
+      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name });
     }
     this.knownPorts = ports;
     // the same view minus its clock: a page is sent only what changed

@@ -23,7 +23,7 @@ describe('bridge control port', () => {
     const dev = openEnd(p.b);
     cleanups.push(() => dev.close());
 
-    expect(await ask(ctl, 'showport')).toMatch(new RegExp(`TCP port ${dataPort}\\r\\n  enable state: raw\\r\\n  timeout: 0\\r\\n  connected to: not connected\\r\\n  device: ${p.a}\\r\\n  device config: 115200N81 CLOCAL`));
+    expect(await ask(ctl, 'showport')).toMatch(new RegExp(`TCP port ${dataPort}\\r\\n  enable state: raw\\r\\n  timeout: 0\\r\\n  connected to: not connected\\r\\n  name: ${p.a}\\r\\n  device: ${p.a}\\r\\n  device config: 115200N81 CLOCAL`));
     expect(await ask(ctl, 'setportconfig ' + dataPort + ' 9600 2STOPBITS XONXOFF')).toBe('');
     const st = (await execa('stty', ['-F', p.a, '-a'])).stdout;
     expect(st).toMatch(/speed 9600 baud/);
@@ -47,6 +47,8 @@ describe('bridge control port', () => {
     expect(await ask(ctl, `setportenable ${dataPort} off`)).toBe('');
     const refused = await connectTcp(dataPort);
     expect((await collect(refused, 15)).toString()).toBe('Port disabled\r\n');
+    // counted over the port's life: the refusal by kind, and the bytes of the client that has gone
+    expect(await ask(ctl, `showport ${dataPort}`)).toMatch(/\r\n  refused: not_allowed=0 disabled=1 unavailable=0 in_use=0 tls=0\r\n  dropped: too_slow=0 kicked=0 idle_timeout=0 device_gone=0\r\n  client bytes total: in=6 out=0\r\n  tls handshakes: ok=0 refused=0\r\n/);
     expect(await ask(ctl, `setportenable ${dataPort} telnet`)).toBe('');
     expect(await ask(ctl, `showport ${dataPort}`)).toMatch(/enable state: telnet/);
     expect(await ask(ctl, 'help')).toMatch(/setportenable <port> off\|raw\|telnet/);

@@ -161,7 +161,11 @@ describe('laplink exporter, scraped by a real Prometheus server', () => {
     const clients = await seen('laplink_bridge_port_clients == 1');
     expect(clients[0]!.metric).toMatchObject({ port: String(dataPort) });
     expect((await seen('laplink_bridge_port_device_transmit_bytes_total'))[0]!.value[1]).toBe('5');
-    expect((await seen('laplink_bridge_port_info'))[0]!.metric).toMatchObject({ device: 'cable0', protocol: 'raw' });
+    expect((await seen('laplink_bridge_port_info'))[0]!.metric).toMatchObject({ name: 'cable0', device: bridgeTty, protocol: 'raw' });
+    // every kind of refusal and drop is a series from the start (0 until it happens)
+    expect((await seen('laplink_bridge_port_refused_total')).map((s) => s.metric.reason).sort()).toEqual(['disabled', 'in_use', 'not_allowed', 'tls', 'unavailable']);
+    expect((await seen('laplink_bridge_port_dropped_total')).map((s) => s.metric.reason).sort()).toEqual(['device_gone', 'idle_timeout', 'kicked', 'too_slow']);
+    expect((await seen('laplink_bridge_port_tls_handshakes_total')).map((s) => s.metric.outcome).sort()).toEqual(['ok', 'refused']);
     expect(await seen('laplink_bridge_control_up == 1')).toHaveLength(1);
     // the recording rule evaluates over the scraped series (empty: a pty counts no errors, so no series)
     const rulesApi = (await (await fetch(`${api}/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ health: string; name: string }> }> } };

@@ -201,7 +201,7 @@ describe('status --watch with bridge ports', () => {
     type View = { links: Array<{ state: string }>; bridges: Array<{ control: string; error?: string; ports: Array<{ port: string; device: string; clients: string[] }> }> };
     const first = JSON.parse(w.output().slice(0, at)) as View;
     expect(first.links.map((l) => l.state)).toEqual(['up']);
-    expect(first.bridges[0]!.ports).toMatchObject([{ device: 'cable0', clients: [] }]);
+    expect(first.bridges[0]!.ports).toMatchObject([{ name: 'cable0', device: p.a, clients: [] }]);
     expect(first.bridges[1]).toMatchObject({ control: `127.0.0.1:${deadPort}`, error: 'ECONNREFUSED', ports: [] });
 
     const dataPort = Number(first.bridges[0]!.ports[0]!.port);

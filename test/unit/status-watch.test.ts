@@ -178,8 +178,21 @@ describe('bridge control port answers', () => {
   it('parses showport blocks', () => {
     const text = ['TCP port 4001', '  enable state: raw', '  timeout: 0', '  connected to: 127.0.0.1:5000, 127.0.0.1:5001', '  device: cable0', '  device config: 115200N81 CLOCAL', '  bytes read from TCP: 10', '  bytes written to TCP: 20', '  bytes read from device: 30', '  bytes written to device: 40', '  data path: pump', 'TCP port 4002', '  enable state: off', '  connected to: not connected', '  device: cable1'].join('\r\n');
     expect(parseShowport(text)).toEqual([
-      { port: '4001', device: 'cable0', enable: 'raw', clients: ['127.0.0.1:5000', '127.0.0.1:5001'], tcpIn: 10, tcpOut: 20, deviceIn: 30, deviceOut: 40 },
-      { port: '4002', device: 'cable1', enable: 'off', clients: [], tcpIn: 0, tcpOut: 0, deviceIn: 0, deviceOut: 0 },
+      { port: '4001', name: 'cable0', device: 'cable0', enable: 'raw', clients: ['127.0.0.1:5000', '127.0.0.1:5001'], tcpIn: 10, tcpOut: 20, deviceIn: 30, deviceOut: 40 },
+      { port: '4002', name: 'cable1', device: 'cable1', enable: 'off', clients: [], tcpIn: 0, tcpOut: 0, deviceIn: 0, deviceOut: 0 },
+    ]);
+  });
+
+  it('parses the name, the device path and the counts since start, only of the kinds it knows', () => {
+    const text = ['TCP port 4003', '  enable state: rfc2217', '  connected to: not connected', '  name: cable0', '  device: /dev/ttyUSB0', '  refused: not_allowed=1 disabled=0 unavailable=2 in_use=3 tls=4 invented=99', '  dropped: too_slow=5 kicked=6 idle_timeout=7 device_gone=8', '  client bytes total: in=100 out=200', '  tls handshakes: ok=9 refused=4'].join('\r\n');
+    expect(parseShowport(text)).toEqual([
+      {
+        port: '4003', name: 'cable0', device: '/dev/ttyUSB0', enable: 'rfc2217', clients: [], tcpIn: 0, tcpOut: 0, deviceIn: 0, deviceOut: 0,
+        refused: { not_allowed: 1, disabled: 0, unavailable: 2, in_use: 3, tls: 4 },
+        dropped: { too_slow: 5, kicked: 6, idle_timeout: 7, device_gone: 8 },
+        clientBytesTotal: { in: 100, out: 200 },
+        tlsHandshakes: { ok: 9, refused: 4 },
+      },
     ]);
   });
 });
