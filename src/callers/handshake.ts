@@ -8,8 +8,8 @@ import type { Duplex } from 'node:stream';
 import { answer } from '../modem/session.js';
 import { CallerDropped } from './coded-socket.js';
 
-export const CALLER_PROTOCOLS = ['ppp', 'modem', 'dcc'] as const;
-export type CallerProtocol = (typeof CALLER_PROTOCOLS)[number];
+import type { CallerProtocol } from './schema.js';
+export type { CallerProtocol };
 
 export interface HandshakeOptions {
   /** The speed the modem reports in CONNECT. */

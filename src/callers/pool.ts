@@ -78,3 +78,19 @@ export class AddressPool {
 export function interfaceIdAt(firstId: number, offset: number): string {
   return `::${(firstId + offset).toString(16)}`;
 }
+
+/** The fewest CIDR blocks covering a range exactly: pap-secrets' address column takes blocks, not ranges. */
+export function rangeCidrs(text: string): string[] {
+  const { first, size } = parsePool(text);
+  const blocks: string[] = [];
+  let at = first;
+  let left = size;
+  while (left > 0) {
+    let bits = 0; // grow the block while `at` stays aligned to it and it still fits
+    while (bits < 32 && at % 2 ** (bits + 1) === 0 && 2 ** (bits + 1) <= left) bits++;
+    blocks.push(`${numberToIpv4(at)}/${32 - bits}`);
+    at += 2 ** bits;
+    left -= 2 ** bits;
+  }
+  return blocks;
+}

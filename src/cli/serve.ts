@@ -60,6 +60,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   await checkPppdBinary(pppd, flags.pppd ? '--pppd' : process.env.LAPLINK_PPPD ? '$LAPLINK_PPPD' : 'pppd');
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
+  if (profile.listen) return (await import('../callers/run.js')).runCallers(loaded.path, profile, flags, pppd);
   const name = profile.name;
   const oneShot = role === 'client' && !flags.persist && !profile.persist;
   const sup = new Supervisor({
