@@ -12,4 +12,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./churn.js')).suite,
   async () => (await import('./watch.js')).default,
   async () => (await import('./exporter.js')).default,
+  async () => (await import('./callers.js')).default,
 ];
