@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { LaplinkError, UsageError } from '../errors.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { isStale, statusTable } from '../pppd/report.js';
+import { callerLines } from '../callers/status-lines.js';
 import { readAllStateFiles, readStateFile, type LinkStatus } from '../pppd/state.js';
 
 /** Exit status when a link shown needs a person: failed, paused (respawning too fast) or stale (its
@@ -39,6 +40,7 @@ export function register(program: Command): void {
         process.stdout.write(`no links in ${opts.stateDir}\n`);
       } else {
         process.stdout.write(statusTable(links));
+        for (const line of links.flatMap(callerLines)) process.stdout.write(`${line}\n`);
       }
       if (links.some(needsAttention)) process.exitCode = EXIT_LINK_NEEDS_ATTENTION;
     });

@@ -56,6 +56,9 @@ it('serves callers, lists them in the state file, reloads on SIGHUP and ends eve
   expect(state.state).toBe('up');
   expect(state.callers[0]).toMatchObject({ ip: '192.168.7.10', remote: `127.0.0.1:${a.localPort}` });
   const pid = state.callers[0]!.pppdPid;
+  // The state file is written as callers come and go and every 5 s: its byte counts may lag.
+  const shown = await execa('node', [laplinkBin, 'status', '--state-dir', stateDir], { reject: false });
+  expect(shown.stdout).toMatch(new RegExp(`^  dialin caller 127\\.0\\.0\\.1:${a.localPort} 192\\.168\\.7\\.10  (handshaking|running)  since \\d\\d:\\d\\d:\\d\\d  in \\d+ B out \\d+ B$`, 'm'));
 
   // max 1 after a reload: the call in progress goes on, a new caller is turned away.
   writeFileSync(file, profile(1));
