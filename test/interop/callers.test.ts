@@ -157,6 +157,19 @@ describe('callers over TCP (stand-in pppd)', () => {
     await until(() => hungUp() === 1);
   });
 
+  it('answers a Direct Cable Connection guest: CLIENT gets CLIENTSERVER, the PPP after it reaches pppd', async () => {
+    const copy = join(dir, 'copy');
+    server = await openServer(settings(dir, { protocol: 'dcc', env: { ECHO_PPPD_COPY: copy } }), log);
+    const c = await connect(server.address.port);
+    c.write('CLIENTCLI');
+    expect((await readBytes(c, 12)).toString()).toBe('CLIENTSERVER');
+    c.write('ENT~ppp~'); // Windows repeats CLIENT until it hears back: only what follows the first is PPP
+    expect((await readBytes(c, 11)).toString()).toBe('CLIENT~ppp~');
+    expect(readFileSync(copy, 'latin1')).toBe('CLIENT~ppp~');
+    c.destroy();
+    await until(() => hungUp() === 1);
+  });
+
   it('stop ends every caller\'s pppd', async () => {
     server = await openServer(settings(dir), log);
     const cs = await Promise.all([0, 1, 2].map(() => connect(server!.address.port)));
