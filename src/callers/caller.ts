@@ -146,6 +146,12 @@ export class Caller {
       await child;
       clearTimeout(kill);
     }
+    if (this.pty && child && !this.line.destroyed) {
+      // What pppd wrote just before it exited (an LCP Terminate-Ack) is still in the pty: with our
+      // slave fd closed too, the master reads it and then ends.
+      this.pty.releaseSlave();
+      await Promise.race([this.pty.closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     if (this.pty) {
       this.line.unpipe(this.pty.stream);
       this.pty.stream.unpipe(this.line);

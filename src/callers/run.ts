@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { AllowList } from '../bridge/allow.js';
 import { parseListenAddress } from '../listen/address.js';
 import { pppdArgs } from '../pppd/args.js';
+import { loadTlsState } from '../tls/accepter.js';
 import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { notifySystemd } from '../pppd/sd-link.js';
@@ -83,7 +84,9 @@ export async function runCallers(profilePath: string, profile: Profile, flags: R
     });
   };
   await mkdir(flags.runDir, { recursive: true, mode: 0o755 });
-  server = await CallerServer.open({ name, address: listen, settings: callerSettings(profile, flags, pppd), log: write, onChange: publish });
+  // The TLS files are read once, at start: a reload keeps the listener and its certificate.
+  const tls = profile.callers?.tls ? await loadTlsState(profile.callers.tls) : undefined;
+  server = await CallerServer.open({ name, address: listen, ...(tls ? { tls } : {}), settings: callerSettings(profile, flags, pppd), log: write, onChange: publish });
   write(`${name}: listening on ${listen.host}:${server.address.port} for callers`);
   publish();
   const refresh = setInterval(publish, 5000); // bytes counters for status --watch

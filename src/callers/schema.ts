@@ -3,6 +3,8 @@
  * settings block and the rules tying it to the rest of the profile. schema.ts only wires them in.
  */
 import { z } from 'zod';
+import { CLIENT_CERT_POLICIES } from '../bridge/port-options.js';
+import { tlsServerProblems } from '../tls/settings.js';
 import { MAX_POOL, parsePool } from './pool.js';
 
 /** What callers say before PPP (handshake.ts answers each). */
@@ -10,6 +12,8 @@ export const CALLER_PROTOCOLS = ['ppp', 'modem', 'dcc'] as const;
 export type CallerProtocol = (typeof CALLER_PROTOCOLS)[number];
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const FILE = /^\/[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$/;
+const FILE_MESSAGE = 'not a plain absolute path, no "..", spaces or quotes (allowed: /dir/file of letters, digits and _ . + -)';
 const RANGE = /^([\d.]+)-([\d.]+)$/;
 
 /** `192.168.7.10-192.168.7.40`: the peer addresses of a `listen:` server, one per caller. */
@@ -35,6 +39,17 @@ export const callers = z
     burst: z.number().int().min(1).max(1000).default(5).describe('connections one address may open in a row …'),
     refillSeconds: z.number().min(0.01).max(3600).default(10).describe('… then one more every this many seconds'),
     allow: z.array(z.string().regex(/^[0-9A-Fa-f.:]+(?:\/\d{1,3})?$/, 'not an IP address or CIDR block (allowed: e.g. 192.168.1.0/24)')).max(256).optional().describe('only these addresses or CIDR blocks may call'),
+    tls: z
+      .object({
+        cert: z.string().regex(FILE, FILE_MESSAGE).describe('our certificate (PEM)'),
+        key: z.string().regex(FILE, FILE_MESSAGE).describe('its private key; readable by root only'),
+        ca: z.string().regex(FILE, FILE_MESSAGE).optional().describe('CAs that sign acceptable caller certificates'),
+        clientCert: z.enum(CLIENT_CERT_POLICIES).optional().describe('required | optional | none (default: required with ca or allow)'),
+        allow: z.array(z.string().min(1).max(200)).max(64).optional().describe('caller certificates accepted: sha256:FINGERPRINT or CN=NAME'),
+      })
+      .strict()
+      .optional()
+      .describe('callers connect with TLS (a stunnel or socat OPENSSL: in front of the emulator)'),
     ipv6FirstId: z.number().int().min(1).max(0xffff - MAX_POOL).optional().describe('with ipv6: the first caller\'s interface identifier (::N), the next ::N+1 …'),
   })
   .strict();
@@ -70,6 +85,7 @@ export function callerRules(p: Shape, bad: (path: PropertyKey[], message: string
       return bad(['remoteIp'], (err as Error).message.replace(/^remoteIp: /, ''));
     }
   } else if (!IPV4.test(p.remoteIp)) return bad(['remoteIp'], 'a listen: server hands out addresses (allowed: FIRST-LAST such as 192.168.7.10-192.168.7.40)');
+  if (p.callers?.tls) for (const t of tlsServerProblems(p.callers.tls)) bad(['callers', 'tls', t.field], t.message);
   const max = p.callers?.max ?? 8;
   if (max > size) bad(['callers', 'max'], `${max} callers need ${max} addresses, remoteIp has ${size} (allowed: at most ${size}, or a longer range)`);
 }

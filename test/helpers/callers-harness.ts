@@ -7,6 +7,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CallerGate, type GateOptions } from '../../src/callers/gate.js';
 import { AddressPool, parsePool } from '../../src/callers/pool.js';
+import type { TlsState } from '../../src/tls/accepter.js';
 import { CallerServer, type CallerServerSettings } from '../../src/callers/server.js';
 
 export const echoPppd = fileURLToPath(new URL('./echo-pppd.sh', import.meta.url));
@@ -31,8 +32,8 @@ export function settings(runDir: string, over: Partial<CallerServerSettings> & {
   };
 }
 
-export async function openServer(s: CallerServerSettings, log: string[] = []): Promise<CallerServer> {
-  return CallerServer.open({ name: 'dialin', address: { host: '127.0.0.1', port: 0 }, settings: s, log: (l) => log.push(l) });
+export async function openServer(s: CallerServerSettings, log: string[] = [], tls?: TlsState): Promise<CallerServer> {
+  return CallerServer.open({ name: 'dialin', address: { host: '127.0.0.1', port: 0 }, settings: s, log: (l) => log.push(l), ...(tls ? { tls } : {}) });
 }
 
 export function connect(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> {

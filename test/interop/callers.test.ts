@@ -9,7 +9,11 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { CallerServer } from '../../src/callers/server.js';
+import { loadTlsState } from '../../src/tls/accepter.js';
+import { makePki } from '../helpers/tls.js';
 import { childPids, closed, connect, openFds, openServer, readBytes, settings } from '../helpers/callers-harness.js';
 
 let dir: string;
@@ -152,6 +156,8 @@ describe('callers over TCP (stand-in pppd)', () => {
     expect([...(await readBytes(c, 3))]).toEqual([255, 254, 0]); // IAC DONT BINARY
     c.write(Buffer.from([0x7e, 0xff, 0xff, 0x0d, 0x00, 0x41, 0x7e]));
     expect([...(await readBytes(c, 6))]).toEqual([0x7e, 0xff, 0xff, 0x0d, 0x41, 0x7e]);
+    // tee writes the echo before the copy: wait for the copy's bytes, then compare them.
+    await until(() => existsSync(copy) && readFileSync(copy).length >= 5);
     expect([...readFileSync(copy)]).toEqual([0x7e, 0xff, 0x0d, 0x41, 0x7e]);
     c.destroy();
     await until(() => hungUp() === 1);
@@ -165,9 +171,39 @@ describe('callers over TCP (stand-in pppd)', () => {
     expect((await readBytes(c, 12)).toString()).toBe('CLIENTSERVER');
     c.write('ENT~ppp~'); // Windows repeats CLIENT until it hears back: only what follows the first is PPP
     expect((await readBytes(c, 11)).toString()).toBe('CLIENT~ppp~');
+    await until(() => existsSync(copy) && readFileSync(copy).length >= 11);
     expect(readFileSync(copy, 'latin1')).toBe('CLIENT~ppp~');
     c.destroy();
     await until(() => hungUp() === 1);
+  });
+
+  it('takes TLS callers through the bridge\'s TLS listener: a caller without the CA\'s certificate is refused', async () => {
+    const pki = await makePki();
+    try {
+      const tls = await loadTlsState({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca });
+      server = await openServer(settings(dir), log, tls);
+      const port = server.address.port;
+      const dial = (cert?: { cert: string; key: string }) =>
+        new Promise<TLSSocket>((resolve, reject) => {
+          const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.ca), servername: 'localhost', ...(cert ? { cert: readFileSync(cert.cert), key: readFileSync(cert.key) } : {}) }, () => resolve(s));
+          s.once('error', reject);
+        });
+      const good = await dial(pki.client);
+      good.write('~tls~');
+      expect((await readBytes(good as unknown as Socket, 5)).toString()).toBe('~tls~');
+      const stranger = await dial(pki.wrongCaClient).catch((err: Error) => err);
+      if (!(stranger instanceof Error)) {
+        stranger.on('error', () => {});
+        stranger.write('~');
+        expect((await readBytes(stranger as unknown as Socket, 1)).toString()).toBe('');
+      }
+      await until(() => log.some((l) => / refused: /.test(l)));
+      expect(server.callers()).toHaveLength(1);
+      good.destroy();
+      await until(() => hungUp() === 1);
+    } finally {
+      pki.remove();
+    }
   });
 
   it('stop ends every caller\'s pppd', async () => {

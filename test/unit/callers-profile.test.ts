@@ -35,6 +35,7 @@ describe('listen: profiles', () => {
     [`${base}callers: { protocol: hayes }\n`, /callers\.protocol: /],
     [base.replace('0.0.0.0:2323', '0.0.0.0:99999'), /listen: port out of range/],
     [base.replace('0.0.0.0:2323', '"-o x:1"'), /listen: not \[HOST:\]PORT/],
+    [`${base}callers: { tls: { cert: /etc/a.crt, key: "/etc/a key" } }\n`, /callers\.tls\.key: not a plain absolute path/],
   ])('refuse %#, naming the field', (text, message) => {
     expect(problems(text).join('\n')).toMatch(message);
   });
