@@ -14,4 +14,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./watch.js')).default,
   async () => (await import('./exporter.js')).default,
   async () => (await import('./web.js')).default,
+  async () => (await import('./callers.js')).default,
 ];

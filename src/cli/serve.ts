@@ -66,6 +66,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   let seenText = await profileText(profilePath);
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
+  if (profile.listen) return (await import('../callers/run.js')).runCallers(loaded.path, profile, flags, pppd);
   const name = profile.name;
   const oneShot = role === 'client' && !flags.persist && !profile.persist;
   const sup = new Supervisor({

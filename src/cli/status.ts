@@ -7,6 +7,7 @@ import { LINK_NAME_PATTERN } from '../profile/schema.js';
 import { printableDeep } from '../status/printable.js';
 import { describeLine, describeQueue, readLineHealth, readQueueView, type LineHealth, type QueueView } from '../status/line-health.js';
 import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
+import { callerLines } from '../callers/status-lines.js';
 
 /** Exit status when a link shown needs a person: failed, paused (respawning too fast) or stale (its
  *  supervisor died). Like `systemctl is-failed`, a script can test the links without parsing. */
@@ -63,6 +64,7 @@ export function register(program: Command): void {
       } else {
         const notes = new Map(links.map((s, i) => [s.name, [health[i]!.line && describeLine(health[i]!.line!), health[i]!.queue && describeQueue(health[i]!.queue!)].filter((n): n is string => !!n)]));
         process.stdout.write(statusTable(printableDeep(links), Date.now(), printableDeep(unreadable), notes));
+        for (const line of links.flatMap(callerLines)) process.stdout.write(`${line}\n`);
       }
       if (links.some(needsAttention) || unreadable.length > 0) process.exitCode = EXIT_LINK_NEEDS_ATTENTION;
     });

@@ -20,6 +20,9 @@ export interface PtyLine extends Line {
   readonly slavePath: string;
   /** Current output speed the slave side set (e.g. by pppd or stty), read from termios. */
   slaveSpeed(): number | undefined;
+  /** Closes our own slave fd: once the program on the slave has exited too, the master reads what
+   *  it wrote last and then ends (`closed` settles 'gone'). */
+  releaseSlave(): void;
 }
 
 export async function openPtyLine(link: string): Promise<PtyLine> {
@@ -58,6 +61,7 @@ class NewPty implements PtyLine {
   settings: LineSettings = { ...defaultSettings };
   private settle!: (why: 'closed' | 'gone' | 'end') => void;
   private done = false;
+  private slaveReleased = false;
   private readonly termios = Buffer.alloc(TERMIOS_SIZE);
 
   constructor(
@@ -78,6 +82,12 @@ class NewPty implements PtyLine {
     return speedFromConstant(loadLibc().cfgetospeed(this.termios));
   }
 
+  releaseSlave(): void {
+    if (this.slaveReleased) return;
+    this.slaveReleased = true;
+    fs.closeSync(this.slave);
+  }
+
   async apply(s: Partial<LineSettings>): Promise<void> {
     this.settings = { ...this.settings, ...s }; // a pty has no real line: settings are informational
   }
@@ -96,7 +106,7 @@ class NewPty implements PtyLine {
     this.done = true;
     this.stream.destroy(); // closes the master fd (libuv owns it: a master is never re-opened)
     try {
-      fs.closeSync(this.slave);
+      if (!this.slaveReleased) fs.closeSync(this.slave);
     } catch {
       /* already closed */
     }

@@ -4,6 +4,7 @@ import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
 import { TERMIOS_SPEEDS } from '../line/speeds.js';
 import { queue } from './queue.js';
+import { callerRules, callers, isAddressRange, listenAddress } from '../callers/schema.js';
 
 /**
  * The one source of truth for a link profile: fields, defaults, documentation (`.describe`) and the
@@ -157,7 +158,8 @@ export const modem = z
 function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   const bad = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   if (p.device && p.bridge) bad(['bridge'], 'give either device or bridge, not both (allowed: one of them)');
-  if (!p.device && !p.bridge) bad([], 'the line is missing (allowed: device: /dev/ttyS0 or bridge: HOST:PORT)');
+  if (!p.device && !p.bridge && !p.listen) bad([], 'the line is missing (allowed: device: /dev/ttyS0, bridge: HOST:PORT or listen: [HOST:]PORT)');
+  callerRules(p, bad);
   // Over TCP pppd talks to a pseudo-terminal: RTS/CTS and modem lines are set at the bridge's port.
   if (p.bridge && p.flow === 'rtscts') bad(['flow'], 'no RTS/CTS lines reach pppd through a bridge (allowed with bridge: none or xonxoff; set hardware flow at the bridge)');
   if (p.bridge && p.modemLines) bad(['modemLines'], 'no modem lines reach pppd through a bridge (allowed with bridge: false)');
@@ -166,7 +168,7 @@ function crossFieldRules(p: ProfileShape, ctx: z.RefinementCtx): void {
   if (p.bridgeTls && !p.bridgeTls.cert !== !p.bridgeTls.key) bad(['bridgeTls', p.bridgeTls.cert ? 'key' : 'cert'], 'a client certificate needs its key and a key its certificate (allowed: both or neither)');
   if (p.localIp === p.remoteIp) bad(['remoteIp'], 'must differ from localIp (allowed: the other end of the link)');
   windowsFieldRules(p, bad);
-  if (p.masquerade && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
+  if (p.masquerade && !IPV4.test(p.remoteIp) && !isAddressRange(p.remoteIp)) bad(['remoteIp'], 'masquerade needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
   if (p.hostnames?.local && !IPV4.test(p.localIp)) bad(['hostnames', 'local'], 'names localIp in /etc/hosts, so localIp must be an address (allowed: localIp like 192.168.7.1)');
   if (p.hostnames?.remote && !IPV4.test(p.remoteIp)) bad(['hostnames', 'remote'], 'names remoteIp in /etc/hosts, so remoteIp must be an address (allowed: remoteIp like 192.168.7.2)');
   if (p.modem && p.peer !== 'dialup') bad(['modem'], 'only a dialing peer talks to a modem (allowed with peer: dialup)');
@@ -203,6 +205,8 @@ export const profileObject = z
     peer: z.enum(['linux', 'windows', 'dialup']).default('linux').describe('windows adds the Direct Cable Connection CLIENT/CLIENTSERVER handshake; dialup answers the peer\'s dialer as a Hayes modem'),
     device: devicePath.optional().describe('serial device of the cable'),
     bridge: hostPort.optional().describe('or: the line is carried over TCP from this HOST:PORT (laplink bridge)'),
+    listen: listenAddress.optional().describe('or: callers dial in over TCP on [HOST:]PORT, each its own pppd and address (role server; remoteIp a range)'),
+    callers: callers.optional().describe('listen: how callers are answered and limited'),
     bridgeTls: z
       .object({
         ca: filePath.optional().describe("CA certificates that sign the bridge port's certificate"),
@@ -219,7 +223,7 @@ export const profileObject = z
     flow: z.enum(['rtscts', 'xonxoff', 'none']).default('none').describe('flow control: none suits a 3-wire null-modem and a bridge: line; rtscts needs a full 7-wire cable'),
     modemLines: z.boolean().default(false).describe('false: ignore modem control lines (pppd `local`), right for a 3-wire null-modem'),
     localIp: ipOrHost.describe('this end of the link'),
-    remoteIp: ipOrHost.describe('the other end'),
+    remoteIp: ipOrHost.describe('the other end (with listen: a range FIRST-LAST, one address per caller)'),
     hostnames: z
       .object({ local: hostName.optional().describe('host name for localIp'), remote: hostName.optional().describe('host name for remoteIp') })
       .strict()

@@ -72,6 +72,8 @@ export function starterProfile(o: StarterOptions): string {
     }
     if (ex[key] !== undefined) out.push(ex[key]!.includes('\n') ? ex[key]! : `${key}: ${yamlValue(ex[key])}`);
     else if (key === 'bridge') out.push('# bridge: 127.0.0.1:4001');
+    else if (key === 'listen') out.push('# listen: 0.0.0.0:2323   # with remoteIp: 192.168.7.10-192.168.7.40 (docs/callers.md)');
+    else if (key === 'callers') out.push('# callers: { max: 8, protocol: modem, telnet: false }');
     else if (key === 'bridgeTls') out.push('# bridgeTls: { pin: [sha256:FINGERPRINT] }   # from laplink bridge keygen on the bridge host');
     else if (key === 'masquerade') out.push('# masquerade: { outInterface: eth0 }');
     else if (key === 'gateway') out.push('# gateway: { uplink: default, dns: host, proxyArp: false }');

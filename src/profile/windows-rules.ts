@@ -1,4 +1,5 @@
 import type { AuthKind, Profile } from './schema.js';
+import { isAddressRange } from '../callers/schema.js';
 
 /**
  * Cross-field rules of the fields Windows peers brought in (MS-CHAP kinds, `auth.accept`, MPPE,
@@ -24,7 +25,7 @@ export function windowsFieldRules(p: Shape, bad: Report): void {
     if (a.accept !== undefined) bad(['auth', 'accept'], 'is a client field (allowed on a server: require, login, users)');
     if (p.usePeerDns) bad(['usePeerDns'], 'is a client field (allowed on a server: gateway.dns hands DNS servers out)');
     if (p.gateway && p.masquerade) bad(['masquerade'], 'is the old spelling of gateway; give one of them (allowed: gateway: { uplink: ' + p.masquerade.outInterface + ' })');
-    if (p.gateway && !IPV4.test(p.remoteIp)) bad(['remoteIp'], 'gateway needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
+    if (p.gateway && !IPV4.test(p.remoteIp) && !isAddressRange(p.remoteIp)) bad(['remoteIp'], 'gateway needs the peer as an address, not a name (allowed: e.g. 192.168.7.2)');
     if (p.encrypt !== 'none' && !MS_CHAP.includes(a.require as AuthKind)) {
       bad(['encrypt'], `MPPE keys come from MS-CHAP, but auth.require is ${a.require} (allowed: auth.require: mschap or mschap-v2 with encrypt, or encrypt: none)`);
     }

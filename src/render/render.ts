@@ -1,4 +1,6 @@
 import { dccScript } from '../chat/dcc.js';
+import { isAddressRange } from '../callers/schema.js';
+import { rangeCidrs } from '../callers/pool.js';
 import { UsageError } from '../errors.js';
 import { laplinkArgv } from '../paths.js';
 import type { Profile } from '../profile/schema.js';
@@ -97,7 +99,7 @@ function secretEntries(p: Profile): SecretEntry[] {
       server: '*',
       // With login, "" lets pppd check the system password file instead (see pppd(8), login).
       secret: u.password ?? '',
-      ips: u.ips ?? [p.remoteIp],
+      ips: u.ips ?? (p.listen ? rangeCidrs(isAddressRange(p.remoteIp) ? p.remoteIp : `${p.remoteIp}-${p.remoteIp}`) : [p.remoteIp]),
     }));
   }
   if (!a.user) return [];
@@ -134,7 +136,8 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     flow: flowOption(p),
     lines,
     localIp: p.localIp,
-    remoteIp: p.remoteIp,
+    // A listen: server names each caller's address on its pppd's command line.
+    remoteIp: p.listen ? '' : p.remoteIp,
     server: p.role === 'server',
     authLines: authLines(p),
     connect,
@@ -179,7 +182,7 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     file(unitDropInPath(p.name), renderTemplate('systemd/link.conf', {
       name: p.name,
       role: p.role,
-      line: p.device ?? p.bridge,
+      line: p.device ?? p.bridge ?? `listen ${p.listen}`,
       supervisor: p.role === 'server' ? 'serve' : 'connect',
       profilePath,
     }));

@@ -18,6 +18,10 @@ const mustHave: Record<string, RegExp[]> = {
   'winxp-dcc-guest-mschap.yaml': [/^require-mschap-v2$/m, /^require-mppe-128$/m],
   'gateway-windows.yaml': [/^ms-dns 192\.168\.1\.1$/m, /^require-mschap-v2$/m],
   'dialup-server.yaml': [/^connect ".* modem answer --speed \d+/m],
+  // listen: servers: each caller's address is on its own pppd's command line, not in the peers file.
+  'callers-emulators.yaml': [/^192\.168\.7\.1:$/m, /^ms-dns 10\.9\.9\.9$/m, /^require-pap$/m],
+  'callers-wifi-modem.yaml': [/^192\.168\.8\.1:$/m, /^ms-dns 10\.9\.9\.9$/m],
+  'callers-dcc.yaml': [/^192\.168\.9\.1:$/m, /^noauth$/m],
   'gateway-oldstack.yaml': [/^mtu 576$/m, /^mru 576$/m, /^proxyarp$/m, /^ms-dns 10\.9\.9\.9$/m],
 };
 

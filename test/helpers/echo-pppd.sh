@@ -1,0 +1,17 @@
+#!/bin/sh
+# STAND-IN for pppd, used only because this machine's kernel has no PPP support (the real pppd
+# exits 4 before negotiating anything). Like pppd it opens the tty named in its argv; instead of
+# PPP it sends back every byte it reads, so a test sees the caller's bytes reach "pppd" and its
+# answers come back. A shell and cat start in a few ms, which 1,000-call tests need.
+#   ECHO_PPPD_COPY   file: also append every byte read there (what pppd received)
+#   ECHO_PPPD_BYTES  exit after echoing this many bytes (pppd ending the call itself)
+#   ECHO_PPPD_ARGV   file: append the argv, one line per start
+dev=
+for a in "$@"; do case $a in /dev/*) dev=$a ;; esac; done
+[ -n "$dev" ] || { echo "echo-pppd: no device in argv: $*" >&2; exit 2; }
+[ -z "$ECHO_PPPD_ARGV" ] || echo "$*" >>"$ECHO_PPPD_ARGV"
+echo "Using interface ppp0"
+echo "Connect: ppp0 <--> $dev"
+if [ -n "$ECHO_PPPD_BYTES" ]; then exec head -c "$ECHO_PPPD_BYTES" <"$dev" >"$dev"; fi
+if [ -n "$ECHO_PPPD_COPY" ]; then exec tee -a "$ECHO_PPPD_COPY" <"$dev" >"$dev"; fi
+exec cat <"$dev" >"$dev"

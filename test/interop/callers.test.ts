@@ -1,0 +1,264 @@
+/**
+ * The dial-in server with many callers over TCP. Its pppd is test/helpers/echo-pppd.sh, a STAND-IN:
+ * this machine's kernel has no PPP, so the real pppd exits 4 before it could negotiate anything.
+ * Everything else is real: TCP sockets, pseudo-terminals, processes, and chat(8) over socat.
+ */
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { CallerServer } from '../../src/callers/server.js';
+import { loadTlsState } from '../../src/tls/accepter.js';
+import { makePki } from '../helpers/tls.js';
+import { childPids, closed, connect, openFds, openServer, readBytes, settings } from '../helpers/callers-harness.js';
+
+let dir: string;
+let server: CallerServer | undefined;
+const log: string[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'laplink-callers-'));
+  log.length = 0;
+});
+afterEach(async (ctx) => {
+  if (process.env.CALLERS_DEBUG && ctx.task.result?.state === "fail") console.log(log.join("\n"));
+  await server?.close();
+  server = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Resolves once `test` holds, checking after every turn of the event loop's I/O. */
+async function until(test: () => boolean): Promise<void> {
+  while (!test()) await new Promise((r) => setTimeout(r, 5));
+}
+
+const hungUp = () => log.filter((l) => l.includes(': hung up: ')).length;
+
+describe('callers over TCP (stand-in pppd)', () => {
+  it('gives each caller its own pppd, pty and address, and echoes PPP bytes through it', async () => {
+    const argvFile = join(dir, 'argv');
+    server = await openServer(settings(dir, { env: { ECHO_PPPD_ARGV: argvFile } }), log);
+    const [a, b] = await Promise.all([connect(server.address.port), connect(server.address.port)]);
+    a.write('~A~');
+    b.write('~B~');
+    expect((await readBytes(a, 3)).toString()).toBe('~A~');
+    expect((await readBytes(b, 3)).toString()).toBe('~B~');
+    const callers = server.callers();
+    expect(callers.map((c) => c.ip).sort()).toEqual(['192.168.7.10', '192.168.7.11']);
+    expect(new Set(callers.map((c) => c.pppdPid)).size).toBe(2);
+    expect(callers.every((c) => c.state === 'running' && c.bytesIn === 3 && c.bytesOut === 3)).toBe(true);
+    const argv = readFileSync(argvFile, 'utf8').trim().split('\n');
+    expect(argv.map((l) => l.split(' ')[2]).every((d) => d?.startsWith('/dev/pts/'))).toBe(true);
+    expect(new Set(argv.map((l) => l.split(' ')[2])).size).toBe(2);
+    expect(argv.map((l) => l.split(' ').at(-1)).sort()).toEqual([':192.168.7.10', ':192.168.7.11']);
+    expect(log.some((l) => /^dialin\[127\.0\.0\.1:\d+ 192\.168\.7\.1[01]\]: Connect: ppp0 <--> \/dev\/pts\/\d+$/.test(l))).toBe(true);
+    a.destroy();
+    b.destroy();
+    await until(() => hungUp() === 2);
+  });
+
+  it('leaks no pppd, pty, fd or address over 1,000 calls and hang-ups', async () => {
+    const s = settings(dir);
+    server = await openServer(s, log);
+    const port = server.address.port;
+    // Warm up once so lazily opened fds (the pty helper's libc, execa's modules) are in the baseline.
+    const w = await connect(port);
+    w.write('~');
+    await readBytes(w, 1);
+    w.destroy();
+    await until(() => hungUp() === 1);
+    const fdsBefore = openFds().length;
+    const kidsBefore = childPids().length;
+    const cycle = async (i: number): Promise<void> => {
+      const c = await connect(port);
+      c.write(`~${i % 10}`);
+      expect((await readBytes(c, 2)).toString()).toBe(`~${i % 10}`);
+      c.destroy();
+    };
+    for (let i = 0; i < 1000; i += 4) {
+      await Promise.all([0, 1, 2, 3].map((k) => cycle(i + k)));
+      // The next four call once these four are gone (max is 4: any earlier would hear busy).
+      await until(() => hungUp() === i + 5);
+    }
+    await until(() => hungUp() === 1001);
+    expect(server.callers()).toEqual([]);
+    expect(s.pool.free).toBe(s.pool.size);
+    expect(childPids()).toHaveLength(kidsBefore);
+    expect(openFds().length).toBeLessThanOrEqual(fdsBefore);
+    expect(readdirSync(dir)).toEqual([]); // no pty link left
+    expect(log.filter((l) => l.includes('hung up: the caller hung up') || l.includes('hung up: pppd exited')).length).toBe(1001);
+  }, 120_000);
+
+  it('ends the call when pppd exits, and pppd when the caller hangs up', async () => {
+    server = await openServer(settings(dir, { env: { ECHO_PPPD_BYTES: '3' } }), log);
+    const c = await connect(server.address.port);
+    const got = readBytes(c, 100);
+    c.write('~x~');
+    expect((await got).toString()).toBe('~x~'); // then the socket closed: readBytes returned at close
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: pppd exited with status 0$/);
+    expect(childPids()).toEqual([]);
+  });
+
+  it('drops a caller that never speaks after the idle timeout, before any pppd starts', async () => {
+    const argvFile = join(dir, 'argv');
+    server = await openServer(settings(dir, { idleMs: 300, env: { ECHO_PPPD_ARGV: argvFile } }), log);
+    const c = await connect(server.address.port);
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: silent for 0\.3 s before PPP started$/);
+    expect(existsSync(argvFile)).toBe(false);
+  });
+
+  it('drops a caller that sends too much before its handshake', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', handshakeBytes: 100 }), log);
+    const c = await connect(server.address.port);
+    c.on('error', () => {});
+    c.write(Buffer.alloc(300, 'A'));
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: (line error: )?sent more than 100 bytes before the handshake completed$/);
+  });
+
+  it('limits a connection flood from one address while another address still gets through', async () => {
+    server = await openServer(settings(dir, { max: 20, gateOptions: { burst: 3, refillMs: 600_000 } }), log);
+    const port = server.address.port;
+    const flood = await Promise.all(Array.from({ length: 10 }, () => connect(port, '127.0.0.2')));
+    const answers = await Promise.all(
+      flood.map(async (c) => {
+        c.on('error', () => {});
+        c.write('~');
+        return (await readBytes(c, 1)).toString();
+      }),
+    );
+    expect(answers.filter((a) => a === '~')).toHaveLength(3);
+    expect(log.filter((l) => l.includes('127.0.0.2 is calling too fast'))).toHaveLength(7);
+    const other = await connect(port, '127.0.0.3');
+    other.write('~');
+    expect((await readBytes(other, 1)).toString()).toBe('~');
+    for (const c of [...flood, other]) c.destroy();
+    await until(() => hungUp() === 4);
+  });
+
+  it('takes telnet callers: IAC doubled both ways, CR NUL is CR, nothing of telnet reaches pppd', async () => {
+    const copy = join(dir, 'copy');
+    server = await openServer(settings(dir, { transport: 'telnet', env: { ECHO_PPPD_COPY: copy } }), log);
+    const c = await connect(server.address.port);
+    // IAC WILL ECHO, WILL SGA, WILL BINARY, DO BINARY: what DOSBox's telnet:1 and WiFi modems expect.
+    expect([...(await readBytes(c, 12))]).toEqual([255, 251, 1, 255, 251, 3, 255, 251, 0, 255, 253, 0]);
+    // The caller refuses to send BINARY: its CR is followed by NUL (NVT); PPP bytes carry 0xFF.
+    c.write(Buffer.from([255, 252, 0]));
+    expect([...(await readBytes(c, 3))]).toEqual([255, 254, 0]); // IAC DONT BINARY
+    c.write(Buffer.from([0x7e, 0xff, 0xff, 0x0d, 0x00, 0x41, 0x7e]));
+    expect([...(await readBytes(c, 6))]).toEqual([0x7e, 0xff, 0xff, 0x0d, 0x41, 0x7e]);
+    // tee writes the echo before the copy: wait for the copy's bytes, then compare them.
+    await until(() => existsSync(copy) && readFileSync(copy).length >= 5);
+    expect([...readFileSync(copy)]).toEqual([0x7e, 0xff, 0x0d, 0x41, 0x7e]);
+    c.destroy();
+    await until(() => hungUp() === 1);
+  });
+
+  it('answers a Direct Cable Connection guest: CLIENT gets CLIENTSERVER, the PPP after it reaches pppd', async () => {
+    const copy = join(dir, 'copy');
+    server = await openServer(settings(dir, { protocol: 'dcc', env: { ECHO_PPPD_COPY: copy } }), log);
+    const c = await connect(server.address.port);
+    c.write('CLIENTCLI');
+    expect((await readBytes(c, 12)).toString()).toBe('CLIENTSERVER');
+    c.write('ENT~ppp~'); // Windows repeats CLIENT until it hears back: only what follows the first is PPP
+    expect((await readBytes(c, 11)).toString()).toBe('CLIENT~ppp~');
+    await until(() => existsSync(copy) && readFileSync(copy).length >= 11);
+    expect(readFileSync(copy, 'latin1')).toBe('CLIENT~ppp~');
+    c.destroy();
+    await until(() => hungUp() === 1);
+  });
+
+  it('takes TLS callers through the bridge\'s TLS listener: a caller without the CA\'s certificate is refused', async () => {
+    const pki = await makePki();
+    try {
+      const tls = await loadTlsState({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca });
+      server = await openServer(settings(dir), log, tls);
+      const port = server.address.port;
+      const dial = (cert?: { cert: string; key: string }) =>
+        new Promise<TLSSocket>((resolve, reject) => {
+          const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.ca), servername: 'localhost', ...(cert ? { cert: readFileSync(cert.cert), key: readFileSync(cert.key) } : {}) }, () => resolve(s));
+          s.once('error', reject);
+        });
+      const good = await dial(pki.client);
+      good.write('~tls~');
+      expect((await readBytes(good as unknown as Socket, 5)).toString()).toBe('~tls~');
+      const stranger = await dial(pki.wrongCaClient).catch((err: Error) => err);
+      if (!(stranger instanceof Error)) {
+        stranger.on('error', () => {});
+        stranger.write('~');
+        expect((await readBytes(stranger as unknown as Socket, 1)).toString()).toBe('');
+      }
+      await until(() => log.some((l) => / refused: /.test(l)));
+      expect(server.callers()).toHaveLength(1);
+      good.destroy();
+      await until(() => hungUp() === 1);
+    } finally {
+      pki.remove();
+    }
+  });
+
+  it('stop ends every caller\'s pppd', async () => {
+    server = await openServer(settings(dir), log);
+    const cs = await Promise.all([0, 1, 2].map(() => connect(server!.address.port)));
+    for (const c of cs) c.write('~');
+    await Promise.all(cs.map((c) => readBytes(c, 1)));
+    const pids = server.callers().map((c) => c.pppdPid!);
+    expect(pids).toHaveLength(3);
+    await server.close();
+    server = undefined;
+    for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
+    await Promise.all(cs.map(closed));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('modem callers driven by real chat(8) over socat TCP', () => {
+  /** A dialer's serial port bridged to TCP, as an emulator's `-serial tcp:` does: socat's pty. */
+  async function dialer(port: number, name: string) {
+    const link = join(dir, name);
+    const socat = execa('socat', [`PTY,link=${link},raw,echo=0`, `TCP:127.0.0.1:${port}`], { reject: false });
+    await until(() => existsSync(link));
+    return { link, socat };
+  }
+  const chat = (link: string, number: string) =>
+    execa('sh', ['-c', `exec chat -v -t 5 ABORT BUSY '' ATZ OK ATDT${number} CONNECT '' <"$1" >"$1"`, 'sh', link], { reject: false });
+
+  it('answers ATDT with CONNECT, hands the call to pppd, and tells the caller past max BUSY', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', max: 1 }), log);
+    const first = await dialer(server.address.port, 'ttyA');
+    const r = await chat(first.link, '5551234');
+    expect(r.exitCode, r.stderr).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    expect(server.callers()[0]).toMatchObject({ ip: '192.168.7.10', dialled: '5551234' });
+    // PPP bytes through the dialer's tty come back from the stand-in pppd.
+    // chat stopped reading at "CONNECT": the rest of the result line (" 115200\r\n") comes first.
+    const tty = await open(first.link, 'r+');
+    await tty.write('~PPP~');
+    let heard = '';
+    while (!heard.endsWith('~PPP~')) {
+      const r = await tty.read(Buffer.alloc(64), 0, 64);
+      heard += r.buffer.toString('latin1', 0, r.bytesRead);
+    }
+    await tty.close();
+    expect(heard).toMatch(/^ 115200\r\n\r?~PPP~$/);
+
+    const second = await dialer(server.address.port, 'ttyB');
+    const busy = await chat(second.link, '5550000');
+    expect(busy.exitCode, busy.stderr).toBe(4); // chat: the first ABORT string (BUSY) matched
+    expect(log.some((l) => l.includes('busy: 1 caller(s) already (max 1)'))).toBe(true);
+
+    first.socat.kill('SIGTERM');
+    await Promise.all([first.socat, second.socat]);
+    await until(() => hungUp() === 1);
+    expect(server.callers()).toEqual([]);
+  });
+});
