@@ -4,6 +4,7 @@
  * hangs up: pppd ended (TERM, then KILL after the grace), the pty closed, the socket destroyed.
  * The address lease is the server's: it is given back when this promise settles.
  */
+import type { CallerStatus } from '../pppd/state.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type net from 'node:net';
@@ -33,17 +34,8 @@ export interface CallerSettings {
 }
 
 /** What `status` shows of a caller. */
-export interface CallerInfo {
-  remote: string;
-  ip: string;
-  ip6?: string;
-  since: string;
-  state: 'handshaking' | 'running';
-  bytesIn: number;
-  bytesOut: number;
-  dialled?: string;
-  pppdPid?: number;
-}
+/** What the state file and `status` show of a call. */
+export type CallerInfo = CallerStatus;
 
 export class Caller {
   readonly since = new Date();

@@ -8,13 +8,13 @@ import { pppdHoldsTty } from '../status/line-health.js';
 import { readdirSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { isStale } from '../pppd/report.js';
-import { readStateFile, stateFilePath, type LinkState, type LinkStatus } from '../pppd/state.js';
+import { readStateFile, STATE_FILE_MAX_BYTES, stateFilePath, type LinkState, type LinkStatus } from '../pppd/state.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
 
 /** More links than any host has cables; files past it are counted as errors, not read. */
 export const MAX_LINKS = 256;
 /** A real state file is under 2 KB. */
-export const MAX_STATE_FILE_BYTES = 64 * 1024;
+export const MAX_STATE_FILE_BYTES = STATE_FILE_MAX_BYTES;
 /** Label values longer than this are cut: a label is for matching, not for storing text. */
 export const MAX_LABEL_CHARS = 128;
 

@@ -30,6 +30,22 @@ export interface LastExit {
   at: string;
 }
 
+/** One caller of a `listen:` link (a dial-in server over TCP), as its state file lists it. */
+export interface CallerStatus {
+  /** `address:port` of the TCP caller. */
+  remote: string;
+  /** The pool address it was given, and its IPv6 interface identifier when IPv6 is on. */
+  ip: string;
+  ip6?: string;
+  since: string;
+  state: 'handshaking' | 'running';
+  bytesIn: number;
+  bytesOut: number;
+  /** The number a modem caller dialled. */
+  dialled?: string;
+  pppdPid?: number;
+}
+
 export interface LinkStatus {
   name: string;
   state: LinkState;
@@ -62,6 +78,8 @@ export interface LinkStatus {
   restarts: number;
   nextRetry?: string;
   message?: string;
+  /** A `listen:` link's callers, each on its own pppd. */
+  callers?: CallerStatus[];
 }
 
 /** The fields that describe one run of pppd: its process and what it negotiated. They are set while
@@ -137,8 +155,9 @@ export async function writeStateFile(stateDir: string, status: LinkStatus): Prom
   await rename(tmp, final);
 }
 
-/** A state file is a few hundred bytes; this leaves room for long messages and nothing more. */
-export const STATE_FILE_MAX_BYTES = 64 * 1024;
+/** A link's state file is a few hundred bytes; a `listen:` link's lists each caller (at most 4,096,
+ *  a few hundred bytes each). Past this it is not a state file. */
+export const STATE_FILE_MAX_BYTES = 1024 * 1024;
 
 const isoTime = z.string().max(64).refine((t) => !Number.isNaN(Date.parse(t)), 'not a time');
 const text = z.string().max(4096);
@@ -170,6 +189,23 @@ export const linkStatusSchema: z.ZodType<LinkStatus> = z.object({
   restarts: z.number().int().nonnegative(),
   nextRetry: isoTime.optional(),
   message: text.optional(),
+  // a pool holds at most 4,096 addresses
+  callers: z
+    .array(
+      z.object({
+        remote: text,
+        ip: text,
+        ip6: text.optional(),
+        since: isoTime,
+        state: z.enum(['handshaking', 'running']),
+        bytesIn: z.number().int().nonnegative(),
+        bytesOut: z.number().int().nonnegative(),
+        dialled: text.optional(),
+        pppdPid: pid.optional(),
+      }),
+    )
+    .max(4096)
+    .optional(),
 });
 
 /** A state file that exists but cannot be shown, and why (one line). */

@@ -29,7 +29,7 @@ const REASONS: Record<string, RegExp> = {
   nested: /is not in the expected format \(lastExit\.code: /,
   fifo: /is a FIFO, not a regular file; not read/,
   zero: /is a symbolic link, not a regular file; not read/,
-  big: /is larger than 65536 bytes; not read/,
+  big: /is larger than 1048576 bytes; not read/,
 };
 
 async function hostileStateDir(): Promise<string> {
@@ -44,7 +44,7 @@ async function hostileStateDir(): Promise<string> {
   await execa('mkfifo', [join(state, 'fifo.json')]);
   await symlink('/dev/zero', join(state, 'zero.json'));
   // a valid state, padded past the cap: read whole it would show as a link
-  await writeFile(join(state, 'big.json'), `${JSON.stringify({ ...good, name: 'big' })}${' '.repeat(1024 * 1024)}`);
+  await writeFile(join(state, 'big.json'), `${JSON.stringify({ ...good, name: 'big' })}${' '.repeat(2 * 1024 * 1024)}`);
   return state;
 }
 
