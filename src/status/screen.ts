@@ -4,6 +4,7 @@ import type { BridgeView, LinkView, WatchView } from './view.js';
 import { bridgeChangeKey, linkChangeKey } from './view.js';
 import { formatBytes } from './format.js';
 import { describeLine, describeQueue } from './line-health.js';
+import { callerLines } from '../callers/status-lines.js';
 
 export { formatBytes };
 
@@ -114,6 +115,8 @@ export function screenLines(v: WatchView, paint: Paint, width = 100): string[] {
     const { head, detail } = linkFacts(l, now, paint);
     out.push(`${head[0]!.padEnd(nameWidth)}  ${head.slice(1).join('  ')}`);
     out.push(...wrapParts(detail, ' '.repeat(nameWidth + 2), width));
+    // a listen: link's callers, one line each, as plain status shows them
+    out.push(...callerLines(l));
   }
   for (const u of v.unreadable) out.push(paint('red', unreadableLine(u)));
   for (const b of v.bridges) out.push('', ...bridgeLines(b, paint));

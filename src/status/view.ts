@@ -62,9 +62,10 @@ export interface WatchView {
  *  staleness, not its counters or countdown (those move every second; a line per second per link
  *  would be a poll log, not a change log). */
 export function linkChangeKey(l: LinkView): string {
-  const { counters: _c, retryInSeconds: _r, line, queue: _q, ...rest } = l;
-  // counters and the queue move every second; errors that start growing are a change worth a line
-  return JSON.stringify([rest, line?.troubles?.map((t) => t.kind) ?? []]);
+  const { counters: _c, retryInSeconds: _r, line, queue: _q, callers, ...rest } = l;
+  // counters, the queue and callers' bytes move every second; errors that start growing, and a
+  // caller arriving, leaving or going from handshake to PPP, are changes worth a line
+  return JSON.stringify([rest, line?.troubles?.map((t) => t.kind) ?? [], callers?.map((c) => [c.remote, c.ip, c.state]) ?? []]);
 }
 
 export function bridgeChangeKey(b: BridgeView): string {

@@ -202,6 +202,17 @@ describe('rendering', () => {
   const view = (links: LinkView[]): WatchView => ({ at: now, stateDir: '/run/laplink', links, unreadable: [], bridges: [], ticking: false });
   const up: LinkView = { ...link({ state: 'up', since: '2026-11-30T07:00:00.000Z', upSince: '2026-11-30T07:00:00.000Z', iface: 'ppp0', localIp: '192.168.7.1', remoteIp: '192.168.7.2', restarts: 1 }), stale: false, counters: { rxBytes: 2048, txBytes: 512, rxRate: 1536, txRate: 0 } };
 
+  it('lists a listen: link\'s callers under it, and a caller arriving is a change', () => {
+    const dialin: LinkView = { ...link({ name: 'dialin', state: 'up', since: '2026-11-30T07:00:00.000Z' }), stale: false, callers: [{ remote: '127.0.0.1:5000', ip: '192.168.7.10', since: '2026-11-30T07:00:10.000Z', state: 'running', bytesIn: 2048, bytesOut: 100, dialled: '5551234' }] };
+    const lines = screenLines(view([dialin]), noPaint);
+    expect(lines).toContain('  dialin caller 127.0.0.1:5000 192.168.7.10  running  since 07:00:10  in 2048 B out 100 B  dialled 5551234');
+    const printed = new Map<string, string>();
+    changeLines(view([{ ...dialin, callers: [] }]), printed);
+    expect(changeLines(view([dialin]), printed)).toHaveLength(1);
+    // the same caller with more bytes is no news
+    expect(changeLines(view([{ ...dialin, callers: [{ ...dialin.callers![0]!, bytesIn: 9999 }] }]), printed)).toHaveLength(0);
+  });
+
   it('colours the state words, and nothing with noPaint', () => {
     const backoff: LinkView = { ...link({ name: 'link-b', state: 'backoff', since: now }), stale: false, retryInSeconds: 4 };
     const failed: LinkView = { ...link({ name: 'link-c', state: 'failed', since: now }), stale: false };
