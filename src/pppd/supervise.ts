@@ -312,7 +312,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** A pppd of this link still running from a supervisor killed -9: adopt it (watch until it
    *  exits) or end it, so there are never two pppds on one line. */
   private async takeOverOrphan(): Promise<void> {
-    const previous = await readStateFile(this.o.stateDir, this.o.name).catch(() => undefined);
+    // a state file that is not one (a FIFO, too large, of the wrong shape) is said, then replaced
+    const previous = await readStateFile(this.o.stateDir, this.o.name).catch((err: unknown) => {
+      this.log(`previous state file ignored: ${(err as Error).message}`);
+      return undefined;
+    });
     if (previous && previous.supervisorPid !== process.pid && pidAlive(previous.supervisorPid) && !isEndState(previous.state)) {
       throw new SupervisorError(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid} (laplink stop ${this.o.name})`);
     }

@@ -6,7 +6,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readStateFile, writeStateFile } from '../../src/pppd/state.js';
@@ -72,6 +72,33 @@ it('a state file naming a zombie supervisor: status says stale, and a new serve 
   // the stand-in pppd is this serve's child: killed with it if the test fails before the SIGTERM
   for (const line of (await readFile(join(dir, 'starts'), 'utf8')).trim().split('\n')) strayPids.push(Number.parseInt(line, 10));
   expect(up.pppdPid).toBeGreaterThan(0);
+  serve.kill('SIGTERM');
+  expect((await serve).exitCode).toBe(0);
+});
+
+it('a previous state file that is not a state (a FIFO) is said in one line and replaced; serve starts', async () => {
+  dir = await tempDir('laplink-badstate-');
+  const profile = join(dir, 'link.yaml');
+  const stateDir = join(dir, 'state');
+  await writeFile(profile, profileYaml('flink'));
+  await mkdir(stateDir, { recursive: true });
+  await execa('mkfifo', [join(stateDir, 'flink.json')]);
+  let output = '';
+  const serve: ResultPromise = execa('node', [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
+    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  serve.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  children.push(serve);
+  await until('link up over the FIFO', async () => {
+    if (serve.exitCode !== null) throw new Error(`serve ended (${serve.exitCode}): ${output}`);
+    const s = await readStateFile(stateDir, 'flink').catch(() => undefined);
+    return s?.state === 'up' ? s : undefined;
+  }, () => output);
+  for (const line of (await readFile(join(dir, 'starts'), 'utf8')).trim().split('\n')) strayPids.push(Number.parseInt(line, 10));
+  expect(output).toContain(`flink: previous state file ignored: ${join(stateDir, 'flink.json')}: is a FIFO, not a regular file; not read\n`);
   serve.kill('SIGTERM');
   expect((await serve).exitCode).toBe(0);
 });
