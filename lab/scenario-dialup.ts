@@ -10,7 +10,7 @@ const BB = '/usr/bin/busybox';
  * A's `status --json` (the modem's stderr reaches the supervisor through pppd).
  *
  * B resends AT every 3 s (chat sub-expects) because its first AT can reach A's line before A's pppd
- * has opened it (LAB-NOTES: bytes sent before the peer opens its tty are lost), and redials
+ * has opened it (bytes sent before the peer opens its tty are lost: pppd flushes on open), and redials
  * (`persist`) when a whole attempt finds no modem yet, as dialers' init retries and redial do: two
  * Node starts in a loaded TCG guest can take longer than one attempt.
  */

@@ -132,7 +132,7 @@ export async function startSocat(devices: readonly string[]): Promise<RunningBri
   return { ports, pids: daemons.map((d) => d.child.pid!), stop: () => stopAll(daemons) };
 }
 
-/** ser2net 4 YAML with one raw TCP accepter per device (ANCHORS.md); `tuned` adds the fast options. */
+/** ser2net 4 YAML with one raw TCP accepter per device; `tuned` adds the fast options (no chardelay, 64 KiB buffers: its defaults hold device data about 3 ms and cap it near 12 MB/s). */
 export function ser2netConfig(entries: ReadonlyArray<{ device: string; port: number }>, opts: { tuned?: boolean; accepter?: 'tcp' | 'telnet,tcp' | 'telnet(rfc2217),tcp' } = {}): string {
   const accepter = opts.accepter ?? 'tcp';
   const blocks = entries.map(({ device, port }, i) => {

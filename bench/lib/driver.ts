@@ -7,8 +7,8 @@ import type { Duplex } from 'node:stream';
 /**
  * The benchmark and test driver: it holds both ends of the path under test (a TCP client and the
  * far pty end), pushes verified bytes through and times them. It runs in its own process, never in
- * the bridge's. Tty I/O uses one tty.ReadStream as a duplex (see NODE-IO-NOTES: the fastest
- * non-blocking path in Node, both directions independent).
+ * the bridge's. Tty I/O uses one tty.ReadStream as a duplex: the fastest non-blocking path Node
+ * has on a tty, and the only one whose two directions stay independent when one stalls.
  */
 
 /** Open a tty (pty slave link) for non-blocking duplex I/O. Destroying the stream closes it. */

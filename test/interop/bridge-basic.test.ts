@@ -48,7 +48,7 @@ describe('bridge serve (raw)', () => {
     expect(st).toMatch(/(^|\s)cstopb/);
     expect(st).toMatch(/(^|\s)ixon/);
     expect(st).toMatch(/(^|\s)clocal/);
-    // ptys force CS8 without parity, so --databits/--parity cannot be proven here (NODE-IO-NOTES).
+    // ptys force CS8 without parity, so --databits/--parity cannot be proven here (the pty driver ignores them).
   });
 
   it('answers a second client with "Port already in use" when max-connections is 1', async () => {

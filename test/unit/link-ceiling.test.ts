@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { goodputCeiling, lineRate, pingWireSeconds } from '../../bench/lib/link-ceiling.js';
 
-/** The figures of issue 17 (ANCHORS "The link itself"), recomputed from the framing. */
+/** The goodput ceilings of a 115200 8N1 PPP link (issue 17), recomputed from the framing. */
 describe('link ceiling arithmetic', () => {
   it('115200 8N1 is 11,520 B/s; 8E2 at 9600 is 800 B/s', () => {
     expect(lineRate(115200)).toBe(11520);
