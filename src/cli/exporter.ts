@@ -12,7 +12,7 @@ import { renderTemplate } from '../render/template.js';
 import { writeDurably } from '../render/journal.js';
 import { underRoot } from '../render/write.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
-import { parseListenAddress, parseTargetAddress } from '../listen/address.js';
+import { isLoopbackHost, parseListenAddress, parseTargetAddress } from '../listen/address.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
 
 export const EXPORTER_UNIT_PATH = '/etc/systemd/system/laplink-exporter.service';
@@ -30,7 +30,6 @@ interface ExporterFlags extends Record<string, unknown> {
   root?: string;
 }
 
-const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
 
 function listenFlag(text: string): { host: string; port: number } {
   try {
@@ -83,7 +82,7 @@ export function register(program: Command): void {
       const listen = listenFlag(opts.listen);
       const everyMs = intervalMs(opts.interval);
       const tls = tlsServerFrom(opts);
-      if (!tls && !opts.textfileDir && !opts.once && !isLoopback(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
+      if (!tls && !opts.textfileDir && !opts.once && !isLoopbackHost(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
       const controls = opts.control.map(controlTarget);
       const bad = opts.tty.find((t) => !t.startsWith('/'));
       if (bad !== undefined) throw new UsageError(`--tty: "${bad}" is not an absolute path`);

@@ -41,3 +41,8 @@ function checkedPort(digits: string, min: number): number {
 export function formatAddress(a: HostPort): string {
   return `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 }
+
+/** A listener on these hosts is reachable from this machine only; anything else needs TLS or a login. */
+export function isLoopbackHost(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}
