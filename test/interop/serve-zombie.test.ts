@@ -42,6 +42,21 @@ async function until<T>(what: string, get: () => Promise<T | undefined>, output:
   }
 }
 
+/** `laplink serve` of the profile with the stand-in pppd holding the link up; killed after the test. */
+function startServe(profile: string, stateDir: string): { serve: ResultPromise; output: () => string } {
+  let output = '';
+  const serve: ResultPromise = execa('node', [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
+    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  serve.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  serve.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  children.push(serve);
+  return { serve, output: () => output };
+}
+
 it('a state file naming a zombie supervisor: status says stale, and a new serve starts', async () => {
   dir = await tempDir('laplink-zombie-');
   const profile = join(dir, 'link.yaml');
@@ -53,22 +68,13 @@ it('a state file naming a zombie supervisor: status says stale, and a new serve 
   const status = await execa('node', [laplinkBin, 'status', 'zlink', '--state-dir', stateDir], { reject: false });
   expect(status.stdout).toContain(`stale (was up; supervisor ${zombie} gone)`);
 
-  let output = '';
-  const serve: ResultPromise = execa('node', [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
-    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  serve.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  serve.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  children.push(serve);
+  const { serve, output } = startServe(profile, stateDir);
   const up = await until('link up under the new supervisor', async () => {
-    if (serve.exitCode !== null) throw new Error(`serve ended (${serve.exitCode}): ${output}`);
+    if (serve.exitCode !== null) throw new Error(`serve ended (${serve.exitCode}): ${output()}`);
     const s = await readStateFile(stateDir, 'zlink').catch(() => undefined);
     return s && s.supervisorPid === serve.pid && s.state === 'up' ? s : undefined;
-  }, () => output);
-  expect(output).not.toContain('already supervised');
+  }, output);
+  expect(output()).not.toContain('already supervised');
   // the stand-in pppd is this serve's child: killed with it if the test fails before the SIGTERM
   for (const line of (await readFile(join(dir, 'starts'), 'utf8')).trim().split('\n')) strayPids.push(Number.parseInt(line, 10));
   expect(up.pppdPid).toBeGreaterThan(0);
@@ -83,22 +89,14 @@ it('a previous state file that is not a state (a FIFO) is said in one line and r
   await writeFile(profile, profileYaml('flink'));
   await mkdir(stateDir, { recursive: true });
   await execa('mkfifo', [join(stateDir, 'flink.json')]);
-  let output = '';
-  const serve: ResultPromise = execa('node', [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
-    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  serve.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  children.push(serve);
+  const { serve, output } = startServe(profile, stateDir);
   await until('link up over the FIFO', async () => {
-    if (serve.exitCode !== null) throw new Error(`serve ended (${serve.exitCode}): ${output}`);
+    if (serve.exitCode !== null) throw new Error(`serve ended (${serve.exitCode}): ${output()}`);
     const s = await readStateFile(stateDir, 'flink').catch(() => undefined);
     return s?.state === 'up' ? s : undefined;
-  }, () => output);
+  }, output);
   for (const line of (await readFile(join(dir, 'starts'), 'utf8')).trim().split('\n')) strayPids.push(Number.parseInt(line, 10));
-  expect(output).toContain(`flink: previous state file ignored: ${join(stateDir, 'flink.json')}: is a FIFO, not a regular file; not read\n`);
+  expect(output()).toContain(`flink: previous state file ignored: ${join(stateDir, 'flink.json')}: is a FIFO, not a regular file; not read\n`);
   serve.kill('SIGTERM');
   expect((await serve).exitCode).toBe(0);
 });
