@@ -148,6 +148,15 @@ export function waitDown(seconds: number): string {
 }
 
 /**
+ * Wait (inside the guest, bounded) until the ppp0 that is up now is gone. Under a supervisor,
+ * "ppp0 absent" is not enough: the respawned pppd makes a new ppp0 as soon as it opens the tty,
+ * which can fall between two polls, so the old interface is known by its ifindex (never reused).
+ */
+export function waitReplaced(seconds: number): string {
+  return `idx=$(cat /sys/class/net/ppp0/ifindex 2>/dev/null); end=$(( $(date +%s) + ${seconds} )); while [ -n "$idx" ] && [ "$(cat /sys/class/net/ppp0/ifindex 2>/dev/null)" = "$idx" ] && [ $(date +%s) -le $end ]; do ${BB} sleep 0.2; done`;
+}
+
+/**
  * Scenario 2: Windows DCC interop under the supervisor. Both ends from the `peer: windows`
  * profiles: the generated connect line runs our engine (`laplink chat` with the dcc-host /
  * dcc-guest chat file) unless the side is 'real', whose profile gets `handshake: { engine: chat }`
@@ -196,8 +205,8 @@ $LAPLINK ${cmd} lab/profiles/${profile}.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
 ${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log').replace(/LAB:UP /, 'LAB:UP1 ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP1')}
-${waitDown(60)}
-echo "LAB:DOWN"
+${waitReplaced(60)}
+[ "$(cat /sys/class/net/ppp0/ifindex 2>/dev/null)" = "$idx" ] && echo "LAB:STILL-UP" || echo "LAB:DOWN"
 ${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log').replace(/LAB:UP /, 'LAB:UP2 ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP2')}
 ${ping(peer, 2)}
 ${statusLine(link)}
