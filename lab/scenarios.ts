@@ -142,17 +142,12 @@ export function statusLine(link: string, tag = 'STATUS'): string {
   return `$LAPLINK status ${link} --json > /tmp/status.json 2>&1; echo "LAB:${tag} $(tr -d '\\n' < /tmp/status.json)"`;
 }
 
-/** Bounded wait inside the guest until ppp0 is gone (pppd exited). */
-export function waitDown(seconds: number): string {
-  return `end=$(( $(date +%s) + ${seconds} )); while ip link show ppp0 > /dev/null 2>&1 && [ $(date +%s) -le $end ]; do ${BB} sleep 0.2; done`;
-}
-
 /**
  * Wait (inside the guest, bounded) until the ppp0 that is up now is gone. Under a supervisor,
  * "ppp0 absent" is not enough: the respawned pppd makes a new ppp0 as soon as it opens the tty,
  * which can fall between two polls, so the old interface is known by its ifindex (never reused).
  */
-export function waitReplaced(seconds: number): string {
+export function waitDown(seconds: number): string {
   return `idx=$(cat /sys/class/net/ppp0/ifindex 2>/dev/null); end=$(( $(date +%s) + ${seconds} )); while [ -n "$idx" ] && [ "$(cat /sys/class/net/ppp0/ifindex 2>/dev/null)" = "$idx" ] && [ $(date +%s) -le $end ]; do ${BB} sleep 0.2; done`;
 }
 
@@ -205,7 +200,7 @@ $LAPLINK ${cmd} lab/profiles/${profile}.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
 ${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log').replace(/LAB:UP /, 'LAB:UP1 ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP1')}
-${waitReplaced(60)}
+${waitDown(60)}
 [ "$(cat /sys/class/net/ppp0/ifindex 2>/dev/null)" = "$idx" ] && echo "LAB:STILL-UP" || echo "LAB:DOWN"
 ${waitIp(ip, 90).replace('/tmp/pppd.log', '/tmp/sup.log').replace(/LAB:UP /, 'LAB:UP2 ').replace(/LAB:NOT-UP/, 'LAB:NOT-UP2')}
 ${ping(peer, 2)}
