@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadProfile } from '../profile/load.js';
+import { DEFAULT_RUN_DIR } from '../pppd/defaults.js';
+import { releaseQueue } from '../pppd/release-queue.js';
 import { changeDiff, removeLink } from '../render/generate.js';
 import { describeRecovery } from '../render/journal.js';
+import { ipDownPath } from '../render/render.js';
 import { generatedLinks } from '../render/shared-units.js';
 import { underRoot } from '../render/write.js';
 
@@ -43,6 +46,10 @@ export function register(program: Command): void {
 }
 
 async function removeOne(profile: string, opts: RemoveOptions, alsoRemoving: string[] = []): Promise<void> {
+  // a link that is up would go down later with its ip-down hook gone, leaving its queue and IFB behind
+  const { profile: p } = await loadProfile(profile);
+  const released = await releaseQueue(p.name, underRoot(opts.root, ipDownPath(p.name)), underRoot(opts.root, DEFAULT_RUN_DIR), opts.dryRun);
+  if (released) process.stdout.write(`${released}\n`);
   const r = await removeLink(profile, { root: opts.root, dryRun: opts.dryRun, alsoRemoving });
   const recovered = r.recovery && describeRecovery(r.recovery);
   if (recovered) process.stderr.write(`laplink: ${recovered}\n`);

@@ -45,7 +45,7 @@ export async function removeStaleLock(lockDir: string, device: string, pid: numb
 }
 
 /** argv of a running process from /proc, or undefined. */
-async function cmdline(pid: number): Promise<string[] | undefined> {
+export async function cmdline(pid: number): Promise<string[] | undefined> {
   try {
     const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
     return raw.split('\0').filter(Boolean);

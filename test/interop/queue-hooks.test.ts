@@ -7,7 +7,7 @@
  * Also: the gateway's MSS clamp, checked by the real `nft -c -f`.
  */
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,40 @@ ${runParts(join(root, 'etc/ppp/ip-down.d'), 'qin')}; show; echo "@ingress $(tc -
     }
     expect(linksDown).not.toContain('ifb4v0');
     expect(ingress[1]).toEqual([]);
+  });
+
+  it('remove of a link that is up runs its ip-down hook first: no qdisc and no IFB outlive it; a pid file naming another program is not taken for the link', async () => {
+    const root = await generate('qrm', 'queue: { ingress: true }\n');
+    const profile = join(root, 'p.yaml');
+    await mkdir(join(root, 'var/run'), { recursive: true });
+    const pidFile = join(root, 'var/run/ppp-qrm.pid');
+    // stand-in for pppd (this kernel has no PPP): a process whose argv is a pppd's for this link, as
+    // remove checks it, on a veth named in pppd's pid file
+    const laplink = `node ${join(import.meta.dirname, '../../bin/laplink.js')}`;
+    const r = await inNamespace(`${runParts(join(root, 'etc/ppp/ip-up.d'), 'qrm')}
+ip link show ifb4v0 > /dev/null 2>&1 || ip link add ifb4v0 type ifb; show
+python3 -c 'import time; time.sleep(30)' pppd call other-link & OTHER=$!
+printf '%s\\nv0\\n' $OTHER > ${pidFile}
+${laplink} remove --root ${root} --dry-run ${profile} | grep -c 'the link is up on' | sed 's/^/@would /'; show
+python3 -c 'import time; time.sleep(30)' pppd call qrm & PPPD=$!
+printf '%s\\nv0\\n' $PPPD > ${pidFile}
+${laplink} remove --root ${root} --dry-run ${profile} | grep 'the link is up on' | sed 's/^/@would /'
+${laplink} remove --root ${root} ${profile} | grep 'the link is up on' | sed 's/^/@removed /'; show
+kill $OTHER $PPPD`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [up, otherProgram, removed] = snapshots(r.stdout);
+    const [linksUp, linksOther, linksRemoved] = linkLists(r.stdout);
+    expect(up!.shaped).toBe(true);
+    expect(linksUp).toContain('ifb4v0');
+    // the pid file names a live process that is not this link's pppd: nothing is touched
+    expect(r.stdout).toContain('@would 0');
+    expect(otherProgram!.shaped).toBe(true);
+    expect(linksOther).toContain('ifb4v0');
+    expect(r.stdout).toMatch(/^@would the link is up on v0 \(pppd \d+\): queue management would be taken off/m);
+    expect(r.stdout).toMatch(/^@removed the link is up on v0 \(pppd \d+\): queue management taken off it/m);
+    expect(removed!.shaped).toBe(false);
+    expect(linksRemoved).not.toContain('ifb4v0');
+    await expect(readFile(join(root, 'etc/ppp/ip-down.d/laplink-qrm'))).rejects.toThrow(/ENOENT/);
   });
 
   it('queue: off writes no hook', async () => {

@@ -1,0 +1,55 @@
+/**
+ * `laplink remove` of a link that is up: its ip-down.d hook is one of the files going, so the link
+ * would later go down with nobody to take the queue off its interface, and the IFB device that
+ * shapes arrivals would outlive the link. Before the files go, the hook is run once for the live
+ * interface, as pppd's ip-down would have run it.
+ */
+import { execa } from 'execa';
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LOCK_FILE_MAX_BYTES } from '../line/lock.js';
+import { pidAlive } from '../pid.js';
+import { readBack } from '../runtime/read-back.js';
+import { cmdline, isPppdFor } from './orphan.js';
+
+/** What pppd's `linkname` pid file says of a running link: pid on line 1, interface on line 2. */
+export interface LiveLink {
+  pid: number;
+  iface: string;
+}
+
+/** An interface name as the kernel allows it (IFNAMSIZ 16 with its NUL), and nothing a shell or `tc` reads as an option. */
+const IFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+
+/** The running pppd of this link and its interface, from RUNDIR/ppp-NAME.pid; undefined when it is not up. */
+export async function findLiveLink(name: string, runDir: string): Promise<LiveLink | undefined> {
+  // pppd's file is "PID\nIFACE\n": anything else (too big, not a regular file, a FIFO) names no link
+  const got = await readBack(join(runDir, `ppp-${name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
+  const [pidText, iface] = (got?.bytes.toString('latin1') ?? '').split('\n').map((l) => l.trim());
+  const pid = /^[1-9]\d{0,9}$/.test(pidText ?? '') ? Number(pidText) : 0;
+  if (!pid || !iface || !IFACE.test(iface) || !pidAlive(pid)) return undefined;
+  // a recycled pid is never taken for our pppd
+  const argv = await cmdline(pid);
+  return argv && isPppdFor(argv, name) ? { pid, iface } : undefined;
+}
+
+/**
+ * Runs the link's generated ip-down hook (hookFile) for its live interface, with the arguments and
+ * environment pppd gives it. Returns a line for the user, or undefined when there was nothing to do
+ * (link not up, or no hook: `queue: off`).
+ */
+export async function releaseQueue(name: string, hookFile: string, runDir: string, dryRun = false): Promise<string | undefined> {
+  const live = await findLiveLink(name, runDir);
+  if (!live) return undefined;
+  const hook = await lstat(hookFile).catch(() => undefined);
+  if (!hook?.isFile()) return undefined;
+  if (dryRun) return `the link is up on ${live.iface} (pppd ${live.pid}): queue management would be taken off it before its ip-down hook is removed`;
+  const r = await execa(hookFile, [live.iface], {
+    reject: false,
+    stdin: 'ignore',
+    env: { LINKNAME: name, PPP_IFACE: live.iface, PPPD_PID: String(live.pid) },
+    timeout: 30_000,
+  });
+  if (r.exitCode !== 0) return `the link is up on ${live.iface}: its ip-down hook failed (${r.exitCode ?? r.signal}): ${String(r.stderr).split('\n')[0]}`;
+  return `the link is up on ${live.iface} (pppd ${live.pid}): queue management taken off it before its ip-down hook is removed`;
+}
