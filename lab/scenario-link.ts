@@ -293,11 +293,13 @@ export function pingTimes(consoleB: string): number[] {
 }
 
 /**
- * The `npm test` scenario: at 115200 with the default compression (deflate), a text transfer each
- * way must beat the line rate clearly and random data must arrive byte-exact. The speed check is
- * loose on purpose (> 1.3× the line rate, where deflate measured 2.73×): it proves compression is
- * negotiated and working through the paced cable, it is not a timing assertion of the product's speed
- * (that is `npm run bench -- link`).
+ * The `npm test` scenario: at 115200 with the default compression (deflate) and the default queue
+ * management, a text transfer each way must beat the line rate clearly and random data must arrive
+ * byte-exact. The speed check is loose on purpose (> 1.2× the line rate; a shaper that counted bytes
+ * before compression held text to 0.88×, the ratio follower measured 1.5–1.8× on this 87 KB text, most
+ * of the difference its first second at the base rate): it proves compression is negotiated and the
+ * shaper follows its ratio through the paced cable; it is not a timing assertion of the product's
+ * speed (that is `npm run bench -- link`).
  */
 /** The ip-up.d hook's shaper on ppp0, with its rate: CAKE's bandwidth or HTB's root (the lab kernel has both). */
 const SHAPED = /LAB:QDISC qdisc (cake \S+ root .*bandwidth \d+[KM]?bit|htb 1: root)/;
@@ -316,10 +318,9 @@ export function pacedLinkScenario(): Scenario {
       { dir: 'up', name: 'random', bytes: 16384 },
     ],
     // latency under load with the default queue management: a random download (~3 s of line)
-    // with pings beside it; the figures are the bench's, this asserts only that it all happens
-    // the deflate proof runs with both ends' hooks undone by hand: a shaper counts the bytes
-    // before compression, so it would hold text to the line rate
-    transferQueue: 'off',
+    // with pings beside it; the figures are the bench's, this asserts only that it all happens.
+    // The deflate proof runs under the default queue management too: the shaper counts bytes before
+    // compression, so without the hooks' ratio follower it would hold text to the line rate
     load: [{ dir: 'down', name: 'random', bytes: 32768, skip: 65536, queue: 'on' }],
   };
   const s = linkScenario(plan);
@@ -331,7 +332,7 @@ export function pacedLinkScenario(): Scenario {
     expectB: [...s.expectB,
       /LAB:XFER down text \d+ \d+ exact/, /LAB:XFER up text \d+ \d+ exact/,
       /LAB:XFER down random 16384 \d+ exact/, /LAB:XFER up random 16384 \d+ exact/,
-      SHAPED, /LAB:QUEUE off qdisc (?!cake|htb)/, /LAB:QUEUE on qdisc (cake|htb)/, /LAB:XFER down random 32768 \d+ exact/],
+      SHAPED, /LAB:XFER down random 32768 \d+ exact/],
     check: (consoleB) => {
       const { idle, loaded } = loadPings(consoleB);
       if (idle.length === 0) return 'no idle ping samples (LAB:IDLE-PING)';
@@ -339,7 +340,7 @@ export function pacedLinkScenario(): Scenario {
       if (!l || l.times.length < 3) return `too few ping samples under load (${l?.times.length ?? 0}, want >= 3 at ${LOAD_PING_INTERVAL} s beside a ~3 s transfer)`;
       for (const t of transfers(consoleB).filter((x) => x.name === 'text')) {
         const ratio = t.bytes / t.seconds / lineRate;
-        if (!(ratio > 1.3)) return `text ${t.dir}: ${t.bytes} B in ${t.seconds} s is ${ratio.toFixed(2)}x the line rate, not > 1.3x: is deflate negotiated?`;
+        if (!(ratio > 1.2)) return `text ${t.dir}: ${t.bytes} B in ${t.seconds} s is ${ratio.toFixed(2)}x the line rate, not > 1.2x: is deflate negotiated, and does the shaper follow its ratio?`;
       }
       return undefined;
     },

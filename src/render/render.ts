@@ -223,7 +223,7 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
   }
   const queue = queuePlan(p);
   if (queue) {
-    const view = { name: p.name, speed: p.speed, ...queue };
+    const view = { name: p.name, speed: p.speed, ...queue, compressed: p.compression !== 'none' };
     file(ipUpPath(p.name), renderTemplate('ppp/queue-up', view), 0o755);
     file(ipDownPath(p.name), renderTemplate('ppp/queue-down', view), 0o755);
   }

@@ -180,6 +180,58 @@ kill $OTHER $PPPD`);
     await expect(readFile(join(root, 'etc/ppp/ip-down.d/laplink-qrm'))).rejects.toThrow(/ENOENT/);
   });
 
+  it('with compression (the default, deflate) the shaper follows the ratio pppstats -r reports each second, clamped to 8x; the down hook ends the follower', async () => {
+    const root = await generate('qcomp', '');
+    expect(await readFile(join(root, 'etc/ppp/ip-up.d/laplink-qcomp'), 'utf8')).toContain('pppstats -r -w 1');
+    // stand-in for pppstats (this kernel has no PPP, so the real one has no interface to read): it
+    // prints what the test feeds it, as the real one prints a line a second; it is found first on
+    // the hook's PATH through a bind mount in a private mount namespace
+    const bin = join(root, 'fake-bin');
+    const feed = join(root, 'feed');
+    await mkdir(bin);
+    await writeFile(join(bin, 'pppstats'), `#!/bin/sh\ncat ${feed}\n`, { mode: 0o755 });
+    const base = autoRate(115200);
+    const line = (ratio: string, bytes: number) => `echo "  1000  10  0  ${ratio}  ${bytes}  |  1000  10  0  ${ratio}  ${bytes}" >&3`;
+    // the shaper's rate as tc prints it (CAKE's bandwidth, or the HTB class's rate where this kernel
+    // has no sch_cake); \`changed\` waits (bounded) until it differs from the last one printed
+    const script = `ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up || exit 99
+mount --bind ${bin} /usr/local/sbin || exit 98
+now() { { tc qdisc show dev v0 | grep -o 'bandwidth [0-9]*bit'; tc class show dev v0 | grep -o ' rate [0-9]*bit'; } | grep -o '[0-9]*bit'; }
+last=
+changed() { i=0; while [ "$(now)" = "$last" ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done; last=$(now); echo "@rate $last"; }
+mkfifo ${feed}
+${join(root, 'etc/ppp/ip-up.d/laplink-qcomp')} v0
+changed
+exec 3> ${feed}
+echo "      IN   PACK VJCOMP  RATIO  UBYTE  |      OUT   PACK VJCOMP  RATIO  UBYTE" >&3
+${line('2.00', 500000)}
+${line('9.00', 100)}
+${line('3.00', 30000)}
+changed
+${line('20.00', 30000)}
+changed
+${line('1.00', 12000)}
+changed
+echo "@followers $(pgrep -fc 'pppstats -r -w 1 v0$')"
+${join(root, 'etc/ppp/ip-down.d/laplink-qcomp')} v0
+sleep 0.2; echo "@followers $(pgrep -fc 'pppstats -r -w 1 v0$')"`;
+    const r = await execa('unshare', ['-n', '-m', 'sh', '-c', script], { reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rates = [...String(r.stdout).matchAll(/^@rate (\d+)bit$/gm)].map((m) => Number(m[1]));
+    // tc rounds a rate to its own units (HTB to 8 bit/s steps and a little more): within 0.5 %
+    const near = (want: number) => expect.toSatisfy((got: number) => Math.abs(got - want) <= want * 0.005, `${Math.floor(want)} bit/s`);
+    // the cumulative first line is not a second's ratio, and a second with under 1/4 s of line
+    // (9.00 on 100 bytes) is too little to judge: only the 3.00 after them counts
+    expect(rates).toEqual([near(base), near(base * 3), near(base * 8), near(base)]);
+    expect(r.stderr).toContain('laplink-qcomp: v0: the shaper follows the compression ratio');
+    expect([...String(r.stdout).matchAll(/^@followers (\d+)$/gm)].map((m) => m[1])).toEqual(['1', '0']);
+  });
+
+  it('compression none: no follower', async () => {
+    const root = await generate('qplain', 'compression: none\n');
+    expect(await readFile(join(root, 'etc/ppp/ip-up.d/laplink-qplain'), 'utf8')).not.toContain('pppstats');
+  });
+
   it('queue: off writes no hook', async () => {
     const root = await generate('qoff', 'queue: off\n');
     await expect(readFile(join(root, 'etc/ppp/ip-up.d/laplink-qoff'))).rejects.toThrow(/ENOENT/);
