@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readTtyCounters, TtyCountersError, type TtyReading } from '../line/serial-counters.js';
 import { readQueueStats, type QueueStats } from '../pppd/queue-stats.js';
 import { IFACE_NAME } from '../status/counters.js';
+import type { TlsClientSettings } from '../tls/settings.js';
 import { BridgeConfigDirectory, readBridge, type BridgeReading, type ControlTarget } from './bridges.js';
 import { renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from './exposition.js';
 import { LINK_STATES, LinkStateDirectory, MAX_LABEL_CHARS, type LinkSnapshot } from './links.js';
@@ -23,6 +24,8 @@ export interface ExporterOptions {
   /** Control ports named on the command line; when empty, those of the configs in `bridgeConfigDir`. */
   controls: ControlTarget[];
   bridgeConfigDir: string;
+  /** How to reach the control ports the configs put on TLS (--control-tls-*); without it, each bridge's own certificate is pinned. */
+  controlTls?: TlsClientSettings;
   /** ttys to read whoever holds them (--tty): a line laplink does not run, a getty's, a lab guest's. */
   ttys?: readonly string[];
   version: string;
@@ -51,7 +54,7 @@ export class Exporter {
   private inFlight: Promise<MetricFamily[]> | undefined;
 
   constructor(private readonly o: ExporterOptions) {
-    this.configs = new BridgeConfigDirectory(o.bridgeConfigDir);
+    this.configs = new BridgeConfigDirectory(o.bridgeConfigDir, o.controlTls);
     this.states = new LinkStateDirectory(o.stateDir);
   }
 
@@ -199,6 +202,7 @@ export function bridgeFamilies(bridges: readonly BridgeReading[]): MetricFamily[
   return [
     family('laplink_bridge_control_up', 'gauge', 'Whether the bridge control port answered this scrape: 1 or 0.', bridges.map((b) => ({ labels: { control: b.control }, value: bool(!b.error) }))),
     family('laplink_bridge_port', 'info', 'A bridge port: its name, device path and protocol (off while disabled).', ports.map(({ control, p }) => ({ labels: { control, port: p.port, name: p.name, device: p.device.slice(0, MAX_LABEL_CHARS), protocol: p.enable }, value: 1 }))),
+    family('laplink_bridge_port_tls', 'gauge', 'Whether the port listens with TLS: 1 or 0 (absent from a bridge too old to say).', ports.flatMap(({ control, p }) => (p.tls === undefined ? [] : [{ labels: { control, port: p.port }, value: bool(p.tls) }]))),
     family('laplink_bridge_port_enabled', 'gauge', 'Whether the port accepts clients: 1 or 0.', per((p) => bool(p.enable !== 'off'))),
     family('laplink_bridge_port_clients', 'gauge', 'Clients connected to the port now.', per((p) => p.clients.length)),
     family('laplink_bridge_port_device_receive_bytes', 'counter', 'Bytes the port read from its serial device since the bridge started.', per((p) => p.deviceIn)),

@@ -1,11 +1,9 @@
-import net from 'node:net';
-import { LaplinkError } from '../errors.js';
 import { DROP_KINDS, REFUSAL_KINDS } from '../bridge/port-stats.js';
 
 /**
- * A client of `bridge run`'s control port (src/bridge/control.ts, ser2net 3's admin interface): one
- * connection per look, `showport`, parse, leave. A new connection each time (rather than one kept
- * open) survives the bridge restarting and holds nothing while the watcher sleeps.
+ * What `bridge run`'s control port (src/bridge/control.ts, ser2net 3's admin interface) says of its
+ * ports in answer to `showport`, read by known keys only: a peer that is not our bridge cannot make
+ * the watcher or the exporter show, or count, anything it invents.
  */
 
 export interface BridgePortView {
@@ -30,6 +28,8 @@ export interface BridgePortView {
   dropped?: Record<string, number>;
   clientBytesTotal?: { in: number; out: number };
   tlsHandshakes?: { ok: number; refused: number };
+  /** The port listens with TLS (showport's `tls:` line); absent from a bridge too old to say it. */
+  tls?: boolean;
 }
 
 /** `a=1 b=2` as a record of whole numbers, only of the keys known (a peer that is not our bridge
@@ -42,13 +42,6 @@ function counts(value: string, known: readonly string[]): Record<string, number>
   }
   return out;
 }
-
-/** More than any showport answer of a few hundred ports; a peer sending more is not our bridge. */
-const MAX_ANSWER_BYTES = 1 << 20;
-/** A control port that accepts but does not answer is reported, not waited for. */
-const ANSWER_TIMEOUT_MS = 2000;
-
-export class ControlPortError extends LaplinkError {}
 
 /** Parses `showport`'s blocks ("TCP port N" then indented "key: value" lines). */
 export function parseShowport(text: string): BridgePortView[] {
@@ -96,6 +89,10 @@ export function parseShowport(text: string): BridgePortView[] {
         if (c.ok !== undefined && c.refused !== undefined) cur.tlsHandshakes = { ok: c.ok, refused: c.refused };
         break;
       }
+      case 'tls':
+        if (value === 'off') cur.tls = false;
+        else if (value.startsWith('on')) cur.tls = true;
+        break;
       case 'bytes read from TCP':
         cur.tcpIn = n;
         break;
@@ -111,42 +108,4 @@ export function parseShowport(text: string): BridgePortView[] {
     }
   }
   return ports;
-}
-
-/** Asks the control port at host:port for every port; throws ControlPortError with a one-line reason. */
-export function queryBridgePorts(host: string, port: number, signal: AbortSignal): Promise<BridgePortView[]> {
-  const limit = AbortSignal.any([signal, AbortSignal.timeout(ANSWER_TIMEOUT_MS)]);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    let text = '';
-    let asked = false;
-    let settled = false;
-    const finish = (err: Error | undefined, ports?: BridgePortView[]) => {
-      if (settled) return;
-      settled = true;
-      limit.removeEventListener('abort', onAbort);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(ports!);
-    };
-    const onAbort = () => finish(new ControlPortError(signal.aborted ? 'stopped' : `no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
-    if (limit.aborted) return onAbort();
-    limit.addEventListener('abort', onAbort, { once: true });
-    sock.setEncoding('latin1');
-    sock.on('error', (err: NodeJS.ErrnoException) => finish(new ControlPortError(err.code ?? err.message)));
-    sock.on('close', () => finish(new ControlPortError('closed before answering')));
-    sock.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.length > MAX_ANSWER_BYTES) return finish(new ControlPortError(`answer longer than ${MAX_ANSWER_BYTES} bytes`));
-      if (!text.endsWith('-> ')) return;
-      if (!asked) {
-        asked = true;
-        text = '';
-        sock.write('showport\r\n');
-        return;
-      }
-      sock.end('exit\r\n');
-      finish(undefined, parseShowport(text.slice(0, -3)));
-    });
-  });
 }

@@ -197,6 +197,18 @@ describe('bridge control port answers', () => {
   });
 });
 
+describe('bridge control port answers: TLS', () => {
+  it('reads whether each port is on TLS from its tls line, and nothing from a line it does not know', () => {
+    const port = (n: number, tls: string) => [`TCP port ${n}`, '  enable state: raw', '  connected to: not connected', `  name: p${n}`, '  device: /dev/ttyS0', `  tls: ${tls}`];
+    const text = [...port(1, 'on, client certificates required'), ...port(2, 'off'), ...port(3, 'maybe')].join('\r\n');
+    expect(parseShowport(text).map((p) => [p.name, p.tls])).toEqual([
+      ['p1', true],
+      ['p2', false],
+      ['p3', undefined],
+    ]);
+  });
+});
+
 describe('rendering', () => {
   const now = '2026-11-30T07:00:30.000Z';
   const view = (links: LinkView[]): WatchView => ({ at: now, stateDir: '/run/laplink', links, unreadable: [], bridges: [], ticking: false });
