@@ -3,6 +3,7 @@
  * Ports are named by their TCP port number or their name.
  */
 import type net from 'node:net';
+import { LaplinkError, UsageError } from '../errors.js';
 import type { LineSettings } from '../line/line.js';
 import type { BridgePort, Protocol, Session } from './server.js';
 import { describePeer } from '../tls/identity.js';
@@ -43,7 +44,7 @@ function settingsText(s: LineSettings): string {
   return [`${s.speed}${par}${s.dataBits}${s.stopBits}`, ...flags.filter(Boolean)].join(' ');
 }
 
-/** Parses ser2net's setportconfig words into settings; throws with the offending word. */
+/** Parses ser2net's setportconfig words into settings; a UsageError names the offending word. */
 export function parsePortConfig(words: string[]): Partial<LineSettings> {
   const s: Partial<LineSettings> = {};
   for (const w of words) {
@@ -60,9 +61,15 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
     else if (u === '-LOCAL') s.local = false;
     else if (u === 'HANGUP_WHEN_DONE') s.hupcl = true;
     else if (u === '-HANGUP_WHEN_DONE') s.hupcl = false;
-    else throw new Error(`Invalid port config: ${w}`);
+    else throw new UsageError(`Invalid port config: ${w}`);
   }
   return s;
+}
+
+/** What the operator reads when a command fails: a refusal in its own words (a bad word, a device
+ *  that cannot take a setting); anything else is a bug, said as one rather than ending the bridge. */
+function failureText(err: unknown): string {
+  return err instanceof LaplinkError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** The control port's sessions; its listener (TCP or TLS) belongs to the hub. */
@@ -134,7 +141,7 @@ export class ControlServer {
       if (working) return;
       working = true;
       while (next < waiting.length && !closed) {
-        await answer(waiting[next++]!);
+        await answer(waiting[next++]!).catch((err: unknown) => void (!closed && out(`${failureText(err)}\n-> `)));
         if (sock.writableNeedDrain && !closed) await new Promise<void>((r) => (sock.once('drain', r), sock.once('close', r)));
       }
       waiting = [];
@@ -188,7 +195,7 @@ export class ControlServer {
           await port.line.apply(s);
           return '';
         } catch (err) {
-          return (err as Error).message;
+          return failureText(err);
         }
       }
       case 'setportcontrol': {
@@ -203,7 +210,7 @@ export class ControlServer {
           await port.line?.setModem(lines);
           return '';
         } catch (err) {
-          return (err as Error).message;
+          return failureText(err);
         }
       }
       case 'setportenable': {
