@@ -6,6 +6,9 @@ import type net from 'node:net';
 import { LaplinkError, UsageError } from '../errors.js';
 import type { LineSettings } from '../line/line.js';
 import type { BridgePort, Protocol, Session } from './server.js';
+import type { RotatorStats } from './port-stats.js';
+import type { HostPort } from '../listen/address.js';
+import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
 import { isTermiosSpeed } from './port-options.js';
 import { ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
@@ -28,8 +31,18 @@ function portKey(p: BridgePort): string {
   return String(p.address?.port ?? p.options.listen?.port ?? p.options.name);
 }
 
-function tlsText(p: BridgePort): string {
-  const policy = p.tlsClientCert;
+/** A rotator as showport lists it after the ports. */
+export interface ShownRotator {
+  name: string;
+  address: HostPort;
+  /** Client certificate policy when it listens with TLS; undefined for plain TCP. */
+  tlsClientCert: string | undefined;
+  /** Its ports' names, in the order it tries them. */
+  ports: readonly string[];
+  stats: RotatorStats;
+}
+
+function tlsText(policy: string | undefined): string {
   return policy === undefined ? 'off' : `on, client certificates ${policy}`;
 }
 
@@ -76,7 +89,10 @@ function failureText(err: unknown): string {
 export class ControlServer {
   private readonly clients = new Set<net.Socket>();
 
-  constructor(private readonly ports: () => BridgePort[]) {}
+  constructor(
+    private readonly ports: () => BridgePort[],
+    private readonly rotators: () => readonly ShownRotator[] = () => [],
+  ) {}
 
   /** Serves one accepted operator connection. */
   serve(sock: net.Socket): void {
@@ -166,9 +182,12 @@ export class ControlServer {
       case 'help':
         return controlHelp;
       case 'showport': {
-        const list = args[0] ? (port ? [port] : []) : this.ports();
-        if (args[0] && !port) return badPort;
-        return list.map((p) => this.showport(p)).join('\n');
+        // a rotator is named by its name only (ports are named by number too)
+        const rotator = args[0] ? this.rotators().find((r) => r.name === args[0]) : undefined;
+        if (args[0] && !port && !rotator) return badPort;
+        const ports = args[0] ? (port ? [port] : []) : this.ports();
+        const rotators = args[0] ? (rotator && !port ? [rotator] : []) : this.rotators();
+        return [...ports.map((p) => this.showport(p)), ...rotators.map(showRotator)].join('\n');
       }
       case 'showshortport': {
         if (args[0] && !port) return badPort;
@@ -250,7 +269,7 @@ export class ControlServer {
       `  bytes read from device: ${p.deviceIn}`,
       `  bytes written to device: ${p.deviceOut}`,
       `  data path: ${p.dataPath}`,
-      `  tls: ${tlsText(p)}`,
+      `  tls: ${tlsText(p.tlsClientCert)}`,
       ...p.stats.lines(sessions),
     ].join('\n');
   }
@@ -271,4 +290,9 @@ export class ControlServer {
       p.line ? 'open' : 'device gone',
     ].join(' ');
   }
+}
+
+/** A rotator's block: after the ports, so a reader of ports alone (ser2net's tools) stops at its head. */
+function showRotator(r: ShownRotator): string {
+  return [`Rotator ${r.name}`, `  listen: ${formatAddress(r.address)}`, `  tls: ${tlsText(r.tlsClientCert)}`, `  ports: ${r.ports.join(', ')}`, ...r.stats.lines()].join('\n');
 }

@@ -6,8 +6,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBridgeConfig } from '../bridge/config.js';
-import type { BridgePortView } from '../status/bridge-ports.js';
-import { ControlPortError, controlLabel, queryBridgePorts, type ControlAddress } from '../status/control-client.js';
+import type { BridgePortView, BridgeRotatorView } from '../status/bridge-ports.js';
+import { ControlPortError, controlLabel, queryBridge, type ControlAddress } from '../status/control-client.js';
 import { certificateFingerprint } from '../tls/identity.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import { MAX_LABEL_CHARS } from './links.js';
@@ -34,6 +34,7 @@ export interface BridgeReading {
   /** Why the control port did not answer this time. */
   error?: string;
   ports: BridgePortView[];
+  rotators: BridgeRotatorView[];
   /** Device paths of the ports the bridge reported: it holds them open while it runs. */
   ttys: string[];
 }
@@ -117,18 +118,24 @@ function sane(p: BridgePortView): BridgePortView | undefined {
   return { ...p, port: p.port.slice(0, MAX_LABEL_CHARS), name: p.name.slice(0, MAX_LABEL_CHARS), device: p.device.slice(0, 4096), enable: p.enable.slice(0, MAX_LABEL_CHARS) };
 }
 
-/** One look at a control port: its ports (bounded) and the device paths they hold. */
+/** A rotator as labels may carry it. */
+function saneRotator(r: BridgeRotatorView): BridgeRotatorView {
+  return { ...r, name: r.name.slice(0, MAX_LABEL_CHARS), listen: r.listen.slice(0, MAX_LABEL_CHARS), ports: r.ports.slice(0, MAX_PORTS_PER_CONTROL).map((p) => p.slice(0, MAX_LABEL_CHARS)) };
+}
+
+/** One look at a control port: its ports and rotators (bounded) and the device paths the ports hold. */
 export async function readBridge(target: ControlTarget, signal: AbortSignal): Promise<BridgeReading> {
   try {
-    const answer = await queryBridgePorts(await withPin(target), signal);
-    const ports = answer.slice(0, MAX_PORTS_PER_CONTROL).map(sane).filter((p): p is BridgePortView => p !== undefined);
-    if (ports.length < Math.min(answer.length, MAX_PORTS_PER_CONTROL)) return { control: target.control, error: 'showport answered counters that are not counts', ports: [], ttys: [] };
+    const answer = await queryBridge(await withPin(target), signal);
+    const ports = answer.ports.slice(0, MAX_PORTS_PER_CONTROL).map(sane).filter((p): p is BridgePortView => p !== undefined);
+    if (ports.length < Math.min(answer.ports.length, MAX_PORTS_PER_CONTROL)) return { control: target.control, error: 'showport answered counters that are not counts', ports: [], rotators: [], ttys: [] };
+    const rotators = answer.rotators.slice(0, MAX_PORTS_PER_CONTROL).map(saneRotator);
     // the device path as showport says it; from a bridge too old to say it, the config's path for the port's name
     const ttys = ports.map((p) => (p.device.startsWith('/') ? p.device : target.devices.get(p.name))).filter((d): d is string => d !== undefined);
-    return { control: target.control, ports, ttys };
+    return { control: target.control, ports, rotators, ttys };
   } catch (err) {
     // the exporter's log line names the control port itself
-    return { control: target.control, error: err instanceof ControlPortError ? err.reason : (err as Error).message, ports: [], ttys: [] };
+    return { control: target.control, error: err instanceof ControlPortError ? err.reason : (err as Error).message, ports: [], rotators: [], ttys: [] };
   }
 }
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LaplinkError } from '../errors.js';
 import type { TlsClientSettings } from '../tls/settings.js';
-import { parseShowport, type BridgePortView } from './bridge-ports.js';
+import { parseBridgeAnswer, type BridgeAnswer, type BridgePortView } from './bridge-ports.js';
 
 export interface ControlAddress {
   host: string;
@@ -52,6 +52,11 @@ function tlsReason(err: NodeJS.ErrnoException): string | undefined {
 
 /** Asks the control port for every port; rejects with a ControlPortError saying why in one line. */
 export async function queryBridgePorts(control: ControlAddress, signal: AbortSignal): Promise<BridgePortView[]> {
+  return (await queryBridge(control, signal)).ports;
+}
+
+/** Asks the control port for every port and rotator; rejects with a ControlPortError saying why in one line. */
+export async function queryBridge(control: ControlAddress, signal: AbortSignal): Promise<BridgeAnswer> {
   const label = controlLabel(control.host, control.port);
   const fail = (reason: string) => new ControlPortError(label, reason);
   const limit = AbortSignal.any([signal, AbortSignal.timeout(ANSWER_TIMEOUT_MS)]);
@@ -72,13 +77,13 @@ export async function queryBridgePorts(control: ControlAddress, signal: AbortSig
     let asked = false;
     let settled = false;
     let secured = false;
-    const finish = (err: Error | undefined, ports?: BridgePortView[]) => {
+    const finish = (err: Error | undefined, answer?: BridgeAnswer) => {
       if (settled) return;
       settled = true;
       limit.removeEventListener('abort', onAbort);
       sock.destroy();
       if (err) reject(err);
-      else resolve(ports!);
+      else resolve(answer!);
     };
     // A TLS port waits for a ClientHello in silence; a plain port never completes a handshake.
     const silence = () => (dialer ? (secured ? '' : ' (TLS handshake not finished: is the control port TLS?)') : text === '' ? ' (a TLS control port says nothing to a plain client: give it TLS client settings)' : '');
@@ -111,7 +116,7 @@ export async function queryBridgePorts(control: ControlAddress, signal: AbortSig
         return;
       }
       sock.end('exit\r\n');
-      finish(undefined, parseShowport(text.slice(0, -3)));
+      finish(undefined, parseBridgeAnswer(text.slice(0, -3)));
     });
   });
 }
