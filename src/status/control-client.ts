@@ -9,6 +9,7 @@
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LaplinkError } from '../errors.js';
+import { formatAddress } from '../listen/address.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import { parseBridgeAnswer, type BridgeAnswer, type BridgePortView } from './bridge-ports.js';
 
@@ -37,7 +38,7 @@ const ANSWER_TIMEOUT_MS = 2000;
 
 /** HOST:PORT as a person writes it: IPv6 hosts in brackets, like the command line takes them. */
 export function controlLabel(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return formatAddress({ host, port });
 }
 
 /** What went wrong in the TLS layer, in words; undefined for a plain socket error. */
