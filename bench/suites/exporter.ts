@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeStateFile } from '../../src/pppd/state.js';
-import { queryBridgePorts } from '../../src/status/bridge-ports.js';
+import { queryBridgePorts } from '../../src/status/control-client.js';
 import { freePorts, spawnLaplink } from '../lib/bridges.js';
 import { cpuSeconds, processTree } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
@@ -88,7 +88,7 @@ const suite: BenchSuite = {
       const showports: number[] = [];
       for (let i = 0; i < 20 + scrapes && !signal.aborted; i++) {
         const t0 = performance.now();
-        const seen = await queryBridgePorts('127.0.0.1', control, signal);
+        const seen = await queryBridgePorts({ host: '127.0.0.1', port: control }, signal);
         if (i >= 20) showports.push(performance.now() - t0);
         if (seen.length !== PORTS) throw new Error(`showport listed ${seen.length} ports, not ${PORTS}`);
       }

@@ -3,8 +3,12 @@
  * Ports are named by their TCP port number or their name.
  */
 import type net from 'node:net';
+import { LaplinkError, UsageError } from '../errors.js';
 import type { LineSettings } from '../line/line.js';
 import type { BridgePort, Protocol, Session } from './server.js';
+import type { RotatorStats } from './port-stats.js';
+import type { HostPort } from '../listen/address.js';
+import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
 import { isTermiosSpeed } from './port-options.js';
 import { ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
@@ -27,8 +31,18 @@ function portKey(p: BridgePort): string {
   return String(p.address?.port ?? p.options.listen?.port ?? p.options.name);
 }
 
-function tlsText(p: BridgePort): string {
-  const policy = p.tlsClientCert;
+/** A rotator as showport lists it after the ports. */
+export interface ShownRotator {
+  name: string;
+  address: HostPort;
+  /** Client certificate policy when it listens with TLS; undefined for plain TCP. */
+  tlsClientCert: string | undefined;
+  /** Its ports' names, in the order it tries them. */
+  ports: readonly string[];
+  stats: RotatorStats;
+}
+
+function tlsText(policy: string | undefined): string {
   return policy === undefined ? 'off' : `on, client certificates ${policy}`;
 }
 
@@ -43,7 +57,7 @@ function settingsText(s: LineSettings): string {
   return [`${s.speed}${par}${s.dataBits}${s.stopBits}`, ...flags.filter(Boolean)].join(' ');
 }
 
-/** Parses ser2net's setportconfig words into settings; throws with the offending word. */
+/** Parses ser2net's setportconfig words into settings; a UsageError names the offending word. */
 export function parsePortConfig(words: string[]): Partial<LineSettings> {
   const s: Partial<LineSettings> = {};
   for (const w of words) {
@@ -60,16 +74,25 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
     else if (u === '-LOCAL') s.local = false;
     else if (u === 'HANGUP_WHEN_DONE') s.hupcl = true;
     else if (u === '-HANGUP_WHEN_DONE') s.hupcl = false;
-    else throw new Error(`Invalid port config: ${w}`);
+    else throw new UsageError(`Invalid port config: ${w}`);
   }
   return s;
+}
+
+/** What the operator reads when a command fails: a refusal in its own words (a bad word, a device
+ *  that cannot take a setting); anything else is a bug, said as one rather than ending the bridge. */
+function failureText(err: unknown): string {
+  return err instanceof LaplinkError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** The control port's sessions; its listener (TCP or TLS) belongs to the hub. */
 export class ControlServer {
   private readonly clients = new Set<net.Socket>();
 
-  constructor(private readonly ports: () => BridgePort[]) {}
+  constructor(
+    private readonly ports: () => BridgePort[],
+    private readonly rotators: () => readonly ShownRotator[] = () => [],
+  ) {}
 
   /** Serves one accepted operator connection. */
   serve(sock: net.Socket): void {
@@ -134,7 +157,7 @@ export class ControlServer {
       if (working) return;
       working = true;
       while (next < waiting.length && !closed) {
-        await answer(waiting[next++]!);
+        await answer(waiting[next++]!).catch((err: unknown) => void (!closed && out(`${failureText(err)}\n-> `)));
         if (sock.writableNeedDrain && !closed) await new Promise<void>((r) => (sock.once('drain', r), sock.once('close', r)));
       }
       waiting = [];
@@ -159,9 +182,12 @@ export class ControlServer {
       case 'help':
         return controlHelp;
       case 'showport': {
-        const list = args[0] ? (port ? [port] : []) : this.ports();
-        if (args[0] && !port) return badPort;
-        return list.map((p) => this.showport(p)).join('\n');
+        // a rotator is named by its name only (ports are named by number too)
+        const rotator = args[0] ? this.rotators().find((r) => r.name === args[0]) : undefined;
+        if (args[0] && !port && !rotator) return badPort;
+        const ports = args[0] ? (port ? [port] : []) : this.ports();
+        const rotators = args[0] ? (rotator && !port ? [rotator] : []) : this.rotators();
+        return [...ports.map((p) => this.showport(p)), ...rotators.map(showRotator)].join('\n');
       }
       case 'showshortport': {
         if (args[0] && !port) return badPort;
@@ -188,7 +214,7 @@ export class ControlServer {
           await port.line.apply(s);
           return '';
         } catch (err) {
-          return (err as Error).message;
+          return failureText(err);
         }
       }
       case 'setportcontrol': {
@@ -203,7 +229,7 @@ export class ControlServer {
           await port.line?.setModem(lines);
           return '';
         } catch (err) {
-          return (err as Error).message;
+          return failureText(err);
         }
       }
       case 'setportenable': {
@@ -243,7 +269,7 @@ export class ControlServer {
       `  bytes read from device: ${p.deviceIn}`,
       `  bytes written to device: ${p.deviceOut}`,
       `  data path: ${p.dataPath}`,
-      `  tls: ${tlsText(p)}`,
+      `  tls: ${tlsText(p.tlsClientCert)}`,
       ...p.stats.lines(sessions),
     ].join('\n');
   }
@@ -264,4 +290,9 @@ export class ControlServer {
       p.line ? 'open' : 'device gone',
     ].join(' ');
   }
+}
+
+/** A rotator's block: after the ports, so a reader of ports alone (ser2net's tools) stops at its head. */
+function showRotator(r: ShownRotator): string {
+  return [`Rotator ${r.name}`, `  listen: ${formatAddress(r.address)}`, `  tls: ${tlsText(r.tlsClientCert)}`, `  ports: ${r.ports.join(', ')}`, ...r.stats.lines()].join('\n');
 }

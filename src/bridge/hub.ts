@@ -14,6 +14,7 @@ import type { EventSink } from './events.js';
 import { serverCodec } from './protocols.js';
 import { BridgePort } from './server.js';
 import { REFUSALS } from './refusals.js';
+import { RotatorStats } from './port-stats.js';
 import { withPace } from './pace-option.js';
 
 /** Reads a `tls:` block's files; undefined for a plain listener. TLS code loads only when some port uses it. */
@@ -41,7 +42,7 @@ const portName = (pc: PortConfig) => pc.name ?? pc.device;
 export class BridgeHub {
   readonly ports: BridgePort[] = [];
   private readonly locks = new Map<BridgePort, HeldLock>();
-  private readonly rotators: Array<{ name: string; listener: Listener }> = [];
+  private readonly rotators: Array<{ name: string; listener: Listener; ports: string[]; stats: RotatorStats }> = [];
   private controlListener: Listener | undefined;
   private control: ControlServer | undefined;
   /** The config running now (start or the last reload), to tell what a reload changes. */
@@ -169,7 +170,10 @@ export class BridgeHub {
 
   /** The control port: the same listener as any port, TLS included (then only operators with a certificate). */
   async startControl(c: ControlConfig): Promise<HostPort> {
-    const control = new ControlServer(() => this.ports);
+    const control = new ControlServer(
+      () => this.ports,
+      () => this.rotators.map((r) => ({ name: r.name, address: r.listener.address, tlsClientCert: r.listener.clientCert, ports: r.ports, stats: r.stats })),
+    );
     const tls = await tlsStateOf('tls' in c ? c.tls : undefined).catch((err: Error) => {
       throw new UsageError(`control: ${err.message}`);
     });
@@ -202,6 +206,7 @@ export class BridgeHub {
       return p;
     });
     let next = 0;
+    const stats = new RotatorStats();
     const tls = await tlsStateOf(tlsConfig).catch((err: Error) => {
       throw new UsageError(`${name}: ${err.message}`);
     });
@@ -210,22 +215,26 @@ export class BridgeHub {
       address: listen,
       tls,
       onClient: (sock, peer) => {
+        stats.accepted(peer.tls);
         // First free port, starting after the one used last (ser2net rotates rather than always
         // loading the first device).
         for (let i = 0; i < members.length; i++) {
           const p = members[(next + i) % members.length]!;
           if (p.free) {
             next = (next + i + 1) % members.length;
+            stats.handed++;
             return p.adopt(sock, peer);
           }
         }
+        stats.refusal('all_in_use');
         this.onEvent?.({ type: 'refused', port: name, remote: peer.remote, reason: 'all ports in use' });
         sock.on('error', () => undefined);
         sock.end(REFUSALS.allInUse);
       },
       onRefused: (remote, reason) => this.onEvent?.({ type: 'refused', port: name, remote, reason }),
+      countRefusal: () => stats.refusal('tls'),
     });
-    this.rotators.push({ name, listener });
+    this.rotators.push({ name, listener, ports: portNames, stats });
     const a = listener.address;
     this.onEvent?.({ type: 'listening', port: name, host: a.host, tcpPort: a.port, tls: listener.tls });
   }

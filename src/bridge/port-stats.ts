@@ -58,3 +58,29 @@ export class PortStats {
     return [`  refused: ${pairs(this.refused)}`, `  dropped: ${pairs(this.dropped)}`, `  client bytes total: in=${bytesIn} out=${bytesOut}`, `  tls handshakes: ok=${this.tlsAccepted} refused=${this.tlsRefused}`];
   }
 }
+
+export const ROTATOR_REFUSAL_KINDS = ['all_in_use', 'tls'] as const;
+export type RotatorRefusalKind = (typeof ROTATOR_REFUSAL_KINDS)[number];
+
+/** What a rotator counts over its listener's life: clients handed to a port, connections turned
+ *  away (every port busy, or refused by TLS), TLS handshakes by outcome. Fixed kinds, as for ports. */
+export class RotatorStats {
+  handed = 0;
+  readonly refused = new Map<RotatorRefusalKind, number>(ROTATOR_REFUSAL_KINDS.map((k) => [k, 0]));
+  tlsAccepted = 0;
+
+  refusal(kind: RotatorRefusalKind): void {
+    this.refused.set(kind, this.refused.get(kind)! + 1);
+  }
+
+  /** A client accepted by the listener (after its TLS handshake and certificate check, on TLS). */
+  accepted(tls: boolean): void {
+    if (tls) this.tlsAccepted++;
+  }
+
+  /** showport's counting lines of a rotator. */
+  lines(): string[] {
+    const pairs = [...this.refused].map(([k, v]) => `${k}=${v}`).join(' ');
+    return [`  clients handed: ${this.handed}`, `  refused: ${pairs}`, `  tls handshakes: ok=${this.tlsAccepted} refused=${this.refused.get('tls')!}`];
+  }
+}

@@ -6,7 +6,8 @@ import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { BridgeConfig, PortConfig } from '../bridge/config.js';
 import { FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
 import { parseListenAddress, parseTargetAddress, type HostPort } from '../listen/address.js';
-import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
+import type { TlsClientSettings } from '../tls/settings.js';
+import { tlsClientFrom, withTlsClientFlags } from './tls-client-flags.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
 import { deferOptimizer } from '../runtime/optimizer.js';
 
@@ -254,32 +255,6 @@ function flagAddress(flag: string, parse: () => HostPort): HostPort {
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
-}
-
-/** TLS flags of a connecting command (connect, stdio). */
-function withTlsClientFlags(cmd: Command): Command {
-  return cmd
-    .option('--tls', "connect with TLS, checking the server's certificate against the system's CAs")
-    .option('--tls-ca <file>', "CA certificates that sign the server's certificate (implies --tls)")
-    .option('--tls-pin <fingerprint...>', "accept the server's certificate by its sha256 public-key fingerprint, even self-signed (implies --tls)")
-    .option('--tls-server-name <name>', "name the server's certificate must carry, sent as SNI (default: the host; implies --tls)")
-    .option('--tls-cert <file>', 'our client certificate, for ports that require one (implies --tls)')
-    .option('--tls-key <file>', 'private key of --tls-cert');
-}
-
-function tlsClientFrom(opts: Record<string, unknown>): TlsClientSettings | undefined {
-  const given = ['tls', 'tlsCa', 'tlsPin', 'tlsServerName', 'tlsCert', 'tlsKey'].some((k) => opts[k] !== undefined);
-  if (!given) return undefined;
-  const settings: TlsClientSettings = {
-    cert: opts.tlsCert as string | undefined,
-    key: opts.tlsKey as string | undefined,
-    ca: opts.tlsCa as string | undefined,
-    serverName: opts.tlsServerName as string | undefined,
-    pin: opts.tlsPin as string[] | undefined,
-  };
-  const [problem] = tlsClientProblems(settings);
-  if (problem) throw new UsageError(problem);
-  return settings;
 }
 
 /** Runs tasks one after another (a second SIGHUP waits for the first reload to finish). */

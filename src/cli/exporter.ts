@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { controlLabel, DEFAULT_BRIDGE_CONFIG_DIR, type ControlTarget } from '../exporter/bridges.js';
+import { DEFAULT_BRIDGE_CONFIG_DIR, type ControlTarget } from '../exporter/bridges.js';
+import { controlLabel } from '../status/control-client.js';
+import type { TlsClientSettings } from '../tls/settings.js';
 import { Exporter } from '../exporter/collect.js';
 import { DEFAULT_EXPORTER_LISTEN, startExporterServer } from '../exporter/server.js';
 import { runTextfile, TEXTFILE_NAME } from '../exporter/textfile.js';
@@ -14,6 +16,7 @@ import { underRoot } from '../render/write.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
 import { isLoopbackHost, parseListenAddress, parseTargetAddress } from '../listen/address.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
+import { checkTlsClientFiles, tlsClientFrom, withTlsClientFlags } from './tls-client-flags.js';
 
 export const EXPORTER_UNIT_PATH = '/etc/systemd/system/laplink-exporter.service';
 
@@ -39,10 +42,10 @@ function listenFlag(text: string): { host: string; port: number } {
   }
 }
 
-function controlTarget(text: string): ControlTarget {
+function controlTarget(text: string, tls: TlsClientSettings | undefined): ControlTarget {
   try {
     const a = parseTargetAddress(text);
-    return { control: controlLabel(a.host, a.port), ...a, devices: new Map() };
+    return { control: controlLabel(a.host, a.port), ...a, tls, devices: new Map() };
   } catch (err) {
     throw new UsageError(`--control: ${(err as Error).message}`);
   }
@@ -68,13 +71,15 @@ export function register(program: Command): void {
     .option('--listen <HOST:PORT>', 'where to serve /metrics; anything but loopback needs --tls-cert and --tls-key', DEFAULT_EXPORTER_LISTEN)
     .option('--state-dir <dir>', 'the supervisors\' state file directory', DEFAULT_STATE_DIR)
     .option('--control <HOST:PORT>', 'a bridge control port to read (repeatable; default: the control ports of the configs in --bridge-configs)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--bridge-configs <dir>', 'bridge configs whose control ports are read when no --control is given', DEFAULT_BRIDGE_CONFIG_DIR)
+    .option('--bridge-configs <dir>', 'bridge configs whose control ports are read when no --control is given (a TLS control port is reached with --control-tls-*, or else by pinning its own certificate)', DEFAULT_BRIDGE_CONFIG_DIR)
     .option('--tty <path>', 'also read this tty\'s counters, whoever holds it (repeatable; opening a line nobody holds raises DTR)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--textfile-dir <dir>', `write ${TEXTFILE_NAME} there every --interval instead of serving HTTP (node_exporter --collector.textfile.directory)`)
     .option('--interval <seconds>', 'with --textfile-dir: how often to write', '15')
     .option('--once', 'print one scrape (Prometheus text) on stdout and exit, e.g. to read the tty counters by hand')
     .option('--install-unit', `write ${EXPORTER_UNIT_PATH} (Type=notify; flags from /etc/default/laplink-exporter) and exit`)
     .option('--root <dir>', 'with --install-unit: write under this directory instead of /');
+  // reaching TLS control ports: the same client flags as `bridge connect`, as --control-tls-*
+  withTlsClientFlags(cmd, 'control-tls');
   // HTTPS with the bridge's TLS flags: client certificates and an allow list as on a bridge port
   withTlsServerFlags(cmd).action(async (opts: ExporterFlags) => {
       if (opts.installUnit) return installUnit(opts.root);
@@ -83,12 +88,15 @@ export function register(program: Command): void {
       const everyMs = intervalMs(opts.interval);
       const tls = tlsServerFrom(opts);
       if (!tls && !opts.textfileDir && !opts.once && !isLoopbackHost(listen.host)) throw new UsageError(`--listen: ${opts.listen} is not a loopback address: serving metrics beyond this host needs --tls-cert and --tls-key`);
-      const controls = opts.control.map(controlTarget);
+      const controlTls = tlsClientFrom(opts, 'control-tls');
+      if (controlTls) await checkTlsClientFiles(controlTls, 'control-tls');
+      // with --control, the flags are for those; else for the configs' TLS control ports
+      const controls = opts.control.map((c) => controlTarget(c, controlTls));
       const bad = opts.tty.find((t) => !t.startsWith('/'));
       if (bad !== undefined) throw new UsageError(`--tty: "${bad}" is not an absolute path`);
       const log = (line: string) => process.stderr.write(`exporter: ${line}\n`);
       const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-      const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, ttys: opts.tty, version, onProblem: (source, text) => log(`${source}: ${text}`) });
+      const exporter = new Exporter({ stateDir: opts.stateDir, controls, bridgeConfigDir: opts.bridgeConfigs, controlTls, ttys: opts.tty, version, onProblem: (source, text) => log(`${source}: ${text}`) });
 
       if (opts.once) {
         process.stdout.write(await exporter.scrape('prometheus', AbortSignal.timeout(10_000)));

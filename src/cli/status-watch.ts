@@ -5,11 +5,12 @@ import { FullScreen } from '../status/terminal.js';
 import { viewChangeKey, type WatchView } from '../status/view.js';
 import { checkStateDir, watchStatus, type ControlAddress } from '../status/watch.js';
 import { parseTarget } from './bridge.js';
+import { checkTlsClientFiles, tlsClientFrom } from './tls-client-flags.js';
 
 /** How long a stopped watch may take to end by itself before it is made to. */
 const EXIT_GRACE_MS = 1000;
 
-export interface WatchFlags {
+export interface WatchFlags extends Record<string, unknown> {
   stateDir: string;
   json?: boolean;
   /** false with --no-color. */
@@ -33,7 +34,10 @@ function controlAddress(text: string): ControlAddress {
  */
 export async function runWatch(name: string | undefined, flags: WatchFlags): Promise<number> {
   if (name !== undefined && !LINK_NAME_PATTERN.test(name)) throw new UsageError(`status: "${name}" is not a link name (allowed: 1-32 of a-z 0-9 _ -, starting with a letter or digit)`);
-  const controls = flags.control.map(controlAddress);
+  const tls = tlsClientFrom(flags, 'control-tls');
+  if (tls && flags.control.length === 0) throw new UsageError('--control-tls-*: no --control to use them for');
+  if (tls) await checkTlsClientFiles(tls, 'control-tls');
+  const controls = flags.control.map((text) => ({ ...controlAddress(text), tls }));
   checkStateDir(flags.stateDir); // before the screen is taken, so the error reads like any other
   const controller = new AbortController();
   // a second signal while the first one's stop is under way leaves at once (the screen restored)

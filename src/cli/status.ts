@@ -8,6 +8,7 @@ import { printableDeep } from '../status/printable.js';
 import { describeLine, describeQueue, readLineHealth, readQueueView, type LineHealth, type QueueView } from '../status/line-health.js';
 import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 import { callerLines } from '../callers/status-lines.js';
+import { tlsClientFrom, withTlsClientFlags } from './tls-client-flags.js';
 
 /** Exit status when a link shown needs a person: failed, paused (respawning too fast) or stale (its
  *  supervisor died). Like `systemctl is-failed`, a script can test the links without parsing. */
@@ -35,7 +36,7 @@ async function readOne(stateDir: string, name: string): Promise<{ links: LinkSta
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('status')
     .description('show each supervised link: state, since, addresses, interface, last pppd exit and restarts; exit 1 when a link shown is failed, paused or stale or its state file is unreadable, 3 when NAME has no state')
     .argument('[name]', 'one link (default: all in the state directory)')
@@ -43,14 +44,17 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', 'state file directory', DEFAULT_STATE_DIR)
     .option('--watch', 'keep watching: redraw on every change, with byte counts, rates and retry countdowns (q quits)')
     .option('--control <HOST:PORT>', 'with --watch: also show the ports of the `bridge run` with this control port (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--no-color', 'with --watch: no colours (also when NO_COLOR is set)')
+    .option('--no-color', 'with --watch: no colours (also when NO_COLOR is set)');
+  // control ports on a network are TLS: the same client flags as `bridge connect`, for every --control
+  withTlsClientFlags(cmd, 'control-tls')
     .addOption(new Option('--sysfs-net <dir>', 'interface counters root (tests)').default(undefined).hideHelp())
-    .action(async (name: string | undefined, opts: { json?: boolean; stateDir: string; watch?: boolean; control: string[]; color: boolean; sysfsNet?: string }) => {
+    .action(async (name: string | undefined, opts: { json?: boolean; stateDir: string; watch?: boolean; control: string[]; color: boolean; sysfsNet?: string } & Record<string, unknown>) => {
       if (opts.watch) {
         process.exitCode = await (await import('./status-watch.js')).runWatch(name, opts);
         return;
       }
       if (opts.control.length > 0) throw new UsageError('status: --control needs --watch (bridge ports are shown in the live view)');
+      if (tlsClientFrom(opts, 'control-tls')) throw new UsageError('status: --control-tls-* flags need --watch and --control');
       if (name !== undefined && !LINK_NAME_PATTERN.test(name)) throw new UsageError(`status: "${name}" is not a link name (allowed: 1-32 of a-z 0-9 _ -, starting with a letter or digit)`);
       const { links, unreadable } = name ? await readOne(opts.stateDir, name) : await readStateDir(opts.stateDir);
       if (name && links.length === 0 && unreadable.length === 0) throw new LaplinkError(`status: no link ${name} in ${opts.stateDir} (no ${name}.json; is \`laplink serve\` running?)`, EXIT_UNKNOWN_LINK);

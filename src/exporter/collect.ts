@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { readTtyCounters, TtyCountersError, type TtyReading } from '../line/serial-counters.js';
 import { readQueueStats, type QueueStats } from '../pppd/queue-stats.js';
 import { IFACE_NAME } from '../status/counters.js';
+import type { TlsClientSettings } from '../tls/settings.js';
+import type { BridgeRotatorView } from '../status/bridge-ports.js';
 import { BridgeConfigDirectory, readBridge, type BridgeReading, type ControlTarget } from './bridges.js';
 import { renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from './exposition.js';
 import { LINK_STATES, LinkStateDirectory, MAX_LABEL_CHARS, type LinkSnapshot } from './links.js';
@@ -23,6 +25,8 @@ export interface ExporterOptions {
   /** Control ports named on the command line; when empty, those of the configs in `bridgeConfigDir`. */
   controls: ControlTarget[];
   bridgeConfigDir: string;
+  /** How to reach the control ports the configs put on TLS (--control-tls-*); without it, each bridge's own certificate is pinned. */
+  controlTls?: TlsClientSettings;
   /** ttys to read whoever holds them (--tty): a line laplink does not run, a getty's, a lab guest's. */
   ttys?: readonly string[];
   version: string;
@@ -51,7 +55,7 @@ export class Exporter {
   private inFlight: Promise<MetricFamily[]> | undefined;
 
   constructor(private readonly o: ExporterOptions) {
-    this.configs = new BridgeConfigDirectory(o.bridgeConfigDir);
+    this.configs = new BridgeConfigDirectory(o.bridgeConfigDir, o.controlTls);
     this.states = new LinkStateDirectory(o.stateDir);
   }
 
@@ -199,6 +203,7 @@ export function bridgeFamilies(bridges: readonly BridgeReading[]): MetricFamily[
   return [
     family('laplink_bridge_control_up', 'gauge', 'Whether the bridge control port answered this scrape: 1 or 0.', bridges.map((b) => ({ labels: { control: b.control }, value: bool(!b.error) }))),
     family('laplink_bridge_port', 'info', 'A bridge port: its name, device path and protocol (off while disabled).', ports.map(({ control, p }) => ({ labels: { control, port: p.port, name: p.name, device: p.device.slice(0, MAX_LABEL_CHARS), protocol: p.enable }, value: 1 }))),
+    family('laplink_bridge_port_tls', 'gauge', 'Whether the port listens with TLS: 1 or 0 (absent from a bridge too old to say).', ports.flatMap(({ control, p }) => (p.tls === undefined ? [] : [{ labels: { control, port: p.port }, value: bool(p.tls) }]))),
     family('laplink_bridge_port_enabled', 'gauge', 'Whether the port accepts clients: 1 or 0.', per((p) => bool(p.enable !== 'off'))),
     family('laplink_bridge_port_clients', 'gauge', 'Clients connected to the port now.', per((p) => p.clients.length)),
     family('laplink_bridge_port_device_receive_bytes', 'counter', 'Bytes the port read from its serial device since the bridge started.', per((p) => p.deviceIn)),
@@ -208,7 +213,23 @@ export function bridgeFamilies(bridges: readonly BridgeReading[]): MetricFamily[
     family('laplink_bridge_port_client_received_bytes', 'counter', 'Bytes read from all clients since the bridge started (ended sessions included).', ports.flatMap(({ control, p }) => (p.clientBytesTotal ? [{ labels: { control, port: p.port }, value: p.clientBytesTotal.in }] : []))),
     family('laplink_bridge_port_client_sent_bytes', 'counter', 'Bytes written to all clients since the bridge started (ended sessions included).', ports.flatMap(({ control, p }) => (p.clientBytesTotal ? [{ labels: { control, port: p.port }, value: p.clientBytesTotal.out }] : []))),
     family('laplink_bridge_port_tls_handshakes', 'counter', 'TLS handshakes on the port since the bridge started, by outcome (ok: a client got a session; refused: the handshake or its certificate failed).', ports.flatMap(({ control, p }) => (p.tlsHandshakes ? (['ok', 'refused'] as const).map((outcome) => ({ labels: { control, port: p.port, outcome }, value: p.tlsHandshakes![outcome] })) : []))),
+    ...rotatorFamilies(bridges),
     family('laplink_bridge_port_client_receive_bytes', 'gauge', 'Bytes read from the clients connected now, over their sessions so far.', per((p) => p.tcpIn)),
     family('laplink_bridge_port_client_transmit_bytes', 'gauge', 'Bytes written to the clients connected now, over their sessions so far.', per((p) => p.tcpOut)),
+  ];
+}
+
+/** A rotator's series: labelled by control and rotator name; counts since it last started listening. */
+export function rotatorFamilies(bridges: readonly BridgeReading[]): MetricFamily[] {
+  const rotators = bridges.flatMap((b) => b.rotators.map((r) => ({ control: b.control, r })));
+  const labels = (control: string, r: BridgeRotatorView) => ({ control, rotator: r.name });
+  const kinds = (pick: (r: BridgeRotatorView) => Record<string, number> | undefined, label: string): Sample[] =>
+    rotators.flatMap(({ control, r }) => Object.entries(pick(r) ?? {}).map(([kind, value]) => ({ labels: { ...labels(control, r), [label]: kind }, value })));
+  return [
+    family('laplink_bridge_rotator', 'info', 'A rotator: one listener handing each client to the first free of its ports (listen address, ports in the order tried).', rotators.map(({ control, r }) => ({ labels: { ...labels(control, r), listen: r.listen, ports: r.ports.join(',').slice(0, MAX_LABEL_CHARS) }, value: 1 }))),
+    family('laplink_bridge_rotator_tls', 'gauge', 'Whether the rotator listens with TLS: 1 or 0.', rotators.flatMap(({ control, r }) => (r.tls === undefined ? [] : [{ labels: labels(control, r), value: bool(r.tls) }]))),
+    family('laplink_bridge_rotator_clients_handed', 'counter', 'Clients the rotator handed to one of its ports since it started listening.', rotators.flatMap(({ control, r }) => (r.handed === undefined ? [] : [{ labels: labels(control, r), value: r.handed }]))),
+    family('laplink_bridge_rotator_refused', 'counter', 'Connections the rotator turned away since it started listening, by reason: all_in_use (every port busy), tls (handshake or client certificate).', kinds((r) => r.refused, 'reason')),
+    family('laplink_bridge_rotator_tls_handshakes', 'counter', 'TLS handshakes on the rotator since it started listening, by outcome.', rotators.flatMap(({ control, r }) => (r.tlsHandshakes ? (['ok', 'refused'] as const).map((outcome) => ({ labels: { ...labels(control, r), outcome }, value: r.tlsHandshakes![outcome] })) : []))),
   ];
 }

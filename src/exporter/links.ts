@@ -1,12 +1,11 @@
 /**
  * The supervisors' state files as the exporter may trust them: read through the project's own
- * reader (pppd/state.ts), but bounded first (how many files, how big) and checked field by field
- * after, so a tampered or half-migrated file costs one error count, never a scrape.
+ * reader and schema (pppd/state.ts, as `status` reads them), bounded in how many files, so a
+ * tampered or half-migrated file costs one error count, never a scrape.
  */
 import { ReadBackError } from '../runtime/read-back.js';
 import { pppdHoldsTty } from '../status/line-health.js';
 import { readdirSync, statSync } from 'node:fs';
-import { z } from 'zod';
 import { isStale } from '../pppd/report.js';
 import { readStateFile, STATE_FILE_MAX_BYTES, stateFilePath, type LinkState, type LinkStatus } from '../pppd/state.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
@@ -37,80 +36,49 @@ export interface LinkSnapshot {
   info: { iface?: string; dialled?: string; authMethod?: string; compression?: string; localIp?: string; remoteIp?: string; localIp6?: string; remoteIp6?: string; localIp6Net?: string; remoteIp6Net?: string };
 }
 
-const text = z
-  .string()
-  .transform((s) => s.slice(0, MAX_LABEL_CHARS))
-  .optional()
-  .catch(undefined);
-const time = z
-  .string()
-  .transform((s) => Date.parse(s) / 1000)
-  .pipe(z.number().finite())
-  .optional()
-  .catch(undefined);
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-
-const stateFile = z.object({
-  state: z.enum(LINK_STATES),
-  since: z
-    .string()
-    .transform((s) => Date.parse(s) / 1000)
-    .pipe(z.number().finite()),
-  supervisorPid: z.number().int(),
-  restarts: count,
-  pppdPid: z.number().int().positive().optional().catch(undefined),
-  upSince: time,
-  nextRetry: time,
-  lastExit: z
-    .object({ code: z.number().int().min(0).max(255), at: time })
-    .optional()
-    .catch(undefined),
-  device: z.string().startsWith('/').max(4096).optional().catch(undefined),
-  iface: text,
-  dialled: text,
-  authMethod: text,
-  compression: text,
-  localIp: text,
-  remoteIp: text,
-  localIp6: text,
-  remoteIp6: text,
-  localIp6Net: text,
-  remoteIp6Net: text,
-});
-
 export interface LinksReading {
   links: LinkSnapshot[];
   /** One line per file that could not be shown (name: why). */
   problems: string[];
 }
 
-/** A state file checked once: what does not change until the file does (staleness is looked at
- *  every scrape, as a supervisor can die without touching its file). */
-type Parsed = { ok: true; raw: LinkStatus; data: z.infer<typeof stateFile> } | { ok: false; problem: string };
+/** A state file checked once (by the state file's own schema, as `status` reads it): what does not
+ *  change until the file does (staleness is looked at every scrape, as a supervisor can die without
+ *  touching its file). */
+type Parsed = { ok: true; status: LinkStatus } | { ok: false; problem: string };
 
-function parse(name: string, raw: unknown): Parsed {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problem: `${name}: not a JSON object` };
-  const r = stateFile.safeParse(raw);
-  if (r.success) return { ok: true, raw: raw as LinkStatus, data: r.data };
-  const issue = r.error.issues[0]!;
-  return { ok: false, problem: `${name}: ${issue.path.join('.') || 'file'}: ${issue.message}` };
-}
+/** A label value: cut to length, absent when empty. */
+const label = (v: string | undefined) => (v ? v.slice(0, MAX_LABEL_CHARS) : undefined);
+/** An ISO time (the schema checked it parses) as Unix seconds. */
+const seconds = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso) / 1000);
 
-function snapshot(name: string, raw: LinkStatus, s: z.infer<typeof stateFile>): LinkSnapshot {
-  const { device, iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net } = s;
-  const stale = isStale({ ...raw, state: s.state, supervisorPid: s.supervisorPid });
+function snapshot(s: LinkStatus): LinkSnapshot {
+  // only an absolute path is a tty worth opening for its counters
+  const device = s.device?.startsWith('/') ? s.device : undefined;
+  const stale = isStale(s);
   return {
-    name,
+    name: s.name,
     state: s.state,
     stale,
-    since: s.since,
-    upSince: s.state === 'up' ? s.upSince : undefined,
+    since: seconds(s.since)!,
+    upSince: s.state === 'up' ? seconds(s.upSince) : undefined,
     restarts: s.restarts,
-    nextRetry: s.state === 'backoff' || s.state === 'paused' ? s.nextRetry : undefined,
-    lastExit: s.lastExit,
+    nextRetry: s.state === 'backoff' || s.state === 'paused' ? seconds(s.nextRetry) : undefined,
+    lastExit: s.lastExit && { code: s.lastExit.code, at: seconds(s.lastExit.at) },
     device,
     deviceInUse: pppdHoldsTty({ state: s.state, pppdPid: s.pppdPid, device }, stale),
-    info: { iface, dialled, authMethod, compression, localIp, remoteIp, localIp6, remoteIp6, localIp6Net, remoteIp6Net },
+    info: {
+      iface: label(s.iface),
+      dialled: label(s.dialled),
+      authMethod: label(s.authMethod),
+      compression: label(s.compression),
+      localIp: label(s.localIp),
+      remoteIp: label(s.remoteIp),
+      localIp6: label(s.localIp6),
+      remoteIp6: label(s.remoteIp6),
+      localIp6Net: label(s.localIp6Net),
+      remoteIp6Net: label(s.remoteIp6Net),
+    },
   };
 }
 
@@ -152,7 +120,7 @@ export class LinkStateDirectory {
     const links: LinkSnapshot[] = [];
     read.forEach((r, i) => {
       if (r === undefined) return;
-      if (r.ok) links.push(snapshot(shown[i]!, r.raw, r.data));
+      if (r.ok) links.push({ ...snapshot(r.status), name: shown[i]! });
       else problems.push(r.problem);
     });
     return { links, problems };
@@ -174,9 +142,9 @@ export class LinkStateDirectory {
     if (cached?.key === key) return cached.parsed;
     let parsed: Parsed;
     try {
-      const raw = await readStateFile(this.dir, name);
-      if (raw === undefined) return undefined;
-      parsed = parse(name, raw);
+      const status = await readStateFile(this.dir, name);
+      if (status === undefined) return undefined;
+      parsed = { ok: true, status };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined;

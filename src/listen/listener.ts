@@ -36,8 +36,11 @@ export interface ListenerOptions {
   onClient: (socket: net.Socket | TLSSocket, peer: Peer) => void;
   /** Why an address may not even start (a TLS handshake costs CPU and a pending slot); undefined: go on. */
   screen?: (address: string) => string | undefined;
-  /** A connection turned away before it became a client (TLS handshake or certificate). */
+  /** A connection turned away before it became a client (TLS handshake or certificate), for the
+   *  log: past 10 of a kind in 10 s, one summary line stands for the rest. */
   onRefused?: (remote: string, reason: string) => void;
+  /** Every refusal, as it happens, none summarised (counters). */
+  countRefusal?: (reason: string) => void;
 }
 
 export class Listener {
@@ -103,13 +106,14 @@ export class Listener {
     if (screened) {
       raw.on('error', () => undefined);
       raw.destroy();
+      this.o.countRefusal?.(screened);
       return this.refusals.log(screened, { remote, reason: screened });
     }
     if (!this.accepter) return this.o.onClient(raw, { remote, tls: false });
     this.accepter.accept(
       raw,
       (socket, identity) => this.o.onClient(socket, { remote, identity, tls: true }),
-      (reason) => this.refusals.log(reason, { remote, reason }),
+      (reason) => (this.o.countRefusal?.(reason), this.refusals.log(reason, { remote, reason })),
     );
   }
 }

@@ -1,11 +1,9 @@
-import net from 'node:net';
-import { LaplinkError } from '../errors.js';
-import { DROP_KINDS, REFUSAL_KINDS } from '../bridge/port-stats.js';
+import { DROP_KINDS, REFUSAL_KINDS, ROTATOR_REFUSAL_KINDS } from '../bridge/port-stats.js';
 
 /**
- * A client of `bridge run`'s control port (src/bridge/control.ts, ser2net 3's admin interface): one
- * connection per look, `showport`, parse, leave. A new connection each time (rather than one kept
- * open) survives the bridge restarting and holds nothing while the watcher sleeps.
+ * What `bridge run`'s control port (src/bridge/control.ts, ser2net 3's admin interface) says of its
+ * ports in answer to `showport`, read by known keys only: a peer that is not our bridge cannot make
+ * the watcher or the exporter show, or count, anything it invents.
  */
 
 export interface BridgePortView {
@@ -30,6 +28,40 @@ export interface BridgePortView {
   dropped?: Record<string, number>;
   clientBytesTotal?: { in: number; out: number };
   tlsHandshakes?: { ok: number; refused: number };
+  /** The port listens with TLS (showport's `tls:` line); absent from a bridge too old to say it. */
+  tls?: boolean;
+}
+
+/** A rotator (one listener handing each client to the first free of its ports), listed after the ports. */
+export interface BridgeRotatorView {
+  name: string;
+  /** HOST:PORT it listens on. */
+  listen: string;
+  tls?: boolean;
+  /** Names of its ports. */
+  ports: string[];
+  /** Since it started listening (a reload starts it again): clients handed to a port, connections
+   *  turned away by kind (all_in_use, tls), TLS handshakes by outcome. */
+  handed?: number;
+  refused?: Record<string, number>;
+  tlsHandshakes?: { ok: number; refused: number };
+}
+
+export interface BridgeAnswer {
+  ports: BridgePortView[];
+  rotators: BridgeRotatorView[];
+}
+
+/** `on, client certificates …` / `off`; undefined for anything else. */
+function tlsFlag(value: string): boolean | undefined {
+  if (value === 'off') return false;
+  return value.startsWith('on') ? true : undefined;
+}
+
+/** `ok=N refused=N`, both or nothing. */
+function handshakes(value: string): { ok: number; refused: number } | undefined {
+  const c = counts(value, ['ok', 'refused']);
+  return c.ok !== undefined && c.refused !== undefined ? { ok: c.ok, refused: c.refused } : undefined;
 }
 
 /** `a=1 b=2` as a record of whole numbers, only of the keys known (a peer that is not our bridge
@@ -43,26 +75,39 @@ function counts(value: string, known: readonly string[]): Record<string, number>
   return out;
 }
 
-/** More than any showport answer of a few hundred ports; a peer sending more is not our bridge. */
-const MAX_ANSWER_BYTES = 1 << 20;
-/** A control port that accepts but does not answer is reported, not waited for. */
-const ANSWER_TIMEOUT_MS = 2000;
-
-export class ControlPortError extends LaplinkError {}
-
-/** Parses `showport`'s blocks ("TCP port N" then indented "key: value" lines). */
+/** The ports of a `showport` answer. */
 export function parseShowport(text: string): BridgePortView[] {
+  return parseBridgeAnswer(text).ports;
+}
+
+/** Parses `showport`'s blocks: "TCP port N" or "Rotator NAME", then indented "key: value" lines. */
+export function parseBridgeAnswer(text: string): BridgeAnswer {
   const ports: BridgePortView[] = [];
+  const rotators: BridgeRotatorView[] = [];
   let cur: BridgePortView | undefined;
+  let rot: BridgeRotatorView | undefined;
   for (const raw of text.split(/\r?\n/)) {
     const head = /^TCP port (\S+)$/.exec(raw);
     if (head) {
+      rot = undefined;
       cur = { port: head[1]!, name: '', device: '', enable: '', clients: [], tcpIn: 0, tcpOut: 0, deviceIn: 0, deviceOut: 0 };
       ports.push(cur);
       continue;
     }
+    const rotatorHead = /^Rotator (\S+)$/.exec(raw);
+    if (rotatorHead) {
+      cur = undefined;
+      rot = { name: rotatorHead[1]!, listen: '', ports: [] };
+      rotators.push(rot);
+      continue;
+    }
     const field = /^ {2}([A-Za-z ]+): (.*)$/.exec(raw);
-    if (!cur || !field) continue;
+    if (!field) continue;
+    if (rot) {
+      rotatorField(rot, field[1]!, field[2]!);
+      continue;
+    }
+    if (!cur) continue;
     const [, key, value] = field as unknown as [string, string, string];
     const n = Number(value);
     switch (key) {
@@ -91,11 +136,12 @@ export function parseShowport(text: string): BridgePortView[] {
         if (c.in !== undefined && c.out !== undefined) cur.clientBytesTotal = { in: c.in, out: c.out };
         break;
       }
-      case 'tls handshakes': {
-        const c = counts(value, ['ok', 'refused']);
-        if (c.ok !== undefined && c.refused !== undefined) cur.tlsHandshakes = { ok: c.ok, refused: c.refused };
+      case 'tls handshakes':
+        cur.tlsHandshakes = handshakes(value);
         break;
-      }
+      case 'tls':
+        cur.tls = tlsFlag(value);
+        break;
       case 'bytes read from TCP':
         cur.tcpIn = n;
         break;
@@ -110,43 +156,28 @@ export function parseShowport(text: string): BridgePortView[] {
         break;
     }
   }
-  return ports;
+  return { ports, rotators };
 }
 
-/** Asks the control port at host:port for every port; throws ControlPortError with a one-line reason. */
-export function queryBridgePorts(host: string, port: number, signal: AbortSignal): Promise<BridgePortView[]> {
-  const limit = AbortSignal.any([signal, AbortSignal.timeout(ANSWER_TIMEOUT_MS)]);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    let text = '';
-    let asked = false;
-    let settled = false;
-    const finish = (err: Error | undefined, ports?: BridgePortView[]) => {
-      if (settled) return;
-      settled = true;
-      limit.removeEventListener('abort', onAbort);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(ports!);
-    };
-    const onAbort = () => finish(new ControlPortError(signal.aborted ? 'stopped' : `no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
-    if (limit.aborted) return onAbort();
-    limit.addEventListener('abort', onAbort, { once: true });
-    sock.setEncoding('latin1');
-    sock.on('error', (err: NodeJS.ErrnoException) => finish(new ControlPortError(err.code ?? err.message)));
-    sock.on('close', () => finish(new ControlPortError('closed before answering')));
-    sock.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.length > MAX_ANSWER_BYTES) return finish(new ControlPortError(`answer longer than ${MAX_ANSWER_BYTES} bytes`));
-      if (!text.endsWith('-> ')) return;
-      if (!asked) {
-        asked = true;
-        text = '';
-        sock.write('showport\r\n');
-        return;
-      }
-      sock.end('exit\r\n');
-      finish(undefined, parseShowport(text.slice(0, -3)));
-    });
-  });
+function rotatorField(r: BridgeRotatorView, key: string, value: string): void {
+  switch (key) {
+    case 'listen':
+      r.listen = value;
+      break;
+    case 'tls':
+      r.tls = tlsFlag(value);
+      break;
+    case 'ports':
+      r.ports = value.split(', ');
+      break;
+    case 'clients handed':
+      if (/^\d{1,15}$/.test(value)) r.handed = Number(value);
+      break;
+    case 'refused':
+      r.refused = counts(value, ROTATOR_REFUSAL_KINDS);
+      break;
+    case 'tls handshakes':
+      r.tlsHandshakes = handshakes(value);
+      break;
+  }
 }

@@ -75,7 +75,7 @@ function linkFacts(l: LinkView, now: number, paint: Paint): { head: string[]; de
 
 function portLine(p: BridgeView['ports'][number]): string {
   const clients = p.clients.length === 0 ? 'no client' : `${p.clients.length} client${p.clients.length === 1 ? '' : 's'} (${p.clients.join(', ')})`;
-  return `${p.port} ${p.name === p.device ? p.device : `${p.name} ${p.device}`} ${p.enable || '?'}  ${clients}  to device ${formatBytes(p.deviceOut)} ${formatRate(p.deviceOutRate)}  from device ${formatBytes(p.deviceIn)} ${formatRate(p.deviceInRate)}`;
+  return `${p.port} ${p.name === p.device ? p.device : `${p.name} ${p.device}`} ${p.enable || '?'}${p.tls ? ' over TLS' : ''}  ${clients}  to device ${formatBytes(p.deviceOut)} ${formatRate(p.deviceOutRate)}  from device ${formatBytes(p.deviceIn)} ${formatRate(p.deviceInRate)}`;
 }
 
 function bridgeLines(b: BridgeView, paint: Paint): string[] {

@@ -69,7 +69,7 @@ export function linkChangeKey(l: LinkView): string {
 }
 
 export function bridgeChangeKey(b: BridgeView): string {
-  return JSON.stringify([b.control, b.error ?? '', b.ports.map((p) => [p.port, p.name, p.device, p.enable, p.clients])]);
+  return JSON.stringify([b.control, b.error ?? '', b.ports.map((p) => [p.port, p.name, p.device, p.enable, p.tls ?? null, p.clients])]);
 }
 
 export function viewChangeKey(v: WatchView): string {

@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { UsageError } from '../errors.js';
 import { isStale } from '../pppd/report.js';
 import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
-import { queryBridgePorts } from './bridge-ports.js';
+import { ControlPortError, controlLabel, queryBridgePorts, type ControlAddress } from './control-client.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from './counters.js';
 import { LineErrorMeter, readLineHealth, readQueueView } from './line-health.js';
 import { printable, printableDeep } from './printable.js';
@@ -38,10 +38,7 @@ export const LIVENESS_CHECK_MS = 2000;
 /** How long a stop waits for the file watcher to close before leaving anyway. */
 const CLOSE_GRACE_MS = 1000;
 
-export interface ControlAddress {
-  host: string;
-  port: number;
-}
+export type { ControlAddress };
 
 export interface WatchOptions {
   stateDir: string;
@@ -49,7 +46,7 @@ export interface WatchOptions {
   name?: string;
   /** Root of the interface counters (default /sys/class/net). */
   sysfsRoot?: string;
-  /** `bridge run` control ports to show. */
+  /** `bridge run` control ports to show (each plain TCP, or TLS with its client settings). */
   controls?: readonly ControlAddress[];
   signal: AbortSignal;
   /** Called with every new view (each state change, each tick). */
@@ -96,7 +93,7 @@ export function watchStatus(options: WatchOptions): StatusWatch {
   const linkMeter = new RateMeter();
   const portMeter = new RateMeter();
   const lineMeter = new LineErrorMeter();
-  let bridges: BridgeView[] = controls.map((c) => ({ control: `${c.host}:${c.port}`, ports: [] }));
+  let bridges: BridgeView[] = controls.map((c) => ({ control: controlLabel(c.host, c.port), ports: [] }));
   let bridgesDue = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -162,9 +159,9 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     const keys = new Set<string>();
     bridges = await Promise.all(
       controls.map(async (c): Promise<BridgeView> => {
-        const control = `${c.host}:${c.port}`;
+        const control = controlLabel(c.host, c.port);
         try {
-          const ports = (await queryBridgePorts(c.host, c.port, signal)).map((p) => {
+          const ports = (await queryBridgePorts(c, signal)).map((p) => {
             const key = `${control}\0${p.port}`;
             keys.add(key);
             const r = portMeter.sample(key, { rxBytes: p.deviceIn, txBytes: p.deviceOut }, now);
@@ -173,7 +170,8 @@ export function watchStatus(options: WatchOptions): StatusWatch {
           });
           return { control, ports: printableDeep(ports) };
         } catch (err) {
-          return { control, error: printable(err instanceof Error ? err.message : String(err)), ports: [] };
+          // the view names the control port beside the reason
+          return { control, error: printable(err instanceof ControlPortError ? err.reason : String(err)), ports: [] };
         }
       }),
     );

@@ -12,7 +12,7 @@ import { BridgeConfigDirectory, readBridge } from '../../src/exporter/bridges.js
 import { Exporter } from '../../src/exporter/collect.js';
 import { escapeLabelValue, formatFor, renderFamilies, type MetricFamily } from '../../src/exporter/exposition.js';
 import { LinkStateDirectory, MAX_LABEL_CHARS, MAX_STATE_FILE_BYTES, readLinks } from '../../src/exporter/links.js';
-import { writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
+import { readStateDir, writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 let dir = '';
@@ -77,6 +77,28 @@ describe('state files, bounded', () => {
       expect.stringMatching(/^negative: is not in the expected format \(restarts: /),
       expect.stringMatching(/^wrongstate: is not in the expected format \(state: /),
     ]);
+  });
+
+  it('accepts and refuses exactly the files `status` does, in its words: one schema for both', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    await writeStateFile(dir, link({ name: 'good' }));
+    // fields of the wrong type, which a second, forgiving schema used to drop and show the rest
+    await writeFile(join(dir, 'numiface.json'), JSON.stringify({ ...link({ name: 'numiface' }), iface: 12 }));
+    await writeFile(join(dir, 'badexit.json'), JSON.stringify({ ...link({ name: 'badexit' }), lastExit: { code: 'sixteen', meaning: 'x', at: '2026-12-05T03:00:00.000Z' } }));
+    const status = await readStateDir(dir);
+    const exporter = await readLinks(dir);
+    expect(exporter.links.map((l) => l.name)).toEqual(status.links.map((l) => l.name));
+    expect(exporter.problems).toEqual(status.unreadable.map((u) => `${u.name}: ${u.reason}`));
+    expect(exporter.problems).toEqual([expect.stringMatching(/^badexit: is not in the expected format \(lastExit\.code: /), expect.stringMatching(/^numiface: is not in the expected format \(iface: /)]);
+  });
+
+  it('shows what `status` shows of a file it accepts, no field dropped by a stricter second reading', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    // an exit status pppd never gives, but the state file holds it and `status` shows it
+    await writeStateFile(dir, link({ name: 'odd', state: 'backoff', lastExit: { code: 300, meaning: 'unknown', at: '2026-12-05T03:00:00.000Z' } }));
+    const [shown] = (await readStateDir(dir)).links;
+    const [exported] = (await readLinks(dir)).links;
+    expect(exported!.lastExit).toEqual({ code: shown!.lastExit!.code, at: Date.parse(shown!.lastExit!.at) / 1000 });
   });
 
   it('a state file rewritten by its supervisor is read again; a removed one is gone', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
-import { parseShowport } from '../../src/status/bridge-ports.js';
+import { parseBridgeAnswer, parseShowport } from '../../src/status/bridge-ports.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from '../../src/status/counters.js';
 import { ansiPaint, changeLines, fitWidth, formatBytes, noPaint, screenLines, wantColour } from '../../src/status/screen.js';
 import type { LinkView, WatchView } from '../../src/status/view.js';
@@ -194,6 +194,27 @@ describe('bridge control port answers', () => {
         tlsHandshakes: { ok: 9, refused: 4 },
       },
     ]);
+  });
+});
+
+describe('bridge control port answers: TLS', () => {
+  it('reads whether each port is on TLS from its tls line, and nothing from a line it does not know', () => {
+    const port = (n: number, tls: string) => [`TCP port ${n}`, '  enable state: raw', '  connected to: not connected', `  name: p${n}`, '  device: /dev/ttyS0', `  tls: ${tls}`];
+    const text = [...port(1, 'on, client certificates required'), ...port(2, 'off'), ...port(3, 'maybe')].join('\r\n');
+    expect(parseShowport(text).map((p) => [p.name, p.tls])).toEqual([
+      ['p1', true],
+      ['p2', false],
+      ['p3', undefined],
+    ]);
+  });
+});
+
+describe('bridge control port answers: rotators', () => {
+  it('a rotator block ends the port before it: its counts never land on that port', () => {
+    const text = ['TCP port 4001', '  name: lab0', '  refused: not_allowed=1 disabled=0 unavailable=0 in_use=0 tls=0', 'Rotator any', '  listen: 127.0.0.1:4000', '  tls: on, client certificates required', '  ports: lab0, lab1', '  clients handed: 7', '  refused: all_in_use=2 tls=3 invented=9', '  tls handshakes: ok=9 refused=3', '  device: /dev/evil'].join('\r\n');
+    const answer = parseBridgeAnswer(text);
+    expect(answer.ports.map((p) => [p.name, p.device, p.refused])).toEqual([['lab0', '', { not_allowed: 1, disabled: 0, unavailable: 0, in_use: 0, tls: 0 }]]);
+    expect(answer.rotators).toEqual([{ name: 'any', listen: '127.0.0.1:4000', tls: true, ports: ['lab0', 'lab1'], handed: 7, refused: { all_in_use: 2, tls: 3 }, tlsHandshakes: { ok: 9, refused: 3 } }]);
   });
 });
 
