@@ -164,10 +164,9 @@ export class BridgePort {
         onClient: (socket, peer) => this.adopt(socket, peer),
         // The address allow-list before any TLS handshake: outsiders get no handshake slot to fill.
         screen: (address) => (this.allowList && !this.allowList.allows(address) ? 'not in allow-list' : undefined),
-        onRefused: (remote, reason) => {
-          this.stats.refusal(reason, true);
-          this.emit({ type: 'refused', port: this.options.name, remote, reason });
-        },
+        // counted for every refusal; the log line (and its event) is rate-limited into summaries
+        countRefusal: (reason) => this.stats.refusal(reason, true),
+        onRefused: (remote, reason) => this.emit({ type: 'refused', port: this.options.name, remote, reason }),
       });
     } catch (err) {
       await this.stop();

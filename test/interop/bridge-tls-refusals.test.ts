@@ -94,6 +94,35 @@ describe('the address allow-list on a TLS port', () => {
   });
 });
 
+describe('refusals are counted, each one', () => {
+  it('a flood of plaintext clients on a TLS port: the log summarises them, showport counts every one', async () => {
+    const p = await rig.pair();
+    const srv = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--no-lock', '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--control', '127.0.0.1:0'],
+      /^(?=[\s\S]*listening on 127\.0\.0\.1:(\d+) \(TLS\)\n)(?=[\s\S]*control: listening on 127\.0\.0\.1:(\d+)\n)/);
+    rig.cleanups.push(async () => {
+      srv.proc.kill('SIGTERM');
+      await srv.proc;
+    });
+    const port = Number(srv.match[1]);
+    const FLOOD = 40;
+    // each plaintext client is refused at its first bytes (not a TLS client); one at a time, so
+    // the count cannot depend on how many handshakes run at once
+    for (let i = 0; i < FLOOD; i++) {
+      const s = await connectTcp(port);
+      s.on('error', () => undefined);
+      s.write('PLAINTEXT\r\n');
+      await new Promise((r) => s.once('close', r));
+    }
+    const ctl = await openControl(Number(srv.match[2]));
+    rig.cleanups.push(() => void ctl.destroy());
+    const shown = await ask(ctl, 'showport');
+    expect(shown).toMatch(new RegExp(`refused: .*tls=${FLOOD}\\b`));
+    expect(shown).toContain(`tls handshakes: ok=0 refused=${FLOOD}`);
+    // the log did not print forty lines: a count that came from it would have been short
+    expect(refusals(srv.stderr()).length).toBeLessThan(FLOOD);
+  });
+});
+
 describe('the native pump and TLS', () => {
   it('carries a plain raw session, and never a TLS one (showport: data path javascript after bytes moved both ways)', async () => {
     expect(pumpAvailable, `the native pump did not load (${addonProblem}): this test needs it to show the difference`).toBe(true);
