@@ -2,7 +2,7 @@
 // Why: Node's ESM loader pays per module (resolve, read, link), and the CLI with its libraries is
 // ~450 modules. On a slow CPU (a small board, a qemu TCG guest: the lab) that was 7-12 s before
 // `laplink serve` did anything; bundled, about 2.5 times less. Subcommands stay lazily loaded chunks.
-// Native modules (koffi, serialport) stay external: they load their .node files relative to themselves.
+// The serialport binding stays external: it loads its .node file relative to itself.
 import { rmSync } from 'node:fs';
 import { build } from 'rolldown';
 
@@ -17,7 +17,7 @@ await build({
     'config-worker': 'dist/src/bridge/config-worker.js',
   },
   platform: 'node',
-  external: [/^koffi(\/|$)/, /^serialport(\/|$)/, /^@serialport\//, /^node:/],
+  external: [/^serialport(\/|$)/, /^@serialport\//, /^node:/],
   output: { dir: out, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
   logLevel: 'warn',
 });

@@ -1,0 +1,9 @@
+/* The one addon (pump.node): each source file adds its functions to the exports. */
+#ifndef LAPLINK_ADDON_H
+#define LAPLINK_ADDON_H
+#include <node_api.h>
+
+void pump_define(napi_env env, napi_value exports);
+void syscalls_define(napi_env env, napi_value exports);
+
+#endif
