@@ -8,7 +8,7 @@
 import { closeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LaplinkError } from '../errors.js';
-import { addon, addonProblem, addonTarget, type Addon } from '../native/addon.js';
+import { addon, addonPath, addonProblem, addonTarget, type Addon } from '../native/addon.js';
 import { errnoText } from '../socket-reason.js';
 
 /** A system call failed: `code` is the errno's name (ENOTTY), `errno` its number. */
@@ -27,8 +27,8 @@ export class SyscallError extends LaplinkError {
 
 /** The addon did not load, so a call that needs it cannot be made. */
 export class NativeCodeMissingError extends LaplinkError {
-  constructor(what: string) {
-    super(`${what} needs the native addon, which is not available for ${addonTarget}: ${addonProblem}`);
+  constructor(what: string, why: string) {
+    super(`${what} needs the native addon, which is not available for ${addonTarget}: ${why}`);
   }
 }
 
@@ -38,7 +38,9 @@ function errnoName(errno: number): string {
 }
 
 function native(what: string): Addon {
-  if (!addon) throw new NativeCodeMissingError(what);
+  if (!addon) throw new NativeCodeMissingError(what, addonProblem);
+  // a pump.node built before the system calls were added to it (a checkout not rebuilt)
+  if (typeof addon.sendDatagram !== 'function') throw new NativeCodeMissingError(what, `${addonPath} has no system calls (rebuild it: npm run build)`);
   return addon;
 }
 

@@ -4,16 +4,15 @@
  * socket module (a real receiver, as systemd's notify socket would be). Each failure is a
  * SyscallError naming the call and the errno; a wrong argument is the C side's TypeError.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRaw, openPty, outputSpeed, sendBreak, sendDatagram, serialIcount, SyscallError } from '../../src/line/libc.js';
 import { addon } from '../../src/native/addon.js';
 import { notifyAddress } from '../../src/runtime/sd-notify.js';
+import { waitUntil } from '../helpers/bridge.js';
+import { notifySocket } from '../helpers/notify-socket.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -80,36 +79,16 @@ describe('pseudo-terminal and termios', () => {
 });
 
 describe('sendDatagram', () => {
-  /** python3 bound to `name` (@ for abstract), printing each datagram it receives as a line. */
-  async function receiver(name: string): Promise<string[]> {
-    const script = "import socket,sys\na=sys.argv[1]\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind('\\0'+a[1:] if a[0]=='@' else a)\nprint('bound',flush=True)\nwhile True: print(s.recv(4096).decode(),flush=True)\n";
-    const py = spawn('/usr/bin/python3', ['-c', script, name], { stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanups.push(async () => {
-      py.kill();
-      if (py.exitCode === null && py.signalCode === null) await once(py, 'exit');
-    });
-    const lines: string[] = [];
-    const input = createInterface({ input: py.stdout });
-    input.on('line', (l) => lines.push(l));
-    const [first] = (await once(input, 'line')) as [string];
-    expect(first).toBe('bound');
-    lines.length = 0;
-    return lines;
-  }
-
-  async function arrived(lines: string[], n: number): Promise<void> {
-    while (lines.length < n) await new Promise((r) => setTimeout(r, 10));
-  }
-
   it('reaches a socket bound to a path and one with an abstract name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'laplink-dgram-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     for (const name of [join(dir, 'notify'), `@laplink-test-${process.pid}`]) {
-      const lines = await receiver(name);
+      const socket = await notifySocket(name);
+      cleanups.push(() => socket.close());
       const target = notifyAddress(name)!;
       sendDatagram(target.addr.subarray(0, target.length), Buffer.from('READY=1'));
-      await arrived(lines, 1);
-      expect(lines).toEqual(['READY=1']);
+      await waitUntil(() => socket.messages.length > 0, `a datagram at ${name}`, 10_000, 10);
+      expect(socket.messages).toEqual(['READY=1']);
     }
   });
 
