@@ -344,12 +344,12 @@ static napi_value js_trim(napi_env env, napi_callback_info info) {
 
 /* The pump's functions, added to the addon's exports by native/addon.c. */
 void pump_define(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
-      {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
-      {"stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL},
-      {"totals", NULL, js_totals, NULL, NULL, NULL, napi_default, NULL},
-      {"trimMemory", NULL, js_trim, NULL, NULL, NULL, napi_default, NULL},
+  static const addon_function fns[] = {
+      {"init", js_init},
+      {"start", js_start},
+      {"stop", js_stop},
+      {"totals", js_totals},
+      {"trimMemory", js_trim},
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -157,14 +157,14 @@ static napi_value js_send_datagram(napi_env env, napi_callback_info info) {
 }
 
 void syscalls_define(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"openPty", NULL, js_open_pty, NULL, NULL, NULL, napi_default, NULL},
-      {"ptsName", NULL, js_pts_name, NULL, NULL, NULL, napi_default, NULL},
-      {"makeRaw", NULL, js_make_raw, NULL, NULL, NULL, napi_default, NULL},
-      {"outputSpeed", NULL, js_output_speed, NULL, NULL, NULL, napi_default, NULL},
-      {"sendBreak", NULL, js_send_break, NULL, NULL, NULL, napi_default, NULL},
-      {"serialCounters", NULL, js_serial_counters, NULL, NULL, NULL, napi_default, NULL},
-      {"sendDatagram", NULL, js_send_datagram, NULL, NULL, NULL, napi_default, NULL},
+  static const addon_function fns[] = {
+      {"openPty", js_open_pty},
+      {"ptsName", js_pts_name},
+      {"makeRaw", js_make_raw},
+      {"outputSpeed", js_output_speed},
+      {"sendBreak", js_send_break},
+      {"serialCounters", js_serial_counters},
+      {"sendDatagram", js_send_datagram},
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
 }
