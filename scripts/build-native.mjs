@@ -2,13 +2,16 @@
 // Node-API headers from npm, so no Node source download is needed. Without a C compiler the build
 // still succeeds: the bridge then moves every byte in JavaScript (and says so), while what needs a
 // system call (a new pty, line counters, systemd notification) fails with a clear error.
+// `node scripts/build-native.mjs [OUT]` with CC=a cross compiler builds for another machine
+// (scripts/prepack.mjs does, for linux-arm64).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const include = createRequire(import.meta.url)('node-api-headers').include_dir;
-const out = 'dist/native/pump.node';
-mkdirSync('dist/native', { recursive: true });
+const out = process.argv[2] ?? 'dist/native/pump.node';
+mkdirSync(dirname(out), { recursive: true });
 const cc = process.env.CC || 'cc';
 const sources = readdirSync('native').filter((f) => f.endsWith('.c')).sort().map((f) => `native/${f}`);
 try {

@@ -72,6 +72,7 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     expect(paths).toContain('templates/ppp/peers');
     expect(paths).toContain('README.md');
     expect(paths).toContain('prebuilds/linux-x64/pump.node');
+    expect(paths, 'the cross-built addon (is aarch64-linux-gnu-gcc from debian-packages.txt installed?)').toContain('prebuilds/linux-arm64/pump.node');
     expect(paths).toContain('LICENSE');
     expect(paths).toContain('docs/dialup.md');
     expect(paths).toContain('examples/dialup-server.yaml');
@@ -97,6 +98,17 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     // dependencies: prebuilds of every platform, node-addon-api's build headers)
     const bytes = treeBytes(pkg);
     expect(bytes, `${(bytes / 1e6).toFixed(2)} MB installed`).toBeLessThan(5 * 1000 * 1000);
+  });
+
+  it('the linux-arm64 addon is an AArch64 Node-API module with the system calls (built, not run: no arm64 here)', async () => {
+    const file = join(prefix, 'lib/node_modules/ppp-laplink/prebuilds/linux-arm64/pump.node');
+    const header = await execa('readelf', ['--file-header', file]);
+    expect(header.stdout).toMatch(/Class:\s+ELF64/);
+    expect(header.stdout).toMatch(/Type:\s+DYN/);
+    expect(header.stdout).toMatch(/Machine:\s+AArch64/);
+    expect((await execa('readelf', ['--dyn-syms', '--wide', file])).stdout).toMatch(/ FUNC +GLOBAL +DEFAULT +\d+ napi_register_module_v1$/m);
+    const bytes = readFileSync(file);
+    for (const name of ['openPty', 'sendDatagram', 'serialCounters', 'start', 'stop']) expect(bytes.includes(`${name}\0`), name).toBe(true);
   });
 
   it('the README inside the package links only to files the package holds', () => {
