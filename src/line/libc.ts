@@ -6,7 +6,7 @@
  * NativeCodeMissingError, so only the commands that need one of these calls are affected.
  */
 import { closeSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import { LaplinkError } from '../errors.js';
 import { addon, addonPath, addonProblem, addonTarget, type Addon } from '../native/addon.js';
 import { errnoText } from '../socket-reason.js';
@@ -17,8 +17,9 @@ export class SyscallError extends LaplinkError {
   readonly errno: number;
   readonly code: string;
   constructor(syscall: string, errno: number) {
-    const code = errnoName(errno);
-    super(`${syscall}: ${errnoText({ code })} (${code})`);
+    const code = getSystemErrorName(-errno);
+    const text = errnoText(Object.assign(new Error(code), { code }));
+    super(text === code ? `${syscall}: ${code}` : `${syscall}: ${text} (${code})`);
     this.syscall = syscall;
     this.errno = errno;
     this.code = code;
@@ -30,11 +31,6 @@ export class NativeCodeMissingError extends LaplinkError {
   constructor(what: string, why: string) {
     super(`${what} needs the native addon, which is not available for ${addonTarget}: ${why}`);
   }
-}
-
-const errnoNames = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
-function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 
 function native(what: string): Addon {

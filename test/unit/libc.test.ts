@@ -4,6 +4,8 @@
  * socket module (a real receiver, as systemd's notify socket would be). Each failure is a
  * SyscallError naming the call and the errno; a wrong argument is the C side's TypeError.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +92,18 @@ describe('sendDatagram', () => {
       await waitUntil(() => socket.messages.length > 0, `a datagram at ${name}`, 10_000, 10);
       expect(socket.messages).toEqual(['READY=1']);
     }
+  });
+
+  it('to a socket that is not a datagram socket: EPROTOTYPE, named by its code where there are no plainer words', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'laplink-dgram-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'stream');
+    const server = createServer().listen(path);
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    await once(server, 'listening');
+    const target = notifyAddress(path)!;
+    const err = syscallFailure(() => sendDatagram(target.addr.subarray(0, target.length), Buffer.from('READY=1')));
+    expect(err.message).toBe('sendto: EPROTOTYPE');
   });
 
   it('to a path nobody listens on: ENOENT, as sendto says it', () => {
