@@ -25,6 +25,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "addon.h"
+
 #define MAX_PUMPS 1024
 #define BUF_SIZE (64 * 1024)
 #define MAX_EVENTS 64
@@ -340,14 +342,14 @@ static napi_value js_trim(napi_env env, napi_callback_info info) {
   return out;
 }
 
-NAPI_MODULE_INIT() {
-  napi_property_descriptor props[] = {
-      {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
-      {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
-      {"stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL},
-      {"totals", NULL, js_totals, NULL, NULL, NULL, napi_default, NULL},
-      {"trimMemory", NULL, js_trim, NULL, NULL, NULL, napi_default, NULL},
+/* The pump's functions, added to the addon's exports by native/addon.c. */
+void pump_define(napi_env env, napi_value exports) {
+  static const addon_function fns[] = {
+      {"init", js_init},
+      {"start", js_start},
+      {"stop", js_stop},
+      {"totals", js_totals},
+      {"trimMemory", js_trim},
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  return exports;
+  define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -29,3 +29,13 @@ if (existsSync(built)) {
 } else {
   console.error(`prepack: no native pump for ${target}; the package's bridge will move bytes in JavaScript there`);
 }
+// The other Linux machines the package serves (a Raspberry Pi's 64-bit OS), cross-compiled: without
+// its addon a machine has no --pty, no line counters and, worse, no systemd notification, which a
+// Type=notify unit waits for. debian-packages.txt lists the cross compilers.
+const cross = { 'linux-arm64': 'aarch64-linux-gnu-gcc' };
+for (const [other, compiler] of Object.entries(cross)) {
+  if (other === target) continue;
+  const file = `prebuilds/${other}/pump.node`;
+  execFileSync(process.execPath, ['scripts/build-native.mjs', file], { stdio: 'inherit', env: { ...process.env, CC: compiler } });
+  console.error(existsSync(file) ? `prepack: ${file}` : `prepack: no addon for ${other} (is ${compiler} installed?)`);
+}

@@ -85,10 +85,15 @@ export async function main(argv: string[]): Promise<number> {
         ...(opts.useEnv ? { env: process.env } : {}),
         ...(reportName !== undefined ? { reportFileName: reportName } : {}),
         signal: controller.signal,
-        // The FFI is loaded only when a script really sends a break: cold start stays small.
+        // The addon is loaded only when a script really sends a break: cold start stays small.
         sendBreak: async () => {
-          const { loadLibc } = await import('../line/libc.js');
-          loadLibc().tcsendbreak(0, 0);
+          const { sendBreak, SyscallError } = await import('../line/libc.js');
+          try {
+            sendBreak(0);
+          } catch (err) {
+            // chat(8) ignores tcsendbreak's result (a line that is not a tty has no BREAK)
+            if (!(err instanceof SyscallError)) throw err;
+          }
         },
       },
       output,

@@ -1,52 +1,86 @@
 /**
- * libc calls Node core lacks (openpt, termios), through koffi's prebuilt FFI (no compiler needed).
- * Loaded lazily so commands that never make a pty do not pay for it.
+ * The libc calls Node core lacks (a new pty, termios speed and raw mode, BREAK, TIOCGICOUNT, one
+ * AF_UNIX datagram), made by the project's own addon (native/syscalls.c). Each wrapper returns the
+ * call's result or throws SyscallError naming the call and its errno; without the addon (no C
+ * compiler at build time, or a platform the package has no prebuilt addon for) each throws
+ * NativeCodeMissingError, so only the commands that need one of these calls are affected.
  */
-import { createRequire } from 'node:module';
+import { closeSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import { LaplinkError } from '../errors.js';
+import { addon, addonPath, addonProblem, addonTarget, type Addon } from '../native/addon.js';
+import { errnoText } from '../socket-reason.js';
 
-const require = createRequire(import.meta.url);
-
-/** sizeof(struct termios) on Linux/glibc is 60; a little slack costs nothing. */
-export const TERMIOS_SIZE = 64;
-
-export interface Libc {
-  posix_openpt(flags: number): number;
-  grantpt(fd: number): number;
-  unlockpt(fd: number): number;
-  ptsname_r(fd: number, buf: Buffer, len: number): number;
-  tcgetattr(fd: number, t: Buffer): number;
-  tcsetattr(fd: number, action: number, t: Buffer): number;
-  cfmakeraw(t: Buffer): void;
-  cfgetospeed(t: Buffer): number;
-  cfsetspeed(t: Buffer, speed: number): number;
-  tcsendbreak(fd: number, duration: number): number;
-  /** ioctl(2) with a pointer argument (the only kind this project passes). */
-  ioctl(fd: number, request: number, arg: Buffer): number;
-  /** errno after the last failing call above. */
-  errno(): number;
+/** A system call failed: `code` is the errno's name (ENOTTY), `errno` its number. */
+export class SyscallError extends LaplinkError {
+  readonly syscall: string;
+  readonly errno: number;
+  readonly code: string;
+  constructor(syscall: string, errno: number) {
+    const code = getSystemErrorName(-errno);
+    const text = errnoText(Object.assign(new Error(code), { code }));
+    super(text === code ? `${syscall}: ${code}` : `${syscall}: ${text} (${code})`);
+    this.syscall = syscall;
+    this.errno = errno;
+    this.code = code;
+  }
 }
 
-let libc: Libc | undefined;
+/** The addon did not load, so a call that needs it cannot be made. */
+export class NativeCodeMissingError extends LaplinkError {
+  constructor(what: string, why: string) {
+    super(`${what} needs the native addon, which is not available for ${addonTarget}: ${why}`);
+  }
+}
 
-export function loadLibc(): Libc {
-  if (libc) return libc;
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    posix_openpt: lib.func('int posix_openpt(int flags)'),
-    grantpt: lib.func('int grantpt(int fd)'),
-    unlockpt: lib.func('int unlockpt(int fd)'),
-    ptsname_r: lib.func('int ptsname_r(int fd, void *buf, size_t len)'),
-    tcgetattr: lib.func('int tcgetattr(int fd, void *t)'),
-    tcsetattr: lib.func('int tcsetattr(int fd, int action, void *t)'),
-    cfmakeraw: lib.func('void cfmakeraw(void *t)'),
-    cfgetospeed: lib.func('uint32_t cfgetospeed(void *t)'),
-    cfsetspeed: lib.func('int cfsetspeed(void *t, uint32_t speed)'),
-    tcsendbreak: lib.func('int tcsendbreak(int fd, int duration)'),
-    ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
-    errno: () => koffi.errno(),
-  } as Libc;
-  return libc;
+function native(what: string): Addon {
+  if (!addon) throw new NativeCodeMissingError(what, addonProblem);
+  // a pump.node built before the system calls were added to it (a checkout not rebuilt)
+  if (typeof addon.sendDatagram !== 'function') throw new NativeCodeMissingError(what, `${addonPath} has no system calls (rebuild it: npm run build)`);
+  return addon;
+}
+
+/** The addon's convention: a negative number is -errno. */
+function checked<T>(syscall: string, result: T | number): T {
+  if (typeof result === 'number' && result < 0) throw new SyscallError(syscall, -result);
+  return result as T;
+}
+
+/** A new pseudo-terminal: its master fd (close-on-exec) and the slave's path (/dev/pts/N). */
+export function openPty(): { master: number; slavePath: string } {
+  const calls = native('a new pseudo-terminal');
+  const master = checked('posix_openpt', calls.openPty());
+  try {
+    return { master, slavePath: checked('ptsname', calls.ptsName(master)) };
+  } catch (err) {
+    closeSync(master);
+    throw err;
+  }
+}
+
+/** Puts the tty into raw mode (cfmakeraw): binary-safe both ways, no echo, no signals. */
+export function makeRaw(fd: number): void {
+  checked('tcsetattr', native('raw mode on a tty').makeRaw(fd));
+}
+
+/** The tty's output speed in bit/s, undefined for a speed termios cannot name. */
+export function outputSpeed(fd: number): number | undefined {
+  return speedFromConstant(checked('tcgetattr', native('the speed of a tty').outputSpeed(fd)));
+}
+
+/** Sends a BREAK of the default length (tcsendbreak with duration 0: 0.25 to 0.5 s). */
+export function sendBreak(fd: number): void {
+  checked('tcsendbreak', native('a BREAK').sendBreak(fd));
+}
+
+/** The serial driver's struct serial_icounter_struct (TIOCGICOUNT), raw, into `into`. */
+export function serialIcount(fd: number, into: Buffer): void {
+  checked('ioctl TIOCGICOUNT', native('the line counters').serialCounters(fd, into));
+}
+
+/** One datagram to an AF_UNIX socket; `address` is a struct sockaddr_un exactly as long as its name. */
+export function sendDatagram(address: Buffer, message: Buffer): void {
+  checked('sendto', native('a datagram to a unix socket').sendDatagram(address, message));
 }
 
 /** termios speed constants (Bnnn) to bits per second, Linux values. */
@@ -58,11 +92,6 @@ const speeds: Record<number, number> = {
   0o10016: 3500000, 0o10017: 4000000,
 };
 
-export function speedFromConstant(b: number): number | undefined {
+function speedFromConstant(b: number): number | undefined {
   return speeds[b];
-}
-
-export function constantFromSpeed(bps: number): number | undefined {
-  for (const [k, v] of Object.entries(speeds)) if (v === bps) return Number(k);
-  return undefined;
 }

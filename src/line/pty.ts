@@ -8,12 +8,8 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { LineError } from '../errors.js';
-import { loadLibc, TERMIOS_SIZE, speedFromConstant } from './libc.js';
+import { makeRaw, openPty, outputSpeed, SyscallError } from './libc.js';
 import { defaultSettings, ttyDuplex, type Line, type LineSettings, type ModemLines } from './line.js';
-
-const O_RDWR = 2;
-const O_NOCTTY = 0o400;
-const TCSANOW = 0;
 
 export interface PtyLine extends Line {
   /** /dev/pts/N */
@@ -26,31 +22,26 @@ export interface PtyLine extends Line {
 }
 
 export async function openPtyLine(link: string): Promise<PtyLine> {
-  const c = loadLibc();
-  const master = c.posix_openpt(O_RDWR | O_NOCTTY);
-  if (master < 0) throw new LineError(`--pty ${link}: posix_openpt failed`);
-  const buf = Buffer.alloc(128);
-  if (c.grantpt(master) !== 0 || c.unlockpt(master) !== 0 || c.ptsname_r(master, buf, buf.length) !== 0) {
-    fs.closeSync(master);
-    throw new LineError(`--pty ${link}: cannot unlock the new pty`);
+  let master: number;
+  let slavePath: string;
+  try {
+    ({ master, slavePath } = openPty());
+  } catch (err) {
+    throw new LineError(`--pty ${link}: cannot make a new pty: ${(err as Error).message}`, { cause: err });
   }
-  const slavePath = buf.toString('latin1', 0, buf.indexOf(0));
   const slave = fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-  const t = Buffer.alloc(TERMIOS_SIZE);
-  c.tcgetattr(slave, t);
-  c.cfmakeraw(t); // binary-safe both ways: no echo, no CR/LF mapping, no signals
-  c.tcsetattr(slave, TCSANOW, t);
   try {
     // Replace a stale link from an earlier run, but never a regular file or directory.
     const st = fs.lstatSync(link, { throwIfNoEntry: false });
     if (st && !st.isSymbolicLink()) throw new LineError(`--pty ${link}: exists and is not a symlink`);
+    makeRaw(slave); // binary-safe both ways: no echo, no CR/LF mapping, no signals
     if (st) fs.unlinkSync(link);
     fs.symlinkSync(slavePath, link);
   } catch (err) {
     fs.closeSync(slave);
     fs.closeSync(master);
     if (err instanceof LineError) throw err;
-    throw new LineError(`--pty ${link}: cannot create link: ${(err as Error).message}`);
+    throw new LineError(`--pty ${link}: cannot ${err instanceof SyscallError ? 'make the new pty raw' : 'create link'}: ${(err as Error).message}`, { cause: err });
   }
   return new NewPty(link, slavePath, master, slave);
 }
@@ -62,7 +53,6 @@ class NewPty implements PtyLine {
   private settle!: (why: 'closed' | 'gone' | 'end') => void;
   private done = false;
   private slaveReleased = false;
-  private readonly termios = Buffer.alloc(TERMIOS_SIZE);
 
   constructor(
     readonly name: string,
@@ -77,9 +67,12 @@ class NewPty implements PtyLine {
   }
 
   slaveSpeed(): number | undefined {
-    if (this.done) return undefined;
-    if (loadLibc().tcgetattr(this.slave, this.termios) !== 0) return undefined;
-    return speedFromConstant(loadLibc().cfgetospeed(this.termios));
+    if (this.done || this.slaveReleased) return undefined;
+    try {
+      return outputSpeed(this.slave);
+    } catch {
+      return undefined;
+    }
   }
 
   releaseSlave(): void {

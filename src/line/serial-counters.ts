@@ -10,13 +10,11 @@
  * holds it open, when one more open and close changes nothing on the wire.
  */
 import { closeSync, fstatSync, constants as fsConstants, openSync, realpathSync, statSync } from 'node:fs';
-import { constants as osConstants, endianness } from 'node:os';
+import { endianness } from 'node:os';
 import { basename } from 'node:path';
 import { LineError } from '../errors.js';
-import { loadLibc, speedFromConstant, TERMIOS_SIZE } from './libc.js';
+import { NativeCodeMissingError, outputSpeed, serialIcount, SyscallError } from './libc.js';
 
-/** TIOCGICOUNT from asm-generic/ioctls.h (x86, arm, arm64, riscv; not mips/ppc/sparc). */
-export const TIOCGICOUNT = 0x545d;
 /** cts, dsr, rng, dcd, rx, tx, frame, overrun, parity, brk, buf_overrun, reserved[9]: 20 ints. */
 export const ICOUNT_STRUCT_SIZE = 20 * 4;
 
@@ -124,14 +122,24 @@ export function readTtyCounters(path: string): TtyReading {
     throw openFailure(path, err as NodeJS.ErrnoException);
   }
   try {
-    const libc = loadLibc();
-    const termios = Buffer.alloc(TERMIOS_SIZE);
-    const speed = libc.tcgetattr(fd, termios) === 0 ? speedFromConstant(libc.cfgetospeed(termios)) : undefined;
+    let speed: number | undefined;
+    try {
+      speed = outputSpeed(fd);
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+    }
     const buf = Buffer.alloc(ICOUNT_STRUCT_SIZE);
-    if (libc.ioctl(fd, TIOCGICOUNT, buf) === 0) return { path, speed, counters: decodeSerialIcount(buf) };
-    const errno = libc.errno();
-    if (errno === osConstants.errno.ENOTTY || errno === osConstants.errno.EINVAL) return { path, speed, noCounters: 'its driver keeps no counters (a pseudo-terminal)' };
-    throw new TtyCountersError('ioctl-failed', `${path}: TIOCGICOUNT failed (errno ${errno})`);
+    try {
+      serialIcount(fd, buf);
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      if (err.code === 'ENOTTY' || err.code === 'EINVAL') return { path, speed, noCounters: 'its driver keeps no counters (a pseudo-terminal)' };
+      throw new TtyCountersError('ioctl-failed', `${path}: cannot read its counters: ${err.message}`, { cause: err });
+    }
+    return { path, speed, counters: decodeSerialIcount(buf) };
+  } catch (err) {
+    if (err instanceof NativeCodeMissingError) throw new TtyCountersError('ioctl-failed', `${path}: ${err.message}`, { cause: err });
+    throw err;
   } finally {
     closeSync(fd);
   }

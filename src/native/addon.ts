@@ -1,6 +1,7 @@
 /**
- * The C addon (native/pump.c, built to dist/native/pump.node by `npm run build`). Optional: without
- * a C compiler at build time it is missing, `addon` is undefined, and every caller has a JS path.
+ * The C addon (native/*.c, built to dist/native/pump.node by `npm run build`): the data pump and the
+ * few libc calls Node lacks. Without a C compiler at build time it is missing and `addon` is
+ * undefined: the bridge then moves bytes in JavaScript, and the system calls (line/libc.ts) throw.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -12,6 +13,14 @@ export interface Addon {
   stop(handle: number): [Buffer, Buffer, number, number, string, number, number] | undefined;
   totals(handle: number): [number, number] | undefined;
   trimMemory(): boolean;
+  /* System calls (native/syscalls.c): a negative number is -errno. */
+  openPty(): number;
+  ptsName(fd: number): string | number;
+  makeRaw(fd: number): number;
+  outputSpeed(fd: number): number;
+  sendBreak(fd: number): number;
+  serialCounters(fd: number, into: Buffer): number;
+  sendDatagram(address: Buffer, message: Buffer): number;
 }
 
 /** The platform's name in prebuilds/ (the package ships prebuilds/linux-x64/pump.node, made at pack time). */

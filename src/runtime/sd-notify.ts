@@ -1,44 +1,18 @@
 /**
  * systemd's notify protocol (sd_notify(3)), spoken directly: one datagram of `KEY=VALUE` lines to the
  * AF_UNIX socket named in $NOTIFY_SOCKET (a path, or `@name` for the abstract namespace). Node has
- * no AF_UNIX datagram sockets, so socket(2)/sendto(2) are called through koffi, the FFI the project
- * already ships for libc (line/libc.ts); the native pump addon is optional and is not relied on.
+ * no AF_UNIX datagram sockets, so the project's addon sends it (line/libc.ts sendDatagram), from a
+ * new socket each time as libsystemd's sd_notify does: nothing stays open between messages.
  *
  * Like sd_notify's `unset_environment`, the variables are taken out of process.env at start, so
  * pppd and the programs it runs never inherit them and cannot speak for this service.
  */
-import { createRequire } from 'node:module';
+import { LaplinkError } from '../errors.js';
+import { sendDatagram } from '../line/libc.js';
 
 const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-/** Never block the event loop on a full receive queue; never die of SIGPIPE. */
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 /** sizeof(sockaddr_un.sun_path) on Linux. */
 const SUN_PATH_MAX = 108;
-
-interface SocketCalls {
-  socket(domain: number, type: number, protocol: number): number;
-  sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrLen: number): number;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let calls: SocketCalls | undefined;
-
-function socketCalls(): SocketCalls {
-  if (calls) return calls;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  const lib = koffi.load('libc.so.6');
-  calls = {
-    socket: lib.func('int socket(int domain, int type, int protocol)'),
-    sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
-    close: lib.func('int close(int fd)'),
-    errno: () => koffi.errno(),
-  } as SocketCalls;
-  return calls;
-}
 
 /**
  * struct sockaddr_un for $NOTIFY_SOCKET, and the length to pass: `@` becomes the leading NUL of an
@@ -73,7 +47,7 @@ export interface ServiceNotifier {
   status(line: string): void;
   /** STOPPING=1, once. */
   stopping(): void;
-  /** Stops the watchdog pings and closes the socket. */
+  /** Stops the watchdog pings; nothing is sent after it. */
   close(): void;
 }
 
@@ -96,18 +70,20 @@ export function serviceNotifier(env: NodeJS.ProcessEnv = process.env, onProblem:
     onProblem(`NOTIFY_SOCKET ${JSON.stringify(socketValue)} is neither an absolute path nor @abstract (at most ${SUN_PATH_MAX - 1} bytes); not notifying systemd`);
     return noop;
   }
-  const libc = socketCalls();
-  let fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const address = target.addr.subarray(0, target.length);
+  let closed = false;
   let complained = false;
   const send = (text: string): void => {
-    if (fd < 0) return;
-    const buf = Buffer.from(text);
-    if (libc.sendto(fd, buf, buf.length, MSG_DONTWAIT | MSG_NOSIGNAL, target.addr, target.length) < 0 && !complained) {
+    if (closed) return;
+    try {
+      sendDatagram(address, Buffer.from(text));
+    } catch (err) {
+      if (!(err instanceof LaplinkError)) throw err;
+      if (complained) return;
       complained = true;
-      onProblem(`cannot notify systemd at ${socketValue}: errno ${libc.errno()}`);
+      onProblem(`cannot notify systemd at ${socketValue}: ${err.message}`);
     }
   };
-  if (fd < 0) onProblem(`cannot create a socket to notify systemd: errno ${libc.errno()}`);
   let readySent = false;
   let stoppingSent = false;
   let lastStatus: string | undefined;
@@ -133,8 +109,7 @@ export function serviceNotifier(env: NodeJS.ProcessEnv = process.env, onProblem:
     },
     close() {
       if (timer) clearInterval(timer);
-      if (fd >= 0) libc.close(fd);
-      fd = -1;
+      closed = true;
     },
   };
 }

@@ -4,7 +4,11 @@
  * empty prefix with install scripts off, then DIR/bin/laplink run for real: --version, init,
  * generate --root (the generated connect/pty/ExecStart name DIR/bin/laplink, the link npm keeps
  * across upgrades), one chat run on a socat pty pair, one `bridge serve` transfer carried by the
- * packaged native pump. The npm registry is needed for the dependencies (npm's cache is used first).
+ * packaged native pump, and what needs the packaged addon's system calls: `serve` notifying systemd
+ * (a python3 AF_UNIX datagram socket stands where systemd's is) and `status`/`check` reading the
+ * line's counters (a pty: the kernel answers that it keeps none). `serve` runs the pppd STAND-IN
+ * test/helpers/fake-pppd.mjs: this kernel has no PPP. The package has no runtime dependency, so
+ * the install needs no registry.
  */
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
@@ -17,6 +21,8 @@ import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driv
 import { ask, bothWays, linkUp, openControl, waitUntil } from '../helpers/bridge.js';
 import { freePort } from '../../bench/lib/bridges.js';
 import { ptyPair, startPeer } from './chat-harness.js';
+import { notifySocket } from '../helpers/notify-socket.js';
+import { fakePppd, profileYaml } from '../helpers/supervisor-harness.js';
 
 const checkout = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'laplink-pkg-'));
@@ -57,7 +63,7 @@ function treeBytes(dir: string): number {
 }
 
 describe('npm package (packed, installed with npm install -g --prefix)', () => {
-  it('holds the built JavaScript, templates, bin, README and the linux-x64 pump, and nothing else', () => {
+  it('holds the built JavaScript, templates, bin, README, the linux-x64 addon and the serialport binding for Linux, and nothing else', () => {
     const paths = packed.map((f) => f.path);
     expect(paths).toContain('bin/laplink.js');
     expect(paths).toContain('dist/bundle/main.js');
@@ -66,29 +72,43 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
     expect(paths).toContain('templates/ppp/peers');
     expect(paths).toContain('README.md');
     expect(paths).toContain('prebuilds/linux-x64/pump.node');
+    expect(paths, 'the cross-built addon (is aarch64-linux-gnu-gcc from debian-packages.txt installed?)').toContain('prebuilds/linux-arm64/pump.node');
     expect(paths).toContain('LICENSE');
     expect(paths).toContain('docs/dialup.md');
     expect(paths).toContain('examples/dialup-server.yaml');
     expect(paths).toContain('web/console.js');
     expect(paths).toContain('dist/web/vendor/xterm.mjs');
-    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|web\/[^/]+\.(html|js|css)$|dist\/web\/vendor\/[^/]+$|templates\/|prebuilds\/|docs\/[^/]+\.md$|docs\/img\/[^/]+\.png$|examples\/[^/]+\.yaml$|examples\/prometheus\/[^/]+\.yml$|README\.md$|LICENSE$|package\.json$)/.test(p));
+    // the binding's .node files for Linux only (bundled JavaScript loads them), with its licence
+    const binding = paths.filter((p) => p.startsWith('dist/serialport/'));
+    expect(binding).toContain('dist/serialport/LICENSE');
+    expect(binding).toContain('dist/serialport/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node');
+    expect(binding.filter((p) => p !== 'dist/serialport/LICENSE' && !/^dist\/serialport\/prebuilds\/linux-(x64|arm64|arm)\/@serialport\+bindings-cpp\.[a-z0-9.]+\.node$/.test(p))).toEqual([]);
+    const strays = paths.filter((p) => !/^(bin\/|dist\/bundle\/[^/]+\.js$|dist\/serialport\/|web\/[^/]+\.(html|js|css)$|dist\/web\/vendor\/[^/]+$|templates\/|prebuilds\/|docs\/[^/]+\.md$|docs\/img\/[^/]+\.png$|examples\/[^/]+\.yaml$|examples\/prometheus\/[^/]+\.yml$|README\.md$|LICENSE$|package\.json$)/.test(p));
     expect(strays).toEqual([]);
     expect(paths.filter((p) => /(^|\/)(test|lab|bench|fuzz|fixtures)\//.test(p) || p.endsWith('.ts'))).toEqual([]);
   });
 
-  it('installs lean: only koffi and the serialport binding (with their own dependencies), under 9 MB in all', async () => {
+  it('installs lean: no runtime dependency at all, under 5 MB in all', async () => {
     const pkg = join(prefix, 'lib/node_modules/ppp-laplink');
-    const modules = join(pkg, 'node_modules');
-    const names = readdirSync(modules).filter((n) => !n.startsWith('.')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : [n])).sort();
-    // everything else the code uses is inlined by the bundler (scripts/bundle.mjs): devDependencies
-    expect(names).toEqual(['@koromix/koffi-linux-x64', '@serialport/bindings-cpp', '@serialport/bindings-interface', '@serialport/parser-delimiter', '@serialport/parser-readline', 'debug', 'koffi', 'ms', 'node-addon-api', 'node-gyp-build']);
-    // measured 8.2 MB: koffi 1.8 MB + its prebuilt @koromix/koffi-linux-x64 2.4 MB (glibc and musl),
-    // the serialport binding 2.3 MB (prebuilds of every platform), ppp-laplink itself 1.4 MB; it was
-    // 23 MB in 56 packages while the inlined libraries were dependencies
+    // everything the code uses is bundled (scripts/bundle.mjs) or built into the addon: devDependencies
+    expect((JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { dependencies?: unknown }).dependencies).toBeUndefined();
+    expect(existsSync(join(pkg, 'node_modules'))).toBe(false);
+    // measured 3.3 MB (ppp-laplink 2.2 MB, the binding's Linux .node files 1 MB); 9.2 MB with koffi
+    // (4.2 MB with its linux-x64 package) and the binding's npm package (2.8 MB with its
+    // dependencies: prebuilds of every platform, node-addon-api's build headers)
     const bytes = treeBytes(pkg);
-    expect(bytes, `${(bytes / 1e6).toFixed(2)} MB installed`).toBeLessThan(9 * 1000 * 1000);
-    // 2.03 MB with the browser pages: xterm 0.34 MB, the web chunk with ws 0.15 MB, screenshots 0.05 MB
-    expect(treeBytes(pkg) - treeBytes(modules), 'ppp-laplink itself').toBeLessThan(2.5 * 1000 * 1000);
+    expect(bytes, `${(bytes / 1e6).toFixed(2)} MB installed`).toBeLessThan(5 * 1000 * 1000);
+  });
+
+  it('the linux-arm64 addon is an AArch64 Node-API module with the system calls (built, not run: no arm64 here)', async () => {
+    const file = join(prefix, 'lib/node_modules/ppp-laplink/prebuilds/linux-arm64/pump.node');
+    const header = await execa('readelf', ['--file-header', file]);
+    expect(header.stdout).toMatch(/Class:\s+ELF64/);
+    expect(header.stdout).toMatch(/Type:\s+DYN/);
+    expect(header.stdout).toMatch(/Machine:\s+AArch64/);
+    expect((await execa('readelf', ['--dyn-syms', '--wide', file])).stdout).toMatch(/ FUNC +GLOBAL +DEFAULT +\d+ napi_register_module_v1$/m);
+    const bytes = readFileSync(file);
+    for (const name of ['openPty', 'sendDatagram', 'serialCounters', 'start', 'stop']) expect(bytes.includes(`${name}\0`), name).toBe(true);
   });
 
   it('the README inside the package links only to files the package holds', () => {
@@ -184,5 +204,38 @@ describe('npm package (packed, installed with npm install -g --prefix)', () => {
       serve.kill('SIGTERM');
       await serve;
     }
+  });
+
+  it('serve tells systemd through the packaged addon; status and check read the line (a pty: no counters kept)', async () => {
+    const p = await ptyPair();
+    const dir = mkdtempSync(join(work, 'serve-'));
+    const profile = join(dir, 'pkglink.yaml');
+    writeFileSync(profile, profileYaml('pkglink').replace('device: /dev/ttyS0', `device: ${realpathSync(p.a)}`));
+    const notify = await notifySocket(`@laplink-pkg-${process.pid}`);
+    const stateDir = join(dir, 'state');
+    const env = { NOTIFY_SOCKET: `@laplink-pkg-${process.pid}`, FAKE_PPPD_SCENARIO: 'up-hold', FAKE_PPPD_STATE: join(dir, 'fake-pppd-starts') };
+    const serve = execa(bin, ['serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], { env, reject: false, all: true, stdin: 'ignore' });
+    try {
+      await waitUntil(() => notify.messages.some((m) => m.startsWith('STATUS=up ')) || serve.exitCode !== null, 'STATUS=up from the installed serve', 20_000, 20);
+      expect(notify.messages, 'datagrams from serve').toContain('READY=1');
+      const status = await laplink(['status', '--state-dir', stateDir]);
+      expect(status.exitCode, status.stderr).toBe(0);
+      // the speed (tcgetattr) and TIOCGICOUNT's ENOTTY, both made by the installed addon
+      expect(status.stdout).toContain(`line ${realpathSync(p.a)} 38400 bit/s: its driver keeps no counters (a pseudo-terminal)`);
+      const check = await laplink(['check', profile, '--lock-dir', join(dir, 'no-lock')]);
+      expect(check.stdout + check.stderr).toContain(`${realpathSync(p.a)}: no error counters (its driver keeps no counters (a pseudo-terminal))`);
+    } finally {
+      serve.kill('SIGTERM');
+      const r = await serve;
+      await notify.close();
+      await p.close();
+      // serve ends its pppd on SIGTERM; a stand-in that outlived a failed serve is killed by pid
+      const starts = join(dir, 'fake-pppd-starts');
+      for (const pid of existsSync(starts) ? readFileSync(starts, 'utf8').split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => n > 0) : []) {
+        if (existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('fake-pppd')) process.kill(pid, 'SIGKILL');
+      }
+      expect(r.exitCode, r.all).toBe(0);
+    }
+    expect(notify.messages).toContain('STOPPING=1');
   });
 });

@@ -7,28 +7,15 @@
  * cannot carry one. This machine does not run systemd as init; the protocol needs none.
  */
 import { execa, type ResultPromise } from 'execa';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../bench/lib/bridges.js';
 import { connectTcp, waitUntil } from '../helpers/bridge.js';
+import { notifySocket as bindNotifySocket } from '../helpers/notify-socket.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { fakePppd, laplinkBin, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
-
-const PY = '/usr/bin/python3';
-const RECEIVER = `
-import json, socket, sys
-a = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind('\\0' + a[1:] if a.startswith('@') else a)
-print(json.dumps('bound'), flush=True)
-while True:
-    print(json.dumps(s.recv(65536).decode()), flush=True)
-`;
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -37,18 +24,9 @@ afterEach(async () => {
 
 /** A datagram socket like systemd's notify socket; `messages` is every datagram received, in order. */
 async function notifySocket(address: string): Promise<{ messages: string[] }> {
-  const py: ChildProcess = spawn(PY, ['-c', RECEIVER, address], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanups.push(async () => {
-    py.kill('SIGTERM');
-    if (py.exitCode === null && py.signalCode === null) await once(py, 'exit');
-  });
-  const messages: string[] = [];
-  const lines = createInterface({ input: py.stdout! });
-  lines.on('line', (l) => messages.push(JSON.parse(l) as string));
-  await waitUntil(() => messages[0] === 'bound' || py.exitCode !== null, `${PY} to bind ${address}`, 10_000, 10);
-  expect(py.exitCode, `${PY} could not bind ${address}`).toBe(null);
-  messages.shift();
-  return { messages };
+  const socket = await bindNotifySocket(address);
+  cleanups.push(() => socket.close());
+  return socket;
 }
 
 async function workDir(): Promise<string> {

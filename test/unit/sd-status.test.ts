@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bridgeStatusLine } from '../../src/bridge/sd-bridge.js';
 import type { LinkStatus } from '../../src/pppd/state.js';
 import { linkStatusLine } from '../../src/pppd/status-line.js';
-import { notifyAddress, watchdogIntervalMs } from '../../src/runtime/sd-notify.js';
+import { notifyAddress, serviceNotifier, watchdogIntervalMs } from '../../src/runtime/sd-notify.js';
 
 const now = Date.parse('2026-11-30T04:00:00Z');
 const base: LinkStatus = { name: 'lab', state: 'stopped', since: '2026-11-30T03:00:00Z', supervisorPid: 1, restarts: 0 };
@@ -66,5 +66,19 @@ describe('watchdogIntervalMs', () => {
     expect(watchdogIntervalMs({ WATCHDOG_USEC: '20000000', WATCHDOG_PID: '8' }, 7)).toBeUndefined();
     expect(watchdogIntervalMs({}, 7)).toBeUndefined();
     expect(watchdogIntervalMs({ WATCHDOG_USEC: 'x' }, 7)).toBeUndefined();
+  });
+});
+
+describe('serviceNotifier', () => {
+  it('a socket nobody listens on is said once, in words, and the service goes on; the variables leave the environment', () => {
+    const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: '/nonexistent/laplink-notify', WATCHDOG_USEC: '20000000' };
+    const problems: string[] = [];
+    const notifier = serviceNotifier(env, (text) => problems.push(text));
+    notifier.ready();
+    notifier.status('up');
+    notifier.stopping();
+    notifier.close();
+    expect(problems).toEqual(['cannot notify systemd at /nonexistent/laplink-notify: sendto: no such file or directory (ENOENT)']);
+    expect(env).toEqual({});
   });
 });
