@@ -7,6 +7,7 @@ import { cpuSeconds, peakRssBytes, rssBytes } from '../lib/proc.js';
 import { startPtyPair, type PtyPair } from '../lib/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
 import { benchCert, connectTlsDriver, laplinkTlsRunConfig, startLaplinkTls, startSer2netTls, startSocatTls } from './bridge-tls.js';
+import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * Bridge benchmark (issue 7): the same socat pty pair, the same driver (this process), one run with
@@ -137,7 +138,7 @@ async function manyPorts(pairs: readonly PtyPair[], start: (devices: string[]) =
   const bridge = await start(pairs.map((p) => p.a));
   const streams: Duplex[] = [];
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const idleRss = rssBytes(bridge.pids);
     for (let i = 0; i < pairs.length; i++) {
       const near = tls ? await connectTlsDriver(bridge.ports[i]!) : await connectTcp(bridge.ports[i]!);

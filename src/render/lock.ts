@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LaplinkError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { LOCK_FILE_MAX_BYTES } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
 import { readBack } from '../runtime/read-back.js';
+import { sleep } from '../runtime/sleep.js';
 import { reasonOf } from './journal.js';
 import { WriteError } from './write.js';
 
