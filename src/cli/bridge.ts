@@ -87,7 +87,7 @@ export function register(program: Command): void {
     const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
     const pace = paceFrom(opts);
     const local = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
-    const line = await (await import('../bridge/pace-option.js')).withPace(local, pace);
+    const line = await (await import('../line/pace-option.js')).withPace(local, pace);
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
     await logDataPath(pumpTurnedOffBy(opts));
