@@ -4,7 +4,7 @@ import { acceptOne, startLaplinkDial, startLaplinkRun, startLaplinkServe, startS
 import { connectTcp, exchangeMarkers, openTty, randomPayload, roundTrips, Sink, transfer } from '../lib/driver.js';
 import { ContendersFailed } from '../lib/failure.js';
 import { cpuSeconds, peakRssBytes, rssBytes } from '../lib/proc.js';
-import { startPtyPair, type PtyPair } from '../lib/ptypair.js';
+import { startPtyPair, type PtyPair } from '../../test/helpers/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
 import { benchCert, connectTlsDriver, laplinkTlsRunConfig, startLaplinkTls, startSer2netTls, startSocatTls } from './bridge-tls.js';
 import { sleep } from '../../src/runtime/sleep.js';

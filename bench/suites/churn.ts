@@ -4,7 +4,7 @@ import type { BenchSuite } from './index.js';
 import { serveLaplink, type LaplinkProcess } from '../lib/bridges.js';
 import { connectTcp, openTty, Sink } from '../lib/driver.js';
 import { fdCount, rssBytes } from '../lib/proc.js';
-import { startPtyPair } from '../lib/ptypair.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { sleep } from '../../src/runtime/sleep.js';
 
 /**

@@ -28,7 +28,7 @@ import { laplinkArgv } from '../../src/paths.js';
 import { freePort } from '../lib/bridges.js';
 import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../lib/driver.js';
 import { goodputCeiling, lineRate, pingWireSeconds } from '../lib/link-ceiling.js';
-import { startPtyPair } from '../lib/ptypair.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
 import type { BenchSuite } from './index.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { writeStateFile } from '../../src/pppd/state.js';
 import { telnetClient } from '../../src/bridge/telnet.js';
-import { startPtyPair } from '../lib/ptypair.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { processTree } from '../lib/proc.js';
 import { ticks } from './watch.js';
 import type { BenchSuite } from './index.js';
