@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 import { acceptOne, startLaplinkDial, startLaplinkRun, startLaplinkServe, startSer2net, startSocat, startSocatDial, type RunningBridge } from '../lib/bridges.js';
 import { connectTcp, exchangeMarkers, openTty, randomPayload, roundTrips, Sink, transfer } from '../lib/driver.js';
 import { ContendersFailed } from '../lib/failure.js';

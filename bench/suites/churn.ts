@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 import { serveLaplink, type LaplinkProcess } from '../lib/bridges.js';
 import { connectTcp, openTty, Sink } from '../lib/driver.js';
 import { fdCount, rssBytes } from '../lib/proc.js';

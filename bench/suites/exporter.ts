@@ -7,7 +7,7 @@ import { queryBridgePorts } from '../../src/status/bridge-ports.js';
 import { freePorts, spawnLaplink } from '../lib/bridges.js';
 import { cpuSeconds, processTree } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 import { contextSwitches, ticks } from './watch.js';
 import { sleep } from '../../src/runtime/sleep.js';
 

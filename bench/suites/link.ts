@@ -30,7 +30,7 @@ import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha
 import { goodputCeiling, lineRate, pingWireSeconds } from '../lib/link-ceiling.js';
 import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 
 const REALTIME = process.getuid?.() === 0 && existsSync('/usr/bin/chrt');
 /** Share of segments VJ compressed in issue 17's measurement (about two thirds). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { writeStateFile } from '../../src/pppd/state.js';
 import { cpuSeconds, processTree } from '../lib/proc.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 import { sleep } from '../../src/runtime/sleep.js';
 
 /**

@@ -11,7 +11,7 @@ import { telnetClient } from '../../src/bridge/telnet.js';
 import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { processTree } from '../lib/proc.js';
 import { ticks } from './watch.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 import { sleep } from '../../src/runtime/sleep.js';
 
 /**
