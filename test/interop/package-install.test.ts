@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
 import { ask, bothWays, linkUp, openControl, waitUntil } from '../helpers/bridge.js';
 import { freePort } from '../../bench/lib/bridges.js';
-import { ptyPair, startPeer } from './chat-harness.js';
+import { ptyPair, startPeer } from '../helpers/chat-harness.js';
 
 const checkout = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'laplink-pkg-'));

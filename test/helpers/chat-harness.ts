@@ -1,13 +1,14 @@
 /**
  * Rig for running chat implementations against a scripted peer over a real pseudo-terminal pair
- * (socat), used by the differential suite, the DCC tests and the chat bench.
+ * (the shared socat pair of ptypair.ts), used by the differential suite, the chat CLI, DCC and
+ * dialer tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ReadStream } from 'node:tty';
-import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
+import { startPtyPair, type PtyPair } from './ptypair.js';
 
 export const REAL_CHAT = '/usr/sbin/chat';
 export const LAPLINK_BIN = resolve(import.meta.dirname, '../../bin/laplink.js');
