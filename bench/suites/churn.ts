@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { BenchSuite } from '../lib/suite.js';
-import { serveLaplink, type LaplinkProcess } from '../lib/bridges.js';
-import { connectTcp, openTty, Sink } from '../lib/driver.js';
-import { fdCount, rssBytes } from '../lib/proc.js';
+import { serveLaplink, type LaplinkProcess } from '../../test/helpers/bridge-processes.js';
+import { connectTcp, openTty, Sink } from '../../test/helpers/driver.js';
+import { fdCount, rssBytes } from '../../test/helpers/proc.js';
 import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { sleep } from '../../src/runtime/sleep.js';
 

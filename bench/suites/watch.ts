@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { writeStateFile } from '../../src/pppd/state.js';
-import { cpuSeconds, processTree } from '../lib/proc.js';
+import { cpuSeconds, processTree } from '../../test/helpers/proc.js';
 import type { BenchSuite } from '../lib/suite.js';
 import { sleep } from '../../src/runtime/sleep.js';
 

@@ -9,7 +9,7 @@ import { packageRoot } from '../../src/paths.js';
 import { writeStateFile } from '../../src/pppd/state.js';
 import { telnetClient } from '../../src/bridge/telnet.js';
 import { startPtyPair } from '../../test/helpers/ptypair.js';
-import { processTree } from '../lib/proc.js';
+import { processTree } from '../../test/helpers/proc.js';
 import { ticks } from './watch.js';
 import type { BenchSuite } from '../lib/suite.js';
 import { sleep } from '../../src/runtime/sleep.js';

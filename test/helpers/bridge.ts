@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import tty from 'node:tty';
 import { afterEach } from 'vitest';
-import { exchangeMarkers, receiveSha256, Sink } from '../../bench/lib/driver.js';
+import { exchangeMarkers, receiveSha256, Sink } from './driver.js';
 import { startPtyPair, type PtyPair } from './ptypair.js';
 
 export const laplink = path.resolve('bin/laplink.js');

@@ -7,8 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnLaplink } from '../../bench/lib/bridges.js';
-import { openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { spawnLaplink } from '../helpers/bridge-processes.js';
+import { openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { linkUp, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { serveLaplink } from '../../bench/lib/bridges.js';
-import { openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { serveLaplink } from '../helpers/bridge-processes.js';
+import { openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 /**

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../../bench/lib/bridges.js';
+import { freePorts } from '../helpers/bridge-processes.js';
 import { readStateFile } from '../../src/pppd/state.js';
 import { connectTcp, startCli, stop } from '../helpers/bridge.js';
 import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';

@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/bridges.js';
+import { freePort } from '../helpers/bridge-processes.js';
 import { connectTcp, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { fakePppd, laplinkBin, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
