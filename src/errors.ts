@@ -35,10 +35,16 @@ export class ConfigError extends UsageError {
   }
 }
 
-/** A device or line could not be opened, configured or kept (missing, busy, gone). */
+/**
+ * A device or line could not be opened, configured or kept (missing, busy, gone). Given `device`,
+ * the message is `DEVICE: reason`; `reason` alone is for a log line whose own prefix names the port
+ * already (a bridge session's), so the device is not said twice.
+ */
 export class LineError extends LaplinkError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, EXIT.FAILED, options);
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown; device?: string }) {
+    super(options?.device === undefined ? reason : `${options.device}: ${reason}`, EXIT.FAILED, options);
+    this.reason = reason;
   }
 }
 

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { freePort, startDaemon, startLaplinkServe, waitFor, type RunningBridge } from '../lib/bridges.js';
-import { isListening } from '../lib/proc.js';
+import { freePort, startDaemon, startLaplinkServe, waitFor, type RunningBridge } from '../../test/helpers/bridge-processes.js';
+import { isListening } from '../../test/helpers/proc.js';
 
 export interface BenchCert {
   cert: string;

@@ -1,12 +1,13 @@
 import type { Duplex } from 'node:stream';
-import type { BenchSuite } from './index.js';
-import { acceptOne, startLaplinkDial, startLaplinkRun, startLaplinkServe, startSer2net, startSocat, startSocatDial, type RunningBridge } from '../lib/bridges.js';
-import { connectTcp, exchangeMarkers, openTty, randomPayload, roundTrips, Sink, transfer } from '../lib/driver.js';
+import type { BenchSuite } from '../lib/suite.js';
+import { acceptOne, startLaplinkDial, startLaplinkRun, startLaplinkServe, startSer2net, startSocat, startSocatDial, type RunningBridge } from '../../test/helpers/bridge-processes.js';
+import { connectTcp, exchangeMarkers, openTty, randomPayload, roundTrips, Sink, transfer } from '../../test/helpers/driver.js';
 import { ContendersFailed } from '../lib/failure.js';
-import { cpuSeconds, peakRssBytes, rssBytes } from '../lib/proc.js';
-import { startPtyPair, type PtyPair } from '../lib/ptypair.js';
+import { cpuSeconds, peakRssBytes, rssBytes } from '../../test/helpers/proc.js';
+import { startPtyPair, type PtyPair } from '../../test/helpers/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
 import { benchCert, connectTlsDriver, laplinkTlsRunConfig, startLaplinkTls, startSer2netTls, startSocatTls } from './bridge-tls.js';
+import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * Bridge benchmark (issue 7): the same socat pty pair, the same driver (this process), one run with
@@ -137,7 +138,7 @@ async function manyPorts(pairs: readonly PtyPair[], start: (devices: string[]) =
   const bridge = await start(pairs.map((p) => p.a));
   const streams: Duplex[] = [];
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const idleRss = rssBytes(bridge.pids);
     for (let i = 0; i < pairs.length; i++) {
       const near = tls ? await connectTlsDriver(bridge.ports[i]!) : await connectTcp(bridge.ports[i]!);
@@ -147,7 +148,7 @@ async function manyPorts(pairs: readonly PtyPair[], start: (devices: string[]) =
       await exchangeMarkers(near, new Sink(near, `port ${i} TCP`), far, new Sink(far, `port ${i} pty`));
     }
     const clientsRss = rssBytes(bridge.pids);
-    const { processTree } = await import('../lib/proc.js');
+    const { processTree } = await import('../../test/helpers/proc.js');
     const processes = bridge.pids.reduce((n, pid) => n + processTree(pid).length, 0);
     return { idleRss, clientsRss, processes };
   } finally {

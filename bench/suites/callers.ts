@@ -9,7 +9,7 @@ import { AddressPool, parsePool } from '../../src/callers/pool.js';
 import { CallerServer, type CallerServerSettings } from '../../src/callers/server.js';
 import { packageRoot } from '../../src/paths.js';
 import { median, percentile } from '../lib/stats.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 
 /**
  * Dial-in server over TCP (issue 25). pppd is test/helpers/echo-pppd.sh, a STAND-IN (this kernel has

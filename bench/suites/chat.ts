@@ -4,37 +4,17 @@
  * start of `laplink chat -V ''` vs `chat -V ''` vs `node -e 0`. Ratios, not absolute goals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ReadStream } from 'node:tty';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
 
 const REAL_CHAT = '/usr/sbin/chat';
 const BIN = resolve(import.meta.dirname, '../../../bin/laplink.js');
 
-interface Pair {
-  a: string;
-  b: string;
-  stop(): Promise<void>;
-}
-
-async function ptyPair(): Promise<Pair> {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
-  const a = join(dir, 'A');
-  const b = join(dir, 'B');
-  const socat = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((ok, fail) => {
-    let err = '';
-    socat.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('starting data transfer loop')) ok();
-    });
-    socat.once('exit', () => fail(new Error(`socat: ${err}`)));
-  });
-  socat.stderr!.resume();
-  return { a, b, stop: async () => { await stop(socat); rmSync(dir, { recursive: true, force: true }); } };
-}
+/** The tests' pty pair, holding neither end, as the chat tests use it: chat is alone on its line. */
+const ptyPair = () => startPtyPair({ holdEnds: false, timeoutMs: 10_000 });
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -74,7 +54,7 @@ async function replyLatency(impl: 'real' | 'laplink', n: number): Promise<number
     peer.destroy();
     await stop(child);
     closeSync(fd);
-    await pair.stop();
+    await pair.close();
   }
   return out;
 }
@@ -114,7 +94,7 @@ const suite: BenchSuite = {
         chat.push(...(await coldStart(REAL_CHAT, ['-V', ''], 1, pair.a)));
       }
     } finally {
-      await pair.stop();
+      await pair.close();
     }
     const f = (x: number): string => x.toFixed(2);
     return [

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { BenchSuite } from './index.js';
-import { serveLaplink, type LaplinkProcess } from '../lib/bridges.js';
-import { connectTcp, openTty, Sink } from '../lib/driver.js';
-import { fdCount, rssBytes } from '../lib/proc.js';
-import { startPtyPair } from '../lib/ptypair.js';
+import type { BenchSuite } from '../lib/suite.js';
+import { serveLaplink, type LaplinkProcess } from '../../test/helpers/bridge-processes.js';
+import { connectTcp, openTty, Sink } from '../../test/helpers/driver.js';
+import { fdCount, rssBytes } from '../../test/helpers/proc.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
+import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * Connect/close churn soak (issue 18): 30,000 sessions opened and closed against one `laplink bridge
@@ -43,7 +44,6 @@ interface Soak {
   curve: number[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** The bridge's own fds (its short-lived children, if any, come and go between two readings). */
 const fds = (pid: number): number => fdCount(pid);
 const rssMB = (pid: number): number => rssBytes([pid]) / MB;

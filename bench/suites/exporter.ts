@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeStateFile } from '../../src/pppd/state.js';
 import { queryBridgePorts } from '../../src/status/control-client.js';
-import { freePorts, spawnLaplink } from '../lib/bridges.js';
-import { cpuSeconds, processTree } from '../lib/proc.js';
+import { freePorts, spawnLaplink } from '../../test/helpers/bridge-processes.js';
+import { cpuSeconds, processTree } from '../../test/helpers/proc.js';
 import { percentile } from '../lib/stats.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 import { contextSwitches, ticks } from './watch.js';
+import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * `npm run bench -- exporter`: what a Prometheus scrape of `laplink exporter` costs on a host with
@@ -96,12 +97,12 @@ const suite: BenchSuite = {
       const pids = processTree(exporter.pid);
       const window = async () => {
         const before = { ticks: await ticks(pids), cpu: cpuSeconds([exporter.pid]), switches: await contextSwitches(pids) };
-        await new Promise((r) => setTimeout(r, (quick ? 3 : 10) * 1000));
+        await sleep((quick ? 3 : 10) * 1000);
         return { ticks: (await ticks(pids)) - before.ticks, cpuMs: (cpuSeconds([exporter.pid]) - before.cpu) * 1000, switches: (await contextSwitches(pids)) - before.switches };
       };
       const idleAt = Date.now();
       const justAfter = await window();
-      await new Promise((r) => setTimeout(r, Math.max(0, SETTLED_AT_S * 1000 - (Date.now() - idleAt))));
+      await sleep(Math.max(0, SETTLED_AT_S * 1000 - (Date.now() - idleAt)));
       const settled = await window();
 
       const p50 = percentile(roundTrips, 50);

@@ -1,10 +1,6 @@
-/** One entry per benchmark suite; each prints its own side-by-side ratio table. */
-export interface BenchSuite {
-  name: string;
-  /** `only`: configuration names to run (`--only`), for suites that have them. */
-  run(options: { quick: boolean; signal: AbortSignal; only?: string[] }): Promise<string>;
-}
+import type { BenchSuite } from '../lib/suite.js';
 
+/** One entry per benchmark suite, loaded only when it runs; each prints its own side-by-side ratio table. */
 export const suites: Array<() => Promise<BenchSuite>> = [
   () => import('./supervisor.js').then((m) => m.default),
   async () => (await import('./bridge.js')).suite,

@@ -25,12 +25,12 @@ import type { Duplex } from 'node:stream';
 import { prepareLab, runScenario, type LabImages } from '../../lab/run.js';
 import { linkScenario, loadPings, pingTimes, retransmitCauses, retransmitted, transfers, type LinkPlan, type LoadPings, type Transfer } from '../../lab/scenario-link.js';
 import { laplinkArgv } from '../../src/paths.js';
-import { freePort } from '../lib/bridges.js';
-import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../lib/driver.js';
+import { freePort } from '../../test/helpers/bridge-processes.js';
+import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../test/helpers/driver.js';
 import { goodputCeiling, lineRate, pingWireSeconds } from '../lib/link-ceiling.js';
-import { startPtyPair } from '../lib/ptypair.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 
 const REALTIME = process.getuid?.() === 0 && existsSync('/usr/bin/chrt');
 /** Share of segments VJ compressed in issue 17's measurement (about two thirds). */

@@ -6,7 +6,7 @@ import { packageRoot } from '../../src/paths.js';
 import { pppdArgs } from '../../src/pppd/args.js';
 import { readStateFile } from '../../src/pppd/state.js';
 import { Supervisor } from '../../src/pppd/supervise.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
 
 /**
  * Supervisor benchmarks. pppd is test/helpers/fake-pppd.mjs, a STAND-IN (this kernel has no PPP, the

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { writeStateFile } from '../../src/pppd/state.js';
-import { cpuSeconds, processTree } from '../lib/proc.js';
-import type { BenchSuite } from './index.js';
+import { cpuSeconds, processTree } from '../../test/helpers/proc.js';
+import type { BenchSuite } from '../lib/suite.js';
+import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * `npm run bench -- watch`: what an idle `laplink status --watch` costs. One link, up, on an interface
@@ -58,7 +59,6 @@ async function idleCost(command: string[], onPty: boolean, ready: string, second
   const child: ChildProcess = onPty
     ? spawn('python3', [ptyRun(), '120', '30', ...command], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm-256color' } })
     : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
   try {
     let out = '';
     let err = '';
@@ -77,13 +77,13 @@ async function idleCost(command: string[], onPty: boolean, ready: string, second
     const window = async (): Promise<Measured> => {
       const pids = processTree(root);
       const before = { ticks: await ticks(pids), cpu: cpuSeconds([root]), switches: await contextSwitches(pids) };
-      await sleep(seconds);
+      await sleep(seconds * 1000);
       const after = { ticks: await ticks(pids), cpu: cpuSeconds([root]), switches: await contextSwitches(processTree(root)) };
       return { ticks: after.ticks - before.ticks, cpuMs: (after.cpu - before.cpu) * 1000, switches: after.switches - before.switches };
     };
     const results = [await window()];
     if (settledAt !== undefined) {
-      await sleep(Math.max(0, settledAt - (Date.now() - drawnAt) / 1000));
+      await sleep(Math.max(0, settledAt * 1000 - (Date.now() - drawnAt)));
       results.push(await window());
     }
     return results;

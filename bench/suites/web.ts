@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { writeStateFile } from '../../src/pppd/state.js';
 import { telnetClient } from '../../src/bridge/telnet.js';
-import { startPtyPair } from '../lib/ptypair.js';
-import { processTree } from '../lib/proc.js';
+import { startPtyPair } from '../../test/helpers/ptypair.js';
+import { processTree } from '../../test/helpers/proc.js';
 import { ticks } from './watch.js';
-import type { BenchSuite } from './index.js';
+import type { BenchSuite } from '../lib/suite.js';
+import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * `npm run bench -- web`: what the browser pages cost.
@@ -65,7 +66,7 @@ async function telnetEcho(port: number, n: number): Promise<number[]> {
   sock.on('data', (c: Buffer) => {
     if (codec.decode(c).length) waiting?.();
   });
-  await new Promise((r) => setTimeout(r, 300)); // negotiation settles
+  await sleep(300); // negotiation settles
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -130,11 +131,11 @@ const suite: BenchSuite = {
       const status = await browser.newPage();
       await status.goto(`${idleWeb.match[1]}/`);
       await status.waitForSelector('[data-link="idle"]');
-      await new Promise((r) => setTimeout(r, Math.max(0, SETTLED_AT_S * 1000 - (Date.now() - startedAt))));
+      await sleep(Math.max(0, SETTLED_AT_S * 1000 - (Date.now() - startedAt)));
       const seconds = quick ? 3 : 10;
       const pids = processTree(idleWeb.child.pid!);
       const t0 = await ticks(pids);
-      await new Promise((r) => setTimeout(r, seconds * 1000));
+      await sleep(seconds * 1000);
       const idleTicks = (await ticks(pids)) - t0;
       far.destroy();
 

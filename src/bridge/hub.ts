@@ -15,7 +15,7 @@ import { serverCodec } from './protocols.js';
 import { BridgePort } from './server.js';
 import { REFUSALS } from './refusals.js';
 import { RotatorStats } from './port-stats.js';
-import { withPace } from './pace-option.js';
+import { withPace } from '../line/pace-option.js';
 
 /** Reads a `tls:` block's files; undefined for a plain listener. TLS code loads only when some port uses it. */
 async function tlsStateOf(t: ListenerTlsConfig | undefined): Promise<TlsState | undefined> {

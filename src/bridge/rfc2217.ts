@@ -2,6 +2,7 @@
  * RFC 2217 (Telnet COM-PORT-OPTION). The server side applies a client's requests to the real Line
  * and answers with command code + 100; the client side turns local speed changes into requests.
  */
+import { LineError } from '../errors.js';
 import type { Line, LineSettings } from '../line/line.js';
 import type { CodecHost } from './codec.js';
 import { BINARY, COM_PORT, ECHO, IAC, SB, SE, SGA, TelnetCodec } from './telnet.js';
@@ -18,6 +19,12 @@ const lengths: Record<number, number> = {
 };
 
 const parityCodes: Array<LineSettings['parity'] | undefined> = [undefined, 'none', 'odd', 'even', 'mark', 'space'];
+
+/** Why a request to the line failed, for a session's log line: that line's prefix names the port
+ *  and the client already, so a LineError gives its reason without the device in front. */
+function failure(e: unknown): string {
+  return e instanceof LineError ? e.reason : e instanceof Error ? e.message : String(e);
+}
 
 /** Encodes one COM-PORT subnegotiation with IAC doubling. */
 export function comPortFrame(command: number, payload: Buffer | number[] = []): Buffer {
@@ -53,7 +60,7 @@ export class Rfc2217Server extends TelnetCodec {
       theirs: new Set([BINARY, SGA, COM_PORT]),
       offerWill: [ECHO, SGA, BINARY],
       offerDo: [BINARY, COM_PORT],
-      onBreak: () => void h.line()?.sendBreak(250).catch((e: Error) => h.log(`break: ${e.message}`)),
+      onBreak: () => void h.line()?.sendBreak(250).catch((e: unknown) => h.log(`telnet: break: ${failure(e)}`)),
       onSubnegotiation: (opt, data) => this.handle(opt, data),
     });
   }
@@ -119,7 +126,7 @@ export class Rfc2217Server extends TelnetCodec {
     this.pending++;
     this.queue = this.queue
       .then(() => (this.disposed ? undefined : this.apply(cmd, p)))
-      .catch((e: Error) => this.h.log(`rfc2217: ${e.message}`))
+      .catch((e: unknown) => this.h.log(`rfc2217: ${failure(e)}`))
       .finally(() => {
         if (--this.pending === 0 && !this.disposed) this.h.settled?.();
       });
@@ -128,7 +135,7 @@ export class Rfc2217Server extends TelnetCodec {
   private async apply(cmd: number, p: Buffer): Promise<void> {
     const line = this.h.line();
     const set = async (s: Partial<LineSettings>) => {
-      if (!line) throw new Error('no device');
+      if (!line) throw new LineError('the device is not open');
       await line.apply(s);
     };
     switch (cmd) {
@@ -138,7 +145,7 @@ export class Rfc2217Server extends TelnetCodec {
         return;
       case SET_BAUDRATE: {
         const bps = p.readUInt32BE(0);
-        if (bps !== 0) await set({ speed: bps }).catch((e: Error) => this.h.log(`rfc2217: speed ${bps}: ${e.message}`));
+        if (bps !== 0) await set({ speed: bps }).catch((e: unknown) => this.h.log(`rfc2217: speed ${bps}: ${failure(e)}`));
         const now = line?.settings.speed ?? 0;
         const out = Buffer.alloc(4);
         out.writeUInt32BE(now >>> 0);
@@ -146,20 +153,20 @@ export class Rfc2217Server extends TelnetCodec {
       }
       case SET_DATASIZE: {
         const v = p[0]!;
-        if (v >= 5 && v <= 8) await set({ dataBits: v as 5 | 6 | 7 | 8 }).catch((e: Error) => this.h.log(`rfc2217: data size ${v}: ${e.message}`));
+        if (v >= 5 && v <= 8) await set({ dataBits: v as 5 | 6 | 7 | 8 }).catch((e: unknown) => this.h.log(`rfc2217: data size ${v}: ${failure(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: data size ${v} rejected`);
         return this.reply(SET_DATASIZE, [line?.settings.dataBits ?? 8]);
       }
       case SET_PARITY: {
         const v = p[0]!;
         const parity = parityCodes[v];
-        if (parity) await set({ parity }).catch((e: Error) => this.h.log(`rfc2217: parity ${parity}: ${e.message}`));
+        if (parity) await set({ parity }).catch((e: unknown) => this.h.log(`rfc2217: parity ${parity}: ${failure(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: parity code ${v} rejected`);
         return this.reply(SET_PARITY, [parityCodes.indexOf(line?.settings.parity ?? 'none')]);
       }
       case SET_STOPSIZE: {
         const v = p[0]!;
-        if (v === 1 || v === 2) await set({ stopBits: v }).catch((e: Error) => this.h.log(`rfc2217: stop bits ${v}: ${e.message}`));
+        if (v === 1 || v === 2) await set({ stopBits: v }).catch((e: unknown) => this.h.log(`rfc2217: stop bits ${v}: ${failure(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: stop size code ${v} rejected (1.5 stop bits unsupported)`);
         return this.reply(SET_STOPSIZE, [line?.settings.stopBits ?? 1]);
       }
@@ -186,11 +193,12 @@ export class Rfc2217Server extends TelnetCodec {
   }
 
   /** A pty has no modem lines: said once per session, not once per DTR/RTS request (a client toggles them often). */
-  private modemFailed(e: Error): void {
-    const noLines = /a pty has none|Inappropriate ioctl|ENOTTY/.test(e.message);
+  private modemFailed(e: unknown): void {
+    const why = failure(e);
+    const noLines = /a pty has none|Inappropriate ioctl|ENOTTY/.test(why);
     if (noLines && this.saidNoModemLines) return;
     this.saidNoModemLines ||= noLines;
-    this.h.log(noLines ? 'rfc2217: the device is a pty, which has no modem lines: DTR and RTS requests are answered, not applied' : `rfc2217: ${e.message}`);
+    this.h.log(noLines ? 'rfc2217: the device is a pty, which has no modem lines: DTR and RTS requests are answered, not applied' : `rfc2217: ${why}`);
   }
 
   private saidNoModemLines = false;
@@ -200,7 +208,7 @@ export class Rfc2217Server extends TelnetCodec {
     const modem = async (lines: { dtr?: boolean; rts?: boolean }) => {
       // Remember what was asked even when the device has no modem lines (a pty), and say so.
       Object.assign(this.port, lines);
-      await line?.setModem(lines).catch((e: Error) => this.modemFailed(e));
+      await line?.setModem(lines).catch((e: unknown) => this.modemFailed(e));
     };
     switch (v) {
       case 0:
@@ -208,14 +216,14 @@ export class Rfc2217Server extends TelnetCodec {
       case 1:
       case 2:
       case 3:
-        await line?.apply({ flow: (['none', 'xonxoff', 'rtscts'] as const)[v - 1] }).catch((e: Error) => this.h.log(`rfc2217: flow: ${e.message}`));
+        await line?.apply({ flow: (['none', 'xonxoff', 'rtscts'] as const)[v - 1] }).catch((e: unknown) => this.h.log(`rfc2217: flow: ${failure(e)}`));
         return this.reply(SET_CONTROL, [flowCode()]);
       case 4:
         return this.reply(SET_CONTROL, [this.port.breakOn ? 5 : 6]);
       case 5:
       case 6:
         this.port.breakOn = v === 5;
-        await line?.setModem({ brk: this.port.breakOn }).catch((e: Error) => this.h.log(`rfc2217: break: ${e.message}`));
+        await line?.setModem({ brk: this.port.breakOn }).catch((e: unknown) => this.h.log(`rfc2217: break: ${failure(e)}`));
         return this.reply(SET_CONTROL, [v]);
       case 7:
         return this.reply(SET_CONTROL, [this.port.dtr ? 8 : 9]);

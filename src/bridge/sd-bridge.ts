@@ -4,6 +4,7 @@
  * listens, how many clients are connected and which devices are unavailable, after every change;
  * STOPPING=1 when asked to stop. Fed by the bridge's own events, so the bridge itself knows nothing of it.
  */
+import { plural } from '../plural.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
 import type { BridgeConfig } from './config.js';
 import type { BridgeEvent, EventSink } from './events.js';
@@ -15,8 +16,6 @@ export interface BridgeActivity {
   /** Ports whose device is gone or cannot be reopened. */
   devicesDown: string[];
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** e.g. `listening on 3 ports (lab0 127.0.0.1:3001, any 127.0.0.1:3000, control 127.0.0.1:2000), 1 client; device down: lab1` */
 export function bridgeStatusLine(a: BridgeActivity): string {

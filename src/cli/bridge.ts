@@ -10,6 +10,8 @@ import type { TlsClientSettings } from '../tls/settings.js';
 import { tlsClientFrom, withTlsClientFlags } from './tls-client-flags.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
 import { deferOptimizer } from '../runtime/optimizer.js';
+import { EXIT } from '../exit-codes.js';
+import { wholeNumber } from './int-flag.js';
 
 export function register(program: Command): void {
   const bridge = program.command('bridge').description('Carry a serial line over TCP (remserial / ser2net / socat class).');
@@ -21,14 +23,14 @@ export function register(program: Command): void {
       .argument('<device>', 'serial device or pty slave path')
       .requiredOption('--listen <[host:]port>', 'address to listen on (host defaults to 127.0.0.1; port 0 picks one)')
       .addOption(protocolOption())
-      .option('--max-connections <n>', 'clients sharing the device', '1')
+      .option('--max-connections <n>', 'clients sharing the device', wholeNumber(1), 1)
       .option('--kick-old', 'a new client replaces the oldest when full')
       .addOption(new Option('--slow-client <policy>', 'when a client cannot keep up').choices(SLOW_CLIENT_POLICIES).default('pause'))
       .option('--allow <cidr...>', 'client addresses allowed (CIDR or address)')
       .option('--banner <text>', 'sent to each client on connect')
       .option('--open-string <text>', 'sent to the device when a client connects')
       .option('--close-string <text>', 'sent to the device when a client disconnects')
-      .option('--idle-timeout <seconds>', 'disconnect idle clients', '0')
+      .option('--idle-timeout <seconds>', 'disconnect idle clients', wholeNumber(), 0)
       .option('--trace-read <file>', 'append bytes read from the device')
       .option('--trace-write <file>', 'append bytes written to the device')
       .option('--trace-both <file>', 'append both directions')
@@ -38,7 +40,7 @@ export function register(program: Command): void {
       .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file')
       .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client')
-      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
+      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)', wholeNumber(1)),
   );
   withTlsServerFlags(bridge.commands.at(-1)!).action(async (device: string, opts: Record<string, unknown>) => {
     deferOptimizer();
@@ -65,7 +67,7 @@ export function register(program: Command): void {
       .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
       .option('--no-lock', 'do not take a UUCP lock file')
       .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session')
-      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)'),
+      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)', wholeNumber(1)),
   );
   withTlsClientFlags(bridge.commands.at(-1)!).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
@@ -86,7 +88,7 @@ export function register(program: Command): void {
     const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
     const pace = paceFrom(opts);
     const local = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
-    const line = await (await import('../bridge/pace-option.js')).withPace(local, pace);
+    const line = await (await import('../line/pace-option.js')).withPace(local, pace);
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
     await logDataPath(pumpTurnedOffBy(opts));
@@ -132,7 +134,7 @@ export function register(program: Command): void {
       const web = cfg.web && (await import('../web/config.js'));
       await runConfig(cfg, seen, ac.signal, (hub) => {
         running = hub;
-        if (web && cfg.web && controlAt) void web.startBridgeWeb(cfg.web, controlAt, ac.signal, (l) => process.stdout.write(`${l}\n`)).catch((err: Error) => (process.stderr.write(`laplink bridge: web: ${err.message}\n`), (process.exitCode = 1), ac.abort()));
+        if (web && cfg.web && controlAt) void web.startBridgeWeb(cfg.web, controlAt, ac.signal, (l) => process.stdout.write(`${l}\n`)).catch((err: Error) => (process.stderr.write(`laplink bridge: web: ${err.message}\n`), (process.exitCode = EXIT.FAILED), ac.abort()));
       });
     });
 
@@ -157,18 +159,18 @@ export function register(program: Command): void {
         throw err;
       }
       // stdin keeps the event loop alive; the session is over, so is the process.
-      process.exit(process.exitCode ?? 0);
+      process.exit(process.exitCode ?? EXIT.OK);
     });
   bridge
     .command('keygen')
     .description('Write NAME.key (mode 0600) and a self-signed NAME.crt for a TLS port or client, and print the fingerprint for the other side.')
     .argument('<name>', "the certificate's CN: the port's host name, or a name for a client")
     .option('--dir <dir>', 'where to write the files', '.')
-    .option('--days <n>', 'validity of the certificate', '825')
+    .option('--days <n>', 'validity of the certificate', wholeNumber(1, 36500), 825)
     .option('--force', 'replace existing files')
     .action(async (name: string, opts: Record<string, unknown>) => {
       const { keygen } = await import('../tls/keygen.js');
-      const r = await keygen({ name, dir: String(opts.dir), days: Number(opts.days), force: Boolean(opts.force) });
+      const r = await keygen({ name, dir: String(opts.dir), days: opts.days as number, force: Boolean(opts.force) });
       process.stdout.write(
         [
           `key          ${r.key} (mode 0600: keep it here)`,
@@ -227,14 +229,14 @@ function serveConfig(device: string, opts: Record<string, unknown>): BridgeConfi
     flow: s.flow,
     local: s.local,
     hupcl: s.hupcl,
-    maxConnections: positiveInt(opts.maxConnections, '--max-connections'),
+    maxConnections: opts.maxConnections as number,
     kickOld: Boolean(opts.kickOld),
     slowClient: opts.slowClient as SlowClientPolicy,
     allow: opts.allow as string[] | undefined,
     banner: unescape(opts.banner as string | undefined),
     openString: unescape(opts.openString as string | undefined),
     closeString: unescape(opts.closeString as string | undefined),
-    idleTimeout: nonNegativeInt(opts.idleTimeout, '--idle-timeout'),
+    idleTimeout: opts.idleTimeout as number,
     nativePump: opts.nativePump !== false,
     pace: paceFrom(opts),
     trace: {
@@ -310,21 +312,9 @@ function termiosSpeed(v: unknown): number {
   return n;
 }
 
-function positiveInt(v: unknown, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: "${String(v)}" is not a positive integer`);
-  return n;
-}
-
-/** --pace BAUD: a positive whole number of bit/s, or undefined when not given. */
+/** --pace BAUD: a positive whole number of bit/s (checked as the flag is parsed), or undefined when not given. */
 function paceFrom(opts: Record<string, unknown>): number | undefined {
-  return opts.pace === undefined ? undefined : positiveInt(opts.pace, '--pace');
-}
-
-function nonNegativeInt(v: unknown, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: "${String(v)}" is not a non-negative integer`);
-  return n;
+  return opts.pace as number | undefined;
 }
 
 /** Lets flags carry \r, \n, \t and \xHH like ser2net's banner strings. */

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
 import { ansiPaint, changeLines, noPaint, screenLines, wantColour, type PrintedKeys } from '../status/screen.js';
 import { FullScreen } from '../status/terminal.js';
@@ -44,7 +45,7 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
   const stop = () => {
     if (!controller.signal.aborted) return controller.abort();
     screen?.restore();
-    process.exit(0);
+    process.exit(EXIT.OK);
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, stop);
@@ -83,5 +84,5 @@ export async function runWatch(name: string | undefined, flags: WatchFlags): Pro
   // Asked to stop, the viewer leaves even if a file watcher closed mid-scan left a handle open (the
   // process would then never end by itself); the timer is unref'd, so it costs nothing otherwise.
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
-  return 0;
+  return EXIT.OK;
 }

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { pidAlive as alive } from '../pid.js';
 import { readBackSync, ReadBackError } from '../runtime/read-back.js';
 
@@ -20,7 +21,7 @@ export class LockError extends LaplinkError {
     message: string,
     readonly holderPid?: number,
   ) {
-    super(message, 1);
+    super(message, EXIT.FAILED);
   }
 }
 

@@ -123,7 +123,7 @@ class SerialLine implements Line {
       if (merged.speed !== this.settings.speed) await this.dev.setSpeed(merged.speed);
       await run('stty', ['-F', this.name, ...sttyArgs(merged, isPty(this.name))]);
     } catch (err) {
-      throw new LineError(`${this.name}: cannot apply settings: ${firstLine(err)}`, { cause: err });
+      throw new LineError(`cannot apply settings: ${firstLine(err)}`, { cause: err, device: this.name });
     }
     this.settings = merged;
   }
@@ -132,7 +132,7 @@ class SerialLine implements Line {
     try {
       await this.dev.setModem(lines);
     } catch (err) {
-      throw new LineError(`${this.name}: cannot set modem lines (a pty has none): ${(err as Error).message}`);
+      throw new LineError(`cannot set modem lines (a pty has none): ${(err as Error).message}`, { cause: err, device: this.name });
     }
   }
 
@@ -150,7 +150,7 @@ class SerialLine implements Line {
       await sleep(ms);
       await this.dev.setModem({ brk: false });
     } catch (err) {
-      throw new LineError(`${this.name}: cannot send break: ${(err as Error).message}`);
+      throw new LineError(`cannot send break: ${(err as Error).message}`, { cause: err, device: this.name });
     }
   }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { DEFAULT_GRACE_MS } from './defaults.js';
 import { sleep } from '../runtime/sleep.js';
 
@@ -13,7 +14,7 @@ import { sleep } from '../runtime/sleep.js';
 /** The process exists but belongs to another user (kill EPERM): only root can end it. */
 export class NotPermittedError extends LaplinkError {
   constructor(readonly pid: number) {
-    super(`pid ${pid} belongs to another user`, 1);
+    super(`pid ${pid} belongs to another user`, EXIT.FAILED);
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkExtraOption } from './pppd-options.js';
 import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
+import { AUTH_KINDS } from './auth-kinds.js';
 import { TERMIOS_SPEEDS } from '../line/speeds.js';
 import { queue } from './queue.js';
 import { callerRules, callers, isAddressRange, listenAddress } from '../callers/schema.js';
@@ -94,10 +95,6 @@ export const serverUser = z
     ips: z.array(ipOrHost).max(16).optional().describe('addresses this user may take (last column of pap-secrets)'),
   })
   .strict();
-
-/** Authentication protocols pppd 2.4.9 speaks; every CHAP kind reads chap-secrets. */
-export const AUTH_KINDS = ['pap', 'chap', 'mschap', 'mschap-v2'] as const;
-export type AuthKind = (typeof AUTH_KINDS)[number];
 
 export const auth = z
   .object({

@@ -1,20 +1,36 @@
-import type { AuthKind, Profile } from './schema.js';
+import type { AuthKind } from './auth-kinds.js';
 import { isAddressRange } from '../callers/schema.js';
 
 /**
  * Cross-field rules of the fields Windows peers brought in (MS-CHAP kinds, `auth.accept`, MPPE,
  * `gateway`, `usePeerDns`), each reported at the field the user must change. Kept apart from
- * schema.ts so that file stays the list of fields; types only flow in, so there is no import cycle.
+ * schema.ts so that file stays the list of fields. schema.ts calls these rules, so they import
+ * nothing from it: they say below which fields they read, and that call checks the profile has them.
  */
 
 type Report = (path: PropertyKey[], message: string) => void;
-type Shape = Pick<Profile, 'role' | 'auth' | 'encrypt' | 'gateway' | 'masquerade' | 'usePeerDns' | 'remoteIp'>;
+
+/** A profile's `auth:` as these rules read it. */
+interface AuthShape {
+  require: AuthKind | 'none';
+  accept?: AuthKind[] | undefined;
+}
+
+interface Shape {
+  role: string;
+  auth: AuthShape;
+  encrypt: string;
+  gateway?: object | undefined;
+  masquerade?: { outInterface: string } | undefined;
+  usePeerDns?: boolean | undefined;
+  remoteIp: string;
+}
 
 const MS_CHAP: readonly AuthKind[] = ['mschap', 'mschap-v2'];
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** The kinds a client agrees to: `auth.accept`, or else the one it was told the server asks for. */
-export function clientKinds(a: Profile['auth']): AuthKind[] {
+export function clientKinds(a: AuthShape): AuthKind[] {
   if (a.accept) return [...new Set(a.accept)];
   return a.require === 'none' ? [] : [a.require];
 }

@@ -4,6 +4,7 @@ import { link, mkdir, open, readdir, realpath, rename, unlink } from 'node:fs/pr
 import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { errnoText } from '../socket-reason.js';
 import { pidAlive } from '../pid.js';
 import { firstProblem, readBack, ReadBackError } from '../runtime/read-back.js';
@@ -233,7 +234,7 @@ async function readJournal(path: string, root: string): Promise<Journal | undefi
     got = await readBack(path, { maxBytes: JOURNAL_MAX_BYTES });
   } catch (err) {
     const reason = err instanceof ReadBackError ? err.reason : reasonOf(err);
-    throw new JournalError(`${path} is refused (${reason}); nothing was changed: delete it if no laplink is running`, 1, { cause: err });
+    throw new JournalError(`${path} is refused (${reason}); nothing was changed: delete it if no laplink is running`, EXIT.FAILED, { cause: err });
   }
   if (!got) return undefined;
   const uid = process.getuid?.();
@@ -302,7 +303,7 @@ export async function recover(root: string | undefined, dirs: string[], sweptLoc
     return out;
   } catch (err) {
     if (err instanceof LaplinkError) throw err;
-    throw new JournalError(`cannot finish the interrupted run recorded in ${journalPath}: ${reasonOf(err)}; nothing else was changed, run laplink again once this is fixed`, 1, { cause: err });
+    throw new JournalError(`cannot finish the interrupted run recorded in ${journalPath}: ${reasonOf(err)}; nothing else was changed, run laplink again once this is fixed`, EXIT.FAILED, { cause: err });
   }
 }
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { LOCK_FILE_MAX_BYTES } from '../line/lock.js';
 import { pidAlive as alive } from '../pid.js';
 import { readBack } from '../runtime/read-back.js';
+import { sleep } from '../runtime/sleep.js';
 import { reasonOf } from './journal.js';
 import { WriteError } from './write.js';
 
@@ -28,7 +29,7 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
   } catch (err) {
     // a full disk creates the file and then fails to fill it: never leave an empty one behind
     await unlink(mine).catch(() => undefined);
-    throw new WriteError(`cannot write ${path}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
+    throw new WriteError(`cannot write ${path}: ${reasonOf(err)}; nothing was changed`, EXIT.FAILED, { cause: err });
   }
   try {
     for (;;) {
@@ -36,7 +37,7 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
         await link(mine, path);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new WriteError(`cannot take the lock ${path}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new WriteError(`cannot take the lock ${path}: ${reasonOf(err)}; nothing was changed`, EXIT.FAILED, { cause: err });
       }
       const pid = await lockPid(path);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {

@@ -1,5 +1,6 @@
 import { clientKinds } from '../profile/windows-rules.js';
-import { AUTH_KINDS, type Profile } from '../profile/schema.js';
+import { AUTH_KINDS } from '../profile/auth-kinds.js';
+import type { Profile } from '../profile/schema.js';
 
 /**
  * pppd lines for the fields Windows peers brought in: which authentication kinds a client refuses,

@@ -1,6 +1,7 @@
 import { lstat, mkdir, open, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { faultPoint } from './fault-point.js';
 import { isInside, makeBackups, realFs, reasonOf, removeJournal, rollBack, tempName, writeJournal, type Journal, type JournalEntry, type JournalFs } from './journal.js';
 import { mergeBlock, removeBlock } from './block.js';
@@ -41,7 +42,7 @@ async function readExisting(fsPath: string): Promise<{ text: string | null; mode
     // ENOTDIR: a parent is a plain file, so there is no such file; writing it will fail later, cleanly.
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { text: null };
-    throw new WriteError(`cannot read ${fsPath}: ${reasonOf(err)}; nothing was changed`, 1, { cause: err });
+    throw new WriteError(`cannot read ${fsPath}: ${reasonOf(err)}; nothing was changed`, EXIT.FAILED, { cause: err });
   }
 }
 
@@ -113,7 +114,7 @@ export interface ApplyHooks {
 /** `cannot write FILE: no space left on device; nothing was changed`: one line per failure. */
 function failure(path: string, err: unknown, outcome = 'nothing was changed'): WriteError {
   if (err instanceof WriteError) return err;
-  return new WriteError(`cannot write ${path}: ${reasonOf(err)}; ${outcome}`, 1, { cause: err });
+  return new WriteError(`cannot write ${path}: ${reasonOf(err)}; ${outcome}`, EXIT.FAILED, { cause: err });
 }
 
 async function writeTemp(c: FileChange, tmp: string): Promise<void> {

@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSyn
 import { lstat, open, stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import { LaplinkError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 
 /**
  * The one way to read back a file this tool (or pppd) wrote earlier: the journal, state files, UUCP
@@ -16,7 +17,7 @@ export class ReadBackError extends LaplinkError {
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`${file}: ${reason}`, 1, options);
+    super(`${file}: ${reason}`, EXIT.FAILED, options);
   }
 }
 

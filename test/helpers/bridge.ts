@@ -1,49 +1,15 @@
-/** Shared rig for bridge tests: socat pty pairs (null-modem cables), the CLI, TCP peers. */
+/** Shared rig for bridge tests: the CLI, TCP peers, the far end of a cable (the cable itself: ptypair.ts). */
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import tty from 'node:tty';
 import { afterEach } from 'vitest';
-import { exchangeMarkers, receiveSha256, Sink } from '../../bench/lib/driver.js';
+import { exchangeMarkers, receiveSha256, Sink } from './driver.js';
+import { startPtyPair, type PtyPair } from './ptypair.js';
 
 export const laplink = path.resolve('bin/laplink.js');
-
-export interface PtyPair {
-  dir: string;
-  a: string;
-  b: string;
-  proc: ResultPromise;
-  kill(): Promise<void>;
-}
-
-/** `socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B` — a null-modem cable between A and B. */
-export async function ptyPair(dir?: string): Promise<PtyPair> {
-  const d = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'laplink-pty-'));
-  const a = path.join(d, 'a');
-  const b = path.join(d, 'b');
-  const proc = execa('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { reject: false, buffer: false, stderr: 'pipe' });
-  await new Promise<void>((resolve, reject) => {
-    let text = '';
-    proc.stderr!.on('data', (c: Buffer) => {
-      text += c.toString();
-      if (text.includes('starting data transfer loop')) resolve();
-    });
-    void proc.then((r) => reject(new Error(`socat exited (${String(r.exitCode)}): is socat installed? ${text}`)));
-  });
-  return {
-    dir: d,
-    a,
-    b,
-    proc,
-    kill: async () => {
-      proc.kill('SIGTERM');
-      await proc;
-    },
-  };
-}
 
 /** Starts a CLI process and resolves once its stdout shows `pattern`, with the match. */
 export async function startCli(args: string[], pattern: RegExp): Promise<{ proc: ResultPromise; match: RegExpExecArray; stderr: () => string }> {
@@ -136,8 +102,8 @@ export function bridgeRig() {
     cleanups,
     /** A socat pty pair (the null-modem cable), killed and removed after the test. */
     async pair(): Promise<PtyPair> {
-      const p = await ptyPair();
-      cleanups.push(() => rm(p.dir), () => p.kill());
+      const p = await startPtyPair();
+      cleanups.push(() => p.close());
       return p;
     },
     /** `laplink bridge serve DEVICE` on a free loopback port, without a UUCP lock. */

@@ -1,4 +1,4 @@
-import type { PaceClock } from '../../src/bridge/pace.js';
+import type { PaceClock } from '../../src/line/pace.js';
 
 /**
  * A clock the test moves by hand. Timers fire in time order; `lateMs` makes every wake-up late by

@@ -1,5 +1,5 @@
-import { freePort, serveLaplink } from '../../bench/lib/bridges.js';
-import { connectTcp, openTty } from '../../bench/lib/driver.js';
+import { freePort, serveLaplink } from './bridge-processes.js';
+import { connectTcp, openTty } from './driver.js';
 import { ask, linkUp, openControl } from './bridge.js';
 import { startPtyPair } from './ptypair.js';
 

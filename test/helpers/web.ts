@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
-import { ptyPair, startCli, stop, openEnd, type PtyPair } from './bridge.js';
+import { startCli, stop, openEnd } from './bridge.js';
+import { startPtyPair, type PtyPair } from './ptypair.js';
 import { WebServer, type WebServerOptions } from '../../src/web/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -45,7 +46,7 @@ export async function webRig(over: Partial<WebServerOptions> = {}, protocol = 'r
   const dir = mkdtempSync(join(tmpdir(), 'laplink-web-'));
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir);
-  const pair = await ptyPair();
+  const pair = await startPtyPair();
   const config = join(dir, 'bridge.yaml');
   writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\nports:\n  - name: cable0\n    device: ${pair.a}\n    listen: 127.0.0.1:0\n    protocol: ${protocol}\n    maxConnections: 4\n`);
   const bridge = await startCli(['bridge', 'run', config], /cable0: listening on 127\.0\.0\.1:(\d+)\n(?:.*\n)*?control: listening on 127\.0\.0\.1:(\d+)\n/);
@@ -69,9 +70,8 @@ export async function webRig(over: Partial<WebServerOptions> = {}, protocol = 'r
       abort.abort();
       far.close();
       await stop(bridge.proc);
-      await pair.kill();
+      await pair.close();
       rmSync(dir, { recursive: true, force: true });
-      rmSync(pair.dir, { recursive: true, force: true });
     },
   };
 }

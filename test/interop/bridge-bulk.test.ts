@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveLaplink, spawnLaplink } from '../../bench/lib/bridges.js';
-import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
-import { telnetStream } from '../../bench/lib/telnet-client.js';
+import { serveLaplink, spawnLaplink } from '../helpers/bridge-processes.js';
+import { connectTcp, openTty, randomPayload, sha256 } from '../helpers/driver.js';
+import { telnetStream } from '../helpers/telnet-client.js';
 import { bothWays, linkUp } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 

@@ -9,7 +9,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { freePorts } from '../../bench/lib/bridges.js';
+import { freePorts } from '../helpers/bridge-processes.js';
 import { ask, bridgeRig, collect, openControl, startCli, stop, waitUntil } from '../helpers/bridge.js';
 import { laplinkBin } from '../helpers/supervisor-harness.js';
 import { testPki, type Cert } from '../helpers/tls.js';

@@ -1,9 +1,9 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveLaplink } from '../../bench/lib/bridges.js';
-import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../bench/lib/driver.js';
-import { fdCount, processTree, rssBytes } from '../../bench/lib/proc.js';
+import { serveLaplink } from '../helpers/bridge-processes.js';
+import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../helpers/driver.js';
+import { fdCount, processTree, rssBytes } from '../helpers/proc.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 /**

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, connectTcp, openEnd, ptyPair, rm, startCli, stop, waitUntil } from '../helpers/bridge.js';
+import { collect, connectTcp, openEnd, startCli, stop, waitUntil } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -19,8 +20,8 @@ const until = (cond: () => boolean, what: string) => waitUntil(cond, what, 15_00
 
 describe('bridge serve: device loss', () => {
   it('closes clients with the close string, reopens the device when it returns, leaks no fd', async () => {
-    const first = await ptyPair();
-    cleanups.push(() => rm(first.dir));
+    const first = await startPtyPair();
+    cleanups.push(() => first.close());
     const srv = await startCli(
       ['bridge', 'serve', first.a, '--listen', '127.0.0.1:0', '--no-lock', '--close-string', 'GONE\\r\\n'],
       /listening on 127\.0\.0\.1:(\d+)\n/,
@@ -37,7 +38,7 @@ describe('bridge serve: device loss', () => {
       c1.on('data', (c) => (t += c.toString()));
       c1.on('close', () => r(t));
     });
-    await first.kill();
+    await first.hangup();
     expect(await c1Text).toBe('GONE\r\n');
     await until(() => /device gone/.test(srv.stderr()), 'the "device gone" line');
 
@@ -50,8 +51,8 @@ describe('bridge serve: device loss', () => {
     });
     expect(c2Text).toBe('Device unavailable\r\n');
 
-    const second = await ptyPair(first.dir);
-    cleanups.push(() => second.kill());
+    const second = await startPtyPair({ dir: first.dir });
+    cleanups.push(() => second.close());
     await until(() => (srv.stderr().match(/device open/g) ?? []).length >= 2, 'the device to reopen');
     const c3 = await connectTcp(port);
     cleanups.push(() => void c3.destroy());

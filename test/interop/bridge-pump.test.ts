@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
+import { connectTcp, openTty, randomPayload, sha256 } from '../helpers/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer, waitUntil } from '../helpers/bridge.js';

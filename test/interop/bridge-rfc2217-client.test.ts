@@ -7,7 +7,8 @@ import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, laplink, openEnd, ptyPair, rm, stop, waitUntil } from '../helpers/bridge.js';
+import { collect, laplink, openEnd, stop, waitUntil } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,8 +30,8 @@ const speedOf = async (p: string) => (await execa('stty', ['-F', p, 'speed'], { 
 
 describe('bridge connect --protocol rfc2217 against ser2net 4', () => {
   it('offers the remote port as a pty, forwards stty speed changes, carries data both ways', async () => {
-    const p = await ptyPair();
-    cleanups.push(() => rm(p.dir), () => p.kill());
+    const p = await startPtyPair();
+    cleanups.push(() => p.close());
     const port = await freePort();
     const cfg = `${p.dir}/ser2net.yaml`;
     fs.writeFileSync(

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { serveLaplink } from '../../bench/lib/bridges.js';
-import { openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { serveLaplink } from '../helpers/bridge-processes.js';
+import { openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 /**
@@ -123,7 +123,7 @@ beforeAll(() => {
   }
 });
 
-async function setup(): Promise<{ device: string; far: ReturnType<typeof openTty>; py: PySerial }> {
+async function setup(): Promise<{ device: string; far: ReturnType<typeof openTty>; py: PySerial; serve: Awaited<ReturnType<typeof serveLaplink>> }> {
   const pair = await startPtyPair();
   cleanups.push(pair.close);
   const serve = await serveLaplink(pair.a, ['--protocol', 'rfc2217']);
@@ -135,7 +135,7 @@ async function setup(): Promise<{ device: string; far: ReturnType<typeof openTty
   expect(opened.ok, `pyserial opened rfc2217://127.0.0.1:${serve.port}: ${opened.error}`).toBe(true);
   const far = openTty(pair.b);
   cleanups.push(() => far.destroy());
-  return { device: pair.a, far, py };
+  return { device: pair.a, far, py, serve };
 }
 
 /** Data both ways between pyserial and the far end of the cable, byte-exact. */
@@ -189,5 +189,17 @@ describe('RFC 2217 server against pyserial rfc2217:// (real client)', () => {
     await py.call({ op: 'break' });
     await py.call({ op: 'purge' });
     await dataBothWays(py, far);
+  });
+
+  it('logs each refusal of the pty with one prefix: the device is named once a line', async () => {
+    const { device, py, serve } = await setup();
+    await py.call({ op: 'set', attr: 'dtr', value: false });
+    await py.call({ op: 'break' }); // a pty has no break either: the line refuses, the server logs why
+    const log = await serve.waitForOutput(/rfc2217: break: .*\n/);
+    const said = log.split('\n').filter((l) => l.includes(' rfc2217: '));
+    const client = /: (127\.0\.0\.1:\d+): rfc2217: /.exec(said[0] ?? '')?.[1];
+    expect(said, log).toContain(`laplink bridge: ${device}: ${client}: rfc2217: the device is a pty, which has no modem lines: DTR and RTS requests are answered, not applied`);
+    expect(said.find((l) => l.includes('rfc2217: break: '))?.startsWith(`laplink bridge: ${device}: ${client}: rfc2217: break: cannot set modem lines`), log).toBe(true);
+    for (const l of said) expect(l.split(device).length - 1, l).toBe(1);
   });
 });

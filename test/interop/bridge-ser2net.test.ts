@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnLaplink, startSer2net } from '../../bench/lib/bridges.js';
-import { openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
+import { spawnLaplink, startSer2net } from '../helpers/bridge-processes.js';
+import { openTty, randomPayload, sha256 } from '../helpers/driver.js';
 import { bothWays, linkUp } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, connectTcp, openEnd, ptyPair, rm, startCli, stop } from '../helpers/bridge.js';
+import { collect, connectTcp, openEnd, rm, startCli, stop } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -11,8 +12,8 @@ afterEach(async () => {
 });
 
 async function rig(...flags: string[]) {
-  const p = await ptyPair();
-  cleanups.push(() => rm(p.dir), () => p.kill());
+  const p = await startPtyPair();
+  cleanups.push(() => p.close());
   const r = await startCli(['bridge', 'serve', p.a, '--listen', '127.0.0.1:0', '--no-lock', ...flags], /listening on 127\.0\.0\.1:(\d+)\n/);
   cleanups.push(() => stop(r.proc));
   const dev = openEnd(p.b);

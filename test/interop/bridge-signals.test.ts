@@ -69,7 +69,7 @@ describe('bridge serve: signals and the UUCP lock', () => {
     const pair = await rig.pair();
     const dir = lockDir();
     const srv = await serveLocked(pair.a, dir);
-    await pair.kill();
+    await pair.hangup();
     await until(() => /device gone/.test(srv.stderr()), 'the "device gone" line');
     expect(locks(dir)).toHaveLength(1);
     srv.proc.kill('SIGTERM');
@@ -121,7 +121,7 @@ describe('bridge connect: signals, retries and the UUCP lock', () => {
 
   it('device loss ends it with one line, exit 1, lock released', async () => {
     const { pair, dir, proc, stderr } = await connectedBridge();
-    await pair.kill();
+    await pair.hangup();
     const r = await proc;
     expect(r.exitCode).toBe(1);
     expect(stderr()).toMatch(/^laplink: .*device gone/m);

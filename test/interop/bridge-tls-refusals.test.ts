@@ -7,8 +7,8 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/bridges.js';
-import { connectTcp, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { freePort } from '../helpers/bridge-processes.js';
+import { connectTcp, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
 import { pumpAvailable } from '../../src/bridge/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, bridgeRig, collect, openControl, startCli, waitUntil } from '../helpers/bridge.js';

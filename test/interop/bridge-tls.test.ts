@@ -12,8 +12,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/bridges.js';
-import { connectTcp, openTty, randomPayload, receiveSha256, sha256 } from '../../bench/lib/driver.js';
+import { freePort } from '../helpers/bridge-processes.js';
+import { connectTcp, openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
 import { bothWays, bridgeRig, collect, laplink, linkUp, startCli, waitUntil } from '../helpers/bridge.js';
 import { serveTlsPort, testPki } from '../helpers/tls.js';
 

@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { LAPLINK_BIN } from './chat-harness.js';
+import { LAPLINK_BIN } from '../helpers/chat-harness.js';
 
 const SOCKETPAIR_RUN = `
 import json, socket, subprocess, sys

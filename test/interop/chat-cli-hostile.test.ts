@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LAPLINK_BIN, ptyPair, REAL_CHAT, startPeer } from './chat-harness.js';
+import { LAPLINK_BIN, ptyPair, REAL_CHAT, startPeer } from '../helpers/chat-harness.js';
 
 interface Exit {
   code: number | null;

@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAPLINK_BIN, ptyPair, startPeer } from './chat-harness.js';
+import { LAPLINK_BIN, ptyPair, startPeer } from '../helpers/chat-harness.js';
 
 const PY = '/usr/bin/python3';
 const work = mkdtempSync(join(tmpdir(), 'chat-cli-'));

@@ -4,7 +4,7 @@
  * check that the case tests what its name says). `differs` lists the fields that legitimately differ,
  * with the reason, mirrored in README "chat compatibility".
  */
-import type { PeerStep } from './chat-harness.js';
+import type { PeerStep } from '../helpers/chat-harness.js';
 
 export type Field = 'peer' | 'exit' | 'report' | 'stderr';
 

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { corpus, type ChatCase, type Field } from './chat-corpus.js';
-import { normalise, REAL_CHAT, runAgainstPeer, LAPLINK_BIN, type ChatRun } from './chat-harness.js';
+import { normalise, REAL_CHAT, runAgainstPeer, LAPLINK_BIN, type ChatRun } from '../helpers/chat-harness.js';
 
 /** Two cores shared with other helpers: a few cases at a time (each case runs both implementations). */
 const PARALLEL = 4;

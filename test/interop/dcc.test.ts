@@ -15,7 +15,7 @@ import { dccScript, type DccRole } from '../../src/chat/dcc.js';
 import { runChat } from '../../src/chat/runner.js';
 import { tokenizeFile } from '../../src/chat/script.js';
 import { emulateWindows, type WindowsRole } from '../helpers/dcc-peer.js';
-import { LAPLINK_BIN, ptyPair, REAL_CHAT, type PtyPair } from './chat-harness.js';
+import { LAPLINK_BIN, ptyPair, REAL_CHAT, type PtyPair } from '../helpers/chat-harness.js';
 
 const pairs: PtyPair[] = [];
 afterEach(async () => {

@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHAT_EXIT, EXIT, MODEM_EXIT } from '../../src/exit-codes.js';
@@ -231,5 +231,27 @@ describe('bridge', () => {
     expect(gone.exitCode, gone.stderr).toBe(EXIT.FAILED);
     const bad = await laplink(['bridge', 'serve', join(dir, 'ttyNOPE'), '--listen', '127.0.0.1:0', '--pace', 'fast']);
     expect(bad.exitCode, bad.stderr).toBe(EXIT.USAGE);
+  });
+
+  // Number() would take each of these (1e3, 0x10, -0, 1.0 are numbers), and the bridge would start;
+  // the flag parser takes digits only, so each is a usage error naming its flag before anything opens.
+  it(`${EXIT.USAGE}: a whole-number flag given a sign, exponent, hex or fraction, named`, async () => {
+    const serve = ['bridge', 'serve', join(dir, 'ttyNOPE'), '--listen', '127.0.0.1:0', '--no-lock'];
+    const atLeast1 = 'Expected a whole number, 1 or more.';
+    const cases: [string[], string][] = [
+      [[...serve, '--pace', '1e3'], `option '--pace <baud>' argument '1e3' is invalid. ${atLeast1}`],
+      [[...serve, '--max-connections', '0'], `option '--max-connections <n>' argument '0' is invalid. ${atLeast1}`],
+      [[...serve, '--max-connections', '1.0'], `option '--max-connections <n>' argument '1.0' is invalid. ${atLeast1}`],
+      [[...serve, '--idle-timeout', '0x10'], "option '--idle-timeout <seconds>' argument '0x10' is invalid. Expected a whole number, 0 or more."],
+      [[...serve, '--idle-timeout', '-0'], "option '--idle-timeout <seconds>' argument '-0' is invalid. Expected a whole number, 0 or more."],
+      [['bridge', 'connect', '127.0.0.1:1', join(dir, 'ttyNOPE'), '--no-lock', '--pace', '+9600'], `option '--pace <baud>' argument '+9600' is invalid. ${atLeast1}`],
+      [['bridge', 'keygen', 'host', '--dir', dir, '--days', '1e2'], "option '--days <n>' argument '1e2' is invalid. Expected a whole number from 1 to 36500."],
+    ];
+    for (const [args, said] of cases) {
+      const r = await laplink(args);
+      expect(r.exitCode, args.join(' ')).toBe(EXIT.USAGE);
+      expect(r.stderr.trim()).toBe(`laplink: ${said}`);
+    }
+    expect(await readdir(dir)).not.toContain('host.key');
   });
 });

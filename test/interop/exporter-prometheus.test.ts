@@ -12,9 +12,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../../bench/lib/bridges.js';
+import { freePorts } from '../helpers/bridge-processes.js';
 import { readStateFile } from '../../src/pppd/state.js';
-import { connectTcp, ptyPair, startCli, stop, type PtyPair } from '../helpers/bridge.js';
+import { connectTcp, startCli, stop } from '../helpers/bridge.js';
+import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 import { fakePppd, laplinkBin, removeDir, repoRoot, tempDir } from '../helpers/supervisor-harness.js';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -63,8 +64,8 @@ beforeAll(async () => {
   const pairs: PtyPair[] = [];
   for (const name of ['pty-link', 'pty-bridge']) {
     await mkdir(join(dir, name));
-    const p = await ptyPair(join(dir, name));
-    cleanups.push(() => p.kill());
+    const p = await startPtyPair({ dir: join(dir, name) });
+    cleanups.push(() => p.close());
     pairs.push(p);
   }
   // the profile schema takes device paths under /dev: the pty the socat link points at

@@ -1,9 +1,10 @@
-import { execa, type ResultPromise } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateLink } from '../../src/render/generate.js';
+import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 
 /**
  * The chat script files `generate` writes for Windows peers (the DCC template plus our ownership
@@ -28,25 +29,19 @@ print("timeout, saw %r" % seen); sys.exit(1)
 `;
 
 let dir: string;
-let socat: ResultPromise | undefined;
+let cable: PtyPair | undefined;
 let ptys: [string, string];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'laplink-chat-'));
-  socat = execa('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { reject: false, buffer: false });
-  ptys = await new Promise((resolve, reject) => {
-    let seen = '';
-    socat!.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      const m = [...seen.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((x) => x[1]!);
-      if (m.length === 2 && seen.includes('starting data transfer')) resolve([m[0]!, m[1]!]);
-    });
-    socat!.once('exit', () => reject(new Error(`socat exited: ${seen}`)));
-  });
+  // chat alone on its end, as under pppd: the rig holds neither
+  cable = await startPtyPair({ holdEnds: false });
+  // the profile takes device paths under /dev: the ptys the links point at
+  ptys = [await realpath(cable.a), await realpath(cable.b)];
 });
 afterEach(async () => {
-  socat?.kill();
-  await socat;
+  await cable?.close();
+  cable = undefined;
   await rm(dir, { recursive: true, force: true });
 });
 

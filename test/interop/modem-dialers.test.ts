@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, realpathSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAPLINK_BIN, ptyPair, REAL_CHAT, startPeer, type PtyPair } from './chat-harness.js';
+import { LAPLINK_BIN, ptyPair, REAL_CHAT, startPeer, type PtyPair } from '../helpers/chat-harness.js';
 
 const work = mkdtempSync(join(tmpdir(), 'modem-dialers-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

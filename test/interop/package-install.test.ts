@@ -17,10 +17,10 @@ import { closeSync, cpSync, existsSync, lstatSync, openSync, mkdirSync, mkdtempS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTcp, openTty, randomPayload, sha256 } from '../../bench/lib/driver.js';
+import { connectTcp, openTty, randomPayload, sha256 } from '../helpers/driver.js';
 import { ask, bothWays, linkUp, openControl, waitUntil } from '../helpers/bridge.js';
-import { freePort } from '../../bench/lib/bridges.js';
-import { ptyPair, startPeer } from './chat-harness.js';
+import { freePort } from '../helpers/bridge-processes.js';
+import { ptyPair, startPeer } from '../helpers/chat-harness.js';
 import { notifySocket } from '../helpers/notify-socket.js';
 import { fakePppd, profileYaml } from '../helpers/supervisor-harness.js';
 

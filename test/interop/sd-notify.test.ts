@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib/bridges.js';
+import { freePort } from '../helpers/bridge-processes.js';
 import { connectTcp, waitUntil } from '../helpers/bridge.js';
 import { notifySocket as bindNotifySocket } from '../helpers/notify-socket.js';
 import { startPtyPair } from '../helpers/ptypair.js';

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts } from '../../bench/lib/bridges.js';
+import { freePorts } from '../helpers/bridge-processes.js';
 import { bridgeRig, startCli, stop } from '../helpers/bridge.js';
 import { startWatch, type WatchProcess } from '../helpers/status-watch.js';
 import { laplinkBin, removeDir, tempDir } from '../helpers/supervisor-harness.js';

@@ -3,7 +3,6 @@
  * STAND-IN that replays real pppd 2.4.9 log lines and exits with the chosen status, because this
  * machine's kernel has no PPP (the real pppd exits 4: see supervisor-cli.test.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,17 +11,18 @@ import { pppdArgs } from '../../src/pppd/args.js';
 import { exitPolicy } from '../../src/pppd/exit.js';
 import type { LinkStatus } from '../../src/pppd/state.js';
 import type { Supervisor } from '../../src/pppd/supervise.js';
+import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 import { procAlive, removeDir, standInSupervisor, starts, tempDir, waitForState } from '../helpers/supervisor-harness.js';
 
 let dir = '';
 let sup: Supervisor | undefined;
-let socat: ChildProcess | undefined;
+let cable: PtyPair | undefined;
 afterEach(async () => {
   vi.useRealTimers();
   await sup?.stop();
   sup = undefined;
-  socat?.kill('SIGTERM');
-  socat = undefined;
+  await cable?.close();
+  cable = undefined;
   await removeDir(dir);
 });
 
@@ -208,20 +208,15 @@ describe('stand-in pppd: respawning too fast', () => {
 describe('stand-in pppd: hot-plug of the device (socat pty link)', () => {
   it('waits for the device, starts when it appears, waits again when it is removed', async () => {
     dir = await tempDir();
-    const dev = join(dir, 'ttyA');
+    const dev = join(dir, 'a'); // the shared pty pair's link to its end a
     sup = standInSupervisor(dir, { FAKE_PPPD_SCENARIO: 'up-hold' }, { device: dev, args: pppdArgs({ name: 'testlink', root: dir, device: dev }) });
     void sup.run();
     await waitForState(sup, 'waiting-for-device');
     expect((await starts(dir)).length).toBe(0);
-    socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${join(dir, 'ttyB')}`], { stdio: 'ignore' });
-    socat.on('error', (e) => {
-      throw new Error(`socat is needed for this test: ${e.message}`);
-    });
+    cable = await startPtyPair({ dir });
     const up = await waitForState(sup, 'up');
     expect(up.device).toBe(dev);
-    socat.kill('SIGTERM');
-    await new Promise((r) => socat!.once('exit', r));
-    socat = undefined;
+    await cable.hangup(); // the adapter is unplugged: socat ends and removes the link
     const waiting = await waitForState(sup, 'waiting-for-device');
     expect(waiting.lastExit?.code).toBe(16);
     expect(existsSync(dev)).toBe(false);

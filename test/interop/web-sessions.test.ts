@@ -8,14 +8,15 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsState } from '../../src/tls/accepter.js';
 import { hashPassword, PasswordCheck } from '../../src/web/password.js';
 import { MAX_FRAME_BYTES } from '../../src/web/server.js';
-import { ptyPair, startCli, stop } from '../helpers/bridge.js';
+import { startCli, stop } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 import { testPki } from '../helpers/tls.js';
 import { until, webRig, type WebRig } from '../helpers/web.js';
 
@@ -185,7 +186,7 @@ describe('TLS with client certificates', () => {
 
 describe('a `web:` section in a bridge run config', () => {
   it('serves the pages from the bridge process, showing its own ports through its control port', async () => {
-    const pair = await ptyPair();
+    const pair = await startPtyPair();
     const config = join(pair.dir, 'bridge.yaml');
     writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\nweb:\n  listen: 127.0.0.1:0\n  stateDir: ${pair.dir}\nports:\n  - name: cable0\n    device: ${pair.a}\n    listen: 127.0.0.1:0\n`);
     const bridge = await startCli(['bridge', 'run', config], /cable0: listening on 127\.0\.0\.1:(\d+)\n(?:.*\n)*?web: serving http:\/\/127\.0\.0\.1:(\d+)\/\n/);
@@ -205,8 +206,7 @@ describe('a `web:` section in a bridge run config', () => {
       expect(view.consoles).toEqual([`127.0.0.1:${bridge.match[1]}`]);
     } finally {
       await stop(bridge.proc);
-      await pair.kill();
-      rmSync(pair.dir, { recursive: true, force: true });
+      await pair.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { cpuSeconds } from '../../bench/lib/proc.js';
+import { cpuSeconds } from '../helpers/proc.js';
 
 // The bench's CPU figures used /proc/PID/stat, in 10 ms ticks: every reading was a multiple of
 // 0.01 s and CPU-per-MiB ratios moved in steps. Read from schedstat, a busy child's CPU time has

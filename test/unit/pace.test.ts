@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bitsPerFrame, LineSchedule, Pacer } from '../../src/bridge/pace.js';
+import { bitsPerFrame, LineSchedule, Pacer } from '../../src/line/pace.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 

@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LINE_BUFFER_BYTES, PacedLine } from '../../src/bridge/paced-line.js';
-import { UART_FIFO_BYTES } from '../../src/bridge/pace.js';
+import { LINE_BUFFER_BYTES, PacedLine } from '../../src/line/paced-line.js';
+import { UART_FIFO_BYTES } from '../../src/line/pace.js';
 import type { Line } from '../../src/line/line.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 

@@ -8,7 +8,7 @@
  * stay in JavaScript, where the pacer is, and with pacing off nothing here is even loaded.
  */
 import { Duplex } from 'node:stream';
-import type { Line, LineSettings, ModemLines } from '../line/line.js';
+import type { Line, LineSettings, ModemLines } from './line.js';
 import { bitsPerFrame, Pacer, UART_FIFO_BYTES, type PaceClock } from './pace.js';
 
 export interface PaceOptions {

@@ -1,62 +1,26 @@
 /**
  * Rig for running chat implementations against a scripted peer over a real pseudo-terminal pair
- * (socat), used by the differential suite, the DCC tests and the chat bench.
+ * (the shared socat pair of ptypair.ts), used by the differential suite, the chat CLI, DCC and
+ * dialer tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ReadStream } from 'node:tty';
+import { startPtyPair, type PtyPair } from './ptypair.js';
 
 export const REAL_CHAT = '/usr/sbin/chat';
 export const LAPLINK_BIN = resolve(import.meta.dirname, '../../bin/laplink.js');
 
-export interface PtyPair {
-  a: string;
-  b: string;
-  dir: string;
-  /** Kill socat: both masters close, chat's line hangs up. */
-  hangup(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { PtyPair };
 
-/** `socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B` in a fresh temp dir. */
-export async function ptyPair(): Promise<PtyPair> {
-  if (!existsSync('/usr/bin/socat')) throw new Error('socat is not installed (/usr/bin/socat): apt-get install socat');
-  const dir = mkdtempSync(join(tmpdir(), 'chat-pty-'));
-  const a = join(dir, 'A');
-  const b = join(dir, 'B');
-  const socat = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((ok, fail) => {
-    let err = '';
-    const timer = setTimeout(() => fail(new Error(`socat did not start: ${err}`)), 10_000);
-    socat.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('starting data transfer loop')) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    socat.on('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`socat exited ${code}: ${err}`));
-    });
-  });
-  socat.stderr!.resume();
-  return {
-    a,
-    b,
-    dir,
-    async hangup() {
-      await killAndWait(socat);
-    },
-    async close() {
-      await killAndWait(socat);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/**
+ * The shared socat pty pair, holding neither end: chat notices a line that closes or hangs up, and
+ * an end the rig held would keep it open.
+ */
+export function ptyPair(): Promise<PtyPair> {
+  return startPtyPair({ holdEnds: false, timeoutMs: 10_000 });
 }
 
 export async function killAndWait(child: ChildProcess): Promise<void> {

@@ -12,7 +12,7 @@
  * refill. An idle line earns no credit: data arriving after a pause starts a new stretch.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { LineSettings } from '../line/line.js';
+import type { LineSettings } from './line.js';
 
 /** A 16550's transmit FIFO: what a UART accepts at once. */
 export const UART_FIFO_BYTES = 16;
