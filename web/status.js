@@ -30,7 +30,7 @@ function ago(iso) {
 
 function rows(pairs) {
   const dl = el('dl');
-  for (const [k, v] of pairs) if (v !== undefined && v !== '') dl.append(el('dt', {}, k), el('dd', {}, String(v)));
+  for (const [k, v, cls] of pairs) if (v !== undefined && v !== '') dl.append(el('dt', {}, k), el('dd', { 'data-row': k, ...(cls ? { class: cls } : {}) }, String(v)));
   return dl;
 }
 
@@ -48,6 +48,8 @@ function linkCard(l) {
       ['device', l.device],
       ['traffic', c ? `↓ ${bytes(c.rxBytes)}  ↑ ${bytes(c.txBytes)}` : undefined],
       ['rate', c && c.rxRate !== undefined ? `↓ ${bytes(c.rxRate)}/s  ↑ ${bytes(c.txRate)}/s` : undefined],
+      ['line', l.lineText, l.lineGrowing ? 'wrong' : undefined],
+      ['queue', l.queueText],
       ['next try', l.retryInSeconds !== undefined ? `in ${l.retryInSeconds} s` : undefined],
       ['restarts', l.restarts || undefined],
       ['last exit', l.lastExit ? `${l.lastExit.code} ${l.lastExit.meaning}` : undefined],

@@ -17,7 +17,8 @@ import { Listener, type Peer } from '../listen/listener.js';
 import { formatAddress, type HostPort } from '../listen/address.js';
 import type { TlsState } from '../tls/accepter.js';
 import { watchStatus, type ControlAddress } from '../status/watch.js';
-import type { WatchView } from '../status/view.js';
+import type { LinkView, WatchView } from '../status/view.js';
+import { describeLine, describeQueue } from '../status/line-health.js';
 import { AssetStore } from './assets.js';
 import { PortConsole } from './console.js';
 import type { PasswordCheck } from './password.js';
@@ -134,7 +135,7 @@ export class WebServer {
     this.knownPorts = ports;
     // the same view minus its clock: a page is sent only what changed
     const { at: _at, ...rest } = v;
-    const text = JSON.stringify({ type: 'view', view: { ...rest, consoles: [...ports.keys()] } });
+    const text = JSON.stringify({ type: 'view', view: { ...rest, links: rest.links.map(withHealthText), consoles: [...ports.keys()] } });
     if (text === this.lastView) return;
     this.lastView = text;
     for (const ws of this.statusPages) ws.send(text);
@@ -240,6 +241,12 @@ export class WebServer {
     this.consoles.set(key, c);
     return c;
   }
+}
+
+/** A link with its line counters and queue in the words `status` prints them, so the page and the
+ *  terminal say the same thing and the page needs no formatting rules of its own. */
+function withHealthText(l: LinkView): LinkView & { lineText?: string; lineGrowing?: boolean; queueText?: string } {
+  return { ...l, lineText: l.line && describeLine(l.line), lineGrowing: l.line?.troubles?.length ? true : undefined, queueText: l.queue && describeQueue(l.queue) };
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {

@@ -4,12 +4,14 @@
  * machine's kernel has no PPP, so a real pppd exits before it could bring a link up. The console's
  * port is a real `laplink bridge run` on one end of a socat pty pair; the test is the other end.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateFilePath, writeStateFile } from '../../src/pppd/state.js';
 import { ask, openControl } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 import { removeDir, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
 import { launchChromium, screenshotPath, until, webRig, type WebRig } from '../helpers/web.js';
 
@@ -85,6 +87,24 @@ describe('the status page', () => {
     } finally {
       await sup.stop();
       await removeDir(dir);
+    }
+  });
+
+  it('shows a running link\'s line counters and its queue in the words `status` prints', async () => {
+    // a state file as the supervisor writes it for a link whose pppd (this process) holds a real pty
+    // and whose interface is `lo` (no PPP here: lo has a real queue that the real tc reports)
+    const pty = await startPtyPair();
+    const device = realpathSync(pty.a);
+    try {
+      await writeStateFile(rig.stateDir, { name: 'cable', state: 'up', since: new Date().toISOString(), supervisorPid: process.pid, pppdPid: process.pid, device, iface: 'lo', restarts: 0 });
+      const page = await openPage('/');
+      await page.waitForSelector('[data-link="cable"] [data-row="queue"]');
+      expect(await page.$eval('[data-link="cable"] [data-row="line"]', (e) => e.textContent)).toMatch(new RegExp(`^line ${device} \\d+ bit/s: its driver keeps no counters \\(a pseudo-terminal\\)$`));
+      expect(await page.$eval('[data-link="cable"] [data-row="queue"]', (e) => e.textContent)).toBe('queue noqueue (not shaped): backlog 0 B (0 packets), 0 drops, 0 marks');
+      await page.close();
+    } finally {
+      rmSync(stateFilePath(rig.stateDir, 'cable'), { force: true });
+      await pty.close();
     }
   });
 });
