@@ -14,6 +14,7 @@ import { hashPassword, PasswordCheck } from '../web/password.js';
 import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
 import { WebServer } from '../web/server.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
+import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
 
 export const DEFAULT_WEB_LISTEN = '127.0.0.1:8470';
 
@@ -25,6 +26,11 @@ interface WebFlags {
   record?: string;
   recordMaxBytes: string;
   maxSockets: string;
+  bridgeTlsCa?: string;
+  bridgeTlsCert?: string;
+  bridgeTlsKey?: string;
+  bridgeTlsPin?: string[];
+  bridgeTlsServerName?: string;
   [tls: string]: unknown;
 }
 
@@ -53,6 +59,15 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** The client identity the consoles dial TLS ports with, checked before anything listens. */
+function bridgeTlsFrom(opts: WebFlags): TlsClientSettings | undefined {
+  const s: TlsClientSettings = { ca: opts.bridgeTlsCa, cert: opts.bridgeTlsCert, key: opts.bridgeTlsKey, pin: opts.bridgeTlsPin, serverName: opts.bridgeTlsServerName };
+  if (Object.values(s).every((v) => v === undefined)) return undefined;
+  const [problem] = tlsClientProblems(s);
+  if (problem) throw new UsageError(problem.replaceAll('--tls-', '--bridge-tls-'));
+  return s;
+}
+
 export function register(program: Command): void {
   const web = program.command('web').description(`serve a live status page and a serial console per bridge port to browsers on http://${DEFAULT_WEB_LISTEN}/`);
   withTlsServerFlags(
@@ -63,7 +78,12 @@ export function register(program: Command): void {
       .option('--password-hash-file <file>', 'ask browsers for the password whose hash (from `laplink web hash-password`) this file holds')
       .option('--record <dir>', "record each open console's output there as asciicast v2 files")
       .option('--record-max-bytes <n>', 'start a new recording file past this size', String(8 << 20))
-      .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS)),
+      .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS))
+      .option('--bridge-tls-ca <file>', "consoles on TLS ports: CA certificates that sign the ports' certificates (default: the system's)")
+      .option('--bridge-tls-pin <fingerprint...>', "consoles on TLS ports: accept a port's certificate by its sha256 public-key fingerprint, even self-signed")
+      .option('--bridge-tls-server-name <name>', "consoles on TLS ports: the name the ports' certificates must carry (default: the host)")
+      .option('--bridge-tls-cert <file>', 'consoles on TLS ports: our client certificate, for ports that require one')
+      .option('--bridge-tls-key <file>', 'private key of --bridge-tls-cert'),
   ).action(async (opts: WebFlags) => {
     const listen = flag('--listen', () => parseListenAddress(opts.listen));
     const controls = opts.control.map((c) => flag('--control', () => parseTargetAddress(c)));
@@ -72,6 +92,7 @@ export function register(program: Command): void {
     const password = opts.passwordHashFile ? new PasswordCheck(flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), '--password-hash-file') : undefined;
     if (!isLoopbackHost(listen.host) && !password && !(tlsSettings?.ca || tlsSettings?.allow?.length))
       throw new UsageError(`--listen: ${opts.listen} is not a loopback address: a console reachable from the network needs --password-hash-file or client certificates (--tls-ca/--tls-allow)`);
+    const bridgeTls = bridgeTlsFrom(opts);
     const tls = tlsSettings ? await (await import('../tls/accepter.js')).loadTlsState(tlsSettings) : undefined;
     const stop = new AbortController();
     const signals = ['SIGINT', 'SIGTERM'] as const;
@@ -85,6 +106,7 @@ export function register(program: Command): void {
         stateDir: opts.stateDir,
         controls,
         tls,
+        bridgeTls,
         password,
         maxSockets: positive('--max-sockets', opts.maxSockets, 100_000),
         record: opts.record ? { dir: opts.record, maxBytes: positive('--record-max-bytes', opts.recordMaxBytes, 1 << 30), keep: 10 } : undefined,

@@ -30,6 +30,8 @@ export interface BridgePortView {
   dropped?: Record<string, number>;
   clientBytesTotal?: { in: number; out: number };
   tlsHandshakes?: { ok: number; refused: number };
+  /** `off`, or `on, client certificates POLICY`: how a client must dial the port. */
+  tls?: string;
 }
 
 /** `a=1 b=2` as a record of whole numbers, only of the keys known (a peer that is not our bridge
@@ -96,6 +98,9 @@ export function parseShowport(text: string): BridgePortView[] {
         if (c.ok !== undefined && c.refused !== undefined) cur.tlsHandshakes = { ok: c.ok, refused: c.refused };
         break;
       }
+      case 'tls':
+        cur.tls = value;
+        break;
       case 'bytes read from TCP':
         cur.tcpIn = n;
         break;

@@ -7,13 +7,28 @@
  *     listen: 127.0.0.1:8470
  *     passwordHash: "scrypt$…"      # from `laplink web hash-password`
  *     record: { dir: /var/log/laplink/casts, maxBytes: 8388608 }
+ *     bridgeTls: { ca: /etc/laplink/ca.crt, cert: web.crt, key: web.key }   # consoles on TLS ports
  */
 import { z } from 'zod';
 import { parseListenAddress, type HostPort } from '../listen/address.js';
-import type { TlsServerSettings } from '../tls/settings.js';
+import { tlsClientProblems, type TlsClientSettings, type TlsServerSettings } from '../tls/settings.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { parsePasswordHash } from './password.js';
 import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from './limits.js';
+
+/** How the consoles dial this bridge's ports that are on TLS: the same fields as a profile's `bridgeTls`. */
+const bridgeTlsSchema = z
+  .object({
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    pin: z.array(z.string()).min(1).optional(),
+    serverName: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    for (const p of tlsClientProblems(t)) ctx.addIssue({ code: 'custom', message: p.replace(/--tls-(\w+)/g, (_m, f: string) => (f === 'server-name' ? 'serverName' : f)) });
+  });
 
 /**
  * The section's schema, built from the config's own `listen` and `tls:` schemas (passed in, so the
@@ -35,6 +50,7 @@ export function webSectionSchema(listen: z.ZodType<HostPort, string | number>, t
         })
         .optional(),
       tls: tls.optional(),
+      bridgeTls: bridgeTlsSchema.optional(),
       maxSockets: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_SOCKETS),
       record: z
         .object({ dir: z.string().min(1), maxBytes: z.number().int().min(4096).max(1 << 30).default(8 << 20), keep: z.number().int().min(1).max(1000).default(10) })
@@ -53,6 +69,7 @@ export interface WebSection {
   stateDir: string;
   passwordHash?: string;
   tls?: TlsServerSettings;
+  bridgeTls?: TlsClientSettings;
   maxSockets: number;
   record?: { dir: string; maxBytes: number; keep: number };
 }
@@ -72,6 +89,7 @@ export async function startBridgeWeb(w: WebSection, control: HostPort, signal: A
     stateDir: w.stateDir,
     controls: [{ host: control.host === '0.0.0.0' ? '127.0.0.1' : control.host === '::' ? '::1' : control.host, port: control.port }],
     tls,
+    bridgeTls: w.bridgeTls,
     password: w.passwordHash ? new PasswordCheck(w.passwordHash, 'web.passwordHash') : undefined,
     maxSockets: w.maxSockets,
     record: w.record,

@@ -10,7 +10,10 @@
  * (a ByteRing of the port's recent output).
  */
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
+import type { TlsDialer } from '../tls/dial.js';
+import { tlsDialReason } from './tls-reason.js';
 import { Rfc2217Client } from '../bridge/rfc2217-client.js';
 import { comPortFrame, SET_BAUDRATE, SET_CONTROL } from '../bridge/rfc2217.js';
 import { telnetClient } from '../bridge/telnet.js';
@@ -24,6 +27,8 @@ import type { CastRecorder } from './recorder.js';
 const BREAK_ON = 5;
 const BREAK_OFF = 6;
 const BREAK_MS = 250;
+const CLOSED_AT_TLS = 'TLS: the port closed the session before sending anything: it may require a client certificate (allowed: bridgeTls cert and key)';
+const CLOSED_AT_TLS_WITH_CERT = 'TLS: the port closed the session before sending anything: it may not accept our client certificate (its ca or allow list)';
 
 export interface ConsoleOptions {
   /** `HOST:PORT` of the bridge port, as the status page names it. */
@@ -32,6 +37,8 @@ export interface ConsoleOptions {
   port: number;
   /** `raw`, `telnet` or `rfc2217` (showport's enable state): how to speak to the port. */
   protocol: string;
+  /** The port is on TLS: dialled with this client identity and its checks of the port's certificate. */
+  tls?: { dialer: TlsDialer; withCertificate: boolean };
   ringBytes: number;
   viewerQueueBytes: number;
   recorder?: CastRecorder;
@@ -211,7 +218,11 @@ export class PortConsole {
   }
 
   private connect(): void {
-    const sock = net.connect({ host: this.o.host, port: this.o.port, noDelay: true });
+    const dialer = this.o.tls?.dialer;
+    // A TLS port refuses a client certificate after the handshake, by closing (no alert): a session
+    // that ends before the port sent anything is most likely that, and the page should say so.
+    let heard = false;
+    const sock = dialer ? dialer.connect(this.o.host, this.o.port) : net.connect({ host: this.o.host, port: this.o.port, noDelay: true });
     this.socket = sock;
     const host: CodecHost = {
       reply: (b) => void sock.write(b),
@@ -227,7 +238,12 @@ export class PortConsole {
     };
     const codec: Codec | undefined = this.o.protocol === 'rfc2217' ? new Rfc2217Client(host) : this.o.protocol === 'telnet' ? telnetClient(host) : undefined;
     this.codec = codec;
-    sock.on('connect', () => {
+    sock.on(dialer ? 'secureConnect' : 'connect', () => {
+      const refusal = dialer?.refusal(sock as TLSSocket);
+      if (refusal) {
+        this.state = `closed: TLS: ${refusal}`;
+        return void sock.destroy();
+      }
       this.state = 'open';
       const greet = this.codec?.greeting();
       if (greet?.length) sock.write(greet);
@@ -235,14 +251,17 @@ export class PortConsole {
       if (this.canSetLine) sock.write(comPortFrame(SET_BAUDRATE, [0, 0, 0, 0]));
       this.broadcast({ type: 'state', state: 'open' });
     });
-    sock.on('data', (chunk: Buffer) => this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk));
+    sock.on('data', (chunk: Buffer) => {
+      heard = true;
+      this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk);
+    });
     sock.on('error', (err) => {
-      if (sock === this.socket) this.state = `closed: ${socketReason(err)}`;
+      if (sock === this.socket) this.state = `closed: ${dialer ? tlsDialReason(err) : socketReason(err)}`;
     });
     sock.on('close', () => {
       codec?.dispose?.();
       if (sock !== this.socket) return; // an earlier session's end
-      if (!this.state.startsWith('closed')) this.state = 'closed by the bridge';
+      if (!this.state.startsWith('closed')) this.state = dialer && !heard ? `closed: ${this.o.tls!.withCertificate ? CLOSED_AT_TLS_WITH_CERT : CLOSED_AT_TLS}` : 'closed by the bridge';
       this.broadcast({ type: 'state', state: this.state });
     });
   }

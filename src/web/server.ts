@@ -16,6 +16,8 @@ import { LaplinkError } from '../errors.js';
 import { Listener, type Peer } from '../listen/listener.js';
 import { formatAddress, type HostPort } from '../listen/address.js';
 import type { TlsState } from '../tls/accepter.js';
+import { TlsDialer } from '../tls/dial.js';
+import type { TlsClientSettings } from '../tls/settings.js';
 import { watchStatus, type ControlAddress } from '../status/watch.js';
 import type { LinkView, WatchView } from '../status/view.js';
 import { describeLine, describeQueue } from '../status/line-health.js';
@@ -38,6 +40,9 @@ export interface WebServerOptions {
   stateDir: string;
   controls: readonly ControlAddress[];
   tls?: TlsState;
+  /** How to dial bridge ports that are on TLS: our client certificate, the port's CA or pins
+   *  (default: the system's CAs and no client certificate). */
+  bridgeTls?: TlsClientSettings;
   password?: PasswordCheck;
   /** Open WebSockets and HTTP connections together; past it, new ones are refused. */
   maxSockets?: number;
@@ -53,8 +58,18 @@ export interface WebServerOptions {
 
 export class WebServerError extends LaplinkError {}
 
+/** A bridge port a console may be opened on, as its control port lists it. */
+interface KnownPort {
+  host: string;
+  port: number;
+  protocol: string;
+  name: string;
+  tls: boolean;
+}
+
 export class WebServer {
   private listener!: Listener;
+  private dialer!: TlsDialer;
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly assets = new AssetStore();
@@ -64,7 +79,7 @@ export class WebServer {
   private readonly sockets = new Set<net.Socket>();
   private lastView: string | undefined;
   /** The ports the watched control ports list, by HOST:PORT, with their protocol. */
-  private knownPorts = new Map<string, { host: string; port: number; protocol: string; name: string }>();
+  private knownPorts = new Map<string, KnownPort>();
   private checking = 0;
   /** Refusals, for tests and the log. */
   readonly refusals = { origin: 0, login: 0, full: 0, frame: 0, unknownPort: 0 };
@@ -78,6 +93,7 @@ export class WebServer {
 
   static async start(o: WebServerOptions): Promise<WebServer> {
     const s = new WebServer(o);
+    s.dialer = await TlsDialer.create(o.bridgeTls ?? {});
     s.listener = await Listener.open({
       name: 'web',
       address: o.listen,
@@ -127,10 +143,10 @@ export class WebServer {
   }
 
   private view(v: WatchView): void {
-    const ports = new Map<string, { host: string; port: number; protocol: string; name: string }>();
+    const ports = new Map<string, KnownPort>();
     for (const b of v.bridges) {
       const host = b.control.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name });
+      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls?.startsWith('on') ?? false });
     }
     this.knownPorts = ports;
     // the same view minus its clock: a page is sent only what changed
@@ -224,7 +240,7 @@ export class WebServer {
     });
   }
 
-  private console(key: string, t: { host: string; port: number; protocol: string; name: string }): PortConsole {
+  private console(key: string, t: KnownPort): PortConsole {
     const open = this.consoles.get(key);
     if (open) return open;
     const rec = this.o.record;
@@ -233,6 +249,7 @@ export class WebServer {
       host: t.host,
       port: t.port,
       protocol: t.protocol,
+      tls: t.tls ? { dialer: this.dialer, withCertificate: this.o.bridgeTls?.cert !== undefined } : undefined,
       ringBytes: this.o.ringBytes ?? 16 * 1024,
       viewerQueueBytes: this.o.viewerQueueBytes ?? 256 * 1024,
       recorder: rec ? new CastRecorder({ dir: rec.dir, name: `port-${t.port}`, maxBytes: rec.maxBytes, keep: rec.keep }) : undefined,

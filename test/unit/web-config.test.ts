@@ -32,6 +32,13 @@ describe('bridge config web:', () => {
     expect(cfg.web).toMatchObject({ listen: { host: '0.0.0.0', port: 8443 }, passwordHash: hash, tls: { cert: 'a.crt', key: 'a.key' }, record: { dir: '/var/log/casts', maxBytes: 8 << 20, keep: 10 } });
   });
 
+  it('takes the client identity consoles dial TLS ports with, and says what is missing from it', async () => {
+    const cfg = await load(`control: 2000\nweb:\n  bridgeTls: { ca: ca.crt, cert: web.crt, key: web.key }\n${PORTS}`);
+    expect(cfg.web?.bridgeTls).toEqual({ ca: 'ca.crt', cert: 'web.crt', key: 'web.key' });
+    await expect(load(`control: 2000\nweb:\n  bridgeTls: { cert: web.crt }\n${PORTS}`)).rejects.toThrow(/:3:14: web\.bridgeTls: cert and key go together/);
+    await expect(load(`control: 2000\nweb:\n  bridgeTls: { pin: [CN=port] }\n${PORTS}`)).rejects.toThrow(/web\.bridgeTls: pin: CN=port: a pin is a fingerprint/);
+  });
+
   it('reports each problem at its line: no control port, a network address without a login, a bad hash, a bad address, an unknown key', async () => {
     await expect(load(`web: {}\n${PORTS}`)).rejects.toThrow(/:1:6: web: the web pages read the ports through the control port \(allowed: with a control: section\)/);
     await expect(load(`control: 2000\nweb:\n  listen: 0.0.0.0:8470\n${PORTS}`)).rejects.toThrow(/:3:11: web\.listen: 0\.0\.0\.0 is not a loopback address: a console reachable from the network needs passwordHash or client certificates/);
