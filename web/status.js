@@ -100,7 +100,9 @@ function connect(delay = 500) {
     if (msg.type === 'view') render(msg.view);
     delay = 500;
   };
-  ws.onclose = () => {
+  ws.onclose = (e) => {
+    // 4001: this login ended (its user was removed or its password changed)
+    if (e.code === 4001) return void location.assign('/login.html');
     $('live').textContent = '○ reconnecting';
     setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
   };

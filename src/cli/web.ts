@@ -10,7 +10,10 @@ import { parseListenAddress, parseTargetAddress, formatAddress } from '../listen
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { checkStateDir } from '../status/watch.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
-import { hashPassword, PasswordCheck } from '../web/password.js';
+import { hashPassword } from '../web/password.js';
+import { UserBook } from '../web/users.js';
+import { usersFileSchema } from '../web/config.js';
+import { loadYamlFile } from '../yaml/load.js';
 import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
 import { WebServer } from '../web/server.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
@@ -23,6 +26,7 @@ interface WebFlags {
   stateDir: string;
   control: string[];
   passwordHashFile?: string;
+  usersFile?: string;
   record?: string;
   recordMaxBytes: string;
   maxSockets: string;
@@ -59,6 +63,13 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** The user book from --password-hash-file and --users-file (read again on SIGHUP). */
+async function readUsers(opts: WebFlags): Promise<UserBook> {
+  const shared = opts.passwordHashFile ? { hash: flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), field: '--password-hash-file' } : undefined;
+  const listed = opts.usersFile ? (await loadYamlFile(opts.usersFile, usersFileSchema)).users : [];
+  return new UserBook(listed, shared, `${opts.usersFile}: users`);
+}
+
 /** The client identity the consoles dial TLS ports with, checked before anything listens. */
 function bridgeTlsFrom(opts: WebFlags): TlsClientSettings | undefined {
   const s: TlsClientSettings = { ca: opts.bridgeTlsCa, cert: opts.bridgeTlsCert, key: opts.bridgeTlsKey, pin: opts.bridgeTlsPin, serverName: opts.bridgeTlsServerName };
@@ -76,6 +87,7 @@ export function register(program: Command): void {
       .option('--state-dir <dir>', "the supervisors' state file directory", DEFAULT_STATE_DIR)
       .option('--control <HOST:PORT>', 'a bridge control port whose ports to show and open consoles on (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--password-hash-file <file>', 'ask browsers for the password whose hash (from `laplink web hash-password`) this file holds')
+      .option('--users-file <file>', 'named users, their password hashes and who writes (YAML `users:` as in a bridge config\'s web: section); SIGHUP reads it again')
       .option('--record <dir>', "record each open console's output there as asciicast v2 files")
       .option('--record-max-bytes <n>', 'start a new recording file past this size', String(8 << 20))
       .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS))
@@ -89,8 +101,8 @@ export function register(program: Command): void {
     const controls = opts.control.map((c) => flag('--control', () => parseTargetAddress(c)));
     checkStateDir(opts.stateDir);
     const tlsSettings = tlsServerFrom(opts);
-    const password = opts.passwordHashFile ? new PasswordCheck(flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), '--password-hash-file') : undefined;
-    if (!isLoopbackHost(listen.host) && !password && !(tlsSettings?.ca || tlsSettings?.allow?.length))
+    const users = await readUsers(opts);
+    if (!isLoopbackHost(listen.host) && !users.needsLogin && !(tlsSettings?.ca || tlsSettings?.allow?.length))
       throw new UsageError(`--listen: ${opts.listen} is not a loopback address: a console reachable from the network needs --password-hash-file or client certificates (--tls-ca/--tls-allow)`);
     const bridgeTls = bridgeTlsFrom(opts);
     const tls = tlsSettings ? await (await import('../tls/accepter.js')).loadTlsState(tlsSettings) : undefined;
@@ -99,15 +111,29 @@ export function register(program: Command): void {
     const onSignal = () => stop.abort();
     for (const s of signals) process.on(s, onSignal);
     const log = (line: string) => process.stderr.write(`${line}\n`);
+    let server: WebServer | undefined;
+    // SIGHUP: the password and users files read again; a file that no longer loads changes nothing
+    let reloading = Promise.resolve();
+    const onHangup = () =>
+      void (reloading = reloading.then(async () => {
+        if (!server) return;
+        try {
+          const r = server.reload(await readUsers(opts));
+          log(`web: SIGHUP: users and passwords reloaded: ${r.kept} page${r.kept === 1 ? '' : 's'} kept, ${r.closed} closed`);
+        } catch (err) {
+          log(`web: SIGHUP: keeping the running users: ${(err as Error).message}`);
+        }
+      }));
+    process.on('SIGHUP', onHangup);
     const sd = serviceNotifier(process.env, log);
     try {
-      const server = await WebServer.start({
+      server = await WebServer.start({
         listen,
         stateDir: opts.stateDir,
         controls,
         tls,
         bridgeTls,
-        password,
+        users,
         maxSockets: positive('--max-sockets', opts.maxSockets, 100_000),
         record: opts.record ? { dir: opts.record, maxBytes: positive('--record-max-bytes', opts.recordMaxBytes, 1 << 30), keep: 10 } : undefined,
         signal: stop.signal,
@@ -122,6 +148,7 @@ export function register(program: Command): void {
     } finally {
       sd.close();
       for (const s of signals) process.off(s, onSignal);
+      process.off('SIGHUP', onHangup);
     }
   });
   web

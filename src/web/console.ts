@@ -21,6 +21,7 @@ import type { Codec, CodecHost } from '../bridge/codec.js';
 import { isTermiosSpeed } from '../bridge/port-options.js';
 import { socketReason } from '../socket-reason.js';
 import { ByteRing } from './ring.js';
+import type { WebUser } from './users.js';
 import type { CastRecorder } from './recorder.js';
 
 /** RFC 2217 SET-CONTROL values for BREAK on and off. */
@@ -49,7 +50,7 @@ export type Role = 'writer' | 'viewer';
 
 interface Session {
   ws: WebSocket;
-  user: string;
+  user: WebUser;
   role: Role;
   /** Bytes left out since the socket last had room. */
   skipped: number;
@@ -78,20 +79,52 @@ export class PortConsole {
     return this.o.protocol === 'rfc2217';
   }
 
-  join(ws: WebSocket, user: string): void {
+  /**
+   * A page arrives. Who writes, as conserver and ser2net users expect: a user marked `write: always`
+   * takes the seat at once (the writer before is told who took it); anyone else writes only when the
+   * seat is free; `write: never` never does.
+   */
+  join(ws: WebSocket, user: WebUser): void {
     // the bridge closed the session (restarted, device gone): a page arriving tries again
     if (this.state.startsWith('closed')) {
       this.state = 'connecting';
       this.connect();
     }
-    const s: Session = { ws, user, role: [...this.sessions].some((x) => x.role === 'writer') ? 'viewer' : 'writer', skipped: 0, queued: 0 };
+    const writer = this.writer();
+    const writes = user.write === 'always' || (user.write === 'when-free' && !writer);
+    const s: Session = { ws, user, role: writes ? 'writer' : 'viewer', skipped: 0, queued: 0 };
+    if (writes && writer) this.setRole(writer, 'viewer', user.name);
     this.sessions.add(s);
-    this.tell(s, { type: 'hello', port: this.o.key, protocol: this.o.protocol, role: s.role, state: this.state, speed: this.speed, canSetLine: this.canSetLine, viewers: this.sessions.size });
+    this.tell(s, { type: 'hello', port: this.o.key, protocol: this.o.protocol, user: user.name, write: user.write, role: s.role, state: this.state, speed: this.speed, canSetLine: this.canSetLine, viewers: this.sessions.size });
     const recent = this.ring.contents();
     if (recent.length) ws.send(recent);
     ws.on('message', (data, isBinary) => this.fromPage(s, data as Buffer, isBinary));
     ws.on('close', () => this.leave(s));
     this.announceCount();
+  }
+
+  /** The page's user has another write rule now (the settings were reloaded): applied at once. */
+  updateUser(ws: WebSocket, user: WebUser): void {
+    const s = [...this.sessions].find((x) => x.ws === ws);
+    if (!s || (s.user.name === user.name && s.user.write === user.write)) return;
+    s.user = user;
+    if (user.write === 'never' && s.role === 'writer') {
+      this.setRole(s, 'viewer');
+      this.seatNext();
+      this.announceCount();
+    }
+  }
+
+  private writer(): Session | undefined {
+    return [...this.sessions].find((x) => x.role === 'writer');
+  }
+
+  /** The seat is free: a page whose user always writes gets it, else the longest-standing page that may write. */
+  private seatNext(): void {
+    if (this.writer()) return;
+    const may = [...this.sessions].filter((x) => x.user.write !== 'never');
+    const next = may.find((x) => x.user.write === 'always') ?? may[0];
+    if (next) this.setRole(next, 'writer');
   }
 
   close(): void {
@@ -109,11 +142,7 @@ export class PortConsole {
       this.o.onIdle();
       return;
     }
-    if (s.role === 'writer') {
-      // the page that wrote is gone: the longest-standing viewer writes now
-      const next = this.sessions.values().next().value!;
-      this.setRole(next, 'writer');
-    }
+    if (s.role === 'writer') this.seatNext();
     this.announceCount();
   }
 
@@ -130,15 +159,20 @@ export class PortConsole {
       return this.tell(s, { type: 'error', message: 'a text frame must be JSON' });
     }
     if (msg.type === 'take') {
-      for (const other of this.sessions) if (other.role === 'writer' && other !== s) this.setRole(other, 'viewer', s.user);
-      return this.setRole(s, 'writer');
+      if (s.user.write === 'never') return this.tell(s, { type: 'error', message: `${s.user.name} reads only (write: never)` });
+      const holder = this.writer();
+      if (holder && holder !== s && holder.user.write === 'always' && s.user.write !== 'always')
+        return this.tell(s, { type: 'error', message: `${holder.user.name} holds the write seat (write: always)` });
+      if (holder && holder !== s) this.setRole(holder, 'viewer', s.user.name);
+      this.setRole(s, 'writer');
+      return this.announceCount();
     }
     if (s.role !== 'writer') return this.tell(s, { type: 'error', message: 'read-only: take over to change the line' });
     if (!this.canSetLine) return this.tell(s, { type: 'error', message: `the port speaks ${this.o.protocol}: its line settings are fixed by the bridge (allowed: protocol rfc2217)` });
     if (msg.type === 'break') {
       this.socket?.write(comPortFrame(SET_CONTROL, [BREAK_ON]));
       setTimeout(() => this.socket?.write(comPortFrame(SET_CONTROL, [BREAK_OFF])), BREAK_MS).unref();
-      return this.broadcast({ type: 'notice', message: `BREAK sent by ${s.user}` });
+      return this.broadcast({ type: 'notice', message: `BREAK sent by ${s.user.name}` });
     }
     if (msg.type === 'speed') {
       const speed = Number(msg.speed);
@@ -164,7 +198,7 @@ export class PortConsole {
   }
 
   private announceCount(): void {
-    this.broadcast({ type: 'viewers', viewers: this.sessions.size });
+    this.broadcast({ type: 'viewers', viewers: this.sessions.size, writer: this.writer()?.user.name });
   }
 
   private tell(s: Session, msg: object): void {

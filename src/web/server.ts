@@ -23,7 +23,7 @@ import type { LinkView, WatchView } from '../status/view.js';
 import { describeLine, describeQueue } from '../status/line-health.js';
 import { AssetStore } from './assets.js';
 import { PortConsole } from './console.js';
-import type { PasswordCheck } from './password.js';
+import { UserBook } from './users.js';
 import { CastRecorder } from './recorder.js';
 
 import { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES } from './limits.js';
@@ -43,7 +43,8 @@ export interface WebServerOptions {
   /** How to dial bridge ports that are on TLS: our client certificate, the port's CA or pins
    *  (default: the system's CAs and no client certificate). */
   bridgeTls?: TlsClientSettings;
-  password?: PasswordCheck;
+  /** Who may log in, with which password, and who writes on a console (no book: nobody logs in). */
+  users?: UserBook;
   /** Open WebSockets and HTTP connections together; past it, new ones are refused. */
   maxSockets?: number;
   /** Per page, bytes queued unsent before its output is skipped. */
@@ -57,6 +58,20 @@ export interface WebServerOptions {
 }
 
 export class WebServerError extends LaplinkError {}
+
+/** A login: `name` is the user it logged in as ('' for the shared password, shown as `display`). */
+interface Login {
+  name: string;
+  display: string;
+  until: number;
+}
+
+/** Who a page is: its user's name; a page that logged in holds its login's token. */
+interface Visitor {
+  name: string;
+  token?: string;
+  loginName?: string;
+}
 
 /** A bridge port a console may be opened on, as its control port lists it. */
 interface KnownPort {
@@ -73,8 +88,11 @@ export class WebServer {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly assets = new AssetStore();
-  private readonly logins = new Map<string, { user: string; until: number }>();
+  private readonly logins = new Map<string, Login>();
+  private book: UserBook;
   private readonly statusPages = new Set<WebSocket>();
+  /** Every open page's WebSocket and who it is, so a reload can drop the ones no longer let in. */
+  private readonly pages = new Map<WebSocket, Visitor>();
   private readonly consoles = new Map<string, PortConsole>();
   private readonly sockets = new Set<net.Socket>();
   private lastView: string | undefined;
@@ -85,6 +103,7 @@ export class WebServer {
   readonly refusals = { origin: 0, login: 0, full: 0, frame: 0, unknownPort: 0 };
 
   private constructor(private readonly o: WebServerOptions) {
+    this.book = o.users ?? new UserBook([]);
     this.http = http.createServer({ requestTimeout: 10_000, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => void this.request(req, res));
     this.http.keepAliveTimeout = 5000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -157,14 +176,41 @@ export class WebServer {
     for (const ws of this.statusPages) ws.send(text);
   }
 
-  private user(req: http.IncomingMessage): string | undefined {
+  /** Who a request is, or undefined when it must log in first. */
+  private visitor(req: http.IncomingMessage): Visitor | undefined {
     const peer = (req.socket as net.Socket & { laplinkPeer?: Peer }).laplinkPeer;
-    const certUser = peer?.identity ? (peer.identity.cn ?? peer.identity.fingerprint.slice(0, 19)) : undefined;
-    if (!this.o.password) return certUser ?? peer?.remote ?? 'someone';
+    const cn = peer?.identity?.cn;
+    const certName = peer?.identity ? (cn ?? peer.identity.fingerprint.slice(0, 19)) : undefined;
+    // a certificate the listener let in and whose CN the book names is that user: no password asked
+    if (cn && this.book.has(cn)) return { name: cn };
+    if (!this.book.needsLogin) return { name: certName ?? peer?.remote ?? 'someone' };
     const token = /(?:^|;\s*)laplink_session=([A-Za-z0-9_-]{43})/.exec(req.headers.cookie ?? '')?.[1];
     const login = token ? this.logins.get(token) : undefined;
     if (!login || login.until < Date.now()) return undefined;
-    return certUser ?? login.user;
+    return { name: login.name || certName || login.display, token, loginName: login.name };
+  }
+
+  /**
+   * Applies a new user book (SIGHUP): logins whose user is gone or whose password changed end, and
+   * their pages are closed; every other page stays open, with the write rule its user has now.
+   */
+  reload(users: UserBook): { kept: number; closed: number } {
+    const before = this.book;
+    for (const [token, login] of this.logins) if (!users.stillLoggedIn(login.name, before)) this.logins.delete(token);
+    this.book = users;
+    let kept = 0;
+    let closed = 0;
+    for (const [ws, v] of this.pages) {
+      const allowed = v.loginName === undefined ? !users.needsLogin || users.has(v.name) : this.logins.has(v.token!);
+      if (!allowed) {
+        closed++;
+        ws.close(4001, 'logged out: the web settings changed');
+        continue;
+      }
+      kept++;
+      for (const c of this.consoles.values()) c.updateUser(ws, users.user(v.name));
+    }
+    return { kept, closed };
   }
 
   private async request(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -174,7 +220,7 @@ export class WebServer {
     res.setHeader('Referrer-Policy', 'no-referrer');
     if (url.pathname === '/login' && req.method === 'POST') return this.login(req, res);
     const asset = url.pathname === '/' ? this.assets.get('/index.html') : this.assets.get(url.pathname);
-    if (this.o.password && !this.user(req) && !/^\/(login\.html|style\.css|login\.js)$/.test(url.pathname)) {
+    if (this.book.needsLogin && !this.visitor(req) && !/^\/(login\.html|style\.css|login\.js)$/.test(url.pathname)) {
       if (url.pathname.endsWith('.html') || url.pathname === '/') return void res.writeHead(303, { Location: '/login.html' }).end();
       return void res.writeHead(401).end();
     }
@@ -184,21 +230,24 @@ export class WebServer {
 
   private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req, 4096).catch(() => undefined);
-    const password = body === undefined ? undefined : new URLSearchParams(body).get('password');
-    if (password == null || this.checking >= MAX_CONCURRENT_CHECKS) {
+    const form = body === undefined ? undefined : new URLSearchParams(body);
+    const password = form?.get('password');
+    const name = (form?.get('user') ?? '').trim();
+    if (password == null || this.checking >= MAX_CONCURRENT_CHECKS || !this.book.needsLogin) {
       this.refusals.login++;
-      return void res.writeHead(password == null ? 400 : 503).end();
+      return void res.writeHead(password == null || !this.book.needsLogin ? 400 : 503).end();
     }
     this.checking++;
-    const ok = await this.o.password!.matches(password).finally(() => this.checking--);
-    if (!ok) {
+    const book = this.book;
+    const user = await book.logIn(name, password).finally(() => this.checking--);
+    if (user === undefined) {
       this.refusals.login++;
-      this.o.log?.(`web: wrong password from ${req.socket.remoteAddress}`);
+      this.o.log?.(`web: wrong ${name ? 'user name or password' : 'password'} from ${req.socket.remoteAddress}`);
       return void res.writeHead(303, { Location: '/login.html?wrong' }).end();
     }
     if (this.logins.size >= MAX_LOGINS) this.logins.delete(this.logins.keys().next().value!);
     const token = randomBytes(32).toString('base64url');
-    this.logins.set(token, { user: `${req.socket.remoteAddress}#${token.slice(0, 4)}`, until: Date.now() + LOGIN_TTL_MS });
+    this.logins.set(token, { name: user, display: `${req.socket.remoteAddress}#${token.slice(0, 4)}`, until: Date.now() + LOGIN_TTL_MS });
     const secure = this.listener.tls ? '; Secure' : '';
     res.writeHead(303, { Location: '/', 'Set-Cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${secure}` }).end();
   }
@@ -211,13 +260,13 @@ export class WebServer {
     // A page of another site may open a WebSocket here with the user's cookie: only our own pages may.
     const scheme = this.listener.tls ? 'https' : 'http';
     if (req.headers.origin !== `${scheme}://${req.headers.host}`) return refuse(403, 'origin');
-    const user = this.user(req);
-    if (!user) return refuse(401, 'login');
+    const visitor = this.visitor(req);
+    if (!visitor) return refuse(401, 'login');
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/ws/status') {
       return this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.statusPages.add(ws);
-        this.guard(ws);
+        this.track(ws, visitor);
         ws.on('close', () => this.statusPages.delete(ws));
         ws.on('message', () => undefined); // pages only listen here
         if (this.lastView) ws.send(this.lastView);
@@ -227,13 +276,16 @@ export class WebServer {
     const target = key ? this.knownPorts.get(key) : undefined;
     if (!key || !target) return refuse(404, 'unknownPort');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.guard(ws);
-      this.console(key, target).join(ws, user);
+      this.track(ws, visitor);
+      this.console(key, target).join(ws, this.book.user(visitor.name));
     });
   }
 
-  /** An oversized frame closes the socket (ws checks maxPayload before buffering it). */
-  private guard(ws: WebSocket): void {
+  /** Keeps who a page is until it closes; an oversized frame closes it (ws checks maxPayload before
+   *  buffering it). */
+  private track(ws: WebSocket, v: Visitor): void {
+    this.pages.set(ws, v);
+    ws.on('close', () => this.pages.delete(ws));
     ws.on('error', () => {
       this.refusals.frame++;
       ws.terminate();

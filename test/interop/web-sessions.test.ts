@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsState } from '../../src/tls/accepter.js';
-import { hashPassword, PasswordCheck } from '../../src/web/password.js';
+import { hashPassword } from '../../src/web/password.js';
+import { UserBook } from '../../src/web/users.js';
 import { MAX_FRAME_BYTES } from '../../src/web/server.js';
 import { ptyPair, startCli, stop } from '../helpers/bridge.js';
 import { testPki } from '../helpers/tls.js';
@@ -25,7 +26,7 @@ let rig: WebRig;
 let cookie = '';
 
 beforeAll(async () => {
-  rig = await webRig({ password: new PasswordCheck(await hashPassword(PASSWORD), 'test'), maxSockets: 64, viewerQueueBytes: QUEUE });
+  rig = await webRig({ users: new UserBook([], { hash: await hashPassword(PASSWORD), field: 'test' }), maxSockets: 64, viewerQueueBytes: QUEUE });
   await until(async () => (await fetch(`${rig.url}/`, { redirect: 'manual' })).status === 303, 'the web server');
 }, 60_000);
 afterAll(async () => rig?.close());
