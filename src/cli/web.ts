@@ -14,7 +14,7 @@ import { hashPassword } from '../web/password.js';
 import { UserBook } from '../web/users.js';
 import { usersFileSchema } from '../web/config.js';
 import { loadYamlFile } from '../yaml/load.js';
-import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
+import { DEFAULT_LOGIN_LIMIT, DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
 import { WebServer } from '../web/server.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
 import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
@@ -30,6 +30,8 @@ interface WebFlags {
   record?: string;
   recordMaxBytes: string;
   maxSockets: string;
+  loginFailures: string;
+  loginWindow: string;
   bridgeTlsCa?: string;
   bridgeTlsCert?: string;
   bridgeTlsKey?: string;
@@ -91,6 +93,8 @@ export function register(program: Command): void {
       .option('--record <dir>', "record each open console's output there as asciicast v2 files")
       .option('--record-max-bytes <n>', 'start a new recording file past this size', String(8 << 20))
       .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS))
+      .option('--login-failures <n>', 'failed logins an address (an IPv6 /64) may make per --login-window before it is answered 429', String(DEFAULT_LOGIN_LIMIT.failures))
+      .option('--login-window <seconds>', 'the window of --login-failures', String(DEFAULT_LOGIN_LIMIT.windowMs / 1000))
       .option('--bridge-tls-ca <file>', "consoles on TLS ports: CA certificates that sign the ports' certificates (default: the system's)")
       .option('--bridge-tls-pin <fingerprint...>', "consoles on TLS ports: accept a port's certificate by its sha256 public-key fingerprint, even self-signed")
       .option('--bridge-tls-server-name <name>', "consoles on TLS ports: the name the ports' certificates must carry (default: the host)")
@@ -135,6 +139,7 @@ export function register(program: Command): void {
         bridgeTls,
         users,
         maxSockets: positive('--max-sockets', opts.maxSockets, 100_000),
+        loginLimit: { failures: positive('--login-failures', opts.loginFailures, 10_000), windowMs: positive('--login-window', opts.loginWindow, 86_400) * 1000 },
         record: opts.record ? { dir: opts.record, maxBytes: positive('--record-max-bytes', opts.recordMaxBytes, 1 << 30), keep: 10 } : undefined,
         signal: stop.signal,
         log,

@@ -71,6 +71,11 @@ export function webSectionSchema(listen: z.ZodType<HostPort, string | number>, t
       tls: tls.optional(),
       bridgeTls: bridgeTlsSchema.optional(),
       maxSockets: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_SOCKETS),
+      /** Failed logins per source address (an IPv6 /64) per `window` seconds; past it, 429. */
+      loginLimit: z
+        .object({ failures: z.number().int().min(1).max(10_000), window: z.number().int().min(1).max(86_400) })
+        .strict()
+        .optional(),
       record: z
         .object({ dir: z.string().min(1), maxBytes: z.number().int().min(4096).max(1 << 30).default(8 << 20), keep: z.number().int().min(1).max(1000).default(10) })
         .strict()
@@ -93,6 +98,7 @@ export interface WebSection {
   tls?: TlsServerSettings;
   bridgeTls?: TlsClientSettings;
   maxSockets: number;
+  loginLimit?: { failures: number; window: number };
   record?: { dir: string; maxBytes: number; keep: number };
 }
 
@@ -131,6 +137,7 @@ export async function startBridgeWeb(w: WebSection, control: HostPort, signal: A
     bridgeTls: w.bridgeTls,
     users: await userBookOf(w),
     maxSockets: w.maxSockets,
+    loginLimit: w.loginLimit && { failures: w.loginLimit.failures, windowMs: w.loginLimit.window * 1000 },
     record: w.record,
     signal,
     log,

@@ -24,9 +24,10 @@ import { describeLine, describeQueue } from '../status/line-health.js';
 import { AssetStore } from './assets.js';
 import { PortConsole } from './console.js';
 import { UserBook } from './users.js';
+import { LoginLimiter, type LoginLimitSettings } from './login-limit.js';
 import { CastRecorder } from './recorder.js';
 
-import { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES } from './limits.js';
+import { DEFAULT_LOGIN_LIMIT, DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES } from './limits.js';
 
 export { DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES };
 const SESSION_COOKIE = 'laplink_session';
@@ -47,6 +48,8 @@ export interface WebServerOptions {
   users?: UserBook;
   /** Open WebSockets and HTTP connections together; past it, new ones are refused. */
   maxSockets?: number;
+  /** Failed logins per source address per window (default DEFAULT_LOGIN_LIMIT). */
+  loginLimit?: LoginLimitSettings;
   /** Per page, bytes queued unsent before its output is skipped. */
   viewerQueueBytes?: number;
   /** Recent output a joining page is shown. */
@@ -90,6 +93,7 @@ export class WebServer {
   private readonly assets = new AssetStore();
   private readonly logins = new Map<string, Login>();
   private book: UserBook;
+  private readonly limiter: LoginLimiter;
   private readonly statusPages = new Set<WebSocket>();
   /** Every open page's WebSocket and who it is, so a reload can drop the ones no longer let in. */
   private readonly pages = new Map<WebSocket, Visitor>();
@@ -100,10 +104,11 @@ export class WebServer {
   private knownPorts = new Map<string, KnownPort>();
   private checking = 0;
   /** Refusals, for tests and the log. */
-  readonly refusals = { origin: 0, login: 0, full: 0, frame: 0, unknownPort: 0 };
+  readonly refusals = { origin: 0, login: 0, full: 0, frame: 0, unknownPort: 0, loginLimit: 0 };
 
   private constructor(private readonly o: WebServerOptions) {
     this.book = o.users ?? new UserBook([]);
+    this.limiter = new LoginLimiter(o.loginLimit ?? DEFAULT_LOGIN_LIMIT);
     this.http = http.createServer({ requestTimeout: 10_000, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => void this.request(req, res));
     this.http.keepAliveTimeout = 5000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -229,6 +234,13 @@ export class WebServer {
   }
 
   private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const address = req.socket.remoteAddress ?? '';
+    // before the body is read or a password checked: a guesser past its limit costs no scrypt
+    const wait = this.limiter.retryAfter(address);
+    if (wait) {
+      this.refusals.loginLimit++;
+      return void res.writeHead(429, { 'Retry-After': String(wait), 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end(`too many failed logins from this address: try again in ${wait} s\n`);
+    }
     const body = await readBody(req, 4096).catch(() => undefined);
     const form = body === undefined ? undefined : new URLSearchParams(body);
     const password = form?.get('password');
@@ -242,7 +254,9 @@ export class WebServer {
     const user = await book.logIn(name, password).finally(() => this.checking--);
     if (user === undefined) {
       this.refusals.login++;
-      this.o.log?.(`web: wrong ${name ? 'user name or password' : 'password'} from ${req.socket.remoteAddress}`);
+      // one line per address per window, however many tries: the log cannot be flooded
+      const line = this.limiter.failed(address);
+      if (line) this.o.log?.(`web: ${line}`);
       return void res.writeHead(303, { Location: '/login.html?wrong' }).end();
     }
     if (this.logins.size >= MAX_LOGINS) this.logins.delete(this.logins.keys().next().value!);

@@ -51,6 +51,12 @@ describe('bridge config web:', () => {
     await expect(load(`control: 2000\nweb:\n  users:\n    - { name: "-o" }\n${PORTS}`)).rejects.toThrow(/web\.users\[0\]\.name: not a user name/);
   });
 
+  it('takes a failed-login limit per address, in whole seconds', async () => {
+    const cfg = await load(`control: 2000\nweb:\n  loginLimit: { failures: 3, window: 60 }\n${PORTS}`);
+    expect(cfg.web?.loginLimit).toEqual({ failures: 3, window: 60 });
+    await expect(load(`control: 2000\nweb:\n  loginLimit: { failures: 0, window: 60 }\n${PORTS}`)).rejects.toThrow(/web\.loginLimit\.failures/);
+  });
+
   it('reports each problem at its line: no control port, a network address without a login, a bad hash, a bad address, an unknown key', async () => {
     await expect(load(`web: {}\n${PORTS}`)).rejects.toThrow(/:1:6: web: the web pages read the ports through the control port \(allowed: with a control: section\)/);
     await expect(load(`control: 2000\nweb:\n  listen: 0.0.0.0:8470\n${PORTS}`)).rejects.toThrow(/:3:11: web\.listen: 0\.0\.0\.0 is not a loopback address: a console reachable from the network needs passwordHash or client certificates/);
