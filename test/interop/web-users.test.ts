@@ -4,7 +4,8 @@
  * `write: never` only reads. Behind the consoles, a real `laplink bridge run` on a socat pty pair;
  * the pages are Node's `fetch` (the login form) and `ws` (the console WebSocket).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/web/password.js';
@@ -131,6 +132,33 @@ describe('SIGHUP with a web: section in a bridge run config', () => {
       await stop(bridge.proc);
       await pair.kill();
       rmSync(pair.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('laplink web --users-file', () => {
+  it('reads the file again on SIGHUP, and keeps the running users when the new file does not load', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'laplink-web-users-'));
+    const file = join(dir, 'users.yaml');
+    const [bob, carol] = await Promise.all(['bob pw', 'carol pw'].map((p) => hashPassword(p)));
+    writeFileSync(file, `users:\n  - { name: bob, passwordHash: "${bob}" }\n`);
+    const web = await startCli(['web', '--listen', '127.0.0.1:0', '--state-dir', dir, '--users-file', file], /web: serving http:\/\/127\.0\.0\.1:(\d+)\/\n/);
+    try {
+      const url = `http://127.0.0.1:${web.match[1]}`;
+      expect(await logIn(url, 'bob', 'bob pw')).not.toBe('');
+      writeFileSync(file, `users:\n  - { name: bob, passwordHash: "${bob}", write: sometimes }\n`);
+      web.proc.kill('SIGHUP');
+      await until(() => /SIGHUP: keeping/.test(web.stderr()), 'the refused reload');
+      expect(web.stderr()).toMatch(/web: SIGHUP: keeping the running users: .*users\.yaml:2:\d+: users\[0\]\.write: not an allowed value/);
+      expect(await logIn(url, 'bob', 'bob pw')).not.toBe('');
+      writeFileSync(file, `users:\n  - { name: carol, passwordHash: "${carol}" }\n`);
+      web.proc.kill('SIGHUP');
+      await until(() => /SIGHUP: users and passwords reloaded/.test(web.stderr()), 'the reload');
+      expect(await logIn(url, 'bob', 'bob pw')).toBe('');
+      expect(await logIn(url, 'carol', 'carol pw')).not.toBe('');
+    } finally {
+      await stop(web.proc);
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
