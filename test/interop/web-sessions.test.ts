@@ -18,7 +18,7 @@ import { UserBook } from '../../src/web/users.js';
 import { MAX_FRAME_BYTES } from '../../src/web/server.js';
 import { ptyPair, startCli, stop } from '../helpers/bridge.js';
 import { testPki } from '../helpers/tls.js';
-import { until, webRig, type WebRig } from '../helpers/web.js';
+import { openConsoleSocket, until, webRig, type ConsoleSocket, type WebRig } from '../helpers/web.js';
 
 const PASSWORD = 'correct horse battery staple';
 const QUEUE = 64 * 1024;
@@ -52,19 +52,8 @@ function upgradeStatus(url: string, headers: Record<string, string>): Promise<nu
   });
 }
 
-function openConsole(): Promise<{ ws: WebSocket; hello: { role: string }; texts: Array<Record<string, unknown>>; binary: Buffer[] }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(consoleUrl(), { headers: { Cookie: cookie, Origin: origin() } });
-    const texts: Array<Record<string, unknown>> = [];
-    const binary: Buffer[] = [];
-    ws.on('message', (d: Buffer, isBinary) => {
-      if (isBinary) return void binary.push(d);
-      const m = JSON.parse(d.toString()) as Record<string, unknown>;
-      texts.push(m);
-      if (m.type === 'hello') resolve({ ws, hello: m as { role: string }, texts, binary });
-    });
-    ws.on('error', reject);
-  });
+function openConsole(): Promise<ConsoleSocket> {
+  return openConsoleSocket(rig.url, rig.portKey, { Cookie: cookie });
 }
 
 describe('refused before anything reaches the device', () => {
