@@ -69,11 +69,12 @@ interface Login {
   until: number;
 }
 
-/** Who a page is: its user's name; a page that logged in holds its login's token. */
+/** Who a page is: the name shown; `user`, the user book's name it is (its write rule), when it is
+ *  one; a page that logged in holds its login's token. */
 interface Visitor {
   name: string;
+  user?: string;
   token?: string;
-  loginName?: string;
 }
 
 /** A bridge port a console may be opened on, as its control port lists it. */
@@ -184,15 +185,17 @@ export class WebServer {
   /** Who a request is, or undefined when it must log in first. */
   private visitor(req: http.IncomingMessage): Visitor | undefined {
     const peer = (req.socket as net.Socket & { laplinkPeer?: Peer }).laplinkPeer;
-    const cn = peer?.identity?.cn;
+    // a CN means someone only when a CA the listener trusts signed it (anyone can write any name
+    // into a self-signed certificate, even one whose key is on the allow list)
+    const cn = this.o.tls?.policy.verifiesChain ? peer?.identity?.cn : undefined;
     const certName = peer?.identity ? (cn ?? peer.identity.fingerprint.slice(0, 19)) : undefined;
-    // a certificate the listener let in and whose CN the book names is that user: no password asked
-    if (cn && this.book.has(cn)) return { name: cn };
+    // a certificate whose vouched-for CN the book names is that user: no password asked
+    if (cn && this.book.has(cn)) return { name: cn, user: cn };
     if (!this.book.needsLogin) return { name: certName ?? peer?.remote ?? 'someone' };
     const token = /(?:^|;\s*)laplink_session=([A-Za-z0-9_-]{43})/.exec(req.headers.cookie ?? '')?.[1];
     const login = token ? this.logins.get(token) : undefined;
     if (!login || login.until < Date.now()) return undefined;
-    return { name: login.name || certName || login.display, token, loginName: login.name };
+    return login.name ? { name: login.name, user: login.name, token } : { name: certName ?? login.display, token };
   }
 
   /**
@@ -206,14 +209,14 @@ export class WebServer {
     let kept = 0;
     let closed = 0;
     for (const [ws, v] of this.pages) {
-      const allowed = v.loginName === undefined ? !users.needsLogin || users.has(v.name) : this.logins.has(v.token!);
+      const allowed = v.token ? this.logins.has(v.token) : !users.needsLogin || (v.user !== undefined && users.has(v.user));
       if (!allowed) {
         closed++;
         ws.close(4001, 'logged out: the web settings changed');
         continue;
       }
       kept++;
-      for (const c of this.consoles.values()) c.updateUser(ws, users.user(v.name));
+      if (v.user) for (const c of this.consoles.values()) c.updateUser(ws, users.user(v.user));
     }
     return { kept, closed };
   }
@@ -291,7 +294,7 @@ export class WebServer {
     if (!key || !target) return refuse(404, 'unknownPort');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.track(ws, visitor);
-      this.console(key, target).join(ws, this.book.user(visitor.name));
+      this.console(key, target).join(ws, visitor.user ? this.book.user(visitor.user) : { name: visitor.name, write: 'when-free' });
     });
   }
 

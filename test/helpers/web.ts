@@ -101,9 +101,9 @@ export interface ConsoleSocket {
 }
 
 /** A console WebSocket as a page opens it (Node's `ws`, a real client): resolves on the server's hello. */
-export function openConsoleSocket(baseUrl: string, portKey: string, headers: Record<string, string> = {}): Promise<ConsoleSocket> {
+export function openConsoleSocket(baseUrl: string, portKey: string, headers: Record<string, string> = {}, tls: WebSocket.ClientOptions = {}): Promise<ConsoleSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws/console?port=${encodeURIComponent(portKey)}`, { headers: { Origin: baseUrl, ...headers } });
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws/console?port=${encodeURIComponent(portKey)}`, { ...tls, headers: { Origin: baseUrl, ...headers } });
     const texts: Array<Record<string, unknown>> = [];
     const binary: Buffer[] = [];
     ws.on('message', (d: Buffer, isBinary) => {

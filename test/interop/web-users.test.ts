@@ -4,16 +4,20 @@
  * `write: never` only reads. Behind the consoles, a real `laplink bridge run` on a socat pty pair;
  * the pages are Node's `fetch` (the login form) and `ws` (the console WebSocket).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/web/password.js';
 import { UserBook } from '../../src/web/users.js';
+import { WebServer } from '../../src/web/server.js';
+import { loadTlsState } from '../../src/tls/accepter.js';
+import { testPki } from '../helpers/tls.js';
 import { openEnd, ptyPair, startCli, stop } from '../helpers/bridge.js';
 import { openConsoleSocket, until, untilConsoleListed, webRig, type ConsoleSocket, type WebRig } from '../helpers/web.js';
 
 let rig: WebRig;
+const pki = testPki();
 
 beforeAll(async () => {
   const [a, b, c] = await Promise.all(['alice pw', 'bob pw', 'carol pw'].map((p) => hashPassword(p)));
@@ -78,6 +82,36 @@ describe('named users on a console', () => {
     await until(() => rig.farReceived().length >= 6, "bob's byte");
     expect(rig.farReceived().toString()).toBe('alice!');
     b.ws.close();
+    c.ws.close();
+  });
+});
+
+describe('a client certificate names its user', () => {
+  const stops: AbortController[] = [];
+  afterAll(() => stops.forEach((s) => s.abort()));
+
+  /** A TLS web server on the rig's bridge whose book has `laptop` (the test client's CN) read-only. */
+  async function tlsWeb(ca: boolean): Promise<string> {
+    const stop = new AbortController();
+    stops.push(stop);
+    const users = new UserBook([{ name: 'laptop', write: 'never' }]);
+    const tls = await loadTlsState({ cert: pki.server.cert, key: pki.server.key, ...(ca ? { ca: pki.ca } : { allow: [pki.client.fingerprint] }) });
+    const web = await WebServer.start({ listen: { host: '127.0.0.1', port: 0 }, stateDir: rig.stateDir, controls: [{ host: '127.0.0.1', port: rig.controlPort }], tls, users, signal: stop.signal });
+    return `https://127.0.0.1:${web.address.port}`;
+  }
+  const withCert = () => ({ ca: readFileSync(pki.ca), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key), servername: 'localhost' });
+
+  it('signed by the CA: the CN is that user, with its write rule and no password', async () => {
+    const url = await tlsWeb(true);
+    const c = await openConsoleSocket(url, rig.portKey, {}, withCert());
+    expect(c.hello).toMatchObject({ user: 'laptop', write: 'never', role: 'viewer' });
+    c.ws.close();
+  });
+
+  it('self-signed or only on the allow list: the CN it carries names nobody', async () => {
+    const url = await tlsWeb(false);
+    const c = await openConsoleSocket(url, rig.portKey, {}, withCert());
+    expect(c.hello).toMatchObject({ user: pki.client.fingerprint.slice(0, 19), write: 'when-free' });
     c.ws.close();
   });
 });
