@@ -13,6 +13,9 @@ import { stateFilePath, writeStateFile } from '../../src/pppd/state.js';
 import { ask, openControl } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { removeDir, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
+import { hashPassword } from '../../src/web/password.js';
+import { WebServer } from '../../src/web/server.js';
+import { UserBook } from '../../src/web/users.js';
 import { launchChromium, screenshotPath, until, webRig, type WebRig } from '../helpers/web.js';
 
 // What the page callbacks see in the browser (the tests' tsconfig has no DOM library).
@@ -195,4 +198,41 @@ describe('a port console', () => {
     await cdp.send('Debugger.resume');
     await paused.close();
   }, 90_000);
+});
+
+describe('named users in the browser', () => {
+  it('the login form takes a user name; a write: never user gets a read-only console with no Take over, told who writes', async () => {
+    const stop = new AbortController();
+    const users = new UserBook([
+      { name: 'alice', passwordHash: await hashPassword('alice pw'), write: 'always' },
+      { name: 'carol', passwordHash: await hashPassword('carol pw'), write: 'never' },
+    ]);
+    const web = await WebServer.start({ listen: { host: '127.0.0.1', port: 0 }, stateDir: rig.stateDir, controls: [{ host: '127.0.0.1', port: rig.controlPort }], users, signal: stop.signal });
+    const url = `http://127.0.0.1:${web.address.port}`;
+    const contexts: Array<{ close(): Promise<void> }> = [];
+    try {
+      const logIn = async (name: string, password: string): Promise<Page> => {
+        const context = await browser.createBrowserContext(); // each user her own cookies
+        contexts.push(context);
+        const page = await context.newPage();
+        await page.goto(`${url}/`);
+        expect(new URL(page.url()).pathname).toBe('/login.html');
+        await page.type('input[name=user]', name);
+        await page.type('input[name=password]', password);
+        await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+        return page;
+      };
+      const alice = await logIn('alice', 'alice pw');
+      await alice.goto(`${url}${consolePath()}`);
+      await alice.waitForFunction(() => window.laplink?.role === 'writer', POLL);
+      const carol = await logIn('carol', 'carol pw');
+      expect(new URL(carol.url()).pathname).toBe('/');
+      await carol.goto(`${url}${consolePath()}`);
+      await carol.waitForFunction(() => document.getElementById('role')?.textContent === 'read-only (alice writes)', POLL);
+      expect(await carol.$eval('#take', (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
+    } finally {
+      for (const c of contexts) await c.close();
+      stop.abort();
+    }
+  });
 });
