@@ -70,7 +70,7 @@ function portCard(b, p, consoles) {
       ['device', `in ${bytes(p.deviceIn)}  out ${bytes(p.deviceOut)}`],
       ['rate', p.deviceInRate !== undefined ? `in ${bytes(p.deviceInRate)}/s  out ${bytes(p.deviceOutRate)}/s` : undefined],
       ['network', `in ${bytes(p.tcpIn)}  out ${bytes(p.tcpOut)}`],
-      ['tls', p.tls],
+      ['tls', p.tls ? 'on' : undefined],
     ]),
   );
   if (consoles.includes(key)) card.append(el('div', { class: 'actions' }, el('a', { class: 'button', href: `/console.html?port=${encodeURIComponent(key)}` }, 'Console')));

@@ -30,8 +30,8 @@ export interface BridgePortView {
   dropped?: Record<string, number>;
   clientBytesTotal?: { in: number; out: number };
   tlsHandshakes?: { ok: number; refused: number };
-  /** `off`, or `on, client certificates POLICY`: how a client must dial the port. */
-  tls?: string;
+  /** The port listens with TLS (showport's `tls:` line); absent from a bridge too old to say it. */
+  tls?: boolean;
 }
 
 /** `a=1 b=2` as a record of whole numbers, only of the keys known (a peer that is not our bridge
@@ -99,7 +99,7 @@ export function parseShowport(text: string): BridgePortView[] {
         break;
       }
       case 'tls':
-        cur.tls = value;
+        cur.tls = value.startsWith('on');
         break;
       case 'bytes read from TCP':
         cur.tcpIn = n;

@@ -171,7 +171,7 @@ export class WebServer {
     const ports = new Map<string, KnownPort>();
     for (const b of v.bridges) {
       const host = b.control.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls?.startsWith('on') ?? false });
+      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true });
     }
     this.knownPorts = ports;
     // the same view minus its clock: a page is sent only what changed
