@@ -24,6 +24,8 @@ window.laplink = { received: 0, sum: 0, role: undefined, term };
 for (const s of SPEEDS) $('speed').append(new Option(String(s), String(s)));
 let role;
 let canSetLine = false;
+let mayWrite = true;
+let writer;
 const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/console?port=${encodeURIComponent(port)}`);
 ws.binaryType = 'arraybuffer';
 const encoder = new TextEncoder();
@@ -31,9 +33,9 @@ const encoder = new TextEncoder();
 function setRole(r, by) {
   role = r;
   window.laplink.role = r;
-  $('role').textContent = r === 'writer' ? 'you write' : 'read-only';
+  $('role').textContent = r === 'writer' ? 'you write' : writer ? `read-only (${writer} writes)` : 'read-only';
   $('role').className = `role ${r}`;
-  $('take').hidden = r === 'writer';
+  $('take').hidden = r === 'writer' || !mayWrite;
   $('speed').disabled = $('break').disabled = r !== 'writer' || !canSetLine;
   if (by) $('notice').textContent = `${by} took over`;
 }
@@ -53,6 +55,8 @@ ws.onmessage = (e) => {
   const m = JSON.parse(e.data);
   if (m.type === 'hello') {
     canSetLine = m.canSetLine;
+    mayWrite = m.write !== 'never';
+    if (m.user) $('port').textContent = `${port} · ${m.user}`;
     $('state').textContent = m.state;
     if (m.speed) $('speed').value = String(m.speed);
     if (!canSetLine) $('speed').title = $('break').title = `the port speaks ${m.protocol}: line settings need protocol rfc2217`;
@@ -60,7 +64,11 @@ ws.onmessage = (e) => {
   } else if (m.type === 'role') setRole(m.role, m.by);
   else if (m.type === 'state') $('state').textContent = m.state;
   else if (m.type === 'line') $('speed').value = String(m.speed);
-  else if (m.type === 'viewers') $('viewers').textContent = `${m.viewers} page${m.viewers === 1 ? '' : 's'} open`;
+  else if (m.type === 'viewers') {
+    $('viewers').textContent = `${m.viewers} page${m.viewers === 1 ? '' : 's'} open`;
+    writer = m.writer;
+    if (role) setRole(role);
+  }
   else if (m.type === 'skipped') term.write(`\r\n\x1b[33m[… ${m.bytes} bytes skipped: this page fell behind]\x1b[0m\r\n`);
   else if (m.type === 'notice' || m.type === 'error') $('notice').textContent = m.message;
 };

@@ -30,7 +30,7 @@ function ago(iso) {
 
 function rows(pairs) {
   const dl = el('dl');
-  for (const [k, v] of pairs) if (v !== undefined && v !== '') dl.append(el('dt', {}, k), el('dd', {}, String(v)));
+  for (const [k, v, cls] of pairs) if (v !== undefined && v !== '') dl.append(el('dt', {}, k), el('dd', { 'data-row': k, ...(cls ? { class: cls } : {}) }, String(v)));
   return dl;
 }
 
@@ -48,6 +48,8 @@ function linkCard(l) {
       ['device', l.device],
       ['traffic', c ? `↓ ${bytes(c.rxBytes)}  ↑ ${bytes(c.txBytes)}` : undefined],
       ['rate', c && c.rxRate !== undefined ? `↓ ${bytes(c.rxRate)}/s  ↑ ${bytes(c.txRate)}/s` : undefined],
+      ['line', l.lineText, l.lineGrowing ? 'wrong' : undefined],
+      ['queue', l.queueText],
       ['next try', l.retryInSeconds !== undefined ? `in ${l.retryInSeconds} s` : undefined],
       ['restarts', l.restarts || undefined],
       ['last exit', l.lastExit ? `${l.lastExit.code} ${l.lastExit.meaning}` : undefined],
@@ -68,6 +70,7 @@ function portCard(b, p, consoles) {
       ['device', `in ${bytes(p.deviceIn)}  out ${bytes(p.deviceOut)}`],
       ['rate', p.deviceInRate !== undefined ? `in ${bytes(p.deviceInRate)}/s  out ${bytes(p.deviceOutRate)}/s` : undefined],
       ['network', `in ${bytes(p.tcpIn)}  out ${bytes(p.tcpOut)}`],
+      ['tls', p.tls ? 'on' : undefined],
     ]),
   );
   if (consoles.includes(key)) card.append(el('div', { class: 'actions' }, el('a', { class: 'button', href: `/console.html?port=${encodeURIComponent(key)}` }, 'Console')));
@@ -97,7 +100,9 @@ function connect(delay = 500) {
     if (msg.type === 'view') render(msg.view);
     delay = 500;
   };
-  ws.onclose = () => {
+  ws.onclose = (e) => {
+    // 4001: this login ended (its user was removed or its password changed)
+    if (e.code === 4001) return void location.assign('/login.html');
     $('live').textContent = '○ reconnecting';
     setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
   };

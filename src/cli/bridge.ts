@@ -124,8 +124,9 @@ export function register(program: Command): void {
       const cfg = await loadBridgeConfigIsolated(file);
       const onEvent = await withDataPath(cfg.ports.some((p) => p.nativePump) ? undefined : 'nativePump: false', printEvent);
       let running: import('../bridge/hub.js').BridgeHub | undefined;
+      let runningWeb: import('../web/config.js').BridgeWeb | undefined;
       const reloading = serially();
-      const ac = stopOnSignals(() => reloading(async () => running && (await reloadConfig(file, running))));
+      const ac = stopOnSignals(() => reloading(async () => running && (await reloadConfig(file, running, runningWeb))));
       const { notifySystemdOfBridge } = await import('../bridge/sd-bridge.js');
       const sink = notifySystemdOfBridge(cfg, onEvent, ac.signal, (l) => process.stderr.write(`laplink bridge: ${l}\n`));
       // the `web:` section's pages read this bridge's control port, wherever it came to listen
@@ -134,7 +135,7 @@ export function register(program: Command): void {
       const web = cfg.web && (await import('../web/config.js'));
       await runConfig(cfg, seen, ac.signal, (hub) => {
         running = hub;
-        if (web && cfg.web && controlAt) void web.startBridgeWeb(cfg.web, controlAt, ac.signal, (l) => process.stdout.write(`${l}\n`)).catch((err: Error) => (process.stderr.write(`laplink bridge: web: ${err.message}\n`), (process.exitCode = EXIT.FAILED), ac.abort()));
+        if (web && cfg.web && controlAt) void web.startBridgeWeb(cfg.web, controlAt, ac.signal, (l) => process.stdout.write(`${l}\n`)).then((w) => (runningWeb = w)).catch((err: Error) => (process.stderr.write(`laplink bridge: web: ${err.message}\n`), (process.exitCode = EXIT.FAILED), ac.abort()));
       });
     });
 
@@ -190,7 +191,7 @@ export function register(program: Command): void {
  * SIGHUP for `bridge run`: reads FILE again (same worker-thread loader) and applies it. A config
  * that does not load leaves the running one untouched and says why, one line per problem.
  */
-async function reloadConfig(file: string, hub: import('../bridge/hub.js').BridgeHub): Promise<void> {
+async function reloadConfig(file: string, hub: import('../bridge/hub.js').BridgeHub, web?: import('../web/config.js').BridgeWeb): Promise<void> {
   const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
   let next;
   try {
@@ -205,6 +206,7 @@ async function reloadConfig(file: string, hub: import('../bridge/hub.js').Bridge
   const summary = [...list('added', r.added), ...list('removed', r.removed), ...list('restarted', r.changed), ...list('kept', r.kept), ...list('TLS files read again for', r.tlsReread)].join('; ');
   process.stderr.write(`laplink bridge: SIGHUP: reloaded ${file}: ${summary || 'nothing to do'}\n`);
   for (const f of r.failed) process.stderr.write(`laplink bridge: SIGHUP: cannot start ${f}\n`);
+  if (web) process.stderr.write(`laplink bridge: SIGHUP: ${await web.reload(next.web)}\n`);
 }
 
 /** `bridge serve`'s SIGHUP: one line saying what it did (nothing to reopen is said as such). */

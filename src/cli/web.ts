@@ -10,10 +10,14 @@ import { parseListenAddress, parseTargetAddress, formatAddress } from '../listen
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
 import { checkStateDir } from '../status/watch.js';
 import { serviceNotifier } from '../runtime/sd-notify.js';
-import { hashPassword, PasswordCheck } from '../web/password.js';
-import { DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
+import { hashPassword } from '../web/password.js';
+import { UserBook } from '../web/users.js';
+import { usersFileSchema } from '../web/config.js';
+import { loadYamlFile } from '../yaml/load.js';
+import { DEFAULT_LOGIN_LIMIT, DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
 import { WebServer } from '../web/server.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
+import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
 
 export const DEFAULT_WEB_LISTEN = '127.0.0.1:8470';
 
@@ -22,9 +26,17 @@ interface WebFlags {
   stateDir: string;
   control: string[];
   passwordHashFile?: string;
+  usersFile?: string;
   record?: string;
   recordMaxBytes: string;
   maxSockets: string;
+  loginFailures: string;
+  loginWindow: string;
+  bridgeTlsCa?: string;
+  bridgeTlsCert?: string;
+  bridgeTlsKey?: string;
+  bridgeTlsPin?: string[];
+  bridgeTlsServerName?: string;
   [tls: string]: unknown;
 }
 
@@ -53,6 +65,22 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** The user book from --password-hash-file and --users-file (read again on SIGHUP). */
+async function readUsers(opts: WebFlags): Promise<UserBook> {
+  const shared = opts.passwordHashFile ? { hash: flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), field: '--password-hash-file' } : undefined;
+  const listed = opts.usersFile ? (await loadYamlFile(opts.usersFile, usersFileSchema)).users : [];
+  return new UserBook(listed, shared, `${opts.usersFile}: users`);
+}
+
+/** The client identity the consoles dial TLS ports with, checked before anything listens. */
+function bridgeTlsFrom(opts: WebFlags): TlsClientSettings | undefined {
+  const s: TlsClientSettings = { ca: opts.bridgeTlsCa, cert: opts.bridgeTlsCert, key: opts.bridgeTlsKey, pin: opts.bridgeTlsPin, serverName: opts.bridgeTlsServerName };
+  if (Object.values(s).every((v) => v === undefined)) return undefined;
+  const [problem] = tlsClientProblems(s);
+  if (problem) throw new UsageError(problem.replaceAll('--tls-', '--bridge-tls-'));
+  return s;
+}
+
 export function register(program: Command): void {
   const web = program.command('web').description(`serve a live status page and a serial console per bridge port to browsers on http://${DEFAULT_WEB_LISTEN}/`);
   withTlsServerFlags(
@@ -61,32 +89,57 @@ export function register(program: Command): void {
       .option('--state-dir <dir>', "the supervisors' state file directory", DEFAULT_STATE_DIR)
       .option('--control <HOST:PORT>', 'a bridge control port whose ports to show and open consoles on (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--password-hash-file <file>', 'ask browsers for the password whose hash (from `laplink web hash-password`) this file holds')
+      .option('--users-file <file>', 'named users, their password hashes and who writes (YAML `users:` as in a bridge config\'s web: section); SIGHUP reads it again')
       .option('--record <dir>', "record each open console's output there as asciicast v2 files")
       .option('--record-max-bytes <n>', 'start a new recording file past this size', String(8 << 20))
-      .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS)),
+      .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS))
+      .option('--login-failures <n>', 'failed logins an address (an IPv6 /64) may make per --login-window before it is answered 429', String(DEFAULT_LOGIN_LIMIT.failures))
+      .option('--login-window <seconds>', 'the window of --login-failures', String(DEFAULT_LOGIN_LIMIT.windowMs / 1000))
+      .option('--bridge-tls-ca <file>', "consoles on TLS ports: CA certificates that sign the ports' certificates (default: the system's)")
+      .option('--bridge-tls-pin <fingerprint...>', "consoles on TLS ports: accept a port's certificate by its sha256 public-key fingerprint, even self-signed")
+      .option('--bridge-tls-server-name <name>', "consoles on TLS ports: the name the ports' certificates must carry (default: the host)")
+      .option('--bridge-tls-cert <file>', 'consoles on TLS ports: our client certificate, for ports that require one')
+      .option('--bridge-tls-key <file>', 'private key of --bridge-tls-cert'),
   ).action(async (opts: WebFlags) => {
     const listen = flag('--listen', () => parseListenAddress(opts.listen));
     const controls = opts.control.map((c) => flag('--control', () => parseTargetAddress(c)));
     checkStateDir(opts.stateDir);
     const tlsSettings = tlsServerFrom(opts);
-    const password = opts.passwordHashFile ? new PasswordCheck(flag('--password-hash-file', () => readFileSync(opts.passwordHashFile!, 'utf8')), '--password-hash-file') : undefined;
-    if (!isLoopbackHost(listen.host) && !password && !(tlsSettings?.ca || tlsSettings?.allow?.length))
+    const users = await readUsers(opts);
+    if (!isLoopbackHost(listen.host) && !users.needsLogin && !(tlsSettings?.ca || tlsSettings?.allow?.length))
       throw new UsageError(`--listen: ${opts.listen} is not a loopback address: a console reachable from the network needs --password-hash-file or client certificates (--tls-ca/--tls-allow)`);
+    const bridgeTls = bridgeTlsFrom(opts);
     const tls = tlsSettings ? await (await import('../tls/accepter.js')).loadTlsState(tlsSettings) : undefined;
     const stop = new AbortController();
     const signals = ['SIGINT', 'SIGTERM'] as const;
     const onSignal = () => stop.abort();
     for (const s of signals) process.on(s, onSignal);
     const log = (line: string) => process.stderr.write(`${line}\n`);
+    let server: WebServer | undefined;
+    // SIGHUP: the password and users files read again; a file that no longer loads changes nothing
+    let reloading = Promise.resolve();
+    const onHangup = () =>
+      void (reloading = reloading.then(async () => {
+        if (!server) return;
+        try {
+          const r = server.reload(await readUsers(opts));
+          log(`web: SIGHUP: users and passwords reloaded: ${r.kept} page${r.kept === 1 ? '' : 's'} kept, ${r.closed} closed`);
+        } catch (err) {
+          log(`web: SIGHUP: keeping the running users: ${(err as Error).message}`);
+        }
+      }));
+    process.on('SIGHUP', onHangup);
     const sd = serviceNotifier(process.env, log);
     try {
-      const server = await WebServer.start({
+      server = await WebServer.start({
         listen,
         stateDir: opts.stateDir,
         controls,
         tls,
-        password,
+        bridgeTls,
+        users,
         maxSockets: positive('--max-sockets', opts.maxSockets, 100_000),
+        loginLimit: { failures: positive('--login-failures', opts.loginFailures, 10_000), windowMs: positive('--login-window', opts.loginWindow, 86_400) * 1000 },
         record: opts.record ? { dir: opts.record, maxBytes: positive('--record-max-bytes', opts.recordMaxBytes, 1 << 30), keep: 10 } : undefined,
         signal: stop.signal,
         log,
@@ -100,6 +153,7 @@ export function register(program: Command): void {
     } finally {
       sd.close();
       for (const s of signals) process.off(s, onSignal);
+      process.off('SIGHUP', onHangup);
     }
   });
   web

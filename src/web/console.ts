@@ -10,7 +10,10 @@
  * (a ByteRing of the port's recent output).
  */
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
+import type { TlsDialer } from '../tls/dial.js';
+import { tlsDialReason } from './tls-reason.js';
 import { Rfc2217Client } from '../bridge/rfc2217-client.js';
 import { comPortFrame, SET_BAUDRATE, SET_CONTROL } from '../bridge/rfc2217.js';
 import { telnetClient } from '../bridge/telnet.js';
@@ -18,12 +21,15 @@ import type { Codec, CodecHost } from '../bridge/codec.js';
 import { isTermiosSpeed } from '../bridge/port-options.js';
 import { socketReason } from '../socket-reason.js';
 import { ByteRing } from './ring.js';
+import type { WebUser } from './users.js';
 import type { CastRecorder } from './recorder.js';
 
 /** RFC 2217 SET-CONTROL values for BREAK on and off. */
 const BREAK_ON = 5;
 const BREAK_OFF = 6;
 const BREAK_MS = 250;
+const CLOSED_AT_TLS = 'TLS: the port closed the session before sending anything: it may require a client certificate (allowed: bridgeTls cert and key)';
+const CLOSED_AT_TLS_WITH_CERT = 'TLS: the port closed the session before sending anything: it may not accept our client certificate (its ca or allow list)';
 
 export interface ConsoleOptions {
   /** `HOST:PORT` of the bridge port, as the status page names it. */
@@ -32,6 +38,8 @@ export interface ConsoleOptions {
   port: number;
   /** `raw`, `telnet` or `rfc2217` (showport's enable state): how to speak to the port. */
   protocol: string;
+  /** The port is on TLS: dialled with this client identity and its checks of the port's certificate. */
+  tls?: { dialer: TlsDialer; withCertificate: boolean };
   ringBytes: number;
   viewerQueueBytes: number;
   recorder?: CastRecorder;
@@ -42,7 +50,7 @@ export type Role = 'writer' | 'viewer';
 
 interface Session {
   ws: WebSocket;
-  user: string;
+  user: WebUser;
   role: Role;
   /** Bytes left out since the socket last had room. */
   skipped: number;
@@ -71,20 +79,52 @@ export class PortConsole {
     return this.o.protocol === 'rfc2217';
   }
 
-  join(ws: WebSocket, user: string): void {
+  /**
+   * A page arrives. Who writes, as conserver and ser2net users expect: a user marked `write: always`
+   * takes the seat at once (the writer before is told who took it); anyone else writes only when the
+   * seat is free; `write: never` never does.
+   */
+  join(ws: WebSocket, user: WebUser): void {
     // the bridge closed the session (restarted, device gone): a page arriving tries again
     if (this.state.startsWith('closed')) {
       this.state = 'connecting';
       this.connect();
     }
-    const s: Session = { ws, user, role: [...this.sessions].some((x) => x.role === 'writer') ? 'viewer' : 'writer', skipped: 0, queued: 0 };
+    const writer = this.writer();
+    const writes = user.write === 'always' || (user.write === 'when-free' && !writer);
+    const s: Session = { ws, user, role: writes ? 'writer' : 'viewer', skipped: 0, queued: 0 };
+    if (writes && writer) this.setRole(writer, 'viewer', user.name);
     this.sessions.add(s);
-    this.tell(s, { type: 'hello', port: this.o.key, protocol: this.o.protocol, role: s.role, state: this.state, speed: this.speed, canSetLine: this.canSetLine, viewers: this.sessions.size });
+    this.tell(s, { type: 'hello', port: this.o.key, protocol: this.o.protocol, user: user.name, write: user.write, role: s.role, state: this.state, speed: this.speed, canSetLine: this.canSetLine, viewers: this.sessions.size });
     const recent = this.ring.contents();
     if (recent.length) ws.send(recent);
     ws.on('message', (data, isBinary) => this.fromPage(s, data as Buffer, isBinary));
     ws.on('close', () => this.leave(s));
     this.announceCount();
+  }
+
+  /** The page's user has another write rule now (the settings were reloaded): applied at once. */
+  updateUser(ws: WebSocket, user: WebUser): void {
+    const s = [...this.sessions].find((x) => x.ws === ws);
+    if (!s || (s.user.name === user.name && s.user.write === user.write)) return;
+    s.user = user;
+    if (user.write === 'never' && s.role === 'writer') {
+      this.setRole(s, 'viewer');
+      this.seatNext();
+      this.announceCount();
+    }
+  }
+
+  private writer(): Session | undefined {
+    return [...this.sessions].find((x) => x.role === 'writer');
+  }
+
+  /** The seat is free: a page whose user always writes gets it, else the longest-standing page that may write. */
+  private seatNext(): void {
+    if (this.writer()) return;
+    const may = [...this.sessions].filter((x) => x.user.write !== 'never');
+    const next = may.find((x) => x.user.write === 'always') ?? may[0];
+    if (next) this.setRole(next, 'writer');
   }
 
   close(): void {
@@ -102,11 +142,7 @@ export class PortConsole {
       this.o.onIdle();
       return;
     }
-    if (s.role === 'writer') {
-      // the page that wrote is gone: the longest-standing viewer writes now
-      const next = this.sessions.values().next().value!;
-      this.setRole(next, 'writer');
-    }
+    if (s.role === 'writer') this.seatNext();
     this.announceCount();
   }
 
@@ -123,15 +159,20 @@ export class PortConsole {
       return this.tell(s, { type: 'error', message: 'a text frame must be JSON' });
     }
     if (msg.type === 'take') {
-      for (const other of this.sessions) if (other.role === 'writer' && other !== s) this.setRole(other, 'viewer', s.user);
-      return this.setRole(s, 'writer');
+      if (s.user.write === 'never') return this.tell(s, { type: 'error', message: `${s.user.name} reads only (write: never)` });
+      const holder = this.writer();
+      if (holder && holder !== s && holder.user.write === 'always' && s.user.write !== 'always')
+        return this.tell(s, { type: 'error', message: `${holder.user.name} holds the write seat (write: always)` });
+      if (holder && holder !== s) this.setRole(holder, 'viewer', s.user.name);
+      this.setRole(s, 'writer');
+      return this.announceCount();
     }
     if (s.role !== 'writer') return this.tell(s, { type: 'error', message: 'read-only: take over to change the line' });
     if (!this.canSetLine) return this.tell(s, { type: 'error', message: `the port speaks ${this.o.protocol}: its line settings are fixed by the bridge (allowed: protocol rfc2217)` });
     if (msg.type === 'break') {
       this.socket?.write(comPortFrame(SET_CONTROL, [BREAK_ON]));
       setTimeout(() => this.socket?.write(comPortFrame(SET_CONTROL, [BREAK_OFF])), BREAK_MS).unref();
-      return this.broadcast({ type: 'notice', message: `BREAK sent by ${s.user}` });
+      return this.broadcast({ type: 'notice', message: `BREAK sent by ${s.user.name}` });
     }
     if (msg.type === 'speed') {
       const speed = Number(msg.speed);
@@ -157,7 +198,7 @@ export class PortConsole {
   }
 
   private announceCount(): void {
-    this.broadcast({ type: 'viewers', viewers: this.sessions.size });
+    this.broadcast({ type: 'viewers', viewers: this.sessions.size, writer: this.writer()?.user.name });
   }
 
   private tell(s: Session, msg: object): void {
@@ -211,7 +252,11 @@ export class PortConsole {
   }
 
   private connect(): void {
-    const sock = net.connect({ host: this.o.host, port: this.o.port, noDelay: true });
+    const dialer = this.o.tls?.dialer;
+    // A TLS port refuses a client certificate after the handshake, by closing (no alert): a session
+    // that ends before the port sent anything is most likely that, and the page should say so.
+    let heard = false;
+    const sock = dialer ? dialer.connect(this.o.host, this.o.port) : net.connect({ host: this.o.host, port: this.o.port, noDelay: true });
     this.socket = sock;
     const host: CodecHost = {
       reply: (b) => void sock.write(b),
@@ -227,7 +272,12 @@ export class PortConsole {
     };
     const codec: Codec | undefined = this.o.protocol === 'rfc2217' ? new Rfc2217Client(host) : this.o.protocol === 'telnet' ? telnetClient(host) : undefined;
     this.codec = codec;
-    sock.on('connect', () => {
+    sock.on(dialer ? 'secureConnect' : 'connect', () => {
+      const refusal = dialer?.refusal(sock as TLSSocket);
+      if (refusal) {
+        this.state = `closed: TLS: ${refusal}`;
+        return void sock.destroy();
+      }
       this.state = 'open';
       const greet = this.codec?.greeting();
       if (greet?.length) sock.write(greet);
@@ -235,14 +285,17 @@ export class PortConsole {
       if (this.canSetLine) sock.write(comPortFrame(SET_BAUDRATE, [0, 0, 0, 0]));
       this.broadcast({ type: 'state', state: 'open' });
     });
-    sock.on('data', (chunk: Buffer) => this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk));
+    sock.on('data', (chunk: Buffer) => {
+      heard = true;
+      this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk);
+    });
     sock.on('error', (err) => {
-      if (sock === this.socket) this.state = `closed: ${socketReason(err)}`;
+      if (sock === this.socket) this.state = `closed: ${dialer ? tlsDialReason(err) : socketReason(err)}`;
     });
     sock.on('close', () => {
       codec?.dispose?.();
       if (sock !== this.socket) return; // an earlier session's end
-      if (!this.state.startsWith('closed')) this.state = 'closed by the bridge';
+      if (!this.state.startsWith('closed')) this.state = dialer && !heard ? `closed: ${this.o.tls!.withCertificate ? CLOSED_AT_TLS_WITH_CERT : CLOSED_AT_TLS}` : 'closed by the bridge';
       this.broadcast({ type: 'state', state: this.state });
     });
   }

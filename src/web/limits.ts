@@ -6,3 +6,5 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const DEFAULT_MAX_SOCKETS = 64;
 
 export { isLoopbackHost } from '../listen/address.js';
+/** Failed logins per source address (an IPv6 /64) per window before it is answered 429. */
+export const DEFAULT_LOGIN_LIMIT = { failures: 5, windowMs: 5 * 60_000 };

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
+import WebSocket from 'ws';
 import { startCli, stop, openEnd } from './bridge.js';
 import { startPtyPair, type PtyPair } from './ptypair.js';
 import { WebServer, type WebServerOptions } from '../../src/web/server.js';
@@ -42,14 +43,15 @@ export interface WebRig {
   close(): Promise<void>;
 }
 
-export async function webRig(over: Partial<WebServerOptions> = {}, protocol = 'rfc2217'): Promise<WebRig> {
+/** `portYaml`: more lines of the port's block in the bridge config (indented 4), e.g. a `tls:` block. */
+export async function webRig(over: Partial<WebServerOptions> = {}, protocol = 'rfc2217', portYaml = ''): Promise<WebRig> {
   const dir = mkdtempSync(join(tmpdir(), 'laplink-web-'));
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir);
   const pair = await startPtyPair();
   const config = join(dir, 'bridge.yaml');
-  writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\nports:\n  - name: cable0\n    device: ${pair.a}\n    listen: 127.0.0.1:0\n    protocol: ${protocol}\n    maxConnections: 4\n`);
-  const bridge = await startCli(['bridge', 'run', config], /cable0: listening on 127\.0\.0\.1:(\d+)\n(?:.*\n)*?control: listening on 127\.0\.0\.1:(\d+)\n/);
+  writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\nports:\n  - name: cable0\n    device: ${pair.a}\n    listen: 127.0.0.1:0\n    protocol: ${protocol}\n    maxConnections: 4\n${portYaml}`);
+  const bridge = await startCli(['bridge', 'run', config], /cable0: listening on 127\.0\.0\.1:(\d+)(?: \(TLS\))?\n(?:.*\n)*?control: listening on 127\.0\.0\.1:(\d+)\n/);
   const controlPort = Number(bridge.match[2]);
   const far = openEnd(pair.b);
   const received: Buffer[] = [];
@@ -88,4 +90,45 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 /** Screenshots go to docs/img only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean. */
 export function screenshotPath(dir: string, name: string): string {
   return process.env.UPDATE_SCREENSHOTS === '1' ? join('docs', 'img', name) : join(dir, name);
+}
+
+export interface ConsoleSocket {
+  ws: WebSocket;
+  hello: { role: string; state: string };
+  /** Every JSON message the server sent, in order. */
+  texts: Array<Record<string, unknown>>;
+  binary: Buffer[];
+}
+
+/** A console WebSocket as a page opens it (Node's `ws`, a real client): resolves on the server's hello. */
+export function openConsoleSocket(baseUrl: string, portKey: string, headers: Record<string, string> = {}, tls: WebSocket.ClientOptions = {}): Promise<ConsoleSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws/console?port=${encodeURIComponent(portKey)}`, { ...tls, headers: { Origin: baseUrl, ...headers } });
+    const texts: Array<Record<string, unknown>> = [];
+    const binary: Buffer[] = [];
+    ws.on('message', (d: Buffer, isBinary) => {
+      if (isBinary) return void binary.push(d);
+      const m = JSON.parse(d.toString()) as Record<string, unknown>;
+      texts.push(m);
+      if (m.type === 'hello') resolve({ ws, hello: m as ConsoleSocket['hello'], texts, binary });
+    });
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`console upgrade refused: ${res.statusCode}`)));
+    ws.on('error', reject);
+  });
+}
+
+/** Resolves once the server's status view lists `portKey` as a console it can open. */
+export function untilConsoleListed(baseUrl: string, portKey: string, headers: Record<string, string> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws/status`, { headers: { Origin: baseUrl, ...headers } });
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as { view?: { consoles?: string[] } };
+      if (m.view?.consoles?.includes(portKey)) {
+        ws.close();
+        resolve();
+      }
+    });
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`status upgrade refused: ${res.statusCode}`)));
+    ws.on('error', reject);
+  });
 }

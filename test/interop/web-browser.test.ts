@@ -4,13 +4,18 @@
  * machine's kernel has no PPP, so a real pppd exits before it could bring a link up. The console's
  * port is a real `laplink bridge run` on one end of a socat pty pair; the test is the other end.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateFilePath, writeStateFile } from '../../src/pppd/state.js';
 import { ask, openControl } from '../helpers/bridge.js';
+import { startPtyPair } from '../helpers/ptypair.js';
 import { removeDir, standInSupervisor, tempDir, waitForState } from '../helpers/supervisor-harness.js';
+import { hashPassword } from '../../src/web/password.js';
+import { WebServer } from '../../src/web/server.js';
+import { UserBook } from '../../src/web/users.js';
 import { launchChromium, screenshotPath, until, webRig, type WebRig } from '../helpers/web.js';
 
 // What the page callbacks see in the browser (the tests' tsconfig has no DOM library).
@@ -85,6 +90,24 @@ describe('the status page', () => {
     } finally {
       await sup.stop();
       await removeDir(dir);
+    }
+  });
+
+  it('shows a running link\'s line counters and its queue in the words `status` prints', async () => {
+    // a state file as the supervisor writes it for a link whose pppd (this process) holds a real pty
+    // and whose interface is `lo` (no PPP here: lo has a real queue that the real tc reports)
+    const pty = await startPtyPair();
+    const device = realpathSync(pty.a);
+    try {
+      await writeStateFile(rig.stateDir, { name: 'cable', state: 'up', since: new Date().toISOString(), supervisorPid: process.pid, pppdPid: process.pid, device, iface: 'lo', restarts: 0 });
+      const page = await openPage('/');
+      await page.waitForSelector('[data-link="cable"] [data-row="queue"]');
+      expect(await page.$eval('[data-link="cable"] [data-row="line"]', (e) => e.textContent)).toMatch(new RegExp(`^line ${device} \\d+ bit/s: its driver keeps no counters \\(a pseudo-terminal\\)$`));
+      expect(await page.$eval('[data-link="cable"] [data-row="queue"]', (e) => e.textContent)).toBe('queue noqueue (not shaped): backlog 0 B (0 packets), 0 drops, 0 marks');
+      await page.close();
+    } finally {
+      rmSync(stateFilePath(rig.stateDir, 'cable'), { force: true });
+      await pty.close();
     }
   });
 });
@@ -175,4 +198,41 @@ describe('a port console', () => {
     await cdp.send('Debugger.resume');
     await paused.close();
   }, 90_000);
+});
+
+describe('named users in the browser', () => {
+  it('the login form takes a user name; a write: never user gets a read-only console with no Take over, told who writes', async () => {
+    const stop = new AbortController();
+    const users = new UserBook([
+      { name: 'alice', passwordHash: await hashPassword('alice pw'), write: 'always' },
+      { name: 'carol', passwordHash: await hashPassword('carol pw'), write: 'never' },
+    ]);
+    const web = await WebServer.start({ listen: { host: '127.0.0.1', port: 0 }, stateDir: rig.stateDir, controls: [{ host: '127.0.0.1', port: rig.controlPort }], users, signal: stop.signal });
+    const url = `http://127.0.0.1:${web.address.port}`;
+    const contexts: Array<{ close(): Promise<void> }> = [];
+    try {
+      const logIn = async (name: string, password: string): Promise<Page> => {
+        const context = await browser.createBrowserContext(); // each user her own cookies
+        contexts.push(context);
+        const page = await context.newPage();
+        await page.goto(`${url}/`);
+        expect(new URL(page.url()).pathname).toBe('/login.html');
+        await page.type('input[name=user]', name);
+        await page.type('input[name=password]', password);
+        await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+        return page;
+      };
+      const alice = await logIn('alice', 'alice pw');
+      await alice.goto(`${url}${consolePath()}`);
+      await alice.waitForFunction(() => window.laplink?.role === 'writer', POLL);
+      const carol = await logIn('carol', 'carol pw');
+      expect(new URL(carol.url()).pathname).toBe('/');
+      await carol.goto(`${url}${consolePath()}`);
+      await carol.waitForFunction(() => document.getElementById('role')?.textContent === 'read-only (alice writes)', POLL);
+      expect(await carol.$eval('#take', (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
+    } finally {
+      for (const c of contexts) await c.close();
+      stop.abort();
+    }
+  });
 });

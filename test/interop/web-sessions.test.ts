@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsState } from '../../src/tls/accepter.js';
-import { hashPassword, PasswordCheck } from '../../src/web/password.js';
+import { hashPassword } from '../../src/web/password.js';
+import { UserBook } from '../../src/web/users.js';
 import { MAX_FRAME_BYTES } from '../../src/web/server.js';
 import { startCli, stop } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { testPki } from '../helpers/tls.js';
-import { until, webRig, type WebRig } from '../helpers/web.js';
+import { openConsoleSocket, until, webRig, type ConsoleSocket, type WebRig } from '../helpers/web.js';
 
 const PASSWORD = 'correct horse battery staple';
 const QUEUE = 64 * 1024;
@@ -26,7 +27,7 @@ let rig: WebRig;
 let cookie = '';
 
 beforeAll(async () => {
-  rig = await webRig({ password: new PasswordCheck(await hashPassword(PASSWORD), 'test'), maxSockets: 64, viewerQueueBytes: QUEUE });
+  rig = await webRig({ users: new UserBook([], { hash: await hashPassword(PASSWORD), field: 'test' }), maxSockets: 64, viewerQueueBytes: QUEUE });
   await until(async () => (await fetch(`${rig.url}/`, { redirect: 'manual' })).status === 303, 'the web server');
 }, 60_000);
 afterAll(async () => rig?.close());
@@ -52,19 +53,8 @@ function upgradeStatus(url: string, headers: Record<string, string>): Promise<nu
   });
 }
 
-function openConsole(): Promise<{ ws: WebSocket; hello: { role: string }; texts: Array<Record<string, unknown>>; binary: Buffer[] }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(consoleUrl(), { headers: { Cookie: cookie, Origin: origin() } });
-    const texts: Array<Record<string, unknown>> = [];
-    const binary: Buffer[] = [];
-    ws.on('message', (d: Buffer, isBinary) => {
-      if (isBinary) return void binary.push(d);
-      const m = JSON.parse(d.toString()) as Record<string, unknown>;
-      texts.push(m);
-      if (m.type === 'hello') resolve({ ws, hello: m as { role: string }, texts, binary });
-    });
-    ws.on('error', reject);
-  });
+function openConsole(): Promise<ConsoleSocket> {
+  return openConsoleSocket(rig.url, rig.portKey, { Cookie: cookie });
 }
 
 describe('refused before anything reaches the device', () => {
