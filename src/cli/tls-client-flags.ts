@@ -1,14 +1,15 @@
 /**
  * The TLS flags of every command that connects to a TLS listener: `bridge connect` and `bridge
- * stdio` reach a bridge port with `--tls-*`; `status --watch` and `exporter` reach control ports
- * with `--control-tls-*` (their own `--tls-*`, where they have one, is for what they serve). One
- * list of flags, one set of rules (those of TlsDialer), two prefixes.
+ * stdio` reach a bridge port with `--tls-*`; `status --watch`, `exporter` and `web` reach control
+ * ports with `--control-tls-*`, and `web`'s consoles reach bridge ports with `--bridge-tls-*` (their
+ * own `--tls-*`, where they have one, is for what they serve). One list of flags, one set of rules
+ * (those of TlsDialer), three prefixes.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
 
-export type TlsClientPrefix = 'tls' | 'control-tls';
+export type TlsClientPrefix = 'tls' | 'control-tls' | 'bridge-tls';
 
 /** `control-tls` → `controlTls`, as commander names the option. */
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -25,13 +26,13 @@ const FLAGS = [
 
 /** --PREFIX, --PREFIX-ca, --PREFIX-pin, --PREFIX-server-name, --PREFIX-cert, --PREFIX-key. */
 export function withTlsClientFlags(cmd: Command, prefix: TlsClientPrefix = 'tls'): Command {
-  const server = prefix === 'tls' ? "the server's" : "the control port's";
+  const server = { tls: "the server's", 'control-tls': "the control port's", 'bridge-tls': "a bridge port's" }[prefix];
   return cmd
     .option(`--${prefix}`, `connect with TLS, checking ${server} certificate against the system's CAs`)
     .option(`--${prefix}-ca <file>`, `CA certificates that sign ${server} certificate (implies --${prefix})`)
     .option(`--${prefix}-pin <fingerprint...>`, `accept ${server} certificate by its sha256 public-key fingerprint, even self-signed (implies --${prefix})`)
     .option(`--${prefix}-server-name <name>`, `name ${server} certificate must carry, sent as SNI (default: the host; implies --${prefix})`)
-    .option(`--${prefix}-cert <file>`, `our client certificate, for ${prefix === 'tls' ? 'ports' : 'control ports'} that require one (implies --${prefix})`)
+    .option(`--${prefix}-cert <file>`, `our client certificate, for ${prefix === 'control-tls' ? 'control ports' : 'ports'} that require one (implies --${prefix})`)
     .option(`--${prefix}-key <file>`, `private key of --${prefix}-cert`);
 }
 

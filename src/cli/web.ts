@@ -17,7 +17,7 @@ import { loadYamlFile } from '../yaml/load.js';
 import { DEFAULT_LOGIN_LIMIT, DEFAULT_MAX_SOCKETS, isLoopbackHost } from '../web/limits.js';
 import { WebServer } from '../web/server.js';
 import { tlsServerFrom, withTlsServerFlags } from './tls-server-flags.js';
-import { tlsClientProblems, type TlsClientSettings } from '../tls/settings.js';
+import { checkTlsClientFiles, tlsClientFrom, withTlsClientFlags } from './tls-client-flags.js';
 
 export const DEFAULT_WEB_LISTEN = '127.0.0.1:8470';
 
@@ -32,11 +32,6 @@ interface WebFlags {
   maxSockets: string;
   loginFailures: string;
   loginWindow: string;
-  bridgeTlsCa?: string;
-  bridgeTlsCert?: string;
-  bridgeTlsKey?: string;
-  bridgeTlsPin?: string[];
-  bridgeTlsServerName?: string;
   [tls: string]: unknown;
 }
 
@@ -72,15 +67,6 @@ async function readUsers(opts: WebFlags): Promise<UserBook> {
   return new UserBook(listed, shared, `${opts.usersFile}: users`);
 }
 
-/** The client identity the consoles dial TLS ports with, checked before anything listens. */
-function bridgeTlsFrom(opts: WebFlags): TlsClientSettings | undefined {
-  const s: TlsClientSettings = { ca: opts.bridgeTlsCa, cert: opts.bridgeTlsCert, key: opts.bridgeTlsKey, pin: opts.bridgeTlsPin, serverName: opts.bridgeTlsServerName };
-  if (Object.values(s).every((v) => v === undefined)) return undefined;
-  const [problem] = tlsClientProblems(s);
-  if (problem) throw new UsageError(problem.replaceAll('--tls-', '--bridge-tls-'));
-  return s;
-}
-
 export function register(program: Command): void {
   const web = program.command('web').description(`serve a live status page and a serial console per bridge port to browsers on http://${DEFAULT_WEB_LISTEN}/`);
   withTlsServerFlags(
@@ -94,21 +80,22 @@ export function register(program: Command): void {
       .option('--record-max-bytes <n>', 'start a new recording file past this size', String(8 << 20))
       .option('--max-sockets <n>', 'open connections and WebSockets at most; more are refused', String(DEFAULT_MAX_SOCKETS))
       .option('--login-failures <n>', 'failed logins an address (an IPv6 /64) may make per --login-window before it is answered 429', String(DEFAULT_LOGIN_LIMIT.failures))
-      .option('--login-window <seconds>', 'the window of --login-failures', String(DEFAULT_LOGIN_LIMIT.windowMs / 1000))
-      .option('--bridge-tls-ca <file>', "consoles on TLS ports: CA certificates that sign the ports' certificates (default: the system's)")
-      .option('--bridge-tls-pin <fingerprint...>', "consoles on TLS ports: accept a port's certificate by its sha256 public-key fingerprint, even self-signed")
-      .option('--bridge-tls-server-name <name>', "consoles on TLS ports: the name the ports' certificates must carry (default: the host)")
-      .option('--bridge-tls-cert <file>', 'consoles on TLS ports: our client certificate, for ports that require one')
-      .option('--bridge-tls-key <file>', 'private key of --bridge-tls-cert'),
-  ).action(async (opts: WebFlags) => {
+      .option('--login-window <seconds>', 'the window of --login-failures', String(DEFAULT_LOGIN_LIMIT.windowMs / 1000)),
+  );
+  // consoles on TLS bridge ports (--bridge-tls-*), TLS control ports (--control-tls-*): the flags of `bridge connect`
+  withTlsClientFlags(web, 'bridge-tls');
+  withTlsClientFlags(web, 'control-tls');
+  web.action(async (opts: WebFlags) => {
     const listen = flag('--listen', () => parseListenAddress(opts.listen));
-    const controls = opts.control.map((c) => flag('--control', () => parseTargetAddress(c)));
+    const controlTls = tlsClientFrom(opts, 'control-tls');
+    if (controlTls) await checkTlsClientFiles(controlTls, 'control-tls');
+    const controls = opts.control.map((c) => ({ ...flag('--control', () => parseTargetAddress(c)), ...(controlTls ? { tls: controlTls } : {}) }));
     checkStateDir(opts.stateDir);
     const tlsSettings = tlsServerFrom(opts);
     const users = await readUsers(opts);
     if (!isLoopbackHost(listen.host) && !users.needsLogin && !(tlsSettings?.ca || tlsSettings?.allow?.length))
       throw new UsageError(`--listen: ${opts.listen} is not a loopback address: a console reachable from the network needs --password-hash-file or client certificates (--tls-ca/--tls-allow)`);
-    const bridgeTls = bridgeTlsFrom(opts);
+    const bridgeTls = tlsClientFrom(opts, 'bridge-tls');
     const tls = tlsSettings ? await (await import('../tls/accepter.js')).loadTlsState(tlsSettings) : undefined;
     const stop = new AbortController();
     const signals = ['SIGINT', 'SIGTERM'] as const;

@@ -26,6 +26,7 @@ import { PortConsole } from './console.js';
 import { UserBook } from './users.js';
 import { LoginLimiter, type LoginLimitSettings } from './login-limit.js';
 import { CastRecorder } from './recorder.js';
+import { sleep } from '../runtime/sleep.js';
 
 import { DEFAULT_LOGIN_LIMIT, DEFAULT_MAX_SOCKETS, MAX_FRAME_BYTES } from './limits.js';
 
@@ -35,6 +36,9 @@ const MAX_LOGINS = 1000;
 const LOGIN_TTL_MS = 12 * 3600_000;
 /** Two scrypt checks at a time: a burst of logins costs bounded memory (32 MiB each) and CPU. */
 const MAX_CONCURRENT_CHECKS = 2;
+/** How long a console asked for before the control ports first answered waits for that answer
+ *  (their own timeout is 2 s). */
+const FIRST_VIEW_WAIT_MS = 5000;
 
 export interface WebServerOptions {
   listen: HostPort;
@@ -103,11 +107,16 @@ export class WebServer {
   private lastView: string | undefined;
   /** The ports the watched control ports list, by HOST:PORT, with their protocol. */
   private knownPorts = new Map<string, KnownPort>();
+  /** Settled by the first view: until the control ports have answered once, a console asked for
+   *  right after start is not yet unknown, only not yet known. */
+  private readonly firstView: Promise<void>;
+  private sawFirstView = () => {};
   private checking = 0;
   /** Refusals, for tests and the log. */
   readonly refusals = { origin: 0, login: 0, full: 0, frame: 0, unknownPort: 0, loginLimit: 0 };
 
   private constructor(private readonly o: WebServerOptions) {
+    this.firstView = new Promise((resolve) => (this.sawFirstView = resolve));
     this.book = o.users ?? new UserBook([]);
     this.limiter = new LoginLimiter(o.loginLimit ?? DEFAULT_LOGIN_LIMIT);
     this.http = http.createServer({ requestTimeout: 10_000, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => void this.request(req, res));
@@ -174,6 +183,7 @@ export class WebServer {
       for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true });
     }
     this.knownPorts = ports;
+    this.sawFirstView();
     // the same view minus its clock: a page is sent only what changed
     const { at: _at, ...rest } = v;
     const text = JSON.stringify({ type: 'view', view: { ...rest, links: rest.links.map(withHealthText), consoles: [...ports.keys()] } });
@@ -290,11 +300,15 @@ export class WebServer {
       });
     }
     const key = url.pathname === '/ws/console' ? url.searchParams.get('port') : undefined;
-    const target = key ? this.knownPorts.get(key) : undefined;
-    if (!key || !target) return refuse(404, 'unknownPort');
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.track(ws, visitor);
-      this.console(key, target).join(ws, visitor.user ? this.book.user(visitor.user) : { name: visitor.name, write: 'when-free' });
+    if (!key) return refuse(404, 'unknownPort');
+    // the first answer of the control ports is bounded by their own timeout; this bounds the wait too
+    void Promise.race([this.firstView, sleep(FIRST_VIEW_WAIT_MS, this.o.signal)]).then(() => {
+      const target = this.knownPorts.get(key);
+      if (!target || socket.destroyed) return refuse(404, 'unknownPort');
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.track(ws, visitor);
+        this.console(key, target).join(ws, visitor.user ? this.book.user(visitor.user) : { name: visitor.name, write: 'when-free' });
+      });
     });
   }
 

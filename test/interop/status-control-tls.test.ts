@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { freePorts } from '../helpers/bridge-processes.js';
 import { bridgeRig, startCli, stop } from '../helpers/bridge.js';
 import { startWatch, type WatchProcess } from '../helpers/status-watch.js';
@@ -160,5 +161,35 @@ describe('exporter on a TLS control port', () => {
     const r = await scrape(['--bridge-configs', b.config]);
     expect([r.exitCode, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toContain(`laplink_bridge_control_up{control="127.0.0.1:${b.control}"} 1\n`);
+  });
+});
+
+describe('laplink web on a TLS control port', () => {
+  /** The first view /ws/status pushes whose bridges have an answer (ports or an error). */
+  async function webView(control: number, flags: string[]): Promise<View> {
+    const state = join(dir, 'state');
+    await mkdir(state, { recursive: true });
+    const web = await startCli(['web', '--listen', '127.0.0.1:0', '--state-dir', state, '--control', `127.0.0.1:${control}`, ...flags], /web: serving http:\/\/127\.0\.0\.1:(\d+)\/\n/);
+    rig.cleanups.push(() => stop(web.proc));
+    const at = `127.0.0.1:${web.match[1]}`;
+    return new Promise<View>((resolve, reject) => {
+      const ws = new WebSocket(`ws://${at}/ws/status`, { headers: { Origin: `http://${at}` } });
+      ws.on('message', (d: Buffer) => {
+        const v = (JSON.parse(d.toString()) as { view: View }).view;
+        if (v.bridges.some((b) => b.error !== undefined || b.ports.length)) {
+          ws.close();
+          resolve(v);
+        }
+      });
+      ws.on('error', reject);
+    });
+  }
+
+  it('--control-tls-* reach it: the page lists both ports and which is on TLS; without a certificate it says why', async () => {
+    const b = await tlsBridge();
+    const view = await webView(b.control, clientFlags(pki.client));
+    expect(view.bridges[0]!.ports).toEqual([expect.objectContaining({ name: 'secure0', tls: true }), expect.objectContaining({ name: 'plain0', tls: false })]);
+    const refused = await webView(b.control, clientFlags(undefined));
+    expect(refused.bridges[0]!.error).toBe('closed after the TLS handshake: it wants a client certificate');
   });
 });
