@@ -21,6 +21,10 @@ export interface GuestPlan {
   cable2?: boolean;
   /** Restricted user networking: guest 10.0.2.100:port reaches the host join's loopback port only. */
   guestfwdPort?: number;
+  /** Restricted user networking where a host loopback port reaches this guest's port (guest A serving callers). */
+  hostfwdPort?: number;
+  /** ttyS2 is a TCP client of the host port forwarded to guest A's hostfwdPort, as an emulator's COM port. */
+  dialsA?: boolean;
 }
 
 export interface HostControl {

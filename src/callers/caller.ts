@@ -58,6 +58,8 @@ export class Caller {
     readonly ip6: string | undefined,
     private readonly s: CallerSettings,
     private readonly log: (line: string) => void,
+    /** The call's state changed (pppd started or ended): the status file shows it at once. */
+    private readonly changed: () => void = () => {},
   ) {
     this.line = new CodedSocket(socket, s.transport, log);
     this.line.on('error', () => {}); // the reason reaches run() through 'close'
@@ -113,6 +115,7 @@ export class Caller {
       await this.endCall();
       if (!why.call.startsWith('the caller hung up')) for (const e of modem.carrierLost()) this.tell(e);
       this.log(`call over: ${why.call}; the modem is in command mode`);
+      this.changed();
     }
   }
 
@@ -148,6 +151,7 @@ export class Caller {
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.log(l));
     this.log(`pppd ${child.pid ?? '?'} on ${pty.slavePath}`);
+    this.changed();
     let hungUp = new Promise<string>(() => {});
     if (modem) {
       const online = new OnlineModem(modem, { toDialer: this.line, log: this.log });
