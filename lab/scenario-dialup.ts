@@ -3,7 +3,7 @@ import { ping, prologue, statusLine, waitIp, type Scenario } from './scenarios.j
 const BB = '/usr/bin/busybox';
 
 /**
- * Scenario 6: the peer dials. Guest B is a plain Linux dialer: real pppd with chat(8) as its connect
+ * Scenario 9: the peer dials. Guest B is a plain Linux dialer: real pppd with chat(8) as its connect
  * program sending ATDT5551234, as any dial-up client does. Guest A runs `laplink serve` of a
  * `peer: dialup` profile, whose generated connect line is `laplink modem answer`: it answers the
  * AT commands as a Hayes modem, says CONNECT 115200, and pppd starts PPP. The dial must show in
@@ -88,7 +88,7 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 ${threeCalls}
 `;
   return {
-    id: '6-dialup',
+    id: '09-dialup',
     title: 'the peer dials: pppd + chat ATDT5551234 in B, laplink serve of a peer: dialup profile answers as a modem in A',
     join: 'bridge',
     a: { name: 'A-modem', script: server, cable: true, hostfwdPort: 2323 },
