@@ -38,6 +38,12 @@ export interface CallerSettings {
   name: string;
 }
 
+/** Why a call ended while its line stayed: the dialer hung up (ATH), or pppd ended it. */
+interface CallEnd {
+  why: string;
+  byDialer: boolean;
+}
+
 /** What the state file and `status` show of a call. */
 export type CallerInfo = CallerStatus;
 
@@ -108,13 +114,15 @@ export class Caller {
       this.dialled = result.dialled;
       if (this.dialled !== undefined) this.log(`dialled ${this.dialled}`);
       const { over } = await this.startPppd(modem);
-      const why = await Promise.race([closed.then((w) => ({ line: w })), aborted.then((w) => ({ line: w })), over.then((w) => ({ call: w }))]);
-      if ('line' in why || !modem) return 'line' in why ? why.line : why.call;
+      const end = await Promise.race([closed.then((why) => ({ line: why })), aborted.then((why) => ({ line: why })), over]);
+      if ('line' in end) return end.line;
+      if (!modem) return end.why;
       // A modem's call is over and its line is not (an emulator's serial port is the connection):
       // pppd and the pty go, the dialer hears it and may dial again on the same connection.
       await this.endCall();
-      if (!why.call.startsWith('the caller hung up')) for (const e of modem.carrierLost()) this.tell(e);
-      this.log(`call over: ${why.call}; the modem is in command mode`);
+      if (!end.byDialer) for (const e of modem.carrierLost()) this.tell(e);
+      this.dialled = undefined;
+      this.log(`call over: ${end.why}; the modem is in command mode`);
       this.changed();
     }
   }
@@ -138,7 +146,7 @@ export class Caller {
   }
 
   /** pppd on a new pty, bytes pumped both ways (through the modem when there is one); resolves with why the call ended. */
-  private async startPppd(modem: ModemEngine | undefined): Promise<{ over: Promise<string> }> {
+  private async startPppd(modem: ModemEngine | undefined): Promise<{ over: Promise<CallEnd> }> {
     const pty = await openPtyLine(join(this.s.runDir, `${this.s.name}-caller-${this.lease.offset}`));
     this.pty = pty;
     const child = execa(this.s.pppd, this.s.pppdArgs(pty.slavePath, this.lease), {
@@ -152,11 +160,11 @@ export class Caller {
     for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.log(l));
     this.log(`pppd ${child.pid ?? '?'} on ${pty.slavePath}`);
     this.changed();
-    let hungUp = new Promise<string>(() => {});
+    let hungUp = new Promise<CallEnd>(() => {});
     if (modem) {
       const online = new OnlineModem(modem, { toDialer: this.line, log: this.log });
       this.online = online;
-      hungUp = new Promise((resolve) => online.once('hung-up', () => resolve('the caller hung up with ATH')));
+      hungUp = new Promise((resolve) => online.once('hung-up', () => resolve({ why: 'the caller hung up with ATH', byDialer: true })));
       // Escaped, a modem holds the far end's data: pppd's output waits in the pty until ATO.
       online.on('escaped', () => pty.stream.unpipe(this.line));
       online.on('resumed', () => pty.stream.pipe(this.line, { end: false }));
@@ -166,7 +174,7 @@ export class Caller {
     } else this.line.pipe(pty.stream, { end: false });
     pty.stream.pipe(this.line, { end: false });
     this.line.resume();
-    const exited = child.then((r) => `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`);
+    const exited = child.then((r) => ({ why: `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`, byDialer: false }));
     return { over: Promise.race([exited, hungUp]) };
   }
 

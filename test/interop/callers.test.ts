@@ -322,6 +322,19 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     await until(() => hungUp() === 1);
   });
 
+  it('tells the status file of every change: a caller arriving, its pppd starting, its call over, the caller gone', async () => {
+    const seen: string[] = [];
+    server = await openServer(settings(dir, { protocol: 'modem' }), log, undefined, () => seen.push(server!.callers().map((c) => c.state).join(',') || 'none'));
+    const d = await dialer(server.address.port, 'ttyA');
+    expect((await chat(d.link, '5551234')).exitCode).toBe(0);
+    await until(() => seen.includes('running'));
+    expect((await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+    await until(() => hungUp() === 1);
+    expect(seen).toEqual(['handshaking', 'running', 'handshaking', 'none']);
+  });
+
   it('pppd ending a modem call: the dialer hears NO CARRIER and its modem answers commands again', async () => {
     server = await openServer(settings(dir, { protocol: 'modem', env: { ECHO_PPPD_BYTES: '3' } }), log);
     const d = await dialer(server.address.port, 'ttyA');
