@@ -322,6 +322,19 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     await until(() => hungUp() === 1);
   });
 
+  it('a modem caller silent in command mode after its call is dropped after the idle timeout, like one that never dialled', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', idleMs: 2500 }), log);
+    const d = await dialer(server.address.port, 'ttyA');
+    expect((await chat(d.link, '5551234')).exitCode).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    expect((await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: (aborted by )?silent for 2\.5 s before PPP started$/);
+    expect(log.some((l) => l.includes('call over: the caller hung up with ATH'))).toBe(true);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+  });
+
   it('tells the status file of every change: a caller arriving, its pppd starting, its call over, the caller gone', async () => {
     const seen: string[] = [];
     server = await openServer(settings(dir, { protocol: 'modem' }), log, undefined, () => seen.push(server!.callers().map((c) => c.state).join(',') || 'none'));
