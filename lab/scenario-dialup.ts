@@ -35,15 +35,17 @@ done`;
 end=$(( $(date +%s) + 30 )); until [ $(grep -c 'call over' /tmp/callers.log) -ge 3 ] || [ $(date +%s) -gt $end ]; do ${BB} sleep 0.2; done
 grep -aE 'call over|hung up|refused|busy' /tmp/callers.log | sed 's/^/LAB:CALLERS /'
 kill $CALLERS 2>/dev/null; wait $CALLERS; echo "LAB:CALLERS-EXIT $?"`;
-  // B's ttyS2 is a TCP client of A's listener; its first AT may go out while qemu reconnects, so resend
+  // B's ttyS2 is a TCP client of A's listener; its first AT may go out while qemu reconnects, so
+  // resend, and redial (persist) while A's listener is not up yet: B's first call can come before
+  // A's Node has started it on a loaded host
   const dialCaller = `chat -v -s TIMEOUT 3 '' AT OK-AT-OK-AT-OK-AT-OK-AT-OK ATDT5552323 CONNECT ''`;
   // while the cable's link (ppp0) is still up for A's pings: a second link at once, on its own unit
   const threeCalls = `# three calls in a row on ttyS2, the same connection to A's callers listener throughout
 echo "LAB:T calls-start $(cut -d' ' -f1 /proc/uptime)"
 for n in 1 2 3; do
-  pppd /dev/ttyS2 115200 local nocrtscts noccp noauth noipdefault nodetach unit 5 user caller password callerpass lcp-restart 1 connect "${dialCaller}" > /tmp/call.log 2>&1 &
+  pppd /dev/ttyS2 115200 local nocrtscts noccp noauth noipdefault nodetach persist holdoff 1 maxfail 0 unit 5 user caller password callerpass lcp-restart 1 connect "${dialCaller}" > /tmp/call.log 2>&1 &
   DIAL=$!
-  end=$(( $(date +%s) + 40 )); until ip -4 addr show ppp5 2>/dev/null | grep -q 'inet 192.168.8.10 '; do [ $(date +%s) -gt $end ] && break; kill -0 $DIAL 2>/dev/null || break; ${BB} sleep 0.2; done
+  end=$(( $(date +%s) + 60 )); until ip -4 addr show ppp5 2>/dev/null | grep -q 'inet 192.168.8.10 '; do [ $(date +%s) -gt $end ] && break; kill -0 $DIAL 2>/dev/null || break; ${BB} sleep 0.2; done
   ok=; for try in 1 2 3; do ${BB} ping -c 1 -W 2 192.168.8.1 > /tmp/ping.out 2>&1 && { ok=1; break; }; done
   if [ -n "$ok" ]; then echo "LAB:CALL $n PING-OK $(cut -d' ' -f1 /proc/uptime)"; else echo "LAB:CALL $n FAIL"; sed 's/^/LAB:LOG /' /tmp/call.log; fi
   if [ $n -lt 3 ]; then
