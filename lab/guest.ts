@@ -23,6 +23,13 @@ export interface GuestOptions {
   cable2?: boolean;
   /** Scenario 5: user networking where only guestfwd 10.0.2.100:port reaches host 127.0.0.1:hostPort. */
   guestfwd?: { port: number; hostPort: number };
+  /** User networking (restricted) where host 127.0.0.1:hostPort reaches the guest's guestPort (10.0.2.15). */
+  hostfwd?: { guestPort: number; hostPort: number };
+  /**
+   * ttyS2 is a TCP client of host 127.0.0.1:port, as an emulator's `-serial tcp:` COM port is
+   * (reconnecting every second while nothing answers). Not with cable2, which is ttyS2 too.
+   */
+  dialTcpPort?: number;
   memoryMiB?: number;
   /**
    * Run qemu at this nice value (root only; negative = ahead of the host's other work). The link
@@ -68,10 +75,13 @@ export class Guest {
     else args.push('-serial', 'null');
     args.push('-chardev', `file,id=con,path=${o.consoleFile}`, '-serial', 'chardev:con');
     if (o.cable2) args.push('-chardev', 'pty,id=line2', '-device', 'isa-serial,chardev=line2,index=2,iobase=0x3e8,irq=5');
+    else if (o.dialTcpPort) args.push('-chardev', `socket,id=dial,host=127.0.0.1,port=${o.dialTcpPort},reconnect=1`, '-device', 'isa-serial,chardev=dial,index=2,iobase=0x3e8,irq=5');
     args.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
-    if (o.guestfwd) {
-      args.push('-netdev', `user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:${o.guestfwd.port}-tcp:127.0.0.1:${o.guestfwd.hostPort}`,
-        '-device', 'virtio-net-pci,netdev=n0');
+    if (o.guestfwd || o.hostfwd) {
+      // restrict=on isolates the guest; the forwards named here are the only ways in or out
+      const guestfwd = o.guestfwd ? `,guestfwd=tcp:10.0.2.100:${o.guestfwd.port}-tcp:127.0.0.1:${o.guestfwd.hostPort}` : '';
+      const hostfwd = o.hostfwd ? `,hostfwd=tcp:127.0.0.1:${o.hostfwd.hostPort}-:${o.hostfwd.guestPort}` : '';
+      args.push('-netdev', `user,id=n0,restrict=on${guestfwd}${hostfwd}`, '-device', 'virtio-net-pci,netdev=n0');
     }
     return args;
   }

@@ -84,6 +84,9 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
   try {
     service = s.hostService ? await s.hostService() : undefined;
     const hostPort = service?.port ?? (s.join === 'tcp' ? await freePort() : 0);
+    // guest A's callers listener, reached from this host's loopback (and by guest B's dialing COM port)
+    const callersPort = s.a.hostfwdPort ? await freePort() : 0;
+    if (s.b.dialsA && !s.a.hostfwdPort) throw new LabError('guest B dials guest A: A needs a hostfwdPort');
     const start = async (plan: Scenario['a']) => {
       const script = join(dir, `${plan.name}.sh`);
       await writeFile(script, plan.script);
@@ -91,6 +94,8 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
         name: plan.name, vmlinux: images.kernel.vmlinux, initrd: images.initrd, script,
         consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable, ...(plan.cable2 ? { cable2: true } : {}), ...(s.guestNice !== undefined ? { nice: s.guestNice } : {}),
         ...(plan.guestfwdPort ? { guestfwd: { port: plan.guestfwdPort, hostPort } } : {}),
+        ...(plan.hostfwdPort ? { hostfwd: { guestPort: plan.hostfwdPort, hostPort: callersPort } } : {}),
+        ...(plan.dialsA ? { dialTcpPort: callersPort } : {}),
       });
       guests.push(g);
       return g;
@@ -127,7 +132,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       cable = await joinPair(a.pty, b.pty);
     };
     if (c) {
-      // guest C on A's second cable; this join is never cut (scenario 8 cuts B's and watches C's stay up)
+      // guest C on A's second cable; this join is never cut (scenario 11 cuts B's and watches C's stay up)
       if (!a.pty2 || !c.pty) throw new LabError('guest C needs guest A to have a second cable (cable2) and C a cable');
       await joinPair(a.pty2, c.pty);
     }

@@ -12,7 +12,7 @@ if ip -6 addr show ppp0 2>/dev/null | grep -q "inet6 ${ip}/64 "; then echo "LAB:
 }
 
 /**
- * Scenario 6: a dual-stack link under the supervisors. Both profiles have `ipv6:` with identifiers
+ * Scenario 10: a dual-stack link under the supervisors. Both profiles have `ipv6:` with identifiers
  * ::1/::2 and the /64 fd00:7::/64: IPV6CP gives each ppp0 its fe80::ID, Debian's /etc/ppp/ipv6-up runs
  * the generated ipv6-up.d script, which adds fd00:7::ID/64. Each guest pings the other over the
  * link-local address (`fe80::N%ppp0`) and over the ULA, with busybox `ping -6`, and shows
@@ -49,7 +49,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
     new RegExp(`LAB:STATUS (?=.*"state": *"up")(?=.*"localIp6": *"${ll}")(?=.*"remoteIp6": *"${peerLl}")(?=.*"localIp6Net": *"${ula}")(?=.*"remoteIp6Net": *"${peerUla}")`),
   ];
   return {
-    id: '6-ipv6',
+    id: '10-ipv6',
     title: 'dual stack under serve / connect --persist: IPV6CP fe80::1 <-> fe80::2, fd00:7::/64 from ipv6-up.d, ping -6 both ways, fd00:77::/64 routed to the client',
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server-ipv6', 'lab-server-ipv6', '192.168.7.1', '192.168.7.2', 'fe80::1', 'fd00:7::1', 'fe80::2', 'fd00:7::2'), cable: true },

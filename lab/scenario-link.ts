@@ -306,7 +306,7 @@ const SHAPED = /LAB:QDISC qdisc (cake \S+ root .*bandwidth \d+[KM]?bit|htb 1: ro
 
 export function pacedLinkScenario(): Scenario {
   const plan: LinkPlan = {
-    id: '6-paced-link',
+    id: '06-paced-link',
     title: 'paced 115200 cable: deflate carries text faster than the line rate, random data byte-exact, queue management on ppp0 with pings under load',
     pace: 115200,
     compression: 'deflate',

@@ -12,7 +12,7 @@ if ${has}; then echo "LAB:${tag} $(ip -4 -o addr show | grep "inet ${ip} " | ${B
 }
 
 /**
- * Scenario 8: one server, two cables. Guest A runs two `laplink serve` instances, one per serial
+ * Scenario 11: one server, two cables. Guest A runs two `laplink serve` instances, one per serial
  * port (ttyS0 to guest B: Linux, PAP; ttyS2 to guest C: Windows DCC handshake, PAP), with their
  * blocks side by side in the same pap-secrets. Both links come up together and each client pings A.
  * The host then cuts B's cable: lab-server's pppd exits 16 (LCP echo), while lab-server-second stays
@@ -50,7 +50,7 @@ echo "LAB:DOWN"
 kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   return {
-    id: '8-two-cables',
+    id: '11-two-cables',
     title: 'one server, two cables: B (Linux, PAP) and C (Windows DCC) up together, B\'s cable cut, C stays up',
     join: 'bridge',
     // three TCG guests on two cores, four Node start-ups in guest A

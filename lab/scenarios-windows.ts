@@ -83,7 +83,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT2 $?"
     new RegExp(`LAB:STATUS (?=.*"state": *"up")(?=.*"localIp": *"${self.replace(/\./g, '\\.')}")(?=.*"remoteIp": *"${peer.replace(/\./g, '\\.')}")(?=.*"authMethod": *"mschap-v2")(?=.*"compression": *"MPPE 128-bit stateless")${extra}`);
   const backedOff = (code: number) => new RegExp(`LAB:AFTER (?=.*"restarts": *[1-9][,}\\s])(?=.*"lastExit": *\\{ *"code": *${code},)`);
   return {
-    id: '6-mschap-v2-mppe',
+    id: '07-mschap-v2-mppe',
     // three links in one boot (up, wrong password with its observation window): ~130 s here
     guestTimeoutMs: 240_000,
     title: 'MS-CHAP v2 + MPPE-128 under serve/connect --persist (status: kind, peer, cipher), then a wrong MS-CHAP v2 password: exits 11/19, back-off',
@@ -169,7 +169,7 @@ if curl -sS --max-time 20 --retry 3 --retry-connrefused -o /tmp/payload http://$
 kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   return {
-    id: '7-gateway',
+    id: '08-gateway',
     // two Node commands before A's pppd listens (generate, serve), one DNS lookup and a fetch after: ~80 s idle, twice that on a busy host
     guestTimeoutMs: 240_000,
     title: 'internet over the cable: gateway masquerades (nft counter), DNS over IPCP (dnsmasq on the link), the cable-only peer fetches a file by name from a host-loopback HTTP server',

@@ -21,6 +21,10 @@ export interface GuestPlan {
   cable2?: boolean;
   /** Restricted user networking: guest 10.0.2.100:port reaches the host join's loopback port only. */
   guestfwdPort?: number;
+  /** Restricted user networking where a host loopback port reaches this guest's port (guest A serving callers). */
+  hostfwdPort?: number;
+  /** ttyS2 is a TCP client of the host port forwarded to guest A's hostfwdPort, as an emulator's COM port. */
+  dialsA?: boolean;
 }
 
 export interface HostControl {
@@ -126,7 +130,7 @@ i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sle
 kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
 `;
   return {
-    id: join === 'bridge' ? '1-howto' : `1-howto-${join}`,
+    id: join === 'bridge' ? '01-howto' : `01-howto-${join}`,
     title: `HOWTO link: PAP, 192.168.7.1 <-> .2, ping both ways${join === 'bridge' ? '' : ` (${join} hop)`}`,
     join,
     a: { name: 'A-server', script: server, cable: true },
@@ -177,7 +181,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
   const label = (h: string) => (h === 'real' ? 'chat(8)' : 'laplink chat');
   const engineLine = (h: string) => h === 'real' ? /LAB:PEERS connect ".*\/usr\/sbin\/chat / : new RegExp(`LAB:PEERS connect ".*laplink\\.js chat `);
   return {
-    id: `2-dcc-${serverChat}-${clientChat}${join === 'bridge' ? '' : `-${join.replace('bridge-', '')}`}`,
+    id: `02-dcc-${serverChat}-${clientChat}${join === 'bridge' ? '' : `-${join.replace('bridge-', '')}`}`,
     title: `Windows DCC under serve/connect: host side ${label(serverChat)}, guest side ${label(clientChat)}${join === 'bridge' ? '' : ` (${join} hop)`}`,
     join,
     a: { name: 'A-dcc-host', script: side('server', serverChat, 'serve', '192.168.7.1', '192.168.7.2', 5), cable: true },
@@ -210,7 +214,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   const restarted = /LAB:STATUS (?=.*"state": *"up")(?=.*"restarts": *[1-9])(?=.*"lastExit": *\{ *"code": *16,)/;
   return {
-    id: '3-cut-cable',
+    id: '03-cut-cable',
     title: 'cut cable under serve/connect --persist: bridge killed, pppd exits 16, respawned, link back, status shows it',
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', '192.168.7.1', '192.168.7.2'), cable: true },
@@ -249,7 +253,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
   // restarts 1..9 in the window: backing off, not looping (each failed attempt costs ~1-2 s here)
   const backedOff = (code: number) => new RegExp(`LAB:STATUS (?=.*"restarts": *[1-9][,}\\s])(?=.*"lastExit": *\\{ *"code": *${code},)`);
   return {
-    id: '4-wrong-password',
+    id: '04-wrong-password',
     title: 'wrong password under serve/connect --persist: exits 11/19 reported, back-off, no hot loop',
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', 11), cable: true },
@@ -293,7 +297,7 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
 
   return {
-    id: '5-bridge-profile',
+    id: '05-bridge-profile',
     title: 'bridge: profile, pppd pty = laplink bridge stdio via restricted guestfwd, no serial port',
     join: 'tcp',
     a: { name: 'A-serve', script: serverScript, cable: true },
@@ -325,7 +329,7 @@ ${cmd === 'serve' ? '' : `i=0; while ip link show ppp0 > /dev/null 2>&1 && [ $i 
 kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 `;
   return {
-    id: '1-howto-supervised',
+    id: '01-howto-supervised',
     title: 'HOWTO link under laplink serve / connect --persist, status --json in each guest',
     join: 'bridge',
     a: { name: 'A-serve', script: side('serve', 'server', 'lab-server', '192.168.7.1', '192.168.7.2', 5), cable: true },
@@ -346,8 +350,8 @@ export function allScenarios(): Scenario[] {
   return [
     supervisedScenario(),
     dccScenario('laplink', 'laplink'),
-    dccScenario('real', 'laplink', 'bridge-telnet'),
     dccScenario('laplink', 'real', 'bridge-rfc2217'),
+    dccScenario('real', 'laplink', 'bridge-telnet'),
     cutCableScenario(),
     wrongPasswordScenario(),
     bridgeProfileScenario(),

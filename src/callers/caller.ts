@@ -2,7 +2,9 @@
  * One caller's whole call: its handshake under an idle timeout and a byte bound, then its own
  * pseudo-terminal and its own pppd, bytes pumped both ways, and everything undone when either side
  * hangs up: pppd ended (TERM, then KILL after the grace), the pty closed, the socket destroyed.
- * The address lease is the server's: it is given back when this promise settles.
+ * A modem caller's connection is its serial port and outlives a call: after `+++` `ATH`, or pppd
+ * ending (NO CARRIER), its pppd and pty go and it may dial again. The address lease is the
+ * server's: it is given back when the connection ends.
  */
 import type { CallerStatus } from '../pppd/state.js';
 import { join } from 'node:path';
@@ -11,7 +13,10 @@ import type net from 'node:net';
 import { execa, type ResultPromise } from 'execa';
 import { openPtyLine, type PtyLine } from '../line/pty.js';
 import { CallerDropped, CodedSocket, type Transport } from './coded-socket.js';
-import { handshake, type CallerProtocol } from './handshake.js';
+import { handshake, type CallerProtocol, type HandshakeResult } from './handshake.js';
+import type { EngineEvent, ModemEngine } from '../modem/engine.js';
+import { eventLogLine } from '../modem/event-log.js';
+import { OnlineModem } from '../modem/online.js';
 import type { Lease } from './pool.js';
 
 export interface CallerSettings {
@@ -33,7 +38,12 @@ export interface CallerSettings {
   name: string;
 }
 
-/** What `status` shows of a caller. */
+/** Why a call ended while its line stayed: the dialer hung up (ATH), or pppd ended it. */
+interface CallEnd {
+  why: string;
+  byDialer: boolean;
+}
+
 /** What the state file and `status` show of a call. */
 export type CallerInfo = CallerStatus;
 
@@ -42,6 +52,8 @@ export class Caller {
   private readonly line: CodedSocket;
   private pty: PtyLine | undefined;
   private child: ResultPromise | undefined;
+  /** A modem caller's modem while its call runs (it watches for `+++`). */
+  private online: OnlineModem | undefined;
   private dialled: string | undefined;
   private readonly hangUp = new AbortController();
 
@@ -52,9 +64,10 @@ export class Caller {
     readonly ip6: string | undefined,
     private readonly s: CallerSettings,
     private readonly log: (line: string) => void,
+    /** The call's state changed (pppd started or ended): the status file shows it at once. */
+    private readonly changed: () => void = () => {},
   ) {
     this.line = new CodedSocket(socket, s.transport, log);
-    this.line.limit = s.handshakeBytes;
     this.line.on('error', () => {}); // the reason reaches run() through 'close'
   }
 
@@ -89,25 +102,54 @@ export class Caller {
   }
 
   private async call(): Promise<string> {
+    const closed = new Promise<string>((resolve) => this.line.once('close', () => resolve(this.line.errored?.message ?? 'the caller hung up')));
+    const aborted = new Promise<string>((resolve) => {
+      if (this.hangUp.signal.aborted) resolve(String(this.hangUp.signal.reason));
+      this.hangUp.signal.addEventListener('abort', () => resolve(String(this.hangUp.signal.reason)), { once: true });
+    });
+    let modem: ModemEngine | undefined;
+    for (;;) {
+      const result = await this.handshake(closed, modem);
+      modem = result.modem;
+      this.dialled = result.dialled;
+      if (this.dialled !== undefined) this.log(`dialled ${this.dialled}`);
+      const { over } = await this.startPppd(modem);
+      const end = await Promise.race([closed.then((why) => ({ line: why })), aborted.then((why) => ({ line: why })), over]);
+      if ('line' in end) return end.line;
+      if (!modem) return end.why;
+      // A modem's call is over and its line is not (an emulator's serial port is the connection):
+      // pppd and the pty go, the dialer hears it and may dial again on the same connection.
+      await this.endCall();
+      if (!end.byDialer) for (const e of modem.carrierLost()) this.tell(e);
+      this.dialled = undefined;
+      this.log(`call over: ${end.why}; the modem is in command mode`);
+      this.changed();
+    }
+  }
+
+  /** The caller's handshake under the idle timeout and the byte bound (again for each call of a modem). */
+  private async handshake(closed: Promise<string>, modem: ModemEngine | undefined): Promise<HandshakeResult> {
+    this.line.limit = this.line.bytesIn + this.s.handshakeBytes;
+    this.line.lastHeard = performance.now();
     const idle = setInterval(() => {
       if (performance.now() - this.line.lastHeard >= this.s.idleMs) this.hangUp.abort(`silent for ${this.s.idleMs / 1000} s before PPP started`);
     }, Math.min(1000, Math.max(10, this.s.idleMs / 4)));
-    const closed = new Promise<string>((resolve) => this.line.once('close', () => resolve(this.line.errored?.message ?? 'the caller hung up')));
-    let result;
     try {
-      result = await Promise.race([
-        handshake(this.line, this.s.protocol, { connectSpeed: this.s.connectSpeed, signal: this.hangUp.signal, log: this.log }),
+      return await Promise.race([
+        handshake(this.line, this.s.protocol, { connectSpeed: this.s.connectSpeed, signal: this.hangUp.signal, log: this.log, ...(modem ? { modem } : {}) }),
         closed.then((why) => Promise.reject(new CallerDropped(why))),
       ]);
     } finally {
       clearInterval(idle);
+      this.line.limit = undefined;
     }
-    this.line.limit = undefined;
-    this.dialled = result.dialled;
-    if (this.dialled !== undefined) this.log(`dialled ${this.dialled}`);
+  }
 
-    this.pty = await openPtyLine(join(this.s.runDir, `${this.s.name}-caller-${this.lease.offset}`));
-    const child = execa(this.s.pppd, this.s.pppdArgs(this.pty.slavePath, this.lease), {
+  /** pppd on a new pty, bytes pumped both ways (through the modem when there is one); resolves with why the call ended. */
+  private async startPppd(modem: ModemEngine | undefined): Promise<{ over: Promise<CallEnd> }> {
+    const pty = await openPtyLine(join(this.s.runDir, `${this.s.name}-caller-${this.lease.offset}`));
+    this.pty = pty;
+    const child = execa(this.s.pppd, this.s.pppdArgs(pty.slavePath, this.lease), {
       reject: false,
       stdin: 'ignore',
       buffer: false,
@@ -116,21 +158,35 @@ export class Caller {
     });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.log(l));
-    this.log(`pppd ${child.pid ?? '?'} on ${this.pty.slavePath}`);
-    this.line.pipe(this.pty.stream, { end: false });
-    this.pty.stream.pipe(this.line, { end: false });
+    this.log(`pppd ${child.pid ?? '?'} on ${pty.slavePath}`);
+    this.changed();
+    let hungUp = new Promise<CallEnd>(() => {});
+    if (modem) {
+      const online = new OnlineModem(modem, { toDialer: this.line, log: this.log });
+      this.online = online;
+      hungUp = new Promise((resolve) => online.once('hung-up', () => resolve({ why: 'the caller hung up with ATH', byDialer: true })));
+      // Escaped, a modem holds the far end's data: pppd's output waits in the pty until ATO.
+      online.on('escaped', () => pty.stream.unpipe(this.line));
+      online.on('resumed', () => pty.stream.pipe(this.line, { end: false }));
+      // Hung up, what pppd still says (its LCP Terminate-Request) goes nowhere.
+      online.once('hung-up', () => pty.stream.resume());
+      this.line.pipe(online).pipe(pty.stream, { end: false });
+    } else this.line.pipe(pty.stream, { end: false });
+    pty.stream.pipe(this.line, { end: false });
     this.line.resume();
-
-    const aborted = new Promise<string>((resolve) => {
-      if (this.hangUp.signal.aborted) resolve(String(this.hangUp.signal.reason));
-      this.hangUp.signal.addEventListener('abort', () => resolve(String(this.hangUp.signal.reason)), { once: true });
-    });
-    const exited = child.then((r) => `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`);
-    return Promise.race([closed, aborted, exited]);
+    const exited = child.then((r) => ({ why: `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`, byDialer: false }));
+    return { over: Promise.race([exited, hungUp]) };
   }
 
-  private async teardown(): Promise<void> {
-    this.hangUp.abort('call over');
+  /** A modem's answer to the dialer (NO CARRIER), logged like the rest of its answers. */
+  private tell(e: EngineEvent): void {
+    const text = eventLogLine(e);
+    if (text !== undefined) this.log(text);
+    if (e.type === 'send' && !this.line.destroyed) this.line.write(e.bytes);
+  }
+
+  /** Ends this call's pppd (TERM, then KILL after the grace) and closes its pty; the line stays. */
+  private async endCall(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -138,17 +194,30 @@ export class Caller {
       await child;
       clearTimeout(kill);
     }
-    if (this.pty && child && !this.line.destroyed) {
+    const pty = this.pty;
+    if (pty && child && !this.line.destroyed) {
       // What pppd wrote just before it exited (an LCP Terminate-Ack) is still in the pty: with our
       // slave fd closed too, the master reads it and then ends.
-      this.pty.releaseSlave();
-      await Promise.race([this.pty.closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+      pty.releaseSlave();
+      await Promise.race([pty.closed, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
-    if (this.pty) {
-      this.line.unpipe(this.pty.stream);
-      this.pty.stream.unpipe(this.line);
-      await this.pty.close();
+    if (this.online) {
+      this.line.unpipe(this.online);
+      this.online.destroy();
+      this.online = undefined;
     }
+    if (pty) {
+      this.line.unpipe(pty.stream);
+      pty.stream.unpipe(this.line);
+      await pty.close();
+    }
+    this.pty = undefined;
+    this.child = undefined;
+  }
+
+  private async teardown(): Promise<void> {
+    this.hangUp.abort('call over');
+    await this.endCall();
     // Whatever pppd sent last leaves before the connection closes.
     await new Promise<void>((resolve) => {
       if (this.line.destroyed) return resolve();

@@ -5,6 +5,7 @@
  * the handshake still unread, for pppd.
  */
 import type { Duplex } from 'node:stream';
+import type { ModemEngine } from '../modem/engine.js';
 import { answer } from '../modem/session.js';
 import { CallerDropped } from './coded-socket.js';
 
@@ -16,18 +17,22 @@ export interface HandshakeOptions {
   connectSpeed: number;
   signal: AbortSignal;
   log: (line: string) => void;
+  /** The modem of this caller's previous call on the same connection (it keeps its settings). */
+  modem?: ModemEngine;
 }
 
 export interface HandshakeResult {
   /** The number a dialer dialled (modem). */
   dialled?: string;
+  /** The modem that answered, online now: the call keeps it so `+++` and `ATH` work. */
+  modem?: ModemEngine;
 }
 
 export async function handshake(line: Duplex, protocol: CallerProtocol, o: HandshakeOptions): Promise<HandshakeResult> {
   switch (protocol) {
     case 'modem': {
-      const r = await answer(line, { connectSpeed: o.connectSpeed, signal: o.signal, log: o.log });
-      return r.number !== undefined ? { dialled: r.number } : {};
+      const r = await answer(line, { connectSpeed: o.connectSpeed, signal: o.signal, log: o.log, ...(o.modem ? { engine: o.modem } : {}) });
+      return { modem: r.engine, ...(r.number !== undefined ? { dialled: r.number } : {}) };
     }
     case 'dcc':
       await untilSeen(line, Buffer.from('CLIENT'), o.signal);

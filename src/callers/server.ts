@@ -105,7 +105,7 @@ export class CallerServer {
     const ip6 = s.ipv6FirstId !== undefined ? interfaceIdAt(s.ipv6FirstId, lease.offset) : undefined;
     const prefix = `${this.o.name}[${remote} ${lease.ipv4}]`;
     const log = (line: string): void => this.o.log(`${prefix}: ${line}`);
-    const caller = new Caller(socket, remote, lease, ip6, s, log);
+    const caller = new Caller(socket, remote, lease, ip6, s, log, () => this.o.onChange?.());
     this.calls.add(caller);
     log('called');
     this.o.onChange?.();

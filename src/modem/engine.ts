@@ -101,6 +101,20 @@ export class ModemEngine {
     return out;
   }
 
+  /**
+   * The far end hung up (pppd ended the call): back to command mode with NO CARRIER, as a modem
+   * whose line dropped; the dialer may dial again. Nothing when there was no connection.
+   */
+  carrierLost(): EngineEvent[] {
+    const out: EngineEvent[] = [];
+    if (!this.connection) return out;
+    this.connection = false;
+    this.mode = 'command';
+    this.pluses = 0;
+    this.reply(out, result('NO CARRIER'));
+    return out;
+  }
+
   /** Bytes from the dialer. While online they are data (the caller forwards them) and only watched for +++. */
   feed(bytes: Uint8Array, now: number): EngineEvent[] {
     const out: EngineEvent[] = [];

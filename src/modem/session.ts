@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ModemEngine, type EngineEvent, type EngineOptions } from './engine.js';
 import { ModemLineError, ModemTimeoutError } from './errors.js';
+import { eventLogLine } from './event-log.js';
 import { errnoText } from '../socket-reason.js';
 
 export interface AnswerOptions extends EngineOptions {
@@ -11,6 +12,8 @@ export interface AnswerOptions extends EngineOptions {
   log?: (line: string) => void;
   /** Monotonic milliseconds; tests may pass their own. */
   now?: () => number;
+  /** A modem already in use on this line (a dialer dialling again after a hang-up keeps its settings). */
+  engine?: ModemEngine;
 }
 
 export interface AnswerResult {
@@ -18,6 +21,11 @@ export interface AnswerResult {
   speed: number;
   /** The number the peer dialled (without the T/P modifier). */
   number?: string;
+  /**
+   * The modem, now online: whoever keeps the line after CONNECT feeds it the dialer's bytes
+   * (online.ts), so a `+++` escape and `ATH` still reach it during the call.
+   */
+  engine: ModemEngine;
 }
 
 /**
@@ -29,7 +37,7 @@ export interface AnswerResult {
 export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResult> {
   const now = options.now ?? (() => performance.now());
   const log = options.log ?? (() => {});
-  const engine = new ModemEngine(options, now());
+  const engine = options.engine ?? new ModemEngine(options, now());
   return new Promise<AnswerResult>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let giveUp: NodeJS.Timeout | undefined;
@@ -58,21 +66,14 @@ export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResu
     const handle = (events: EngineEvent[]): void => {
       let connected: AnswerResult | undefined;
       for (const e of events) {
+        const text = eventLogLine(e);
+        if (text !== undefined) log(text);
         switch (e.type) {
           case 'send':
             write(e.bytes);
             break;
-          case 'command':
-            log(`<- ${e.text}`);
-            break;
-          case 'reply':
-            log(`-> ${e.text}`);
-            break;
-          case 'dialled':
-            log(`peer dialled ${e.number}${e.stayInCommandMode ? ' (";": stays in command mode)' : ''}`);
-            break;
           case 'connected':
-            connected = { how: e.how, speed: e.speed, ...(e.number !== undefined ? { number: e.number } : {}) };
+            connected = { how: e.how, speed: e.speed, ...(e.number !== undefined ? { number: e.number } : {}), engine };
             break;
           default:
         }
@@ -124,6 +125,8 @@ export function answer(line: Duplex, options: AnswerOptions): Promise<AnswerResu
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     line.on('data', onData);
+    // A line handed back after a call (a pipe left it paused) flows again for the next commands.
+    line.resume();
     line.once('end', onEnd);
     line.once('close', onEnd);
     line.on('error', onError);

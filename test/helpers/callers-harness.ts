@@ -32,8 +32,8 @@ export function settings(runDir: string, over: Partial<CallerServerSettings> & {
   };
 }
 
-export async function openServer(s: CallerServerSettings, log: string[] = [], tls?: TlsState): Promise<CallerServer> {
-  return CallerServer.open({ name: 'dialin', address: { host: '127.0.0.1', port: 0 }, settings: s, log: (l) => log.push(l), ...(tls ? { tls } : {}) });
+export async function openServer(s: CallerServerSettings, log: string[] = [], tls?: TlsState, onChange?: () => void): Promise<CallerServer> {
+  return CallerServer.open({ name: 'dialin', address: { host: '127.0.0.1', port: 0 }, settings: s, log: (l) => log.push(l), ...(tls ? { tls } : {}), ...(onChange ? { onChange } : {}) });
 }
 
 export function connect(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> {

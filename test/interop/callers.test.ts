@@ -229,8 +229,24 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     await until(() => existsSync(link));
     return { link, socat };
   }
-  const chat = (link: string, number: string) =>
-    execa('sh', ['-c', `exec chat -v -t 5 ABORT BUSY '' ATZ OK ATDT${number} CONNECT '' <"$1" >"$1"`, 'sh', link], { reject: false });
+  /** chat(8) on the dialer's tty with this script (each argument one chat word). */
+  const chatScript = (link: string, timeout: number, ...script: string[]) =>
+    execa('sh', ['-c', 'tty=$1; shift; exec chat -v "$@" <"$tty" >"$tty"', 'sh', link, '-t', String(timeout), ...script], { reject: false });
+  const chat = (link: string, number: string) => chatScript(link, 5, 'ABORT', 'BUSY', '', 'ATZ', 'OK', `ATDT${number}`, 'CONNECT', '');
+  /** Reads the dialer's tty until `want` has been heard. */
+  async function hear(link: string, want: string): Promise<string> {
+    const tty = await open(link, 'r');
+    try {
+      let heard = '';
+      while (!heard.includes(want)) {
+        const r = await tty.read(Buffer.alloc(64), 0, 64);
+        heard += r.buffer.toString('latin1', 0, r.bytesRead);
+      }
+      return heard;
+    } finally {
+      await tty.close();
+    }
+  }
 
   it('answers ATDT with CONNECT, hands the call to pppd, and tells the caller past max BUSY', async () => {
     server = await openServer(settings(dir, { protocol: 'modem', max: 1 }), log);
@@ -260,5 +276,94 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     await Promise.all([first.socat, second.socat]);
     await until(() => hungUp() === 1);
     expect(server.callers()).toEqual([]);
+  });
+
+  it('+++ after a guard time of silence, then ATH, ends the call; the dialer keeps its connection and dials again', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', max: 1 }), log);
+    const d = await dialer(server.address.port, 'ttyA');
+    expect((await chat(d.link, '5551234')).exitCode).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    const [first] = server.callers();
+    // chat's \d is a second of silence: the guard time before (S12 = 50: 1 s); the modem's OK
+    // comes only after the guard time after, and ATH hangs up.
+    const hangUp = await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK');
+    expect(hangUp.exitCode, hangUp.stderr).toBe(0);
+    await until(() => log.some((l) => l.endsWith('call over: the caller hung up with ATH; the modem is in command mode')));
+    expect(existsSync(`/proc/${first!.pppdPid}`)).toBe(false);
+    expect(server.callers()).toMatchObject([{ remote: first!.remote, state: 'handshaking' }]);
+    expect(readdirSync(dir).filter((f) => f.includes('-caller-'))).toEqual([]); // the call's pty link is gone
+    // The same connection dials again: a new pppd on a new pty.
+    expect((await chat(d.link, '5550002')).exitCode).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    const [second] = server.callers();
+    expect(second).toMatchObject({ remote: first!.remote, dialled: '5550002' });
+    expect(second!.pppdPid).not.toBe(first!.pppdPid);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+    await until(() => hungUp() === 1);
+  });
+
+  it('no escape without the guard times: +++ATH at once, or +++ right after data, is data for pppd', async () => {
+    const copy = join(dir, 'copy');
+    server = await openServer(settings(dir, { protocol: 'modem', env: { ECHO_PPPD_COPY: copy } }), log);
+    const d = await dialer(server.address.port, 'ttyA');
+    expect((await chat(d.link, '5551234')).exitCode).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    const pid = server.callers()[0]!.pppdPid;
+    // No silence after the pluses: chat hears its own words echoed by the stand-in, never OK (exit 3).
+    expect((await chatScript(d.link, 3, '', '\\d\\d+++ATH', 'OK')).exitCode).toBe(3);
+    // Silence after, none before ('x' just ahead of the pluses): still data.
+    expect((await chatScript(d.link, 3, '', 'x+++\\c', 'OK')).exitCode).toBe(3);
+    expect(server.callers()[0]).toMatchObject({ state: 'running', pppdPid: pid });
+    expect(readFileSync(copy, 'latin1')).toContain('+++ATH\rx+++');
+    expect(log.some((l) => l.includes('escaped to command mode'))).toBe(false);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+    await until(() => hungUp() === 1);
+  });
+
+  it('a modem caller silent in command mode after its call is dropped after the idle timeout, like one that never dialled', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', idleMs: 2500 }), log);
+    const d = await dialer(server.address.port, 'ttyA');
+    expect((await chat(d.link, '5551234')).exitCode).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    expect((await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: (aborted by )?silent for 2\.5 s before PPP started$/);
+    expect(log.some((l) => l.includes('call over: the caller hung up with ATH'))).toBe(true);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+  });
+
+  it('tells the status file of every change: a caller arriving, its pppd starting, its call over, the caller gone', async () => {
+    const seen: string[] = [];
+    server = await openServer(settings(dir, { protocol: 'modem' }), log, undefined, () => seen.push(server!.callers().map((c) => c.state).join(',') || 'none'));
+    const d = await dialer(server.address.port, 'ttyA');
+    expect((await chat(d.link, '5551234')).exitCode).toBe(0);
+    await until(() => seen.includes('running'));
+    expect((await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+    await until(() => hungUp() === 1);
+    expect(seen).toEqual(['handshaking', 'running', 'handshaking', 'none']);
+  });
+
+  it('pppd ending a modem call: the dialer hears NO CARRIER and its modem answers commands again', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', env: { ECHO_PPPD_BYTES: '3' } }), log);
+    const d = await dialer(server.address.port, 'ttyA');
+    // '\c': no CR after CONNECT, so the stand-in's three bytes are the ones written below.
+    expect((await chatScript(d.link, 5, '', 'ATDT5551234', 'CONNECT', '\\c')).exitCode).toBe(0);
+    await until(() => server!.callers()[0]?.state === 'running');
+    const heard = hear(d.link, 'NO CARRIER\r\n');
+    const tty = await open(d.link, 'w');
+    await tty.write('~x~'); // the stand-in echoes three bytes and exits
+    await tty.close();
+    expect(await heard).toMatch(/~x~\r\nNO CARRIER\r\n$/);
+    expect(log.some((l) => l.endsWith('call over: pppd exited with status 0; the modem is in command mode'))).toBe(true);
+    expect((await chatScript(d.link, 5, '', 'AT', 'OK')).exitCode).toBe(0);
+    expect(server.callers()).toMatchObject([{ state: 'handshaking' }]);
+    d.socat.kill('SIGTERM');
+    await d.socat;
+    await until(() => hungUp() === 1);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * IPv6 over the link (issue 16): the profile field, what it renders, pppd's IPV6CP log lines and
- * how the state shows them. The negotiated link itself is proven in the lab (scenario 6-ipv6).
+ * how the state shows them. The negotiated link itself is proven in the lab (scenario 10-ipv6).
  */
 import { describe, expect, it } from 'vitest';
 import { addressOn, formatIpv6, ipv6Groups, ipv6IdsOption } from '../../src/profile/ipv6.js';

@@ -131,6 +131,18 @@ describe('modem engine: what a dialer sends gets what a modem answers', () => {
     expect(d.send('ATO\r', 12_000)).toBe('\r\nNO CARRIER\r\n');
   });
 
+  it('carrier lost (the far end ended the call): NO CARRIER once, command mode, O cannot resume, D dials again', () => {
+    const d = modem();
+    d.send('ATE0D5\r', 0);
+    const lost = d.m.carrierLost();
+    expect(lost.filter((e) => e.type === 'send').map((e) => (e as { bytes: Buffer }).bytes.toString('latin1')).join('')).toBe('\r\nNO CARRIER\r\n');
+    expect(d.m.online).toBe(false);
+    expect(d.m.carrierLost()).toEqual([]);
+    expect(d.send('ATO\r', 100)).toBe('\r\nNO CARRIER\r\n');
+    expect(d.send('ATD6\r', 200)).toBe('\r\nCONNECT 115200\r\n');
+    expect(d.m.online).toBe(true);
+  });
+
   it('rings with --ring, answers on ATA, and auto-answers after S0 rings', () => {
     const d = modem({ ring: true });
     expect(d.tick(0)).toBe('\r\nRING\r\n');

@@ -4,7 +4,7 @@ import { applyEvent, type LinkStatus } from '../../src/pppd/state.js';
 
 /**
  * The lines pppd 2.4.9 prints about MS-CHAP and MPPE, copied from the lab's guests (scenario
- * 6-mschap-v2-mppe, `serve --debug`). pppd names neither the CHAP kind nor a CHAP peer without
+ * 07-mschap-v2-mppe, `serve --debug`). pppd names neither the CHAP kind nor a CHAP peer without
  * `debug`; the cipher it always names.
  */
 describe('pppd lines about authentication kind, CHAP peer and MPPE', () => {
