@@ -79,7 +79,10 @@ export class Guest {
     args.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
     if (o.guestfwd || o.hostfwd) {
       // restrict=on isolates the guest; the forwards named here are the only ways in or out
-      const guestfwd = o.guestfwd ? `,guestfwd=tcp:10.0.2.100:${o.guestfwd.port}-tcp:127.0.0.1:${o.guestfwd.hostPort}` : '';
+      // cmd: (a socat per guest connection), not tcp:, whose one host connection qemu opens at boot
+      // and shares among every guest connection: a TLS session would then be timed from boot, and
+      // a second guest connection's bytes would land in the first one's stream
+      const guestfwd = o.guestfwd ? `,guestfwd=tcp:10.0.2.100:${o.guestfwd.port}-cmd:socat STDIO TCP:127.0.0.1:${o.guestfwd.hostPort}` : '';
       const hostfwd = o.hostfwd ? `,hostfwd=tcp:127.0.0.1:${o.hostfwd.hostPort}-:${o.hostfwd.guestPort}` : '';
       args.push('-netdev', `user,id=n0,restrict=on${guestfwd}${hostfwd}`, '-device', 'virtio-net-pci,netdev=n0');
     }

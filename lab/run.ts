@@ -27,6 +27,27 @@ export interface ScenarioResult {
   runsOn: string;
 }
 
+/**
+ * Keys for a TLS join, made by the product (`laplink bridge keygen`) in DIR/tls, which the guests
+ * see (their root is this host's, read-only, under an overlay): the host's and the client's
+ * certificates, and DIR/tls/host.pin with the host's fingerprint for the guest to pin. Returns the
+ * host bridge's flags: its certificate, and only the client's key let in.
+ */
+async function joinKeys(dir: string): Promise<string[]> {
+  const tlsDir = join(dir, 'tls');
+  await mkdir(tlsDir);
+  const [node, bin] = laplinkArgv();
+  const keygen = async (name: string) => {
+    const r = await execa(node!, [bin!, 'bridge', 'keygen', '--dir', tlsDir, name], { reject: false, stdin: 'ignore' });
+    const fp = /^fingerprint\s+(sha256:[0-9a-f]{64})$/m.exec(String(r.stdout));
+    if (r.exitCode !== 0 || !fp) throw new LabError(`bridge keygen ${name} failed (${r.exitCode}): ${String(r.stderr)}`);
+    return fp[1]!;
+  };
+  const [host, client] = [await keygen('lab-host'), await keygen('lab-client')];
+  await writeFile(join(tlsDir, 'host.pin'), `${host}\n`);
+  return ['--tls-cert', join(tlsDir, 'lab-host.crt'), '--tls-key', join(tlsDir, 'lab-host.key'), '--tls-allow', client];
+}
+
 function laplink(args: string[], realtime = false): ResultPromise {
   const [node, bin] = laplinkArgv();
   // a pacer woken late loses line time (issue 17 measured 3 % at normal priority on a busy host)
@@ -105,7 +126,10 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
     await mkdir(lockDir);
     if (s.join === 'tcp') {
       if (!a.pty) throw new LabError('tcp join needs guest A to have a cable');
-      const serve = laplink(['bridge', 'serve', a.pty, '--listen', `127.0.0.1:${hostPort}`, '--lock-dir', lockDir]);
+      const tls = s.joinTls ? await joinKeys(dir) : [];
+      const serve = laplink(['bridge', 'serve', a.pty, '--listen', `127.0.0.1:${hostPort}`, '--lock-dir', lockDir, ...tls]);
+      // LAB_DEBUG_JOIN=1: the host bridge's own log (connects, refusals) on this run's stderr
+      if (process.env.LAB_DEBUG_JOIN) serve.stderr?.on('data', (d: Buffer) => process.stderr.write(`join: ${d.toString()}`));
       helpers.push(serve);
       await listeningPort(serve);
     }

@@ -67,6 +67,12 @@ export interface Scenario {
   host?: (ctl: HostControl) => Promise<void>;
   /** Which parts run on the product and which on stand-ins (reported in the timing table). */
   runsOn: string;
+  /**
+   * The tcp join's bridge speaks TLS: keys made by `laplink bridge keygen` in the scenario's
+   * directory, tls/ (the script's own directory: \`$(dirname "$0")/tls\`), the client's certificate
+   * let in by its fingerprint, the host's pinned by the guest from tls/host.pin.
+   */
+  joinTls?: boolean;
   /** The bridge join paces both directions like a UART at this baud rate (`bridge serve --pace`). */
   pace?: number;
   /** Run that bridge at real-time priority (chrt -f 50) when root: a late pacer loses line time. */
@@ -266,16 +272,22 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 
 /**
  * Scenario 5: guest B has no serial port at all. Its generated peers file runs pppd over
- * \`pty "laplink bridge stdio 10.0.2.100:7000"\`; qemu's user networking (restrict=on) forwards only
- * that address to the host's loopback port where guest A's line is served. Node's slow start in
- * the TCG guest is harmless: what pppd writes before the TCP connect waits in the pty and the
- * paused stdin stream, and is forwarded once connected.
+ * \`pty "laplink bridge stdio 10.0.2.100:7000 --tls-pin … --tls-cert … --tls-key …"\`: PPP over TLS,
+ * each end's key checked by the other (the host's bridge lets in only the guest's certificate, the
+ * guest pins the host's); qemu's user networking (restrict=on) forwards only that address to the
+ * host's loopback port where guest A's line is served. Node's slow start in the TCG guest is
+ * harmless: what pppd writes before the session is up waits in the pty and the paused stdin
+ * stream, and is forwarded once connected.
  */
 export function bridgeProfileScenario(): Scenario {
 
   const client = `${prologue()}
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && echo "LAB:NET"
-$LAPLINK connect --persist lab/profiles/client-bridge.yaml > /tmp/sup.log 2>&1 &
+# the profile plus its bridgeTls block: the keys the host made for this run, beside this script
+tls=$(dirname "$0")/tls
+{ cat lab/profiles/client-bridge.yaml; printf 'bridgeTls:\\n  pin: [%s]\\n  cert: %s\\n  key: %s\\n' "$(cat $tls/host.pin)" "$tls/lab-client.crt" "$tls/lab-client.key"; } > /tmp/client-bridge.yaml
+(sleep 8; echo hi-from-guest) | timeout 30 $LAPLINK bridge stdio 10.0.2.100:7000 --tls-pin $(cat $tls/host.pin) --tls-cert $tls/lab-client.crt --tls-key $tls/lab-client.key 2>&1 | sed 's/^/LAB:PROBE /'
+$LAPLINK connect --persist /tmp/client-bridge.yaml > /tmp/sup.log 2>&1 &
 SUP=$!
 PPPD=$SUP
 ${waitIp('192.168.7.2', 90).replace('/tmp/pppd.log', '/tmp/sup.log')}
@@ -298,13 +310,14 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT $?"
 
   return {
     id: '05-bridge-profile',
-    title: 'bridge: profile, pppd pty = laplink bridge stdio via restricted guestfwd, no serial port',
+    title: 'bridge: profile over TLS, pppd pty = laplink bridge stdio (pinned host key, client certificate) via restricted guestfwd, no serial port',
     join: 'tcp',
+    joinTls: true,
     a: { name: 'A-serve', script: serverScript, cable: true },
     b: { name: 'B-bridge-client', script: client, cable: false, guestfwdPort: 7000 },
     expectA: [/LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD .*PAP peer authentication succeeded for labuser/],
-    expectB: [/LAB:NET/, /LAB:PEERS pty ".*bridge stdio 10\.0\.2\.100:7000"/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: 'laplink serve (A), laplink connect with the generated pty "laplink bridge stdio" (B), generate (bridge: profile), bridge serve on the host (all product)',
+    expectB: [/LAB:NET/, /LAB:PEERS pty ".*bridge stdio 10\.0\.2\.100:7000 --tls-pin sha256:[0-9a-f]{64} --tls-cert \S+\/tls\/lab-client\.crt --tls-key \S+\/tls\/lab-client\.key"/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
+    runsOn: 'laplink serve (A), laplink connect with the generated pty "laplink bridge stdio --tls-*" (B), generate (bridge: profile, bridgeTls), bridge keygen and bridge serve --tls-* on the host (all product)',
   };
 }
 
