@@ -60,7 +60,7 @@ export class Rfc2217Server extends TelnetCodec {
       theirs: new Set([BINARY, SGA, COM_PORT]),
       offerWill: [ECHO, SGA, BINARY],
       offerDo: [BINARY, COM_PORT],
-      onBreak: () => void h.line()?.sendBreak(250).catch((e: unknown) => h.log(`telnet: break: ${failure(e)}`)),
+      onBreak: () => void h.line()?.sendBreak(250).catch((e: unknown) => this.modemFailed(e, 'telnet: break')),
       onSubnegotiation: (opt, data) => this.handle(opt, data),
     });
   }
@@ -192,13 +192,14 @@ export class Rfc2217Server extends TelnetCodec {
     }
   }
 
-  /** A pty has no modem lines: said once per session, not once per DTR/RTS request (a client toggles them often). */
-  private modemFailed(e: unknown): void {
+  /** A pty has no modem lines: said once per session, not once per DTR/RTS/BREAK request (a client
+   *  toggles them often); any other failure is said each time, after `what`. */
+  private modemFailed(e: unknown, what = 'rfc2217'): void {
     const why = failure(e);
     const noLines = /a pty has none|Inappropriate ioctl|ENOTTY/.test(why);
     if (noLines && this.saidNoModemLines) return;
     this.saidNoModemLines ||= noLines;
-    this.h.log(noLines ? 'rfc2217: the device is a pty, which has no modem lines: DTR and RTS requests are answered, not applied' : `rfc2217: ${why}`);
+    this.h.log(noLines ? 'rfc2217: the device is a pty, which has no modem lines: DTR, RTS and BREAK requests are answered, not applied' : `${what}: ${why}`);
   }
 
   private saidNoModemLines = false;
@@ -223,7 +224,7 @@ export class Rfc2217Server extends TelnetCodec {
       case 5:
       case 6:
         this.port.breakOn = v === 5;
-        await line?.setModem({ brk: this.port.breakOn }).catch((e: unknown) => this.h.log(`rfc2217: break: ${failure(e)}`));
+        await line?.setModem({ brk: this.port.breakOn }).catch((e: unknown) => this.modemFailed(e, 'rfc2217: break'));
         return this.reply(SET_CONTROL, [v]);
       case 7:
         return this.reply(SET_CONTROL, [this.port.dtr ? 8 : 9]);

@@ -49,7 +49,7 @@ describe('bridge messages', () => {
     expect(c.stderr).toMatch(/bridge\.yaml:4:12: ports\[0\]\.speed: not a termios speed/);
   });
 
-  it('RFC 2217 on a pty: DTR and RTS toggled six times, one line saying a pty has no modem lines', async () => {
+  it('RFC 2217 on a pty: DTR and RTS toggled six times and two BREAKs, one line saying a pty has no modem lines', async () => {
     const p = await rig.pair();
     const { port, stderr } = await rig.serve(p.a, '--protocol', 'rfc2217');
     const script = String.raw`
@@ -58,12 +58,14 @@ s = serial.serial_for_url(sys.argv[1], baudrate=115200, timeout=5)
 for v in (False, True, False):
     s.dtr = v
     s.rts = v
+s.send_break(0.05)
+s.send_break(0.05)
 s.close()
 `;
     const py = await execa('/usr/bin/python3', ['-c', script, `rfc2217://127.0.0.1:${port}`], { reject: false });
     expect(py.exitCode, `pyserial (Debian python3-serial): ${py.stderr}`).toBe(0);
     await waitUntil(() => / disconnect /.test(stderr()), 'the session to end', 10_000, 20);
     const modem = stderr().split('\n').filter((l) => /modem lines|Inappropriate ioctl/.test(l));
-    expect(modem).toEqual([expect.stringMatching(/: rfc2217: the device is a pty, which has no modem lines: DTR and RTS requests are answered, not applied$/)]);
+    expect(modem).toEqual([expect.stringMatching(/: rfc2217: the device is a pty, which has no modem lines: DTR, RTS and BREAK requests are answered, not applied$/)]);
   });
 });
