@@ -223,11 +223,25 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
   }
   const queue = queuePlan(p);
   if (queue) {
-    const view = { name: p.name, speed: p.speed, ...queue, compressed: p.compression !== 'none' };
+    const view = { name: p.name, speed: p.speed, ...queue, compressed: p.compression !== 'none', ownLinkGuard: ownLinkGuard(p.name, p.listen !== undefined) };
     file(ipUpPath(p.name), renderTemplate('ppp/queue-up', view), 0o755);
     file(ipDownPath(p.name), renderTemplate('ppp/queue-down', view), 0o755);
   }
   return out;
+}
+
+/**
+ * The queue hooks' first lines: run by pppd (its environment set) for another link, do nothing. A
+ * callers link runs one pppd per caller as `linkname NAME-cN` (each its own pid file), so its hooks
+ * also act for NAME-c and digits. Names are checked by the schema (no shell or glob characters).
+ */
+function ownLinkGuard(name: string, callers: boolean): string {
+  const other = `[ -n "$PPPD_PID$PPP_IFACE" ] && [ "$LINKNAME" != "${name}" ]`;
+  if (!callers) return `if ${other}; then exit 0; fi`;
+  return `# each caller's pppd is ${name}-cN: the hooks act for every caller's interface
+if ${other}; then
+	case $LINKNAME in ${name}-c[0-9]*) case \${LINKNAME#${name}-c} in *[!0-9]*) exit 0 ;; esac ;; *) exit 0 ;; esac
+fi`;
 }
 
 /** `bridge stdio`'s TLS flags from a profile's bridgeTls (every value is a checked path, host name or fingerprint: no quoting needed). */

@@ -232,6 +232,22 @@ sleep 0.2; echo "@followers $(pgrep -fc 'pppstats -r -w 1 v0$')"`;
     expect(await readFile(join(root, 'etc/ppp/ip-up.d/laplink-qplain'), 'utf8')).not.toContain('pppstats');
   });
 
+  it('a callers link (listen:) shapes each caller\'s interface: pppd runs it as NAME-cN; anything else after NAME-c is another link', async () => {
+    const root = await mkdtemp(join(dir, 'qcall-'));
+    const profile = join(root, 'p.yaml');
+    await writeFile(profile, 'name: qcall\nrole: server\nlisten: 127.0.0.1:2323\nlocalIp: 192.168.8.1\nremoteIp: 192.168.8.10-192.168.8.20\nauth: { require: none }\nsystemd: false\n');
+    await generateLink(profile, { root, laplinkArgv: ARGV });
+    const plain = await generate('qsolo', '');
+    const up = (r: string, linkname: string) => `${runParts(join(r, 'etc/ppp/ip-up.d'), linkname)}; show; ${runParts(join(r, 'etc/ppp/ip-down.d'), linkname)}`;
+    const r = await inNamespace(`${up(root, 'qcall-c3')}
+${up(root, 'qcall-c3x')}
+${up(root, 'qcall-cx')}
+${up(root, 'qcall')}
+${up(plain, 'qsolo-c3')}`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(snapshots(r.stdout).map((q) => q.shaped)).toEqual([true, false, false, true, false]);
+  });
+
   it('queue: off writes no hook', async () => {
     const root = await generate('qoff', 'queue: off\n');
     await expect(readFile(join(root, 'etc/ppp/ip-up.d/laplink-qoff'))).rejects.toThrow(/ENOENT/);
