@@ -23,6 +23,7 @@ export const controlHelp = [
   'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL',
   'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
   'setportenable <port> off|raw|telnet|rfc2217 - disable a port or set its protocol',
+  'setclientlabel <port> <client> [<label>] - name who is behind a client (e.g. web: alice writes); none clears it',
   'monitor tcp|term <port> - copy data from the network (tcp) or the device (term) here',
   'monitor stop - stop monitoring',
 ].join('\r\n');
@@ -48,8 +49,13 @@ function tlsText(policy: string | undefined): string {
 
 /** `127.0.0.1:40000`, with the client's certificate on a TLS session: `127.0.0.1:40000 (CN=laptop sha256:1f2e…)`. */
 function sessionText(s: Session): string {
-  return s.peer.identity ? `${s.remote} (${describePeer(s.peer.identity)})` : s.remote;
+  const who = s.peer.identity ? `${s.remote} (${describePeer(s.peer.identity)})` : s.remote;
+  return s.label ? `${who} [${s.label}]` : who;
 }
+
+/** What a client label may hold: printable words, and never the ", " that separates clients in
+ *  showport or the brackets around the label. */
+const CLIENT_LABEL = /^[A-Za-z0-9 _.:;@()+=/'#-]{1,160}$/;
 
 function settingsText(s: LineSettings): string {
   const par = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[s.parity];
@@ -246,6 +252,17 @@ export class ControlServer {
           return '';
         }
         return `Invalid enable: ${v ?? ''}`;
+      }
+      case 'setclientlabel': {
+        // who is behind a client the bridge sees as one address: the web's pages behind its one
+        // session to a port, so showport and status name them
+        if (!port) return badPort;
+        const session = [...port.sessions].find((x) => x.remote === args[1]);
+        if (!session) return `No client ${args[1] ?? ''} on port ${args[0]}`;
+        const label = args.slice(2).join(' ');
+        if (label && !CLIENT_LABEL.test(label)) return `Invalid label: ${label.slice(0, 40)} (allowed: up to 160 letters, digits, spaces and _ . : ; @ ( ) + = / ' # -)`;
+        session.label = label || undefined;
+        return '';
       }
       default:
         return `Unknown command: ${cmd}`;

@@ -70,6 +70,8 @@ export interface Session {
   readonly since: Date;
   bytesIn: number;
   bytesOut: number;
+  /** Who is behind this client, as the control port's setclientlabel named them (the web's pages). */
+  label?: string;
   /** The client's buffer is full and the device is paused for it. */
   blocked: boolean;
   /** Never pump this session again: the pump met its end (EOF, error, hangup), which JS reads must

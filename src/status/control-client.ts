@@ -58,6 +58,12 @@ export async function queryBridgePorts(control: ControlAddress, signal: AbortSig
 
 /** Asks the control port for every port and rotator; rejects with a ControlPortError saying why in one line. */
 export async function queryBridge(control: ControlAddress, signal: AbortSignal): Promise<BridgeAnswer> {
+  return parseBridgeAnswer(await askControl(control, 'showport', signal));
+}
+
+/** Sends one command to the control port and returns its answer (the text before the next prompt);
+ *  rejects with a ControlPortError saying why in one line. */
+export async function askControl(control: ControlAddress, command: string, signal: AbortSignal): Promise<string> {
   const label = controlLabel(control.host, control.port);
   const fail = (reason: string) => new ControlPortError(label, reason);
   const limit = AbortSignal.any([signal, AbortSignal.timeout(ANSWER_TIMEOUT_MS)]);
@@ -78,7 +84,7 @@ export async function queryBridge(control: ControlAddress, signal: AbortSignal):
     let asked = false;
     let settled = false;
     let secured = false;
-    const finish = (err: Error | undefined, answer?: BridgeAnswer) => {
+    const finish = (err: Error | undefined, answer?: string) => {
       if (settled) return;
       settled = true;
       limit.removeEventListener('abort', onAbort);
@@ -113,11 +119,11 @@ export async function queryBridge(control: ControlAddress, signal: AbortSignal):
       if (!asked) {
         asked = true;
         text = '';
-        sock.write('showport\r\n');
+        sock.write(`${command}\r\n`);
         return;
       }
       sock.end('exit\r\n');
-      finish(undefined, parseBridgeAnswer(text.slice(0, -3)));
+      finish(undefined, text.slice(0, -3));
     });
   });
 }

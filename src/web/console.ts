@@ -44,6 +44,8 @@ export interface ConsoleOptions {
   viewerQueueBytes: number;
   recorder?: CastRecorder;
   onIdle: () => void;
+  /** The pages or the session changed: the bridge's showport names who is behind this client. */
+  onPages?: () => void;
 }
 
 export type Role = 'writer' | 'viewer';
@@ -199,6 +201,24 @@ export class PortConsole {
 
   private announceCount(): void {
     this.broadcast({ type: 'viewers', viewers: this.sessions.size, writer: this.writer()?.user.name });
+    this.o.onPages?.();
+  }
+
+  /** Who is behind this console's one session to the port, for showport: `web: alice writes; bob
+   *  carol read`, or only the counts when the names would be too long for a label. */
+  pagesLabel(): string {
+    const writer = this.writer()?.user.name;
+    const viewers = [...this.sessions].filter((x) => x.role === 'viewer').map((x) => x.user.name);
+    const read = (who: string, n: number) => `${who} read${n === 1 ? 's' : ''}`;
+    const named = `web: ${writer ? `${writer} writes` : 'nobody writes'}${viewers.length ? `; ${read(viewers.join(' '), viewers.length)}` : ''}`;
+    const counted = `web: ${writer ? '1 page writes' : 'nobody writes'}${viewers.length ? `; ${viewers.length} ${viewers.length === 1 ? 'page reads' : 'pages read'}` : ''}`;
+    return named.length <= 160 && /^[A-Za-z0-9 _.:;@()+=/'#-]*$/.test(named) ? named : counted;
+  }
+
+  /** This console's end of its session as the bridge names the client (HOST:PORT), once open. */
+  get clientAddress(): string | undefined {
+    const sock = this.socket;
+    return this.state === 'open' && sock?.localAddress ? `${sock.localAddress}:${sock.localPort}` : undefined;
   }
 
   private tell(s: Session, msg: object): void {
@@ -284,6 +304,7 @@ export class PortConsole {
       // speed 0 asks the port for its current speed (RFC 2217): the pages show it from the answer
       if (this.canSetLine) sock.write(comPortFrame(SET_BAUDRATE, [0, 0, 0, 0]));
       this.broadcast({ type: 'state', state: 'open' });
+      this.o.onPages?.();
     });
     sock.on('data', (chunk: Buffer) => {
       heard = true;

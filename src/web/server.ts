@@ -19,6 +19,7 @@ import type { TlsState } from '../tls/accepter.js';
 import { TlsDialer } from '../tls/dial.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import { watchStatus, type ControlAddress } from '../status/watch.js';
+import { askControl, controlLabel } from '../status/control-client.js';
 import type { LinkView, WatchView } from '../status/view.js';
 import { describeLine, describeQueue } from '../status/line-health.js';
 import { AssetStore } from './assets.js';
@@ -88,6 +89,8 @@ interface KnownPort {
   protocol: string;
   name: string;
   tls: boolean;
+  /** The control port that listed it: where the pages behind a console are named (setclientlabel). */
+  control: ControlAddress | undefined;
 }
 
 export class WebServer {
@@ -107,6 +110,8 @@ export class WebServer {
   private lastView: string | undefined;
   /** The ports the watched control ports list, by HOST:PORT, with their protocol. */
   private knownPorts = new Map<string, KnownPort>();
+  /** Each console's label requests, one after another. */
+  private readonly naming = new WeakMap<PortConsole, Promise<void>>();
   /** Settled by the first view: until the control ports have answered once, a console asked for
    *  right after start is not yet unknown, only not yet known. */
   private readonly firstView: Promise<void>;
@@ -180,7 +185,8 @@ export class WebServer {
     const ports = new Map<string, KnownPort>();
     for (const b of v.bridges) {
       const host = b.control.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true });
+      const control = this.o.controls.find((c) => controlLabel(c.host, c.port) === b.control);
+      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true, control });
     }
     this.knownPorts = ports;
     this.sawFirstView();
@@ -337,9 +343,29 @@ export class WebServer {
       viewerQueueBytes: this.o.viewerQueueBytes ?? 256 * 1024,
       recorder: rec ? new CastRecorder({ dir: rec.dir, name: `port-${t.port}`, maxBytes: rec.maxBytes, keep: rec.keep }) : undefined,
       onIdle: () => this.consoles.delete(key),
+      onPages: () => this.namePages(c, t),
     });
     this.consoles.set(key, c);
     return c;
+  }
+
+  /**
+   * Tells the port's control port who the pages behind this console are, so its showport (and
+   * `status --watch`) lists them: to the bridge they are one client. The last label asked for wins;
+   * a session the bridge has not adopted yet is asked for again once.
+   */
+  private namePages(c: PortConsole, t: KnownPort): void {
+    const control = t.control;
+    if (!control) return;
+    const ask = async (retry: boolean): Promise<void> => {
+      const at = c.clientAddress;
+      if (!at || this.o.signal.aborted) return;
+      const answer = (await askControl(control, `setclientlabel ${t.port} ${at} ${c.pagesLabel()}`, this.o.signal)).trim();
+      if (answer.startsWith('No client') && retry) return sleep(200, this.o.signal).then(() => ask(false));
+      if (answer) this.o.log?.(`web: ${controlLabel(control.host, control.port)}: ${answer}`);
+    };
+    const chain = (this.naming.get(c) ?? Promise.resolve()).then(() => ask(true)).catch((err: Error) => this.o.log?.(`web: ${err.message}`));
+    this.naming.set(c, chain);
   }
 }
 
