@@ -207,6 +207,8 @@ async function reloadConfig(file: string, hub: import('../bridge/hub.js').Bridge
   process.stderr.write(`laplink bridge: SIGHUP: reloaded ${file}: ${summary || 'nothing to do'}\n`);
   for (const f of r.failed) process.stderr.write(`laplink bridge: SIGHUP: cannot start ${f}\n`);
   if (web) process.stderr.write(`laplink bridge: SIGHUP: ${await web.reload(next.web)}\n`);
+  // the pages listen where the bridge started them: a web: section that was not there needs a restart
+  else if (next.web) process.stderr.write('laplink bridge: SIGHUP: web: section added: it starts with the bridge (restart it to serve the pages)\n');
 }
 
 /** `bridge serve`'s SIGHUP: one line saying what it did (nothing to reopen is said as such). */

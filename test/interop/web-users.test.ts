@@ -118,6 +118,23 @@ describe('a client certificate names its user', () => {
 });
 
 describe('SIGHUP with a web: section in a bridge run config', () => {
+  it('a web: section added to a bridge that started without one is said to need a restart', async () => {
+    const pair = await startPtyPair();
+    const config = join(pair.dir, 'bridge.yaml');
+    const ports = `ports:\n  - name: cable0\n    device: ${pair.a}\n    listen: 127.0.0.1:0\n`;
+    writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\n${ports}`);
+    const bridge = await startCli(['bridge', 'run', config], /control: listening on 127\.0\.0\.1:(\d+)\n/);
+    try {
+      writeFileSync(config, `lock: false\ncontrol: 127.0.0.1:0\nweb:\n  listen: 127.0.0.1:0\n  stateDir: ${pair.dir}\n${ports}`);
+      bridge.proc.kill('SIGHUP');
+      await until(() => /SIGHUP: reloaded/.test(bridge.stderr()) && /SIGHUP: web: /.test(bridge.stderr()), 'the reload lines');
+      expect(bridge.stderr()).toContain('laplink bridge: SIGHUP: web: section added: it starts with the bridge (restart it to serve the pages)\n');
+    } finally {
+      await stop(bridge.proc);
+      await pair.close();
+    }
+  });
+
   it('reads the users again: a removed user or a changed password ends those pages, the rest stay open', async () => {
     const pair = await startPtyPair();
     const far = openEnd(pair.b);
