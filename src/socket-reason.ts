@@ -37,7 +37,11 @@ const ERRNO_TEXT: Record<string, string> = {
 export function errnoText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
-  return err instanceof Error ? err.message.replace(/^[A-Z]+: /, '') : String(err);
+  if (err instanceof Error) return err.message.replace(/^[A-Z]+: /, '');
+  // an errno-like object that is no Error (a native call's result): its code, not "[object Object]"
+  if (typeof code === 'string' && code) return code;
+  const message = (err as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message ? message : String(err);
 }
 
 /** Socket errors as a person says them (`connection refused`, not `connect ECONNREFUSED 127.0.0.1:4001`). */

@@ -14,6 +14,11 @@ describe('errno codes reach users as words', () => {
     expect(socketReason(errno('ECONNREFUSED'))).toBe('connection refused');
     // a code without words keeps the message, without its leading code
     expect(errnoText(errno('EWEIRD'))).toBe("something, open '/x'");
+    // not an Error (a native call's result): its code or message, never "[object Object]"
+    expect(errnoText({ code: 'EPROTOTYPE' })).toBe('EPROTOTYPE');
+    expect(errnoText({ code: 'ENOENT' })).toBe('no such file or directory');
+    expect(errnoText({ message: 'gone away' })).toBe('gone away');
+    expect(errnoText('plain text')).toBe('plain text');
   });
 
   it('chat says them as strerror does, and a lost device in words', () => {
