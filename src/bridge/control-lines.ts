@@ -6,6 +6,10 @@
  */
 export const MAX_CONTROL_LINE = 1024;
 
+/** What `setclientlabel` takes (and the web sends): printable words, never the ", " that separates
+ *  clients in showport nor the brackets around a label. */
+export const CLIENT_LABEL = /^[A-Za-z0-9 _.:;@()+=/'#-]{1,160}$/;
+
 export type ControlInput = { kind: 'line'; text: string } | { kind: 'too-long'; length: number };
 
 export class ControlLineReader {

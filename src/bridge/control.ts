@@ -11,7 +11,7 @@ import type { HostPort } from '../listen/address.js';
 import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
 import { isTermiosSpeed } from './port-options.js';
-import { ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
+import { CLIENT_LABEL, ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
 
 export const controlHelp = [
   'exit - leave the control port',
@@ -52,10 +52,6 @@ function sessionText(s: Session): string {
   const who = s.peer.identity ? `${s.remote} (${describePeer(s.peer.identity)})` : s.remote;
   return s.label ? `${who} [${s.label}]` : who;
 }
-
-/** What a client label may hold: printable words, and never the ", " that separates clients in
- *  showport or the brackets around the label. */
-const CLIENT_LABEL = /^[A-Za-z0-9 _.:;@()+=/'#-]{1,160}$/;
 
 function settingsText(s: LineSettings): string {
   const par = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[s.parity];

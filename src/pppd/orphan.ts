@@ -74,13 +74,23 @@ export interface OrphanSearch {
   device?: string;
 }
 
+/** What pppd's `linkname` pid file RUNDIR/ppp-NAME.pid says: its pid on line 1 and, once the link
+ *  is up, its interface on line 2. Anything else (too big, not a regular file, a FIFO) says nothing. */
+export async function readPppdPidFile(runDir: string, name: string): Promise<{ pid: number; iface?: string } | undefined> {
+  const got = await readBack(join(runDir, `ppp-${name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
+  const [pidText, iface] = (got?.bytes.toString('latin1') ?? '').split('\n').map((l) => l.trim());
+  // pppd writes "%d\n": a line that is not a whole pid names nobody
+  if (!/^[1-9]\d{0,9}$/.test(pidText ?? '')) return undefined;
+  const pid = Number(pidText);
+  return iface ? { pid, iface } : { pid };
+}
+
 /** The pid of a still-running pppd of this link whose supervisor is gone, or undefined. */
 export async function findOrphanPppd(o: OrphanSearch): Promise<number | undefined> {
   const candidates: number[] = [];
   if (o.previous?.pppdPid && !pidAlive(o.previous.supervisorPid)) candidates.push(o.previous.pppdPid);
-  const pidFile = await readBack(join(o.runDir ?? '/var/run', `ppp-${o.name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
-  const fromPidFile = Number.parseInt(pidFile?.bytes.toString('latin1') ?? '', 10);
-  if (fromPidFile > 0) candidates.push(fromPidFile);
+  const fromPidFile = (await readPppdPidFile(o.runDir ?? '/var/run', o.name))?.pid;
+  if (fromPidFile) candidates.push(fromPidFile);
   if (o.device && o.lockDir) {
     const h = await readLockHolder(o.lockDir, o.device);
     if (h?.alive) candidates.push(h.pid);

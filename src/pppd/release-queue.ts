@@ -6,11 +6,8 @@
  */
 import { execa } from 'execa';
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { LOCK_FILE_MAX_BYTES } from '../line/lock.js';
 import { pidAlive } from '../pid.js';
-import { readBack } from '../runtime/read-back.js';
-import { cmdline, isPppdFor } from './orphan.js';
+import { cmdline, isPppdFor, readPppdPidFile } from './orphan.js';
 
 /** What pppd's `linkname` pid file says of a running link: pid on line 1, interface on line 2. */
 export interface LiveLink {
@@ -23,11 +20,9 @@ const IFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 
 /** The running pppd of this link and its interface, from RUNDIR/ppp-NAME.pid; undefined when it is not up. */
 export async function findLiveLink(name: string, runDir: string): Promise<LiveLink | undefined> {
-  // pppd's file is "PID\nIFACE\n": anything else (too big, not a regular file, a FIFO) names no link
-  const got = await readBack(join(runDir, `ppp-${name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
-  const [pidText, iface] = (got?.bytes.toString('latin1') ?? '').split('\n').map((l) => l.trim());
-  const pid = /^[1-9]\d{0,9}$/.test(pidText ?? '') ? Number(pidText) : 0;
-  if (!pid || !iface || !IFACE.test(iface) || !pidAlive(pid)) return undefined;
+  const file = await readPppdPidFile(runDir, name);
+  if (!file?.iface || !IFACE.test(file.iface) || !pidAlive(file.pid)) return undefined;
+  const { pid, iface } = file;
   // a recycled pid is never taken for our pppd
   const argv = await cmdline(pid);
   return argv && isPppdFor(argv, name) ? { pid, iface } : undefined;

@@ -17,6 +17,7 @@ import { tlsDialReason } from './tls-reason.js';
 import { Rfc2217Client } from '../bridge/rfc2217-client.js';
 import { comPortFrame, SET_BAUDRATE, SET_CONTROL } from '../bridge/rfc2217.js';
 import { telnetClient } from '../bridge/telnet.js';
+import { CLIENT_LABEL } from '../bridge/control-lines.js';
 import type { Codec, CodecHost } from '../bridge/codec.js';
 import { isTermiosSpeed } from '../bridge/port-options.js';
 import { socketReason } from '../socket-reason.js';
@@ -212,7 +213,7 @@ export class PortConsole {
     const read = (who: string, n: number) => `${who} read${n === 1 ? 's' : ''}`;
     const named = `web: ${writer ? `${writer} writes` : 'nobody writes'}${viewers.length ? `; ${read(viewers.join(' '), viewers.length)}` : ''}`;
     const counted = `web: ${writer ? '1 page writes' : 'nobody writes'}${viewers.length ? `; ${viewers.length} ${viewers.length === 1 ? 'page reads' : 'pages read'}` : ''}`;
-    return named.length <= 160 && /^[A-Za-z0-9 _.:;@()+=/'#-]*$/.test(named) ? named : counted;
+    return CLIENT_LABEL.test(named) ? named : counted;
   }
 
   /** This console's end of its session as the bridge names the client (HOST:PORT), once open. */
