@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 
 export const QEMU = '/usr/bin/qemu-system-x86_64';
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { GuestKernel } from './kernel.js';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 
 export const BUSYBOX = '/usr/bin/busybox';
 

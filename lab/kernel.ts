@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 
 /** What the guests boot: an ELF vmlinux (PVH entry, no xz decompression under TCG) and modules. */
 export interface GuestKernel {

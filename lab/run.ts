@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { laplinkArgv } from '../src/paths.js';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { Guest } from './guest.js';
 import { ensureInitramfs } from './initramfs.js';
 import { ensureKernel, type GuestKernel } from './kernel.js';

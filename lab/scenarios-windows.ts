@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LabError } from './errors.js';
+import { LabError } from './lab-error.js';
 import { ping, prologue, statusLine, waitDown, waitIp, type HostService, type Scenario } from './scenarios.js';
 
 /**

@@ -12,4 +12,4 @@ export * from './render/write.js';
 export * from './render/generate.js';
 export * from './profile/check.js';
 export * from './profile/starter.js';
-export * from './render/lock.js';
+export * from './render/generate-lock.js';

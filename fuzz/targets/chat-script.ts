@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ChatScriptError } from '../../src/chat/errors.js';
+import { ChatScriptError } from '../../src/chat/chat-errors.js';
 import { ChatUsageError, parseChatArgs } from '../../src/chat/options.js';
 import { STR_LEN, tokenizeFile } from '../../src/chat/script.js';
 import type { FuzzTarget } from '../target.js';

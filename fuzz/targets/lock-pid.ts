@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseLockPid } from '../../src/line/lock.js';
+import { parseLockPid } from '../../src/line/uucp-lock.js';
 import type { FuzzTarget } from '../target.js';
 
 /** UUCP lock files as pppd, minicom, uucp (ASCII, 10 wide) and old binary writers leave them, and junk. */

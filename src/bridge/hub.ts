@@ -3,7 +3,7 @@
  * rotators (one TCP port handing each client to the first free of several ports) and one control port.
  */
 import { UsageError } from '../errors.js';
-import { acquireLock, type HeldLock } from '../line/lock.js';
+import { acquireLock, type HeldLock } from '../line/uucp-lock.js';
 import { openSerialLine } from '../line/serial.js';
 import { Listener } from '../listen/listener.js';
 import type { HostPort } from '../listen/address.js';

@@ -1,4 +1,4 @@
-import { ChatScriptError } from './errors.js';
+import { ChatScriptError } from './chat-errors.js';
 
 /** Command-line settings of chat(8), plus laplink's `--preset`. */
 export interface ChatCliOptions {

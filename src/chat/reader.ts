@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { errnoText } from '../socket-reason.js';
-import { ChatIoError } from './errors.js';
+import { ChatIoError } from './chat-errors.js';
 
 export type WaitResult = 'data' | 'timeout' | 'abort';
 

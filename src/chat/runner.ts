@@ -4,7 +4,7 @@ import { errnoText } from '../socket-reason.js';
 import { sleep } from '../runtime/sleep.js';
 import type { Duplex } from 'node:stream';
 import { clean, cLength, sendActions, type CleanContext } from './clean.js';
-import { ChatIoError } from './errors.js';
+import { ChatIoError } from './chat-errors.js';
 import { ByteReader, deviceGone } from './reader.js';
 import type { ChatToken } from './script.js';
 import { character, visible } from './visible.js';

@@ -1,4 +1,4 @@
-import { ChatScriptError } from './errors.js';
+import { ChatScriptError } from './chat-errors.js';
 
 /** One word of a chat script, with where it came from for error messages. */
 export interface ChatToken {

@@ -44,7 +44,7 @@ export function register(program: Command): void {
   );
   withTlsServerFlags(bridge.commands.at(-1)!).action(async (device: string, opts: Record<string, unknown>) => {
     deferOptimizer();
-    const { runConfig } = await import('../bridge/serve.js');
+    const { runConfig } = await import('../bridge/run-config.js');
     // serve is a config of one port, so it starts, reloads and fails exactly as `bridge run` does.
     const cfg = serveConfig(device, opts);
     const onEvent = await withDataPath(pumpTurnedOffBy(opts), eventPrinter(device));
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
     const tls = tlsClientFrom(opts); // flag problems before a device is locked or a pty made
     // The same HDB lock as serve and pppd's `lock`: a local device is never shared by accident.
-    const lock = device && opts.lock !== false ? (await import('../line/lock.js')).acquireLock(device, String(opts.lockDir)) : undefined;
+    const lock = device && opts.lock !== false ? (await import('../line/uucp-lock.js')).acquireLock(device, String(opts.lockDir)) : undefined;
     try {
       await connectLine(host, port, device, opts, tls);
     } finally {
@@ -120,7 +120,7 @@ export function register(program: Command): void {
     .action(async (file: string) => {
       deferOptimizer();
       const { loadBridgeConfigIsolated } = await import('../bridge/config-isolated.js');
-      const { runConfig } = await import('../bridge/serve.js');
+      const { runConfig } = await import('../bridge/run-config.js');
       const cfg = await loadBridgeConfigIsolated(file);
       const onEvent = await withDataPath(cfg.ports.some((p) => p.nativePump) ? undefined : 'nativePump: false', printEvent);
       let running: import('../bridge/hub.js').BridgeHub | undefined;

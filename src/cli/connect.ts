@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addLinkOptions, runLink, type RunLinkFlags } from './serve.js';
+import { addLinkOptions, runLink, type RunLinkFlags } from './run-link.js';
 
 export function register(program: Command): void {
   addLinkOptions(

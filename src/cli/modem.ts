@@ -6,7 +6,7 @@ import { MODEM_EXIT } from '../exit-codes.js';
 import { openLine } from '../line/connect-fds.js';
 import { MODEM_USAGE, parseModemArgs, type ModemCliOptions } from '../modem/options.js';
 import { answer } from '../modem/session.js';
-import { ModemLineError } from '../modem/errors.js';
+import { ModemLineError } from '../modem/modem-errors.js';
 
 // pppd's connect program for `peer: dialup`: imports stay node: builtins and src/modem (cold start).
 

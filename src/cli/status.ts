@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { LaplinkError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { DEFAULT_STATE_DIR } from '../pppd/defaults.js';
-import { isStale, statusTable } from '../pppd/report.js';
+import { isStale, statusTable } from '../status/table.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
 import { printableDeep } from '../status/printable.js';
 import { describeLine, describeQueue, readLineHealth, readQueueView, type LineHealth, type QueueView } from '../status/line-health.js';

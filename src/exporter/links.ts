@@ -6,7 +6,7 @@
 import { ReadBackError } from '../runtime/read-back.js';
 import { pppdHoldsTty } from '../status/line-health.js';
 import { readdirSync, statSync } from 'node:fs';
-import { isStale } from '../pppd/report.js';
+import { isStale } from '../status/table.js';
 import { readStateFile, STATE_FILE_MAX_BYTES, stateFilePath, type LinkState, type LinkStatus } from '../pppd/state.js';
 import { LINK_NAME_PATTERN } from '../profile/schema.js';
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { ModemEngine, type EngineEvent, type EngineOptions } from './engine.js';
-import { ModemLineError, ModemTimeoutError } from './errors.js';
+import { ModemLineError, ModemTimeoutError } from './modem-errors.js';
 import { eventLogLine } from './event-log.js';
 import { errnoText } from '../socket-reason.js';
 

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/lock.js';
+import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/uucp-lock.js';
 import { readBack } from '../runtime/read-back.js';
 import { pidAlive, type LinkStatus } from './state.js';
 

@@ -7,7 +7,7 @@
  */
 import { serviceNotifier, type ServiceNotifier } from '../runtime/sd-notify.js';
 import type { LinkStatus } from './state.js';
-import { linkStatusLine } from './status-line.js';
+import { linkStatusLine } from './sd-status.js';
 
 export function notifySystemd(states: { on(event: 'state', listener: (s: LinkStatus) => void): unknown }, log: (line: string) => void): ServiceNotifier {
   const sd = serviceNotifier(process.env, log);

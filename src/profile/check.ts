@@ -8,7 +8,7 @@ import { planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
 import type { Profile } from './schema.js';
 import { passwordFileProblem } from './password-file.js';
-import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/lock.js';
+import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/uucp-lock.js';
 import { readBack, ReadBackError } from '../runtime/read-back.js';
 import { pidAlive as alive } from '../pid.js';
 import net from 'node:net';

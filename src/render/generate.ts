@@ -5,7 +5,7 @@ import { requirePasswordFile } from '../profile/password-file.js';
 import { planSharedUnits } from './shared-units.js';
 import { dirname } from 'node:path';
 import { inspectInterrupted, journalPathOf, recover, type Interrupted, type Recovery } from './journal.js';
-import { deadLockTemps, withLock } from './lock.js';
+import { deadLockTemps, withLock } from './generate-lock.js';
 import { rmdir } from 'node:fs/promises';
 import { legacyUnitPath, renderProfile, unitDropInPath, type RenderedFile } from './render.js';
 import { applyChanges, planGenerate, planRemove, underRoot, type ApplyHooks, type FileChange } from './write.js';

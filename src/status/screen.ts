@@ -1,5 +1,5 @@
 import { stripVTControlCharacters, styleText } from 'node:util';
-import { statusSummary, unreadableLine } from '../pppd/report.js';
+import { statusSummary, unreadableLine } from './table.js';
 import type { BridgeView, LinkView, WatchView } from './view.js';
 import { bridgeChangeKey, linkChangeKey } from './view.js';
 import { formatBytes } from './format.js';

@@ -14,7 +14,7 @@ export interface LinkCounters {
 }
 
 export interface LinkView extends LinkStatus {
-  /** The supervisor died while the link claimed to run (see pppd/report.ts isStale). */
+  /** The supervisor died while the link claimed to run (see status/table.ts isStale). */
   stale: boolean;
   /** The interface's counters (absent while no interface exists or it cannot be read). */
   counters?: LinkCounters;

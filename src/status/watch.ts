@@ -1,10 +1,10 @@
 import { errnoText } from '../socket-reason.js';
 import { existsSync, statSync } from 'node:fs';
-import { isRunningState } from '../pppd/report.js';
+import { isRunningState } from './table.js';
 import { basename, dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UsageError } from '../errors.js';
-import { isStale } from '../pppd/report.js';
+import { isStale } from './table.js';
 import { readStateDir, readStateFile, unreadableOf, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 import { ControlPortError, controlLabel, queryBridgePorts, type ControlAddress } from './control-client.js';
 import { DEFAULT_SYSFS_NET, RateMeter, readIfaceCounters } from './counters.js';

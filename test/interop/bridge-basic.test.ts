@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bridgeRig, collect, connectTcp, laplink, rm, startCli, stop, waitUntil } from '../helpers/bridge.js';
-import { lockName } from '../../src/line/lock.js';
+import { lockName } from '../../src/line/uucp-lock.js';
 
 const { cleanups, pair, serve, end, tcpServer } = bridgeRig();
 

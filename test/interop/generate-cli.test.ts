@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockName } from '../../src/line/lock.js';
+import { lockName } from '../../src/line/uucp-lock.js';
 import { realpathSync } from 'node:fs';
 import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 

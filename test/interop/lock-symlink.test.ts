@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { acquireLock, lockName } from '../../src/line/lock.js';
+import { acquireLock, lockName } from '../../src/line/uucp-lock.js';
 import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 import { laplinkBin } from '../helpers/supervisor-harness.js';
 

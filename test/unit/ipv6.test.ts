@@ -7,7 +7,7 @@ import { addressOn, formatIpv6, ipv6Groups, ipv6IdsOption } from '../../src/prof
 import { parseProfile } from '../../src/profile/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { parsePppdLine } from '../../src/pppd/log.js';
-import { statusTable } from '../../src/pppd/report.js';
+import { statusTable } from '../../src/status/table.js';
 import { applyEvent, clearedLinkFields, type LinkStatus } from '../../src/pppd/state.js';
 import { renderProfile } from '../../src/render/render.js';
 

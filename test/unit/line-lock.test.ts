@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, lockName, LockError, parseLockPid, readLockPid } from '../../src/line/lock.js';
+import { acquireLock, lockName, LockError, parseLockPid, readLockPid } from '../../src/line/uucp-lock.js';
 
 let dir: string;
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePppdLine } from '../../src/pppd/log.js';
-import { statusTable } from '../../src/pppd/report.js';
+import { statusTable } from '../../src/status/table.js';
 import { applyEvent, type LinkStatus } from '../../src/pppd/state.js';
 
 /** The modem emulator's stderr reaches the supervisor through pppd (connect script stderr = pppd's log fd). */

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
 import { pidAlive } from '../../src/pid.js';
-import { isStale } from '../../src/pppd/report.js';
+import { isStale } from '../../src/status/table.js';
 
 let parent: ReturnType<typeof execa> | undefined;
 afterEach(async () => {

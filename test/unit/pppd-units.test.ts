@@ -5,9 +5,9 @@ import { pppdArgs } from '../../src/pppd/args.js';
 import { backoffDelay, StartHistory } from '../../src/pppd/backoff.js';
 import { actionFor, exitPolicies, exitPolicy } from '../../src/pppd/exit.js';
 import { parsePppdLine } from '../../src/pppd/log.js';
-import { lockFilePath } from '../../src/line/lock.js';
+import { lockFilePath } from '../../src/line/uucp-lock.js';
 import { describeLockHolder, isPppdFor, readLockHolder } from '../../src/pppd/orphan.js';
-import { statusTable } from '../../src/pppd/report.js';
+import { statusTable } from '../../src/status/table.js';
 import { readStateFile, writeStateFile, type LinkStatus } from '../../src/pppd/state.js';
 import { removeDir, tempDir } from '../helpers/supervisor-harness.js';
 

@@ -216,7 +216,7 @@ describe('generate lock', () => {
   });
 
   it('waits for a live holder, then gives up with a clear error; takes over a dead one', async () => {
-    const { BusyError } = await import('../../src/render/lock.js');
+    const { BusyError } = await import('../../src/render/generate-lock.js');
     await mkdir(join(root, 'run/lock'), { recursive: true });
     const lock = join(root, 'run/lock/laplink-generate.lock');
     await writeFile(lock, `${process.pid}\n`); // held by a live process (us)

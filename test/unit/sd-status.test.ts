@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { bridgeStatusLine } from '../../src/bridge/sd-bridge.js';
 import type { LinkStatus } from '../../src/pppd/state.js';
-import { linkStatusLine } from '../../src/pppd/status-line.js';
+import { linkStatusLine } from '../../src/pppd/sd-status.js';
 import { notifyAddress, serviceNotifier, watchdogIntervalMs } from '../../src/runtime/sd-notify.js';
 
 const now = Date.parse('2026-11-30T04:00:00Z');

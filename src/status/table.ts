@@ -1,5 +1,5 @@
-import { isEndState } from './end-states.js';
-import { pidAlive, type LinkStatus, type UnreadableState } from './state.js';
+import { isEndState } from '../pppd/end-states.js';
+import { pidAlive, type LinkStatus, type UnreadableState } from '../pppd/state.js';
 
 /** A state in which the supervisor is meant to be running (every state but the ends). */
 export const isRunningState = (state: LinkStatus['state']): boolean => !isEndState(state);

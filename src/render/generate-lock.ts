@@ -3,7 +3,7 @@ import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promise
 import { basename, dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { LOCK_FILE_MAX_BYTES } from '../line/lock.js';
+import { LOCK_FILE_MAX_BYTES } from '../line/uucp-lock.js';
 import { pidAlive as alive } from '../pid.js';
 import { readBack } from '../runtime/read-back.js';
 import { sleep } from '../runtime/sleep.js';
