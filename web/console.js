@@ -73,6 +73,8 @@ ws.onmessage = (e) => {
   else if (m.type === 'notice' || m.type === 'error') $('notice').textContent = m.message;
 };
 ws.onclose = (e) => {
+  // 4001: this login ended (its user was removed or its password changed): log in again
+  if (e.code === 4001) return void location.assign('/login.html');
   $('state').textContent = `disconnected${e.reason ? `: ${e.reason}` : ''}`;
   $('speed').disabled = $('break').disabled = true;
 };

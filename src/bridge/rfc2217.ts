@@ -5,6 +5,7 @@
 import { LineError } from '../errors.js';
 import type { Line, LineSettings } from '../line/line.js';
 import type { CodecHost } from './codec.js';
+import { lineFailureReason, ModemLineFailures } from './line-failures.js';
 import { BINARY, COM_PORT, ECHO, IAC, SB, SE, SGA, TelnetCodec } from './telnet.js';
 
 export const SIGNATURE = 0, SET_BAUDRATE = 1, SET_DATASIZE = 2, SET_PARITY = 3, SET_STOPSIZE = 4, SET_CONTROL = 5;
@@ -19,12 +20,6 @@ const lengths: Record<number, number> = {
 };
 
 const parityCodes: Array<LineSettings['parity'] | undefined> = [undefined, 'none', 'odd', 'even', 'mark', 'space'];
-
-/** Why a request to the line failed, for a session's log line: that line's prefix names the port
- *  and the client already, so a LineError gives its reason without the device in front. */
-function failure(e: unknown): string {
-  return e instanceof LineError ? e.reason : e instanceof Error ? e.message : String(e);
-}
 
 /** Encodes one COM-PORT subnegotiation with IAC doubling. */
 export function comPortFrame(command: number, payload: Buffer | number[] = []): Buffer {
@@ -60,7 +55,7 @@ export class Rfc2217Server extends TelnetCodec {
       theirs: new Set([BINARY, SGA, COM_PORT]),
       offerWill: [ECHO, SGA, BINARY],
       offerDo: [BINARY, COM_PORT],
-      onBreak: () => void h.line()?.sendBreak(250).catch((e: unknown) => this.modemFailed(e, 'telnet: break')),
+      onBreak: () => void h.line()?.sendBreak(250).catch((e: unknown) => this.modemLineFailures.report(e, 'break')),
       onSubnegotiation: (opt, data) => this.handle(opt, data),
     });
   }
@@ -126,7 +121,7 @@ export class Rfc2217Server extends TelnetCodec {
     this.pending++;
     this.queue = this.queue
       .then(() => (this.disposed ? undefined : this.apply(cmd, p)))
-      .catch((e: unknown) => this.h.log(`rfc2217: ${failure(e)}`))
+      .catch((e: unknown) => this.h.log(`rfc2217: ${lineFailureReason(e)}`))
       .finally(() => {
         if (--this.pending === 0 && !this.disposed) this.h.settled?.();
       });
@@ -145,7 +140,7 @@ export class Rfc2217Server extends TelnetCodec {
         return;
       case SET_BAUDRATE: {
         const bps = p.readUInt32BE(0);
-        if (bps !== 0) await set({ speed: bps }).catch((e: unknown) => this.h.log(`rfc2217: speed ${bps}: ${failure(e)}`));
+        if (bps !== 0) await set({ speed: bps }).catch((e: unknown) => this.h.log(`rfc2217: speed ${bps}: ${lineFailureReason(e)}`));
         const now = line?.settings.speed ?? 0;
         const out = Buffer.alloc(4);
         out.writeUInt32BE(now >>> 0);
@@ -153,20 +148,20 @@ export class Rfc2217Server extends TelnetCodec {
       }
       case SET_DATASIZE: {
         const v = p[0]!;
-        if (v >= 5 && v <= 8) await set({ dataBits: v as 5 | 6 | 7 | 8 }).catch((e: unknown) => this.h.log(`rfc2217: data size ${v}: ${failure(e)}`));
+        if (v >= 5 && v <= 8) await set({ dataBits: v as 5 | 6 | 7 | 8 }).catch((e: unknown) => this.h.log(`rfc2217: data size ${v}: ${lineFailureReason(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: data size ${v} rejected`);
         return this.reply(SET_DATASIZE, [line?.settings.dataBits ?? 8]);
       }
       case SET_PARITY: {
         const v = p[0]!;
         const parity = parityCodes[v];
-        if (parity) await set({ parity }).catch((e: unknown) => this.h.log(`rfc2217: parity ${parity}: ${failure(e)}`));
+        if (parity) await set({ parity }).catch((e: unknown) => this.h.log(`rfc2217: parity ${parity}: ${lineFailureReason(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: parity code ${v} rejected`);
         return this.reply(SET_PARITY, [parityCodes.indexOf(line?.settings.parity ?? 'none')]);
       }
       case SET_STOPSIZE: {
         const v = p[0]!;
-        if (v === 1 || v === 2) await set({ stopBits: v }).catch((e: unknown) => this.h.log(`rfc2217: stop bits ${v}: ${failure(e)}`));
+        if (v === 1 || v === 2) await set({ stopBits: v }).catch((e: unknown) => this.h.log(`rfc2217: stop bits ${v}: ${lineFailureReason(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: stop size code ${v} rejected (1.5 stop bits unsupported)`);
         return this.reply(SET_STOPSIZE, [line?.settings.stopBits ?? 1]);
       }
@@ -192,24 +187,14 @@ export class Rfc2217Server extends TelnetCodec {
     }
   }
 
-  /** A pty has no modem lines: said once per session, not once per DTR/RTS/BREAK request (a client
-   *  toggles them often); any other failure is said each time, after `what`. */
-  private modemFailed(e: unknown, what = 'rfc2217'): void {
-    const why = failure(e);
-    const noLines = /a pty has none|Inappropriate ioctl|ENOTTY/.test(why);
-    if (noLines && this.saidNoModemLines) return;
-    this.saidNoModemLines ||= noLines;
-    this.h.log(noLines ? 'rfc2217: the device is a pty, which has no modem lines: DTR, RTS and BREAK requests are answered, not applied' : `${what}: ${why}`);
-  }
-
-  private saidNoModemLines = false;
+  private readonly modemLineFailures = new ModemLineFailures((line) => this.h.log(line), 'rfc2217');
 
   private async control(v: number, line: Line | undefined): Promise<void> {
     const flowCode = () => ({ none: 1, xonxoff: 2, rtscts: 3 })[line?.settings.flow ?? 'none'];
     const modem = async (lines: { dtr?: boolean; rts?: boolean }) => {
       // Remember what was asked even when the device has no modem lines (a pty), and say so.
       Object.assign(this.port, lines);
-      await line?.setModem(lines).catch((e: unknown) => this.modemFailed(e));
+      await line?.setModem(lines).catch((e: unknown) => this.modemLineFailures.report(e));
     };
     switch (v) {
       case 0:
@@ -217,14 +202,14 @@ export class Rfc2217Server extends TelnetCodec {
       case 1:
       case 2:
       case 3:
-        await line?.apply({ flow: (['none', 'xonxoff', 'rtscts'] as const)[v - 1] }).catch((e: unknown) => this.h.log(`rfc2217: flow: ${failure(e)}`));
+        await line?.apply({ flow: (['none', 'xonxoff', 'rtscts'] as const)[v - 1] }).catch((e: unknown) => this.h.log(`rfc2217: flow: ${lineFailureReason(e)}`));
         return this.reply(SET_CONTROL, [flowCode()]);
       case 4:
         return this.reply(SET_CONTROL, [this.port.breakOn ? 5 : 6]);
       case 5:
       case 6:
         this.port.breakOn = v === 5;
-        await line?.setModem({ brk: this.port.breakOn }).catch((e: unknown) => this.modemFailed(e, 'rfc2217: break'));
+        await line?.setModem({ brk: this.port.breakOn }).catch((e: unknown) => this.modemLineFailures.report(e, 'break'));
         return this.reply(SET_CONTROL, [v]);
       case 7:
         return this.reply(SET_CONTROL, [this.port.dtr ? 8 : 9]);

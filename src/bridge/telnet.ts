@@ -4,6 +4,7 @@
  * subnegotiation handed to a hook. Data without 0xFF passes through without a copy.
  */
 import type { Codec, CodecHost } from './codec.js';
+import { ModemLineFailures } from './line-failures.js';
 
 export const IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, GA = 249;
 export const EL = 248, EC = 247, AYT = 246, AO = 245, IP = 244, BRK = 243, DM = 242, NOP = 241, SE = 240;
@@ -164,13 +165,14 @@ export class TelnetCodec implements Codec {
 
 /** Plain telnet as ser2net's `telnet` accepter does it: BINARY both ways, SGA, and we echo (the device does). */
 export function telnetServer(host: CodecHost, extra?: Partial<TelnetOptions>): TelnetCodec {
+  const failures = new ModemLineFailures((line) => host.log(line), 'telnet');
   return new TelnetCodec(host, {
     role: 'server',
     ours: new Set([BINARY, SGA, ECHO]),
     theirs: new Set([BINARY, SGA]),
     offerWill: [ECHO, SGA, BINARY],
     offerDo: [BINARY],
-    onBreak: () => void host.line()?.sendBreak(250).catch((e: Error) => host.log(`break: ${e.message}`)),
+    onBreak: () => void host.line()?.sendBreak(250).catch((e: unknown) => failures.report(e, 'break')),
     ...extra,
   });
 }

@@ -1,8 +1,13 @@
 import tty from 'node:tty';
 import type { Duplex } from 'node:stream';
+import { LineError } from '../errors.js';
 
 export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
 export type Flow = 'none' | 'rtscts' | 'xonxoff';
+
+/** The device has no modem control lines to set (a pty: DTR, RTS and BREAK have nowhere to go). Typed,
+ *  so a session can say it once instead of once per request, without reading an error's words. */
+export class NoModemLinesError extends LineError {}
 
 /** Serial settings a Line can carry; pseudo-terminals accept them but always behave as CS8, no parity. */
 export interface LineSettings {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { LineError } from '../errors.js';
 import { sleep } from '../runtime/sleep.js';
 import { openTty, type OpenTty } from './binding.js';
-import { defaultSettings, ttyDuplex, type Line, type LineSettings, type ModemLines } from './line.js';
+import { defaultSettings, NoModemLinesError, ttyDuplex, type Line, type LineSettings, type ModemLines } from './line.js';
 
 const run = promisify(execFile);
 
@@ -132,8 +132,15 @@ class SerialLine implements Line {
     try {
       await this.dev.setModem(lines);
     } catch (err) {
-      throw new LineError(`cannot set modem lines (a pty has none): ${(err as Error).message}`, { cause: err, device: this.name });
+      throw this.modemLinesFailed('cannot set modem lines', err);
     }
+  }
+
+  /** A pty has no modem lines, so its failure says that; a real port's failure is said as it is. */
+  private modemLinesFailed(what: string, err: unknown): LineError {
+    const options = { cause: err, device: this.name };
+    const why = (err as Error).message;
+    return isPty(this.name) ? new NoModemLinesError(`${what} (a pty has none): ${why}`, options) : new LineError(`${what}: ${why}`, options);
   }
 
   async getModem(): Promise<ModemLines | undefined> {
@@ -150,7 +157,7 @@ class SerialLine implements Line {
       await sleep(ms);
       await this.dev.setModem({ brk: false });
     } catch (err) {
-      throw new LineError(`cannot send break: ${(err as Error).message}`, { cause: err, device: this.name });
+      throw this.modemLinesFailed('cannot send break', err);
     }
   }
 

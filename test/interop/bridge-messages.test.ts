@@ -5,6 +5,7 @@
  */
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeEvent } from '../../src/bridge/events.js';
@@ -67,5 +68,17 @@ s.close()
     await waitUntil(() => / disconnect /.test(stderr()), 'the session to end', 10_000, 20);
     const modem = stderr().split('\n').filter((l) => /modem lines|Inappropriate ioctl/.test(l));
     expect(modem).toEqual([expect.stringMatching(/: rfc2217: the device is a pty, which has no modem lines: DTR, RTS and BREAK requests are answered, not applied$/)]);
+  });
+
+  it('plain telnet on a pty: three BREAKs from the client, one line saying a pty has no modem lines', async () => {
+    const p = await rig.pair();
+    const { port, stderr } = await rig.serve(p.a, '--protocol', 'telnet');
+    // IAC BRK (RFC 854) three times, as a telnet client's `send brk` sends it
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.end(Buffer.from([255, 243, 255, 243, 255, 243]));
+    await waitUntil(() => / disconnect /.test(stderr()), 'the session to end', 10_000, 20);
+    const brk = stderr().split('\n').filter((l) => /break|modem lines/.test(l));
+    expect(brk).toEqual([expect.stringMatching(/: telnet: the device is a pty, which has no modem lines: DTR, RTS and BREAK requests are answered, not applied$/)]);
   });
 });

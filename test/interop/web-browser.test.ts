@@ -203,8 +203,9 @@ describe('a port console', () => {
 describe('named users in the browser', () => {
   it('the login form takes a user name; a write: never user gets a read-only console with no Take over, told who writes', async () => {
     const stop = new AbortController();
+    const aliceHash = await hashPassword('alice pw');
     const users = new UserBook([
-      { name: 'alice', passwordHash: await hashPassword('alice pw'), write: 'always' },
+      { name: 'alice', passwordHash: aliceHash, write: 'always' },
       { name: 'carol', passwordHash: await hashPassword('carol pw'), write: 'never' },
     ]);
     const web = await WebServer.start({ listen: { host: '127.0.0.1', port: 0 }, stateDir: rig.stateDir, controls: [{ host: '127.0.0.1', port: rig.controlPort }], users, signal: stop.signal });
@@ -230,6 +231,11 @@ describe('named users in the browser', () => {
       await carol.goto(`${url}${consolePath()}`);
       await carol.waitForFunction(() => document.getElementById('role')?.textContent === 'read-only (alice writes)', POLL);
       expect(await carol.$eval('#take', (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
+      // carol removed (SIGHUP's reload): her open console goes to the login form, alice's stays
+      web.reload(new UserBook([{ name: 'alice', passwordHash: aliceHash, write: 'always' }]));
+      await carol.waitForFunction(() => (globalThis as unknown as { location: { pathname: string } }).location.pathname === '/login.html', POLL);
+      expect(new URL(alice.url()).pathname).toBe('/console.html');
+      expect(await alice.evaluate(() => window.laplink.role)).toBe('writer');
     } finally {
       for (const c of contexts) await c.close();
       stop.abort();
