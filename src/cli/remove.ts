@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { loadProfile } from '../profile/load.js';
+import { loadProfile, type LoadedProfile } from '../profile/load.js';
 import { DEFAULT_RUN_DIR } from '../pppd/defaults.js';
 import { releaseQueue } from '../pppd/release-queue.js';
 import { changeDiff, removeLink } from '../render/generate.js';
@@ -33,24 +33,28 @@ export function register(program: Command): void {
         return;
       }
       // every profile first: a link whose profile is gone cannot say which files are its own
+      const loaded: LoadedProfile[] = [];
       for (const l of links) {
-        await loadProfile(l.profilePath).catch((err: Error) => {
-          throw new UsageError(`link ${l.name}: ${err.message.split('\n')[0]}; nothing was removed (restore its profile, or laplink remove the others one by one)`);
-        });
+        loaded.push(
+          await loadProfile(l.profilePath).catch((err: Error) => {
+            throw new UsageError(`link ${l.name}: ${err.message.split('\n')[0]}; nothing was removed (restore its profile, or laplink remove the others one by one)`);
+          }),
+        );
       }
       // one link at a time, each all-or-nothing; the last one takes the shared units along (in a dry
       // run the others are still there, so it is told they are going too)
       const names = links.map((l) => l.name);
-      for (const [i, l] of links.entries()) await removeOne(l.profilePath, opts, i === links.length - 1 ? names.filter((n) => n !== l.name) : []);
+      for (const [i, l] of loaded.entries()) await removeOne(l, opts, i === links.length - 1 ? names.filter((n) => n !== l.profile.name) : []);
     });
 }
 
-async function removeOne(profile: string, opts: RemoveOptions, alsoRemoving: string[] = []): Promise<void> {
+async function removeOne(source: string | LoadedProfile, opts: RemoveOptions, alsoRemoving: string[] = []): Promise<void> {
+  const loaded = typeof source === 'string' ? await loadProfile(source) : source;
+  const name = loaded.profile.name;
   // a link that is up would go down later with its ip-down hook gone, leaving its queue and IFB behind
-  const { profile: p } = await loadProfile(profile);
-  const released = await releaseQueue(p.name, underRoot(opts.root, ipDownPath(p.name)), underRoot(opts.root, DEFAULT_RUN_DIR), opts.dryRun);
+  const released = await releaseQueue(name, underRoot(opts.root, ipDownPath(name)), underRoot(opts.root, DEFAULT_RUN_DIR), opts.dryRun);
   if (released) process.stdout.write(`${released}\n`);
-  const r = await removeLink(profile, { root: opts.root, dryRun: opts.dryRun, alsoRemoving });
+  const r = await removeLink(loaded, { root: opts.root, dryRun: opts.dryRun, alsoRemoving });
   const recovered = r.recovery && describeRecovery(r.recovery);
   if (recovered) process.stderr.write(`laplink: ${recovered}\n`);
   for (const c of r.changes) {

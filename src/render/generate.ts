@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { loadProfile } from '../profile/load.js';
+import { loadProfile, type LoadedProfile } from '../profile/load.js';
 import type { Profile } from '../profile/schema.js';
 import { requirePasswordFile } from '../profile/password-file.js';
 import { planSharedUnits } from './shared-units.js';
@@ -87,8 +87,9 @@ async function planLegacyUnit(name: string, root?: string): Promise<FileChange[]
 }
 
 /** Deletes the link's own files and strips its managed blocks (all-or-nothing, unless dryRun). */
-export async function removeLink(profileFile: string, options: GenerateOptions = {}): Promise<GenerateResult> {
-  const { profile, path } = await loadProfile(profileFile);
+/** `source` is a profile's file, or the profile already loaded by a caller that needed it first. */
+export async function removeLink(source: string | LoadedProfile, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const { profile, path } = typeof source === 'string' ? await loadProfile(source) : source;
   // only the paths matter when removing: never fail on the host's resolvers
   const files = renderProfile(profile, { profilePath: path, laplinkArgv: options.laplinkArgv, hostResolvers: () => [] });
   const plan = async () => planSharedUnits([...(await planRemove(files, profile.name, options.root)), ...(await planLegacyUnit(profile.name, options.root))], [profile.name, ...(options.alsoRemoving ?? [])], options.root);
