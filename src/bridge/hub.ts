@@ -16,6 +16,7 @@ import { BridgePort } from './server.js';
 import { REFUSALS } from './refusals.js';
 import { RotatorStats } from './port-stats.js';
 import { withPace } from '../line/pace-option.js';
+import { lineSettingsOf } from './port-option-table.js';
 
 /** Reads a `tls:` block's files; undefined for a plain listener. TLS code loads only when some port uses it. */
 async function tlsStateOf(t: ListenerTlsConfig | undefined): Promise<TlsState | undefined> {
@@ -137,7 +138,7 @@ export class BridgeHub {
   private async startPort(pc: PortConfig, cfg: BridgeConfig): Promise<void> {
     const name = portName(pc);
     const lock = cfg.lock && cfg.lockDir !== undefined ? acquireLock(pc.device, cfg.lockDir) : undefined;
-    const settings = { speed: pc.speed, dataBits: pc.databits, parity: pc.parity, stopBits: pc.stopbits, flow: pc.flow, local: pc.local, hupcl: pc.hupcl };
+    const settings = lineSettingsOf(pc);
     const tls = await tlsStateOf(pc.tls).catch((err: Error) => {
       lock?.release();
       throw new UsageError(`${name}: ${err.message}`);

@@ -1,0 +1,108 @@
+/**
+ * Walks the port options table and asks each consumer that reads it in-process: `bridge serve`'s
+ * flags (its --help and what a flag puts in the port's config) and the config schema (the key is
+ * accepted, the default given). A row one consumer forgets, or an option one of them names outside
+ * the table, fails here. showport, the fourth consumer, needs a running port on a device: see
+ * test/interop/bridge-option-table-showport.test.ts.
+ */
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { register, serveConfig } from '../../src/cli/bridge.js';
+import { bridgeConfigSchema } from '../../src/bridge/config.js';
+import { PORT_OPTIONS, portOptionRows, type PortOptionRow } from '../../src/bridge/port-option-table.js';
+import { TERMIOS_SPEEDS } from '../../src/bridge/port-options.js';
+
+/** `bridge serve` as the CLI registers it, on a program of its own. */
+function serveCommand(): Command {
+  const program = new Command();
+  register(program);
+  const serve = program.commands.find((c) => c.name() === 'bridge')!.commands.find((c) => c.name() === 'serve')!;
+  serve.exitOverride(); // a bad flag throws here instead of ending the test run
+  return serve;
+}
+
+/** A value of the row's type that is not its default: what a flag or a config sets. */
+function sample(row: PortOptionRow): unknown {
+  switch (row.type) {
+    case 'choice':
+      return row.values.find((v) => v !== row.default);
+    case 'speed':
+      return TERMIOS_SPEEDS.find((v) => v !== row.default);
+    case 'whole':
+      return (row.default ?? row.min) + 1;
+    case 'switch':
+      return !row.default;
+    case 'text':
+      return row.escapes ? 'sample\r\n' : '/var/log/sample.trace';
+    case 'texts':
+      return ['10.0.0.0/8', '192.168.0.0/16'];
+  }
+}
+
+/** The command-line words that ask for `sample(row)`. */
+function flagWords(row: PortOptionRow): string[] {
+  const name = row.flag.split(' ')[0]!;
+  const value = sample(row);
+  if (row.type === 'switch') return [name];
+  if (row.type === 'texts') return [name, ...(value as string[])];
+  if (row.type === 'text' && row.escapes) return [name, 'sample\\r\\n']; // the flag's escapes, as a shell passes them
+  return [name, String(value)];
+}
+
+const at = (o: unknown, path: readonly string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+const rows = portOptionRows();
+const name = (path: readonly string[]) => path.join('.');
+
+describe('the port options table', () => {
+  it('has rows, each under one config key and one flag', () => {
+    expect(rows.length).toBeGreaterThan(15);
+    const flags = rows.map((r) => r.row.flag.split(' ')[0]);
+    expect(new Set(flags).size).toBe(flags.length);
+    expect(new Set(rows.map((r) => name(r.path))).size).toBe(rows.length);
+  });
+
+  describe.each(rows.map((r) => [name(r.path), r] as const))('%s', (_key, { path, row }) => {
+    it('is a flag that `bridge serve --help` shows', () => {
+      const help = serveCommand().helpInformation();
+      expect(help).toContain(`  ${row.flag} `);
+      if (row.type === 'switch' && row.sayDefault) expect(help).toContain(`  ${row.flag.replace(/^--no-/, '--')} `);
+    });
+
+    it('is a flag that sets the served port’s config, and the default without it', () => {
+      const given = serveCommand();
+      given.parseOptions(['--listen', '0', ...flagWords(row)]);
+      expect(at(serveConfig('/dev/ttyS0', given.opts()).ports[0], path)).toEqual(sample(row));
+      const absent = serveCommand();
+      absent.parseOptions(['--listen', '0']);
+      expect(at(serveConfig('/dev/ttyS0', absent.opts()).ports[0], path)).toEqual('default' in row ? row.default : undefined);
+    });
+
+    it('is a key the config schema accepts, with the default it gives', () => {
+      const withValue = path.length === 1 ? { [path[0]]: sample(row) } : { [path[0]]: { [path[1]!]: sample(row) } };
+      const set = bridgeConfigSchema.parse({ ports: [{ device: '/dev/ttyS0', ...withValue }] });
+      expect(at(set.ports[0], path)).toEqual(sample(row));
+      // a block's fields take their defaults once the block is there
+      const unset = bridgeConfigSchema.parse({ ports: [{ device: '/dev/ttyS0', ...(path.length === 2 ? { [path[0]]: {} } : {}) }] });
+      expect(at(unset.ports[0], path)).toEqual('default' in row ? row.default : undefined);
+    });
+  });
+
+  it('is every option a config port has, besides its name, device, listener and TLS block', () => {
+    const r = bridgeConfigSchema.safeParse({ ports: [{ device: '/dev/ttyS0', notAnOption: 1 }] });
+    expect(r.success).toBe(false);
+    const portShape = bridgeConfigSchema.shape.ports.element.shape;
+    expect(Object.keys(portShape)).toEqual(['name', 'device', 'listen', 'tls', ...Object.keys(PORT_OPTIONS)]);
+  });
+
+  it('is every flag of `bridge serve` besides its listener, control port, lock and TLS flags', () => {
+    const own = ['--listen', '--control', '--lock-dir', '--no-lock', '--tls-cert', '--tls-key', '--tls-ca', '--tls-client-cert', '--tls-allow'];
+    const fromTable = rows.flatMap(({ row }) => [row.flag.split(' ')[0]!, ...(row.type === 'switch' && row.sayDefault ? [row.flag.split(' ')[0]!.replace(/^--no-/, '--')] : [])]);
+    expect(serveCommand().options.map((o) => o.long).sort()).toEqual([...own, ...fromTable].sort());
+  });
+
+  it('reads escapes in text flags (\\r \\n \\t \\\\ \\xHH), as ser2net does', () => {
+    const serve = serveCommand();
+    serve.parseOptions(['--listen', '0', '--banner', 'a\\tb\\x41\\\\']);
+    expect(serveConfig('/dev/ttyS0', serve.opts()).ports[0]!.banner).toBe('a\tbA\\');
+  });
+});
