@@ -1,15 +1,21 @@
 /**
  * Walks the port options table and asks each consumer that reads it in-process: `bridge serve`'s
  * flags (its --help and what a flag puts in the port's config) and the config schema (the key is
- * accepted, the default given). A row one consumer forgets, or an option one of them names outside
- * the table, fails here. showport, the fourth consumer, needs a running port on a device: see
- * test/interop/bridge-option-table-showport.test.ts.
+ * accepted, the default given) and showport of a running port (the option's line, its value). A row
+ * one consumer forgets, or an option one of them names outside the table, fails here. The running
+ * ports are a BridgeHub's, on in-memory devices (a StreamLine records the settings it is given, as a
+ * pty does) and a real control port on loopback.
  */
+import { Duplex, PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { StreamLine } from '../../src/line/socket.js';
+import { BridgeHub } from '../../src/bridge/hub.js';
+import type { BridgeEvent } from '../../src/bridge/events.js';
+import { ask, openControl } from '../helpers/bridge.js';
 import { register, serveConfig } from '../../src/cli/bridge.js';
 import { bridgeConfigSchema } from '../../src/bridge/config.js';
-import { PORT_OPTIONS, portOptionRows, type PortOptionRow } from '../../src/bridge/port-option-table.js';
+import { PORT_OPTIONS, portOptionRows, showportText, type PortOptionRow, type ShownOptionKey } from '../../src/bridge/port-option-table.js';
 import { TERMIOS_SPEEDS } from '../../src/bridge/port-options.js';
 
 /** `bridge serve` as the CLI registers it, on a program of its own. */
@@ -104,5 +110,54 @@ describe('the port options table', () => {
     const serve = serveCommand();
     serve.parseOptions(['--listen', '0', '--banner', 'a\\tb\\x41\\\\']);
     expect(serveConfig('/dev/ttyS0', serve.opts()).ports[0]!.banner).toBe('a\tbA\\');
+  });
+
+  it('prints each option that has a showport line on a running port, with the value its config gave', async () => {
+    const shown = rows.filter(({ row }) => row.showport);
+    expect(shown.map(({ path }) => name(path))).toEqual(['protocol', 'speed', 'databits', 'parity', 'stopbits', 'flow', 'local', 'hupcl', 'idleTimeout']);
+    const set = Object.fromEntries(shown.map(({ path, row }) => [path[0], sample(row)]));
+    const cfg = bridgeConfigSchema.parse({
+      lock: false,
+      control: '127.0.0.1:0',
+      ports: [
+        { name: 'defaults', device: 'mem0', listen: '127.0.0.1:0' },
+        { name: 'set', device: 'mem1', listen: '127.0.0.1:0', ...set },
+      ],
+    });
+    const events: BridgeEvent[] = [];
+    const hub = new BridgeHub(
+      (e) => events.push(e),
+      async (path, settings) => {
+        const line = new StreamLine(path, Duplex.from({ readable: new PassThrough(), writable: new PassThrough() }));
+        await line.apply(settings);
+        return line;
+      },
+    );
+    await hub.start(cfg);
+    try {
+      const control = events.find((e) => e.type === 'listening' && e.port === 'control') as Extract<BridgeEvent, { type: 'listening' }>;
+      const sock = await openControl(control.tcpPort);
+      const blocks = (await ask(sock, 'showport')).split(/\r?\n(?=TCP port )/);
+      sock.destroy();
+      expect(blocks).toHaveLength(2);
+      const [defaults, given] = blocks as [string, string];
+      for (const [block, valueOf] of [
+        [defaults, (row: PortOptionRow) => ('default' in row ? row.default : undefined)],
+        [given, sample],
+      ] as const) {
+        for (const { path, row } of shown) {
+          const line = block.split(/\r?\n/).find((l) => l.startsWith(`  ${row.showport!.label}: `));
+          expect(line, `${name(path)}: its showport line`).toBeDefined();
+          // a switch that is off prints no word of its own (ser2net's device config)
+          expect(line, `${name(path)}: its value`).toContain(showportText(path[0] as ShownOptionKey, valueOf(row) as never));
+        }
+      }
+      expect(defaults).toContain('  enable state: raw\r\n  timeout: 0\r\n');
+      expect(defaults).toContain('  device config: 115200N81 CLOCAL\r\n');
+      expect(given).toContain('  enable state: telnet\r\n  timeout: 1\r\n');
+      expect(given).toContain('  device config: 50E52 RTSCTS HANGUP_WHEN_DONE\r\n');
+    } finally {
+      await hub.stop();
+    }
   });
 });
