@@ -6,6 +6,7 @@
  * ports are a BridgeHub's, on in-memory devices (a StreamLine records the settings it is given, as a
  * pty does) and a real control port on loopback.
  */
+import { readFileSync } from 'node:fs';
 import { Duplex, PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,26 @@ function flagWords(row: PortOptionRow): string[] {
   if (row.type === 'texts') return [name, ...(value as string[])];
   if (row.type === 'text' && row.escapes) return [name, 'sample\\r\\n']; // the flag's escapes, as a shell passes them
   return [name, String(value)];
+}
+
+/** The row of README's table of port options for one row of the table. */
+function readmeRow(path: readonly string[], row: PortOptionRow): string {
+  const values =
+    row.type === 'choice'
+      ? row.values.join(', ')
+      : row.type === 'speed'
+        ? 'a termios speed'
+        : row.type === 'whole'
+          ? row.max === undefined
+            ? `${row.min} or more`
+            : `${row.min}–${row.max}`
+          : row.type === 'switch'
+            ? 'true, false'
+            : row.type === 'texts'
+              ? 'a list'
+              : 'text';
+  const byDefault = 'default' in row && row.default !== undefined ? `\`${String(row.default)}\`` : '–';
+  return `| \`${path.join('.')}\` | \`${row.flag}\` | ${values} | ${byDefault} | ${row.showport?.label ?? '–'} | ${row.help} |`;
 }
 
 const at = (o: unknown, path: readonly string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
@@ -104,6 +125,14 @@ describe('the port options table', () => {
     const own = ['--listen', '--control', '--lock-dir', '--no-lock', '--tls-cert', '--tls-key', '--tls-ca', '--tls-client-cert', '--tls-allow'];
     const fromTable = rows.flatMap(({ row }) => [row.flag.split(' ')[0]!, ...(row.type === 'switch' && row.sayDefault ? [row.flag.split(' ')[0]!.replace(/^--no-/, '--')] : [])]);
     expect(serveCommand().options.map((o) => o.long).sort()).toEqual([...own, ...fromTable].sort());
+  });
+
+  it('is README’s table of port options, row for row', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('| config key | `bridge serve` flag |');
+    expect(start, 'the table’s head in README').toBeGreaterThan(0);
+    const table = readme.slice(start).split('\n\n')[0]!.split('\n').slice(2);
+    expect(table).toEqual(rows.map(({ path, row }) => readmeRow(path, row)));
   });
 
   it('reads escapes in text flags (\\r \\n \\t \\\\ \\xHH), as ser2net does', () => {
