@@ -18,6 +18,8 @@ import { nativePumpMayCarry } from '../../src/bridge/codec.js';
 import { openSerialLine } from '../../src/line/serial.js';
 import { PROTOCOLS } from '../../src/bridge/port-options.js';
 import type { BridgeEvent } from '../../src/bridge/events.js';
+import type { BridgePort } from '../../src/bridge/server.js';
+import { REFUSALS } from '../../src/bridge/refusals.js';
 import type { PtyPair } from '../helpers/ptypair.js';
 import { bothWays, bridgeRig, collect, connectTcp, linkUp, rm, waitUntil } from '../helpers/bridge.js';
 import { randomPayload, sha256 } from '../helpers/driver.js';
@@ -114,6 +116,44 @@ describe('BridgeHub in process', () => {
     expect(report.failed).toEqual([expect.stringMatching(/^gone: cannot open .*not-a-device/)]);
     expect(hub.ports.map((p) => p.options.name)).toEqual(['lab0']);
     await roundTrip(c0, far0, 'unharmed');
+  });
+
+  it('hands each client of a rotator to the first free port, and turns one away when all are busy', async () => {
+    const [d0, d1] = await Promise.all([rig.pair(), rig.pair()]);
+    const events: BridgeEvent[] = [];
+    const hub = await startHub(
+      {
+        lock: false,
+        ports: [
+          { name: 'lab0', device: d0.a },
+          { name: 'lab1', device: d1.a },
+        ],
+        rotators: [{ name: 'any', listen: '127.0.0.1:0', ports: ['lab0', 'lab1'] }],
+      },
+      events,
+    );
+    const listening = events.find((e) => e.type === 'listening' && e.port === 'any') as Extract<BridgeEvent, { type: 'listening' }>;
+    const [lab0, lab1] = hub.ports as [BridgePort, BridgePort];
+    expect([lab0.address, lab1.address]).toEqual([undefined, undefined]); // reachable through the rotator only
+    const far0 = rig.end(d0.b);
+    const far1 = rig.end(d1.b);
+    const first = await client(listening.tcpPort);
+    await until(() => lab0.sessions.size === 1, 'the first client on lab0');
+    const second = await client(listening.tcpPort);
+    await until(() => lab1.sessions.size === 1, 'the second client on lab1');
+    await roundTrip(first, far0, 'first');
+    await roundTrip(second, far1, 'second');
+
+    const third = await client(listening.tcpPort);
+    const refusal = collect(third, REFUSALS.allInUse.length);
+    const thirdClosed = once(third, 'close');
+    expect((await refusal).toString()).toBe(REFUSALS.allInUse);
+    await thirdClosed;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'refused', port: 'any', reason: 'all ports in use' }));
+
+    first.destroy();
+    await until(() => lab0.sessions.size === 0, 'lab0 to see its client go');
+    await roundTrip(await client(listening.tcpPort), far0, 'fourth'); // lab0 is the free one again
   });
 
   describe.each(PROTOCOLS.map((p) => [p]))('runClient to a %s port', (protocol) => {
