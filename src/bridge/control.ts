@@ -286,7 +286,7 @@ export class ControlServer {
       `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
       `  name: ${p.options.name}`,
       `  device: ${p.options.device ?? p.options.name}`,
-      optionLine('speed', s ? settingsText(s) : 'device unavailable'),
+      optionLine('speed', s ? settingsText(s) : 'device unavailable'), // the line settings share ser2net's one line
       `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
       `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
       `  bytes read from device: ${p.deviceIn}`,
