@@ -8,7 +8,8 @@ import { loadYamlFile } from '../yaml/load.js';
 import { parseListenAddress, type HostPort } from '../listen/address.js';
 import { CLIENT_CERT_POLICIES, tlsServerProblems } from '../tls/settings.js';
 import { webNeedsControl, webSectionSchema } from '../web/config.js';
-import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
+import { isTermiosSpeed } from './port-options.js';
+import { PORT_OPTIONS, TERMIOS_SPEED_PROBLEM, type GroupRow, type PortOptionRow, type PortOptionValues } from './port-option-table.js';
 
 /**
  * `[HOST:]PORT` read by the one address parser, here, so a bad address (`listen: 99999`) is
@@ -38,7 +39,38 @@ const tls = z
     for (const p of tlsServerProblems(t)) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
   });
 
-const literals = <T extends readonly number[]>(values: T) => z.union(values.map((v) => z.literal(v)) as unknown as [z.ZodLiteral<T[number]>, z.ZodLiteral<T[number]>]);
+/** A row's zod schema: its type and range, its default or else optional. */
+function rowSchema(row: PortOptionRow): z.ZodType {
+  const defaulted = (schema: z.ZodType, value: unknown) => (value === undefined ? schema.optional() : schema.default(value as never));
+  switch (row.type) {
+    case 'choice':
+      return defaulted(typeof row.values[0] === 'number' ? z.literal(row.values as readonly number[]) : z.enum(row.values as readonly [string, ...string[]]), row.default);
+    case 'speed':
+      return defaulted(z.number().int().refine(isTermiosSpeed, TERMIOS_SPEED_PROBLEM), row.default);
+    case 'whole': {
+      const atLeast = z.number().int().min(row.min);
+      return defaulted(row.max === undefined ? atLeast : atLeast.max(row.max), row.default);
+    }
+    case 'switch':
+      return z.boolean().default(row.default);
+    case 'text':
+      return z.string().optional();
+    case 'texts':
+      return z.array(z.string()).optional();
+  }
+}
+
+type SchemaOf<V> = undefined extends V ? z.ZodOptional<z.ZodType<Exclude<V, undefined>>> : z.ZodDefault<z.ZodType<V>>;
+
+/** The port options' part of a port's schema, one field per row of the table. */
+function portOptionsShape(): { [K in keyof Required<PortOptionValues>]: SchemaOf<PortOptionValues[K]> } {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, row] of Object.entries(PORT_OPTIONS) as Array<[string, PortOptionRow | GroupRow]>) {
+    if (row.type !== 'group') shape[key] = rowSchema(row);
+    else shape[key] = z.object(Object.fromEntries(Object.entries(row.fields).map(([field, inner]) => [field, rowSchema(inner)]))).strict().optional();
+  }
+  return shape as never;
+}
 
 const port = z
   .object({
@@ -47,35 +79,7 @@ const port = z
     device: z.string().min(1),
     listen: listen.optional(),
     tls: tls.optional(),
-    protocol: z.enum(PROTOCOLS).default('raw'),
-    speed: z.number().int().refine(isTermiosSpeed, `not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`).default(115200),
-    databits: literals(DATA_BITS).default(8),
-    parity: z.enum(PARITIES).default('none'),
-    stopbits: literals(STOP_BITS).default(1),
-    flow: z.enum(FLOWS).default('none'),
-    local: z.boolean().default(true),
-    hupcl: z.boolean().default(false),
-    maxConnections: z.number().int().positive().default(1),
-    kickOld: z.boolean().default(false),
-    slowClient: z.enum(SLOW_CLIENT_POLICIES).default('pause'),
-    allow: z.array(z.string()).optional(),
-    banner: z.string().optional(),
-    openString: z.string().optional(),
-    closeString: z.string().optional(),
-    idleTimeout: z.number().int().nonnegative().default(0),
-    nativePump: z.boolean().default(true),
-    /** Deliver bytes both ways no faster than a UART at this baud rate (line pacing). */
-    pace: z.number().int().min(1).max(4_000_000).optional(),
-    trace: z
-      .object({
-        read: z.string().optional(),
-        write: z.string().optional(),
-        both: z.string().optional(),
-        hex: z.boolean().default(false),
-        timestamp: z.boolean().default(false),
-      })
-      .strict()
-      .optional(),
+    ...portOptionsShape(),
   })
   .strict();
 

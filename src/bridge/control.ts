@@ -10,7 +10,8 @@ import type { RotatorStats } from './port-stats.js';
 import type { HostPort } from '../listen/address.js';
 import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
-import { isTermiosSpeed } from './port-options.js';
+import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS } from './port-options.js';
+import { PORT_OPTIONS, showportText, type ShownOptionKey } from './port-option-table.js';
 import { CLIENT_LABEL, ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
 
 export const controlHelp = [
@@ -22,7 +23,7 @@ export const controlHelp = [
   'setporttimeout <port> <seconds> - idle timeout, 0 = none',
   'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL',
   'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
-  'setportenable <port> off|raw|telnet|rfc2217 - disable a port or set its protocol',
+  `setportenable <port> off|${PROTOCOLS.join('|')} - disable a port or set its protocol`,
   'setclientlabel <port> <client> [<label>] - name who is behind a client (e.g. web: alice writes); none clears it',
   'monitor tcp|term <port> - copy data from the network (tcp) or the device (term) here',
   'monitor stop - stop monitoring',
@@ -53,10 +54,20 @@ function sessionText(s: Session): string {
   return s.label ? `${who} [${s.label}]` : who;
 }
 
+/** ser2net's `device config`: the frame as one word (`115200N81`), then a word per line option that is on. */
 function settingsText(s: LineSettings): string {
-  const par = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[s.parity];
-  const flags = [s.flow === 'rtscts' ? 'RTSCTS' : '', s.flow === 'xonxoff' ? 'XONXOFF' : '', s.local ? 'CLOCAL' : '', s.hupcl ? 'HANGUP_WHEN_DONE' : ''];
-  return [`${s.speed}${par}${s.dataBits}${s.stopBits}`, ...flags.filter(Boolean)].join(' ');
+  const frame = `${showportText('speed', s.speed)}${showportText('parity', s.parity)}${showportText('databits', s.dataBits)}${showportText('stopbits', s.stopBits)}`;
+  return [frame, showportText('flow', s.flow), showportText('local', s.local), showportText('hupcl', s.hupcl)].filter(Boolean).join(' ');
+}
+
+/** A showport line of a port option, under the label the option table gives it. */
+function optionLine(key: ShownOptionKey, text: string): string {
+  return `  ${PORT_OPTIONS[key].showport.label}: ${text}`;
+}
+
+/** A flow control's ser2net word (`RTSCTS`, `XONXOFF`), as the flow it names. */
+function flowWord(word: string): LineSettings['flow'] | undefined {
+  return FLOWS.find((f) => f !== 'none' && f.toUpperCase() === word);
 }
 
 /** Parses ser2net's setportconfig words into settings; a UsageError names the offending word. */
@@ -65,13 +76,12 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
   for (const w of words) {
     const u = w.toUpperCase();
     if (/^\d+$/.test(u) && isTermiosSpeed(Number(u))) s.speed = Number(u);
-    else if (['EVEN', 'ODD', 'NONE', 'MARK', 'SPACE'].includes(u)) s.parity = u.toLowerCase() as LineSettings['parity'];
+    else if (PARITIES.some((p) => p.toUpperCase() === u)) s.parity = u.toLowerCase() as LineSettings['parity'];
     else if (u === '1STOPBIT') s.stopBits = 1;
     else if (u === '2STOPBITS') s.stopBits = 2;
-    else if (/^[5-8]DATABITS$/.test(u)) s.dataBits = Number(u[0]) as LineSettings['dataBits'];
-    else if (u === 'XONXOFF') s.flow = 'xonxoff';
-    else if (u === 'RTSCTS') s.flow = 'rtscts';
-    else if (u === '-XONXOFF' || u === '-RTSCTS') s.flow = s.flow && s.flow !== u.slice(1).toLowerCase() ? s.flow : 'none';
+    else if (DATA_BITS.some((n) => `${n}DATABITS` === u)) s.dataBits = Number(u[0]) as LineSettings['dataBits'];
+    else if (flowWord(u)) s.flow = flowWord(u);
+    else if (u.startsWith('-') && flowWord(u.slice(1))) s.flow = s.flow && s.flow !== flowWord(u.slice(1)) ? s.flow : 'none';
     else if (u === 'LOCAL') s.local = true;
     else if (u === '-LOCAL') s.local = false;
     else if (u === 'HANGUP_WHEN_DONE') s.hupcl = true;
@@ -204,7 +214,7 @@ export class ControlServer {
       case 'setporttimeout': {
         if (!port) return badPort;
         const n = Number(args[1]);
-        if (need(2) || !Number.isInteger(n) || n < 0) return `Invalid timeout: ${args[1] ?? ''}`;
+        if (need(2) || !Number.isInteger(n) || n < PORT_OPTIONS.idleTimeout.min) return `Invalid timeout: ${args[1] ?? ''}`;
         port.idleTimeout = n;
         return '';
       }
@@ -242,7 +252,7 @@ export class ControlServer {
           for (const s of [...port.sessions]) port.drop(s, 'port disabled by control port');
           return '';
         }
-        if (v === 'raw' || v === 'telnet' || v === 'rfc2217') {
+        if ((PROTOCOLS as readonly string[]).includes(v ?? '')) {
           port.enabled = true;
           port.protocol = v as Protocol; // applies to the next client, as ser2net does
           return '';
@@ -271,12 +281,12 @@ export class ControlServer {
     const s = p.line?.settings;
     return [
       `TCP port ${portKey(p)}`,
-      `  enable state: ${p.enabled ? p.protocol : 'off'}`,
-      `  timeout: ${p.idleTimeout}`,
+      optionLine('protocol', p.enabled ? showportText('protocol', p.protocol) : 'off'),
+      optionLine('idleTimeout', showportText('idleTimeout', p.idleTimeout)),
       `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
       `  name: ${p.options.name}`,
       `  device: ${p.options.device ?? p.options.name}`,
-      `  device config: ${s ? settingsText(s) : 'device unavailable'}`,
+      optionLine('speed', s ? settingsText(s) : 'device unavailable'), // the line settings share ser2net's one line
       `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
       `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
       `  bytes read from device: ${p.deviceIn}`,

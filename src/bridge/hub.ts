@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { acquireLock, type HeldLock } from '../line/uucp-lock.js';
 import { openSerialLine } from '../line/serial.js';
+import type { Line, LineSettings } from '../line/line.js';
 import { Listener } from '../listen/listener.js';
 import type { HostPort } from '../listen/address.js';
 import type { TlsState } from '../tls/accepter.js';
@@ -16,6 +17,7 @@ import { BridgePort } from './server.js';
 import { REFUSALS } from './refusals.js';
 import { RotatorStats } from './port-stats.js';
 import { withPace } from '../line/pace-option.js';
+import { lineSettingsOf } from './port-option-table.js';
 
 /** Reads a `tls:` block's files; undefined for a plain listener. TLS code loads only when some port uses it. */
 async function tlsStateOf(t: ListenerTlsConfig | undefined): Promise<TlsState | undefined> {
@@ -39,6 +41,11 @@ export interface ReloadReport {
 
 const portName = (pc: PortConfig) => pc.name ?? pc.device;
 
+/** Opens a port's device with the settings its options ask for (and again after the device was lost). */
+export type OpenDevice = (path: string, settings: LineSettings) => Promise<Line>;
+
+const openSerialDevice: OpenDevice = (path, settings) => openSerialLine({ path, settings });
+
 export class BridgeHub {
   readonly ports: BridgePort[] = [];
   private readonly locks = new Map<BridgePort, HeldLock>();
@@ -48,7 +55,11 @@ export class BridgeHub {
   /** The config running now (start or the last reload), to tell what a reload changes. */
   private current: BridgeConfig | undefined;
 
-  constructor(private readonly onEvent?: EventSink) {}
+  /** `openDevice`: serial lines (ttys, ptys) unless told otherwise, e.g. in-memory lines in a test. */
+  constructor(
+    private readonly onEvent?: EventSink,
+    private readonly openDevice: OpenDevice = openSerialDevice,
+  ) {}
 
   /** Starts everything in the config; on any failure stops what was started and rethrows. */
   async start(cfg: BridgeConfig): Promise<void> {
@@ -137,7 +148,7 @@ export class BridgeHub {
   private async startPort(pc: PortConfig, cfg: BridgeConfig): Promise<void> {
     const name = portName(pc);
     const lock = cfg.lock && cfg.lockDir !== undefined ? acquireLock(pc.device, cfg.lockDir) : undefined;
-    const settings = { speed: pc.speed, dataBits: pc.databits, parity: pc.parity, stopBits: pc.stopbits, flow: pc.flow, local: pc.local, hupcl: pc.hupcl };
+    const settings = lineSettingsOf(pc);
     const tls = await tlsStateOf(pc.tls).catch((err: Error) => {
       lock?.release();
       throw new UsageError(`${name}: ${err.message}`);
@@ -146,7 +157,7 @@ export class BridgeHub {
       ...pc,
       tls,
       name,
-      open: async () => withPace(await openSerialLine({ path: pc.device, settings }), pc.pace),
+      open: async () => withPace(await this.openDevice(pc.device, settings), pc.pace),
       codecFor: serverCodec,
       onEvent: this.onEvent,
     });

@@ -1,10 +1,11 @@
 /** `laplink bridge serve|connect|stdio|run|keygen`: thin wiring of src/bridge/* to flags and exit codes. */
 import { Command, Option } from 'commander';
 import { ConfigError, LineError, UsageError } from '../errors.js';
-import { defaultSettings, type Line, type LineSettings } from '../line/line.js';
+import type { Line, LineSettings } from '../line/line.js';
 import { describeEvent, type BridgeEvent } from '../bridge/events.js';
 import type { BridgeConfig, PortConfig } from '../bridge/config.js';
-import { FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, TERMIOS_SPEEDS, type Protocol, type SlowClientPolicy } from '../bridge/port-options.js';
+import { isTermiosSpeed, type Protocol } from '../bridge/port-options.js';
+import { lineSettingsOf, portOptionRows, TERMIOS_SPEED_PROBLEM, type PortOptionKey, type PortOptionRow, type PortOptionValues } from '../bridge/port-option-table.js';
 import { parseListenAddress, parseTargetAddress, type HostPort } from '../listen/address.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import { tlsClientFrom, withTlsClientFlags } from './tls-client-flags.js';
@@ -16,32 +17,16 @@ import { wholeNumber } from './int-flag.js';
 export function register(program: Command): void {
   const bridge = program.command('bridge').description('Carry a serial line over TCP (remserial / ser2net / socat class).');
 
-  withSettings(
+  withPortOptionFlags(
     bridge
       .command('serve')
       .description('Serve DEVICE (serial port or pty) on a TCP port.')
       .argument('<device>', 'serial device or pty slave path')
-      .requiredOption('--listen <[host:]port>', 'address to listen on (host defaults to 127.0.0.1; port 0 picks one)')
-      .addOption(protocolOption())
-      .option('--max-connections <n>', 'clients sharing the device', wholeNumber(1), 1)
-      .option('--kick-old', 'a new client replaces the oldest when full')
-      .addOption(new Option('--slow-client <policy>', 'when a client cannot keep up').choices(SLOW_CLIENT_POLICIES).default('pause'))
-      .option('--allow <cidr...>', 'client addresses allowed (CIDR or address)')
-      .option('--banner <text>', 'sent to each client on connect')
-      .option('--open-string <text>', 'sent to the device when a client connects')
-      .option('--close-string <text>', 'sent to the device when a client disconnects')
-      .option('--idle-timeout <seconds>', 'disconnect idle clients', wholeNumber(), 0)
-      .option('--trace-read <file>', 'append bytes read from the device')
-      .option('--trace-write <file>', 'append bytes written to the device')
-      .option('--trace-both <file>', 'append both directions')
-      .option('--trace-hex', 'trace as 8-byte hex+ASCII lines')
-      .option('--trace-timestamp', 'timestamp trace lines and connect/disconnect records')
-      .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
-      .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
-      .option('--no-lock', 'do not take a UUCP lock file')
-      .option('--no-native-pump', 'move every byte in JavaScript, even for a lone raw client')
-      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)', wholeNumber(1)),
-  );
+      .requiredOption('--listen <[host:]port>', 'address to listen on (host defaults to 127.0.0.1; port 0 picks one)'),
+  )
+    .option('--control <[host:]port>', 'control port (host defaults to 127.0.0.1)')
+    .option('--lock-dir <dir>', 'UUCP lock directory', '/var/lock')
+    .option('--no-lock', 'do not take a UUCP lock file');
   withTlsServerFlags(bridge.commands.at(-1)!).action(async (device: string, opts: Record<string, unknown>) => {
     deferOptimizer();
     const { runConfig } = await import('../bridge/run-config.js');
@@ -56,19 +41,17 @@ export function register(program: Command): void {
     await runConfig(cfg, onEvent, ac.signal, (hub) => (running = hub));
   });
 
-  withSettings(
+  withPortOptionFlags(
     bridge
       .command('connect')
       .description('Join a local DEVICE, or a new pty linked at --pty PATH, to a remote TCP port; reconnects.')
       .argument('<host:port>', 'remote bridge')
       .argument('[device]', 'local serial device or pty slave')
-      .option('--pty <path>', 'create a new pty and link PATH to it')
-      .addOption(protocolOption())
-      .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
-      .option('--no-lock', 'do not take a UUCP lock file')
-      .option('--no-native-pump', 'move every byte in JavaScript, even in a raw session')
-      .option('--pace <baud>', 'deliver bytes both ways no faster than a UART at BAUD (16-byte FIFO bursts)', wholeNumber(1)),
-  );
+      .option('--pty <path>', 'create a new pty and link PATH to it'),
+    CONNECT_OPTIONS,
+  )
+    .option('--lock-dir <dir>', 'UUCP lock directory for DEVICE (a new --pty needs none)', '/var/lock')
+    .option('--no-lock', 'do not take a UUCP lock file');
   withTlsClientFlags(bridge.commands.at(-1)!).action(async (target: string, device: string | undefined, opts: Record<string, unknown>) => {
     const { host, port } = parseTarget(target);
     if (!device === !opts.pty) throw new UsageError('bridge connect: give exactly one of DEVICE or --pty PATH');
@@ -87,7 +70,7 @@ export function register(program: Command): void {
     // A daemon like serve: SIGHUP must not end it (nor leave its lock behind); it has no files to reopen.
     const ac = stopOnSignals(() => process.stderr.write('laplink bridge: SIGHUP: nothing to reopen (connect keeps no trace files)\n'));
     const pace = paceFrom(opts);
-    const local = await openLocal(device, opts.pty as string | undefined, settingsFrom(opts));
+    const local = await openLocal(device, opts.pty as string | undefined, lineSettingsOf(portOptionsFrom(opts)));
     const line = await (await import('../line/pace-option.js')).withPace(local, pace);
     const { runClient } = await import('../bridge/client.js');
     const { clientCodec } = await import('../bridge/protocols.js');
@@ -140,11 +123,13 @@ export function register(program: Command): void {
     });
 
   withTlsClientFlags(
-    bridge
-      .command('stdio')
-      .description('Join stdin/stdout to a remote TCP port (for pppd `pty`); exits when TCP closes.')
-      .argument('<host:port>', 'remote bridge')
-      .addOption(protocolOption()),
+    withPortOptionFlags(
+      bridge
+        .command('stdio')
+        .description('Join stdin/stdout to a remote TCP port (for pppd `pty`); exits when TCP closes.')
+        .argument('<host:port>', 'remote bridge'),
+      ['protocol'],
+    ),
   ).action(async (target: string, opts: Record<string, unknown>) => {
       const { host, port } = parseTarget(target);
       const tls = tlsClientFrom(opts);
@@ -219,37 +204,13 @@ function sayReloaded(r: import('../bridge/hub.js').ReloadReport): void {
 }
 
 /** The one-port config `bridge serve DEVICE` runs, from its flags. */
-function serveConfig(device: string, opts: Record<string, unknown>): BridgeConfig {
-  const s = { ...defaultSettings, ...settingsFrom(opts) };
+export function serveConfig(device: string, opts: Record<string, unknown>): BridgeConfig {
+  const options = portOptionsFrom(opts);
   const port: PortConfig = {
     device,
     listen: flagAddress('--listen', () => parseListenAddress(String(opts.listen))),
     tls: tlsServerFrom(opts),
-    protocol: opts.protocol as Protocol,
-    speed: s.speed,
-    databits: s.dataBits,
-    parity: s.parity,
-    stopbits: s.stopBits,
-    flow: s.flow,
-    local: s.local,
-    hupcl: s.hupcl,
-    maxConnections: opts.maxConnections as number,
-    kickOld: Boolean(opts.kickOld),
-    slowClient: opts.slowClient as SlowClientPolicy,
-    allow: opts.allow as string[] | undefined,
-    banner: unescape(opts.banner as string | undefined),
-    openString: unescape(opts.openString as string | undefined),
-    closeString: unescape(opts.closeString as string | undefined),
-    idleTimeout: opts.idleTimeout as number,
-    nativePump: opts.nativePump !== false,
-    pace: paceFrom(opts),
-    trace: {
-      read: opts.traceRead as string | undefined,
-      write: opts.traceWrite as string | undefined,
-      both: opts.traceBoth as string | undefined,
-      hex: Boolean(opts.traceHex),
-      timestamp: Boolean(opts.traceTimestamp),
-    },
+    ...options,
   };
   const control = opts.control === undefined ? undefined : { listen: flagAddress('--control', () => parseListenAddress(String(opts.control))) };
   return { ports: [port], rotators: [], control, lock: opts.lock !== false, lockDir: opts.lock === false ? undefined : String(opts.lockDir) };
@@ -271,32 +232,69 @@ function serially(): (task: () => Promise<unknown>) => void {
   };
 }
 
-function protocolOption(): Option {
-  return new Option('--protocol <protocol>', 'wire protocol').choices(PROTOCOLS).default('raw');
+/** The port options `bridge connect` takes: the device's settings, its protocol, and how bytes move. */
+const CONNECT_OPTIONS: readonly PortOptionKey[] = ['protocol', 'speed', 'databits', 'parity', 'stopbits', 'flow', 'local', 'hupcl', 'nativePump', 'pace'];
+
+/** Adds the flags of the port options table (all of them, or those named), in the table's order. */
+function withPortOptionFlags(cmd: Command, keys?: readonly PortOptionKey[]): Command {
+  for (const { path, row } of portOptionRows()) {
+    if (keys && !keys.includes(path[0] as PortOptionKey)) continue;
+    if (row.type === 'switch' && row.sayDefault) cmd.option(row.flag.replace(/^--no-/, '--'), row.sayDefault);
+    cmd.addOption(flagOf(row));
+  }
+  return cmd;
 }
 
-function withSettings(cmd: Command): Command {
-  return cmd
-    .option('--speed <bps>', 'line speed')
-    .addOption(new Option('--databits <n>', 'data bits').choices(['5', '6', '7', '8']))
-    .addOption(new Option('--parity <p>', 'parity').choices(PARITIES))
-    .addOption(new Option('--stopbits <n>', 'stop bits').choices(['1', '2']))
-    .addOption(new Option('--flow <flow>', 'flow control').choices(FLOWS))
-    .option('--local', 'ignore modem control lines (CLOCAL; the default)')
-    .option('--no-local', 'honour modem control lines')
-    .option('--hupcl', 'drop DTR on last close');
+/** A row's flag: its choices, its parser and its default, shown in --help. */
+function flagOf(row: PortOptionRow): Option {
+  const flag = new Option(row.flag, row.help);
+  switch (row.type) {
+    case 'choice':
+      flag.choices(row.values.map(String));
+      return row.default === undefined ? flag : flag.default(row.default);
+    case 'speed':
+      return flag.default(row.default); // checked when read, so the message names the flag and lists the speeds
+    case 'whole':
+      flag.argParser(wholeFlag(row.min, row.max));
+      return row.default === undefined ? flag : flag.default(row.default);
+    default:
+      return flag; // a switch's default is its flag's opposite; text has none
+  }
 }
 
-function settingsFrom(opts: Record<string, unknown>): Partial<LineSettings> {
-  const s: Partial<LineSettings> = {};
-  if (opts.speed !== undefined) s.speed = termiosSpeed(opts.speed);
-  if (opts.databits !== undefined) s.dataBits = Number(opts.databits) as LineSettings['dataBits'];
-  if (opts.parity !== undefined) s.parity = opts.parity as LineSettings['parity'];
-  if (opts.stopbits !== undefined) s.stopBits = Number(opts.stopbits) as 1 | 2;
-  if (opts.flow !== undefined) s.flow = opts.flow as LineSettings['flow'];
-  if (opts.local === false) s.local = false;
-  if (opts.hupcl) s.hupcl = true;
-  return s;
+/** A whole number from min: a word or a sign is told "MIN or more", a number too large the whole range. */
+function wholeFlag(min: number, max: number | undefined): (value: string) => number {
+  const atLeast = wholeNumber(min);
+  const within = max === undefined ? atLeast : wholeNumber(min, max);
+  return (value) => {
+    atLeast(value);
+    return within(value);
+  };
+}
+
+/** A port's options from the flags of the table's rows, defaults where a flag was not given. */
+function portOptionsFrom(opts: Record<string, unknown>): PortOptionValues {
+  const values: Record<string, unknown> = {};
+  for (const { path, row } of portOptionRows()) {
+    const given = opts[new Option(row.flag).attributeName()];
+    const value = flagValue(row, given);
+    if (path.length === 1) values[path[0]] = value;
+    else ((values[path[0]] ??= {}) as Record<string, unknown>)[path[1]] = value;
+  }
+  return values as PortOptionValues;
+}
+
+function flagValue(row: PortOptionRow, given: unknown): unknown {
+  switch (row.type) {
+    case 'choice':
+      return given === undefined ? row.default : typeof row.values[0] === 'number' ? Number(given) : given;
+    case 'speed':
+      return termiosSpeed(given ?? row.default);
+    case 'text':
+      return row.escapes ? unescape(given as string | undefined) : given;
+    default:
+      return given ?? (row.type === 'texts' ? undefined : row.default);
+  }
 }
 
 async function openLocal(device: string | undefined, pty: string | undefined, settings: Partial<LineSettings>): Promise<Line> {
@@ -312,7 +310,7 @@ export function parseTarget(text: string): HostPort {
 /** --speed: what termios (and so pppd and stty) can set, as the profile and the config take it. */
 function termiosSpeed(v: unknown): number {
   const n = Number(v);
-  if (!isTermiosSpeed(n)) throw new UsageError(`--speed: "${String(v)}" is not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`);
+  if (!isTermiosSpeed(n)) throw new UsageError(`--speed: "${String(v)}" is ${TERMIOS_SPEED_PROBLEM}`);
   return n;
 }
 
