@@ -184,8 +184,10 @@ export class WebServer {
   private view(v: WatchView): void {
     const ports = new Map<string, KnownPort>();
     for (const b of v.bridges) {
-      const host = b.control.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+      // the view's bridges are those of the watched control ports; a bridge port listens where its control port does
       const control = this.o.controls.find((c) => controlLabel(c.host, c.port) === b.control);
+      if (!control) continue;
+      const host = control.host;
       for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true, control });
     }
     this.knownPorts = ports;
