@@ -2,8 +2,14 @@ import tty from 'node:tty';
 import type { Duplex } from 'node:stream';
 import { LineError } from '../errors.js';
 
-export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
-export type Flow = 'none' | 'rtscts' | 'xonxoff';
+/** The values a line's settings take, defined once: the profile, a bridge port's config and CLI,
+ *  the control port and RFC 2217 all read these lists. */
+export const PARITIES = ['none', 'even', 'odd', 'mark', 'space'] as const;
+export const FLOWS = ['none', 'rtscts', 'xonxoff'] as const;
+export const DATA_BITS = [5, 6, 7, 8] as const;
+export const STOP_BITS = [1, 2] as const;
+export type Parity = (typeof PARITIES)[number];
+export type Flow = (typeof FLOWS)[number];
 
 /** The device has no modem control lines to set (a pty: DTR, RTS and BREAK have nowhere to go). Typed,
  *  so a session can say it once instead of once per request, without reading an error's words. */
@@ -12,9 +18,9 @@ export class NoModemLinesError extends LineError {}
 /** Serial settings a Line can carry; pseudo-terminals accept them but always behave as CS8, no parity. */
 export interface LineSettings {
   speed: number;
-  dataBits: 5 | 6 | 7 | 8;
+  dataBits: (typeof DATA_BITS)[number];
   parity: Parity;
-  stopBits: 1 | 2;
+  stopBits: (typeof STOP_BITS)[number];
   flow: Flow;
   /** Ignore modem control lines (CLOCAL). */
   local: boolean;

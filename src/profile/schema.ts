@@ -4,6 +4,7 @@ import { ipv6Link } from './ipv6.js';
 import { windowsFieldRules } from './windows-rules.js';
 import { AUTH_KINDS } from './auth-kinds.js';
 import { TERMIOS_SPEEDS } from '../line/speeds.js';
+import { FLOWS } from '../line/line.js';
 import { queue } from './queue.js';
 import { callerRules, callers, isAddressRange, listenAddress } from '../callers/schema.js';
 
@@ -217,7 +218,7 @@ export const profileObject = z
       .describe('TLS to the bridge: port (laplink bridge stdio --tls-*): a ca, a pin, or both'),
     speed: speed.default(115200).describe('line speed in bit/s'),
     // none: a 3-wire null-modem has no RTS/CTS, and a bridge: line cannot carry them (issue 14).
-    flow: z.enum(['rtscts', 'xonxoff', 'none']).default('none').describe('flow control: none suits a 3-wire null-modem and a bridge: line; rtscts needs a full 7-wire cable'),
+    flow: z.enum(FLOWS).default('none').describe('flow control: none suits a 3-wire null-modem and a bridge: line; rtscts needs a full 7-wire cable'),
     modemLines: z.boolean().default(false).describe('false: ignore modem control lines (pppd `local`), right for a 3-wire null-modem'),
     localIp: ipOrHost.describe('this end of the link'),
     remoteIp: ipOrHost.describe('the other end (with listen: a range FIRST-LAST, one address per caller)'),
