@@ -187,6 +187,8 @@ export class Caller {
 
   /** Ends this call's pppd (TERM, then KILL after the grace) and closes its pty; the line stays. */
   private async endCall(): Promise<void> {
+    // From here on the dialer's bytes are for the next call (an AT right after NO CARRIER or ATH).
+    this.online?.hold();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -203,8 +205,11 @@ export class Caller {
     }
     if (this.online) {
       this.line.unpipe(this.online);
+      const unread = this.online.takeUnread();
       this.online.destroy();
       this.online = undefined;
+      // The next handshake reads them first, before anything the line holds after them.
+      if (unread.length > 0 && !this.line.destroyed && !this.line.readableEnded) this.line.unshift(unread);
     }
     if (pty) {
       this.line.unpipe(pty.stream);
