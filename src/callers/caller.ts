@@ -38,6 +38,15 @@ export interface CallerSettings {
   name: string;
 }
 
+/**
+ * pppd has set up its tty: it prints these once the line is configured (a flush of what the tty
+ * held) and in PPP's line discipline (another). A caller's bytes written before then are lost, and
+ * with them its first LCP Configure-Request: a whole restart interval per call.
+ */
+const PPPD_TTY_READY = /^(?:Using interface |Connect: )/;
+/** When pppd says neither (its log goes elsewhere), the caller's bytes flow after this long: pppd's default LCP restart interval. */
+const PPPD_TTY_CEILING_MS = 3000;
+
 /** Why a call ended while its line stayed: the dialer hung up (ATH), or pppd ended it. */
 interface CallEnd {
   why: string;
@@ -157,12 +166,20 @@ export class Caller {
       extendEnv: true,
     });
     this.child = child;
-    for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.log(l));
+    let ttyReady!: () => void;
+    const ready = new Promise<void>((resolve) => (ttyReady = resolve));
+    const ceiling = setTimeout(ttyReady, PPPD_TTY_CEILING_MS);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (l) => {
+        this.log(l);
+        if (PPPD_TTY_READY.test(l)) ttyReady();
+      });
+    }
     this.log(`pppd ${child.pid ?? '?'} on ${pty.slavePath}`);
     this.changed();
     let hungUp = new Promise<CallEnd>(() => {});
-    if (modem) {
-      const online = new OnlineModem(modem, { toDialer: this.line, log: this.log });
+    const online = modem ? new OnlineModem(modem, { toDialer: this.line, log: this.log }) : undefined;
+    if (online) {
       this.online = online;
       hungUp = new Promise((resolve) => online.once('hung-up', () => resolve({ why: 'the caller hung up with ATH', byDialer: true })));
       // Escaped, a modem holds the far end's data: pppd's output waits in the pty until ATO.
@@ -170,10 +187,17 @@ export class Caller {
       online.on('resumed', () => pty.stream.pipe(this.line, { end: false }));
       // Hung up, what pppd still says (its LCP Terminate-Request) goes nowhere.
       online.once('hung-up', () => pty.stream.resume());
-      this.line.pipe(online).pipe(pty.stream, { end: false });
-    } else this.line.pipe(pty.stream, { end: false });
+    }
     pty.stream.pipe(this.line, { end: false });
-    this.line.resume();
+    // The caller's bytes wait in its line (paused) until pppd can take them.
+    void ready.then(() => {
+      clearTimeout(ceiling);
+      if (this.pty !== pty || child.exitCode !== null || child.signalCode !== null || this.line.destroyed) return;
+      if (online) this.line.pipe(online).pipe(pty.stream, { end: false });
+      else this.line.pipe(pty.stream, { end: false });
+      this.line.resume();
+    });
+    void child.then(() => clearTimeout(ceiling));
     const exited = child.then((r) => ({ why: `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`, byDialer: false }));
     return { over: Promise.race([exited, hungUp]) };
   }

@@ -86,3 +86,20 @@ describe('a modem caller redialling at once (stand-in pppd)', () => {
     await until(() => log.some((l) => l.includes(': hung up: ')), 'the caller never hung up');
   }, 30_000);
 });
+
+describe('a caller\'s first PPP bytes and pppd starting (stand-in pppd that flushes its tty on start, as pppd does)', () => {
+  it('what the caller sends right after CONNECT waits until pppd has set up its tty, and reaches it', async () => {
+    server = await openServer(settings(dir, { protocol: 'modem', env: { ECHO_PPPD_FLUSH: '0.3' } }), log);
+    const c = await connect(server.address.port);
+    c.setNoDelay(true);
+    const dialer = listen(c);
+    c.write('ATDT5551234\r');
+    const at = await dialer.until('CONNECT 115200\r\n');
+    // A dialer's pppd sends its first LCP Configure-Request as soon as it hears CONNECT.
+    c.write('~lcp~');
+    await dialer.until('~lcp~', at);
+    expect(log.some((l) => l.endsWith('Using interface ppp0'))).toBe(true);
+    c.destroy();
+    await until(() => log.some((l) => l.includes(': hung up: ')), 'the caller never hung up');
+  }, 30_000);
+});
