@@ -60,9 +60,11 @@ grep -aE 'call over|hung up|refused|busy' /tmp/callers.log | sed 's/^/LAB:CALLER
 nft list table inet laplink_lab_callers | grep -o 'counter packets [0-9]* bytes [0-9]*' | sed 's/^/LAB:CALLERS-NFT /'
 kill $CALLERS 2>/dev/null; wait $CALLERS; echo "LAB:CALLERS-EXIT $?"`;
   // B's ports are TCP clients of A's listener; an AT may go out while qemu reconnects or while A's
-  // previous call is still ending, so resend it each second, and redial (persist) while A's
-  // listener is not up yet: B's first call can come before A's Node has started it on a loaded host
-  const dialCaller = `chat -v -s TIMEOUT 1 '' AT OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK ATDT5552323 TIMEOUT 5 CONNECT ''`;
+  // previous call is still ending (its pppd waits for its ip-down scripts), so resend it each second,
+  // and redial (persist) while A's listener is not up yet: B's first call can come before A's Node
+  // has started it on a loaded host. The time of CONNECT and the ATs sent go into each call's
+  // LAB:T line: where a call's time went (the modem's answer, or PPP's negotiation)
+  const dialCaller = `chat -v -s TIMEOUT 1 '' AT OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK ATDT5552323 TIMEOUT 5 CONNECT '' && echo LAB:T connected \\$(head -c 8 /proc/uptime) >&2`;
   const calls = `# a call on a TTY as unit UNIT (pppUNIT), pppd in the background ($!)
 dial() { pppd /dev/$1 115200 local nocrtscts noccp noauth noipdefault nodetach persist holdoff 1 maxfail 0 unit $2 user caller password callerpass lcp-restart 1 connect "${dialCaller}" > /tmp/call$2.log 2>&1 & }
 # UNIT PID: bounded wait for the address A's pool gave pppUNIT; prints it (nothing if none came)
@@ -88,7 +90,7 @@ if curl -sS --max-time 10 --retry 3 --retry-connrefused -o /tmp/payload http://1
 kill $D6; wait $D6; echo "LAB:PAIR-HUNG-UP $? $(cut -d' ' -f1 /proc/uptime)"
 # ${REDIALS} calls in a row on ttyS2, the same connection to A's listener throughout
 for n in $(seq ${REDIALS}); do
-  [ $n -gt 1 ] && { dial ttyS2 5; D5=$!; a5=$(address 5 $D5); echo "LAB:T call $n up $(cut -d' ' -f1 /proc/uptime)"; }
+  [ $n -gt 1 ] && { dial ttyS2 5; D5=$!; a5=$(address 5 $D5); echo "LAB:T call $n up $(cut -d' ' -f1 /proc/uptime) $(grep -a 'LAB:T connected' /tmp/call5.log | tail -n 1) AT sent $(grep -ac 'send (AT^M)' /tmp/call5.log) times"; }
   if [ -n "$a5" ] && reaches 5; then echo "LAB:CALL $n PING-OK $a5 $(cut -d' ' -f1 /proc/uptime)"; else echo "LAB:CALL $n FAIL"; sed 's/^/LAB:LOG /' /tmp/call5.log; fi
   if [ $n -lt ${REDIALS} ]; then
     # pppd's own hang-up: LCP terminate; A's pppd ends and A's modem says NO CARRIER
