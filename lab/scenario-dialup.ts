@@ -62,9 +62,10 @@ kill $CALLERS 2>/dev/null; wait $CALLERS; echo "LAB:CALLERS-EXIT $?"`;
   // B's ports are TCP clients of A's listener; an AT may go out while qemu reconnects or while A's
   // previous call is still ending (its pppd waits for its ip-down scripts), so resend it each second,
   // and redial (persist) while A's listener is not up yet: B's first call can come before A's Node
-  // has started it on a loaded host. The time of CONNECT and the ATs sent go into each call's
+  // has started it on a loaded host. It waits for CONNECT as long as a modem waits for the carrier
+  // (S7 = 50 s): a dialer that gave up early would redial into the call A answered. The time of CONNECT and the ATs sent go into each call's
   // LAB:T line: where a call's time went (the modem's answer, or PPP's negotiation)
-  const dialCaller = `chat -v -s TIMEOUT 1 '' AT OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK ATDT5552323 TIMEOUT 5 CONNECT '' && echo LAB:T connected \\$(head -c 8 /proc/uptime) >&2`;
+  const dialCaller = `chat -v -s TIMEOUT 1 '' AT OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK-AT-OK ATDT5552323 TIMEOUT 50 CONNECT '' && echo LAB:T connected \\$(head -c 8 /proc/uptime) >&2`;
   const calls = `# a call on a TTY as unit UNIT (pppUNIT), pppd in the background ($!)
 dial() { pppd /dev/$1 115200 local nocrtscts noccp noauth noipdefault nodetach persist holdoff 1 maxfail 0 unit $2 user caller password callerpass lcp-restart 1 connect "${dialCaller}" > /tmp/call$2.log 2>&1 & }
 # UNIT PID: bounded wait for the address A's pool gave pppUNIT; prints it (nothing if none came)
@@ -169,7 +170,7 @@ kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
       /LAB:CALLERS-NFT 1/, /LAB:CALLERS-FORWARD 1/,
       /LAB:CALLERS-AT-ONCE "ip":"(192\.168\.8\.1[0-2])" (?!"ip":"\1")"ip":"192\.168\.8\.1[0-2]"/,
       ...Array.from({ length: CALLS }, (_, k) => running(k + 1)),
-      /LAB:CALLERS .*call over: pppd exited with status \d+; the modem is in command mode/,
+      /LAB:CALLERS .*call over: pppd ended the link; the modem is in command mode/,
       /LAB:CALLERS .*call over: the caller hung up with ATH; the modem is in command mode/,
       /LAB:CALLERS-NFT counter packets [1-9]\d* bytes [1-9]\d*/,
       /LAB:CALLERS-EXIT 0/,

@@ -3,6 +3,7 @@
  * Its pppd is test/helpers/echo-pppd.sh, a STAND-IN: this machine's kernel has no PPP, so the
  * real pppd exits 4 before it could negotiate anything.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,4 +103,37 @@ describe('a caller\'s first PPP bytes and pppd starting (stand-in pppd that flus
     c.destroy();
     await until(() => log.some((l) => l.includes(': hung up: ')), 'the caller never hung up');
   }, 30_000);
+});
+
+describe('pppd ending a modem call while it still waits for its scripts (stand-in pppd)', () => {
+  it('the dialer hears NO CARRIER once pppd says the link is terminated, and its next call\'s pppd starts after the old one is gone', async () => {
+    // pppd closes its tty and says "Connection terminated." then waits for its ip-down scripts
+    // before it exits: the stand-in waits 6 s there.
+    server = await openServer(settings(dir, { protocol: 'modem', graceMs: 10_000, env: { ECHO_PPPD_BYTES: '3', ECHO_PPPD_LINGER: '6' } }), log);
+    const c = await connect(server.address.port);
+    c.setNoDelay(true);
+    const dialer = listen(c);
+    c.write('ATDT5551234\r');
+    let at = await dialer.until('CONNECT 115200\r\n');
+    await until(() => server!.callers()[0]?.state === 'running', 'the first call never ran');
+    const old = server.callers()[0]!.pppdPid!;
+    c.write('~x~'); // the stand-in echoes three bytes and ends the link
+    at = await dialer.until('~x~\r\nNO CARRIER\r\n', at);
+    expect(existsSync(`/proc/${old}`), 'pppd had already exited: NO CARRIER waited for it').toBe(true);
+    expect(log.some((l) => l.endsWith('call over: pppd ended the link; the modem is in command mode'))).toBe(true);
+    // The modem answers at once, and dials: the new call's pppd waits for the old one to exit
+    // (its ip-down scripts act on an interface name the new pppd could get again).
+    c.write('AT\r');
+    at = await dialer.until('AT\r\r\nOK\r\n', at);
+    expect(existsSync(`/proc/${old}`)).toBe(true);
+    c.write('ATDT5550002\r');
+    at = await dialer.until('CONNECT 115200\r\n', at);
+    await until(() => server!.callers()[0]?.pppdPid !== undefined, 'no pppd took the second call', 20_000);
+    expect(existsSync(`/proc/${old}`)).toBe(false);
+    expect(server.callers()).toMatchObject([{ state: 'running', dialled: '5550002' }]);
+    c.write('~y~');
+    await dialer.until('~y~', at);
+    c.destroy();
+    await until(() => log.some((l) => l.includes(': hung up: ')), 'the caller never hung up', 30_000);
+  }, 60_000);
 });
