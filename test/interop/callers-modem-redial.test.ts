@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CallerServer } from '../../src/callers/server.js';
+import type { CallerServer, CallerServerSettings } from '../../src/callers/server.js';
 import { connect, openServer, settings } from '../helpers/callers-harness.js';
 
 let dir: string;
@@ -55,16 +55,28 @@ async function until(test: () => boolean, what: string, ceilingMs = 10_000): Pro
   }
 }
 
+/** A modem caller on a real socket that has dialled 5551234 and heard CONNECT: its socket, what it hears, and where. */
+async function dialled(over: Partial<CallerServerSettings>) {
+  server = await openServer(settings(dir, { protocol: 'modem', ...over }), log);
+  const c = await connect(server.address.port);
+  c.setNoDelay(true);
+  const dialer = listen(c);
+  c.write('ATDT5551234\r');
+  const at = await dialer.until('CONNECT 115200\r\n');
+  return { c, dialer, at };
+}
+
+/** The same, once the call's pppd runs: also the call as the server lists it. */
+async function inCall(over: Partial<CallerServerSettings>) {
+  const d = await dialled(over);
+  await until(() => server!.callers()[0]?.state === 'running', 'the first call never ran');
+  return { ...d, call: server!.callers()[0]! };
+}
+
 describe('a modem caller redialling at once (stand-in pppd)', () => {
   it('answers an ATDT that comes in the same segment as the ATH before it: a new pppd takes the call', async () => {
-    server = await openServer(settings(dir, { protocol: 'modem', max: 1 }), log);
-    const c = await connect(server.address.port);
-    c.setNoDelay(true);
-    const dialer = listen(c);
-    c.write('ATDT5551234\r');
-    let at = await dialer.until('CONNECT 115200\r\n');
-    await until(() => server!.callers()[0]?.state === 'running', 'the first call never ran');
-    const first = server.callers()[0]!;
+    const { c, dialer, call: first, ...d } = await inCall({ max: 1 });
+    let at = d.at;
     c.write('~one~');
     at = await dialer.until('~one~', at);
     // The Hayes escape: a guard time of silence (S12 = 50: 1 s), +++, and the modem's OK once
@@ -78,7 +90,7 @@ describe('a modem caller redialling at once (stand-in pppd)', () => {
     at = await dialer.until('ATH\r\r\nOK\r\n', at);
     at = await dialer.until('ATDT5550002\r\r\nCONNECT 115200\r\n', at);
     await until(() => server!.callers()[0]?.pppdPid !== undefined && server!.callers()[0]?.pppdPid !== first.pppdPid, 'no new pppd took the second call');
-    expect(server.callers()).toMatchObject([{ remote: first.remote, state: 'running', dialled: '5550002' }]);
+    expect(server!.callers()).toMatchObject([{ remote: first.remote, state: 'running', dialled: '5550002' }]);
     // The new call carries PPP: the new stand-in echoes it.
     c.write('~two~');
     await dialer.until('~two~', at);
@@ -90,12 +102,7 @@ describe('a modem caller redialling at once (stand-in pppd)', () => {
 
 describe('a caller\'s first PPP bytes and pppd starting (stand-in pppd that flushes its tty on start, as pppd does)', () => {
   it('what the caller sends right after CONNECT waits until pppd has set up its tty, and reaches it', async () => {
-    server = await openServer(settings(dir, { protocol: 'modem', env: { ECHO_PPPD_FLUSH: '0.3' } }), log);
-    const c = await connect(server.address.port);
-    c.setNoDelay(true);
-    const dialer = listen(c);
-    c.write('ATDT5551234\r');
-    const at = await dialer.until('CONNECT 115200\r\n');
+    const { c, dialer, at } = await dialled({ env: { ECHO_PPPD_FLUSH: '0.3' } });
     // A dialer's pppd sends its first LCP Configure-Request as soon as it hears CONNECT.
     c.write('~lcp~');
     await dialer.until('~lcp~', at);
@@ -109,14 +116,9 @@ describe('pppd ending a modem call while it still waits for its scripts (stand-i
   it('the dialer hears NO CARRIER once pppd says the link is terminated, and its next call\'s pppd starts after the old one is gone', async () => {
     // pppd closes its tty and says "Connection terminated." then waits for its ip-down scripts
     // before it exits: the stand-in waits 6 s there.
-    server = await openServer(settings(dir, { protocol: 'modem', graceMs: 10_000, env: { ECHO_PPPD_BYTES: '3', ECHO_PPPD_LINGER: '6' } }), log);
-    const c = await connect(server.address.port);
-    c.setNoDelay(true);
-    const dialer = listen(c);
-    c.write('ATDT5551234\r');
-    let at = await dialer.until('CONNECT 115200\r\n');
-    await until(() => server!.callers()[0]?.state === 'running', 'the first call never ran');
-    const old = server.callers()[0]!.pppdPid!;
+    const { c, dialer, call, ...d } = await inCall({ graceMs: 10_000, env: { ECHO_PPPD_BYTES: '3', ECHO_PPPD_LINGER: '6' } });
+    let at = d.at;
+    const old = call.pppdPid!;
     c.write('~x~'); // the stand-in echoes three bytes and ends the link
     at = await dialer.until('~x~\r\nNO CARRIER\r\n', at);
     expect(existsSync(`/proc/${old}`), 'pppd had already exited: NO CARRIER waited for it').toBe(true);
@@ -130,7 +132,7 @@ describe('pppd ending a modem call while it still waits for its scripts (stand-i
     at = await dialer.until('CONNECT 115200\r\n', at);
     await until(() => server!.callers()[0]?.pppdPid !== undefined, 'no pppd took the second call', 20_000);
     expect(existsSync(`/proc/${old}`)).toBe(false);
-    expect(server.callers()).toMatchObject([{ state: 'running', dialled: '5550002' }]);
+    expect(server!.callers()).toMatchObject([{ state: 'running', dialled: '5550002' }]);
     c.write('~y~');
     await dialer.until('~y~', at);
     c.destroy();
