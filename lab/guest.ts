@@ -26,10 +26,11 @@ export interface GuestOptions {
   /** User networking (restricted) where host 127.0.0.1:hostPort reaches the guest's guestPort (10.0.2.15). */
   hostfwd?: { guestPort: number; hostPort: number };
   /**
-   * ttyS2 is a TCP client of host 127.0.0.1:port, as an emulator's `-serial tcp:` COM port is
-   * (reconnecting every second while nothing answers). Not with cable2, which is ttyS2 too.
+   * ttyS2 (and ttyS3 with lines: 2) each a TCP client of host 127.0.0.1:port, as an emulator's
+   * `-serial tcp:` COM port is (reconnecting every second while nothing answers): one connection
+   * per port. Not with cable2, which is ttyS2 too.
    */
-  dialTcpPort?: number;
+  dialTcp?: { port: number; lines: 1 | 2 };
   memoryMiB?: number;
   /**
    * Run qemu at this nice value (root only; negative = ahead of the host's other work). The link
@@ -75,7 +76,14 @@ export class Guest {
     else args.push('-serial', 'null');
     args.push('-chardev', `file,id=con,path=${o.consoleFile}`, '-serial', 'chardev:con');
     if (o.cable2) args.push('-chardev', 'pty,id=line2', '-device', 'isa-serial,chardev=line2,index=2,iobase=0x3e8,irq=5');
-    else if (o.dialTcpPort) args.push('-chardev', `socket,id=dial,host=127.0.0.1,port=${o.dialTcpPort},reconnect=1`, '-device', 'isa-serial,chardev=dial,index=2,iobase=0x3e8,irq=5');
+    else if (o.dialTcp) {
+      // COM3 and COM4 at their PC addresses, each with an IRQ of its own (the PC default shares COM1's and COM2's)
+      const ports = [{ index: 2, iobase: '0x3e8', irq: 5 }, { index: 3, iobase: '0x2e8', irq: 7 }].slice(0, o.dialTcp.lines);
+      for (const p of ports) {
+        args.push('-chardev', `socket,id=dial${p.index},host=127.0.0.1,port=${o.dialTcp.port},reconnect=1`,
+          '-device', `isa-serial,chardev=dial${p.index},index=${p.index},iobase=${p.iobase},irq=${p.irq}`);
+      }
+    }
     args.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
     if (o.guestfwd || o.hostfwd) {
       // restrict=on isolates the guest; the forwards named here are the only ways in or out

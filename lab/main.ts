@@ -17,7 +17,8 @@ for (const s of allScenarios()) {
   const r = await runScenario(s, images, { signal: ac.signal });
   results.push(r);
   process.stdout.write(`lab: ${s.id} ${r.ok ? 'PASS' : 'FAIL'} in ${r.seconds.toFixed(1)} s${r.problem ? `: ${r.problem}` : ''}\n`);
-  if (!r.ok) {
+  // LAB_CONSOLES=1: the consoles of a passing scenario too (its LAB:T marks say where the time went)
+  if (!r.ok || process.env.LAB_CONSOLES) {
     process.stdout.write(`--- console A\n${r.consoleA}\n--- console B\n${r.consoleB}\n${r.consoleC !== undefined ? `--- console C\n${r.consoleC}\n` : ''}`);
   }
   if (ac.signal.aborted) break;

@@ -116,7 +116,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
         consoleFile: join(dir, `${plan.name}.console`), cable: plan.cable, ...(plan.cable2 ? { cable2: true } : {}), ...(s.guestNice !== undefined ? { nice: s.guestNice } : {}),
         ...(plan.guestfwdPort ? { guestfwd: { port: plan.guestfwdPort, hostPort } } : {}),
         ...(plan.hostfwdPort ? { hostfwd: { guestPort: plan.hostfwdPort, hostPort: callersPort } } : {}),
-        ...(plan.dialsA ? { dialTcpPort: callersPort } : {}),
+        ...(plan.dialsA ? { dialTcp: { port: callersPort, lines: plan.dialsA } } : {}),
       });
       guests.push(g);
       return g;

@@ -109,8 +109,8 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT2 $?"
   };
 }
 
-/** The file the gateway scenario fetches, served on this host's loopback only. */
-async function payloadServer(token: string): Promise<HostService & { requests: () => number }> {
+/** The file a peer fetches through a gateway (scenario 8, and a caller in 9), served on this host's loopback only. */
+export async function payloadServer(token: string): Promise<HostService & { requests: () => number }> {
   let requests = 0;
   const server: Server = createServer((req, res) => {
     requests++;

@@ -23,8 +23,11 @@ export interface GuestPlan {
   guestfwdPort?: number;
   /** Restricted user networking where a host loopback port reaches this guest's port (guest A serving callers). */
   hostfwdPort?: number;
-  /** ttyS2 is a TCP client of the host port forwarded to guest A's hostfwdPort, as an emulator's COM port. */
-  dialsA?: boolean;
+  /**
+   * How many of this guest's serial ports (ttyS2, then ttyS3) are TCP clients of the host port
+   * forwarded to guest A's hostfwdPort, as an emulator's COM port is: one connection each.
+   */
+  dialsA?: 1 | 2;
 }
 
 export interface HostControl {

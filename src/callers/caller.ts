@@ -38,10 +38,26 @@ export interface CallerSettings {
   name: string;
 }
 
+/**
+ * pppd has set up its tty: it prints these once the line is configured (a flush of what the tty
+ * held) and in PPP's line discipline (another). A caller's bytes written before then are lost, and
+ * with them its first LCP Configure-Request: a whole restart interval per call.
+ */
+const PPPD_TTY_READY = /^(?:Using interface |Connect: )/;
+/** When pppd says neither (its log goes elsewhere), the caller's bytes flow after this long: pppd's default LCP restart interval. */
+const PPPD_TTY_CEILING_MS = 3000;
+/**
+ * pppd has ended the link and closed its tty; it exits only once its ip-down scripts are done,
+ * seconds later on a busy machine. A modem's dialer hears NO CARRIER now, not then.
+ */
+const PPPD_LINK_ENDED = /^Connection terminated\./;
+
 /** Why a call ended while its line stayed: the dialer hung up (ATH), or pppd ended it. */
 interface CallEnd {
   why: string;
   byDialer: boolean;
+  /** pppd ended the link and is still finishing (its scripts): let it exit by itself. */
+  pppdFinishing?: boolean;
 }
 
 /** What the state file and `status` show of a call. */
@@ -54,6 +70,8 @@ export class Caller {
   private child: ResultPromise | undefined;
   /** A modem caller's modem while its call runs (it watches for `+++`). */
   private online: OnlineModem | undefined;
+  /** The previous call's pppd, exiting after its scripts: the next call's pppd starts after it. */
+  private finishing: Promise<void> = Promise.resolve();
   private dialled: string | undefined;
   private readonly hangUp = new AbortController();
 
@@ -119,7 +137,7 @@ export class Caller {
       if (!modem) return end.why;
       // A modem's call is over and its line is not (an emulator's serial port is the connection):
       // pppd and the pty go, the dialer hears it and may dial again on the same connection.
-      await this.endCall();
+      await this.endCall(end.pppdFinishing);
       if (!end.byDialer) for (const e of modem.carrierLost()) this.tell(e);
       this.dialled = undefined;
       this.log(`call over: ${end.why}; the modem is in command mode`);
@@ -147,6 +165,8 @@ export class Caller {
 
   /** pppd on a new pty, bytes pumped both ways (through the modem when there is one); resolves with why the call ended. */
   private async startPppd(modem: ModemEngine | undefined): Promise<{ over: Promise<CallEnd> }> {
+    // The previous call's ip-down scripts act on its interface's name, which this pppd could get.
+    await this.finishing;
     const pty = await openPtyLine(join(this.s.runDir, `${this.s.name}-caller-${this.lease.offset}`));
     this.pty = pty;
     const child = execa(this.s.pppd, this.s.pppdArgs(pty.slavePath, this.lease), {
@@ -157,12 +177,23 @@ export class Caller {
       extendEnv: true,
     });
     this.child = child;
-    for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.log(l));
+    let ttyReady!: () => void;
+    const ready = new Promise<void>((resolve) => (ttyReady = resolve));
+    let linkEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (linkEnded = resolve));
+    const ceiling = setTimeout(ttyReady, PPPD_TTY_CEILING_MS);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (l) => {
+        this.log(l);
+        if (PPPD_TTY_READY.test(l)) ttyReady();
+        else if (PPPD_LINK_ENDED.test(l)) linkEnded();
+      });
+    }
     this.log(`pppd ${child.pid ?? '?'} on ${pty.slavePath}`);
     this.changed();
     let hungUp = new Promise<CallEnd>(() => {});
-    if (modem) {
-      const online = new OnlineModem(modem, { toDialer: this.line, log: this.log });
+    const online = modem ? new OnlineModem(modem, { toDialer: this.line, log: this.log }) : undefined;
+    if (online) {
       this.online = online;
       hungUp = new Promise((resolve) => online.once('hung-up', () => resolve({ why: 'the caller hung up with ATH', byDialer: true })));
       // Escaped, a modem holds the far end's data: pppd's output waits in the pty until ATO.
@@ -170,12 +201,22 @@ export class Caller {
       online.on('resumed', () => pty.stream.pipe(this.line, { end: false }));
       // Hung up, what pppd still says (its LCP Terminate-Request) goes nowhere.
       online.once('hung-up', () => pty.stream.resume());
-      this.line.pipe(online).pipe(pty.stream, { end: false });
-    } else this.line.pipe(pty.stream, { end: false });
+    }
     pty.stream.pipe(this.line, { end: false });
-    this.line.resume();
+    // The caller's bytes wait in its line (paused) until pppd can take them.
+    void ready.then(() => {
+      clearTimeout(ceiling);
+      if (this.pty !== pty || child.exitCode !== null || child.signalCode !== null || this.line.destroyed) return;
+      if (online) this.line.pipe(online).pipe(pty.stream, { end: false });
+      else this.line.pipe(pty.stream, { end: false });
+      this.line.resume();
+    });
+    void child.then(() => clearTimeout(ceiling));
     const exited = child.then((r) => ({ why: `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`, byDialer: false }));
-    return { over: Promise.race([exited, hungUp]) };
+    // Only a modem's call ends before pppd exits: a caller whose connection ends gives its address
+    // back, and the next caller must not get it while this pppd's scripts still run.
+    const linkOver = modem ? ended.then(() => ({ why: 'pppd ended the link', byDialer: false, pppdFinishing: true })) : new Promise<CallEnd>(() => {});
+    return { over: Promise.race([exited, hungUp, linkOver]) };
   }
 
   /** A modem's answer to the dialer (NO CARRIER), logged like the rest of its answers. */
@@ -185,15 +226,16 @@ export class Caller {
     if (e.type === 'send' && !this.line.destroyed) this.line.write(e.bytes);
   }
 
-  /** Ends this call's pppd (TERM, then KILL after the grace) and closes its pty; the line stays. */
-  private async endCall(): Promise<void> {
+  /**
+   * Ends this call's pppd (TERM, then KILL after the grace) and closes its pty; the line stays.
+   * A pppd that has ended the link itself (`finishing`) is left the grace to exit on its own,
+   * and the line is free before it has.
+   */
+  private async endCall(finishing = false): Promise<void> {
+    // From here on the dialer's bytes are for the next call (an AT right after NO CARRIER or ATH).
+    this.online?.hold();
     const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), this.s.graceMs);
-      await child;
-      clearTimeout(kill);
-    }
+    if (child && !finishing) await this.endPppd(child, false);
     const pty = this.pty;
     if (pty && child && !this.line.destroyed) {
       // What pppd wrote just before it exited (an LCP Terminate-Ack) is still in the pty: with our
@@ -203,8 +245,11 @@ export class Caller {
     }
     if (this.online) {
       this.line.unpipe(this.online);
+      const unread = this.online.takeUnread();
       this.online.destroy();
       this.online = undefined;
+      // The next handshake reads them first, before anything the line holds after them.
+      if (unread.length > 0 && !this.line.destroyed && !this.line.readableEnded) this.line.unshift(unread);
     }
     if (pty) {
       this.line.unpipe(pty.stream);
@@ -213,11 +258,28 @@ export class Caller {
     }
     this.pty = undefined;
     this.child = undefined;
+    if (child && finishing) this.finishing = this.endPppd(child, true);
+  }
+
+  /** Until pppd has exited: TERM now (or, `patient`, after the grace), KILL a grace later. */
+  private async endPppd(child: ResultPromise, patient: boolean): Promise<void> {
+    const running = () => child.exitCode === null && child.signalCode === null;
+    if (patient && running()) {
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([child, new Promise((r) => (wait = setTimeout(r, this.s.graceMs)))]);
+      clearTimeout(wait);
+    }
+    if (!running()) return void (await child);
+    child.kill('SIGTERM');
+    const kill = setTimeout(() => child.kill('SIGKILL'), this.s.graceMs);
+    await child;
+    clearTimeout(kill);
   }
 
   private async teardown(): Promise<void> {
     this.hangUp.abort('call over');
     await this.endCall();
+    await this.finishing;
     // Whatever pppd sent last leaves before the connection closes.
     await new Promise<void>((resolve) => {
       if (this.line.destroyed) return resolve();

@@ -37,7 +37,13 @@ export type EngineEvent =
   | { type: 'escaped' }
   /** Bytes the dialer sent while online: the connection's data. */
   | { type: 'data'; bytes: Buffer }
-  | { type: 'hung-up' };
+  | { type: 'hung-up' }
+  /**
+   * Bytes that came after a command line hanging up a connection, left unread: the engine stops
+   * there, since what a dialer sends after ATH (ATDT at once, in the same chunk) is the next
+   * call's, to be fed once whoever answers that call has the line.
+   */
+  | { type: 'unread'; bytes: Buffer };
 
 export class ModemEngine {
   private settings: ModemSettings = factorySettings();
@@ -54,6 +60,8 @@ export class ModemEngine {
   // Escape detection while online: the time of the last byte and the pluses counted so far.
   private lastByteAt = Number.NEGATIVE_INFINITY;
   private pluses = 0;
+  /** The command line being run hung a connection up: feed() stops after it. */
+  private hungUp = false;
 
   constructor(
     private readonly options: EngineOptions,
@@ -139,6 +147,11 @@ export class ModemEngine {
       } else if (e?.type === 'overflow') {
         out.push({ type: 'command', text: `AT… (longer than the ${MAX_LINE + 2}-character command buffer)` });
         this.reply(out, result('ERROR'));
+      }
+      if (this.hungUp) {
+        this.hungUp = false;
+        if (k + 1 < bytes.length) out.push({ type: 'unread', bytes: Buffer.from(bytes.subarray(k + 1)) });
+        return out;
       }
     }
     return out;
@@ -251,7 +264,10 @@ export class ModemEngine {
         this.info(out, identify(value));
         return undefined;
       case 'H':
-        if (this.connection) out.push({ type: 'hung-up' });
+        if (this.connection) {
+          out.push({ type: 'hung-up' });
+          this.hungUp = true;
+        }
         this.connection = false;
         s.registers[S.ringCount] = 0;
         return undefined;

@@ -19,10 +19,15 @@ export interface OnlineModemOptions {
  *
  * Events: 'escaped' (`+++`: the modem answers commands now, what pppd sends must wait), 'resumed'
  * (ATO, or a dial while escaped: data flows both ways again), 'hung-up' (ATH: the call is over).
+ *
+ * Once the call is over (ATH, or hold() when pppd ended it) the dialer's bytes are the next call's:
+ * they are kept, not fed to the modem, and takeUnread() hands them to whoever answers next.
  */
 export class OnlineModem extends Transform {
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private held = false;
+  private unread: Buffer[] = [];
 
   constructor(
     private readonly engine: ModemEngine,
@@ -32,7 +37,24 @@ export class OnlineModem extends Transform {
     this.now = o.now ?? (() => performance.now());
   }
 
+  /** The call is over: what the dialer sends from now on waits for the next call's answer. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** The dialer's bytes this call did not read (after its hang-up), oldest first; empties the store. */
+  takeUnread(): Buffer {
+    const bytes = Buffer.concat(this.unread);
+    this.unread = [];
+    return bytes;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.held) {
+      this.unread.push(chunk);
+      done();
+      return;
+    }
     this.handle(this.engine.feed(chunk, this.now()));
     // Escaped, a flood of commands is echoed: read no more until the dialer has taken the answers.
     if (this.o.toDialer.writableNeedDrain && !this.o.toDialer.destroyed) this.o.toDialer.once('drain', () => done());
@@ -62,7 +84,11 @@ export class OnlineModem extends Transform {
           this.emit('resumed');
           break;
         case 'hung-up':
+          this.held = true;
           this.emit('hung-up');
+          break;
+        case 'unread':
+          this.unread.push(e.bytes);
           break;
         default:
       }

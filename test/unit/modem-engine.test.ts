@@ -131,6 +131,24 @@ describe('modem engine: what a dialer sends gets what a modem answers', () => {
     expect(d.send('ATO\r', 12_000)).toBe('\r\nNO CARRIER\r\n');
   });
 
+  it('stops reading after a line that hangs up: what follows in the same chunk is left unread, for the next call', () => {
+    const d = modem();
+    d.send('ATE0D5\r', 0);
+    d.send('+++', 2000);
+    d.tick(3000);
+    expect(d.send('ATH\rATDT5550002\r~', 3500)).toBe('\r\nOK\r\n');
+    expect(d.events.at(-1)).toEqual({ type: 'unread', bytes: Buffer.from('ATDT5550002\r~') });
+    expect(d.events.some((e) => e.type === 'dialled' && e.number === '5550002')).toBe(false);
+    expect(d.m.online).toBe(false);
+    // fed again, they dial
+    expect(d.send('ATDT5550002\r', 3600)).toBe('\r\nCONNECT 115200\r\n');
+    // an ATH with no connection hangs nothing up: the rest of the chunk is read as usual
+    const idle = modem();
+    idle.send('ATE0\r');
+    expect(idle.send('ATH\rAT\r')).toBe('\r\nOK\r\n\r\nOK\r\n');
+    expect(idle.events.some((e) => e.type === 'unread')).toBe(false);
+  });
+
   it('carrier lost (the far end ended the call): NO CARRIER once, command mode, O cannot resume, D dials again', () => {
     const d = modem();
     d.send('ATE0D5\r', 0);
