@@ -3,7 +3,8 @@
  * files, and the real /sys/class/net/lo once), the watch loop's tick rule, the showport parser,
  * and the three renderings.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,16 +21,17 @@ afterEach(async () => {
   dir = '';
 });
 
-async function fakeCounters(root: string, iface: string, rx: number, tx: number): Promise<void> {
+/** Synchronous, so a write made from a view's callback is in place before the watcher's next tick
+ *  (an async write raced that tick on a busy machine: the tick saw nothing move, armed no more
+ *  ticks, and the counters written just after were never read). */
+function fakeCounters(root: string, iface: string, rx: number, tx: number): void {
   const d = join(root, iface, 'statistics');
-  await mkdir(d, { recursive: true });
-  await writeFile(join(d, 'rx_bytes.tmp'), `${rx}\n`);
-  await writeFile(join(d, 'tx_bytes.tmp'), `${tx}\n`);
+  mkdirSync(d, { recursive: true });
   // renamed, so a read between the two never sees an empty file (the kernel's are never partial either)
-  await import('node:fs/promises').then(async (fs) => {
-    await fs.rename(join(d, 'rx_bytes.tmp'), join(d, 'rx_bytes'));
-    await fs.rename(join(d, 'tx_bytes.tmp'), join(d, 'tx_bytes'));
-  });
+  for (const [file, value] of [['rx_bytes', rx], ['tx_bytes', tx]] as const) {
+    writeFileSync(join(d, `${file}.tmp`), `${value}\n`);
+    renameSync(join(d, `${file}.tmp`), join(d, file));
+  }
 }
 
 const link = (over: Partial<LinkStatus>): LinkStatus => ({ name: 'link-a', state: 'up', since: new Date().toISOString(), supervisorPid: process.pid, restarts: 0, ...over });
@@ -37,7 +39,7 @@ const link = (over: Partial<LinkStatus>): LinkStatus => ({ name: 'link-a', state
 describe('interface counters', () => {
   it('reads fake counter files, and the real lo through the same path', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-sysfs-'));
-    await fakeCounters(dir, 'ppp0', 1234, 5678);
+    fakeCounters(dir, 'ppp0', 1234, 5678);
     expect(await readIfaceCounters(dir, 'ppp0')).toEqual({ rxBytes: 1234, txBytes: 5678 });
     expect(await readIfaceCounters(dir, 'ppp1')).toBeUndefined();
     const lo = await readIfaceCounters(DEFAULT_SYSFS_NET, 'lo');
@@ -47,8 +49,8 @@ describe('interface counters', () => {
 
   it('never builds a path from a name that is not an interface name', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-sysfs-'));
-    await fakeCounters(join(dir, 'net'), 'x', 1, 2);
-    await fakeCounters(dir, 'statistics-owner', 1, 2);
+    fakeCounters(join(dir, 'net'), 'x', 1, 2);
+    fakeCounters(dir, 'statistics-owner', 1, 2);
     for (const bad of ['..', '.', '../net/x', 'a/b', '', 'a-name-longer-than-15']) expect(await readIfaceCounters(join(dir, 'net'), bad), bad).toBeUndefined();
   });
 
@@ -92,7 +94,7 @@ describe('the watch loop', () => {
   it('shows bytes and a rate while counters move, and stops ticking once they stand still', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-watch-'));
     const sysfs = join(dir, 'sys');
-    await fakeCounters(sysfs, 'ppp0', 1000, 2000);
+    fakeCounters(sysfs, 'ppp0', 1000, 2000);
     await writeStateFile(join(dir, 'state'), link({ iface: 'ppp0' }));
     let wrote = false;
     const seen = await views(
@@ -101,7 +103,7 @@ describe('the watch loop', () => {
       async (v) => {
         if (!wrote && v.links[0]?.counters) {
           wrote = true;
-          await fakeCounters(sysfs, 'ppp0', 51_000, 2500);
+          fakeCounters(sysfs, 'ppp0', 51_000, 2500);
         }
       },
     );
@@ -165,7 +167,7 @@ describe('the watch loop', () => {
   it('marks a link whose supervisor is gone as stale and reads no counters for it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-watch-'));
     const sysfs = join(dir, 'sys');
-    await fakeCounters(sysfs, 'ppp0', 1, 1);
+    fakeCounters(sysfs, 'ppp0', 1, 1);
     await writeStateFile(join(dir, 'state'), link({ iface: 'ppp0', supervisorPid: 2 ** 22 + 1 }));
     const seen = await views({ stateDir: join(dir, 'state'), sysfsRoot: sysfs }, (v) => v.links.length === 1);
     expect(seen.at(-1)!.links[0]!.stale).toBe(true);
