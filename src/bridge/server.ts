@@ -379,8 +379,10 @@ export class BridgePort {
       flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
-    if (codec !== rawCodec) optimizerNeeded(); // telnet and RFC 2217 look at every byte in JS
     const filters = [transportFilter(peer.tls), codec];
+    // Bytes the pump may never carry go through JS chunk by chunk (telnet and RFC 2217 look at every
+    // byte; TLS en- and decrypts every record): unoptimized, that path costs twice the CPU per byte.
+    if (!nativePumpMayCarry(filters)) optimizerNeeded();
     const s: Session = { id: nextSessionId++, remote, peer, socket, codec, filters, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
     if (peer.tls) this.stats.tlsAccepted++;

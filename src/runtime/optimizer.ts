@@ -28,3 +28,8 @@ export function optimizerNeeded(): void {
   v8.setFlagsFromString('--opt');
   deferred = false;
 }
+
+/** Whether TurboFan is off right now (deferred and not yet needed). */
+export function optimizerDeferred(): boolean {
+  return deferred;
+}
