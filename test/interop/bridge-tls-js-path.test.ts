@@ -1,20 +1,22 @@
 /**
- * A bridge daemon starts with V8's optimizing compiler off (its raw sessions go through the native
- * pump); a TLS session's bytes can never go there, so its first TLS session, served or dialed,
- * must turn the compiler back on, while a plain raw session leaves it off. In process, over
- * in-memory lines (no pty: the pump needs an fd, so it stays out of the way); real loopback
+ * A TLS session's bytes always move in JavaScript (the native pump would bypass TLS), so that path
+ * must be set up for it: a bridge daemon starts with V8's optimizing compiler off, and its first
+ * TLS session, served or dialed, turns it back on, while a plain raw session leaves it off; and a
+ * port does not keep asking whether the pump could take a TLS session (a timer at every drain).
+ * In process, over in-memory lines (no fd, so the pump itself never starts); real loopback
  * sockets, certificates from openssl.
  */
 import { readFileSync } from 'node:fs';
 import { Duplex, PassThrough } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StreamLine } from '../../src/line/socket.js';
 import { BridgePort } from '../../src/bridge/server.js';
 import { runClient } from '../../src/bridge/client.js';
 import { loadTlsState } from '../../src/tls/accepter.js';
 import { deferOptimizer, optimizerDeferred, optimizerNeeded } from '../../src/runtime/optimizer.js';
 import { collect, connectTcp, tcpServer, waitUntil } from '../helpers/bridge.js';
+import { randomPayload } from '../helpers/driver.js';
 import { testPki } from '../helpers/tls.js';
 
 const pki = testPki();
@@ -104,5 +106,28 @@ describe('the optimizing compiler and TLS sessions', () => {
     tlsLine.toBridge.write('secret');
     expect((await atDevice).toString()).toBe('secret');
     expect(optimizerDeferred()).toBe(false);
+  });
+
+  it('a port never asks whether the pump could take a TLS session, while bytes move both ways; a plain one it asks', async () => {
+    const asked = async (tls: boolean): Promise<number> => {
+      const { port, tcpPort, device } = await startPort(tls ? 'tls2' : 'plain2', tls);
+      const tries = vi.spyOn(port as unknown as { pumpable: () => unknown }, 'pumpable');
+      const client = tls ? tlsConnect({ host: '127.0.0.1', port: tcpPort, ca: readFileSync(pki.ca), checkServerIdentity: () => undefined }) : await connectTcp(tcpPort);
+      cleanups.push(() => client.destroy());
+      await waitUntil(() => port.sessions.size === 1, 'the session on the port', 10_000, 10);
+      // 1 MiB each way: far more than either side's buffers, so both drain many times.
+      const payload = randomPayload(1024 * 1024);
+      const atDevice = collect(device.written, payload.length);
+      client.write(payload);
+      expect((await atDevice).equals(payload)).toBe(true);
+      const atClient = collect(client, payload.length);
+      device.toBridge.write(payload);
+      expect((await atClient).equals(payload)).toBe(true);
+      // A pump try is a 0 ms timer armed before this one: it has run by the time this one fires.
+      await new Promise((r) => setTimeout(r, 1));
+      return tries.mock.calls.length;
+    };
+    expect(await asked(false)).toBeGreaterThan(0);
+    expect(await asked(true)).toBe(0);
   });
 });
