@@ -6,13 +6,14 @@ import { ContendersFailed } from '../lib/failure.js';
 import { cpuSeconds, peakRssBytes, rssBytes } from '../../test/helpers/proc.js';
 import { startPtyPair, type PtyPair } from '../../test/helpers/ptypair.js';
 import { median, percentile } from '../lib/stats.js';
-import { benchCert, connectTlsDriver, laplinkTlsRunConfig, startLaplinkTls, startSer2netTls, startSocatTls } from './bridge-tls.js';
+import { acceptOneTls, benchCert, connectTlsDriver, laplinkTlsRunConfig, startLaplinkTls, startLaplinkTlsDial, startSer2netTls, startSocatTls, startSocatTlsDial } from './bridge-tls.js';
 import { sleep } from '../../src/runtime/sleep.js';
 
 /**
  * Bridge benchmark (issue 7): a socat pty pair each, the same driver (this process), one run with
  * interleaved repetitions, for the bare pty pair (the limit), socat, ser2net 4 (defaults and tuned)
- * and `laplink bridge serve`; then socat and `laplink bridge connect` dialing the driver instead.
+ * and `laplink bridge serve`; then socat and `laplink bridge connect` dialing the driver instead;
+ * then the same over TLS (bridge-tls.ts).
  * Every transfer is random data with all 256 byte values, checked byte for byte. CPU and RSS are
  * read from /proc for the bridge's process tree only.
  */
@@ -35,7 +36,7 @@ interface Contender {
   start?: (device: string) => Promise<RunningBridge>;
   /** Dials the driver's TCP port (remserial's client side, `bridge connect`). Neither: the bare pty pair. */
   dial?: (device: string, port: number) => RunningBridge;
-  /** The driver connects with TLS (the same Node TLS client for every TLS row). */
+  /** The driver speaks TLS (the same Node TLS client, or server for a dialing bridge, in every TLS row). */
   tls?: boolean;
 }
 
@@ -50,6 +51,8 @@ const contenders: Contender[] = [
   { name: 'socat OPENSSL', start: startSocatTls, tls: true },
   { name: 'ser2net ssl tuned', start: startSer2netTls, tls: true },
   { name: 'laplink TLS', start: startLaplinkTls, tls: true },
+  { name: 'socat OPENSSL (connect)', dial: startSocatTlsDial, tls: true },
+  { name: 'laplink TLS (connect)', dial: startLaplinkTlsDial, tls: true },
 ];
 
 interface Trial {
@@ -93,7 +96,7 @@ async function openRig(c: Contender): Promise<Rig> {
       pids = bridge.pids;
       near = c.tls ? await connectTlsDriver(bridge.ports[0]!) : await connectTcp(bridge.ports[0]!);
     } else if (c.dial) {
-      const listener = await acceptOne();
+      const listener = c.tls ? await acceptOneTls() : await acceptOne();
       cleanups.push(() => listener.close());
       const bridge = c.dial(pair.a, listener.port);
       cleanups.push(() => bridge.stop());
@@ -408,6 +411,8 @@ export const suite: BenchSuite = {
     const socatTls = sums.get('socat OPENSSL');
     const s2nTls = sums.get('ser2net ssl tuned');
     const lapManyTls = many.get('1 × laplink bridge run, every port TLS');
+    const lapTlsDial = sums.get('laplink TLS (connect)');
+    const socatTlsDial = sums.get('socat OPENSSL (connect)');
     const tlsRows: Array<[string, number, string, number, boolean]> = [
       ['TLS: TCP→pty throughput vs socat OPENSSL', ratio(lapTls?.up, socatTls?.up), '≥ 1.0×', 1.0, true],
       ['TLS: pty→TCP throughput vs socat OPENSSL', ratio(lapTls?.down, socatTls?.down), '≥ 1.0×', 1.0, true],
@@ -416,6 +421,9 @@ export const suite: BenchSuite = {
       ['TLS: TCP→pty throughput vs ser2net ssl tuned', ratio(lapTls?.up, s2nTls?.up), '≥ 1.0×', 1.0, true],
       ['TLS: pty→TCP throughput vs ser2net ssl tuned', ratio(lapTls?.down, s2nTls?.down), '≥ 1.0×', 1.0, true],
       ['TLS: RTT 1 B p50 vs ser2net ssl tuned', ratio(lapTls?.rtt1p50, s2nTls?.rtt1p50), '≤ 1.0×', 1.0, false],
+      ['TLS connect: TCP→pty throughput vs socat OPENSSL (connect)', ratio(lapTlsDial?.up, socatTlsDial?.up), '≥ 1.0×', 1.0, true],
+      ['TLS connect: pty→TCP throughput vs socat OPENSSL (connect)', ratio(lapTlsDial?.down, socatTlsDial?.down), '≥ 1.0×', 1.0, true],
+      ['TLS connect: RTT 1 B p50 vs socat OPENSSL (connect)', ratio(lapTlsDial?.rtt1p50, socatTlsDial?.rtt1p50), '≤ 1.0×', 1.0, false],
       ['64 TLS ports idle, RSS vs 64 plain', ratio(typeof lapManyTls === 'object' ? lapManyTls.idleRss : nan, typeof lapMany === 'object' ? lapMany.idleRss : nan), '≤ 1.2×', 1.2, false],
       ['64 TLS ports with clients, RSS vs 64 plain', ratio(typeof lapManyTls === 'object' ? lapManyTls.clientsRss : nan, typeof lapMany === 'object' ? lapMany.clientsRss : nan), '(none)', Number.POSITIVE_INFINITY, false],
     ];
