@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { freePort, startDaemon, startLaplinkServe, waitFor, type RunningBridge } from '../../test/helpers/bridge-processes.js';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { freePort, laplinkArgs, startDaemon, startLaplinkServe, waitFor, type RunningBridge } from '../../test/helpers/bridge-processes.js';
 import { isListening } from '../../test/helpers/proc.js';
 
 export interface BenchCert {
@@ -59,6 +60,41 @@ export function connectTlsDriver(port: number, timeoutMs = 10_000): Promise<TLSS
       reject(err);
     });
   });
+}
+
+/**
+ * The driver's end for a dialing bridge: a one-connection TLS server on a free loopback port with
+ * the run's certificate; rejects if no handshake finishes in time.
+ */
+export async function acceptOneTls(timeoutMs = 30_000): Promise<{ port: number; accepted: Promise<TLSSocket>; close(): void }> {
+  const c = benchCert();
+  const server = createTlsServer({ cert: readFileSync(c.cert), key: readFileSync(c.key) });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const accepted = new Promise<TLSSocket>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no TLS bridge connected within ${timeoutMs} ms`)), timeoutMs);
+    server.once('secureConnection', (s) => {
+      clearTimeout(timer);
+      s.setNoDelay(true);
+      server.close(); // one connection; a reconnect after the trial must not be taken
+      resolve(s);
+    });
+  });
+  return { port: (server.address() as AddressInfo).port, accepted, close: () => server.close() };
+}
+
+/** socat OPENSSL:127.0.0.1:P,cafile=… FILE:DEV,raw,echo=0: socat's TLS client link, verifying the driver's certificate. */
+export function startSocatTlsDial(device: string, port: number): RunningBridge {
+  const d = startDaemon('socat', [`OPENSSL:127.0.0.1:${port},cafile=${benchCert().cert}`, `FILE:${device},raw,echo=0`], 'install package socat');
+  return { ports: [], pids: [d.child.pid!], stop: d.stop };
+}
+
+/** `laplink bridge connect 127.0.0.1:P DEV --no-lock --tls-ca …`, verifying the driver's certificate. */
+export function startLaplinkTlsDial(device: string, port: number): RunningBridge {
+  const d = startDaemon(process.execPath, laplinkArgs(['bridge', 'connect', `127.0.0.1:${port}`, device, '--no-lock', '--tls-ca', benchCert().cert]), 'run npm run build');
+  return { ports: [], pids: [d.child.pid!], stop: d.stop };
 }
 
 /** socat OPENSSL-LISTEN:P,fork,cert=…,key=…,verify=0 FILE:DEV,raw,echo=0 */

@@ -169,7 +169,7 @@ export async function startSer2net(devices: readonly string[], opts: { tuned?: b
 }
 
 
-function laplinkArgs(args: string[]): string[] {
+export function laplinkArgs(args: string[]): string[] {
   return [join(packageRoot(), 'bin', 'laplink.js'), ...args];
 }
 
