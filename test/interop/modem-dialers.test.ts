@@ -96,37 +96,44 @@ describe('real dialers against laplink modem answer', () => {
 
   it('wvdial initialises, dials, gets CONNECT and starts pppd', async () => {
     need('wvdial');
-    const m = await answering(['--speed', '57600']);
-    try {
-      await switchedOn(m.pair);
-      const conf = join(work, 'wvdial.conf');
-      writeFileSync(conf, [
-        '[Dialer Defaults]', `Modem = ${m.pair.b}`, 'Baud = 57600', 'Init1 = ATZ', 'Init2 = ATQ0 V1 E1 S0=0 &C1 &D2 +FCLASS=0',
-        'Phone = 5551234', 'Username = labuser', 'Password = labpass', 'Stupid Mode = 1', 'Auto Reconnect = off', 'Modem Type = Analog Modem', '',
-      ].join('\n'));
-      // wvstreams' coroutine stacks trip their own stack_magic assertion (a known wvdial bug, e.g.
-      // wlach/wvdial#4) depending on the address layout and environment: ASLR off, a minimal environment.
-      // wvdial writes its Username/Password into /etc/ppp/pap-secrets and chap-secrets: give it a private
-      // copy of /etc/ppp in its own mount namespace, so the host's files (which the lab guests see) stay as they are.
-      const etc = mkdtempSync(join(work, 'etc-ppp-'));
-      const sh = `cp -a /etc/ppp/. ${etc}/ && mount --bind ${etc} /etc/ppp && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setarch x86_64 -R wvdial --config ${conf}`;
-      need('unshare');
-      const secretsBefore = ['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : ''));
-      const r = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh], ['ignore' as never, 'pipe', 'pipe'], 60_000);
-      expect(['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : '')), 'the host /etc/ppp secrets are untouched').toEqual(secretsBefore);
-      expect(r.out).toMatch(/--> Sending: ATDT5551234/);
-      expect(r.out).toMatch(/^CONNECT 57600$/m);
-      expect(r.out).toMatch(/--> Carrier detected\.  Starting PPP immediately\./);
-      expect(r.out).toMatch(/--> Starting pppd at /);
-      // What follows CONNECT is wvdial's and pppd's business: pppd exits 4 (no kernel PPP), or, under
-      // this test runner's timing, wvdial's pppd-watching coroutine first trips the same wvstreams
-      // stack_magic assertion (seen in a terminal 0 of 8 runs, here most runs). Either way it got CONNECT.
-      expect(r.out, r.out).toMatch(/exit code = 4|WvTaskMan::yield\(int\): Assertion `\*current_task->stack_magic == WVTASK_MAGIC' failed/);
-      const answered = await m.done;
-      expect(answered.code, answered.out).toBe(0);
-      expect(answered.out).toMatch(/^modem: peer dialled 5551234$/m);
-    } finally {
-      await m.close();
+    need('unshare');
+    // wvstreams' coroutine stacks trip their own stack_magic assertion (a known wvdial bug, e.g.
+    // wlach/wvdial#4) depending on the address layout, the environment and the timing: ASLR off and a
+    // minimal environment make it rare, but on a busy machine it can still fire while wvdial waits for
+    // carrier, before it has read the CONNECT we sent. That crash is wvdial's, so a run that ends in it
+    // before CONNECT is dialled again with a fresh modem, at most three times; any other failure fails.
+    const crash = /WvTaskMan::yield\(int\): Assertion `\*current_task->stack_magic == WVTASK_MAGIC' failed/;
+    for (let attempt = 1; ; attempt++) {
+      const m = await answering(['--speed', '57600']);
+      try {
+        await switchedOn(m.pair);
+        const conf = join(work, 'wvdial.conf');
+        writeFileSync(conf, [
+          '[Dialer Defaults]', `Modem = ${m.pair.b}`, 'Baud = 57600', 'Init1 = ATZ', 'Init2 = ATQ0 V1 E1 S0=0 &C1 &D2 +FCLASS=0',
+          'Phone = 5551234', 'Username = labuser', 'Password = labpass', 'Stupid Mode = 1', 'Auto Reconnect = off', 'Modem Type = Analog Modem', '',
+        ].join('\n'));
+        // wvdial writes its Username/Password into /etc/ppp/pap-secrets and chap-secrets: give it a private
+        // copy of /etc/ppp in its own mount namespace, so the host's files (which the lab guests see) stay as they are.
+        const etc = mkdtempSync(join(work, 'etc-ppp-'));
+        const sh = `cp -a /etc/ppp/. ${etc}/ && mount --bind ${etc} /etc/ppp && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setarch x86_64 -R wvdial --config ${conf}`;
+        const secretsBefore = ['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : ''));
+        const r = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh], ['ignore' as never, 'pipe', 'pipe'], 60_000);
+        expect(['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : '')), 'the host /etc/ppp secrets are untouched').toEqual(secretsBefore);
+        expect(r.out).toMatch(/--> Sending: ATDT5551234/);
+        if (!/^CONNECT 57600$/m.test(r.out) && crash.test(r.out) && attempt < 3) continue;
+        expect(r.out).toMatch(/^CONNECT 57600$/m);
+        expect(r.out).toMatch(/--> Carrier detected\.  Starting PPP immediately\./);
+        expect(r.out).toMatch(/--> Starting pppd at /);
+        // What follows CONNECT is wvdial's and pppd's business: pppd exits 4 (no kernel PPP), or
+        // wvdial's pppd-watching coroutine first trips the same assertion. Either way it got CONNECT.
+        expect(r.out, r.out).toMatch(new RegExp(`exit code = 4|${crash.source}`));
+        const answered = await m.done;
+        expect(answered.code, answered.out).toBe(0);
+        expect(answered.out).toMatch(/^modem: peer dialled 5551234$/m);
+        return;
+      } finally {
+        await m.close();
+      }
     }
   }, 90_000);
 
