@@ -54,7 +54,8 @@ describe('bridge native pump', () => {
 
     const up = randomPayload(SIZE);
     const down = randomPayload(SIZE);
-    const digests = bothWays(rig.tcp, rig.far, up, down);
+    let transferred = false;
+    const digests = bothWays(rig.tcp, rig.far, up, down).finally(() => (transferred = true));
     // Both receivers stop reading, so the pump stalls with full buffers each way; the first monitor
     // stops it with bytes in flight both ways. Each `monitor stop` lets it start again.
     await stall(rig.tcp, rig.far);
@@ -67,7 +68,12 @@ describe('bridge native pump', () => {
       await sleep(10);
       watcher.destroy(); // closing a control connection ends its monitor
       if (i === 0) resume(rig.tcp, rig.far); // the first handover stalled mid-stream, the rest flowing
-      await until('the pump is back', async () => (await rig.dataPath()) === 'native pump');
+      // The pump takes a session back only at an instant when no byte is queued in either stream. A
+      // busy host's JavaScript path, saturated both ways, can go the whole transfer without one (the
+      // suite beside stress-ng, load 14, 1 run in 3): then the session is the pump's again once the
+      // bytes stop, checked below, and the later monitors find it in JavaScript already.
+      // (bounded by the transfer's own timeout, which ends `transferred` too)
+      while (!transferred && (await rig.dataPath()) !== 'native pump') await sleep(20);
     }
     const [atDevice, atClient] = await digests;
     expect(atDevice).toBe(sha256(up));
