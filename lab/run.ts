@@ -9,7 +9,7 @@ import { LabError } from './lab-error.js';
 import { Guest } from './guest.js';
 import { ensureInitramfs } from './initramfs.js';
 import { ensureKernel, type GuestKernel } from './kernel.js';
-import type { HostService, Scenario } from './scenarios.js';
+import type { HostService, Scenario } from './scenario-kit.js';
 
 export interface LabImages { kernel: GuestKernel; initrd: string }
 

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ping, prologue, statusLine, waitIp, type HostService, type Scenario } from './scenarios.js';
-import { payloadServer } from './scenarios-windows.js';
+import { BB, type HostService, payloadServer, ping, prologue, type Scenario, statusLine, waitIp } from './scenario-kit.js';
 
-const BB = '/usr/bin/busybox';
 
 /** Calls B makes on ttyS2 in a row, on one connection to A's listener. */
 const REDIALS = 10;

@@ -1,6 +1,5 @@
-import { ping, prologue, waitDown, waitIp, type Scenario } from './scenarios.js';
+import { BB, ping, prologue, type Scenario, waitDown, waitIp } from './scenario-kit.js';
 
-const BB = '/usr/bin/busybox';
 /** lab-server-ipv6's routedPrefix, and an address in it on the client's lo. */
 const ROUTED = 'fd00:77::/64';
 const BEHIND = 'fd00:77::1';

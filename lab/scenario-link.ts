@@ -1,5 +1,5 @@
 import { packageRoot } from '../src/paths.js';
-import type { Scenario } from './scenarios.js';
+import { BB, type Scenario } from './scenario-kit.js';
 
 /**
  * The link as a cable: the host bridge paces both directions like a UART (`bridge serve --pace`),
@@ -57,7 +57,6 @@ export type LoadQueue = 'on' | 'off' | 'server';
 /** Pings a second while measuring latency under load (every 200 ms, as a user typing). */
 export const LOAD_PING_INTERVAL = 0.2;
 
-const BB = '/usr/bin/busybox';
 
 function prologue(): string {
   return [

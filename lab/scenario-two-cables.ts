@@ -1,7 +1,5 @@
-import { ping, prologue, statusLine, waitDown, waitIp, type Scenario } from './scenarios.js';
-import { waitExitCode } from './scenarios-windows.js';
+import { BB, ping, prologue, type Scenario, statusLine, waitDown, waitExitCode, waitIp } from './scenario-kit.js';
 
-const BB = '/usr/bin/busybox';
 
 /** Wait (inside the guest, bounded) until some interface carries `ip`: with two links, which one is
  *  ppp0 depends on which came up first. */

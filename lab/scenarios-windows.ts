@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LabError } from './lab-error.js';
-import { ping, prologue, statusLine, waitDown, waitIp, type HostService, type Scenario } from './scenarios.js';
+import { BB, type HostService, payloadServer, ping, prologue, type Scenario, statusLine, waitDown, waitExitCode, waitIp } from './scenario-kit.js';
 
 /**
  * What Windows peers ask of a link, on two real pppds in the guests:
@@ -14,7 +12,6 @@ import { ping, prologue, statusLine, waitDown, waitIp, type HostService, type Sc
  *   an HTTP server this host runs on 127.0.0.1, reached only through A's restricted guestfwd.
  */
 
-const BB = '/usr/bin/busybox';
 /** Same observation window as scenario 4: a hot loop restarts many times in it, back-off a few. */
 const WINDOW = 8;
 
@@ -32,9 +29,6 @@ function routeTo(ip: string): string {
 
 /** Bounded wait for the supervisor's state file to record this pppd exit status (reading the file
  *  directly: a `laplink status` per poll costs seconds of Node start-up in a TCG guest). */
-export function waitExitCode(link: string, code: number, seconds: number): string {
-  return `end=$(( $(date +%s) + ${seconds} )); until grep -qE '"code": *${code},' /run/laplink/${link}.json 2>/dev/null; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.5; done`;
-}
 
 export function mschapScenario(): Scenario {
   const server = `${prologue()}
@@ -109,21 +103,6 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT2 $?"
   };
 }
 
-/** The file a peer fetches through a gateway (scenario 8, and a caller in 9), served on this host's loopback only. */
-export async function payloadServer(token: string): Promise<HostService & { requests: () => number }> {
-  let requests = 0;
-  const server: Server = createServer((req, res) => {
-    requests++;
-    if (req.url === '/payload') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`${token}\n`); return; }
-    res.writeHead(404); res.end();
-  });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests: () => requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
 
 export function gatewayScenario(): Scenario {
   const token = `laplink-payload-${randomBytes(8).toString('hex')}`;

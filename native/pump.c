@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "addon.h"
+#include "exports.h"
 
 #define MAX_PUMPS 1024
 #define BUF_SIZE (64 * 1024)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "addon.h"
+#include "exports.h"
 
 static napi_value number(napi_env env, double v) {
   napi_value out;
