@@ -5,43 +5,6 @@ import { ipv6Scenario } from './scenario-ipv6.js';
 import { twoCablesScenario } from './scenario-two-cables.js';
 import { BB, type HostJoin, ping, prologue, type Scenario, statusLine, waitDown, waitIp } from './scenario-kit.js';
 
-/** Scenario 1: the HOWTO link, PAP, both ends from `laplink generate` of the lab profiles. */
-export function howtoScenario(join: HostJoin = 'bridge'): Scenario {
-  const server = `${prologue()}
-$LAPLINK generate lab/profiles/server.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-# stand-in for \`laplink serve\` (supervisor not landed): pppd from the generated peers file
-pppd call lab-server nodetach > /tmp/pppd.log 2>&1 &
-PPPD=$!
-${waitIp('192.168.7.1', 40)}
-${ping('192.168.7.2', 5)}
-grep -E 'PAP peer authentication|local  IP|remote IP' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
-kill $PPPD; wait $PPPD; echo "LAB:PPPD-EXIT $?"
-`;
-  const client = `${prologue()}
-$LAPLINK generate lab/profiles/client.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
-pppd call lab-client nodetach > /tmp/pppd.log 2>&1 &
-PPPD=$!
-${waitIp('192.168.7.2', 40)}
-${ping('192.168.7.1', 3)}
-grep -E 'local  IP|remote IP' /tmp/pppd.log | sed 's/^/LAB:PPPD /'
-# the server hangs up after its own pings; bounded wait for that
-i=0; while kill -0 $PPPD 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); ${BB} sleep 0.2; done
-kill $PPPD 2>/dev/null; wait $PPPD; echo "LAB:PPPD-EXIT $?"
-`;
-  return {
-    id: join === 'bridge' ? '01-howto' : `01-howto-${join}`,
-    title: `HOWTO link: PAP, 192.168.7.1 <-> .2, ping both ways${join === 'bridge' ? '' : ` (${join} hop)`}`,
-    join,
-    a: { name: 'A-server', script: server, cable: true },
-    b: { name: 'B-client', script: client, cable: true },
-    expectA: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.1 192\.168\.7\.2/, /LAB:PING-OK 192\.168\.7\.2 [1-9]\d* packets received/, /LAB:PPPD PAP peer authentication succeeded for labuser/],
-    expectB: [/LAB:GENERATED/, /LAB:UP 192\.168\.7\.2 192\.168\.7\.1/, /LAB:PING-OK 192\.168\.7\.1 [1-9]\d* packets received/],
-    runsOn: 'laplink generate (product); pppd call (stand-in for laplink serve/connect); laplink bridge serve/connect (product)',
-  };
-}
-
-
-
 /**
  * Scenario 2: Windows DCC interop under the supervisor. Both ends from the `peer: windows`
  * profiles: the generated connect line runs our engine (`laplink chat` with the dcc-host /
