@@ -3,9 +3,9 @@
  * /dev/null as the line, /dev/full as the report file, timeouts past setTimeout's 2^31-1 ms, and
  * stdin/stdout as two separate opens of one tty. Each compared with /usr/sbin/chat where chat can run.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LAPLINK_BIN, ptyPair, REAL_CHAT, startPeer } from '../helpers/chat-harness.js';
 
 interface Exit {
@@ -15,8 +15,17 @@ interface Exit {
   stderr: string;
 }
 
+/** Every chat still running: a test that fails or times out must not leave one waiting (some wait for days). */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
 function run(bin: 'laplink' | 'real', args: string[], stdio: (number | 'pipe' | 'ignore')[], onStderr?: (all: string) => void): Promise<Exit> {
   const child = bin === 'real' ? spawn(REAL_CHAT, args, { stdio: stdio as never }) : spawn(process.execPath, [LAPLINK_BIN, ...args], { stdio: stdio as never });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
@@ -84,9 +93,10 @@ describe('laplink chat: hostile lines and files', () => {
           answered = true;
           setTimeout(() => void openAndSend(p.b, 'OK\r\n'), 300);
         }
+      }).finally(() => {
+        peer.stop();
+        closeSync(fd);
       });
-      peer.stop();
-      closeSync(fd);
       noTrace(r);
       expect(r.stderr).not.toContain('alarm');
       expect(r.code, r.stderr).toBe(0);
