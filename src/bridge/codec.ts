@@ -19,8 +19,8 @@ export interface CodecHost {
 }
 
 export interface Filter {
-  /** `tcp`, `tls`, `raw`, `telnet`, `rfc2217` (showport, logs). */
-  readonly name?: string;
+  /** `tcp`, `tls`, `raw`, `telnet`, `rfc2217`: every layer says which it is. */
+  readonly name: string;
   /** True only for a layer that passes bytes through unchanged on a plain fd. Absent = false. */
   readonly nativePump?: boolean;
 }

@@ -13,6 +13,7 @@ import { BINARY, COM_PORT, ECHO, SGA, TelnetCodec } from './telnet.js';
 const parityCode = { none: 1, odd: 2, even: 3, mark: 4, space: 5 } as const;
 
 export class Rfc2217Client extends TelnetCodec {
+  override readonly name = 'rfc2217';
   private timer: NodeJS.Timeout | undefined;
   private sentSpeed = 0;
   /** Last values the server confirmed, by command (for tests and logs). */

@@ -41,6 +41,7 @@ export interface Rfc2217ServerState {
 }
 
 export class Rfc2217Server extends TelnetCodec {
+  override readonly name = 'rfc2217';
   readonly port: Rfc2217ServerState = { suspended: false, modemMask: 255, lineMask: 0, dtr: true, rts: true, breakOn: false };
   private lastModem = -1;
   private queue: Promise<void> = Promise.resolve();

@@ -38,6 +38,7 @@ export interface TelnetOptions {
 }
 
 export class TelnetCodec implements Codec {
+  readonly name: string = 'telnet';
   private state = S.Data;
   private verb = 0;
   private sb: number[] = [];
