@@ -130,6 +130,30 @@ describe('callers over TCP (stand-in pppd)', () => {
     expect(s.pool.free).toBe(s.pool.size);
   });
 
+  it('closes a DCC guest that sends no PPP frame after CLIENTSERVER', async () => {
+    server = await openServer(settings(dir, { protocol: 'dcc', idleMs: 1000 }), log);
+    const c = await connect(server.address.port);
+    c.write('CLIENT');
+    expect((await readBytes(c, 12)).toString()).toBe('CLIENTSERVER');
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: no PPP from the caller within 1 s of CLIENTSERVER$/);
+    expect(log.some((l) => / pppd \d+ on \/dev\/pts\//.test(l))).toBe(true);
+  });
+
+  it('counts a telnet caller\'s PPP flags after IAC decoding: a 0x7E inside a subnegotiation is not PPP', async () => {
+    server = await openServer(settings(dir, { transport: 'telnet', idleMs: 1000 }), log);
+    const c = await connect(server.address.port);
+    await readBytes(c, 12); // IAC WILL ECHO, WILL SGA, WILL BINARY, DO BINARY
+    // 'x' starts pppd; the window size 126 (0x7E) in IAC SB NAWS … IAC SE is telnet's, not pppd's.
+    c.write(Buffer.from([0x78, 255, 250, 31, 0, 0x7e, 0, 24, 255, 240]));
+    expect([...(await readBytes(c, 1))]).toEqual([0x78]);
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: no PPP from the caller within 1 s of pppd starting$/);
+    expect(log.some((l) => /telnet: (NAWS|option 31) subnegotiation ignored$/.test(l))).toBe(true);
+  });
+
   it('leaves a caller alone once a PPP frame has come, however quiet it is after', async () => {
     server = await openServer(settings(dir, { idleMs: 1000 }), log);
     const port = server.address.port;
