@@ -199,6 +199,13 @@ export class Caller {
     this.changed();
     let noPpp!: (end: CallEnd) => void;
     const unheard = new Promise<CallEnd>((resolve) => (noPpp = resolve));
+    // The call may end before pppd's tty says it is ready (while pppd is being ended): nothing starts then.
+    let stopWait: (() => void) | undefined;
+    let callEnded = false;
+    this.stopFirstFrameWait = () => {
+      callEnded = true;
+      stopWait?.();
+    };
     let hungUp = new Promise<CallEnd>(() => {});
     const online = modem ? new OnlineModem(modem, { toDialer: this.line, log: this.log }) : undefined;
     if (online) {
@@ -214,13 +221,13 @@ export class Caller {
     // The caller's bytes wait in its line (paused) until pppd can take them.
     void ready.then(() => {
       clearTimeout(ceiling);
-      if (this.pty !== pty || child.exitCode !== null || child.signalCode !== null || this.line.destroyed) return;
+      if (callEnded || this.pty !== pty || child.exitCode !== null || child.signalCode !== null || this.line.destroyed) return;
       if (online) this.line.pipe(online).pipe(pty.stream, { end: false });
       else this.line.pipe(pty.stream, { end: false });
       this.line.resume();
       // From here pppd hears the caller: a caller that sends it no PPP ends the call as a hang-up does.
       const seconds = this.s.idleMs / 1000;
-      this.stopFirstFrameWait = awaitFirstFrame(this.line, this.s.idleMs, () =>
+      stopWait = awaitFirstFrame(this.line, this.s.idleMs, () =>
         noPpp({ why: `no PPP from the caller within ${seconds} s of ${PPPD_STARTED_AFTER[this.s.protocol]}`, byDialer: false }),
       );
     });
