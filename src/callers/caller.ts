@@ -13,6 +13,7 @@ import type net from 'node:net';
 import { execa, type ResultPromise } from 'execa';
 import { openPtyLine, type PtyLine } from '../line/pty.js';
 import { CallerDropped, CodedSocket, type Transport } from './coded-socket.js';
+import { awaitFirstFrame } from './first-frame.js';
 import { handshake, type CallerProtocol, type HandshakeResult } from './handshake.js';
 import type { EngineEvent, ModemEngine } from '../modem/engine.js';
 import { eventLogLine } from '../modem/event-log.js';
@@ -22,7 +23,7 @@ import type { Lease } from './pool.js';
 export interface CallerSettings {
   protocol: CallerProtocol;
   transport: Transport;
-  /** Dropped when silent this long before PPP starts. */
+  /** Dropped when silent this long before PPP starts; a call ended when no PPP frame came this long after pppd could hear it. */
   idleMs: number;
   /** Bytes a caller may send before its handshake completes. */
   handshakeBytes: number;
@@ -52,6 +53,9 @@ const PPPD_TTY_CEILING_MS = 3000;
  */
 const PPPD_LINK_ENDED = /^Connection terminated\./;
 
+/** What a caller had just heard when its pppd started: the reason a call ends without PPP names it. */
+const PPPD_STARTED_AFTER: Record<CallerProtocol, string> = { modem: 'CONNECT', dcc: 'CLIENTSERVER', ppp: 'pppd starting' };
+
 /** Why a call ended while its line stayed: the dialer hung up (ATH), or pppd ended it. */
 interface CallEnd {
   why: string;
@@ -70,6 +74,8 @@ export class Caller {
   private child: ResultPromise | undefined;
   /** A modem caller's modem while its call runs (it watches for `+++`). */
   private online: OnlineModem | undefined;
+  /** Stops the wait for this call's first PPP frame. */
+  private stopFirstFrameWait: (() => void) | undefined;
   /** The previous call's pppd, exiting after its scripts: the next call's pppd starts after it. */
   private finishing: Promise<void> = Promise.resolve();
   private dialled: string | undefined;
@@ -191,6 +197,15 @@ export class Caller {
     }
     this.log(`pppd ${child.pid ?? '?'} on ${pty.slavePath}`);
     this.changed();
+    let noPpp!: (end: CallEnd) => void;
+    const unheard = new Promise<CallEnd>((resolve) => (noPpp = resolve));
+    // The call may end before pppd's tty says it is ready (while pppd is being ended): nothing starts then.
+    let stopWait: (() => void) | undefined;
+    let callEnded = false;
+    this.stopFirstFrameWait = () => {
+      callEnded = true;
+      stopWait?.();
+    };
     let hungUp = new Promise<CallEnd>(() => {});
     const online = modem ? new OnlineModem(modem, { toDialer: this.line, log: this.log }) : undefined;
     if (online) {
@@ -206,17 +221,22 @@ export class Caller {
     // The caller's bytes wait in its line (paused) until pppd can take them.
     void ready.then(() => {
       clearTimeout(ceiling);
-      if (this.pty !== pty || child.exitCode !== null || child.signalCode !== null || this.line.destroyed) return;
+      if (callEnded || this.pty !== pty || child.exitCode !== null || child.signalCode !== null || this.line.destroyed) return;
       if (online) this.line.pipe(online).pipe(pty.stream, { end: false });
       else this.line.pipe(pty.stream, { end: false });
       this.line.resume();
+      // From here pppd hears the caller: a caller that sends it no PPP ends the call as a hang-up does.
+      const seconds = this.s.idleMs / 1000;
+      stopWait = awaitFirstFrame(this.line, this.s.idleMs, () =>
+        noPpp({ why: `no PPP from the caller within ${seconds} s of ${PPPD_STARTED_AFTER[this.s.protocol]}`, byDialer: false }),
+      );
     });
     void child.then(() => clearTimeout(ceiling));
     const exited = child.then((r) => ({ why: `pppd exited${r.exitCode !== undefined ? ` with status ${r.exitCode}` : r.signal ? ` on ${r.signal}` : ''}`, byDialer: false }));
     // Only a modem's call ends before pppd exits: a caller whose connection ends gives its address
     // back, and the next caller must not get it while this pppd's scripts still run.
     const linkOver = modem ? ended.then(() => ({ why: 'pppd ended the link', byDialer: false, pppdFinishing: true })) : new Promise<CallEnd>(() => {});
-    return { over: Promise.race([exited, hungUp, linkOver]) };
+    return { over: Promise.race([exited, hungUp, linkOver, unheard]) };
   }
 
   /** A modem's answer to the dialer (NO CARRIER), logged like the rest of its answers. */
@@ -232,6 +252,8 @@ export class Caller {
    * and the line is free before it has.
    */
   private async endCall(finishing = false): Promise<void> {
+    this.stopFirstFrameWait?.();
+    this.stopFirstFrameWait = undefined;
     // From here on the dialer's bytes are for the next call (an AT right after NO CARRIER or ATH).
     this.online?.hold();
     const child = this.child;

@@ -33,7 +33,7 @@ export const callers = z
     max: z.number().int().min(1).max(MAX_POOL).default(8).describe('callers at once; the next one hears BUSY (modem) or is closed'),
     protocol: z.enum(CALLER_PROTOCOLS).default('modem').describe('what callers say before PPP: modem (Hayes ATDT, answered with CONNECT), dcc (Windows CLIENT/CLIENTSERVER) or ppp (straight away)'),
     telnet: z.boolean().default(false).describe('callers speak telnet (DOSBox telnet:1, WiFi modems): BINARY negotiated, IAC doubled, NUL after CR dropped'),
-    idleTimeout: z.number().int().min(1).max(3600).default(60).describe('seconds a caller may stay silent before PPP starts'),
+    idleTimeout: z.number().int().min(1).max(3600).default(60).describe('seconds a caller may stay silent before PPP starts, and then to send its first PPP frame'),
     handshakeBytes: z.number().int().min(64).max(1_048_576).default(4096).describe('bytes a caller may send before its handshake completes'),
     perAddress: z.number().int().min(1).max(MAX_POOL).default(2).describe('callers at once from one IP address'),
     burst: z.number().int().min(1).max(1000).default(5).describe('connections one address may open in a row …'),

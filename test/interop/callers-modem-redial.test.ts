@@ -3,7 +3,7 @@
  * Its pppd is test/helpers/echo-pppd.sh, a STAND-IN: this machine's kernel has no PPP, so the
  * real pppd exits 4 before it could negotiate anything.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,4 +138,30 @@ describe('pppd ending a modem call while it still waits for its scripts (stand-i
     c.destroy();
     await until(() => log.some((l) => l.includes(': hung up: ')), 'the caller never hung up', 30_000);
   }, 60_000);
+});
+
+describe('a modem caller that sends no PPP after CONNECT (stand-in pppd)', () => {
+  it('a dialer typing AT into its call past the idle timeout hears NO CARRIER, its pppd is gone, and its modem answers the next AT', async () => {
+    const { c, dialer, call, ...d } = await inCall({ idleMs: 1500 });
+    let at = d.at;
+    // A dialer that gave up waiting for CONNECT and starts over: its AT commands go into the call
+    // (the stand-in echoes them back), never a PPP flag byte.
+    const typing = setInterval(() => c.write('AT\r'), 200);
+    try {
+      at = await dialer.until('NO CARRIER\r\n', at);
+    } finally {
+      clearInterval(typing);
+    }
+    expect(log.some((l) => l.endsWith('call over: no PPP from the caller within 1.5 s of CONNECT; the modem is in command mode'))).toBe(true);
+    expect(existsSync(`/proc/${call.pppdPid!}`)).toBe(false);
+    expect(server!.callers()).toMatchObject([{ remote: call.remote, state: 'handshaking' }]);
+    expect(server!.callers()[0]?.pppdPid).toBeUndefined();
+    expect(readdirSync(dir).filter((f) => f.includes('-caller-'))).toEqual([]); // the call's pty link is gone
+    // ATZ, not AT: an AT typed just before NO CARRIER may be answered too.
+    c.write('ATZ\r');
+    await dialer.until('ATZ\r\r\nOK\r\n', at);
+    c.destroy();
+    await until(() => log.some((l) => l.includes(': hung up: ')), 'the caller never hung up');
+    expect(server!.callers()).toEqual([]);
+  }, 30_000);
 });

@@ -115,6 +115,67 @@ describe('callers over TCP (stand-in pppd)', () => {
     expect(existsSync(argvFile)).toBe(false);
   });
 
+  it('closes a caller whose pppd hears no PPP frame (no 0x7E) within the idle timeout, and gives its address back', async () => {
+    const s = settings(dir, { idleMs: 1000 });
+    server = await openServer(s, log);
+    const c = await connect(server.address.port);
+    c.write('hello\r'); // its first byte starts pppd (protocol ppp), and none is a PPP flag
+    expect((await readBytes(c, 6)).toString()).toBe('hello\r');
+    const pid = server.callers()[0]!.pppdPid!;
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: no PPP from the caller within 1 s of pppd starting$/);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(server.callers()).toEqual([]);
+    expect(s.pool.free).toBe(s.pool.size);
+  });
+
+  it('closes a DCC guest that sends no PPP frame after CLIENTSERVER', async () => {
+    server = await openServer(settings(dir, { protocol: 'dcc', idleMs: 1000 }), log);
+    const c = await connect(server.address.port);
+    c.write('CLIENT');
+    expect((await readBytes(c, 12)).toString()).toBe('CLIENTSERVER');
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: no PPP from the caller within 1 s of CLIENTSERVER$/);
+    expect(log.some((l) => / pppd \d+ on \/dev\/pts\//.test(l))).toBe(true);
+  });
+
+  it('counts a telnet caller\'s PPP flags after IAC decoding: a 0x7E inside a subnegotiation is not PPP', async () => {
+    server = await openServer(settings(dir, { transport: 'telnet', idleMs: 1000 }), log);
+    const c = await connect(server.address.port);
+    await readBytes(c, 12); // IAC WILL ECHO, WILL SGA, WILL BINARY, DO BINARY
+    // 'x' starts pppd; the window size 126 (0x7E) in IAC SB NAWS … IAC SE is telnet's, not pppd's.
+    c.write(Buffer.from([0x78, 255, 250, 31, 0, 0x7e, 0, 24, 255, 240]));
+    expect([...(await readBytes(c, 1))]).toEqual([0x78]);
+    await closed(c);
+    await until(() => hungUp() === 1);
+    expect(log.at(-1)).toMatch(/hung up: no PPP from the caller within 1 s of pppd starting$/);
+    expect(log.some((l) => /telnet: (NAWS|option 31) subnegotiation ignored$/.test(l))).toBe(true);
+  });
+
+  it('leaves a caller alone once a PPP frame has come, however quiet it is after', async () => {
+    server = await openServer(settings(dir, { idleMs: 1000 }), log);
+    const port = server.address.port;
+    const quiet = await connect(port);
+    quiet.write('~x~');
+    expect((await readBytes(quiet, 3)).toString()).toBe('~x~');
+    const pid = server.callers()[0]!.pppdPid!;
+    // A caller whose pppd started after the quiet one's and that sends no PPP: once it has been
+    // closed, the quiet caller's wait for its first frame has ended too.
+    const later = await connect(port);
+    later.write('x');
+    await readBytes(later, 1);
+    await closed(later);
+    await until(() => hungUp() >= 1);
+    expect(log.filter((l) => l.includes(': hung up: '))).toEqual([expect.stringMatching(/hung up: no PPP from the caller within 1 s of pppd starting$/)]);
+    expect(server.callers()).toMatchObject([{ state: 'running', pppdPid: pid }]);
+    quiet.write('~y~');
+    expect((await readBytes(quiet, 3)).toString()).toBe('~y~');
+    quiet.destroy();
+    await until(() => hungUp() === 2);
+  });
+
   it('drops a caller that sends too much before its handshake', async () => {
     server = await openServer(settings(dir, { protocol: 'modem', handshakeBytes: 100 }), log);
     const c = await connect(server.address.port);
@@ -286,7 +347,9 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     const [first] = server.callers();
     // chat's \d is a second of silence: the guard time before (S12 = 50: 1 s); the modem's OK
     // comes only after the guard time after, and ATH hangs up.
-    const hangUp = await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK');
+    // '~' first: a dialer's pppd sends PPP (its LCP) as soon as it hears CONNECT, and a call that
+    // carries none is ended after the idle timeout.
+    const hangUp = await chatScript(d.link, 5, '', '~\\d\\d+++\\c', 'OK', 'ATH', 'OK');
     expect(hangUp.exitCode, hangUp.stderr).toBe(0);
     await until(() => log.some((l) => l.endsWith('call over: the caller hung up with ATH; the modem is in command mode')));
     expect(existsSync(`/proc/${first!.pppdPid}`)).toBe(false);
@@ -311,7 +374,7 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     await until(() => server!.callers()[0]?.state === 'running');
     const pid = server.callers()[0]!.pppdPid;
     // No silence after the pluses: chat hears its own words echoed by the stand-in, never OK (exit 3).
-    expect((await chatScript(d.link, 3, '', '\\d\\d+++ATH', 'OK')).exitCode).toBe(3);
+    expect((await chatScript(d.link, 3, '', '~\\d\\d+++ATH', 'OK')).exitCode).toBe(3);
     // Silence after, none before ('x' just ahead of the pluses): still data.
     expect((await chatScript(d.link, 3, '', 'x+++\\c', 'OK')).exitCode).toBe(3);
     expect(server.callers()[0]).toMatchObject({ state: 'running', pppdPid: pid });
@@ -327,7 +390,7 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     const d = await dialer(server.address.port, 'ttyA');
     expect((await chat(d.link, '5551234')).exitCode).toBe(0);
     await until(() => server!.callers()[0]?.state === 'running');
-    expect((await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
+    expect((await chatScript(d.link, 5, '', '~\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
     await until(() => hungUp() === 1);
     expect(log.at(-1)).toMatch(/hung up: (aborted by )?silent for 2\.5 s before PPP started$/);
     expect(log.some((l) => l.includes('call over: the caller hung up with ATH'))).toBe(true);
@@ -341,7 +404,7 @@ describe('modem callers driven by real chat(8) over socat TCP', () => {
     const d = await dialer(server.address.port, 'ttyA');
     expect((await chat(d.link, '5551234')).exitCode).toBe(0);
     await until(() => seen.includes('running'));
-    expect((await chatScript(d.link, 5, '', '\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
+    expect((await chatScript(d.link, 5, '', '~\\d\\d+++\\c', 'OK', 'ATH', 'OK')).exitCode).toBe(0);
     d.socat.kill('SIGTERM');
     await d.socat;
     await until(() => hungUp() === 1);
