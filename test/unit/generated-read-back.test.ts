@@ -1,13 +1,13 @@
 /**
  * The files generate wrote are read back by generate and remove (to compare, keep owners, merge
- * blocks) and by check (neighbours on a tty, users shared in the secrets files). Whoever can write
- * under --root may leave something else there: a FIFO would hold each of them for good, a symlink
- * to /dev/zero would be read without end. Each is refused by type with one line naming the file;
- * generate and remove change nothing, check goes on with its other checks. (Device nodes are made
- * with mknod: the suite runs as root, as CI does.)
+ * blocks, find the other links by their systemd drop-ins) and by check (neighbours on a tty, users
+ * shared in the secrets files). Whoever can write under --root may leave something else there: a
+ * FIFO would hold each of them for good, a symlink to /dev/zero would be read without end. Each is
+ * refused by type with one line naming the file; generate and remove change nothing, check goes on
+ * with its other checks. (Device nodes are made with mknod: the suite runs as root, as CI does.)
  */
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -83,3 +83,12 @@ for (const [kind, make, reason] of [
     expect(await snapshot()).toEqual(before);
   });
 }
+
+it("remove: another link's systemd drop-in that is a FIFO names no link, and remove finishes", async () => {
+  const profile = await generated();
+  const other = join(root, 'etc/systemd/system/laplink@other.service.d');
+  await mkdir(other, { recursive: true });
+  await execa('mkfifo', [join(other, 'profile.conf')]);
+  await removeLink(profile, { root, laplinkArgv: argv });
+  await expect(readFile(join(root, 'etc/ppp/peers/rb'), 'utf8')).rejects.toThrow(/ENOENT/);
+});
