@@ -92,3 +92,17 @@ it("remove: another link's systemd drop-in that is a FIFO names no link, and rem
   await removeLink(profile, { root, laplinkArgv: argv });
   await expect(readFile(join(root, 'etc/ppp/peers/rb'), 'utf8')).rejects.toThrow(/ENOENT/);
 });
+
+for (const [kind, make] of [
+  ['a FIFO', (file: string) => execa('mkfifo', [file])],
+  ['a symlink to /dev/zero', (file: string) => symlink('/dev/zero', file)],
+  ['a file over the cap that starts with a live pid', (file: string) => writeFile(file, `${process.pid}\n${' '.repeat(4096)}`)],
+] as const) {
+  it(`the generate lock as ${kind} is no live holder's: generate takes it over and finishes`, async () => {
+    const lock = join(root, 'run/lock/laplink-generate.lock');
+    await mkdir(join(root, 'run/lock'), { recursive: true });
+    await make(lock);
+    await generated();
+    await expect(readdir(join(root, 'run/lock')), 'the lock taken over and released').resolves.toEqual([]);
+  });
+}
