@@ -7,12 +7,12 @@
  * STAND-IN test/helpers/fake-pppd.mjs (this kernel cannot carry a PPP link).
  */
 import { execa, type ResultPromise } from 'execa';
-import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readStateFile } from '../../src/pppd/state.js';
 import { MAX_CONFIG_BYTES } from '../../src/yaml/load.js';
-import { fakePppd, laplinkBin, profileYaml, removeDir, starts, tempDir } from '../helpers/supervisor-harness.js';
+import { endWithStandIns, fakePppd, laplinkBin, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
 
 let dir = '';
 const cleanups: Array<() => Promise<void>> = [];
@@ -22,9 +22,8 @@ afterEach(async () => {
 });
 
 /**
- * `laplink serve` on the stand-in. Its cleanup holds when the test failed half-way (a serve stuck in
- * its stop is the failure this file looks for): SIGTERM, then SIGKILL, then every stand-in pppd it
- * started that still runs, by pid.
+ * `laplink serve` on the stand-in, ended by endWithStandIns when the test failed half-way (a serve
+ * stuck in its stop is the failure this file looks for).
  */
 function serve(profile: string): ResultPromise & { output: () => string } {
   let output = '';
@@ -36,18 +35,7 @@ function serve(profile: string): ResultPromise & { output: () => string } {
   });
   p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  cleanups.push(async () => {
-    if (p.exitCode === null && p.signalCode === null) {
-      p.kill('SIGTERM');
-      const ended = await Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
-      if (!ended) p.kill('SIGKILL');
-    }
-    await p;
-    for (const { pid } of await starts(dir)) {
-      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (argv.includes('fake-pppd')) process.kill(pid, 'SIGKILL');
-    }
-  });
+  cleanups.push(() => endWithStandIns(p, join(dir, 'starts')));
   return Object.assign(p, { output: () => output });
 }
 
