@@ -3,11 +3,12 @@
  * may put something else in its place: a FIFO (read whole, it blocks until someone writes, and the
  * reload chain and the stop that waits for it with it), a symlink to /dev/zero (never ends), a file
  * over the loader's cap. Each is rejected in one line naming the file, the link keeps running, a
- * good edit after it still applies, and SIGTERM still ends serve. Runs the built CLI with the pppd
+ * good edit after it still applies, and SIGTERM still ends serve. pppd's pid file, read before the
+ * first start to find a pppd left behind, is said in one line when it is not one, and serve starts. Runs the built CLI with the pppd
  * STAND-IN test/helpers/fake-pppd.mjs (this kernel cannot carry a PPP link).
  */
 import { execa, type ResultPromise } from 'execa';
-import { rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readStateFile } from '../../src/pppd/state.js';
@@ -83,3 +84,14 @@ for (const { kind, make, reason } of HOSTILE) {
     expect((await p).exitCode, p.output()).toBe(0);
   });
 }
+
+it("a FIFO as pppd's pid file: one line naming it, and the link comes up", async () => {
+  dir = await tempDir('laplink-serve-hostile-');
+  const profile = join(dir, 'link.yaml');
+  await writeFile(profile, profileYaml('hostile'));
+  await mkdir(join(dir, 'run'));
+  await execa('mkfifo', [join(dir, 'run/ppp-hostile.pid')]);
+  const p = serve(profile);
+  await until('link up', async () => ((await readStateFile(join(dir, 'state'), 'hostile').catch(() => undefined))?.state === 'up' ? true : undefined), p.output);
+  expect(p.output()).toContain(`hostile: ${join(dir, 'run/ppp-hostile.pid')}: is a FIFO, not a regular file; not read; ignored\n`);
+});

@@ -2,9 +2,9 @@
  * pppd's pid file (RUNDIR/ppp-NAME.pid) and the UUCP lock are read back before every start (the
  * orphan search), by remove's live-link check and by the queue's release: whoever can write the
  * run or lock directory may leave a FIFO (read whole, it blocks until someone writes), a device node
- * or a symlink to /dev/zero (never ends), or a huge file there. Each names no process, at once;
- * a real pppd pid file still names its pid and interface. (Device nodes are made with mknod: the
- * suite runs as root, as CI does.)
+ * or a symlink to /dev/zero (never ends), or a huge file there. Each names no process, at once, and
+ * the orphan search says so in one line naming it; a real pid file still names pid and interface.
+ * (Device nodes are made with mknod: the suite runs as root, as CI does.)
  */
 import { execa } from 'execa';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -41,6 +41,11 @@ for (const [kind, make] of HOSTILE) {
     await make(join(dir, 'lock/LCK..ttyS7'));
     expect(await readPppdPidFile(join(dir, 'run'), 'link')).toBeUndefined();
     expect(await readLockHolder(join(dir, 'lock'), '/dev/ttyS7')).toBeUndefined();
-    expect(await findOrphanPppd({ name: 'link', runDir: join(dir, 'run'), lockDir: join(dir, 'lock'), device: '/dev/ttyS7' })).toBeUndefined();
+    const said: string[] = [];
+    expect(await findOrphanPppd({ name: 'link', runDir: join(dir, 'run'), lockDir: join(dir, 'lock'), device: '/dev/ttyS7', warn: (line) => said.push(line) })).toBeUndefined();
+    // one line for each, naming it (the supervisor logs them)
+    expect(said).toHaveLength(2);
+    expect(said[0]).toMatch(new RegExp(`^${join(dir, 'run/ppp-link.pid')}: .*; ignored$`));
+    expect(said[1]).toMatch(new RegExp(`^${join(dir, 'lock/LCK..ttyS7').replace(/\./g, '\\.')}: .*; ignored$`));
   });
 }
