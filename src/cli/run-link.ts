@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -12,7 +11,9 @@ import type { Profile } from '../pppd/profile.js';
 import { loadLinkProfile, regenerateLink } from '../pppd/profile.js';
 import { notifySystemd } from '../pppd/sd-link.js';
 import { Supervisor, type LinkConfig } from '../pppd/supervise.js';
+import { readBack } from '../runtime/read-back.js';
 import { watchFile } from '../runtime/watch-file.js';
+import { MAX_CONFIG_BYTES } from '../yaml/load.js';
 import { wholeNumber } from './int-flag.js';
 
 export interface RunLinkFlags {
@@ -38,9 +39,13 @@ export interface RunLinkFlags {
 /** How long a profile's directory must be quiet before the profile is read again (ms). */
 const PROFILE_SETTLE_MS = 100;
 
-/** The profile's bytes now; undefined while it cannot be read (it is being replaced). */
+/**
+ * The profile's bytes now, read as the loader reads it (by type, capped: a FIFO put in its place
+ * would otherwise hold every later reload, and the stop that waits for them); undefined while it is
+ * missing (being replaced). Anything else is a ReadBackError naming the file.
+ */
 async function profileText(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined);
+  return (await readBack(path, { maxBytes: MAX_CONFIG_BYTES, followSymlinks: true }))?.bytes.toString('utf8');
 }
 
 async function linkConfig(profile: Profile, flags: RunLinkFlags): Promise<LinkConfig> {
@@ -62,8 +67,9 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
   // Before generating or starting anything: a wrong path would otherwise surface as a failed spawn.
   await checkPppdBinary(pppd, flags.pppd ? '--pppd' : process.env.LAPLINK_PPPD ? '$LAPLINK_PPPD' : 'pppd');
   // The text the running link was made from, read before it is loaded: an edit in between is then
-  // seen as one by the first look of the watch below.
-  let seenText = await profileText(profilePath);
+  // seen as one by the first look of the watch below. One that cannot be read is said by the load
+  // just below, in the loader's words.
+  let seenText = await profileText(profilePath).catch(() => undefined);
   const loaded = flags.generate ? await regenerateLink(profilePath, flags.root, write) : await loadLinkProfile(profilePath);
   const profile = loaded.profile;
   if (profile.listen) return (await import('../callers/run.js')).runCallers(loaded.path, profile, flags, pppd);
@@ -86,7 +92,7 @@ export async function runLink(profilePath: string, flags: RunLinkFlags, role: 's
       // One edit is acted on once, however many ways it is announced (several inotify events, the
       // watch and a SIGHUP): only text not seen before is a change. A missing or empty file is a
       // save under way (install(1) unlinks first; a truncate comes before the write): its next
-      // event brings the rest.
+      // event brings the rest. One that is not a regular file, or too large, is rejected by name.
       const text = await profileText(profilePath);
       if (!text || text === seenText) return undefined;
       seenText = text;

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCK_FILE_MAX_BYTES, lockFilePath, parseLockPid } from '../line/uucp-lock.js';
-import { readBack } from '../runtime/read-back.js';
+import { readBack, ReadBackError } from '../runtime/read-back.js';
 import { pidAlive, type LinkStatus } from './state.js';
 
 /**
@@ -17,11 +17,21 @@ export interface LockHolder {
   command?: string;
 }
 
+/** Told one line for each file read back that names nobody because it is not one (a FIFO, a device,
+ *  too large); whatever reads it goes on without it. */
+export type Unreadable = (line: string) => void;
+
+/** The caught refusal of a read back, said through `warn`; names nobody. */
+const namesNobody = (warn: Unreadable | undefined) => (err: unknown): undefined => {
+  if (err instanceof ReadBackError) warn?.(`${err.message}; ignored`);
+  return undefined;
+};
+
 /** Who holds the device's UUCP lock (the file pppd's `lock` writes); undefined if no lock or no pid in it. */
-export async function readLockHolder(lockDir: string, device: string): Promise<LockHolder | undefined> {
+export async function readLockHolder(lockDir: string, device: string, warn?: Unreadable): Promise<LockHolder | undefined> {
   const file = lockFilePath(lockDir, device);
   // a lock that is not a regular file of a lock's size names no holder (and is never waited on)
-  const pid = await readBack(file, { maxBytes: LOCK_FILE_MAX_BYTES }).then((got) => got && parseLockPid(got.bytes), () => undefined);
+  const pid = await readBack(file, { maxBytes: LOCK_FILE_MAX_BYTES }).then((got) => got && parseLockPid(got.bytes), namesNobody(warn));
   if (pid === undefined) return undefined;
   const alive = pidAlive(pid);
   const command = alive ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() || undefined : undefined;
@@ -72,12 +82,14 @@ export interface OrphanSearch {
   runDir?: string;
   lockDir?: string;
   device?: string;
+  /** Told each pid or lock file that is not one (see Unreadable). */
+  warn?: Unreadable;
 }
 
 /** What pppd's `linkname` pid file RUNDIR/ppp-NAME.pid says: its pid on line 1 and, once the link
  *  is up, its interface on line 2. Anything else (too big, not a regular file, a FIFO) says nothing. */
-export async function readPppdPidFile(runDir: string, name: string): Promise<{ pid: number; iface?: string } | undefined> {
-  const got = await readBack(join(runDir, `ppp-${name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
+export async function readPppdPidFile(runDir: string, name: string, warn?: Unreadable): Promise<{ pid: number; iface?: string } | undefined> {
+  const got = await readBack(join(runDir, `ppp-${name}.pid`), { maxBytes: LOCK_FILE_MAX_BYTES }).catch(namesNobody(warn));
   const [pidText, iface] = (got?.bytes.toString('latin1') ?? '').split('\n').map((l) => l.trim());
   // pppd writes "%d\n": a line that is not a whole pid names nobody
   if (!/^[1-9]\d{0,9}$/.test(pidText ?? '')) return undefined;
@@ -89,10 +101,10 @@ export async function readPppdPidFile(runDir: string, name: string): Promise<{ p
 export async function findOrphanPppd(o: OrphanSearch): Promise<number | undefined> {
   const candidates: number[] = [];
   if (o.previous?.pppdPid && !pidAlive(o.previous.supervisorPid)) candidates.push(o.previous.pppdPid);
-  const fromPidFile = (await readPppdPidFile(o.runDir ?? '/var/run', o.name))?.pid;
+  const fromPidFile = (await readPppdPidFile(o.runDir ?? '/var/run', o.name, o.warn))?.pid;
   if (fromPidFile) candidates.push(fromPidFile);
   if (o.device && o.lockDir) {
-    const h = await readLockHolder(o.lockDir, o.device);
+    const h = await readLockHolder(o.lockDir, o.device, o.warn);
     if (h?.alive) candidates.push(h.pid);
   }
   for (const pid of candidates) {

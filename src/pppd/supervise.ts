@@ -321,7 +321,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw new SupervisorError(`link ${this.o.name} is already supervised by pid ${previous.supervisorPid} (laplink stop ${this.o.name})`);
     }
     if (previous) this.status.restarts = previous.restarts ?? 0;
-    const pid = await findOrphanPppd({ name: this.o.name, previous, runDir: this.o.runDir ?? DEFAULT_RUN_DIR, lockDir: this.lockDir, device: this.config.device });
+    const pid = await findOrphanPppd({ name: this.o.name, previous, runDir: this.o.runDir ?? DEFAULT_RUN_DIR, lockDir: this.lockDir, device: this.config.device, warn: (line) => this.log(line) });
     if (!pid) return;
     if (this.o.orphan === 'end') {
       this.log(`ending pppd pid ${pid} left by a previous supervisor`);

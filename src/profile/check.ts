@@ -4,7 +4,7 @@ import { isatty } from 'node:tty';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { peersPath, renderProfile, ttyOptionsPath, type RenderedFile } from '../render/render.js';
-import { planGenerate, underRoot } from '../render/write.js';
+import { GENERATED_FILE_MAX_BYTES, planGenerate, underRoot } from '../render/write.js';
 import type { LoadedProfile } from './load.js';
 import type { Profile } from './schema.js';
 import { passwordFileProblem } from './password-file.js';
@@ -167,9 +167,15 @@ function managedBlocks(text: string): Array<{ name: string; body: string }> {
   return [...text.matchAll(re)].map((m) => ({ name: m[1]!, body: m[2]! }));
 }
 
+/** A file generate wrote, read back (a FIFO in its place would hold check): null when missing, a
+ *  ReadBackError naming it when it is not a regular file or too large. */
+async function generatedText(path: string): Promise<string | null> {
+  return (await readBack(path, { maxBytes: GENERATED_FILE_MAX_BYTES, followSymlinks: true }))?.bytes.toString('utf8') ?? null;
+}
+
 /** The role a generated peers file names on its second line (`… (server, peer …)`), if it is ours. */
 async function roleOf(root: string | undefined, name: string): Promise<string | undefined> {
-  const text = await readFile(underRoot(root, peersPath(name)), 'utf8').catch(() => '');
+  const text = (await generatedText(underRoot(root, peersPath(name))).catch(() => null)) ?? '';
   return /^# pppd options for `pppd call \S+` \((server|client), /m.exec(text)?.[1];
 }
 
@@ -181,7 +187,12 @@ async function roleOf(root: string | undefined, name: string): Promise<string | 
 async function checkTtyNeighbours(p: Profile, root: string | undefined, ours: string): Promise<CheckResult[]> {
   const device = p.device!;
   const path = underRoot(root, ttyOptionsPath(device));
-  const text = await readFile(path, 'utf8').catch(() => null);
+  let text: string | null;
+  try {
+    text = await generatedText(path);
+  } catch (err) {
+    return [{ level: 'warn', what: 'tty options', detail: err instanceof ReadBackError ? err.message : `${path}: ${errnoText(err)}` }];
+  }
   if (text === null) return [{ level: 'ok', what: 'tty options', detail: `${path} not written yet` }];
   const neighbours = managedBlocks(text).filter((b) => b.name !== p.name);
   const out: CheckResult[] = [];
@@ -215,7 +226,13 @@ async function checkSharedUsers(p: Profile, files: RenderedFile[], root: string 
   const out: CheckResult[] = [];
   for (const f of files.filter((x) => x.secret && x.kind === 'block')) {
     const path = underRoot(root, f.path);
-    const text = await readFile(path, 'utf8').catch(() => null);
+    let text: string | null;
+    try {
+      text = await generatedText(path);
+    } catch (err) {
+      out.push({ level: 'warn', what: 'secrets', detail: err instanceof ReadBackError ? err.message : `${path}: ${errnoText(err)}` });
+      continue;
+    }
     if (text === null) continue;
     const entries = (body: string) => body.split(/\r?\n/).map(secretsWords).filter((w) => w.length >= 3);
     const mine = entries(f.content);
@@ -340,7 +357,7 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
   } catch (err) {
     // check only reads: say what could not be read, without generate's "nothing was changed"
     const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
-    const text = cause?.path ? `cannot read ${cause.path}: ${errnoText(cause)}` : err instanceof Error ? err.message : String(err);
+    const text = cause instanceof ReadBackError ? `cannot read ${cause.message}` : cause?.path ? `cannot read ${cause.path}: ${errnoText(cause)}` : err instanceof Error ? err.message : String(err);
     out.push({ level: 'FAIL', what: 'generated files', detail: cause?.code === 'EACCES' ? `${text} (only root may read it; run check as root)` : text });
   }
   return out;

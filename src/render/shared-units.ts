@@ -4,9 +4,10 @@
  * them too, so no unit of ppp-laplink is left behind. Which links exist is read from what generate
  * wrote: one drop-in laplink@NAME.service.d/profile.conf per link, naming its profile.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { underRoot, type FileChange } from './write.js';
+import { readBack } from '../runtime/read-back.js';
+import { GENERATED_FILE_MAX_BYTES, underRoot, type FileChange } from './write.js';
 
 const SYSTEMD_DIR = '/etc/systemd/system';
 const BRIDGE_CONFIG_DIR = '/etc/laplink/bridge';
@@ -24,7 +25,9 @@ export async function generatedLinks(root: string | undefined): Promise<Generate
   const names = (await readdir(dir).catch(() => [] as string[])).map((d) => DROP_IN.exec(d)?.[1]).filter((n): n is string => n !== undefined);
   const out: GeneratedLink[] = [];
   for (const name of names.sort()) {
-    const text = await readFile(join(dir, `laplink@${name}.service.d`, 'profile.conf'), 'utf8').catch(() => '');
+    // read back by type (a FIFO here held remove for good); one that is not a file names no profile
+    const got = await readBack(join(dir, `laplink@${name}.service.d`, 'profile.conf'), { maxBytes: GENERATED_FILE_MAX_BYTES, followSymlinks: true }).catch(() => undefined);
+    const text = got?.bytes.toString('utf8') ?? '';
     const profilePath = /\sLAPLINK_PROFILE=(\S+)/.exec(text)?.[1];
     if (profilePath) out.push({ name, profilePath });
   }

@@ -1,7 +1,8 @@
-import { lstat, mkdir, open, readFile, realpath, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { readBack, ReadBackError } from '../runtime/read-back.js';
 import { faultPoint } from './fault-point.js';
 import { isInside, makeBackups, realFs, reasonOf, removeJournal, rollBack, tempName, writeJournal, type Journal, type JournalEntry, type JournalFs } from './journal.js';
 import { mergeBlock, removeBlock } from './block.js';
@@ -34,15 +35,23 @@ export function underRoot(root: string | undefined, path: string): string {
   return root ? join(root, path) : path;
 }
 
+/** A target's text is read back like any file this tool wrote: a FIFO in its place would hold
+ *  generate, remove and check, /dev/zero would never end. A blocklist /etc/hosts runs to megabytes. */
+export const GENERATED_FILE_MAX_BYTES = 32 * 1024 * 1024;
+
 async function readExisting(fsPath: string): Promise<{ text: string | null; mode?: number; uid?: number; gid?: number }> {
   try {
-    const [text, st] = await Promise.all([readFile(fsPath, 'utf8'), stat(fsPath)]);
-    return { text, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    const got = await readBack(fsPath, { maxBytes: GENERATED_FILE_MAX_BYTES, followSymlinks: true });
+    if (!got) return { text: null };
+    return { text: got.bytes.toString('utf8'), mode: got.stats.mode & 0o7777, uid: got.stats.uid, gid: got.stats.gid };
   } catch (err) {
     // ENOTDIR: a parent is a plain file, so there is no such file; writing it will fail later, cleanly.
-    const code = (err as NodeJS.ErrnoException).code;
+    // refused by type or size: the reader's words; else the errno it carries
+    if (err instanceof ReadBackError && err.cause === undefined) throw new WriteError(`cannot read ${err.message}; nothing was changed`, EXIT.FAILED, { cause: err });
+    const errno = err instanceof ReadBackError ? err.cause : err;
+    const code = (errno as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { text: null };
-    throw new WriteError(`cannot read ${fsPath}: ${reasonOf(err)}; nothing was changed`, EXIT.FAILED, { cause: err });
+    throw new WriteError(`cannot read ${fsPath}: ${reasonOf(errno)}; nothing was changed`, EXIT.FAILED, { cause: errno });
   }
 }
 

@@ -51,6 +51,9 @@ export interface WatchOptions {
   signal: AbortSignal;
   /** Called with every new view (each state change, each tick). */
   onView(view: WatchView): void;
+  /** How a directory is watched: chokidar's `watch`. Tests pass one whose watchers misbehave (a
+   *  close that never settles) to prove a stop ends the watch anyway; nothing else replaces it. */
+  watchDir?: typeof watch;
 }
 
 export interface StatusWatch {
@@ -257,7 +260,8 @@ export function watchStatus(options: WatchOptions): StatusWatch {
     // added after 'ready') missed a directory made right after the first look, 1 run in 4 here.
     const parent = dirname(resolve(stateDir));
     const only = (p: string) => resolve(p) !== parent && basename(p) !== basename(stateDir);
-    const w = armedWithoutDir ? watch(parent, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: only }) : watch(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
+    const watchDir = options.watchDir ?? watch;
+    const w = armedWithoutDir ? watchDir(parent, { depth: 0, ignoreInitial: true, followSymlinks: false, ignored: only }) : watchDir(stateDir, { depth: 0, ignoreInitial: true, followSymlinks: false });
     watcher = w;
     open.add(w);
     w.on('all', (event, path) => {

@@ -40,8 +40,8 @@ export function standInSupervisor(dir: string, fake: Record<string, string>, ove
 }
 
 /** Start lines the stand-in appended: one per pppd start, "pid time argv…". */
-export async function starts(dir: string): Promise<Array<{ pid: number; at: number }>> {
-  const text = await readFile(join(dir, 'starts'), 'utf8').catch(() => '');
+export async function starts(dir: string, file = join(dir, 'starts')): Promise<Array<{ pid: number; at: number }>> {
+  const text = await readFile(file, 'utf8').catch(() => '');
   return text
     .split('\n')
     .filter(Boolean)
@@ -49,6 +49,26 @@ export async function starts(dir: string): Promise<Array<{ pid: number; at: numb
       const [pid, at] = l.split(' ');
       return { pid: Number(pid), at: Number(at) };
     });
+}
+
+/**
+ * Ends a `laplink` a test started, also when the test failed half-way (a process stuck in its stop,
+ * or one whose test never got to stop it): SIGTERM first, so it ends its pppd as it would under
+ * systemd, SIGKILL after 5 s; then every stand-in pppd named in `startsFile` (FAKE_PPPD_STATE) that
+ * still runs, by pid (a laplink killed with -9 leaves its pppd re-parented to init).
+ */
+export async function endWithStandIns(p: { exitCode?: number | null; signalCode?: string | null; kill(signal: NodeJS.Signals): unknown } & PromiseLike<unknown>, startsFile?: string): Promise<void> {
+  if (p.exitCode == null && p.signalCode == null) {
+    p.kill('SIGTERM');
+    const ended = await Promise.race([Promise.resolve(p).then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+    if (!ended) p.kill('SIGKILL');
+  }
+  await Promise.resolve(p).catch(() => undefined);
+  for (const { pid } of startsFile ? await starts('', startsFile) : []) {
+    // only a pid that is still our stand-in: never a recycled one
+    const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (argv.includes('fake-pppd')) process.kill(pid, 'SIGKILL');
+  }
 }
 
 /** Resolves with the first status in `state` (or matching `pred`), rejects after `ms`. */

@@ -7,15 +7,14 @@
  * cannot carry one. This machine does not run systemd as init; the protocol needs none.
  */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/bridge-processes.js';
 import { connectTcp, waitUntil } from '../helpers/bridge.js';
 import { notifySocket as bindNotifySocket } from '../helpers/notify-socket.js';
 import { startPtyPair } from '../helpers/ptypair.js';
-import { fakePppd, laplinkBin, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
+import { endWithStandIns, fakePppd, laplinkBin, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -35,35 +34,15 @@ async function workDir(): Promise<string> {
   return dir;
 }
 
-/** The stand-in pppds a test started (fake-pppd.mjs appends "PID …" per start to FAKE_PPPD_STATE). */
-function standInPids(startsFile: string): number[] {
-  if (!existsSync(startsFile)) return [];
-  return readFileSync(startsFile, 'utf8').split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => n > 0);
-}
-
 /**
- * `laplink` with `args`. Its cleanup runs even when the test failed half-way: SIGTERM first, so
- * `serve` ends its pppd as it would under systemd, then SIGKILL; and every stand-in pppd it started
- * that still runs is killed by pid (a serve killed with -9 leaves its pppd re-parented to init).
+ * `laplink` with `args`, ended by endWithStandIns even when the test failed half-way.
  */
 function run(args: string[], env: Record<string, string>, startsFile?: string): ResultPromise & { output: () => string } {
   let output = '';
   const p = execa(process.execPath, [laplinkBin, ...args], { env: startsFile ? { ...env, FAKE_PPPD_STATE: startsFile } : env, reject: false, buffer: false, stdin: 'ignore' });
   p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  cleanups.push(async () => {
-    if (p.exitCode === null && p.signalCode === null) {
-      p.kill('SIGTERM');
-      const ended = await Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
-      if (!ended) p.kill('SIGKILL');
-    }
-    await p;
-    for (const pid of startsFile ? standInPids(startsFile) : []) {
-      // only a pid that is still our stand-in: never a recycled one
-      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (argv.includes('fake-pppd')) process.kill(pid, 'SIGKILL');
-    }
-  });
+  cleanups.push(() => endWithStandIns(p, startsFile));
   return Object.assign(p, { output: () => output });
 }
 

@@ -1,7 +1,7 @@
 /**
  * State files are hostile input: beside one good state file, files of the wrong shape (wrong types,
- * a JSON array, deep nesting) and of the wrong kind (a FIFO, a symlink to /dev/zero, one over the
- * size cap) are listed as unreadable with their reason by `status`, `status --json` and
+ * a JSON array, deep nesting) and of the wrong kind (a FIFO, a device node, a symlink to /dev/zero,
+ * one over the size cap) are listed as unreadable with their reason by `status`, `status --json` and
  * `status --watch`, and the good link is still shown. Runs the built CLI.
  */
 import { execa } from 'execa';
@@ -29,6 +29,7 @@ const REASONS: Record<string, RegExp> = {
   nested: /is not in the expected format \(lastExit\.code: /,
   fifo: /is a FIFO, not a regular file; not read/,
   zero: /is a symbolic link, not a regular file; not read/,
+  device: /is a character device, not a regular file; not read/,
   big: /is larger than 1048576 bytes; not read/,
 };
 
@@ -43,6 +44,8 @@ async function hostileStateDir(): Promise<string> {
   await writeFile(join(state, 'nested.json'), `{"name":"nested","state":"up","since":"${good.since}","supervisorPid":${process.pid},"restarts":0,"lastExit":{"code":${'['.repeat(deep)}${']'.repeat(deep)},"meaning":"x","at":"${good.since}"},"extra":${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}}`);
   await execa('mkfifo', [join(state, 'fifo.json')]);
   await symlink('/dev/zero', join(state, 'zero.json'));
+  // a device node itself (/dev/zero's numbers; the suite runs as root, as CI does)
+  await execa('mknod', [join(state, 'device.json'), 'c', '1', '5']);
   // a valid state, padded past the cap: read whole it would show as a link
   await writeFile(join(state, 'big.json'), `${JSON.stringify({ ...good, name: 'big' })}${' '.repeat(2 * 1024 * 1024)}`);
   return state;
@@ -62,7 +65,7 @@ it('status: the good link in the table, each bad file a row and one line with it
     expect(line, name).toMatch(reason);
     expect(line, name).toContain(join(state, `${name}.json`));
   }
-  expect(r.stdout).toMatch(/^7 links: 1 up, 6 unreadable$/m);
+  expect(r.stdout).toMatch(/^8 links: 1 up, 7 unreadable$/m);
 });
 
 it('status --json: the good link, and each bad file with `unreadable` and its reason', async () => {

@@ -37,7 +37,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
     const full = join(e.parentPath, e.name);
-    out[full] = e.isFile() ? await readFile(full, 'utf8') : e.isSymbolicLink() ? 'symlink' : e.isFIFO() ? 'fifo' : 'dir';
+    out[full] = e.isFile() ? await readFile(full, 'utf8') : e.isSymbolicLink() ? 'symlink' : e.isFIFO() ? 'fifo' : e.isCharacterDevice() ? 'device' : 'dir';
   }
   return out;
 }
@@ -106,6 +106,10 @@ describe('a crafted journal is refused with nothing touched', () => {
     await rm(journalFile());
     await symlink('/dev/zero', journalFile());
     await expectRefused(/is refused \(is a symbolic link, not a regular file; not read\)/);
+    await rm(journalFile());
+    // a device node itself (/dev/zero's numbers; the suite runs as root, as CI does)
+    await execa('mknod', [journalFile(), 'c', '1', '5']);
+    await expectRefused(/is refused \(is a character device, not a regular file; not read\)/);
     await rm(journalFile());
     // a valid journal padded past the cap: read whole, it would be rolled forward
     const v = join(root, 'etc/ppp/peers');

@@ -101,3 +101,13 @@ it('validates JSON against a schema, naming the field', async () => {
   await expect(readBackJson(join(dir, 'c.json'), schema, cap)).rejects.toThrow(/c\.json: is not in the expected format/);
   await expect(readBackJson(join(dir, 'd.json'), schema, cap)).rejects.toThrow(/d\.json: is not JSON/);
 });
+
+it("YAML the tool loads again on a reload (a bridge config on SIGHUP, a profile) goes through it: a FIFO or /dev/zero in its place is one line, never read", async () => {
+  const { loadBridgeConfig } = await import('../../src/bridge/config.js');
+  const { ConfigError } = await import('../../src/errors.js');
+  await execa('mkfifo', [join(dir, 'bridge.yaml')]);
+  await symlink('/dev/zero', join(dir, 'zero.yaml'));
+  const problems = (file: string) => loadBridgeConfig(file).then(() => ['loaded'], (err: unknown) => (err instanceof ConfigError ? err.problems : [`other: ${String(err)}`]));
+  expect(await problems(join(dir, 'bridge.yaml'))).toEqual([`${join(dir, 'bridge.yaml')}: cannot read: is a FIFO, not a regular file; not read`]);
+  expect(await problems(join(dir, 'zero.yaml'))).toEqual([`${join(dir, 'zero.yaml')}: cannot read: is a character device, not a regular file; not read`]);
+});
