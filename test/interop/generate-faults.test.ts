@@ -161,7 +161,7 @@ describe('generate under SIGKILL', () => {
     // 200 real process start-ups: about 1 s each on an idle 2-core machine, 3 s at load 15 (measured)
   }, 1_200_000);
 
-  it('a kill at every step of the write phase, both directions; `check` finishes the run and says so', async () => {
+  it('a kill at every step of the write phase, both directions; `check` names the interrupted run and changes nothing, the next generate finishes it', async () => {
     const { root, profile, snapA, snapB } = await prepared();
     const lockDir = await scratch('laplink-uucp-');
     let kills = 0;
