@@ -52,7 +52,7 @@ async function removeOne(source: string | LoadedProfile, opts: RemoveOptions, al
   const loaded = typeof source === 'string' ? await loadProfile(source) : source;
   const name = loaded.profile.name;
   // a link that is up would go down later with its ip-down hook gone, leaving its queue and IFB behind
-  const released = await releaseQueue(name, underRoot(opts.root, ipDownPath(name)), underRoot(opts.root, DEFAULT_RUN_DIR), opts.dryRun);
+  const released = await releaseQueue(name, underRoot(opts.root, ipDownPath(name)), underRoot(opts.root, DEFAULT_RUN_DIR), opts.dryRun, (line) => process.stderr.write(`laplink: ${line}\n`));
   if (released) process.stdout.write(`${released}\n`);
   const r = await removeLink(loaded, { root: opts.root, dryRun: opts.dryRun, alsoRemoving });
   const recovered = r.recovery && describeRecovery(r.recovery);

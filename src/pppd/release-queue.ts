@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { lstat } from 'node:fs/promises';
 import { pidAlive } from '../pid.js';
-import { cmdline, isPppdFor, readPppdPidFile } from './orphan.js';
+import { cmdline, isPppdFor, readPppdPidFile, type Unreadable } from './orphan.js';
 
 /** What pppd's `linkname` pid file says of a running link: pid on line 1, interface on line 2. */
 export interface LiveLink {
@@ -19,8 +19,8 @@ export interface LiveLink {
 const IFACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 
 /** The running pppd of this link and its interface, from RUNDIR/ppp-NAME.pid; undefined when it is not up. */
-export async function findLiveLink(name: string, runDir: string): Promise<LiveLink | undefined> {
-  const file = await readPppdPidFile(runDir, name);
+export async function findLiveLink(name: string, runDir: string, warn?: Unreadable): Promise<LiveLink | undefined> {
+  const file = await readPppdPidFile(runDir, name, warn);
   if (!file?.iface || !IFACE.test(file.iface) || !pidAlive(file.pid)) return undefined;
   const { pid, iface } = file;
   // a recycled pid is never taken for our pppd
@@ -31,10 +31,10 @@ export async function findLiveLink(name: string, runDir: string): Promise<LiveLi
 /**
  * Runs the link's generated ip-down hook (hookFile) for its live interface, with the arguments and
  * environment pppd gives it. Returns a line for the user, or undefined when there was nothing to do
- * (link not up, or no hook: `queue: off`).
+ * (link not up, or no hook: `queue: off`). A pid file that is not one is said through `warn`.
  */
-export async function releaseQueue(name: string, hookFile: string, runDir: string, dryRun = false): Promise<string | undefined> {
-  const live = await findLiveLink(name, runDir);
+export async function releaseQueue(name: string, hookFile: string, runDir: string, dryRun = false, warn?: Unreadable): Promise<string | undefined> {
+  const live = await findLiveLink(name, runDir, warn);
   if (!live) return undefined;
   const hook = await lstat(hookFile).catch(() => undefined);
   if (!hook?.isFile()) return undefined;

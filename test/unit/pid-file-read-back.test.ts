@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { findOrphanPppd, readLockHolder, readPppdPidFile } from '../../src/pppd/orphan.js';
+import { releaseQueue } from '../../src/pppd/release-queue.js';
 
 let dir = '';
 beforeEach(async () => {
@@ -49,3 +50,13 @@ for (const [kind, make] of HOSTILE) {
     expect(said[1]).toMatch(new RegExp(`^${join(dir, 'lock/LCK..ttyS7').replace(/\./g, '\\.')}: .*; ignored$`));
   });
 }
+
+it("remove's queue release: a FIFO as the pid file is one line naming it, and nothing is run", async () => {
+  await execa('mkfifo', [join(dir, 'run/ppp-link.pid')]);
+  const hook = join(dir, 'ip-down');
+  await writeFile(hook, `#!/bin/sh\ntouch ${join(dir, 'ran')}\n`, { mode: 0o755 });
+  const said: string[] = [];
+  expect(await releaseQueue('link', hook, join(dir, 'run'), false, (line) => said.push(line))).toBeUndefined();
+  expect(said).toEqual([`${join(dir, 'run/ppp-link.pid')}: is a FIFO, not a regular file; not read; ignored`]);
+  await expect(execa('test', ['-e', join(dir, 'ran')])).rejects.toThrow();
+});
