@@ -18,13 +18,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { prepareLab, runScenario, type LabImages } from '../../lab/run.js';
 import { linkScenario, loadPings, pingTimes, retransmitCauses, retransmitted, transfers, type LinkPlan, type LoadPings, type Transfer } from '../../lab/scenario-link.js';
 import { laplinkArgv } from '../../src/paths.js';
+import { HEADROOM } from '../../src/profile/queue.js';
 import { freePort } from '../../test/helpers/bridge-processes.js';
 import { connectTcp, exchangeMarkers, openTty, randomPayload, receiveSha256, sha256, Sink } from '../../test/helpers/driver.js';
 import { goodputCeiling, lineRate, pingWireSeconds } from '../lib/link-ceiling.js';
@@ -287,6 +288,8 @@ export const suite: BenchSuite = {
   name: 'link',
   async run({ quick, signal, only }) {
     const t0 = performance.now();
+    // the shaper's knee moves with how late this host wakes the guests: every figure goes with the load it was taken at
+    const loadAtStart = loadavg()[0]!;
     const goodputs = (baud: number): Config[] => [
       { kind: 'goodput', baud, compression: 'deflate', queue: 'on' },
       { kind: 'goodput', baud, compression: 'none', queue: 'on' },
@@ -307,7 +310,7 @@ export const suite: BenchSuite = {
     }
     const minutes = (performance.now() - t0) / 60_000;
     return [
-      `Goodput as a share of the line rate (8N1: baud/10 B/s), steady state from two sizes per transfer; ceiling from the framing (MTU 1500, VJ on ${Math.round(VJ_SHARE * 100)} % of segments). Queue management on = the generated ip-up.d hooks (CAKE at 0.94 of the line less escapes); off = both ends' hooks undone. Under load: pings every 200 ms beside one download, goodput of the whole transfer (slow start and pings included); ${REALTIME ? 'bridge at chrt -f 50, guests at nice -10' : 'bridge and guests at normal priority'}; ${minutes.toFixed(1)} min.`,
+      `Goodput as a share of the line rate (8N1: baud/10 B/s), steady state from two sizes per transfer; ceiling from the framing (MTU 1500, VJ on ${Math.round(VJ_SHARE * 100)} % of segments). Queue management on = the generated ip-up.d hooks (CAKE at ${HEADROOM} of the line less escapes); off = both ends' hooks undone. Under load: pings every 200 ms beside one download, goodput of the whole transfer (slow start and pings included); ${REALTIME ? 'bridge at chrt -f 50, guests at nice -10' : 'bridge and guests at normal priority'}; ${minutes.toFixed(1)} min; load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`,
       '',
       '| measurement | result | target | met |',
       '|---|---|---|---|',
