@@ -35,6 +35,7 @@ export function register(program: Command): void {
       // every profile first: a link whose profile is gone cannot say which files are its own
       const loaded: LoadedProfile[] = [];
       for (const l of links) {
+        if (!l.profilePath) throw new UsageError(`link ${l.name}: ${l.unreadable}; nothing was removed (generate it again, or laplink remove the others one by one)`);
         loaded.push(
           await loadProfile(l.profilePath).catch((err: Error) => {
             throw new UsageError(`link ${l.name}: ${err.message.split('\n')[0]}; nothing was removed (restore its profile, or laplink remove the others one by one)`);

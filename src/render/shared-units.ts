@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readBack } from '../runtime/read-back.js';
+import { readBack, ReadBackError } from '../runtime/read-back.js';
 import { GENERATED_FILE_MAX_BYTES, underRoot, type FileChange } from './write.js';
 
 const SYSTEMD_DIR = '/etc/systemd/system';
@@ -15,21 +15,29 @@ const DROP_IN = /^laplink@(.+)\.service\.d$/;
 
 export interface GeneratedLink {
   name: string;
-  /** The profile generate was given (LAPLINK_PROFILE in the drop-in). */
-  profilePath: string;
+  /** The profile generate was given (LAPLINK_PROFILE in the drop-in); absent when the drop-in cannot say. */
+  profilePath?: string;
+  /** Why its drop-in could not be read (not a regular file, too big): the link is there, its profile unknown. */
+  unreadable?: string;
 }
 
-/** Every link generate wrote under `root`, from the drop-ins, sorted by name. */
+/** Every link generate wrote under `root`, from the drop-ins, sorted by name; one whose drop-in cannot be read is still a link. */
 export async function generatedLinks(root: string | undefined): Promise<GeneratedLink[]> {
   const dir = underRoot(root, SYSTEMD_DIR);
   const names = (await readdir(dir).catch(() => [] as string[])).map((d) => DROP_IN.exec(d)?.[1]).filter((n): n is string => n !== undefined);
   const out: GeneratedLink[] = [];
   for (const name of names.sort()) {
-    // read back by type (a FIFO here held remove for good); one that is not a file names no profile
-    const got = await readBack(join(dir, `laplink@${name}.service.d`, 'profile.conf'), { maxBytes: GENERATED_FILE_MAX_BYTES, followSymlinks: true }).catch(() => undefined);
-    const text = got?.bytes.toString('utf8') ?? '';
-    const profilePath = /\sLAPLINK_PROFILE=(\S+)/.exec(text)?.[1];
-    if (profilePath) out.push({ name, profilePath });
+    const file = join(dir, `laplink@${name}.service.d`, 'profile.conf');
+    try {
+      // read back by type: a FIFO here held remove for good
+      const got = await readBack(file, { maxBytes: GENERATED_FILE_MAX_BYTES, followSymlinks: true });
+      // a drop-in directory without our profile.conf (someone's own override) is no link of ours
+      const profilePath = /\sLAPLINK_PROFILE=(\S+)/.exec(got?.bytes.toString('utf8') ?? '')?.[1];
+      if (profilePath) out.push({ name, profilePath });
+    } catch (err) {
+      if (!(err instanceof ReadBackError)) throw err;
+      out.push({ name, unreadable: err.message });
+    }
   }
   return out;
 }

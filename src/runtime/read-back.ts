@@ -57,15 +57,16 @@ function errnoReason(err: unknown): string {
   if (code === 'ELOOP') return 'is a symbolic link, not a regular file; not read';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory, not a regular file; not read';
-  if (code === 'ENOTDIR') return 'a parent is not a directory';
   if (code === 'EIO') return 'input/output error';
   return err instanceof Error ? err.message : String(err);
 }
 
-/** After a failed read: undefined for a missing file, else the ReadBackError to throw. */
+/** After a failed read: undefined for a file that is not there, else the ReadBackError to throw. */
 function failed(file: string, err: unknown): undefined {
   if (err instanceof ReadBackError) throw err;
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  // ENOTDIR: a path through something that is not a directory names no file, as a missing one doesn't
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
   throw new ReadBackError(file, errnoReason(err), { cause: err });
 }
 

@@ -108,6 +108,17 @@ describe('laplink init / generate / remove / check', () => {
     expect(refused.stderr).toMatch(/^laplink: link all3: .*all3\.yaml: cannot read: no such file or directory; nothing was removed/);
     expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
     await writeFile(third, kept);
+    // nor can a link whose drop-in is not a file (a FIFO is never read): one line naming it
+    const dropIn = join(root, 'etc/systemd/system/laplink@all2.service.d/profile.conf');
+    const dropInText = await readFile(dropIn, 'utf8');
+    await rm(dropIn);
+    await execa('mkfifo', [dropIn]);
+    const fifo = await laplink(['remove', '--all', '--root', root]);
+    expect(fifo.exitCode).toBe(2);
+    expect(fifo.stderr).toBe(`laplink: link all2: ${dropIn}: is a FIFO, not a regular file; not read; nothing was removed (generate it again, or laplink remove the others one by one)`);
+    expect((await readdir(join(root, 'etc/ppp/peers'))).sort()).toEqual(['all2', 'all3']);
+    await rm(dropIn);
+    await writeFile(dropIn, dropInText);
     const all = await laplink(['remove', '--all', '--root', root]);
     expect(all.exitCode, all.stderr).toBe(0);
     expect(await readdir(join(root, 'etc/ppp/peers'))).toEqual([]);
