@@ -12,6 +12,7 @@ import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
 import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS } from './port-options.js';
 import { PORT_OPTIONS, showportText, type ShownOptionKey } from './port-option-table.js';
+import { LIST_SEPARATOR, NOT_CONNECTED, PORT_DISABLED, SHOWPORT_LABEL as L, showportHead, showportLine, tlsValue } from './showport-labels.js';
 import { CLIENT_LABEL, ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
 
 export const controlHelp = [
@@ -23,7 +24,7 @@ export const controlHelp = [
   'setporttimeout <port> <seconds> - idle timeout, 0 = none',
   'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL',
   'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
-  `setportenable <port> off|${PROTOCOLS.join('|')} - disable a port or set its protocol`,
+  `setportenable <port> ${[PORT_DISABLED, ...PROTOCOLS].join('|')} - disable a port or set its protocol`,
   'setclientlabel <port> <client> [<label>] - name who is behind a client (e.g. web: alice writes); none clears it',
   'monitor tcp|term <port> - copy data from the network (tcp) or the device (term) here',
   'monitor stop - stop monitoring',
@@ -44,10 +45,6 @@ export interface ShownRotator {
   stats: RotatorStats;
 }
 
-function tlsText(policy: string | undefined): string {
-  return policy === undefined ? 'off' : `on, client certificates ${policy}`;
-}
-
 /** `127.0.0.1:40000`, with the client's certificate on a TLS session: `127.0.0.1:40000 (CN=laptop sha256:1f2e…)`. */
 function sessionText(s: Session): string {
   const who = s.peer.identity ? `${s.remote} (${describePeer(s.peer.identity)})` : s.remote;
@@ -62,7 +59,7 @@ function settingsText(s: LineSettings): string {
 
 /** A showport line of a port option, under the label the option table gives it. */
 function optionLine(key: ShownOptionKey, text: string): string {
-  return `  ${PORT_OPTIONS[key].showport.label}: ${text}`;
+  return showportLine(PORT_OPTIONS[key].showport.label, text);
 }
 
 /** A flow control's ser2net word (`RTSCTS`, `XONXOFF`), as the flow it names. */
@@ -247,7 +244,7 @@ export class ControlServer {
       case 'setportenable': {
         if (!port) return badPort;
         const v = args[1];
-        if (v === 'off') {
+        if (v === PORT_DISABLED) {
           port.enabled = false;
           for (const s of [...port.sessions]) port.drop(s, 'port disabled by control port');
           return '';
@@ -280,19 +277,19 @@ export class ControlServer {
     const sessions = [...p.sessions];
     const s = p.line?.settings;
     return [
-      `TCP port ${portKey(p)}`,
-      optionLine('protocol', p.enabled ? showportText('protocol', p.protocol) : 'off'),
+      showportHead('port', portKey(p)),
+      optionLine('protocol', p.enabled ? showportText('protocol', p.protocol) : PORT_DISABLED),
       optionLine('idleTimeout', showportText('idleTimeout', p.idleTimeout)),
-      `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
-      `  name: ${p.options.name}`,
-      `  device: ${p.options.device ?? p.options.name}`,
+      showportLine(L.connectedTo, sessions.length ? sessions.map(sessionText).join(LIST_SEPARATOR) : NOT_CONNECTED),
+      showportLine(L.name, p.options.name),
+      showportLine(L.device, p.options.device ?? p.options.name),
       optionLine('speed', s ? settingsText(s) : 'device unavailable'), // the line settings share ser2net's one line
-      `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
-      `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
-      `  bytes read from device: ${p.deviceIn}`,
-      `  bytes written to device: ${p.deviceOut}`,
-      `  data path: ${p.dataPath}`,
-      `  tls: ${tlsText(p.tlsClientCert)}`,
+      showportLine(L.tcpIn, sessions.reduce((n, x) => n + x.bytesIn, 0)),
+      showportLine(L.tcpOut, sessions.reduce((n, x) => n + x.bytesOut, 0)),
+      showportLine(L.deviceIn, p.deviceIn),
+      showportLine(L.deviceOut, p.deviceOut),
+      showportLine(L.dataPath, p.dataPath),
+      showportLine(L.tls, tlsValue(p.tlsClientCert)),
       ...p.stats.lines(sessions),
     ].join('\n');
   }
@@ -302,7 +299,7 @@ export class ControlServer {
     const s = [...p.sessions][0];
     return [
       portKey(p).padEnd(6),
-      (p.enabled ? p.protocol : 'off').padEnd(7),
+      (p.enabled ? p.protocol : PORT_DISABLED).padEnd(7),
       String(p.idleTimeout).padEnd(7),
       (s?.remote ?? 'unconnected').padEnd(21),
       p.options.name.padEnd(14),
@@ -317,5 +314,11 @@ export class ControlServer {
 
 /** A rotator's block: after the ports, so a reader of ports alone (ser2net's tools) stops at its head. */
 function showRotator(r: ShownRotator): string {
-  return [`Rotator ${r.name}`, `  listen: ${formatAddress(r.address)}`, `  tls: ${tlsText(r.tlsClientCert)}`, `  ports: ${r.ports.join(', ')}`, ...r.stats.lines()].join('\n');
+  return [
+    showportHead('rotator', r.name),
+    showportLine(L.listen, formatAddress(r.address)),
+    showportLine(L.tls, tlsValue(r.tlsClientCert)),
+    showportLine(L.ports, r.ports.join(LIST_SEPARATOR)),
+    ...r.stats.lines(),
+  ].join('\n');
 }

@@ -12,9 +12,7 @@
  */
 import { defaultSettings, type LineSettings } from '../line/line.js';
 import { DATA_BITS, FLOWS, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
-
-/** The lines of `showport` that print a port option (status --watch and the exporter parse them). */
-export type ShowportLabel = 'enable state' | 'timeout' | 'device config';
+import { SHOWPORT_LABEL, type ShowportLabel } from './showport-labels.js';
 
 interface RowBase {
   /** The `bridge serve` flag, as commander takes it (`--max-connections <n>`, `--no-native-pump`). */
@@ -80,7 +78,7 @@ export const PORT_OPTIONS = {
     default: 'raw',
     flag: '--protocol <protocol>',
     help: 'wire protocol',
-    showport: { label: 'enable state', text: (v: string) => v },
+    showport: { label: SHOWPORT_LABEL.enableState, text: (v: string) => v },
   } satisfies ChoiceRow<(typeof PROTOCOLS)[number]>,
   speed: {
     type: 'speed',
@@ -88,7 +86,7 @@ export const PORT_OPTIONS = {
     flag: '--speed <bps>',
     help: 'line speed',
     setting: 'speed',
-    showport: { label: 'device config', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
   } satisfies SpeedRow,
   databits: {
     type: 'choice',
@@ -97,7 +95,7 @@ export const PORT_OPTIONS = {
     flag: '--databits <n>',
     help: 'data bits',
     setting: 'dataBits',
-    showport: { label: 'device config', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
   } satisfies ChoiceRow<(typeof DATA_BITS)[number]>,
   parity: {
     type: 'choice',
@@ -106,7 +104,7 @@ export const PORT_OPTIONS = {
     flag: '--parity <p>',
     help: 'parity',
     setting: 'parity',
-    showport: { label: 'device config', text: (v: (typeof PARITIES)[number]) => PARITY_LETTER[v] },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof PARITIES)[number]) => PARITY_LETTER[v] },
   } satisfies ChoiceRow<(typeof PARITIES)[number]>,
   stopbits: {
     type: 'choice',
@@ -115,7 +113,7 @@ export const PORT_OPTIONS = {
     flag: '--stopbits <n>',
     help: 'stop bits',
     setting: 'stopBits',
-    showport: { label: 'device config', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
   } satisfies ChoiceRow<(typeof STOP_BITS)[number]>,
   flow: {
     type: 'choice',
@@ -124,7 +122,7 @@ export const PORT_OPTIONS = {
     flag: '--flow <flow>',
     help: 'flow control',
     setting: 'flow',
-    showport: { label: 'device config', text: (v: (typeof FLOWS)[number]) => (v === 'none' ? '' : v.toUpperCase()) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof FLOWS)[number]) => (v === 'none' ? '' : v.toUpperCase()) },
   } satisfies ChoiceRow<(typeof FLOWS)[number]>,
   local: {
     type: 'switch',
@@ -133,7 +131,7 @@ export const PORT_OPTIONS = {
     help: 'honour modem control lines',
     sayDefault: 'ignore modem control lines (CLOCAL; the default)',
     setting: 'local',
-    showport: { label: 'device config', text: (v: boolean) => (v ? 'CLOCAL' : '') },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: boolean) => (v ? 'CLOCAL' : '') },
   } satisfies SwitchRow,
   hupcl: {
     type: 'switch',
@@ -141,7 +139,7 @@ export const PORT_OPTIONS = {
     flag: '--hupcl',
     help: 'drop DTR on last close',
     setting: 'hupcl',
-    showport: { label: 'device config', text: (v: boolean) => (v ? 'HANGUP_WHEN_DONE' : '') },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: boolean) => (v ? 'HANGUP_WHEN_DONE' : '') },
   } satisfies SwitchRow,
   maxConnections: { type: 'whole', min: 1, default: 1, flag: '--max-connections <n>', help: 'clients sharing the device' } satisfies WholeRow,
   kickOld: { type: 'switch', default: false, flag: '--kick-old', help: 'a new client replaces the oldest when full' } satisfies SwitchRow,
@@ -162,7 +160,7 @@ export const PORT_OPTIONS = {
     default: 0,
     flag: '--idle-timeout <seconds>',
     help: 'disconnect idle clients',
-    showport: { label: 'timeout', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.timeout, text: (v: number) => String(v) },
   } satisfies WholeRow,
   nativePump: { type: 'switch', default: true, flag: '--no-native-pump', help: 'move every byte in JavaScript, even in a lone raw session' } satisfies SwitchRow,
   /** Deliver bytes both ways no faster than a UART at this baud rate (line pacing). */
