@@ -3,17 +3,19 @@
  * Ports are named by their TCP port number or their name.
  */
 import type net from 'node:net';
-import { LaplinkError, UsageError } from '../errors.js';
-import type { LineSettings } from '../line/line.js';
+import { LaplinkError } from '../errors.js';
 import type { BridgePort, Protocol, Session } from './server.js';
 import type { RotatorStats } from './port-stats.js';
 import type { HostPort } from '../listen/address.js';
 import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
-import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS } from './port-options.js';
+import { PROTOCOLS } from './port-options.js';
+import { deviceConfigText, parsePortConfig } from './device-config-words.js';
 import { PORT_OPTIONS, showportText, type ShownOptionKey } from './port-option-table.js';
 import { LIST_SEPARATOR, NOT_CONNECTED, PORT_DISABLED, SHOWPORT_LABEL as L, showportHead, showportLine, tlsValue } from './showport-labels.js';
 import { CLIENT_LABEL, ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
+
+export { parsePortConfig };
 
 export const controlHelp = [
   'exit - leave the control port',
@@ -22,7 +24,7 @@ export const controlHelp = [
   'showshortport [<port>] - one line per port',
   'disconnect <port> - disconnect the clients of a port',
   'setporttimeout <port> <seconds> - idle timeout, 0 = none',
-  'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL',
+  'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL, or as showport writes it: 9600E81 RTSCTS CLOCAL',
   'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
   `setportenable <port> ${[PORT_DISABLED, ...PROTOCOLS].join('|')} - disable a port or set its protocol`,
   'setclientlabel <port> <client> [<label>] - name who is behind a client (e.g. web: alice writes); none clears it',
@@ -51,41 +53,9 @@ function sessionText(s: Session): string {
   return s.label ? `${who} [${s.label}]` : who;
 }
 
-/** ser2net's `device config`: the frame as one word (`115200N81`), then a word per line option that is on. */
-function settingsText(s: LineSettings): string {
-  const frame = `${showportText('speed', s.speed)}${showportText('parity', s.parity)}${showportText('databits', s.dataBits)}${showportText('stopbits', s.stopBits)}`;
-  return [frame, showportText('flow', s.flow), showportText('local', s.local), showportText('hupcl', s.hupcl)].filter(Boolean).join(' ');
-}
-
 /** A showport line of a port option, under the label the option table gives it. */
 function optionLine(key: ShownOptionKey, text: string): string {
   return showportLine(PORT_OPTIONS[key].showport.label, text);
-}
-
-/** A flow control's ser2net word (`RTSCTS`, `XONXOFF`), as the flow it names. */
-function flowWord(word: string): LineSettings['flow'] | undefined {
-  return FLOWS.find((f) => f !== 'none' && f.toUpperCase() === word);
-}
-
-/** Parses ser2net's setportconfig words into settings; a UsageError names the offending word. */
-export function parsePortConfig(words: string[]): Partial<LineSettings> {
-  const s: Partial<LineSettings> = {};
-  for (const w of words) {
-    const u = w.toUpperCase();
-    if (/^\d+$/.test(u) && isTermiosSpeed(Number(u))) s.speed = Number(u);
-    else if (PARITIES.some((p) => p.toUpperCase() === u)) s.parity = u.toLowerCase() as LineSettings['parity'];
-    else if (u === '1STOPBIT') s.stopBits = 1;
-    else if (u === '2STOPBITS') s.stopBits = 2;
-    else if (DATA_BITS.some((n) => `${n}DATABITS` === u)) s.dataBits = Number(u[0]) as LineSettings['dataBits'];
-    else if (flowWord(u)) s.flow = flowWord(u);
-    else if (u.startsWith('-') && flowWord(u.slice(1))) s.flow = s.flow && s.flow !== flowWord(u.slice(1)) ? s.flow : 'none';
-    else if (u === 'LOCAL') s.local = true;
-    else if (u === '-LOCAL') s.local = false;
-    else if (u === 'HANGUP_WHEN_DONE') s.hupcl = true;
-    else if (u === '-HANGUP_WHEN_DONE') s.hupcl = false;
-    else throw new UsageError(`Invalid port config: ${w}`);
-  }
-  return s;
 }
 
 /** What the operator reads when a command fails: a refusal in its own words (a bad word, a device
@@ -283,7 +253,7 @@ export class ControlServer {
       showportLine(L.connectedTo, sessions.length ? sessions.map(sessionText).join(LIST_SEPARATOR) : NOT_CONNECTED),
       showportLine(L.name, p.options.name),
       showportLine(L.device, p.options.device ?? p.options.name),
-      optionLine('speed', s ? settingsText(s) : 'device unavailable'), // the line settings share ser2net's one line
+      optionLine('speed', s ? deviceConfigText(s) : 'device unavailable'), // the line settings share ser2net's one line
       showportLine(L.tcpIn, sessions.reduce((n, x) => n + x.bytesIn, 0)),
       showportLine(L.tcpOut, sessions.reduce((n, x) => n + x.bytesOut, 0)),
       showportLine(L.deviceIn, p.deviceIn),

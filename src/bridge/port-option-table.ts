@@ -1,9 +1,10 @@
 /**
  * Every option of a bridge port in one table, as pppd keeps its option table (options.c): each row
  * says its config key, its type and values, its default, the `bridge serve` flag with its help, and
- * the `showport` line it appears on. The config schema (config.ts), the flags of `bridge serve` and
- * `bridge connect` (cli/bridge.ts), the device's termios settings (hub.ts) and showport's lines
- * (control.ts) are all read from here, so a new option is one new row.
+ * the `showport` line it appears on, with ser2net's words for it in a device config. The config
+ * schema (config.ts), the flags of `bridge serve` and `bridge connect` (cli/bridge.ts), the device's
+ * termios settings (hub.ts), showport's lines (control.ts) and setportconfig's words
+ * (device-config-words.ts) are all read from here, so a new option is one new row.
  *
  * Plain data on purpose: `bridge stdio` (pppd's `pty` program) loads the CLI's flags at every start,
  * and zod stays out of that path (config.ts builds its schema from these rows in a worker thread).
@@ -22,6 +23,22 @@ interface RowBase {
   readonly setting?: keyof LineSettings;
   /** The showport line the option appears on, and how its value is written there. */
   readonly showport?: { readonly label: ShowportLabel; readonly text: (value: never) => string };
+  /** Its place in ser2net's device config (showport's `device config` line, setportconfig's words). */
+  readonly deviceConfig?: FramePart | OwnWord;
+}
+
+/** A part of the frame word (`115200N81`), at its place, as `showport.text` writes it; `word`:
+ *  setportconfig's word for a value besides the frame, where ser2net has one (`EVEN`, `7DATABITS`). */
+export interface FramePart {
+  readonly kind: 'frame';
+  readonly at: number;
+  readonly word?: (value: never) => string;
+}
+/** A word of its own, as `showport.text` writes it ('' for the value ser2net leaves unsaid, which
+ *  `-WORD` sets); `alsoRead`: other words setportconfig takes for a value. */
+export interface OwnWord {
+  readonly kind: 'word';
+  readonly alsoRead?: (value: never) => readonly string[];
 }
 
 /** One of a fixed list of values (strings or numbers). */
@@ -68,8 +85,6 @@ export interface GroupRow {
 
 export const TERMIOS_SPEED_PROBLEM = `not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`;
 
-const PARITY_LETTER = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' } as const;
-
 /** The table. Its order is the config's field order (an unknown field's message lists them so). */
 export const PORT_OPTIONS = {
   protocol: {
@@ -87,6 +102,7 @@ export const PORT_OPTIONS = {
     help: 'line speed',
     setting: 'speed',
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
+    deviceConfig: { kind: 'frame', at: 0 },
   } satisfies SpeedRow,
   databits: {
     type: 'choice',
@@ -96,6 +112,7 @@ export const PORT_OPTIONS = {
     help: 'data bits',
     setting: 'dataBits',
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
+    deviceConfig: { kind: 'frame', at: 2, word: (v: number) => `${v}DATABITS` },
   } satisfies ChoiceRow<(typeof DATA_BITS)[number]>,
   parity: {
     type: 'choice',
@@ -104,7 +121,9 @@ export const PORT_OPTIONS = {
     flag: '--parity <p>',
     help: 'parity',
     setting: 'parity',
-    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof PARITIES)[number]) => PARITY_LETTER[v] },
+    // the frame's letter is the word's first, as gensio writes it (N E O M S)
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof PARITIES)[number]) => v.charAt(0).toUpperCase() },
+    deviceConfig: { kind: 'frame', at: 1, word: (v: (typeof PARITIES)[number]) => v.toUpperCase() },
   } satisfies ChoiceRow<(typeof PARITIES)[number]>,
   stopbits: {
     type: 'choice',
@@ -114,6 +133,7 @@ export const PORT_OPTIONS = {
     help: 'stop bits',
     setting: 'stopBits',
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
+    deviceConfig: { kind: 'frame', at: 3, word: (v: number) => (v === 1 ? '1STOPBIT' : `${v}STOPBITS`) },
   } satisfies ChoiceRow<(typeof STOP_BITS)[number]>,
   flow: {
     type: 'choice',
@@ -123,6 +143,7 @@ export const PORT_OPTIONS = {
     help: 'flow control',
     setting: 'flow',
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof FLOWS)[number]) => (v === 'none' ? '' : v.toUpperCase()) },
+    deviceConfig: { kind: 'word' },
   } satisfies ChoiceRow<(typeof FLOWS)[number]>,
   local: {
     type: 'switch',
@@ -131,7 +152,9 @@ export const PORT_OPTIONS = {
     help: 'honour modem control lines',
     sayDefault: 'ignore modem control lines (CLOCAL; the default)',
     setting: 'local',
+    // ser2net 4 (gensio) writes CLOCAL and reads LOCAL, as ser2net 3's setportconfig did: we read both
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: boolean) => (v ? 'CLOCAL' : '') },
+    deviceConfig: { kind: 'word', alsoRead: (v: boolean) => (v ? ['LOCAL'] : []) },
   } satisfies SwitchRow,
   hupcl: {
     type: 'switch',
@@ -140,6 +163,7 @@ export const PORT_OPTIONS = {
     help: 'drop DTR on last close',
     setting: 'hupcl',
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: boolean) => (v ? 'HANGUP_WHEN_DONE' : '') },
+    deviceConfig: { kind: 'word' },
   } satisfies SwitchRow,
   maxConnections: { type: 'whole', min: 1, default: 1, flag: '--max-connections <n>', help: 'clients sharing the device' } satisfies WholeRow,
   kickOld: { type: 'switch', default: false, flag: '--kick-old', help: 'a new client replaces the oldest when full' } satisfies SwitchRow,
