@@ -3,8 +3,9 @@
  * says its config key, its type and values, its default, the `bridge serve` flag with its help, and
  * the `showport` line it appears on, with ser2net's words for it in a device config. The config
  * schema (config.ts), the flags of `bridge serve` and `bridge connect` (cli/bridge.ts), the device's
- * termios settings (hub.ts), showport's lines (control.ts) and setportconfig's words
- * (device-config-words.ts) are all read from here, so a new option is one new row.
+ * termios settings (hub.ts), showport's lines (control.ts), setportconfig's words
+ * (device-config-words.ts) and RFC 2217's codes (rfc2217.ts, rfc2217-client.ts) are all read from
+ * here, so a new option is one new row.
  *
  * Plain data on purpose: `bridge stdio` (pppd's `pty` program) loads the CLI's flags at every start,
  * and zod stays out of that path (config.ts builds its schema from these rows in a worker thread).
@@ -27,6 +28,9 @@ interface RowBase {
   readonly deviceConfig?: FramePart | OwnWord;
 }
 
+/** RFC 2217's code for each value of an option (SET-PARITY, SET-CONTROL's outbound flow), both sides. */
+export type Rfc2217Codes<V extends string> = Readonly<Record<V, number>>;
+
 /** A part of the frame word (`115200N81`), at its place, as `showport.text` writes it; `word`:
  *  setportconfig's word for a value besides the frame, where ser2net has one (`EVEN`, `7DATABITS`). */
 export interface FramePart {
@@ -46,6 +50,8 @@ export interface ChoiceRow<V extends string | number = string | number> extends 
   readonly type: 'choice';
   readonly values: readonly V[];
   readonly default?: V;
+  /** RFC 2217's code for each value, where the protocol has a command for the option. */
+  readonly rfc2217?: Rfc2217Codes<V & string>;
 }
 /** A speed termios can set (pppd and stty take no other). */
 export interface SpeedRow extends RowBase {
@@ -124,6 +130,7 @@ export const PORT_OPTIONS = {
     // the frame's letter is the word's first, as gensio writes it (N E O M S)
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof PARITIES)[number]) => v.charAt(0).toUpperCase() },
     deviceConfig: { kind: 'frame', at: 1, word: (v: (typeof PARITIES)[number]) => v.toUpperCase() },
+    rfc2217: { none: 1, odd: 2, even: 3, mark: 4, space: 5 },
   } satisfies ChoiceRow<(typeof PARITIES)[number]>,
   stopbits: {
     type: 'choice',
@@ -144,6 +151,7 @@ export const PORT_OPTIONS = {
     setting: 'flow',
     showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof FLOWS)[number]) => (v === 'none' ? '' : v.toUpperCase()) },
     deviceConfig: { kind: 'word' },
+    rfc2217: { none: 1, xonxoff: 2, rtscts: 3 },
   } satisfies ChoiceRow<(typeof FLOWS)[number]>,
   local: {
     type: 'switch',
@@ -247,4 +255,9 @@ export type ShownOptionKey = { [K in PortOptionKey]: (typeof PORT_OPTIONS)[K] ex
 /** How showport writes one option's value. */
 export function showportText<K extends ShownOptionKey>(key: K, value: Parameters<(typeof PORT_OPTIONS)[K]['showport']['text']>[0]): string {
   return (PORT_OPTIONS[key].showport.text as (v: unknown) => string)(value);
+}
+
+/** The value RFC 2217's `code` stands for in an option's codes; undefined for a code it does not have. */
+export function rfc2217Value<V extends string>(codes: Rfc2217Codes<V>, code: number): V | undefined {
+  return (Object.keys(codes) as V[]).find((v) => codes[v] === code);
 }
