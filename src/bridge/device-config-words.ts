@@ -26,14 +26,17 @@ function valuesOf(row: PortOptionRow): readonly Value[] {
   throw new Error(`a ${row.type} option has no device config words`);
 }
 
-function spelled(row: PortOptionRow & { setting: Setting; showport: NonNullable<PortOptionRow['showport']> }): Spelled {
+/** A row on showport's `device config` line. */
+type DeviceConfigRow = PortOptionRow & { setting: Setting; showport: NonNullable<PortOptionRow['showport']>; deviceConfig: FramePart | OwnWord };
+
+function spelled(row: DeviceConfigRow): Spelled {
   const text = row.showport.text as (v: Value) => string;
   return { setting: row.setting, values: valuesOf(row).map((value) => ({ value, text: text(value) })) };
 }
 
 const rows = portOptionRows()
   .map(({ row }) => row)
-  .filter((row): row is PortOptionRow & { setting: Setting; showport: NonNullable<PortOptionRow['showport']>; deviceConfig: FramePart | OwnWord } => !!row.deviceConfig && !!row.setting && !!row.showport);
+  .filter((row): row is DeviceConfigRow => !!row.deviceConfig && !!row.setting && !!row.showport);
 
 /** The frame's parts in their order: speed, parity, data bits, stop bits. */
 const frame = rows
