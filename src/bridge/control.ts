@@ -3,16 +3,19 @@
  * Ports are named by their TCP port number or their name.
  */
 import type net from 'node:net';
-import { LaplinkError, UsageError } from '../errors.js';
-import type { LineSettings } from '../line/line.js';
+import { LaplinkError } from '../errors.js';
 import type { BridgePort, Protocol, Session } from './server.js';
 import type { RotatorStats } from './port-stats.js';
 import type { HostPort } from '../listen/address.js';
 import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
-import { DATA_BITS, FLOWS, isTermiosSpeed, PARITIES, PROTOCOLS } from './port-options.js';
+import { PROTOCOLS } from './port-options.js';
+import { deviceConfigText, parsePortConfig } from './device-config-words.js';
 import { PORT_OPTIONS, showportText, type ShownOptionKey } from './port-option-table.js';
+import { LIST_SEPARATOR, NOT_CONNECTED, PORT_DISABLED, SHOWPORT_LABEL as L, showportHead, showportLine, tlsValue } from './showport-labels.js';
 import { CLIENT_LABEL, ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
+
+export { parsePortConfig };
 
 export const controlHelp = [
   'exit - leave the control port',
@@ -21,9 +24,9 @@ export const controlHelp = [
   'showshortport [<port>] - one line per port',
   'disconnect <port> - disconnect the clients of a port',
   'setporttimeout <port> <seconds> - idle timeout, 0 = none',
-  'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL',
+  'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL, or as showport writes it: 9600E81 RTSCTS CLOCAL',
   'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
-  `setportenable <port> off|${PROTOCOLS.join('|')} - disable a port or set its protocol`,
+  `setportenable <port> ${[PORT_DISABLED, ...PROTOCOLS].join('|')} - disable a port or set its protocol`,
   'setclientlabel <port> <client> [<label>] - name who is behind a client (e.g. web: alice writes); none clears it',
   'monitor tcp|term <port> - copy data from the network (tcp) or the device (term) here',
   'monitor stop - stop monitoring',
@@ -44,51 +47,15 @@ export interface ShownRotator {
   stats: RotatorStats;
 }
 
-function tlsText(policy: string | undefined): string {
-  return policy === undefined ? 'off' : `on, client certificates ${policy}`;
-}
-
 /** `127.0.0.1:40000`, with the client's certificate on a TLS session: `127.0.0.1:40000 (CN=laptop sha256:1f2e…)`. */
 function sessionText(s: Session): string {
   const who = s.peer.identity ? `${s.remote} (${describePeer(s.peer.identity)})` : s.remote;
   return s.label ? `${who} [${s.label}]` : who;
 }
 
-/** ser2net's `device config`: the frame as one word (`115200N81`), then a word per line option that is on. */
-function settingsText(s: LineSettings): string {
-  const frame = `${showportText('speed', s.speed)}${showportText('parity', s.parity)}${showportText('databits', s.dataBits)}${showportText('stopbits', s.stopBits)}`;
-  return [frame, showportText('flow', s.flow), showportText('local', s.local), showportText('hupcl', s.hupcl)].filter(Boolean).join(' ');
-}
-
 /** A showport line of a port option, under the label the option table gives it. */
 function optionLine(key: ShownOptionKey, text: string): string {
-  return `  ${PORT_OPTIONS[key].showport.label}: ${text}`;
-}
-
-/** A flow control's ser2net word (`RTSCTS`, `XONXOFF`), as the flow it names. */
-function flowWord(word: string): LineSettings['flow'] | undefined {
-  return FLOWS.find((f) => f !== 'none' && f.toUpperCase() === word);
-}
-
-/** Parses ser2net's setportconfig words into settings; a UsageError names the offending word. */
-export function parsePortConfig(words: string[]): Partial<LineSettings> {
-  const s: Partial<LineSettings> = {};
-  for (const w of words) {
-    const u = w.toUpperCase();
-    if (/^\d+$/.test(u) && isTermiosSpeed(Number(u))) s.speed = Number(u);
-    else if (PARITIES.some((p) => p.toUpperCase() === u)) s.parity = u.toLowerCase() as LineSettings['parity'];
-    else if (u === '1STOPBIT') s.stopBits = 1;
-    else if (u === '2STOPBITS') s.stopBits = 2;
-    else if (DATA_BITS.some((n) => `${n}DATABITS` === u)) s.dataBits = Number(u[0]) as LineSettings['dataBits'];
-    else if (flowWord(u)) s.flow = flowWord(u);
-    else if (u.startsWith('-') && flowWord(u.slice(1))) s.flow = s.flow && s.flow !== flowWord(u.slice(1)) ? s.flow : 'none';
-    else if (u === 'LOCAL') s.local = true;
-    else if (u === '-LOCAL') s.local = false;
-    else if (u === 'HANGUP_WHEN_DONE') s.hupcl = true;
-    else if (u === '-HANGUP_WHEN_DONE') s.hupcl = false;
-    else throw new UsageError(`Invalid port config: ${w}`);
-  }
-  return s;
+  return showportLine(PORT_OPTIONS[key].showport.label, text);
 }
 
 /** What the operator reads when a command fails: a refusal in its own words (a bad word, a device
@@ -247,7 +214,7 @@ export class ControlServer {
       case 'setportenable': {
         if (!port) return badPort;
         const v = args[1];
-        if (v === 'off') {
+        if (v === PORT_DISABLED) {
           port.enabled = false;
           for (const s of [...port.sessions]) port.drop(s, 'port disabled by control port');
           return '';
@@ -280,19 +247,19 @@ export class ControlServer {
     const sessions = [...p.sessions];
     const s = p.line?.settings;
     return [
-      `TCP port ${portKey(p)}`,
-      optionLine('protocol', p.enabled ? showportText('protocol', p.protocol) : 'off'),
+      showportHead('port', portKey(p)),
+      optionLine('protocol', p.enabled ? showportText('protocol', p.protocol) : PORT_DISABLED),
       optionLine('idleTimeout', showportText('idleTimeout', p.idleTimeout)),
-      `  connected to: ${sessions.length ? sessions.map(sessionText).join(', ') : 'not connected'}`,
-      `  name: ${p.options.name}`,
-      `  device: ${p.options.device ?? p.options.name}`,
-      optionLine('speed', s ? settingsText(s) : 'device unavailable'), // the line settings share ser2net's one line
-      `  bytes read from TCP: ${sessions.reduce((n, x) => n + x.bytesIn, 0)}`,
-      `  bytes written to TCP: ${sessions.reduce((n, x) => n + x.bytesOut, 0)}`,
-      `  bytes read from device: ${p.deviceIn}`,
-      `  bytes written to device: ${p.deviceOut}`,
-      `  data path: ${p.dataPath}`,
-      `  tls: ${tlsText(p.tlsClientCert)}`,
+      showportLine(L.connectedTo, sessions.length ? sessions.map(sessionText).join(LIST_SEPARATOR) : NOT_CONNECTED),
+      showportLine(L.name, p.options.name),
+      showportLine(L.device, p.options.device ?? p.options.name),
+      optionLine('speed', s ? deviceConfigText(s) : 'device unavailable'), // the line settings share ser2net's one line
+      showportLine(L.tcpIn, sessions.reduce((n, x) => n + x.bytesIn, 0)),
+      showportLine(L.tcpOut, sessions.reduce((n, x) => n + x.bytesOut, 0)),
+      showportLine(L.deviceIn, p.deviceIn),
+      showportLine(L.deviceOut, p.deviceOut),
+      showportLine(L.dataPath, p.dataPath),
+      showportLine(L.tls, tlsValue(p.tlsClientCert)),
       ...p.stats.lines(sessions),
     ].join('\n');
   }
@@ -302,7 +269,7 @@ export class ControlServer {
     const s = [...p.sessions][0];
     return [
       portKey(p).padEnd(6),
-      (p.enabled ? p.protocol : 'off').padEnd(7),
+      (p.enabled ? p.protocol : PORT_DISABLED).padEnd(7),
       String(p.idleTimeout).padEnd(7),
       (s?.remote ?? 'unconnected').padEnd(21),
       p.options.name.padEnd(14),
@@ -317,5 +284,11 @@ export class ControlServer {
 
 /** A rotator's block: after the ports, so a reader of ports alone (ser2net's tools) stops at its head. */
 function showRotator(r: ShownRotator): string {
-  return [`Rotator ${r.name}`, `  listen: ${formatAddress(r.address)}`, `  tls: ${tlsText(r.tlsClientCert)}`, `  ports: ${r.ports.join(', ')}`, ...r.stats.lines()].join('\n');
+  return [
+    showportHead('rotator', r.name),
+    showportLine(L.listen, formatAddress(r.address)),
+    showportLine(L.tls, tlsValue(r.tlsClientCert)),
+    showportLine(L.ports, r.ports.join(LIST_SEPARATOR)),
+    ...r.stats.lines(),
+  ].join('\n');
 }

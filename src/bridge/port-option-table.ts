@@ -1,9 +1,11 @@
 /**
  * Every option of a bridge port in one table, as pppd keeps its option table (options.c): each row
  * says its config key, its type and values, its default, the `bridge serve` flag with its help, and
- * the `showport` line it appears on. The config schema (config.ts), the flags of `bridge serve` and
- * `bridge connect` (cli/bridge.ts), the device's termios settings (hub.ts) and showport's lines
- * (control.ts) are all read from here, so a new option is one new row.
+ * the `showport` line it appears on, with ser2net's words for it in a device config. The config
+ * schema (config.ts), the flags of `bridge serve` and `bridge connect` (cli/bridge.ts), the device's
+ * termios settings (hub.ts), showport's lines (control.ts), setportconfig's words
+ * (device-config-words.ts) and RFC 2217's codes (rfc2217.ts, rfc2217-client.ts) are all read from
+ * here, so a new option is one new row.
  *
  * Plain data on purpose: `bridge stdio` (pppd's `pty` program) loads the CLI's flags at every start,
  * and zod stays out of that path (config.ts builds its schema from these rows in a worker thread).
@@ -12,9 +14,7 @@
  */
 import { defaultSettings, type LineSettings } from '../line/line.js';
 import { DATA_BITS, FLOWS, PARITIES, PROTOCOLS, SLOW_CLIENT_POLICIES, STOP_BITS, TERMIOS_SPEEDS } from './port-options.js';
-
-/** The lines of `showport` that print a port option (status --watch and the exporter parse them). */
-export type ShowportLabel = 'enable state' | 'timeout' | 'device config';
+import { SHOWPORT_LABEL, type ShowportLabel } from './showport-labels.js';
 
 interface RowBase {
   /** The `bridge serve` flag, as commander takes it (`--max-connections <n>`, `--no-native-pump`). */
@@ -24,6 +24,25 @@ interface RowBase {
   readonly setting?: keyof LineSettings;
   /** The showport line the option appears on, and how its value is written there. */
   readonly showport?: { readonly label: ShowportLabel; readonly text: (value: never) => string };
+  /** Its place in ser2net's device config (showport's `device config` line, setportconfig's words). */
+  readonly deviceConfig?: FramePart | OwnWord;
+}
+
+/** RFC 2217's code for each value of an option (SET-PARITY, SET-CONTROL's outbound flow), both sides. */
+export type Rfc2217Codes<V extends string> = Readonly<Record<V, number>>;
+
+/** A part of the frame word (`115200N81`), at its place, as `showport.text` writes it; `word`:
+ *  setportconfig's word for a value besides the frame, where ser2net has one (`EVEN`, `7DATABITS`). */
+export interface FramePart {
+  readonly kind: 'frame';
+  readonly at: number;
+  readonly word?: (value: never) => string;
+}
+/** A word of its own, as `showport.text` writes it ('' for the value ser2net leaves unsaid, which
+ *  `-WORD` sets); `alsoRead`: other words setportconfig takes for a value. */
+export interface OwnWord {
+  readonly kind: 'word';
+  readonly alsoRead?: (value: never) => readonly string[];
 }
 
 /** One of a fixed list of values (strings or numbers). */
@@ -31,6 +50,8 @@ export interface ChoiceRow<V extends string | number = string | number> extends 
   readonly type: 'choice';
   readonly values: readonly V[];
   readonly default?: V;
+  /** RFC 2217's code for each value, where the protocol has a command for the option. */
+  readonly rfc2217?: Rfc2217Codes<V & string>;
 }
 /** A speed termios can set (pppd and stty take no other). */
 export interface SpeedRow extends RowBase {
@@ -70,8 +91,6 @@ export interface GroupRow {
 
 export const TERMIOS_SPEED_PROBLEM = `not a termios speed (allowed: ${TERMIOS_SPEEDS.join(', ')})`;
 
-const PARITY_LETTER = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' } as const;
-
 /** The table. Its order is the config's field order (an unknown field's message lists them so). */
 export const PORT_OPTIONS = {
   protocol: {
@@ -80,7 +99,7 @@ export const PORT_OPTIONS = {
     default: 'raw',
     flag: '--protocol <protocol>',
     help: 'wire protocol',
-    showport: { label: 'enable state', text: (v: string) => v },
+    showport: { label: SHOWPORT_LABEL.enableState, text: (v: string) => v },
   } satisfies ChoiceRow<(typeof PROTOCOLS)[number]>,
   speed: {
     type: 'speed',
@@ -88,7 +107,8 @@ export const PORT_OPTIONS = {
     flag: '--speed <bps>',
     help: 'line speed',
     setting: 'speed',
-    showport: { label: 'device config', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
+    deviceConfig: { kind: 'frame', at: 0 },
   } satisfies SpeedRow,
   databits: {
     type: 'choice',
@@ -97,7 +117,8 @@ export const PORT_OPTIONS = {
     flag: '--databits <n>',
     help: 'data bits',
     setting: 'dataBits',
-    showport: { label: 'device config', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
+    deviceConfig: { kind: 'frame', at: 2, word: (v: number) => `${v}DATABITS` },
   } satisfies ChoiceRow<(typeof DATA_BITS)[number]>,
   parity: {
     type: 'choice',
@@ -106,7 +127,10 @@ export const PORT_OPTIONS = {
     flag: '--parity <p>',
     help: 'parity',
     setting: 'parity',
-    showport: { label: 'device config', text: (v: (typeof PARITIES)[number]) => PARITY_LETTER[v] },
+    // the frame's letter is the word's first, as gensio writes it (N E O M S)
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof PARITIES)[number]) => v.charAt(0).toUpperCase() },
+    deviceConfig: { kind: 'frame', at: 1, word: (v: (typeof PARITIES)[number]) => v.toUpperCase() },
+    rfc2217: { none: 1, odd: 2, even: 3, mark: 4, space: 5 },
   } satisfies ChoiceRow<(typeof PARITIES)[number]>,
   stopbits: {
     type: 'choice',
@@ -115,7 +139,8 @@ export const PORT_OPTIONS = {
     flag: '--stopbits <n>',
     help: 'stop bits',
     setting: 'stopBits',
-    showport: { label: 'device config', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: number) => String(v) },
+    deviceConfig: { kind: 'frame', at: 3, word: (v: number) => (v === 1 ? '1STOPBIT' : `${v}STOPBITS`) },
   } satisfies ChoiceRow<(typeof STOP_BITS)[number]>,
   flow: {
     type: 'choice',
@@ -124,7 +149,9 @@ export const PORT_OPTIONS = {
     flag: '--flow <flow>',
     help: 'flow control',
     setting: 'flow',
-    showport: { label: 'device config', text: (v: (typeof FLOWS)[number]) => (v === 'none' ? '' : v.toUpperCase()) },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: (typeof FLOWS)[number]) => (v === 'none' ? '' : v.toUpperCase()) },
+    deviceConfig: { kind: 'word' },
+    rfc2217: { none: 1, xonxoff: 2, rtscts: 3 },
   } satisfies ChoiceRow<(typeof FLOWS)[number]>,
   local: {
     type: 'switch',
@@ -133,7 +160,9 @@ export const PORT_OPTIONS = {
     help: 'honour modem control lines',
     sayDefault: 'ignore modem control lines (CLOCAL; the default)',
     setting: 'local',
-    showport: { label: 'device config', text: (v: boolean) => (v ? 'CLOCAL' : '') },
+    // ser2net 4 (gensio) writes CLOCAL and reads LOCAL, as ser2net 3's setportconfig did: we read both
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: boolean) => (v ? 'CLOCAL' : '') },
+    deviceConfig: { kind: 'word', alsoRead: (v: boolean) => (v ? ['LOCAL'] : []) },
   } satisfies SwitchRow,
   hupcl: {
     type: 'switch',
@@ -141,7 +170,8 @@ export const PORT_OPTIONS = {
     flag: '--hupcl',
     help: 'drop DTR on last close',
     setting: 'hupcl',
-    showport: { label: 'device config', text: (v: boolean) => (v ? 'HANGUP_WHEN_DONE' : '') },
+    showport: { label: SHOWPORT_LABEL.deviceConfig, text: (v: boolean) => (v ? 'HANGUP_WHEN_DONE' : '') },
+    deviceConfig: { kind: 'word' },
   } satisfies SwitchRow,
   maxConnections: { type: 'whole', min: 1, default: 1, flag: '--max-connections <n>', help: 'clients sharing the device' } satisfies WholeRow,
   kickOld: { type: 'switch', default: false, flag: '--kick-old', help: 'a new client replaces the oldest when full' } satisfies SwitchRow,
@@ -162,7 +192,7 @@ export const PORT_OPTIONS = {
     default: 0,
     flag: '--idle-timeout <seconds>',
     help: 'disconnect idle clients',
-    showport: { label: 'timeout', text: (v: number) => String(v) },
+    showport: { label: SHOWPORT_LABEL.timeout, text: (v: number) => String(v) },
   } satisfies WholeRow,
   nativePump: { type: 'switch', default: true, flag: '--no-native-pump', help: 'move every byte in JavaScript, even in a lone raw session' } satisfies SwitchRow,
   /** Deliver bytes both ways no faster than a UART at this baud rate (line pacing). */
@@ -225,4 +255,9 @@ export type ShownOptionKey = { [K in PortOptionKey]: (typeof PORT_OPTIONS)[K] ex
 /** How showport writes one option's value. */
 export function showportText<K extends ShownOptionKey>(key: K, value: Parameters<(typeof PORT_OPTIONS)[K]['showport']['text']>[0]): string {
   return (PORT_OPTIONS[key].showport.text as (v: unknown) => string)(value);
+}
+
+/** The value RFC 2217's `code` stands for in an option's codes; undefined for a code it does not have. */
+export function rfc2217Value<V extends string>(codes: Rfc2217Codes<V>, code: number): V | undefined {
+  return (Object.keys(codes) as V[]).find((v) => codes[v] === code);
 }

@@ -4,6 +4,7 @@
  * handshakes by outcome. The kinds are a fixed list, so the counters stay bounded whatever a client
  * does, and each is shown (as 0) before it first happens, as Prometheus wants its series.
  */
+import { countsValue, SHOWPORT_LABEL as L, showportLine, type ClientBytesKey, type HandshakeKey } from './showport-labels.js';
 
 export const REFUSAL_KINDS = ['not_allowed', 'disabled', 'unavailable', 'in_use', 'tls'] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
@@ -52,10 +53,9 @@ export class PortStats {
 
   /** showport's lines, after the ones ser2net has. */
   lines(open: ReadonlyArray<{ bytesIn: number; bytesOut: number }>): string[] {
-    const pairs = (m: ReadonlyMap<string, number>) => [...m].map(([k, v]) => `${k}=${v}`).join(' ');
-    const bytesIn = open.reduce((n, s) => n + s.bytesIn, this.closedBytesIn);
-    const bytesOut = open.reduce((n, s) => n + s.bytesOut, this.closedBytesOut);
-    return [`  refused: ${pairs(this.refused)}`, `  dropped: ${pairs(this.dropped)}`, `  client bytes total: in=${bytesIn} out=${bytesOut}`, `  tls handshakes: ok=${this.tlsAccepted} refused=${this.tlsRefused}`];
+    const bytes: Record<ClientBytesKey, number> = { in: open.reduce((n, s) => n + s.bytesIn, this.closedBytesIn), out: open.reduce((n, s) => n + s.bytesOut, this.closedBytesOut) };
+    const handshakes: Record<HandshakeKey, number> = { ok: this.tlsAccepted, refused: this.tlsRefused };
+    return [showportLine(L.refused, countsValue(this.refused)), showportLine(L.dropped, countsValue(this.dropped)), showportLine(L.clientBytesTotal, countsValue(bytes)), showportLine(L.tlsHandshakes, countsValue(handshakes))];
   }
 }
 
@@ -80,7 +80,7 @@ export class RotatorStats {
 
   /** showport's counting lines of a rotator. */
   lines(): string[] {
-    const pairs = [...this.refused].map(([k, v]) => `${k}=${v}`).join(' ');
-    return [`  clients handed: ${this.handed}`, `  refused: ${pairs}`, `  tls handshakes: ok=${this.tlsAccepted} refused=${this.refused.get('tls')!}`];
+    const handshakes: Record<HandshakeKey, number> = { ok: this.tlsAccepted, refused: this.refused.get('tls')! };
+    return [showportLine(L.clientsHanded, this.handed), showportLine(L.refused, countsValue(this.refused)), showportLine(L.tlsHandshakes, countsValue(handshakes))];
   }
 }

@@ -9,8 +9,8 @@
 import type { CodecHost } from './codec.js';
 import { comPortFrame, SET_BAUDRATE, SET_CONTROL, SET_DATASIZE, SET_PARITY, SET_STOPSIZE, SERVER, SIGNATURE } from './rfc2217.js';
 import { BINARY, COM_PORT, ECHO, SGA, TelnetCodec } from './telnet.js';
+import { PORT_OPTIONS } from './port-option-table.js';
 
-const parityCode = { none: 1, odd: 2, even: 3, mark: 4, space: 5 } as const;
 
 export class Rfc2217Client extends TelnetCodec {
   override readonly name = 'rfc2217';
@@ -42,8 +42,8 @@ export class Rfc2217Client extends TelnetCodec {
     if (s) {
       const speed = this.currentSpeed() ?? s.speed;
       frames.push(this.speedFrame(speed));
-      frames.push(comPortFrame(SET_DATASIZE, [s.dataBits]), comPortFrame(SET_PARITY, [parityCode[s.parity]]));
-      frames.push(comPortFrame(SET_STOPSIZE, [s.stopBits]), comPortFrame(SET_CONTROL, [{ none: 1, xonxoff: 2, rtscts: 3 }[s.flow]]));
+      frames.push(comPortFrame(SET_DATASIZE, [s.dataBits]), comPortFrame(SET_PARITY, [PORT_OPTIONS.parity.rfc2217[s.parity]]));
+      frames.push(comPortFrame(SET_STOPSIZE, [s.stopBits]), comPortFrame(SET_CONTROL, [PORT_OPTIONS.flow.rfc2217[s.flow]]));
     }
     this.timer = setInterval(() => this.poll(), 250);
     this.timer.unref();

@@ -7,6 +7,7 @@ import type { Line, LineSettings } from '../line/line.js';
 import type { CodecHost } from './codec.js';
 import { lineFailureReason, ModemLineFailures } from './line-failures.js';
 import { BINARY, COM_PORT, ECHO, IAC, SB, SE, SGA, TelnetCodec } from './telnet.js';
+import { PORT_OPTIONS, rfc2217Value } from './port-option-table.js';
 
 export const SIGNATURE = 0, SET_BAUDRATE = 1, SET_DATASIZE = 2, SET_PARITY = 3, SET_STOPSIZE = 4, SET_CONTROL = 5;
 export const NOTIFY_LINESTATE = 6, NOTIFY_MODEMSTATE = 7, FLOWCONTROL_SUSPEND = 8, FLOWCONTROL_RESUME = 9;
@@ -19,7 +20,7 @@ const lengths: Record<number, number> = {
   [FLOWCONTROL_SUSPEND]: 0, [FLOWCONTROL_RESUME]: 0, [SET_LINESTATE_MASK]: 1, [SET_MODEMSTATE_MASK]: 1, [PURGE_DATA]: 1,
 };
 
-const parityCodes: Array<LineSettings['parity'] | undefined> = [undefined, 'none', 'odd', 'even', 'mark', 'space'];
+const { parity: { rfc2217: PARITY_CODES }, flow: { rfc2217: FLOW_CODES } } = PORT_OPTIONS;
 
 /** Encodes one COM-PORT subnegotiation with IAC doubling. */
 export function comPortFrame(command: number, payload: Buffer | number[] = []): Buffer {
@@ -155,10 +156,10 @@ export class Rfc2217Server extends TelnetCodec {
       }
       case SET_PARITY: {
         const v = p[0]!;
-        const parity = parityCodes[v];
+        const parity = rfc2217Value(PARITY_CODES, v);
         if (parity) await set({ parity }).catch((e: unknown) => this.h.log(`rfc2217: parity ${parity}: ${lineFailureReason(e)}`));
         else if (v !== 0) this.h.log(`rfc2217: parity code ${v} rejected`);
-        return this.reply(SET_PARITY, [parityCodes.indexOf(line?.settings.parity ?? 'none')]);
+        return this.reply(SET_PARITY, [PARITY_CODES[line?.settings.parity ?? 'none']]);
       }
       case SET_STOPSIZE: {
         const v = p[0]!;
@@ -191,7 +192,7 @@ export class Rfc2217Server extends TelnetCodec {
   private readonly modemLineFailures = new ModemLineFailures((line) => this.h.log(line), 'rfc2217');
 
   private async control(v: number, line: Line | undefined): Promise<void> {
-    const flowCode = () => ({ none: 1, xonxoff: 2, rtscts: 3 })[line?.settings.flow ?? 'none'];
+    const flowCode = () => FLOW_CODES[line?.settings.flow ?? 'none'];
     const modem = async (lines: { dtr?: boolean; rts?: boolean }) => {
       // Remember what was asked even when the device has no modem lines (a pty), and say so.
       Object.assign(this.port, lines);
@@ -203,7 +204,7 @@ export class Rfc2217Server extends TelnetCodec {
       case 1:
       case 2:
       case 3:
-        await line?.apply({ flow: (['none', 'xonxoff', 'rtscts'] as const)[v - 1] }).catch((e: unknown) => this.h.log(`rfc2217: flow: ${lineFailureReason(e)}`));
+        await line?.apply({ flow: rfc2217Value(FLOW_CODES, v)! }).catch((e: unknown) => this.h.log(`rfc2217: flow: ${lineFailureReason(e)}`));
         return this.reply(SET_CONTROL, [flowCode()]);
       case 4:
         return this.reply(SET_CONTROL, [this.port.breakOn ? 5 : 6]);

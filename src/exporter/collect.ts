@@ -9,7 +9,7 @@ import { readTtyCounters, TtyCountersError, type TtyReading } from '../line/seri
 import { readQueueStats, type QueueStats } from '../pppd/queue-stats.js';
 import { IFACE_NAME } from '../status/counters.js';
 import type { TlsClientSettings } from '../tls/settings.js';
-import type { BridgeRotatorView } from '../status/bridge-ports.js';
+import { PORT_DISABLED, type BridgeRotatorView } from '../status/bridge-ports.js';
 import { BridgeConfigDirectory, readBridge, type BridgeReading, type ControlTarget } from './bridges.js';
 import { renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from './exposition.js';
 import { LINK_STATES, LinkStateDirectory, MAX_LABEL_CHARS, type LinkSnapshot } from './links.js';
@@ -204,7 +204,7 @@ export function bridgeFamilies(bridges: readonly BridgeReading[]): MetricFamily[
     family('laplink_bridge_control_up', 'gauge', 'Whether the bridge control port answered this scrape: 1 or 0.', bridges.map((b) => ({ labels: { control: b.control }, value: bool(!b.error) }))),
     family('laplink_bridge_port', 'info', 'A bridge port: its name, device path and protocol (off while disabled).', ports.map(({ control, p }) => ({ labels: { control, port: p.port, name: p.name, device: p.device.slice(0, MAX_LABEL_CHARS), protocol: p.enable }, value: 1 }))),
     family('laplink_bridge_port_tls', 'gauge', 'Whether the port listens with TLS: 1 or 0 (absent from a bridge too old to say).', ports.flatMap(({ control, p }) => (p.tls === undefined ? [] : [{ labels: { control, port: p.port }, value: bool(p.tls) }]))),
-    family('laplink_bridge_port_enabled', 'gauge', 'Whether the port accepts clients: 1 or 0.', per((p) => bool(p.enable !== 'off'))),
+    family('laplink_bridge_port_enabled', 'gauge', 'Whether the port accepts clients: 1 or 0.', per((p) => bool(p.enable !== PORT_DISABLED))),
     family('laplink_bridge_port_clients', 'gauge', 'Clients connected to the port now.', per((p) => p.clients.length)),
     family('laplink_bridge_port_device_receive_bytes', 'counter', 'Bytes the port read from its serial device since the bridge started.', per((p) => p.deviceIn)),
     family('laplink_bridge_port_device_transmit_bytes', 'counter', 'Bytes the port wrote to its serial device since the bridge started.', per((p) => p.deviceOut)),

@@ -3,6 +3,7 @@ import { lstat, open, stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import { LaplinkError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { errnoText } from '../socket-reason.js';
 
 /**
  * The one way to read back a file this tool (or pppd) wrote earlier: the journal, state files, UUCP
@@ -34,31 +35,34 @@ export interface ReadBack {
   stats: Stats;
 }
 
-const KIND: Array<[(s: Stats) => boolean, string]> = [
-  [(s) => s.isFIFO(), 'a FIFO'],
-  [(s) => s.isCharacterDevice(), 'a character device'],
-  [(s) => s.isBlockDevice(), 'a block device'],
-  [(s) => s.isSocket(), 'a socket'],
-  [(s) => s.isDirectory(), 'a directory'],
-  [(s) => s.isSymbolicLink(), 'a symbolic link'],
+/** The kinds of file never read, with the errno an open of one answers where it has its own
+ *  (O_NOFOLLOW's ELOOP on a symlink swapped in after the lstat; O_RDONLY's EISDIR). */
+const KIND: Array<{ is: (s: Stats) => boolean; name: string; errno?: string }> = [
+  { is: (s) => s.isFIFO(), name: 'a FIFO' },
+  { is: (s) => s.isCharacterDevice(), name: 'a character device' },
+  { is: (s) => s.isBlockDevice(), name: 'a block device' },
+  { is: (s) => s.isSocket(), name: 'a socket' },
+  { is: (s) => s.isDirectory(), name: 'a directory', errno: 'EISDIR' },
+  { is: (s) => s.isSymbolicLink(), name: 'a symbolic link', errno: 'ELOOP' },
 ];
+
+const refusalText = (kind: string) => `is ${kind}, not a regular file; not read`;
 
 /** Why a file of this type is not read, or undefined for a regular file. */
 function refusalOf(s: Stats): string | undefined {
   if (s.isFile()) return undefined;
-  const kind = KIND.find(([is]) => is(s))?.[1] ?? 'not a regular file';
-  return `is ${kind}, not a regular file; not read`;
+  return refusalText(KIND.find(({ is }) => is(s))?.name ?? 'not a regular file');
 }
 
 const flagsOf = (o: ReadBackOptions) => constants.O_RDONLY | constants.O_NONBLOCK | (o.followSymlinks ? 0 : constants.O_NOFOLLOW);
 
+/** A failed open or read in words: a refusal by type where the errno says the file's type, the one
+ *  errno table's words otherwise. EPERM is said as EACCES: either way this reader may not read it. */
 function errnoReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP') return 'is a symbolic link, not a regular file; not read';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory, not a regular file; not read';
-  if (code === 'EIO') return 'input/output error';
-  return err instanceof Error ? err.message : String(err);
+  const kind = KIND.find(({ errno }) => errno !== undefined && errno === code);
+  if (kind) return refusalText(kind.name);
+  return errnoText(code === 'EPERM' ? { code: 'EACCES' } : err);
 }
 
 /** After a failed read: undefined for a file that is not there, else the ReadBackError to throw. */

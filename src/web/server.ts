@@ -21,6 +21,7 @@ import type { TlsClientSettings } from '../tls/settings.js';
 import { watchStatus, type ControlAddress } from '../status/watch.js';
 import { askControl, controlLabel } from '../status/control-client.js';
 import type { LinkView, WatchView } from '../status/view.js';
+import { PORT_DISABLED } from '../status/bridge-ports.js';
 import { describeLine, describeQueue } from '../status/line-health.js';
 import { AssetStore } from './assets.js';
 import { PortConsole } from './console.js';
@@ -188,7 +189,7 @@ export class WebServer {
       const control = this.o.controls.find((c) => controlLabel(c.host, c.port) === b.control);
       if (!control) continue;
       const host = control.host;
-      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== 'off') ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true, control });
+      for (const p of b.ports) if (/^\d+$/.test(p.port) && p.enable !== PORT_DISABLED) ports.set(formatAddress({ host, port: Number(p.port) }), { host, port: Number(p.port), protocol: p.enable, name: p.name, tls: p.tls === true, control });
     }
     this.knownPorts = ports;
     this.sawFirstView();
