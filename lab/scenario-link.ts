@@ -47,6 +47,8 @@ export interface LinkPlan {
   load?: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number; queue: LoadQueue }>;
   /** Queue management while `transfers` run (default on, as the profiles generate it). */
   transferQueue?: 'on' | 'off';
+  /** Both profiles' `mtu:` (default: pppd's 1500). */
+  mtu?: number;
   /** The server's `queue:` setting, as YAML (default: the profile's, auto), e.g. `{ ingress: true }`. */
   serverQueue?: string;
 }
@@ -82,7 +84,7 @@ function link(profile: 'server' | 'client', plan: LinkPlan, ip: string): string 
 # LCP echo as in the lab profiles, but 10 misses: a TCG guest on a loaded 2-core host can stall
 # for seconds, and this scenario is about throughput, not about noticing a cut cable
 # speed: the cable's pace, which the queue hooks' rate comes from
-{ sed 's/failures: 3/failures: 10/; s/^speed: .*/speed: ${plan.pace}/' lab/profiles/${profile}.yaml; echo "compression: ${plan.compression}"; ${profile === 'server' && plan.serverQueue ? `echo 'queue: ${plan.serverQueue}';` : ''} } > /tmp/${profile}.yaml
+{ sed 's/failures: 3/failures: 10/; s/^speed: .*/speed: ${plan.pace}/' lab/profiles/${profile}.yaml; echo "compression: ${plan.compression}"; ${plan.mtu ? `echo "mtu: ${plan.mtu}";` : ''} ${profile === 'server' && plan.serverQueue ? `echo 'queue: ${plan.serverQueue}';` : ''} } > /tmp/${profile}.yaml
 $LAPLINK generate /tmp/${profile}.yaml > /tmp/gen.out 2>&1 && echo "LAB:GENERATED" || { echo "LAB:FAIL generate"; cat /tmp/gen.out; }
 grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's/^/LAB:PEERS /'
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &

@@ -1,10 +1,11 @@
 /**
  * What a PPP link over an async serial line can carry at most, from the framing alone (issue 17's
- * arithmetic). TCP over IPv4 with timestamps: MSS = MTU − 20 (IP) − 20 (TCP) − 12 (timestamp
- * option). Async HDLC per frame: 1 flag, 1 protocol byte (protocol-field compression), no
- * address/control (ACFC), 2 FCS bytes; with asyncmap 0 only 0x7D and 0x7E are escaped (one extra
+ * arithmetic). TCP over IPv4: MSS = MTU − 20 (IP) − 20 (TCP), less 12 for the timestamp option
+ * when the ends agree on timestamps (queue management turns them off through the link). Async
+ * HDLC per frame: 1 flag, 1 protocol byte (protocol-field compression), no address/control (ACFC),
+ * 2 FCS bytes; with asyncmap 0 only 0x7D and 0x7E are escaped (one extra
  * byte each), so random data pays 2/256 of its bytes and plain text none. VJ header compression
- * shrinks the 52 header bytes to about 3 on the segments it compresses.
+ * shrinks the TCP/IP header to about 3 bytes on the segments it compresses.
  */
 
 /** Bytes a second a UART moves at `baud` with `bitsPerFrame` bits a character (8N1: 10). */
@@ -18,16 +19,19 @@ export interface FramingOptions {
   escapeShare?: number;
   /** Share of segments sent with a VJ-compressed header (0..1). */
   vjShare?: number;
+  /** The connection carries TCP timestamps (default true). */
+  timestamps?: boolean;
 }
 
 const HDLC_BYTES = 1 + 1 + 2; // flag, protocol (PFC), FCS-16
 const VJ_HEADER = 3;
-const TCPIP_HEADER = 20 + 20 + 12;
+const TCPIP_HEADER = 20 + 20;
+const TIMESTAMP_OPTION = 12;
 
 /** Goodput ceiling as a share of the line rate for bulk TCP (incompressible when escapeShare = 2/256). */
 export function goodputCeiling(o: FramingOptions = {}): number {
   const mtu = o.mtu ?? 1500;
-  const mss = mtu - TCPIP_HEADER;
+  const mss = mtu - TCPIP_HEADER - (o.timestamps === false ? 0 : TIMESTAMP_OPTION);
   const escapes = mss * (o.escapeShare ?? 2 / 256);
   const vj = o.vjShare ?? 0;
   const full = mtu + HDLC_BYTES + escapes;

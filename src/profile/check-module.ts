@@ -7,7 +7,8 @@
  * - ppp_mppe (`encrypt:`): the profile requires MPPE (`require-mppe*`), so without it every call ends
  *   in CCP ("MPPE required but not available"): a failure.
  * - the qdiscs of `queue:` (sch_cake, else sch_htb with sch_fq_codel; ifb, sch_ingress, cls_matchall
- *   and act_mirred for `ingress: true`): without them the link works, unmanaged: a warning.
+ *   and act_mirred for `ingress: true`), and nf_tables for the table that keeps TCP timestamps off
+ *   the link (with VJ compression): without them the link works, unmanaged: a warning.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
@@ -82,7 +83,7 @@ const queueModule = (name: string, gives: string, dir = SCHED): NeededModule => 
  * One line for `queue:`: which shaper the ip-up.d hook will install (its own order: CAKE, else
  * fq_codel under HTB), and whether what arrives can be shaped too.
  */
-export async function checkQueueModules(plan: { rate: number; ingress: boolean }, o: ModuleCheckDirs): Promise<ModuleCheck> {
+export async function checkQueueModules(plan: { rate: number; ingress: boolean; noTimestamps: boolean }, o: ModuleCheckDirs): Promise<ModuleCheck> {
   const has = async (name: string, dir = SCHED) => (await checkModule(queueModule(name, '', dir), o)).level === 'ok';
   const [cake, htb, fqCodel] = [await has('sch_cake'), await has('sch_htb'), await has('sch_fq_codel')];
   const shaper = cake ? 'CAKE' : htb && fqCodel ? 'fq_codel under HTB' : htb ? 'HTB over a 3-packet FIFO (no sch_fq_codel)' : undefined;
@@ -92,8 +93,12 @@ export async function checkQueueModules(plan: { rate: number; ingress: boolean }
       if (!(await has(name, dir))) ingressMissing.push(name);
     }
   }
+  const timestamps = plan.noTimestamps && !(await has('nf_tables', 'kernel/net/netfilter'))
+    ? '; TCP timestamps stay on through the link, so VJ compresses few headers: no nf_tables in this kernel (modprobe nf_tables)'
+    : plan.noTimestamps ? ', TCP timestamps off through the link' : '';
   if (!shaper) return { level: 'warn', what: 'queue', detail: 'no sch_cake and no sch_htb in this kernel: the link runs without queue management, and a transfer delays everything else by seconds (modprobe sch_cake, or set queue: off to say so)' };
   const sending = `${shaper} shapes what leaves at ${plan.rate} bit/s${cake ? '' : ' (no sch_cake)'}`;
-  if (ingressMissing.length) return { level: 'warn', what: 'queue', detail: `${sending}; what arrives is not shaped: no ${ingressMissing.join(', ')} in this kernel (modprobe them, or set queue.ingress: false)` };
-  return { level: cake || fqCodel ? 'ok' : 'warn', what: 'queue', detail: `${sending}${plan.ingress ? ', and what arrives through an IFB device' : ''}` };
+  if (ingressMissing.length) return { level: 'warn', what: 'queue', detail: `${sending}; what arrives is not shaped: no ${ingressMissing.join(', ')} in this kernel (modprobe them, or set queue.ingress: false)${timestamps}` };
+  const level = (cake || fqCodel) && !timestamps.startsWith(';') ? 'ok' : 'warn';
+  return { level, what: 'queue', detail: `${sending}${plan.ingress ? ', and what arrives through an IFB device' : ''}${timestamps}` };
 }

@@ -79,8 +79,11 @@ ${runParts(down, 'qlink')}; show`);
     expect(ownDown!.managedBy).toBe(before!.managedBy);
   });
 
-  it('fits TCP to the line on every route through it while shaped (ECN, initcwnd, rto_min), and takes it back when undone', async () => {
-    const root = await generate('qecn', '');
+  it.each([
+    ['VJ on (the default): no ECN, whose flags a VJ-compressed header cannot carry', '', false],
+    ['VJ off: ECN, so the AQM marks rather than drops', 'vjCompression: false\n', true],
+  ])('fits TCP to the line on every route through it while shaped (initcwnd, rto_min; %s), and takes it back when undone', async (_what, extra, ecn) => {
+    const root = await generate('qecn', extra);
     const r = await inNamespace(`ip addr add 192.168.7.2 peer 192.168.7.1 dev v0 && ip route add 10.9.0.0/16 dev v0 metric 5 || exit 98
 ${runParts(join(root, 'etc/ppp/ip-up.d'), 'qecn')}; echo "@routes $(ip -4 route show dev v0 | tr '\\n' ';')"
 ${runParts(join(root, 'etc/ppp/ip-down.d'), 'qecn')}; echo "@routes $(ip -4 route show dev v0 | tr '\\n' ';')"`);
@@ -88,10 +91,59 @@ ${runParts(join(root, 'etc/ppp/ip-down.d'), 'qecn')}; echo "@routes $(ip -4 rout
     const [up, down] = [...r.stdout.matchAll(/^@routes (.*)$/gm)].map((m) => m[1]!.split(';').filter(Boolean));
     expect(up).toHaveLength(2);
     // 115200: 3 frames of 1508 bytes at 10 bits a byte is 392.7 ms
-    for (const route of up!) for (const setting of ['initcwnd 4', 'features ecn', 'rto_min lock 393ms']) expect(route).toContain(setting);
+    for (const route of up!) {
+      for (const setting of ['initcwnd 4', 'rto_min lock 393ms']) expect(route).toContain(setting);
+      expect(route.includes('features ecn')).toBe(ecn);
+    }
     expect(up!.find((x) => x.startsWith('192.168.7.1 '))).toMatch(/proto kernel scope link src 192\.168\.7\.2/);
     expect(down).toHaveLength(2);
     for (const route of down!) expect(route).not.toMatch(/ecn|rto_min|initcwnd/);
+  });
+
+  /**
+   * A real TCP connection across the veth, to a server in a second namespace: `ss -ti` gives the
+   * segment size the connection settled on, 1448 bytes of payload in a 1500-byte packet when both
+   * ends agreed on timestamps (their option takes 12 bytes of every segment), 1460 without. With VJ on, the up hook's
+   * table clears the option from the SYNs both ways (the client's and, for a peer that offers it,
+   * the server's SYN-ACK), so a connection made while the link is up has none; down takes the table.
+   */
+  it.each([
+    ['VJ on (the default): connections through the link agree on no timestamps', '', true],
+    ['VJ off: timestamps stay, and no table is made', 'vjCompression: false\n', false],
+  ])('%s', async (_what, extra, stripped) => {
+    const root = await generate('qts', extra);
+    // the connection's options once it is established (polled: a loaded host may take a while)
+    const connect = (tag: string) => `socat -u TCP:10.77.0.2:7000,connect-timeout=5 OPEN:/dev/null & C=$!
+i=0; until [ $(ss -tin state established dst 10.77.0.2 | wc -l) -gt 1 ] || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done
+echo "@${tag} $(ss -tin state established dst 10.77.0.2 | tail -n +2 | tr '\\n' ' ')"; kill $C 2>/dev/null; wait $C 2>/dev/null`;
+    const r = await inNamespace(`unshare -n sleep 60 & PEER=$!; sleep 0.2
+ip link set v1 netns $PEER || exit 97
+nsenter -t $PEER -n sh -c 'ip link set lo up && ip addr add 10.77.0.2/24 dev v1 && ip link set v1 up' || exit 96
+ip addr add 10.77.0.1/24 dev v0 || exit 95
+nsenter -t $PEER -n socat TCP-LISTEN:7000,bind=10.77.0.2,reuseaddr,fork SYSTEM:'sleep 2' & S=$!
+i=0; until nsenter -t $PEER -n ss -tln | grep -q '10.77.0.2:7000' || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done
+${connect('before')}
+${runParts(join(root, 'etc/ppp/ip-up.d'), 'qts')}; echo "@tables $(nft list tables | tr '\\n' ' ')"
+${connect('up')}
+${runParts(join(root, 'etc/ppp/ip-down.d'), 'qts')}; echo "@tables $(nft list tables | tr '\\n' ' ')"
+${connect('down')}
+kill $S $PEER 2>/dev/null`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const info = (tag: string) => new RegExp(`^@${tag} (.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
+    // each snapshot caught its connection established
+    for (const tag of ['before', 'up', 'down']) expect(info(tag), tag).toMatch(/10\.77\.0\.2:7000/);
+    const hasTs = (tag: string) => {
+      const mss = / mss:(\d+) /.exec(info(tag))?.[1];
+      expect(['1448', '1460'], `${tag}: ${info(tag)}`).toContain(mss);
+      return mss === '1448';
+    };
+    expect(hasTs('before')).toBe(true);
+    expect(hasTs('up')).toBe(!stripped);
+    expect(hasTs('down')).toBe(true);
+    const [upTables, downTables] = [...r.stdout.matchAll(/^@tables (.*)$/gm)].map((m) => m[1]!);
+    expect(upTables!.includes('inet laplink_tcp_v0')).toBe(stripped);
+    expect(downTables).not.toContain('laplink_tcp_v0');
+    if (stripped) expect(r.stderr).toContain('laplink-qts: v0: TCP timestamps off on connections through the link');
   });
 
   it('the shaper runs at the rate the profile gives (HTB class or CAKE bandwidth, with 8 bytes of framing)', async () => {

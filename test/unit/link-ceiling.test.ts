@@ -15,6 +15,12 @@ describe('link ceiling arithmetic', () => {
     expect(goodputCeiling({ vjShare: 2 / 3 }) * lineRate(115200)).toBeGreaterThan(11_240);
   });
 
+  it('without timestamps a full-header segment carries 12 bytes more: 96.3 %', () => {
+    // 1460 / (1500 + 4 + 1460 × 2/256)
+    expect(goodputCeiling({ vjShare: 0, timestamps: false })).toBeCloseTo(0.9634, 3);
+    expect(goodputCeiling({ vjShare: 1, timestamps: false })).toBeCloseTo(0.9876, 3);
+  });
+
   it('text needs no escapes, so its uncompressed ceiling is a little higher', () => {
     expect(goodputCeiling({ escapeShare: 0, vjShare: 2 / 3 })).toBeGreaterThan(goodputCeiling({ vjShare: 2 / 3 }));
   });
