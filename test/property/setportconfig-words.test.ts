@@ -7,18 +7,14 @@
  * 7DATABITS -XONXOFF LOCAL`, its man page) still read, in any order and any case. Then the same on a
  * running hub's real control port (in-memory devices, which keep the settings they are given).
  */
-import { Duplex, PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bridgeConfigSchema } from '../../src/bridge/config.js';
 import { parsePortConfig } from '../../src/bridge/control.js';
 import { deviceConfigText } from '../../src/bridge/device-config-words.js';
-import type { BridgeEvent } from '../../src/bridge/events.js';
-import { BridgeHub } from '../../src/bridge/hub.js';
 import { DATA_BITS, FLOWS, PARITIES, STOP_BITS, TERMIOS_SPEEDS } from '../../src/bridge/port-options.js';
 import type { LineSettings } from '../../src/line/line.js';
-import { StreamLine } from '../../src/line/socket.js';
 import { ask, openControl } from '../helpers/bridge.js';
+import { startMemoryHub } from '../helpers/memory-hub.js';
 
 const settingsArb: fc.Arbitrary<LineSettings> = fc.record({
   speed: fc.constantFrom(...TERMIOS_SPEEDS),
@@ -98,20 +94,9 @@ describe('on a running hub’s control port', () => {
   });
 
   it('setportconfig of the device config showport printed leaves the port as it was', async () => {
-    const events: BridgeEvent[] = [];
-    const lines: StreamLine[] = [];
-    const hub = new BridgeHub(
-      (e) => events.push(e),
-      async (path, settings) => {
-        const line = new StreamLine(path, Duplex.from({ readable: new PassThrough(), writable: new PassThrough() }));
-        await line.apply(settings);
-        lines.push(line);
-        return line;
-      },
-    );
-    await hub.start(bridgeConfigSchema.parse({ lock: false, control: '127.0.0.1:0', ports: [{ name: 'p', device: 'mem0', listen: '127.0.0.1:0' }] }));
+    const { hub, tcpPort, device } = await startMemoryHub({ lock: false, control: '127.0.0.1:0', ports: [{ name: 'p', device: 'mem0', listen: '127.0.0.1:0' }] });
     cleanups.push(() => hub.stop());
-    const control = events.find((e) => e.type === 'listening' && e.port === 'control') as Extract<BridgeEvent, { type: 'listening' }>;
+    const control = { tcpPort: tcpPort('control') };
     const sock = await openControl(control.tcpPort);
     cleanups.push(() => void sock.destroy());
     const deviceConfig = async () => /^ {2}device config: (.*)$/m.exec((await ask(sock, 'showport p')).replace(/\r/g, ''))?.[1];
@@ -119,11 +104,11 @@ describe('on a running hub’s control port', () => {
     await fc.assert(
       fc.asyncProperty(settingsArb, async (s) => {
         expect(await ask(sock, `setportconfig p ${ser2net3Words(s).join(' ')}`)).toBe('');
-        expect(lines[0]!.settings).toEqual(s);
+        expect(device('mem0').line.settings).toEqual(s);
         const shown = await deviceConfig();
         expect(shown).toBe(deviceConfigText(s));
         expect(await ask(sock, `setportconfig p ${shown}`)).toBe('');
-        expect(lines[0]!.settings).toEqual(s);
+        expect(device('mem0').line.settings).toEqual(s);
         expect(await deviceConfig()).toBe(shown);
       }),
       { numRuns: 60, seed: 22 },

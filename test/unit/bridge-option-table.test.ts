@@ -7,13 +7,10 @@
  * pty does) and a real control port on loopback.
  */
 import { readFileSync } from 'node:fs';
-import { Duplex, PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { StreamLine } from '../../src/line/socket.js';
-import { BridgeHub } from '../../src/bridge/hub.js';
-import type { BridgeEvent } from '../../src/bridge/events.js';
 import { ask, openControl } from '../helpers/bridge.js';
+import { startMemoryHub } from '../helpers/memory-hub.js';
 import { register, serveConfig } from '../../src/cli/bridge.js';
 import { bridgeConfigSchema } from '../../src/bridge/config.js';
 import { PORT_OPTIONS, portOptionRows, showportText, type PortOptionRow, type ShownOptionKey } from '../../src/bridge/port-option-table.js';
@@ -145,7 +142,7 @@ describe('the port options table', () => {
     const shown = rows.filter(({ row }) => row.showport);
     expect(shown.map(({ path }) => name(path))).toEqual(['protocol', 'speed', 'databits', 'parity', 'stopbits', 'flow', 'local', 'hupcl', 'idleTimeout']);
     const set = Object.fromEntries(shown.map(({ path, row }) => [path[0], sample(row)]));
-    const cfg = bridgeConfigSchema.parse({
+    const { hub, tcpPort } = await startMemoryHub({
       lock: false,
       control: '127.0.0.1:0',
       ports: [
@@ -153,19 +150,8 @@ describe('the port options table', () => {
         { name: 'set', device: 'mem1', listen: '127.0.0.1:0', ...set },
       ],
     });
-    const events: BridgeEvent[] = [];
-    const hub = new BridgeHub(
-      (e) => events.push(e),
-      async (path, settings) => {
-        const line = new StreamLine(path, Duplex.from({ readable: new PassThrough(), writable: new PassThrough() }));
-        await line.apply(settings);
-        return line;
-      },
-    );
-    await hub.start(cfg);
     try {
-      const control = events.find((e) => e.type === 'listening' && e.port === 'control') as Extract<BridgeEvent, { type: 'listening' }>;
-      const sock = await openControl(control.tcpPort);
+      const sock = await openControl(tcpPort('control'));
       const blocks = (await ask(sock, 'showport')).split(/\r?\n(?=TCP port )/);
       sock.destroy();
       expect(blocks).toHaveLength(2);

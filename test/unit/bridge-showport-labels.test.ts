@@ -8,41 +8,23 @@
  */
 import { once } from 'node:events';
 import type net from 'node:net';
-import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bridgeConfigSchema } from '../../src/bridge/config.js';
-import type { BridgeEvent } from '../../src/bridge/events.js';
-import { BridgeHub } from '../../src/bridge/hub.js';
 import { DROP_KINDS, REFUSAL_KINDS, ROTATOR_REFUSAL_KINDS } from '../../src/bridge/port-stats.js';
 import { readShowportLine, SHOWPORT_LABEL } from '../../src/bridge/showport-labels.js';
-import { StreamLine } from '../../src/line/socket.js';
 import { parseBridgeAnswer, PORT_READERS, ROTATOR_READERS } from '../../src/status/bridge-ports.js';
 import { ask, collect, connectTcp, openControl, waitUntil } from '../helpers/bridge.js';
+import { startMemoryHub } from '../helpers/memory-hub.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A hub on in-memory devices; `device(path)` is the far end of each: what reached it, and a way to send. */
+/** A hub on in-memory devices, stopped after the test. */
 async function startHub(config: unknown) {
-  const devices = new Map<string, { received: PassThrough; send: PassThrough }>();
-  const events: BridgeEvent[] = [];
-  const hub = new BridgeHub(
-    (e) => events.push(e),
-    async (path, settings) => {
-      const ends = { received: new PassThrough(), send: new PassThrough() };
-      devices.set(path, ends);
-      const line = new StreamLine(path, Duplex.from({ readable: ends.send, writable: ends.received }));
-      await line.apply(settings);
-      return line;
-    },
-  );
-  await hub.start(bridgeConfigSchema.parse(config));
-  cleanups.push(() => hub.stop());
-  const tcpPort = (name: string) => (events.find((e) => e.type === 'listening' && e.port === name) as Extract<BridgeEvent, { type: 'listening' }>).tcpPort;
-  const device = (path: string) => devices.get(path) ?? expect.fail(`device ${path} was never opened`);
-  return { hub, tcpPort, device };
+  const h = await startMemoryHub(config);
+  cleanups.push(() => h.hub.stop());
+  return h;
 }
 
 async function client(port: number): Promise<net.Socket> {
