@@ -45,7 +45,7 @@ export interface LinkPlan {
    * both ends' queue management on or off first by running the generated hooks by hand, so managed
    * and unmanaged run side by side on one link.
    */
-  load?: Array<{ dir: 'down' | 'up'; name: 'random' | 'text'; bytes: number | 'all'; skip?: number; queue: LoadQueue }>;
+  load?: Array<{ dir: LoadDir; name: 'random' | 'text'; bytes: number | 'all'; skip?: number; queue: LoadQueue }>;
   /** Queue management while `transfers` run (default on, as the profiles generate it). */
   transferQueue?: 'on' | 'off';
   /** Both profiles' `mtu:` (default: pppd's 1500). */
@@ -53,6 +53,9 @@ export interface LinkPlan {
   /** The server's `queue:` setting, as YAML (default: the profile's, auto), e.g. `{ ingress: true }`. */
   serverQueue?: string;
 }
+
+/** A loaded transfer's direction: a download, an upload, or one of each at once (`both`). */
+export type LoadDir = 'down' | 'up' | 'both';
 
 /** Both ends' queue management, or A's alone (`server`: B stands for a peer that manages nothing, such as Windows). */
 export type LoadQueue = 'on' | 'off' | 'server';
@@ -198,11 +201,11 @@ function loadSteps(plan: LinkPlan): string {
     return `${change}loaded ${t.dir} ${t.name} ${bytes} ${t.skip ?? '-'} ${t.queue}`;
   });
   return `${BB} ping -c ${idle} -i ${LOAD_PING_INTERVAL} ${A} > /tmp/iping.out 2>&1; grep -o 'time=[0-9.]* ms' /tmp/iping.out | sed 's/^/LAB:IDLE-PING /'
-retrans() { if [ $1 = down ]; then echo retrans | ${BB} timeout 30 ${BB} nc ${A} 5006; else ${BB} awk '/^Tcp: [0-9]/ {print $13}' /proc/net/snmp; fi; }
+retrans() { if [ $1 != up ]; then echo retrans | ${BB} timeout 30 ${BB} nc ${A} 5006; else ${BB} awk '/^Tcp: [0-9]/ {print $13}' /proc/net/snmp; fi; }
 loaded() { # DIR NAME BYTES SKIP QUEUE: the sender's RetransSegs around it
   r0=$(retrans $1)
   ${BB} ping -i ${LOAD_PING_INTERVAL} ${A} > /tmp/lping.out 2>&1 & LP=$!
-  xfer $1 $2 $3 $4
+  if [ $1 = both ]; then xfer down $2 $3 $4 & X=$!; xfer up $2 $3 $4; wait $X; else xfer $1 $2 $3 $4; fi
   kill -INT $LP; wait $LP
   r1=$(retrans $1)
   grep -o 'time=[0-9.]* ms' /tmp/lping.out | sed "s/^/LAB:LOAD-PING $1 $2 $5 /"
@@ -215,7 +218,7 @@ echo "LAB:QDISC-JSON $(tc -s -j qdisc show dev ppp0)"`;
 
 /** One loaded transfer's pings, read back from B's console. */
 export interface LoadPings {
-  dir: 'down' | 'up';
+  dir: LoadDir;
   name: string;
   queue: LoadQueue;
   times: number[];
@@ -233,11 +236,11 @@ export function loadPings(consoleB: string): { idle: number[]; loaded: LoadPings
   for (const line of consoleB.split('\n')) {
     const i = /LAB:IDLE-PING time=([\d.]+) ms/.exec(line);
     if (i) idle.push(Number(i[1]));
-    const p = /LAB:LOAD-PING (?:down|up) \w+ (?:on|off|server) time=([\d.]+) ms/.exec(line);
+    const p = /LAB:LOAD-PING (?:down|up|both) \w+ (?:on|off|server) time=([\d.]+) ms/.exec(line);
     if (p) times.push(Number(p[1]));
-    const m = /LAB:LOAD-PINGS (down|up) (\w+) (on|off|server) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/.exec(line);
+    const m = /LAB:LOAD-PINGS (down|up|both) (\w+) (on|off|server) (\d+) packets transmitted, (\d+) packets received retrans (-?\d+)/.exec(line);
     if (m) {
-      loaded.push({ dir: m[1] as 'down' | 'up', name: m[2]!, queue: m[3] as LoadQueue, sent: Number(m[4]), received: Number(m[5]), retrans: Number(m[6]), times });
+      loaded.push({ dir: m[1] as LoadDir, name: m[2]!, queue: m[3] as LoadQueue, sent: Number(m[4]), received: Number(m[5]), retrans: Number(m[6]), times });
       times = [];
     }
   }
@@ -327,7 +330,11 @@ export function pacedLinkScenario(): Scenario {
     // with pings beside it; the figures are the bench's, this asserts only that it all happens.
     // The deflate proof runs under the default queue management too: the shaper counts bytes before
     // compression, so without the hooks' ratio follower it would hold text to the line rate
-    load: [{ dir: 'down', name: 'random', bytes: 32768, skip: 65536, queue: 'on' }],
+    // then transfers both ways at once, pings still beside them
+    load: [
+      { dir: 'down', name: 'random', bytes: 32768, skip: 65536, queue: 'on' },
+      { dir: 'both', name: 'random', bytes: 24576, skip: 98304, queue: 'on' },
+    ],
   };
   const s = linkScenario(plan);
   const lineRate = 115200 / 10;
@@ -338,12 +345,14 @@ export function pacedLinkScenario(): Scenario {
     expectB: [...s.expectB,
       /LAB:XFER down text \d+ \d+ exact/, /LAB:XFER up text \d+ \d+ exact/,
       /LAB:XFER down random 16384 \d+ exact/, /LAB:XFER up random 16384 \d+ exact/,
-      SHAPED, /LAB:XFER down random 32768 \d+ exact/],
+      SHAPED, /LAB:XFER down random 32768 \d+ exact/, /LAB:XFER down random 24576 \d+ exact/, /LAB:XFER up random 24576 \d+ exact/],
     check: (consoleB) => {
       const { idle, loaded } = loadPings(consoleB);
       if (idle.length === 0) return 'no idle ping samples (LAB:IDLE-PING)';
-      const l = loaded[0];
-      if (!l || l.times.length < 3) return `too few ping samples under load (${l?.times.length ?? 0}, want >= 3 at ${LOAD_PING_INTERVAL} s beside a ~3 s transfer)`;
+      for (const [i, what] of ['a download', 'transfers both ways'].entries()) {
+        const l = loaded[i];
+        if (!l || l.times.length < 3) return `too few ping samples beside ${what} (${l?.times.length ?? 0}, want >= 3 at ${LOAD_PING_INTERVAL} s beside ~2-3 s of transfer)`;
+      }
       for (const t of transfers(consoleB).filter((x) => x.name === 'text')) {
         const ratio = t.bytes / t.seconds / lineRate;
         if (!(ratio > 1.2)) return `text ${t.dir}: ${t.bytes} B in ${t.seconds} s is ${ratio.toFixed(2)}x the line rate, not > 1.2x: is deflate negotiated, and does the shaper follow its ratio?`;
