@@ -93,12 +93,14 @@ export async function checkQueueModules(plan: { rate: number; ingress: boolean; 
       if (!(await has(name, dir))) ingressMissing.push(name);
     }
   }
-  const timestamps = plan.noTimestamps && !(await has('nf_tables', 'kernel/net/netfilter'))
+  // the hook's table that keeps TCP timestamps off (VJ links): without nf_tables they stay on
+  const noNfTables = plan.noTimestamps && !(await has('nf_tables', 'kernel/net/netfilter'));
+  const timestamps = noNfTables
     ? '; TCP timestamps stay on through the link, so VJ compresses few headers: no nf_tables in this kernel (modprobe nf_tables)'
     : plan.noTimestamps ? ', TCP timestamps off through the link' : '';
   if (!shaper) return { level: 'warn', what: 'queue', detail: 'no sch_cake and no sch_htb in this kernel: the link runs without queue management, and a transfer delays everything else by seconds (modprobe sch_cake, or set queue: off to say so)' };
   const sending = `${shaper} shapes what leaves at ${plan.rate} bit/s${cake ? '' : ' (no sch_cake)'}`;
   if (ingressMissing.length) return { level: 'warn', what: 'queue', detail: `${sending}; what arrives is not shaped: no ${ingressMissing.join(', ')} in this kernel (modprobe them, or set queue.ingress: false)${timestamps}` };
-  const level = (cake || fqCodel) && !timestamps.startsWith(';') ? 'ok' : 'warn';
+  const level = (cake || fqCodel) && !noNfTables ? 'ok' : 'warn';
   return { level, what: 'queue', detail: `${sending}${plan.ingress ? ', and what arrives through an IFB device' : ''}${timestamps}` };
 }
