@@ -1,5 +1,4 @@
-import { packageRoot } from '../src/paths.js';
-import { BB, type Scenario } from './scenario-kit.js';
+import { BB, prologue, type Scenario, waitIp } from './scenario-kit.js';
 
 /**
  * The link as a cable: the host bridge paces both directions like a UART (`bridge serve --pace`),
@@ -64,20 +63,14 @@ export type LoadQueue = 'on' | 'off' | 'server';
 export const LOAD_PING_INTERVAL = 0.2;
 
 
-function prologue(): string {
-  return [
-    `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-    `cd ${packageRoot()}`,
-    `LAPLINK="node ${packageRoot()}/bin/laplink.js"`,
-    `mkdir -p /var/run /run/lock /tmp/pay`,
-  ].join('\n');
-}
-
-/** Payloads, made while pppd negotiates (the help texts take a few seconds under TCG). */
-// text: busybox's help texts (87 KB, gzip 3.2x) three times over, so a text transfer lasts about as
-// long as a random one (~10 s with deflate at 115200) and one late wake-up moves its figure little;
-// each copy lies 87 KB after the last, beyond deflate's 32 KB window, so it compresses as the first
-const PAYLOADS = `( ${BB} head -c 262144 /dev/urandom > /tmp/pay/random
+/**
+ * Payloads, made while pppd negotiates (the help texts take a few seconds under TCG). text: busybox's
+ * help texts (87 KB, gzip 3.2x) three times over, so a text transfer lasts about as long as a random
+ * one (~10 s with deflate at 115200) and one late wake-up moves its figure little; each copy lies
+ * 87 KB after the last, beyond deflate's 32 KB window, so it compresses as the first.
+ */
+const PAYLOADS = `( mkdir -p /tmp/pay
+  ${BB} head -c 262144 /dev/urandom > /tmp/pay/random
   for a in $(${BB} --list); do ${BB} $a --help; done > /tmp/pay/help 2>&1
   cat /tmp/pay/help /tmp/pay/help /tmp/pay/help > /tmp/pay/text
   echo "LAB:PAYLOADS random $(${BB} wc -c < /tmp/pay/random) text $(${BB} wc -c < /tmp/pay/text)" ) &
@@ -98,8 +91,7 @@ grep -E '^(deflate|nobsdcomp|noccp|novj)' /etc/ppp/peers/lab-${profile} | sed 's
 pppd call lab-${profile} nodetach > /tmp/pppd.log 2>&1 &
 PPPD=$!
 ${PAYLOADS}
-end=$(( $(date +%s) + 150 )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
-if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP ${ip}"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi
+${waitIp(ip, 150)}
 # pppd runs the ip-up.d hook just after it sets the address: bounded wait for its shaper
 i=0; until tc qdisc show dev ppp0 2>/dev/null | grep -qE 'qdisc (cake|htb)' || [ $i -ge 50 ]; do i=$((i+1)); ${BB} sleep 0.2; done
 tc qdisc show dev ppp0 | sed 's/^/LAB:QDISC /'
