@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BB, type HostService, payloadServer, ping, prologue, type Scenario, statusLine, waitIp } from './scenario-kit.js';
 
-
 /** Calls B makes on ttyS2 in a row, on one connection to A's listener. */
 const REDIALS = 10;
 /** Every call A's listener answers: the redials, and ttyS3's call beside the first. */

@@ -131,7 +131,8 @@ export function waitDown(seconds: number): string {
   return `idx=$(cat /sys/class/net/ppp0/ifindex 2>/dev/null); end=$(( $(date +%s) + ${seconds} )); while [ -n "$idx" ] && [ "$(cat /sys/class/net/ppp0/ifindex 2>/dev/null)" = "$idx" ] && [ $(date +%s) -le $end ]; do ${BB} sleep 0.2; done`;
 }
 
-/** Wait (inside the guest, bounded) until the link's state file records pppd's exit `code`. */
+/** Wait (inside the guest, bounded) until the link's state file records pppd's exit `code`, reading
+ *  the file directly: a `laplink status` per poll costs seconds of Node start-up in a TCG guest. */
 export function waitExitCode(link: string, code: number, seconds: number): string {
   return `end=$(( $(date +%s) + ${seconds} )); until grep -qE '"code": *${code},' /run/laplink/${link}.json 2>/dev/null; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.5; done`;
 }

@@ -1,6 +1,5 @@
 import { BB, ping, prologue, type Scenario, statusLine, waitDown, waitExitCode, waitIp } from './scenario-kit.js';
 
-
 /** Wait (inside the guest, bounded) until some interface carries `ip`: with two links, which one is
  *  ppp0 depends on which came up first. */
 function waitAddress(ip: string, seconds: number, tag: string): string {

@@ -27,9 +27,6 @@ function routeTo(ip: string): string {
   return `end=$(( $(date +%s) + 10 )); until ip route get ${ip} > /dev/null 2>&1; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.2; done`;
 }
 
-/** Bounded wait for the supervisor's state file to record this pppd exit status (reading the file
- *  directly: a `laplink status` per poll costs seconds of Node start-up in a TCG guest). */
-
 export function mschapScenario(): Scenario {
   const server = `${prologue()}
 ${FRESH_SECRETS}
@@ -102,7 +99,6 @@ kill $SUP 2>/dev/null; wait $SUP; echo "LAB:SUPERVISOR-EXIT2 $?"
     runsOn: 'laplink serve / connect --persist (--debug) / status --json, generate (auth mschap-v2, accept, encrypt mppe-128), bridge serve/connect (all product); ppp_mppe in the guest kernel',
   };
 }
-
 
 export function gatewayScenario(): Scenario {
   const token = `laplink-payload-${randomBytes(8).toString('hex')}`;

@@ -11,7 +11,6 @@ import { comPortFrame, SET_BAUDRATE, SET_CONTROL, SET_DATASIZE, SET_PARITY, SET_
 import { BINARY, COM_PORT, ECHO, SGA, TelnetCodec } from './telnet.js';
 import { PORT_OPTIONS } from './port-option-table.js';
 
-
 export class Rfc2217Client extends TelnetCodec {
   override readonly name = 'rfc2217';
   private timer: NodeJS.Timeout | undefined;
