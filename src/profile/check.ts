@@ -173,6 +173,15 @@ async function generatedText(path: string): Promise<string | null> {
   return (await readBack(path, { maxBytes: GENERATED_FILE_MAX_BYTES, followSymlinks: true }))?.bytes.toString('utf8') ?? null;
 }
 
+/** generatedText for a check about `what`: the text, or the warning that says why it could not be read. */
+async function generatedTextFor(path: string, what: CheckResult['what']): Promise<{ text: string | null } | { warning: CheckResult }> {
+  try {
+    return { text: await generatedText(path) };
+  } catch (err) {
+    return { warning: { level: 'warn', what, detail: err instanceof ReadBackError ? err.message : `${path}: ${errnoText(err)}` } };
+  }
+}
+
 /** The role a generated peers file names on its second line (`… (server, peer …)`), if it is ours. */
 async function roleOf(root: string | undefined, name: string): Promise<string | undefined> {
   const text = (await generatedText(underRoot(root, peersPath(name))).catch(() => null)) ?? '';
@@ -187,12 +196,9 @@ async function roleOf(root: string | undefined, name: string): Promise<string | 
 async function checkTtyNeighbours(p: Profile, root: string | undefined, ours: string): Promise<CheckResult[]> {
   const device = p.device!;
   const path = underRoot(root, ttyOptionsPath(device));
-  let text: string | null;
-  try {
-    text = await generatedText(path);
-  } catch (err) {
-    return [{ level: 'warn', what: 'tty options', detail: err instanceof ReadBackError ? err.message : `${path}: ${errnoText(err)}` }];
-  }
+  const read = await generatedTextFor(path, 'tty options');
+  if ('warning' in read) return [read.warning];
+  const text = read.text;
   if (text === null) return [{ level: 'ok', what: 'tty options', detail: `${path} not written yet` }];
   const neighbours = managedBlocks(text).filter((b) => b.name !== p.name);
   const out: CheckResult[] = [];
@@ -226,13 +232,12 @@ async function checkSharedUsers(p: Profile, files: RenderedFile[], root: string 
   const out: CheckResult[] = [];
   for (const f of files.filter((x) => x.secret && x.kind === 'block')) {
     const path = underRoot(root, f.path);
-    let text: string | null;
-    try {
-      text = await generatedText(path);
-    } catch (err) {
-      out.push({ level: 'warn', what: 'secrets', detail: err instanceof ReadBackError ? err.message : `${path}: ${errnoText(err)}` });
+    const read = await generatedTextFor(path, 'secrets');
+    if ('warning' in read) {
+      out.push(read.warning);
       continue;
     }
+    const text = read.text;
     if (text === null) continue;
     const entries = (body: string) => body.split(/\r?\n/).map(secretsWords).filter((w) => w.length >= 3);
     const mine = entries(f.content);
