@@ -2,6 +2,7 @@
  * Helpers for supervisor tests. The pppd they run is test/helpers/fake-pppd.mjs, a STAND-IN: this
  * machine's kernel has no PPP, so the real pppd exits 4 before it could negotiate anything.
  */
+import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,4 +143,22 @@ export function processReaper(): { children: Array<{ kill(signal: NodeJS.Signals
       }
     },
   };
+}
+
+/**
+ * `laplink serve PROFILE` with the stand-in pppd holding the link up (its starts recorded in
+ * DIR/starts), every directory under `dir` but the state directory given; stdout and stderr
+ * collected in one text, in the order they came. The caller ends it (endWithStandIns, a reaper).
+ */
+export function serveWithStandIn(dir: string, profile: string, stateDir = join(dir, 'state')): { serve: ResultPromise; output: () => string } {
+  let output = '';
+  const serve = execa(process.execPath, [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
+    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  serve.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  serve.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  return { serve, output: () => output };
 }

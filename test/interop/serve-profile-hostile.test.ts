@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readStateFile } from '../../src/pppd/state.js';
 import { MAX_CONFIG_BYTES } from '../../src/yaml/load.js';
-import { endWithStandIns, fakePppd, laplinkBin, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
+import { endWithStandIns, profileYaml, removeDir, serveWithStandIn, tempDir } from '../helpers/supervisor-harness.js';
 
 let dir = '';
 const cleanups: Array<() => Promise<void>> = [];
@@ -27,17 +27,9 @@ afterEach(async () => {
  * stuck in its stop is the failure this file looks for).
  */
 function serve(profile: string): ResultPromise & { output: () => string } {
-  let output = '';
-  const p = execa(process.execPath, [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', join(dir, 'state'), '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
-    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const { serve: p, output } = serveWithStandIn(dir, profile);
   cleanups.push(() => endWithStandIns(p, join(dir, 'starts')));
-  return Object.assign(p, { output: () => output });
+  return Object.assign(p, { output });
 }
 
 async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, output: () => string): Promise<T> {

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readStateFile, writeStateFile } from '../../src/pppd/state.js';
-import { fakePppd, laplinkBin, processReaper, profileYaml, removeDir, tempDir } from '../helpers/supervisor-harness.js';
+import { laplinkBin, processReaper, profileYaml, removeDir, serveWithStandIn, tempDir } from '../helpers/supervisor-harness.js';
 
 let dir = '';
 const { children, strayPids, reap } = processReaper();
@@ -44,17 +44,9 @@ async function until<T>(what: string, get: () => Promise<T | undefined>, output:
 
 /** `laplink serve` of the profile with the stand-in pppd holding the link up; killed after the test. */
 function startServe(profile: string, stateDir: string): { serve: ResultPromise; output: () => string } {
-  let output = '';
-  const serve: ResultPromise = execa('node', [laplinkBin, 'serve', profile, '--root', join(dir, 'root'), '--state-dir', stateDir, '--lock-dir', join(dir, 'lock'), '--run-dir', join(dir, 'run'), '--pppd', fakePppd], {
-    env: { FAKE_PPPD_STATE: join(dir, 'starts'), FAKE_PPPD_SCENARIO: 'up-hold' },
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  serve.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  serve.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  children.push(serve);
-  return { serve, output: () => output };
+  const started = serveWithStandIn(dir, profile, stateDir);
+  children.push(started.serve);
+  return started;
 }
 
 it('a state file naming a zombie supervisor: status says stale, and a new serve starts', async () => {
