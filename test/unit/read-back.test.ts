@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readBack, readBackJson, readBackSync, ReadBackError } from '../../src/runtime/read-back.js';
+import { errnoText } from '../../src/socket-reason.js';
 
 let dir = '';
 beforeEach(async () => {
@@ -21,7 +22,8 @@ afterEach(async () => {
 
 const cap = { maxBytes: 1024 };
 
-async function refusal(file: string, options = cap): Promise<string> {
+/** The ReadBackError's message from both readers (they must agree). */
+async function refusal(file: string, options: { maxBytes: number; followSymlinks?: boolean } = cap): Promise<string> {
   const a = await readBack(file, options).then(() => 'read', (err: unknown) => (err instanceof ReadBackError ? err.message : `other: ${String(err)}`));
   let b: string;
   try {
@@ -110,4 +112,21 @@ it("YAML the tool loads again on a reload (a bridge config on SIGHUP, a profile)
   const problems = (file: string) => loadBridgeConfig(file).then(() => ['loaded'], (err: unknown) => (err instanceof ConfigError ? err.problems : [`other: ${String(err)}`]));
   expect(await problems(join(dir, 'bridge.yaml'))).toEqual([`${join(dir, 'bridge.yaml')}: cannot read: is a FIFO, not a regular file; not read`]);
   expect(await problems(join(dir, 'zero.yaml'))).toEqual([`${join(dir, 'zero.yaml')}: cannot read: is a character device, not a regular file; not read`]);
+});
+
+// A failure is said in the errno table's words (src/socket-reason.ts), the one table every message
+// to a user reads: not Node's message, which says the code and repeats the path the error names.
+it('a name too long for the file system: the table’s words, the path said once', async () => {
+  const file = join(dir, 'x'.repeat(300));
+  expect(await refusal(file)).toBe(`${file}: ${errnoText({ code: 'ENAMETOOLONG' })}`);
+  expect(errnoText({ code: 'ENAMETOOLONG' })).toBe('file name too long');
+});
+
+it('a loop of symbolic links, followed: the table’s words', async () => {
+  await symlink(join(dir, 'b'), join(dir, 'a'));
+  await symlink(join(dir, 'a'), join(dir, 'b'));
+  // not followed, the first link is refused by its type before any open
+  expect(await refusal(join(dir, 'a'))).toBe(`${join(dir, 'a')}: is a symbolic link, not a regular file; not read`);
+  // followed, stat itself fails with ELOOP: O_NOFOLLOW's answer on a link, said as that link's type
+  expect(await refusal(join(dir, 'a'), { ...cap, followSymlinks: true })).toBe(`${join(dir, 'a')}: is a symbolic link, not a regular file; not read`);
 });
