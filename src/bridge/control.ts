@@ -10,7 +10,7 @@ import type { HostPort } from '../listen/address.js';
 import { formatAddress } from '../listen/address.js';
 import { describePeer } from '../tls/identity.js';
 import { PROTOCOLS } from './port-options.js';
-import { deviceConfigText, parsePortConfig } from './device-config-words.js';
+import { DEVICE_CONFIG_DEFAULTS, deviceConfigText, parsePortConfig, portConfigSettings } from './device-config-words.js';
 import { PORT_OPTIONS, showportText, type ShownOptionKey } from './port-option-table.js';
 import { LIST_SEPARATOR, NOT_CONNECTED, PORT_DISABLED, SHOWPORT_LABEL as L, showportHead, showportLine, tlsValue } from './showport-labels.js';
 import { CLIENT_LABEL, ControlLineReader, MAX_CONTROL_LINE, parseControlLine, type ControlInput } from './control-lines.js';
@@ -24,7 +24,7 @@ export const controlHelp = [
   'showshortport [<port>] - one line per port',
   'disconnect <port> - disconnect the clients of a port',
   'setporttimeout <port> <seconds> - idle timeout, 0 = none',
-  'setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL, or as showport writes it: 9600E81 RTSCTS CLOCAL',
+  `setportconfig <port> <config> - e.g. 9600 EVEN 1STOPBIT 8DATABITS -XONXOFF RTSCTS LOCAL, or as showport writes it: 9600E81 RTSCTS CLOCAL; what it does not say is reset to ${deviceConfigText(DEVICE_CONFIG_DEFAULTS)}`,
   'setportcontrol <port> <controls> - DTRHI DTRLO RTSHI RTSLO',
   `setportenable <port> ${[PORT_DISABLED, ...PROTOCOLS].join('|')} - disable a port or set its protocol`,
   'setclientlabel <port> <client> [<label>] - name who is behind a client (e.g. web: alice writes); none clears it',
@@ -187,10 +187,15 @@ export class ControlServer {
       }
       case 'setportconfig': {
         if (!port) return badPort;
+        // ser2net 3's answer: with no words it would reset the port to the defaults, surely not what was meant
+        if (need(2)) return 'No device config';
         try {
-          const s = parsePortConfig(args.slice(1));
+          // every word is read before the device is touched, so a bad one changes nothing. ser2net 3
+          // writes the settings at the device's next open (its next client); a port here holds its
+          // device open between clients, so they are written now, as RFC 2217's are.
+          const settings = portConfigSettings(args.slice(1));
           if (!port.line) return 'Device unavailable';
-          await port.line.apply(s);
+          await port.line.apply(settings);
           return '';
         } catch (err) {
           return failureText(err);

@@ -3,9 +3,14 @@
  * `device config` line writes (`115200N81 RTSCTS CLOCAL`) and what setportconfig reads (those, and
  * ser2net 3's `9600 EVEN 2STOPBITS 7DATABITS -XONXOFF LOCAL`). A row spells its words once (its
  * `showport.text` and `deviceConfig`), so what showport writes always reads back.
+ *
+ * setportconfig starts from the rows' defaults, as ser2net 3's does (devcfg.c: devconfig() calls
+ * devinit() before reading a word): ser2net leaves an option that is off unsaid, so only a reset
+ * makes pasting one port's device config onto another give the two the same settings. ser2net's
+ * defaults are all off; ours has CLOCAL on, so showport says `-CLOCAL` when it is off.
  */
 import { UsageError } from '../errors.js';
-import type { LineSettings } from '../line/line.js';
+import { defaultSettings, type LineSettings } from '../line/line.js';
 import { TERMIOS_SPEEDS } from './port-options.js';
 import { portOptionRows, type FramePart, type OwnWord, type PortOptionRow } from './port-option-table.js';
 
@@ -47,10 +52,35 @@ const frame = rows
 /** The options said by a word of their own, in the table's order (flow, CLOCAL, HANGUP_WHEN_DONE). */
 const ownWords = rows.filter((row) => row.deviceConfig.kind === 'word').map((row) => ({ ...spelled(row), alsoRead: (row.deviceConfig as OwnWord).alsoRead as ((v: Value) => readonly string[]) | undefined }));
 
-/** ser2net's `device config`: the frame as one word (`115200N81`), then a word per option that is on. */
+/** The settings a device config starts from: each row's default. */
+export const DEVICE_CONFIG_DEFAULTS: Readonly<LineSettings> = (() => {
+  const defaults: Partial<Record<Setting, Value>> = {};
+  for (const row of rows) {
+    const value = ('default' in row ? row.default : undefined) as Value | undefined;
+    if (value === undefined) throw new Error(`${row.setting}: a device config option needs a default (setportconfig resets to it)`);
+    defaults[row.setting] = value;
+  }
+  // a line setting with no row would keep its value through setportconfig, unseen by showport (only
+  // the keys of defaultSettings are read here: the values are the rows')
+  for (const setting of Object.keys(defaultSettings) as Setting[]) if (!(setting in defaults)) throw new Error(`${setting}: a line setting with no device config row`);
+  return Object.freeze(defaults as LineSettings);
+})();
+
+const textOf = (o: Spelled, value: Value) => o.values.find((v) => v.value === value)?.text ?? '';
+
+/** An option's own word: its value's, or `-WORD` of the default where ser2net leaves the value
+ *  unsaid but the default is said (CLOCAL is on by default here, off in ser2net), so that reading
+ *  the text from the defaults gives back every setting. */
+function ownWordOf(o: Spelled, settings: LineSettings): string {
+  const text = textOf(o, settings[o.setting]);
+  const defaultText = textOf(o, DEVICE_CONFIG_DEFAULTS[o.setting]);
+  return text || !defaultText ? text : `-${defaultText}`;
+}
+
+/** ser2net's `device config`: the frame as one word (`115200N81`), then a word per option that is
+ *  on, and `-WORD` for one that is off but on by default (`-CLOCAL`). */
 export function deviceConfigText(settings: LineSettings): string {
-  const textOf = (o: Spelled) => o.values.find((v) => v.value === settings[o.setting])?.text ?? '';
-  return [frame.map(textOf).join(''), ...ownWords.map(textOf)].filter(Boolean).join(' ');
+  return [frame.map((part) => textOf(part, settings[part.setting])).join(''), ...ownWords.map((o) => ownWordOf(o, settings))].filter(Boolean).join(' ');
 }
 
 /** What a word read sets: a value, or (`-WORD`) the option's unsaid value unless this command chose another. */
@@ -116,4 +146,9 @@ export function parsePortConfig(words: string[]): Partial<LineSettings> {
     for (const p of parts) if (p) s[p.setting] = p.value;
   }
   return s as Partial<LineSettings>;
+}
+
+/** The settings setportconfig gives a port: the defaults, with what its words say (a UsageError names a word it cannot read). */
+export function portConfigSettings(words: string[]): LineSettings {
+  return { ...DEVICE_CONFIG_DEFAULTS, ...parsePortConfig(words) };
 }

@@ -7,6 +7,15 @@ import { ask, bridgeRig, collect, connectTcp, laplink, openControl, openEnd, rm,
 
 const { cleanups, pair } = bridgeRig();
 
+/** A `bridge run` config file holding `text`, in a directory removed after the test. */
+function configFile(text: string, name = 'bridge.yaml'): { file: string; dir: string } {
+  const dir = fs.mkdtempSync('/tmp/laplink-cfg-');
+  cleanups.push(() => rm(dir));
+  const file = `${dir}/${name}`;
+  fs.writeFileSync(file, text);
+  return { file, dir };
+}
+
 async function control(port: number): Promise<net.Socket> {
   const s = await openControl(port);
   cleanups.push(() => void s.destroy());
@@ -55,15 +64,51 @@ describe('bridge control port', () => {
   });
 });
 
+describe('setportconfig, as ser2net 3’s: the defaults, then the words', () => {
+  it('a port with RTS/CTS, CLOCAL off and HUPCL on, given a default port’s device config, ends as the default port, on the tty too', async () => {
+    const plain = await pair();
+    const odd = await pair();
+    const { file } = configFile(`lock: false\ncontrol: 127.0.0.1:0\nports:\n  - { name: plain, device: ${plain.a}, listen: 0 }\n  - { name: odd, device: ${odd.a}, listen: 0, speed: 9600, flow: rtscts, local: false, hupcl: true }\n`);
+    const r = await startCli(['bridge', 'run', file], /control: listening on 127\.0\.0\.1:(\d+)\n/);
+    cleanups.push(() => stop(r.proc));
+    const ctl = await control(Number(r.match[1]));
+    const deviceConfig = async (port: string) => /\r\n {2}device config: (.*?)\r\n/.exec(await ask(ctl, `showport ${port}`))?.[1];
+    const tty = async (path: string) => (await execa('stty', ['-F', path, '-a'])).stdout;
+    /** The speed and those of `flags` (`crtscts`, `-clocal`) that `stty -a` lists. */
+    const ttyHas = async (path: string, flags: string[]) => {
+      const text = await tty(path);
+      const words = new Set(text.split(/[\s;]+/));
+      return [/^speed \d+ baud/.exec(text)?.[0], ...flags.filter((w) => words.has(w))];
+    };
+
+    expect(await deviceConfig('odd')).toBe('9600N81 RTSCTS -CLOCAL HANGUP_WHEN_DONE');
+    const oddFlags = ['crtscts', 'hupcl', '-clocal'];
+    expect(await ttyHas(odd.a, oddFlags)).toEqual(['speed 9600 baud', ...oddFlags]);
+    const shown = await deviceConfig('plain');
+    expect(shown).toBe('115200N81 CLOCAL');
+    expect(await ask(ctl, `setportconfig odd ${shown}`)).toBe('');
+    expect(await deviceConfig('odd')).toBe(shown);
+    // the tty itself, as stty reads it, is the plain one's (a pty holds these flags, not parity or size)
+    expect(await tty(odd.a)).toBe(await tty(plain.a));
+    const plainFlags = ['-crtscts', '-hupcl', 'clocal'];
+    expect(await ttyHas(odd.a, plainFlags)).toEqual(['speed 115200 baud', ...plainFlags]);
+
+    // what the words say wins; an invalid word refuses the line and leaves the port as it was
+    expect(await ask(ctl, 'setportconfig odd 9600 2STOPBITS RTSCTS')).toBe('');
+    expect(await deviceConfig('odd')).toBe('9600N82 RTSCTS CLOCAL');
+    const before = await tty(odd.a);
+    expect(await ask(ctl, 'setportconfig odd 57600 -LOCAL XONXOFF BOGUS')).toBe('Invalid port config: BOGUS\r\n');
+    expect(await ask(ctl, 'setportconfig odd')).toBe('No device config\r\n');
+    expect(await deviceConfig('odd')).toBe('9600N82 RTSCTS CLOCAL');
+    expect(await tty(odd.a)).toBe(before);
+  });
+});
+
 describe('bridge run CONFIG', () => {
   it('serves two ports from one process and a rotator hands clients to the first free one', async () => {
     const p1 = await pair();
     const p2 = await pair();
-    const dir = fs.mkdtempSync('/tmp/laplink-cfg-');
-    cleanups.push(() => rm(dir));
-    const file = `${dir}/bridge.yaml`;
-    fs.writeFileSync(
-      file,
+    const { file } = configFile(
       `lock: false
 ports:
   - name: one
@@ -100,10 +145,7 @@ rotators:
   });
 
   it('reports config errors as FILE:LINE:COL: field: message with status 2', async () => {
-    const dir = fs.mkdtempSync('/tmp/laplink-cfg-');
-    cleanups.push(() => rm(dir));
-    const file = `${dir}/bad.yaml`;
-    fs.writeFileSync(file, 'ports:\n  - name: one\n    device: /dev/null\n    parity: sometimes\n');
+    const { file, dir } = configFile('ports:\n  - name: one\n    device: /dev/null\n    parity: sometimes\n', 'bad.yaml');
     const r = await execa('node', [laplink, 'bridge', 'run', file], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`${file}:4:13: ports\\[0\\]\\.parity: not an allowed value \\(allowed: none, even, odd, mark, space\\)`));

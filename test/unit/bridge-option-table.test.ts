@@ -170,7 +170,7 @@ describe('the port options table', () => {
       expect(defaults).toContain('  enable state: raw\r\n  timeout: 0\r\n');
       expect(defaults).toContain('  device config: 115200N81 CLOCAL\r\n');
       expect(given).toContain('  enable state: telnet\r\n  timeout: 1\r\n');
-      expect(given).toContain('  device config: 50E52 RTSCTS HANGUP_WHEN_DONE\r\n');
+      expect(given).toContain('  device config: 50E52 RTSCTS -CLOCAL HANGUP_WHEN_DONE\r\n');
     } finally {
       await hub.stop();
     }
