@@ -49,10 +49,15 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
       }
       // Take a dead holder's lock away atomically, and only if it is still that dead holder's.
       const stale = `${path}.stale-${randomBytes(4).toString('hex')}`;
-      if (await rename(path, stale).then(() => true, () => false)) {
+      const notMoved = await rename(path, stale).then(() => undefined, (err: NodeJS.ErrnoException) => err);
+      if (notMoved === undefined) {
         const moved = await lockPid(stale);
         if (moved !== pid && Number.isInteger(moved) && alive(moved)) await link(stale, path).catch(() => undefined);
         await unlink(stale).catch(() => undefined);
+      } else if (notMoved.code !== 'ENOENT') {
+        // ENOENT: another taker moved it first. Anything else (another user's lock in a sticky
+        // /run/lock) fails the same way every time: trying again would spin for good.
+        throw new WriteError(`cannot take over the lock ${path}, which no live laplink holds: ${reasonOf(notMoved)}; remove it by hand; nothing was changed`, EXIT.FAILED, { cause: notMoved });
       }
     }
   } finally {
