@@ -13,6 +13,7 @@ import { closeSync, fstatSync, constants as fsConstants, openSync, realpathSync,
 import { endianness } from 'node:os';
 import { basename } from 'node:path';
 import { LineError } from '../errors.js';
+import { errnoText } from '../socket-reason.js';
 import { NativeCodeMissingError, outputSpeed, serialIcount, SyscallError } from './libc.js';
 
 /** cts, dsr, rng, dcd, rx, tx, frame, overrun, parity, brk, buf_overrun, reserved[9]: 20 ints. */
@@ -94,9 +95,17 @@ function isTtyDevice(rdev: number): boolean {
   }
 }
 
+/** What the errno's words leave out when a tty will not open: who may open one, who holds it, and
+ *  why a pty answers EIO (the kernel's pty_open refuses a slave whose master is gone or locked). */
+const OPEN_HINTS: Partial<Record<string, string>> = {
+  EACCES: 'the reader needs the dialout group or root',
+  EBUSY: 'opened exclusively, TIOCEXCL',
+  EIO: 'on a pty: its other end is closed, or not unlocked yet',
+};
+
 function openFailure(path: string, err: NodeJS.ErrnoException): TtyCountersError {
-  const why: Record<string, string> = { ENOENT: 'does not exist', EACCES: 'permission denied (the reader needs the dialout group or root)', EBUSY: 'busy (opened exclusively, TIOCEXCL)', EIO: 'input/output error (the other end of the pty is closed)', ENXIO: 'no such device' };
-  return new TtyCountersError(err.code === 'ENOENT' ? 'missing' : 'cannot-open', `${path}: ${(err.code && why[err.code]) ?? err.message}`, { cause: err });
+  const hint = err.code === undefined ? undefined : OPEN_HINTS[err.code];
+  return new TtyCountersError(err.code === 'ENOENT' ? 'missing' : 'cannot-open', `${path}: ${errnoText(err)}${hint ? ` (${hint})` : ''}`, { cause: err });
 }
 
 /**

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LaplinkError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { LOCK_FILE_MAX_BYTES } from '../line/uucp-lock.js';
 import { pidAlive as alive } from '../pid.js';
-import { readBack } from '../runtime/read-back.js';
+import { fileKind, readBack } from '../runtime/read-back.js';
 import { sleep } from '../runtime/sleep.js';
 import { reasonOf } from './journal.js';
 import { WriteError } from './write.js';
@@ -16,7 +16,8 @@ export class BusyError extends LaplinkError {}
  * Runs `fn` holding an exclusive pid lock file, passing it the lock temp files of dead runs that
  * were swept on the way in. Two links' `generate` both merge into
  * /etc/hosts and pap-secrets: without this, the second could write back a file read before the
- * first renamed its version, losing the first link's block. A lock of a dead process is taken over.
+ * first renamed its version, losing the first link's block. A lock of a dead process is taken over;
+ * a lock path holding what no laplink makes (a FIFO, a directory, a symlink) is refused.
  */
 export async function withLock<T>(path: string, fn: (swept: string[]) => Promise<T>, options: { waitMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 10_000);
@@ -39,6 +40,7 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new WriteError(`cannot take the lock ${path}: ${reasonOf(err)}; nothing was changed`, EXIT.FAILED, { cause: err });
       }
+      await refuseForeignLock(path);
       const pid = await lockPid(path);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         if (Date.now() > deadline) throw new BusyError(`another laplink (pid ${pid}) is writing configuration; lock ${path}`);
@@ -47,10 +49,15 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
       }
       // Take a dead holder's lock away atomically, and only if it is still that dead holder's.
       const stale = `${path}.stale-${randomBytes(4).toString('hex')}`;
-      if (await rename(path, stale).then(() => true, () => false)) {
+      const notMoved = await rename(path, stale).then(() => undefined, (err: NodeJS.ErrnoException) => err);
+      if (notMoved === undefined) {
         const moved = await lockPid(stale);
         if (moved !== pid && Number.isInteger(moved) && alive(moved)) await link(stale, path).catch(() => undefined);
         await unlink(stale).catch(() => undefined);
+      } else if (notMoved.code !== 'ENOENT') {
+        // ENOENT: another taker moved it first. Anything else (another user's lock in a sticky
+        // /run/lock) fails the same way every time: trying again would spin for good.
+        throw new WriteError(`cannot take over the lock ${path}, which no live laplink holds: ${reasonOf(notMoved)}; remove it by hand; nothing was changed`, EXIT.FAILED, { cause: notMoved });
       }
     }
   } finally {
@@ -64,8 +71,19 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
   }
 }
 
-/** The pid in a generate lock (NaN when it holds none, is gone, or is not a regular file of a lock's
- *  size: such a lock is a dead one's and is taken over). */
+/**
+ * Refuses a lock path that is not a regular file: laplink only ever links a regular file there, so
+ * a FIFO, a directory or a symlink (to anything) is someone else's, not a dead holder's lock to move
+ * away and delete. lstat, so a link is judged itself and never followed; a path gone since is not
+ * refused (the next link() may take it).
+ */
+async function refuseForeignLock(path: string): Promise<void> {
+  const kind = await lstat(path).then(fileKind, () => undefined);
+  if (kind) throw new WriteError(`cannot take the lock ${path}: it is ${kind}, not a lock file laplink made; remove it by hand; nothing was changed`, EXIT.FAILED);
+}
+
+/** The pid in a generate lock (NaN when it holds none, is gone, or is over a lock's size: such a
+ *  lock is a dead one's and is taken over). */
 async function lockPid(path: string): Promise<number> {
   const got = await readBack(path, { maxBytes: LOCK_FILE_MAX_BYTES }).catch(() => undefined);
   return got ? Number(got.bytes.toString('latin1').trim()) : Number.NaN;

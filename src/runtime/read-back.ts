@@ -48,10 +48,16 @@ const KIND: Array<{ is: (s: Stats) => boolean; name: string; errno?: string }> =
 
 const refusalText = (kind: string) => `is ${kind}, not a regular file; not read`;
 
+/** What a file that is not a regular one is (`a FIFO`, `a symbolic link`, …); undefined for a regular file. */
+export function fileKind(s: Stats): string | undefined {
+  if (s.isFile()) return undefined;
+  return KIND.find(({ is }) => is(s))?.name ?? 'not a regular file';
+}
+
 /** Why a file of this type is not read, or undefined for a regular file. */
 function refusalOf(s: Stats): string | undefined {
-  if (s.isFile()) return undefined;
-  return refusalText(KIND.find(({ is }) => is(s))?.name ?? 'not a regular file');
+  const kind = fileKind(s);
+  return kind && refusalText(kind);
 }
 
 const flagsOf = (o: ReadBackOptions) => constants.O_RDONLY | constants.O_NONBLOCK | (o.followSymlinks ? 0 : constants.O_NOFOLLOW);

@@ -1,9 +1,12 @@
-import { chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateLink, removeLink } from '../../src/render/generate.js';
 import { WriteError } from '../../src/render/write.js';
+import { EXIT } from '../../src/exit-codes.js';
+import { laplinkBin } from '../helpers/supervisor-harness.js';
 
 const argv = ['/usr/bin/node', '/opt/ppp-laplink/bin/laplink.js'];
 const profileText = (extra = '') => `name: wtest
@@ -228,5 +231,20 @@ describe('generate lock', () => {
     const r = await generateLink(profile, { root, laplinkArgv: argv, lockWaitMs: 200 });
     expect(r.changes[0]!.action).toBe('created');
     await expect(readdir(join(root, 'run/lock'))).resolves.toEqual([]);
+  });
+
+  it("a dead holder's lock this user may not move (root's, in a sticky lock directory like /run/lock) is refused in one line, not retried for ever", async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test drops from root to nobody with setpriv: run it as root');
+    await chmod(root, 0o755);
+    await mkdir(join(root, 'run/lock'), { recursive: true });
+    await chmod(join(root, 'run/lock'), 0o1777);
+    const lock = join(root, 'run/lock/laplink-generate.lock');
+    await writeFile(lock, '999999999\n'); // no such process
+    // the timeout only ends a run that hangs (as one did, spinning a core): no time is asserted
+    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', laplinkBin, 'generate', profile, '--root', root], { reject: false, timeout: 30_000 });
+    expect(r.stderr).toBe(`laplink: cannot take over the lock ${lock}, which no live laplink holds: operation not permitted; remove it by hand; nothing was changed`);
+    expect(r.exitCode).toBe(EXIT.FAILED);
+    await expect(readdir(join(root, 'run/lock')), 'the lock as it was, no temp of the run beside it').resolves.toEqual(['laplink-generate.lock']);
+    await expect(readFile(lock, 'utf8')).resolves.toBe('999999999\n');
   });
 });

@@ -1,10 +1,13 @@
 /**
  * The kernel serial counters (TIOCGICOUNT): the struct decoding on known bytes, and the reader on
  * what this host has: a socat pty pair (a pseudo-terminal keeps no counters: "no counters", with its
- * speed), and things that are not ttys, which are never opened. A real UART's counters moving is
- * proved in the qemu lab, where the guest's ttyS0 carries PPP.
+ * speed), things that are not ttys, which are never opened, and ptys the kernel will not open (a
+ * locked one; as nobody, a private or an exclusive one), said in the one errno table's words. A real
+ * UART's counters moving is proved in the qemu lab, where the guest's ttyS0 carries PPP.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,7 +84,7 @@ describe('readTtyCounters', () => {
     for (const [path, problem, text] of [
       [file, 'not-a-tty', /not a tty device/],
       ['/dev/null', 'not-a-tty', /not a tty device/],
-      [join(dir, 'gone'), 'missing', /does not exist/],
+      [join(dir, 'gone'), 'missing', `${join(dir, 'gone')}: no such file or directory`],
     ] as const) {
       let err: unknown;
       try {
@@ -94,4 +97,81 @@ describe('readTtyCounters', () => {
       expect((err as Error).message).toMatch(text);
     }
   });
+
+  it("a pty the kernel will not open for us: its errno in the one table's words, with the tty's hint", async () => {
+    // a master opened without unlockpt(): the kernel's pty_open answers EIO for its slave
+    const master = openSync('/dev/ptmx', fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+    try {
+      const index = /^tty-index:\s*(\d+)$/m.exec(await readFile(`/proc/self/fdinfo/${master}`, 'utf8'))?.[1];
+      expect(index, 'the kernel names the pty of a ptmx descriptor').toBeDefined();
+      const slave = `/dev/pts/${index}`;
+      const err = (() => {
+        try {
+          readTtyCounters(slave);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(TtyCountersError);
+      expect((err as TtyCountersError).problem).toBe('cannot-open');
+      expect((err as Error).message).toBe(`${slave}: input/output error (on a pty: its other end is closed, or not unlocked yet)`);
+    } finally {
+      closeSync(master);
+    }
+  });
+
+  it('as a user who may not open the pty, or while another holds it exclusively (TIOCEXCL): said so, with what to do', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test drops from root to nobody with setpriv: run it as root');
+    for (const [held, words] of [
+      ['private', 'permission denied (the reader needs the dialout group or root)'],
+      ['exclusive', 'device or resource busy (opened exclusively, TIOCEXCL)'],
+    ] as const) {
+      const holder = await holdPty(held);
+      try {
+        const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', '--input-type=module', '-e', readAsCaller(holder.path)], { reject: false });
+        expect(r.stderr, held).toBe('');
+        expect(JSON.parse(r.stdout), held).toEqual({ problem: 'cannot-open', message: `${holder.path}: ${words}` });
+      } finally {
+        await holder.release();
+      }
+    }
+  });
 });
+
+/**
+ * A pty held by python3 (its os.openpty), slave either mode 0600 (root's alone) or 0666 with
+ * TIOCEXCL set, which refuses every later open but a CAP_SYS_ADMIN one: so a reader must be
+ * someone else than root to meet either.
+ */
+async function holdPty(held: 'private' | 'exclusive'): Promise<{ path: string; release(): Promise<void> }> {
+  const script = [
+    'import fcntl, os, sys, termios',
+    'master, slave = os.openpty()',
+    'name = os.ttyname(slave)',
+    `os.chmod(name, ${held === 'private' ? '0o600' : '0o666'})`,
+    held === 'exclusive' ? 'fcntl.ioctl(slave, termios.TIOCEXCL)' : '',
+    'print(name, flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = execa('python3', ['-c', script], { stdin: 'pipe', reject: false });
+  const path = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    void child.then((r) => reject(new Error(`python3 holding a pty ended before naming it: ${r.stderr || r.exitCode}`)));
+  });
+  return {
+    path,
+    release: async () => {
+      child.stdin!.end();
+      await child;
+    },
+  };
+}
+
+/** A module that reads `path`'s counters from the built tree (so it runs as another user without
+ *  a TypeScript loader) and prints what it was refused with. */
+function readAsCaller(path: string): string {
+  const module = new URL('../../dist/src/line/serial-counters.js', import.meta.url).href;
+  return `const { readTtyCounters } = await import(${JSON.stringify(module)});
+try { readTtyCounters(${JSON.stringify(path)}); console.log('{}'); }
+catch (err) { console.log(JSON.stringify({ problem: err.problem, message: err.message })); }`;
+}
