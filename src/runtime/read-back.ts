@@ -51,7 +51,7 @@ const refusalText = (kind: string) => `is ${kind}, not a regular file; not read`
 /** What a file that is not a regular one is (`a FIFO`, `a symbolic link`, …); undefined for a regular file. */
 export function fileKind(s: Stats): string | undefined {
   if (s.isFile()) return undefined;
-  return KIND.find(({ is }) => is(s))?.name ?? 'not a regular file';
+  return KIND.find(({ is }) => is(s))?.name ?? 'a file of an unknown type';
 }
 
 /** Why a file of this type is not read, or undefined for a regular file. */
