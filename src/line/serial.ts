@@ -117,12 +117,28 @@ class SerialLine implements Line {
     this.stream.on('error', () => void this.finish('gone'));
   }
 
+  /**
+   * Sets the speed, then the rest with stty on the fd held (through /proc/PID/fd, which opens the
+   * very device the fd is), not by name: the name may have gone or moved since the open (a udev
+   * rename, a link removed), and the settings must land on the device the bridge is using. When stty refuses, the speed set first is put back, so
+   * `settings` (what showport and RFC 2217 report) stays what the device does.
+   */
   async apply(next: Partial<LineSettings>): Promise<void> {
     const merged = { ...this.settings, ...next };
+    const before = this.settings.speed;
     try {
-      if (merged.speed !== this.settings.speed) await this.dev.setSpeed(merged.speed);
-      await run('stty', ['-F', this.name, ...sttyArgs(merged, isPty(this.name))]);
+      if (merged.speed !== before) await this.dev.setSpeed(merged.speed);
     } catch (err) {
+      throw new LineError(`cannot apply settings: ${firstLine(err)}`, { cause: err, device: this.name });
+    }
+    const held = `/proc/${process.pid}/fd/${this.dev.fd}`;
+    try {
+      await run('stty', ['-F', held, ...sttyArgs(merged, isPty(held))]);
+    } catch (err) {
+      if (merged.speed !== before) {
+        // put the speed back; if even that fails, the device runs at the new one: say so
+        await this.dev.setSpeed(before).catch(() => (this.settings = { ...this.settings, speed: merged.speed }));
+      }
       throw new LineError(`cannot apply settings: ${firstLine(err)}`, { cause: err, device: this.name });
     }
     this.settings = merged;
