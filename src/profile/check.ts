@@ -17,6 +17,8 @@ import { errnoText, socketReason } from '../socket-reason.js';
 import { profileWarnings } from './warnings.js';
 import { checkModule, checkQueueModules, DEFLATE, MPPE } from './check-module.js';
 import { queuePlan } from './queue.js';
+import { foreignLockKind, foreignLockText } from '../render/generate-lock.js';
+import { LOCK_PATH } from '../render/generate.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'FAIL';
 
@@ -351,6 +353,9 @@ export async function checkLink(loaded: LoadedProfile, o: CheckOptions = {}): Pr
     if (line) out.push(line);
   }
   if (p.bridgeTls) out.push(...(await checkBridgeTls(p.bridgeTls)));
+  const generateLock = underRoot(o.root, LOCK_PATH);
+  const foreign = await foreignLockKind(generateLock);
+  if (foreign) out.push({ level: 'FAIL', what: 'generate lock', detail: `${generateLock}: ${foreignLockText(foreign)} (generate refuses to run until then)` });
   const passwordFile = await checkPasswordFile(p, o.root);
   if (passwordFile) out.push(passwordFile);
   try {

@@ -78,8 +78,19 @@ export async function withLock<T>(path: string, fn: (swept: string[]) => Promise
  * refused (the next link() may take it).
  */
 async function refuseForeignLock(path: string): Promise<void> {
-  const kind = await lstat(path).then(fileKind, () => undefined);
-  if (kind) throw new WriteError(`cannot take the lock ${path}: it is ${kind}, not a lock file laplink made; remove it by hand; nothing was changed`, EXIT.FAILED);
+  const kind = await foreignLockKind(path);
+  if (kind) throw new WriteError(`cannot take the lock ${path}: ${foreignLockText(kind)}; nothing was changed`, EXIT.FAILED);
+}
+
+/** What stands at a lock path when it is no lock laplink made (`a FIFO`, `a symbolic link`, …):
+ *  generate refuses it, and check says so first. Undefined for a regular file or nothing. */
+export async function foreignLockKind(path: string): Promise<string | undefined> {
+  return lstat(path).then(fileKind, () => undefined);
+}
+
+/** The words for such a path, the same in generate's refusal and in check. */
+export function foreignLockText(kind: string): string {
+  return `it is ${kind}, not a lock file laplink made; remove it by hand`;
 }
 
 /** The pid in a generate lock (NaN when it holds none, is gone, or is over a lock's size: such a

@@ -132,6 +132,10 @@ for (const [what, make, kind] of [
     expect(cli.stderr).toBe(`laplink: ${refusal}`);
     expect(cli.exitCode).toBe(EXIT.FAILED);
     expect(await snapshot()).toEqual(before);
+    // check says it first, in the same words, and reads nothing through it
+    const r = await checkLink(await loadProfile(profile), { root, lockDir: dir, laplinkArgv: argv });
+    expect(r.find((x) => x.what === 'generate lock')).toEqual({ level: 'FAIL', what: 'generate lock', detail: `${lockPath()}: it is ${kind}, not a lock file laplink made; remove it by hand (generate refuses to run until then)` });
+    expect(await snapshot()).toEqual(before);
   });
 }
 
