@@ -6,6 +6,7 @@
  * NativeCodeMissingError, so only the commands that need one of these calls are affected.
  */
 import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { LaplinkError } from '../errors.js';
 import { addon, addonPath, addonProblem, addonTarget, type Addon } from '../native/addon.js';
@@ -18,7 +19,7 @@ export class SyscallError extends LaplinkError {
   readonly code: string;
   constructor(syscall: string, errno: number) {
     const code = getSystemErrorName(-errno);
-    const text = errnoText(Object.assign(new Error(code), { code }));
+    const text = errnoText({ code });
     super(text === code ? `${syscall}: ${code}` : `${syscall}: ${text} (${code})`);
     this.syscall = syscall;
     this.errno = errno;
@@ -39,6 +40,8 @@ function native(what: string): Addon {
   if (typeof addon.sendDatagram !== 'function') throw new NativeCodeMissingError(what, `${addonPath} has no system calls (rebuild it: npm run build)`);
   return addon;
 }
+
+const osErrno = constants.errno;
 
 /** The addon's convention: a negative number is -errno. */
 function checked<T>(syscall: string, result: T | number): T {
@@ -73,9 +76,16 @@ export function sendBreak(fd: number): void {
   checked('tcsendbreak', native('a BREAK').sendBreak(fd));
 }
 
-/** The serial driver's struct serial_icounter_struct (TIOCGICOUNT), raw, into `into`. */
-export function serialIcount(fd: number, into: Buffer): void {
-  checked('ioctl TIOCGICOUNT', native('the line counters').serialCounters(fd, into));
+/**
+ * The serial driver's struct serial_icounter_struct (TIOCGICOUNT), raw, into `into`; false when the
+ * driver keeps none (ENOTTY, EINVAL: a pty, some USB adapters). That is an answer, not a failure:
+ * an exporter scrape asks every tty each time, and an error object per pty was a tenth of its CPU.
+ */
+export function serialIcount(fd: number, into: Buffer): boolean {
+  const result = native('the line counters').serialCounters(fd, into);
+  if (result === -osErrno.ENOTTY || result === -osErrno.EINVAL) return false;
+  checked('ioctl TIOCGICOUNT', result);
+  return true;
 }
 
 /** One datagram to an AF_UNIX socket; `address` is a struct sockaddr_un exactly as long as its name. */

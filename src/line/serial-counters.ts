@@ -139,10 +139,9 @@ export function readTtyCounters(path: string): TtyReading {
     }
     const buf = Buffer.alloc(ICOUNT_STRUCT_SIZE);
     try {
-      serialIcount(fd, buf);
+      if (!serialIcount(fd, buf)) return { path, speed, noCounters: 'its driver keeps no counters (a pseudo-terminal)' };
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
-      if (err.code === 'ENOTTY' || err.code === 'EINVAL') return { path, speed, noCounters: 'its driver keeps no counters (a pseudo-terminal)' };
       throw new TtyCountersError('ioctl-failed', `${path}: cannot read its counters: ${err.message}`, { cause: err });
     }
     return { path, speed, counters: decodeSerialIcount(buf) };
