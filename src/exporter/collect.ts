@@ -74,10 +74,14 @@ export class Exporter {
 
   private async look(signal: AbortSignal): Promise<Look> {
     const problems: Array<[ErrorSource, string]> = [];
-    const [links, targets] = await Promise.all([this.states.read(), this.o.controls.length > 0 ? { targets: this.o.controls, problems: [] } : this.configs.targets()]);
+    const targets = this.o.controls.length > 0 ? { targets: this.o.controls, problems: [] } : await this.configs.targets();
+    // the control ports asked first: each bridge builds its answer while this process reads the
+    // state files (a showport of 64 ports is the longest wait of a scrape)
+    const bridgesAnswered = Promise.all(targets.targets.map((t) => readBridge(t, signal)));
+    const links = await this.states.read();
     problems.push(...links.problems.map((p): [ErrorSource, string] => ['state_file', p]));
     problems.push(...targets.problems.map((p): [ErrorSource, string] => ['bridge_config', p]));
-    const bridges = await Promise.all(targets.targets.map((t) => readBridge(t, signal)));
+    const bridges = await bridgesAnswered;
     for (const b of bridges) if (b.error) problems.push(['control_port', `${b.control}: ${b.error}`]);
     const paths = [...new Set([...links.links.filter((l) => l.deviceInUse).map((l) => l.device!), ...bridges.flatMap((b) => b.ttys), ...(this.o.ttys ?? [])])].sort();
     if (paths.length > MAX_TTYS) problems.push(['tty', `${paths.length} ttys, only the first ${MAX_TTYS} are read`]);
@@ -233,3 +237,4 @@ export function rotatorFamilies(bridges: readonly BridgeReading[]): MetricFamily
     family('laplink_bridge_rotator_tls_handshakes', 'counter', 'TLS handshakes on the rotator since it started listening, by outcome.', rotators.flatMap(({ control, r }) => (r.tlsHandshakes ? (['ok', 'refused'] as const).map((outcome) => ({ labels: { ...labels(control, r), outcome }, value: r.tlsHandshakes![outcome] })) : []))),
   ];
 }
+

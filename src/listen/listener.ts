@@ -76,10 +76,15 @@ export class Listener {
     return l;
   }
 
+  /** Where it listens, read once (a getsockname per call was a third of a 64-port showport). */
   get address(): HostPort {
-    const a = this.server.address() as net.AddressInfo;
-    return { host: a.address, port: a.port };
+    if (!this.bound) {
+      const a = this.server.address() as net.AddressInfo;
+      this.bound = { host: a.address, port: a.port };
+    }
+    return this.bound;
   }
+  private bound: HostPort | undefined;
 
   get tls(): boolean {
     return this.accepter !== undefined;

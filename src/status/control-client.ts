@@ -98,32 +98,41 @@ export async function askControl(control: ControlAddress, command: string, signa
     if (limit.aborted) return onAbort();
     limit.addEventListener('abort', onAbort, { once: true });
     sock.setEncoding('latin1');
+    // The command goes out at once, not after the greeting's prompt: one round trip less per look
+    // (a scrape asks every control port each time). Over TLS only once the server is the one wanted.
+    const ask = () => {
+      asked = true;
+      sock.write(`${command}\r\n`);
+    };
     if (dialer) {
       sock.once('secureConnect', () => {
         secured = true;
         const refusal = dialer.refusal(sock as TLSSocket);
         if (refusal) finish(fail(refusal));
+        else ask();
       });
-    }
+    } else ask();
     sock.on('error', (err: NodeJS.ErrnoException) => finish(fail((dialer && tlsReason(err)) ?? err.code ?? err.message)));
     sock.on('close', () => {
       // A TLS port checks our certificate after the handshake and closes without a word when it
       // does not take it (its log says why): the only sign is a close before the first prompt.
-      if (dialer && secured && !asked) return finish(fail(control.tls?.cert ? 'closed after the TLS handshake: our client certificate was not accepted' : 'closed after the TLS handshake: it wants a client certificate'));
-      finish(fail('closed before answering'));
+      if (dialer && secured && greeting < 0) return finish(fail(control.tls?.cert ? 'closed after the TLS handshake: our client certificate was not accepted' : 'closed after the TLS handshake: it wants a client certificate'));
+      // a plain control port greets first; a TLS one reads our command as a broken ClientHello and hangs up
+      finish(fail(!dialer && greeting < 0 ? 'closed before greeting (a TLS control port refuses a plain client: give it TLS client settings)' : 'closed before answering'));
     });
+    // where the greeting's prompt ends (the answer starts there), once it came
+    let greeting = -1;
     sock.on('data', (chunk: string) => {
       text += chunk;
       if (text.length > MAX_ANSWER_BYTES) return finish(fail(`answer longer than ${MAX_ANSWER_BYTES} bytes`));
-      if (!text.endsWith('-> ')) return;
-      if (!asked) {
-        asked = true;
-        text = '';
-        sock.write(`${command}\r\n`);
-        return;
+      if (greeting < 0) {
+        const at = text.indexOf('-> ');
+        if (at < 0) return;
+        greeting = at + 3;
       }
+      if (!asked || text.length === greeting || !text.endsWith('-> ')) return;
       sock.end('exit\r\n');
-      finish(undefined, text.slice(0, -3));
+      finish(undefined, text.slice(greeting, -3));
     });
   });
 }
