@@ -82,6 +82,8 @@ export async function askControl(control: ControlAddress, command: string, signa
   return new Promise((resolve, reject) => {
     let text = '';
     let asked = false;
+    // where the greeting's prompt ends (the answer starts there), once it came
+    let greeting = -1;
     let settled = false;
     let secured = false;
     const finish = (err: Error | undefined, answer?: string) => {
@@ -118,10 +120,8 @@ export async function askControl(control: ControlAddress, command: string, signa
       // does not take it (its log says why): the only sign is a close before the first prompt.
       if (dialer && secured && greeting < 0) return finish(fail(control.tls?.cert ? 'closed after the TLS handshake: our client certificate was not accepted' : 'closed after the TLS handshake: it wants a client certificate'));
       // a plain control port greets first; a TLS one reads our command as a broken ClientHello and hangs up
-      finish(fail(!dialer && greeting < 0 ? 'closed before greeting (a TLS control port refuses a plain client: give it TLS client settings)' : 'closed before answering'));
+      finish(fail(!dialer && greeting < 0 ? 'closed before greeting (a TLS control port hangs up on a plain client: give it TLS client settings)' : 'closed before answering'));
     });
-    // where the greeting's prompt ends (the answer starts there), once it came
-    let greeting = -1;
     sock.on('data', (chunk: string) => {
       text += chunk;
       if (text.length > MAX_ANSWER_BYTES) return finish(fail(`answer longer than ${MAX_ANSWER_BYTES} bytes`));

@@ -102,7 +102,7 @@ describe('status --watch on a TLS control port', () => {
     const control = `127.0.0.1:${b.control}`;
     expect(none.bridges).toEqual([{ control, error: 'closed after the TLS handshake: it wants a client certificate', ports: [] }]);
     expect(stranger.bridges).toEqual([{ control, error: 'closed after the TLS handshake: our client certificate was not accepted', ports: [] }]);
-    expect(plain.bridges).toEqual([{ control, error: 'closed before greeting (a TLS control port refuses a plain client: give it TLS client settings)', ports: [] }]);
+    expect(plain.bridges).toEqual([{ control, error: 'closed before greeting (a TLS control port hangs up on a plain client: give it TLS client settings)', ports: [] }]);
     for (const w of watchers) expect(w.proc.exitCode).toBeNull();
   });
 
