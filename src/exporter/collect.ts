@@ -237,4 +237,3 @@ export function rotatorFamilies(bridges: readonly BridgeReading[]): MetricFamily
     family('laplink_bridge_rotator_tls_handshakes', 'counter', 'TLS handshakes on the rotator since it started listening, by outcome.', rotators.flatMap(({ control, r }) => (r.tlsHandshakes ? (['ok', 'refused'] as const).map((outcome) => ({ labels: { ...labels(control, r), outcome }, value: r.tlsHandshakes![outcome] })) : []))),
   ];
 }
-

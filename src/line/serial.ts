@@ -120,8 +120,9 @@ class SerialLine implements Line {
   /**
    * Sets the speed, then the rest with stty on the fd held (through /proc/PID/fd, which opens the
    * very device the fd is), not by name: the name may have gone or moved since the open (a udev
-   * rename, a link removed), and the settings must land on the device the bridge is using. When stty refuses, the speed set first is put back, so
-   * `settings` (what showport and RFC 2217 report) stays what the device does.
+   * rename, a link removed), and the settings must land on the device the bridge is using. When
+   * stty refuses, the speed set first is put back, so `settings` (what showport and RFC 2217
+   * report) stays what the device does.
    */
   async apply(next: Partial<LineSettings>): Promise<void> {
     const merged = { ...this.settings, ...next };

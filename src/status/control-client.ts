@@ -81,7 +81,6 @@ export async function askControl(control: ControlAddress, command: string, signa
   } else sock = net.connect({ host: control.host, port: control.port });
   return new Promise((resolve, reject) => {
     let text = '';
-    let asked = false;
     // where the greeting's prompt ends (the answer starts there), once it came
     let greeting = -1;
     let settled = false;
@@ -102,10 +101,7 @@ export async function askControl(control: ControlAddress, command: string, signa
     sock.setEncoding('latin1');
     // The command goes out at once, not after the greeting's prompt: one round trip less per look
     // (a scrape asks every control port each time). Over TLS only once the server is the one wanted.
-    const ask = () => {
-      asked = true;
-      sock.write(`${command}\r\n`);
-    };
+    const ask = () => void sock.write(`${command}\r\n`);
     if (dialer) {
       sock.once('secureConnect', () => {
         secured = true;
@@ -130,7 +126,8 @@ export async function askControl(control: ControlAddress, command: string, signa
         if (at < 0) return;
         greeting = at + 3;
       }
-      if (!asked || text.length === greeting || !text.endsWith('-> ')) return;
+      // a TLS socket gives no data before secureConnect, which asks or settles: by now we have asked
+      if (text.length === greeting || !text.endsWith('-> ')) return;
       sock.end('exit\r\n');
       finish(undefined, text.slice(greeting, -3));
     });
