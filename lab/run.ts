@@ -97,7 +97,9 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
   const dir = await mkdtemp(join(tmpdir(), `laplink-lab-${s.id}-`));
   const guests: Guest[] = [];
   const helpers: ResultPromise[] = [];
-  const onAbort = () => { for (const g of guests) void g.stop(); for (const h of helpers) h.kill('SIGKILL'); };
+  // ends host steps still running when the scenario ends, whichever way
+  const abortAll = new AbortController();
+  const onAbort = () => { abortAll.abort(); for (const g of guests) void g.stop(); for (const h of helpers) h.kill('SIGKILL'); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let a: Guest | undefined;
   let b: Guest | undefined;
@@ -140,13 +142,14 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
      * killed on every way out): socat, or our bridge serving one end on a loopback port and
      * attaching the other.
      */
-    const joinPair = async (ptyA: string, ptyB: string): Promise<ResultPromise[]> => {
+    const joinPair = async (ptyA: string, ptyB: string, first?: (port: number) => Promise<void>): Promise<ResultPromise[]> => {
       const started = (p: ResultPromise) => { helpers.push(p); return p; };
       if (s.join === 'socat') return [started(execa('socat', [`${ptyA},raw,echo=0`, `${ptyB},raw,echo=0`], { reject: false, stdin: 'ignore' }))];
       const protocol = s.join === 'bridge' ? 'raw' : s.join.slice('bridge-'.length);
       const pace = s.pace ? ['--pace', String(s.pace)] : [];
       const serve = started(laplink(['bridge', 'serve', ptyA, '--listen', '127.0.0.1:0', '--protocol', protocol, '--lock-dir', lockDir, ...pace], s.paceRealtime));
       const port = await listeningPort(serve);
+      await first?.(port);
       return [serve, started(laplink(['bridge', 'connect', `127.0.0.1:${port}`, ptyB, '--protocol', protocol]))];
     };
     let cable: ResultPromise[] = [];
@@ -155,12 +158,14 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       if (!a?.pty || !b?.pty) throw new LabError('the host join needs both guests to have a cable');
       cable = await joinPair(a.pty, b.pty);
     };
-    if (c) {
-      // guest C on A's second cable; this join is never cut (scenario 11 cuts B's and watches C's stay up)
-      if (!a.pty2 || !c.pty) throw new LabError('guest C needs guest A to have a second cable (cable2) and C a cable');
-      await joinPair(a.pty2, c.pty);
-    }
+    // guest C on A's second cable; this join is never cut (scenario 11 cuts B's and watches C's stay
+    // up). Its host step (beforeJoinC) may take a while, so B's join does not wait for it.
+    if (c && (!a.pty2 || !c.pty)) throw new LabError('guest C needs guest A to have a second cable (cable2) and C a cable');
+    const joinC = c ? joinPair(a.pty2!, c.pty!, s.beforeJoinC && ((port) => s.beforeJoinC!(port, abortAll.signal))) : undefined;
+    // a failed joinC is awaited below; until then it must not be an unhandled rejection
+    joinC?.catch(() => undefined);
     await connectJoin();
+    await joinC;
     if (s.host) {
       const [ga, gb] = [a, b];
       await s.host({
@@ -183,6 +188,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
     return { id: s.id, title: s.title, ok: false, seconds: (Date.now() - t0) / 1000, problem: (err as Error).message,
       consoleA: a ? await a.console() : '', consoleB: b ? await b.console() : '', ...(guests[2] ? { consoleC: await guests[2].console() } : {}), runsOn: s.runsOn };
   } finally {
+    abortAll.abort();
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.all(guests.map((g) => g.stop()));
     for (const h of helpers) { h.kill('SIGTERM'); await h; }

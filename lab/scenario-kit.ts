@@ -61,6 +61,11 @@ export interface Scenario {
    * Three TCG guests share the host's two cores: one scenario only, kept short.
    */
   c?: GuestPlan;
+  /**
+   * A host step on guest A's second cable before guest C is joined to it, given the loopback port
+   * A's end is served on (scenario 11: a caller that hears the answer and leaves).
+   */
+  beforeJoinC?: (port: number, signal: AbortSignal) => Promise<void>;
   /** Markers each guest must print for the scenario to pass. */
   expectA: RegExp[];
   expectB: RegExp[];

@@ -138,7 +138,11 @@ export function renderProfile(p: Profile, options: RenderOptions): RenderedFile[
     localIp: p.localIp,
     // A listen: server names each caller's address on its pppd's command line.
     remoteIp: p.listen ? '' : p.remoteIp,
-    server: p.role === 'server',
+    // A server with a handshake (DCC, modem answer) knows its peer is there once the handshake
+    // ends: a silent pppd would then deadlock with a peer that missed the answer and keeps
+    // asking (CLIENT, ATDT), as nothing ever ends a silent LCP.
+    silent: p.role === 'server' && connect === undefined,
+    handshakeServer: p.role === 'server' && connect !== undefined,
     authLines: authLines(p),
     connect,
     connectWhy: p.peer === 'dialup' ? 'the peer dials: answer it as a Hayes modem, PPP starts after CONNECT' : 'Windows Direct Cable Connection handshake before PPP starts',

@@ -163,3 +163,15 @@ describe('gateway', () => {
     expect(() => readHostResolvers({ resolvConf: join(dir, 'missing'), upstreamResolvConf: upstream })).toThrow(/gateway\.dns: host, but .*missing cannot be read/);
   });
 });
+
+describe('a server with a handshake is not silent', () => {
+  // A silent pppd sends no LCP until the peer's arrives, and nothing ends that wait: after a
+  // handshake whose answer the peer missed (its chat ended, its pppd restarted), the peer asks
+  // again for ever and the link never comes up. Lab scenario 11 plays that peer.
+  it('a DCC host and a modem answerer start LCP themselves; a plain server still waits silently', () => {
+    expect(peers(render(server('peer: windows')))).not.toContain('silent');
+    expect(peers(render(server('peer: dialup')))).not.toContain('silent');
+    expect(peers(render(server('')))).toContain('silent');
+    expect(peers(render(client('peer: windows')))).not.toContain('silent');
+  });
+});
