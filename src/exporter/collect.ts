@@ -81,21 +81,27 @@ export class Exporter {
     const links = await this.states.read();
     problems.push(...links.problems.map((p): [ErrorSource, string] => ['state_file', p]));
     problems.push(...targets.problems.map((p): [ErrorSource, string] => ['bridge_config', p]));
+    const linkTtys = links.links.filter((l) => l.deviceInUse).map((l) => l.device!);
+    // By now the commands have gone out (reading the state files took turns of the event loop):
+    // the ttys already known (the links', the configs' ports') are read while the bridges answer.
+    const early = new Map<string, TtyLook>();
+    for (const p of new Set([...linkTtys, ...targets.targets.flatMap((t) => [...t.devices.values()]), ...(this.o.ttys ?? [])])) {
+      if (early.size >= MAX_TTYS) break;
+      early.set(p, lookAtTty(p));
+    }
     const bridges = await bridgesAnswered;
     for (const b of bridges) if (b.error) problems.push(['control_port', `${b.control}: ${b.error}`]);
-    const paths = [...new Set([...links.links.filter((l) => l.deviceInUse).map((l) => l.device!), ...bridges.flatMap((b) => b.ttys), ...(this.o.ttys ?? [])])].sort();
+    // what is shown is what the answers hold: a tty read early that no answer names is left out
+    const paths = [...new Set([...linkTtys, ...bridges.flatMap((b) => b.ttys), ...(this.o.ttys ?? [])])].sort();
     if (paths.length > MAX_TTYS) problems.push(['tty', `${paths.length} ttys, only the first ${MAX_TTYS} are read`]);
-    const readings = paths.slice(0, MAX_TTYS).map((p) => {
-      try {
-        return readTtyCounters(p);
-      } catch (err) {
-        // a device unplugged is shown by its owner's state; anything else needs a look
-        if (!(err instanceof TtyCountersError && err.problem === 'missing')) problems.push(['tty', (err as Error).message]);
-        return undefined;
-      }
-    });
+    const readings: TtyReading[] = [];
+    for (const p of paths.slice(0, MAX_TTYS)) {
+      const seen = early.get(p) ?? lookAtTty(p);
+      if (seen.reading) readings.push(seen.reading);
+      else if (seen.problem) problems.push(['tty', seen.problem]);
+    }
     const queues = await this.queues(links.links, signal, problems);
-    return { links: links.links, queues, bridges, ttys: readings.filter((r): r is TtyReading => r !== undefined), problems };
+    return { links: links.links, queues, bridges, ttys: readings, problems };
   }
 
   /** tc for each up link whose interface exists: a link that is not up, or an interface already
@@ -132,6 +138,18 @@ export class Exporter {
       family('laplink_exporter_errors', 'counter', 'Things the exporter could not read, by source (each scrape counts again while the problem lasts).', ERROR_SOURCES.map((source) => ({ labels: { source }, value: this.errors.get(source)! }))),
       family('laplink_exporter_build', 'info', 'The laplink version serving these metrics.', [{ labels: { version: this.o.version }, value: 1 }]),
     ];
+  }
+}
+
+/** One tty's reading, or what is wrong with it (nothing when it is merely missing). */
+interface TtyLook { reading?: TtyReading; problem?: string }
+
+function lookAtTty(path: string): TtyLook {
+  try {
+    return { reading: readTtyCounters(path) };
+  } catch (err) {
+    // a device unplugged is shown by its owner's state; anything else needs a look
+    return err instanceof TtyCountersError && err.problem === 'missing' ? {} : { problem: (err as Error).message };
   }
 }
 

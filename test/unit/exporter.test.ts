@@ -186,6 +186,44 @@ describe('which ttys are opened', () => {
   });
 });
 
+describe('ttys read while the bridges answer', () => {
+  it('a config\'s device is shown only when showport names it, and its problem counted only then', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
+    const pair = await startPtyPair();
+    const notATty = join(dir, 'plain-file');
+    await writeFile(notATty, '');
+    let answer = '';
+    const server = net.createServer((sock) => {
+      sock.write('-> ');
+      sock.on('data', (d) => {
+        if (d.toString().startsWith('showport')) sock.write(`${answer}\r\n-> `);
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const tty = await realpath(pair.a);
+      const port = (name: string, device: string) => `TCP port 40${name === 'a' ? '01' : '02'}\r\n  name: ${name}\r\n  device: ${device}`;
+      // the config knows both ports' devices, so both are read before the answer comes
+      const target = { control: 'test', host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, devices: new Map([['a', tty], ['b', notATty]]) };
+      const problems: string[] = [];
+      const exporter = new Exporter({ stateDir: join(dir, 'state'), controls: [target], bridgeConfigDir: join(dir, 'no-bridges'), version: '0', onProblem: (_source, text) => problems.push(text) });
+      answer = port('a', tty);
+      const first = await exporter.scrape('prometheus', AbortSignal.timeout(5000));
+      expect(first).toContain(`laplink_tty_counters_available{tty="${tty}"} 0\n`);
+      expect(first).not.toContain(notATty);
+      expect(first).toContain('laplink_exporter_errors_total{source="tty"} 0\n');
+      expect(problems).toEqual([]);
+      answer = `${port('a', tty)}\r\n${port('b', notATty)}`;
+      expect(await exporter.scrape('prometheus', AbortSignal.timeout(5000))).toContain('laplink_exporter_errors_total{source="tty"} 1\n');
+      expect(problems).toEqual([`${notATty}: not a tty device (not opened)`]);
+    } finally {
+      server.close();
+      await pair.close();
+    }
+  });
+});
+
 describe('bridges', () => {
   it('finds each config\'s control port as one to connect to, and names a broken config by file and line', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
