@@ -200,10 +200,15 @@ function duplexOf(p: ResultPromise): Duplex {
 describe('bridge stdio over TLS (pppd’s pty program)', () => {
   it('reaches a TLS port with a client certificate and a pinned server key: 1 MiB each way, byte-exact; a wrong pin fails with one line', async () => {
     const p = await rig.pair();
-    const { port } = await serveTls(p.a, ...serverFlags(), '--tls-allow', pki.client.fingerprint);
+    const served = await serveTls(p.a, ...serverFlags(), '--tls-allow', pki.client.fingerprint);
+    const { port } = served;
     const stdio = peer('node', [laplink, 'bridge', 'stdio', `127.0.0.1:${port}`, '--tls-pin', pki.server.fingerprint, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key], 'pipe');
     const dev = rig.end(p.b);
-    await linkUp(duplexOf(stdio), dev, ['bridge stdio', 'device']);
+    // a marker that never arrives says where it stopped: both processes' own words
+    await linkUp(duplexOf(stdio), dev, ['bridge stdio', 'device']).catch((err: Error) => {
+      const status = stdio.exitCode ?? stdio.signalCode ?? 'running';
+      throw new Error(`${err.message}\n--- bridge stdio (${status}):\n${(stdio as unknown as { errText: () => string }).errText()}\n--- bridge serve:\n${served.stderr()}`);
+    });
     await exact(duplexOf(stdio), dev, 1 << 20, ['bridge stdio', 'device']);
 
     const wrong = await execa('node', [laplink, 'bridge', 'stdio', `127.0.0.1:${port}`, '--tls-pin', pki.client.fingerprint], { reject: false, input: 'WRONG-PIN-LEAK' });
