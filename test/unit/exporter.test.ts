@@ -186,39 +186,46 @@ describe('which ttys are opened', () => {
   });
 });
 
+/** A control port that greets and answers `showport` with whatever `answer` holds at the time. */
+async function fakeControlPort(): Promise<{ port: number; answer: string; close(): void }> {
+  const control = { port: 0, answer: '', close: () => void server.close() };
+  const server = net.createServer((sock) => {
+    sock.write('-> ');
+    sock.on('data', (d) => {
+      if (d.toString().startsWith('showport')) sock.write(`${control.answer}\r\n-> `);
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  control.port = (server.address() as net.AddressInfo).port;
+  return control;
+}
+
 describe('ttys read while the bridges answer', () => {
   it('a config\'s device is shown only when showport names it, and its problem counted only then', async () => {
     dir = await mkdtemp(join(tmpdir(), 'laplink-exp-'));
     const pair = await startPtyPair();
     const notATty = join(dir, 'plain-file');
     await writeFile(notATty, '');
-    let answer = '';
-    const server = net.createServer((sock) => {
-      sock.write('-> ');
-      sock.on('data', (d) => {
-        if (d.toString().startsWith('showport')) sock.write(`${answer}\r\n-> `);
-      });
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const control = await fakeControlPort();
     try {
       const tty = await realpath(pair.a);
       const port = (name: string, device: string) => `TCP port 40${name === 'a' ? '01' : '02'}\r\n  name: ${name}\r\n  device: ${device}`;
       // the config knows both ports' devices, so both are read before the answer comes
-      const target = { control: 'test', host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, devices: new Map([['a', tty], ['b', notATty]]) };
+      const target = { control: 'test', host: '127.0.0.1', port: control.port, devices: new Map([['a', tty], ['b', notATty]]) };
       const problems: string[] = [];
       const exporter = new Exporter({ stateDir: join(dir, 'state'), controls: [target], bridgeConfigDir: join(dir, 'no-bridges'), version: '0', onProblem: (_source, text) => problems.push(text) });
-      answer = port('a', tty);
+      control.answer = port('a', tty);
       const first = await exporter.scrape('prometheus', AbortSignal.timeout(5000));
       expect(first).toContain(`laplink_tty_counters_available{tty="${tty}"} 0\n`);
       expect(first).not.toContain(notATty);
       expect(first).toContain('laplink_exporter_errors_total{source="tty"} 0\n');
       expect(problems).toEqual([]);
-      answer = `${port('a', tty)}\r\n${port('b', notATty)}`;
+      control.answer = `${port('a', tty)}\r\n${port('b', notATty)}`;
       expect(await exporter.scrape('prometheus', AbortSignal.timeout(5000))).toContain('laplink_exporter_errors_total{source="tty"} 1\n');
       expect(problems).toEqual([`${notATty}: not a tty device (not opened)`]);
     } finally {
-      server.close();
+      control.close();
       await pair.close();
     }
   });
@@ -248,26 +255,18 @@ describe('bridges', () => {
   });
 
   it('a control port answering what our bridge never would costs an error, not the scrape', async () => {
-    let answer = '';
-    const server = net.createServer((sock) => {
-      sock.write('-> ');
-      sock.on('data', (d) => {
-        if (d.toString().startsWith('showport')) sock.write(`${answer}\r\n-> `);
-      });
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const control = await fakeControlPort();
     try {
-      const target = { control: 'test', host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, devices: new Map<string, string>() };
-      answer = `TCP port ${'9'.repeat(5000)}\r\n  device: /dev/watchdog\r\n  bytes read from device: 12`;
+      const target = { control: 'test', host: '127.0.0.1', port: control.port, devices: new Map<string, string>() };
+      control.answer = `TCP port ${'9'.repeat(5000)}\r\n  device: /dev/watchdog\r\n  bytes read from device: 12`;
       const long = await readBridge(target, AbortSignal.timeout(5000));
       expect(long.error).toBeUndefined();
       expect(long.ports[0]!.port).toHaveLength(MAX_LABEL_CHARS);
       expect(long.ttys).toEqual(['/dev/watchdog']); // named, but readTtyCounters opens only ttys
-      answer = 'TCP port 4001\r\n  bytes read from device: lots';
+      control.answer = 'TCP port 4001\r\n  bytes read from device: lots';
       expect(await readBridge(target, AbortSignal.timeout(5000))).toMatchObject({ error: 'showport answered counters that are not counts', ports: [] });
     } finally {
-      server.close();
+      control.close();
     }
   });
 });
