@@ -123,10 +123,11 @@ function saneRotator(r: BridgeRotatorView): BridgeRotatorView {
   return { ...r, name: r.name.slice(0, MAX_LABEL_CHARS), listen: r.listen.slice(0, MAX_LABEL_CHARS), ports: r.ports.slice(0, MAX_PORTS_PER_CONTROL).map((p) => p.slice(0, MAX_LABEL_CHARS)) };
 }
 
-/** One look at a control port: its ports and rotators (bounded) and the device paths the ports hold. */
-export async function readBridge(target: ControlTarget, signal: AbortSignal): Promise<BridgeReading> {
+/** One look at a control port: its ports and rotators (bounded) and the device paths the ports hold.
+ *  `onGreeting`: the bridge is running and composing its answer. */
+export async function readBridge(target: ControlTarget, signal: AbortSignal, onGreeting?: () => void): Promise<BridgeReading> {
   try {
-    const answer = await queryBridge(await withPin(target), signal);
+    const answer = await queryBridge(await withPin(target), signal, onGreeting);
     const ports = answer.ports.slice(0, MAX_PORTS_PER_CONTROL).map(sane).filter((p): p is BridgePortView => p !== undefined);
     if (ports.length < Math.min(answer.ports.length, MAX_PORTS_PER_CONTROL)) return { control: target.control, error: 'showport answered counters that are not counts', ports: [], rotators: [], ttys: [] };
     const rotators = answer.rotators.slice(0, MAX_PORTS_PER_CONTROL).map(saneRotator);

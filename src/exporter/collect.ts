@@ -75,20 +75,24 @@ export class Exporter {
   private async look(signal: AbortSignal): Promise<Look> {
     const problems: Array<[ErrorSource, string]> = [];
     const targets = this.o.controls.length > 0 ? { targets: this.o.controls, problems: [] } : await this.configs.targets();
-    // the control ports asked first: each bridge builds its answer while this process reads the
-    // state files (a showport of 64 ports is the longest wait of a scrape)
-    const bridgesAnswered = Promise.all(targets.targets.map((t) => readBridge(t, signal)));
+    // The ttys already known are read while the bridges build their answers (a showport of 64
+    // ports is the longest wait of a scrape), not after. A config's devices only once its bridge
+    // has greeted: a bridge that is down holds none of them, and opening an idle UART raises DTR.
+    const early = new Map<string, TtyLook>();
+    const readEarly = (paths: Iterable<string>) => {
+      for (const p of paths) {
+        if (early.size >= MAX_TTYS) return;
+        if (!early.has(p)) early.set(p, lookAtTty(p));
+      }
+    };
+    // the control ports asked first: each bridge builds its answer while this process reads the state files
+    const bridgesAnswered = Promise.all(targets.targets.map((t) => readBridge(t, signal, () => readEarly(t.devices.values()))));
     const links = await this.states.read();
     problems.push(...links.problems.map((p): [ErrorSource, string] => ['state_file', p]));
     problems.push(...targets.problems.map((p): [ErrorSource, string] => ['bridge_config', p]));
+    // the links' ttys are held by their pppd (deviceInUse), so opening them changes nothing
     const linkTtys = links.links.filter((l) => l.deviceInUse).map((l) => l.device!);
-    // By now the commands have gone out (reading the state files took turns of the event loop):
-    // the ttys already known (the links', the configs' ports') are read while the bridges answer.
-    const early = new Map<string, TtyLook>();
-    for (const p of new Set([...linkTtys, ...targets.targets.flatMap((t) => [...t.devices.values()]), ...(this.o.ttys ?? [])])) {
-      if (early.size >= MAX_TTYS) break;
-      early.set(p, lookAtTty(p));
-    }
+    readEarly([...linkTtys, ...(this.o.ttys ?? [])]);
     const bridges = await bridgesAnswered;
     for (const b of bridges) if (b.error) problems.push(['control_port', `${b.control}: ${b.error}`]);
     // what is shown is what the answers hold: a tty read early that no answer names is left out

@@ -56,14 +56,16 @@ export async function queryBridgePorts(control: ControlAddress, signal: AbortSig
   return (await queryBridge(control, signal)).ports;
 }
 
-/** Asks the control port for every port and rotator; rejects with a ControlPortError saying why in one line. */
-export async function queryBridge(control: ControlAddress, signal: AbortSignal): Promise<BridgeAnswer> {
-  return parseBridgeAnswer(await askControl(control, 'showport', signal));
+/** Asks the control port for every port and rotator; rejects with a ControlPortError saying why in one line.
+ *  `onGreeting` as for askControl. */
+export async function queryBridge(control: ControlAddress, signal: AbortSignal, onGreeting?: () => void): Promise<BridgeAnswer> {
+  return parseBridgeAnswer(await askControl(control, 'showport', signal, onGreeting));
 }
 
 /** Sends one command to the control port and returns its answer (the text before the next prompt);
- *  rejects with a ControlPortError saying why in one line. */
-export async function askControl(control: ControlAddress, command: string, signal: AbortSignal): Promise<string> {
+ *  rejects with a ControlPortError saying why in one line. `onGreeting` is called once the bridge
+ *  has greeted (it is running, and our command is on its way), before its answer. */
+export async function askControl(control: ControlAddress, command: string, signal: AbortSignal, onGreeting?: () => void): Promise<string> {
   const label = controlLabel(control.host, control.port);
   const fail = (reason: string) => new ControlPortError(label, reason);
   const limit = AbortSignal.any([signal, AbortSignal.timeout(ANSWER_TIMEOUT_MS)]);
@@ -125,6 +127,8 @@ export async function askControl(control: ControlAddress, command: string, signa
         const at = text.indexOf('-> ');
         if (at < 0) return;
         greeting = at + 3;
+        onGreeting?.();
+        if (settled) return;
       }
       // a TLS socket gives no data before secureConnect, which asks or settles: by now we have asked
       if (text.length === greeting || !text.endsWith('-> ')) return;
