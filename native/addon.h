@@ -5,5 +5,6 @@
 
 void pump_define(napi_env env, napi_value exports);
 void syscalls_define(napi_env env, napi_value exports);
+void tls_define(napi_env env, napi_value exports);
 
 #endif

@@ -13,9 +13,22 @@ const include = createRequire(import.meta.url)('node-api-headers').include_dir;
 const out = process.argv[2] ?? 'dist/native/pump.node';
 mkdirSync(dirname(out), { recursive: true });
 const cc = process.env.CC || 'cc';
-const sources = readdirSync('native').filter((f) => f.endsWith('.c')).sort().map((f) => `native/${f}`);
+// native/tls.c calls the OpenSSL that the node binary exports (nothing is linked) but needs its
+// headers (libssl-dev) for this compiler's target; without them the addon is built without TLS
+// termination rather than not at all (the arm64 cross build has no arm64 headers).
+let withTls = true;
 try {
-  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-pthread', '-I', include, ...sources, '-o', out], { stdio: 'inherit' });
+  execFileSync(cc, ['-E', '-x', 'c', '-', '-o', '/dev/null'], { input: '#include <openssl/ssl.h>\n', stdio: ['pipe', 'ignore', 'ignore'] });
+} catch {
+  withTls = false;
+  console.warn(`build-native: no OpenSSL headers for "${cc}" (libssl-dev); ${out} is built without native TLS termination`);
+}
+const sources = readdirSync('native')
+  .filter((f) => f.endsWith('.c') && (withTls || f !== 'tls.c'))
+  .sort()
+  .map((f) => `native/${f}`);
+try {
+  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-pthread', ...(withTls ? [] : ['-DLAPLINK_NO_TLS']), '-I', include, ...sources, '-o', out], { stdio: 'inherit' });
 } catch (err) {
   console.warn(`build-native: ${out} not built (${err.code === 'ENOENT' ? `no C compiler "${cc}"` : 'compiler failed'}); the bridge will move bytes in JavaScript and --pty, line counters and systemd notification will not work`);
 }

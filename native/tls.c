@@ -1,0 +1,640 @@
+/*
+ * Native TLS termination: the server side of a TLS session run in C, so that the session's bytes
+ * never cross the JavaScript event loop (Node's TLS costs two to three times socat's CPU per MiB).
+ *
+ * JavaScript keeps every decision, as with the pump (native/pump.c): it hands over an accepted TCP
+ * fd; a background thread runs the handshake, nonblocking, and reports what the peer showed (its
+ * DER certificate chain, OpenSSL's verify result, protocol and cipher) or why it failed; JavaScript
+ * checks the peer and then either closes the session (nothing relayed) or asks for a relay: the
+ * thread then moves the plaintext between the SSL session and one end of a socketpair whose other
+ * end JavaScript wraps as an ordinary socket. Timeouts are JavaScript's too (close() at any time).
+ *
+ * OpenSSL is not linked: the symbols come from the node binary itself, which exports its OpenSSL,
+ * so the addon and Node share one library (two OpenSSLs in one process would each keep their own
+ * global state). Node's main thread uses OpenSSL's per-thread error queue as well: every call made
+ * on the main thread clears that queue before and after, so Node never sees an error of ours.
+ *
+ * Threading: one mutex guards every session. The thread holds it while it services an epoll batch;
+ * the main thread holds it in accept/relay/close. Epoll events carry the session's generation, so
+ * an event for a session closed meanwhile (and perhaps reused) is ignored.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addon.h"
+#include "exports.h"
+
+#define MAX_SESSIONS 1024
+#define MAX_CONTEXTS 64
+#define BUF_SIZE (64 * 1024)
+#define MAX_RECORD 16384 /* one TLS record's plaintext: an SSL_write of more gains nothing */
+#define MAX_CHAIN 10
+#define MAX_EVENTS 64
+
+enum state { S_FREE = 0, S_HANDSHAKE, S_DECIDING, S_RELAY };
+enum side { TCP = 0, PLAIN = 1 };
+enum event_kind { EV_READY = 0, EV_FAILED, EV_ENDED };
+static const char *const event_names[] = {"ready", "failed", "ended"};
+
+typedef struct {
+  char *data;
+  size_t start, end;
+  double total;
+} flow_t;
+
+typedef struct {
+  enum state state;
+  uint32_t gen;
+  SSL *ssl;
+  int fd[2];          /* TCP (the TLS side) and our end of the socketpair (the plaintext side) */
+  uint32_t mask[2];   /* epoll interest registered for fd[i]; 0 = not registered */
+  uint32_t want[2];   /* interest the last pass asked for */
+  flow_t to_plain;    /* decrypted, for the socketpair */
+  flow_t to_tls;      /* from the socketpair, to encrypt */
+  size_t write_retry; /* length of an SSL_write that must be repeated (OpenSSL's rule), or 0 */
+  int tls_eof, truncated, plain_eof, plain_shut, tls_shut;
+} session_t;
+
+/* What a thread tells JavaScript; built on the worker, turned into values (and freed) on the main thread. */
+typedef struct {
+  double handle;
+  enum event_kind kind;
+  char reason[256];
+  char code[96]; /* OpenSSL's reason as Node spells error codes (ERR_SSL_...), or an errno name */
+  int chain_len;
+  unsigned char *chain[MAX_CHAIN];
+  int chain_size[MAX_CHAIN];
+  long verify_code;
+  char protocol[32], cipher[96];
+  double to_plain, to_tls;
+} event_t;
+
+static session_t sessions[MAX_SESSIONS];
+static SSL_CTX *contexts[MAX_CONTEXTS];
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int epfd = -1;
+static napi_threadsafe_function on_event;
+
+static uint64_t event_key(uint32_t slot, uint32_t gen, int side) { return ((uint64_t)gen << 32) | (slot << 1) | (uint32_t)side; }
+static double handle_of(uint32_t slot, uint32_t gen) { return (double)gen * MAX_SESSIONS + slot; }
+
+static void set_interest(session_t *s, uint32_t slot, int i, uint32_t m) {
+  if (m == s->mask[i]) return;
+  struct epoll_event ev = {.events = m, .data.u64 = event_key(slot, s->gen, i)};
+  /* Unregistered rather than an empty mask: a hangup is reported whatever the mask, and would spin. */
+  if (!m) epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd[i], NULL);
+  else epoll_ctl(epfd, s->mask[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd[i], &ev);
+  s->mask[i] = m;
+}
+
+/* Frees everything the session holds; its handle then names nothing. Caller holds mu. */
+static void release(session_t *s, uint32_t slot) {
+  for (int i = 0; i < 2; i++) {
+    set_interest(s, slot, i, 0);
+    if (s->fd[i] >= 0) close(s->fd[i]);
+    s->fd[i] = -1;
+  }
+  SSL_free(s->ssl);
+  free(s->to_plain.data);
+  free(s->to_tls.data);
+  uint32_t gen = s->gen;
+  memset(s, 0, sizeof *s);
+  s->fd[0] = s->fd[1] = -1;
+  s->gen = gen + 1;
+}
+
+static event_t *new_event(session_t *s, uint32_t slot, enum event_kind kind) {
+  event_t *e = calloc(1, sizeof *e);
+  if (e) {
+    e->handle = handle_of(slot, s->gen);
+    e->kind = kind;
+  }
+  return e;
+}
+
+static void send_event(event_t *e) {
+  if (e && napi_call_threadsafe_function(on_event, e, napi_tsfn_nonblocking) != napi_ok) free(e);
+}
+
+/* OpenSSL's reason for the last error on this thread, or the system's; `code` in Node's spelling. */
+static void describe_error(event_t *e, int ssl_error, int err) {
+  unsigned long last = ERR_peek_last_error();
+  if (last) {
+    const char *why = ERR_reason_error_string(last);
+    snprintf(e->reason, sizeof e->reason, "%s", why ? why : "unknown OpenSSL error");
+    int n = snprintf(e->code, sizeof e->code, "ERR_SSL_");
+    for (const char *c = e->reason; *c && n < (int)sizeof e->code - 1; c++, n++) e->code[n] = *c == ' ' ? '_' : (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+    e->code[n] = 0;
+  } else if (ssl_error == SSL_ERROR_SYSCALL && err) {
+    snprintf(e->reason, sizeof e->reason, "%s", strerror(err));
+    snprintf(e->code, sizeof e->code, "%s", err == ECONNRESET ? "ECONNRESET" : err == EPIPE ? "EPIPE" : "");
+  } else {
+    snprintf(e->reason, sizeof e->reason, "%s", "connection closed by the peer");
+  }
+  ERR_clear_error();
+}
+
+static void fail(session_t *s, uint32_t slot, enum event_kind kind, int ssl_error, int err) {
+  event_t *e = new_event(s, slot, kind);
+  if (e) {
+    describe_error(e, ssl_error, err);
+    e->to_plain = s->to_plain.total;
+    e->to_tls = s->to_tls.total;
+  }
+  release(s, slot);
+  send_event(e);
+}
+
+/* ---- handshake -------------------------------------------------------------------------------- */
+
+static void report_ready(session_t *s, uint32_t slot) {
+  event_t *e = new_event(s, slot, EV_READY);
+  if (!e) return fail(s, slot, EV_FAILED, SSL_ERROR_SYSCALL, ENOMEM);
+  /* On a server the peer's chain leaves out its own certificate: the leaf goes first, by itself. */
+  X509 *leaf = SSL_get0_peer_certificate(s->ssl);
+  STACK_OF(X509) *rest = SSL_get_peer_cert_chain(s->ssl);
+  int count = rest ? sk_X509_num(rest) : 0;
+  for (int k = -1; k < count && e->chain_len < MAX_CHAIN; k++) {
+    X509 *x = k < 0 ? leaf : sk_X509_value(rest, k);
+    if (!x || (k >= 0 && x == leaf)) continue;
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    if (n <= 0) continue;
+    e->chain[e->chain_len] = der;
+    e->chain_size[e->chain_len++] = n;
+  }
+  e->verify_code = SSL_get_verify_result(s->ssl);
+  snprintf(e->protocol, sizeof e->protocol, "%s", SSL_get_version(s->ssl));
+  snprintf(e->cipher, sizeof e->cipher, "%s", SSL_CIPHER_get_name(SSL_get_current_cipher(s->ssl)));
+  /* Nothing moves until JavaScript has decided: the fd is watched by nobody meanwhile. */
+  set_interest(s, slot, TCP, 0);
+  s->state = S_DECIDING;
+  send_event(e);
+}
+
+static void handshake(session_t *s, uint32_t slot) {
+  ERR_clear_error();
+  errno = 0;
+  int rc = SSL_do_handshake(s->ssl);
+  if (rc == 1) return report_ready(s, slot);
+  int why = SSL_get_error(s->ssl, rc);
+  if (why == SSL_ERROR_WANT_READ) return set_interest(s, slot, TCP, EPOLLIN);
+  if (why == SSL_ERROR_WANT_WRITE) return set_interest(s, slot, TCP, EPOLLOUT);
+  fail(s, slot, EV_FAILED, why, errno);
+}
+
+/* ---- relay ------------------------------------------------------------------------------------ */
+
+/* Asks for fd `side` to be watched for `events` after this pass. */
+static void want(session_t *s, int side, uint32_t events) { s->want[side] |= events; }
+
+static int ssl_wants(session_t *s, int why) {
+  if (why == SSL_ERROR_WANT_READ) return want(s, TCP, EPOLLIN), 1;
+  if (why == SSL_ERROR_WANT_WRITE) return want(s, TCP, EPOLLOUT), 1;
+  return 0;
+}
+
+/*
+ * One pass of the relay, repeated while anything moves: decrypt into to_plain while it has room,
+ * write it to the socketpair; read the socketpair into to_tls while it has room, encrypt it. A full
+ * buffer stops reading its source (backpressure: at most BUF_SIZE per direction is held). An end in
+ * one direction is passed on (close_notify → shutdown(SHUT_WR); EOF → close_notify) while the other
+ * direction goes on; the session ends when both have. Returns -1 once the session is released.
+ */
+static int relay(session_t *s, uint32_t slot) {
+  flow_t *in = &s->to_plain, *out = &s->to_tls;
+  for (;;) {
+    int moved = 0;
+    s->want[TCP] = s->want[PLAIN] = 0;
+    if (!s->tls_eof && in->end < BUF_SIZE) {
+      ERR_clear_error();
+      errno = 0;
+      int n = SSL_read(s->ssl, in->data + in->end, BUF_SIZE - (int)in->end);
+      if (n > 0) {
+        in->end += (size_t)n;
+        moved = 1;
+      } else {
+        int why = SSL_get_error(s->ssl, n);
+        unsigned long last = ERR_peek_last_error();
+        if (why == SSL_ERROR_ZERO_RETURN) {
+          s->tls_eof = moved = 1;
+        } else if ((why == SSL_ERROR_SSL && ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING) || (why == SSL_ERROR_SYSCALL && !last && errno == 0)) {
+          /* The peer closed its TCP side without close_notify: an end all the same, but a truncated one. */
+          ERR_clear_error();
+          s->tls_eof = s->truncated = moved = 1;
+        } else if (!ssl_wants(s, why)) {
+          return fail(s, slot, EV_ENDED, why, errno), -1;
+        }
+      }
+    }
+    while (in->end > in->start) {
+      ssize_t n = write(s->fd[PLAIN], in->data + in->start, in->end - in->start);
+      if (n > 0) {
+        in->start += (size_t)n;
+        in->total += (double)n;
+        moved = 1;
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && errno == EAGAIN) {
+        want(s, PLAIN, EPOLLOUT);
+        break;
+      } else {
+        return fail(s, slot, EV_ENDED, SSL_ERROR_SYSCALL, n < 0 ? errno : EIO), -1;
+      }
+    }
+    if (in->start == in->end) in->start = in->end = 0;
+    if (s->tls_eof && !in->end && !s->plain_shut) {
+      shutdown(s->fd[PLAIN], SHUT_WR);
+      s->plain_shut = 1;
+    }
+    if (!s->plain_eof && out->end < BUF_SIZE) {
+      ssize_t n = read(s->fd[PLAIN], out->data + out->end, BUF_SIZE - out->end);
+      if (n > 0) {
+        out->end += (size_t)n;
+        moved = 1;
+      } else if (n == 0) {
+        s->plain_eof = moved = 1;
+      } else if (errno == EAGAIN) {
+        want(s, PLAIN, EPOLLIN);
+      } else if (errno != EINTR) {
+        return fail(s, slot, EV_ENDED, SSL_ERROR_SYSCALL, errno), -1;
+      } else {
+        moved = 1;
+      }
+    }
+    if (out->end > out->start) {
+      size_t len = s->write_retry ? s->write_retry : out->end - out->start;
+      if (len > MAX_RECORD) len = MAX_RECORD;
+      ERR_clear_error();
+      errno = 0;
+      int n = SSL_write(s->ssl, out->data + out->start, (int)len);
+      if (n > 0) {
+        out->start += (size_t)n;
+        out->total += (double)n;
+        s->write_retry = 0;
+        moved = 1;
+        if (out->start == out->end) out->start = out->end = 0;
+      } else {
+        int why = SSL_get_error(s->ssl, n);
+        if (!ssl_wants(s, why)) return fail(s, slot, EV_ENDED, why, errno), -1;
+        s->write_retry = len;
+      }
+    }
+    if (s->plain_eof && !out->end && !s->tls_shut) {
+      ERR_clear_error();
+      int rc = SSL_shutdown(s->ssl);
+      if (rc >= 0) {
+        s->tls_shut = moved = 1;
+      } else {
+        int why = SSL_get_error(s->ssl, rc);
+        if (!ssl_wants(s, why)) return fail(s, slot, EV_ENDED, why, errno), -1;
+      }
+    }
+    if (s->tls_eof && s->plain_shut && s->plain_eof && s->tls_shut) {
+      event_t *e = new_event(s, slot, EV_ENDED);
+      if (e) {
+        snprintf(e->reason, sizeof e->reason, "%s", s->truncated ? "peer closed without close_notify" : "closed");
+        e->to_plain = in->total;
+        e->to_tls = out->total;
+      }
+      release(s, slot);
+      send_event(e);
+      return -1;
+    }
+    if (!moved) break;
+  }
+  set_interest(s, slot, TCP, s->want[TCP]);
+  set_interest(s, slot, PLAIN, s->want[PLAIN]);
+  return 0;
+}
+
+static void *worker(void *unused) {
+  (void)unused;
+  struct epoll_event events[MAX_EVENTS];
+  pthread_setname_np(pthread_self(), "laplink-tls");
+  for (;;) {
+    int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
+    if (n < 0) continue; /* EINTR */
+    pthread_mutex_lock(&mu);
+    for (int k = 0; k < n; k++) {
+      uint64_t key = events[k].data.u64;
+      uint32_t slot = (uint32_t)(key & 0xffffffffu) >> 1, gen = (uint32_t)(key >> 32);
+      session_t *s = &sessions[slot];
+      if (s->gen != gen) continue;
+      if (s->state == S_HANDSHAKE) handshake(s, slot);
+      else if (s->state == S_RELAY) relay(s, slot);
+    }
+    pthread_mutex_unlock(&mu);
+  }
+  return NULL;
+}
+
+/* ---- JavaScript side (main thread) ------------------------------------------------------------ */
+
+static napi_value str(napi_env env, const char *text) {
+  napi_value v;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+static napi_value num(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+static void set(napi_env env, napi_value obj, const char *name, napi_value v) { napi_set_named_property(env, obj, name, v); }
+
+/* X509_V_ERR_* as Node names them (TLSSocket.authorizationError), which peer-check.ts reads. */
+static const char *verify_name(long code) {
+  switch (code) {
+  case X509_V_OK: return "";
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: return "UNABLE_TO_GET_ISSUER_CERT";
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: return "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return "DEPTH_ZERO_SELF_SIGNED_CERT";
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return "SELF_SIGNED_CERT_IN_CHAIN";
+  case X509_V_ERR_CERT_SIGNATURE_FAILURE: return "CERT_SIGNATURE_FAILURE";
+  case X509_V_ERR_CERT_REVOKED: return "CERT_REVOKED";
+  case X509_V_ERR_INVALID_CA: return "INVALID_CA";
+  case X509_V_ERR_CERT_NOT_YET_VALID: return "CERT_NOT_YET_VALID";
+  case X509_V_ERR_CERT_HAS_EXPIRED: return "CERT_HAS_EXPIRED";
+  case X509_V_ERR_INVALID_PURPOSE: return "INVALID_PURPOSE";
+  case X509_V_ERR_CERT_UNTRUSTED: return "CERT_UNTRUSTED";
+  case X509_V_ERR_CERT_REJECTED: return "CERT_REJECTED";
+  default: return "UNKNOWN_VERIFY_ERROR";
+  }
+}
+
+/* onEvent(handle, kind, facts): ready {chain, verifyCode, verifyError, verifyText, protocol, cipher};
+ * failed/ended {reason, code, toPlain, toTls}. */
+static void call_js(napi_env env, napi_value fn, void *context, void *data) {
+  (void)context;
+  event_t *e = data;
+  if (env) {
+    napi_value undefined, facts, argv[3];
+    napi_get_undefined(env, &undefined);
+    napi_create_object(env, &facts);
+    if (e->kind == EV_READY) {
+      napi_value chain;
+      napi_create_array_with_length(env, (size_t)e->chain_len, &chain);
+      for (int k = 0; k < e->chain_len; k++) {
+        napi_value buf;
+        napi_create_buffer_copy(env, (size_t)e->chain_size[k], e->chain[k], NULL, &buf);
+        napi_set_element(env, chain, (uint32_t)k, buf);
+      }
+      set(env, facts, "chain", chain);
+      set(env, facts, "verifyCode", num(env, (double)e->verify_code));
+      set(env, facts, "verifyError", str(env, verify_name(e->verify_code)));
+      set(env, facts, "verifyText", str(env, X509_verify_cert_error_string(e->verify_code)));
+      set(env, facts, "protocol", str(env, e->protocol));
+      set(env, facts, "cipher", str(env, e->cipher));
+    } else {
+      set(env, facts, "reason", str(env, e->reason));
+      set(env, facts, "code", str(env, e->code));
+      set(env, facts, "toPlain", num(env, e->to_plain));
+      set(env, facts, "toTls", num(env, e->to_tls));
+    }
+    argv[0] = num(env, e->handle);
+    argv[1] = str(env, event_names[e->kind]);
+    argv[2] = facts;
+    napi_call_function(env, undefined, fn, 3, argv, NULL);
+  }
+  for (int k = 0; k < e->chain_len; k++) OPENSSL_free(e->chain[k]);
+  free(e);
+}
+
+static napi_value throw_error(napi_env env, const char *msg) {
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+/* tlsInit(onEvent): starts the thread; onEvent(handle, kind, facts) gets each session's news. */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value fn;
+  napi_get_cb_info(env, info, &argc, &fn, NULL, NULL);
+  if (epfd >= 0) return throw_error(env, "tls: already initialised");
+  for (uint32_t k = 0; k < MAX_SESSIONS; k++) sessions[k].fd[0] = sessions[k].fd[1] = -1;
+  if (napi_create_threadsafe_function(env, fn, NULL, str(env, "laplink-tls"), 0, 1, NULL, NULL, NULL, call_js, &on_event) != napi_ok) return NULL;
+  /* Unref'd for good: JavaScript holds its own handle (a timer, the socketpair's socket) per session. */
+  napi_unref_threadsafe_function(env, on_event);
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return throw_error(env, "tls: epoll_create1 failed");
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  /* OpenSSL's handshake wants more stack than the pump's 64 KiB. */
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = pthread_create(&t, &attr, worker, NULL);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return throw_error(env, "tls: cannot start its thread");
+  return NULL;
+}
+
+static int string_arg(napi_env env, napi_value v, char *out, size_t size) {
+  size_t len;
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  if (type != napi_string || napi_get_value_string_utf8(env, v, out, size, &len) != napi_ok || len >= size - 1) return 0;
+  return 1;
+}
+
+/* Handshakes accept every certificate so that JavaScript can refuse one and say why. */
+static int accept_any(int ok, X509_STORE_CTX *ctx) {
+  (void)ok;
+  (void)ctx;
+  return 1;
+}
+
+/* An encrypted key must fail, not ask for a passphrase on the terminal (OpenSSL's default). */
+static int no_passphrase(char *buf, int size, int rwflag, void *u) {
+  (void)buf, (void)size, (void)rwflag, (void)u;
+  return -1;
+}
+
+/* Throws OpenSSL's reason for what `what` (naming the file) could not do, clearing the queue. */
+static napi_value throw_openssl(napi_env env, const char *what, const char *file) {
+  char msg[1024];
+  unsigned long last = ERR_peek_last_error();
+  const char *why = last ? ERR_reason_error_string(last) : NULL;
+  snprintf(msg, sizeof msg, "tls: %s %s: %s", what, file, why ? why : "failed");
+  ERR_clear_error();
+  return throw_error(env, msg);
+}
+
+/*
+ * tlsContext(certFile, keyFile, caFile | "", clientCerts: 0 none | 1 optional | 2 required) → id.
+ * TLS 1.2 at least. Throws with the file and OpenSSL's reason when one cannot be used.
+ */
+static napi_value js_context(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  char cert[4096], key[4096], ca[4096];
+  int32_t mode;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || !string_arg(env, argv[0], cert, sizeof cert) || !string_arg(env, argv[1], key, sizeof key) || !string_arg(env, argv[2], ca, sizeof ca) ||
+      napi_get_value_int32(env, argv[3], &mode) != napi_ok || mode < 0 || mode > 2)
+    return throw_error(env, "tls: tlsContext(certFile, keyFile, caFile, clientCerts 0|1|2)");
+  int id = 0;
+  while (id < MAX_CONTEXTS && contexts[id]) id++;
+  if (id == MAX_CONTEXTS) return throw_error(env, "tls: too many contexts");
+  ERR_clear_error();
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return throw_openssl(env, "cannot make a context for", cert);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+  const char *problem = NULL, *file = NULL;
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) problem = "cannot use the certificate", file = cert;
+  else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) problem = "cannot use the key", file = key;
+  else if (SSL_CTX_check_private_key(ctx) != 1) problem = "the key does not match the certificate", file = key;
+  else if (*ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) problem = "cannot use the CA", file = ca;
+  if (problem) {
+    SSL_CTX_free(ctx);
+    return throw_openssl(env, problem, file);
+  }
+  if (*ca) {
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
+    if (names) SSL_CTX_set_client_CA_list(ctx, names);
+  }
+  if (mode > 0) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (mode == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), accept_any);
+  ERR_clear_error();
+  contexts[id] = ctx;
+  return num(env, id);
+}
+
+static int context_arg(napi_env env, napi_value v, SSL_CTX **ctx) {
+  int32_t id;
+  if (napi_get_value_int32(env, v, &id) != napi_ok || id < 0 || id >= MAX_CONTEXTS || !contexts[id]) return 0;
+  *ctx = contexts[id];
+  return 1;
+}
+
+/* tlsContextFree(id): sessions already accepted keep their own reference. */
+static napi_value js_context_free(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  SSL_CTX *ctx;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1 || !context_arg(env, arg, &ctx)) return throw_error(env, "tls: tlsContextFree(context)");
+  int32_t id;
+  napi_get_value_int32(env, arg, &id);
+  SSL_CTX_free(ctx);
+  contexts[id] = NULL;
+  return NULL;
+}
+
+/*
+ * tlsAccept(context, fd) → handle, or -1 when every slot is taken. The fd (an accepted TCP socket)
+ * is duplicated: the caller closes its own copy whenever it likes.
+ */
+static napi_value js_accept(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  SSL_CTX *ctx;
+  int32_t fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (epfd < 0) return throw_error(env, "tls: tlsInit() first");
+  if (argc < 2 || !context_arg(env, argv[0], &ctx) || napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0)
+    return throw_error(env, "tls: tlsAccept(context, fd)");
+  double handle = -1;
+  pthread_mutex_lock(&mu);
+  for (uint32_t slot = 0; slot < MAX_SESSIONS; slot++) {
+    session_t *s = &sessions[slot];
+    if (s->state != S_FREE) continue;
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (own < 0) break;
+    fcntl(own, F_SETFL, fcntl(own, F_GETFL) | O_NONBLOCK);
+    ERR_clear_error();
+    s->ssl = SSL_new(ctx);
+    if (!s->ssl || SSL_set_fd(s->ssl, own) != 1) {
+      SSL_free(s->ssl);
+      s->ssl = NULL;
+      close(own);
+      ERR_clear_error();
+      break;
+    }
+    SSL_set_accept_state(s->ssl);
+    SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    s->fd[TCP] = own;
+    s->state = S_HANDSHAKE;
+    /* The client speaks first: the thread starts the handshake on its ClientHello. */
+    set_interest(s, slot, TCP, EPOLLIN);
+    handle = handle_of(slot, s->gen);
+    break;
+  }
+  pthread_mutex_unlock(&mu);
+  return num(env, handle);
+}
+
+/* Runs `body` on the live session `handle` names, with mu held; undefined for a handle that names none. */
+static napi_value with_session(napi_env env, napi_callback_info info, const char *usage, napi_value (*body)(napi_env, session_t *, uint32_t)) {
+  size_t argc = 1;
+  napi_value arg, out = NULL;
+  double h;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1 || napi_get_value_double(env, arg, &h) != napi_ok || h < 0) return throw_error(env, usage);
+  uint32_t slot = (uint32_t)((uint64_t)h % MAX_SESSIONS), gen = (uint32_t)((uint64_t)h / MAX_SESSIONS);
+  pthread_mutex_lock(&mu);
+  session_t *s = &sessions[slot];
+  if (s->state != S_FREE && s->gen == gen) out = body(env, s, slot);
+  pthread_mutex_unlock(&mu);
+  return out;
+}
+
+/*
+ * tlsRelay(handle) → the JavaScript end of a new socketpair (nonblocking), whose other end the
+ * thread joins to the session; -errno if the pair cannot be made. Only after "ready".
+ */
+static napi_value start_relay(napi_env env, session_t *s, uint32_t slot) {
+  if (s->state != S_DECIDING) return throw_error(env, "tls: tlsRelay() before the handshake finished");
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) return num(env, -(double)errno);
+  s->to_plain.data = malloc(BUF_SIZE);
+  s->to_tls.data = malloc(BUF_SIZE);
+  if (!s->to_plain.data || !s->to_tls.data) {
+    close(pair[0]);
+    close(pair[1]);
+    return num(env, -(double)ENOMEM);
+  }
+  s->fd[PLAIN] = pair[0];
+  s->state = S_RELAY;
+  /* A first pass here: bytes OpenSSL already holds would not wake epoll. Its end, if any, is reported. */
+  relay(s, slot);
+  ERR_clear_error();
+  return num(env, pair[1]);
+}
+
+static napi_value js_relay(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsRelay(handle)", start_relay); }
+
+/* tlsClose(handle): ends the session at once (refused, timed out, or given up), no event follows. */
+static napi_value close_session(napi_env env, session_t *s, uint32_t slot) {
+  (void)env;
+  release(s, slot);
+  return NULL;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsClose(handle)", close_session); }
+
+void tls_define(napi_env env, napi_value exports) {
+  static const addon_function fns[] = {
+      {"tlsInit", js_init},   {"tlsContext", js_context}, {"tlsContextFree", js_context_free},
+      {"tlsAccept", js_accept}, {"tlsRelay", js_relay},   {"tlsClose", js_close},
+  };
+  define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
+}
