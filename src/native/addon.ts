@@ -21,6 +21,35 @@ export interface Addon {
   sendBreak(fd: number): number;
   serialCounters(fd: number, into: Buffer): number;
   sendDatagram(address: Buffer, message: Buffer): number;
+  /* TLS termination (native/tls.c); absent from an addon built without OpenSSL's headers. */
+  tlsInit?(onEvent: (handle: number, kind: NativeTlsEventKind, facts: NativeTlsReady & NativeTlsEnd) => void): void;
+  tlsContext?(certFile: string, keyFile: string, caFile: string, clientCerts: 0 | 1 | 2): number;
+  tlsContextFree?(context: number): void;
+  tlsAccept?(context: number, fd: number): number;
+  tlsRelay?(handle: number): number | undefined;
+  tlsClose?(handle: number): void;
+}
+
+export type NativeTlsEventKind = 'ready' | 'failed' | 'ended';
+
+/** What a finished handshake showed: the peer's chain (leaf first, DER), OpenSSL's verdict on it, the session's protocol and cipher. */
+export interface NativeTlsReady {
+  chain: Buffer[];
+  verifyCode: number;
+  /** X509_V_ERR_ name without the prefix (Node's authorizationError spelling), '' when it verified. */
+  verifyError: string;
+  verifyText: string;
+  protocol: string;
+  cipher: string;
+}
+
+/** Why a handshake failed or a relay ended, and the plaintext bytes moved each way. */
+export interface NativeTlsEnd {
+  reason: string;
+  /** OpenSSL's reason as Node spells error codes (ERR_SSL_WRONG_VERSION_NUMBER), an errno name, or ''. */
+  code: string;
+  toPlain: number;
+  toTls: number;
 }
 
 /** The platform's name in prebuilds/ (the package ships prebuilds/linux-x64/pump.node, made at pack time). */

@@ -125,7 +125,7 @@ export class TlsAccepter {
 }
 
 /** OpenSSL's words for what went wrong, as the log says them. */
-function handshakeReason(err: NodeJS.ErrnoException): string {
+export function handshakeReason(err: NodeJS.ErrnoException): string {
   const code = err.code ?? '';
   if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'TLS handshake timed out';
   if (/WRONG_VERSION_NUMBER|HTTP_REQUEST|UNKNOWN_PROTOCOL|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE/.test(code) || /wrong version number|http request|packet length too long/i.test(err.message))

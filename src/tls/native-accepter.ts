@@ -1,0 +1,155 @@
+/**
+ * TLS terminated in C (native/tls.c): the same contract as TlsAccepter (a socket in; accepted with
+ * the peer's identity, or refused with one reason in the same words), but the handshake and then
+ * the session's bytes run on the addon's own thread. What JavaScript gets is the handshake's facts,
+ * judged here by checkPeer, and after acceptance a plain socket over a socketpair carrying the
+ * session's plaintext: nothing above needs to know TLS is involved.
+ *
+ * Not wired into any listener yet. The raw socket must come from a server made with
+ * `pauseOnConnect: true`: a byte Node read from it would be missing from the handshake.
+ */
+import net from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import { addon, type NativeTlsEnd, type NativeTlsEventKind, type NativeTlsReady } from '../native/addon.js';
+import { LaplinkError } from '../errors.js';
+import { handshakeReason, HANDSHAKE_TIMEOUT_MS } from './accepter.js';
+import type { PeerIdentity } from './identity.js';
+import { checkPeer, type PeerPolicy } from './peer-check.js';
+
+export class NativeTlsUnavailableError extends LaplinkError {}
+
+export interface NativeTlsFiles {
+  cert: string;
+  key: string;
+  ca?: string;
+}
+
+/** A session whose handshake passed the policy: its plaintext, the peer's facts, and how it ended. */
+export interface NativeTlsSession {
+  socket: net.Socket;
+  peer: PeerIdentity | undefined;
+  facts: NativeTlsReady;
+  /** Resolves when the thread closed the session: why, and the plaintext bytes moved each way. */
+  ended: Promise<NativeTlsEnd>;
+}
+
+interface Pending {
+  event(kind: NativeTlsEventKind, facts: NativeTlsReady & NativeTlsEnd): void;
+}
+
+/** One dispatcher per process: the addon has one thread and one callback for every session. */
+const listeners = new Map<number, Pending>();
+let started = false;
+
+function native(): Required<Pick<NonNullable<typeof addon>, 'tlsInit' | 'tlsContext' | 'tlsContextFree' | 'tlsAccept' | 'tlsRelay' | 'tlsClose'>> {
+  const a = addon;
+  if (!a?.tlsInit || !a.tlsContext || !a.tlsContextFree || !a.tlsAccept || !a.tlsRelay || !a.tlsClose)
+    throw new NativeTlsUnavailableError('native TLS is not available: the addon was built without OpenSSL headers (libssl-dev), or not at all');
+  // The addon's OpenSSL calls resolve against the node binary's own OpenSSL 3 when first made: a
+  // Node without it (or with 1.1) would end the process at that call, not throw.
+  if (!/^3\./.test(process.versions.openssl ?? '')) throw new NativeTlsUnavailableError(`native TLS needs Node's OpenSSL 3 (this Node has ${process.versions.openssl ?? 'none'})`);
+  if (!started) {
+    a.tlsInit((handle, kind, facts) => listeners.get(handle)?.event(kind, facts));
+    started = true;
+  }
+  return a as ReturnType<typeof native>;
+}
+
+const clientCertMode = { none: 0, optional: 1, required: 2 } as const;
+
+/**
+ * The handshake facts as much of Node's PeerCertificate as checkPeer and peerIdentity read: the
+ * leaf's DER, subject CN and validity dates.
+ */
+export function peerCertificateOf(facts: NativeTlsReady): PeerCertificate | undefined {
+  const der = facts.chain[0];
+  if (!der) return undefined;
+  const x = new X509Certificate(der);
+  const cn = /^CN=(.*)$/m.exec(x.subject)?.[1];
+  return { raw: der, subject: { CN: cn }, valid_from: x.validFrom, valid_to: x.validTo } as unknown as PeerCertificate;
+}
+
+export class NativeTlsAccepter {
+  private readonly context: number;
+  private readonly timeoutMs: number;
+
+  /** Reads the files now; a file OpenSSL cannot use is a NativeTlsUnavailableError naming it. */
+  constructor(
+    files: NativeTlsFiles,
+    private readonly policy: PeerPolicy,
+    limits: { handshakeTimeoutMs?: number } = {},
+  ) {
+    const tls = native();
+    try {
+      this.context = tls.tlsContext(files.cert, files.key, files.ca ?? '', clientCertMode[policy.clientCert]);
+    } catch (err) {
+      throw new NativeTlsUnavailableError((err as Error).message.replace(/^tls: /, ''));
+    }
+    this.timeoutMs = limits.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  }
+
+  /** Frees the context; sessions already accepted go on. */
+  close(): void {
+    native().tlsContextFree(this.context);
+  }
+
+  /** Runs the handshake on `raw` (which this takes over); exactly one of `accepted` or `refused` is called, once. */
+  accept(raw: net.Socket, accepted: (session: NativeTlsSession) => void, refused: (reason: string) => void): void {
+    const tls = native();
+    const fd = (raw as net.Socket & { _handle?: { fd?: number } })._handle?.fd;
+    if (fd === undefined || fd < 0) return void raw.destroy();
+    const handle = tls.tlsAccept(this.context, fd);
+    // The thread works on its own copy of the fd; Node's is closed without a shutdown.
+    raw.destroy();
+    if (handle < 0) return refused('too many TLS sessions');
+    const settle = (): boolean => {
+      if (listeners.get(handle) !== pending) return false;
+      listeners.delete(handle);
+      clearTimeout(timer);
+      return true;
+    };
+    const refuse = (reason: string): void => {
+      if (!settle()) return;
+      tls.tlsClose(handle);
+      refused(reason);
+    };
+    const pending: Pending = {
+      event: (kind, facts) => {
+        if (kind === 'failed') {
+          if (settle()) refused(handshakeReason(Object.assign(new Error(facts.reason), { code: facts.code || undefined })));
+          return;
+        }
+        if (kind !== 'ready') return;
+        const verdict = checkPeer(this.policy, { cert: peerCertificateOf(facts), chainError: facts.verifyError || undefined, now: new Date() });
+        if (!verdict.ok) return refuse(verdict.reason);
+        if (!settle()) return;
+        this.relay(handle, facts, verdict.identity, accepted, refused);
+      },
+    };
+    listeners.set(handle, pending);
+    const timer = setTimeout(() => refuse(`TLS handshake not finished within ${this.timeoutMs / 1000} s`), this.timeoutMs);
+  }
+
+  private relay(handle: number, facts: NativeTlsReady, peer: PeerIdentity | undefined, accepted: (session: NativeTlsSession) => void, refused: (reason: string) => void): void {
+    const tls = native();
+    let ended!: (end: NativeTlsEnd) => void;
+    const endedPromise = new Promise<NativeTlsEnd>((resolve) => (ended = resolve));
+    // Listening before the relay starts: its first pass may already end the session.
+    listeners.set(handle, {
+      event: (kind, end) => {
+        if (kind === 'ready') return;
+        listeners.delete(handle);
+        ended(end);
+      },
+    });
+    const fd = tls.tlsRelay(handle);
+    if (fd === undefined || fd < 0) {
+      listeners.delete(handle);
+      tls.tlsClose(handle);
+      return refused(`cannot relay the TLS session (errno ${fd === undefined ? 'none' : -fd})`);
+    }
+    const socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    accepted({ socket, peer, facts, ended: endedPromise });
+  }
+}
