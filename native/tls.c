@@ -67,6 +67,7 @@ typedef struct {
   flow_t to_tls;      /* from the socketpair, to encrypt */
   size_t write_retry; /* length of an SSL_write that must be repeated (OpenSSL's rule), or 0 */
   int tls_eof, truncated, plain_eof, plain_shut, tls_shut;
+  int device; /* fd[PLAIN] is a device (straight mode), not our socketpair end */
 } session_t;
 
 /* What a thread tells JavaScript; built on the worker, turned into values (and freed) on the main thread. */
@@ -258,7 +259,9 @@ static int relay(session_t *s, uint32_t slot) {
     }
     if (in->start == in->end) in->start = in->end = 0;
     if (s->tls_eof && !in->end && !s->plain_shut) {
-      shutdown(s->fd[PLAIN], SHUT_WR);
+      /* A device has no half-close: the client's end is the session's, and the device is read no more. */
+      if (s->device) s->plain_eof = moved = 1;
+      else shutdown(s->fd[PLAIN], SHUT_WR);
       s->plain_shut = 1;
     }
     if (!s->plain_eof && out->end < BUF_SIZE) {
@@ -582,8 +585,8 @@ static napi_value js_accept(napi_env env, napi_callback_info info) {
   return num(env, handle);
 }
 
-/* Runs `body` on the live session `handle` names, with mu held; undefined for a handle that names none. */
-static napi_value with_session(napi_env env, napi_callback_info info, const char *usage, napi_value (*body)(napi_env, session_t *, uint32_t)) {
+/* Runs `body` (with `arg2`) on the live session `handle` names, with mu held; undefined for a handle that names none. */
+static napi_value with_session(napi_env env, napi_callback_info info, const char *usage, napi_value (*body)(napi_env, session_t *, uint32_t, int), int arg2) {
   size_t argc = 1;
   napi_value arg, out = NULL;
   double h;
@@ -592,7 +595,7 @@ static napi_value with_session(napi_env env, napi_callback_info info, const char
   uint32_t slot = (uint32_t)((uint64_t)h % MAX_SESSIONS), gen = (uint32_t)((uint64_t)h / MAX_SESSIONS);
   pthread_mutex_lock(&mu);
   session_t *s = &sessions[slot];
-  if (s->state != S_FREE && s->gen == gen) out = body(env, s, slot);
+  if (s->state != S_FREE && s->gen == gen) out = body(env, s, slot, arg2);
   pthread_mutex_unlock(&mu);
   return out;
 }
@@ -600,36 +603,56 @@ static napi_value with_session(napi_env env, napi_callback_info info, const char
 /*
  * tlsRelay(handle) → the JavaScript end of a new socketpair (nonblocking), whose other end the
  * thread joins to the session; -errno if the pair cannot be made. Only after "ready".
+ * tlsRelay(handle, deviceFd) → 0: the session goes straight to the device (a nonblocking fd the
+ * caller keeps; the thread works on a copy), no JavaScript in between; it ends with the client's end.
  */
-static napi_value start_relay(napi_env env, session_t *s, uint32_t slot) {
+static napi_value start_relay(napi_env env, session_t *s, uint32_t slot, int relay_device) {
   if (s->state != S_DECIDING) return throw_error(env, "tls: tlsRelay() before the handshake finished");
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) return num(env, -(double)errno);
+  int pair[2] = {-1, -1};
+  if (relay_device >= 0) {
+    pair[0] = fcntl(relay_device, F_DUPFD_CLOEXEC, 3);
+    if (pair[0] < 0) return num(env, -(double)errno);
+  } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
+    return num(env, -(double)errno);
+  }
   s->to_plain.data = malloc(BUF_SIZE);
   s->to_tls.data = malloc(BUF_SIZE);
   if (!s->to_plain.data || !s->to_tls.data) {
     close(pair[0]);
-    close(pair[1]);
+    if (pair[1] >= 0) close(pair[1]);
     return num(env, -(double)ENOMEM);
   }
   s->fd[PLAIN] = pair[0];
+  s->device = relay_device >= 0;
   s->state = S_RELAY;
   /* A first pass here: bytes OpenSSL already holds would not wake epoll. Its end, if any, is reported. */
   relay(s, slot);
   ERR_clear_error();
-  return num(env, pair[1]);
+  return num(env, s->device ? 0 : pair[1]);
 }
 
-static napi_value js_relay(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsRelay(handle)", start_relay); }
+static napi_value js_relay(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t device = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 2 && napi_get_value_int32(env, argv[1], &device) != napi_ok) return throw_error(env, "tls: tlsRelay(handle, deviceFd?)");
+  if (device >= 0) {
+    /* A blocking device would stall the thread, and every session with it, inside write(). */
+    int fl = fcntl(device, F_GETFL);
+    if (fl < 0 || !(fl & O_NONBLOCK)) return throw_error(env, "tls: tlsRelay: the device fd is not non-blocking");
+  }
+  return with_session(env, info, "tls: tlsRelay(handle, deviceFd?)", start_relay, device < 0 ? -1 : device);
+}
 
 /* tlsClose(handle): ends the session at once (refused, timed out, or given up), no event follows. */
-static napi_value close_session(napi_env env, session_t *s, uint32_t slot) {
-  (void)env;
+static napi_value close_session(napi_env env, session_t *s, uint32_t slot, int unused) {
+  (void)env, (void)unused;
   release(s, slot);
   return NULL;
 }
 
-static napi_value js_close(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsClose(handle)", close_session); }
+static napi_value js_close(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsClose(handle)", close_session, 0); }
 
 void tls_define(napi_env env, napi_value exports) {
   static const addon_function fns[] = {

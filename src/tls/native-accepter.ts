@@ -25,13 +25,17 @@ export interface NativeTlsFiles {
   ca?: string;
 }
 
-/** A session whose handshake passed the policy: its plaintext, the peer's facts, and how it ended. */
-export interface NativeTlsSession {
-  socket: net.Socket;
+/** A session whose handshake passed the policy, relayed straight to a device: the peer's facts, and how it ended. */
+export interface NativeTlsDeviceSession {
   peer: PeerIdentity | undefined;
   facts: NativeTlsReady;
   /** Resolves when the thread closed the session: why, and the plaintext bytes moved each way. */
   ended: Promise<NativeTlsEnd>;
+}
+
+/** A session whose handshake passed the policy, its plaintext on a socket. */
+export interface NativeTlsSession extends NativeTlsDeviceSession {
+  socket: net.Socket;
 }
 
 interface Pending {
@@ -96,6 +100,26 @@ export class NativeTlsAccepter {
 
   /** Runs the handshake on `raw` (which this takes over); exactly one of `accepted` or `refused` is called, once. */
   accept(raw: net.Socket, accepted: (session: NativeTlsSession) => void, refused: (reason: string) => void): void {
+    this.handshake(raw, refused, (handle, facts, peer) => {
+      const relayed = this.relay(handle, undefined, refused);
+      if (relayed) accepted({ socket: new net.Socket({ fd: relayed.fd, readable: true, writable: true, allowHalfOpen: true }), peer, facts, ended: relayed.ended });
+    });
+  }
+
+  /**
+   * The same, but an accepted session's plaintext goes straight between the SSL session and
+   * `deviceFd` (nonblocking; the caller keeps it open) on the thread, with no JavaScript in between.
+   * The session ends with the client's end; a device has no half-close. Nothing here keeps the
+   * event loop alive meanwhile (the addon's callback is unref'd): the caller's device stream does.
+   */
+  acceptToDevice(raw: net.Socket, deviceFd: number, accepted: (session: NativeTlsDeviceSession) => void, refused: (reason: string) => void): void {
+    this.handshake(raw, refused, (handle, facts, peer) => {
+      const relayed = this.relay(handle, deviceFd, refused);
+      if (relayed) accepted({ peer, facts, ended: relayed.ended });
+    });
+  }
+
+  private handshake(raw: net.Socket, refused: (reason: string) => void, passed: (handle: number, facts: NativeTlsReady, peer: PeerIdentity | undefined) => void): void {
     const tls = native();
     const fd = (raw as net.Socket & { _handle?: { fd?: number } })._handle?.fd;
     if (fd === undefined || fd < 0) return void raw.destroy();
@@ -123,15 +147,15 @@ export class NativeTlsAccepter {
         if (kind !== 'ready') return;
         const verdict = checkPeer(this.policy, { cert: peerCertificateOf(facts), chainError: facts.verifyError || undefined, now: new Date() });
         if (!verdict.ok) return refuse(verdict.reason);
-        if (!settle()) return;
-        this.relay(handle, facts, verdict.identity, accepted, refused);
+        if (settle()) passed(handle, facts, verdict.identity);
       },
     };
     listeners.set(handle, pending);
     const timer = setTimeout(() => refuse(`TLS handshake not finished within ${this.timeoutMs / 1000} s`), this.timeoutMs);
   }
 
-  private relay(handle: number, facts: NativeTlsReady, peer: PeerIdentity | undefined, accepted: (session: NativeTlsSession) => void, refused: (reason: string) => void): void {
+  /** Starts the relay (to a new socketpair, or to `deviceFd`); undefined after refusing when it cannot. */
+  private relay(handle: number, deviceFd: number | undefined, refused: (reason: string) => void): { fd: number; ended: Promise<NativeTlsEnd> } | undefined {
     const tls = native();
     let ended!: (end: NativeTlsEnd) => void;
     const endedPromise = new Promise<NativeTlsEnd>((resolve) => (ended = resolve));
@@ -143,13 +167,13 @@ export class NativeTlsAccepter {
         ended(end);
       },
     });
-    const fd = tls.tlsRelay(handle);
+    const fd = deviceFd === undefined ? tls.tlsRelay(handle) : tls.tlsRelay(handle, deviceFd);
     if (fd === undefined || fd < 0) {
       listeners.delete(handle);
       tls.tlsClose(handle);
-      return refused(`cannot relay the TLS session (errno ${fd === undefined ? 'none' : -fd})`);
+      refused(`cannot relay the TLS session (errno ${fd === undefined ? 'none' : -fd})`);
+      return undefined;
     }
-    const socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-    accepted({ socket, peer, facts, ended: endedPromise });
+    return { fd, ended: endedPromise };
   }
 }
