@@ -82,27 +82,19 @@ async function socatTurn(data: string): Promise<Turn> {
   }
 }
 
-async function nativeTurn(data: string): Promise<Turn> {
+const logRefusal = (reason: string): void => console.error(`refused: ${reason}`);
+
+/**
+ * One turn of a native row: a NativeTlsAccepter on a loopback port, `serve` deciding what each
+ * connection's session is joined to (the pty is `device`); sockets it pushes are destroyed after.
+ */
+async function nativeRow(data: string, serve: (accepter: NativeTlsAccepter, raw: net.Socket, device: number, sockets: net.Socket[]) => void): Promise<Turn> {
   const pair = await startPtyPair();
   const device = openSync(pair.a, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   const c = benchCert();
   const accepter = new NativeTlsAccepter({ cert: c.cert, key: c.key }, { clientCert: 'none', verifiesChain: false, allow: [] });
   const sockets: net.Socket[] = [];
-  const server = net.createServer({ pauseOnConnect: true }, (raw) =>
-    accepter.accept(
-      raw,
-      (session) => {
-        // The pump is the socketpair end's only reader, as the bridge hands a raw session over.
-        sockets.push(session.socket);
-        holdReads(session.socket);
-        // At the client's end the pump stops with up to 64 KiB read but not yet written (its
-        // contract: the caller writes them), which the reader is still waiting for.
-        const pump = NativePump.start(streamFd(session.socket)!, device, () => void writeAll(device, pump!.stop().pendingToB));
-        if (!pump) throw new Error('the native pump did not start');
-      },
-      (reason) => console.error(`refused: ${reason}`),
-    ),
-  );
+  const server = net.createServer({ pauseOnConnect: true }, (raw) => serve(accepter, raw, device, sockets));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     return await transfer(pair, (server.address() as net.AddressInfo).port, data, ownCpuSeconds);
@@ -115,23 +107,26 @@ async function nativeTurn(data: string): Promise<Turn> {
   }
 }
 
+/** native/tls.c's socketpair end joined to the pty by the native pump, as the bridge would hand over a raw session. */
+const nativeTurn = (data: string): Promise<Turn> =>
+  nativeRow(data, (accepter, raw, device, sockets) =>
+    accepter.accept(
+      raw,
+      (session) => {
+        // The pump must be the socketpair end's only reader.
+        sockets.push(session.socket);
+        holdReads(session.socket);
+        // At the client's end the pump stops with up to 64 KiB read but not yet written (its
+        // contract: the caller writes them), which the reader is still waiting for.
+        const pump = NativePump.start(streamFd(session.socket)!, device, () => void writeAll(device, pump!.stop().pendingToB));
+        if (!pump) throw new Error('the native pump did not start');
+      },
+      logRefusal,
+    ),
+  );
+
 /** native/tls.c writing the session's plaintext straight to the pty (acceptToDevice): no socketpair, no pump. */
-async function directTurn(data: string): Promise<Turn> {
-  const pair = await startPtyPair();
-  const device = openSync(pair.a, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-  const c = benchCert();
-  const accepter = new NativeTlsAccepter({ cert: c.cert, key: c.key }, { clientCert: 'none', verifiesChain: false, allow: [] });
-  const server = net.createServer({ pauseOnConnect: true }, (raw) => accepter.acceptToDevice(raw, device, () => undefined, (reason) => console.error(`refused: ${reason}`)));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    return await transfer(pair, (server.address() as net.AddressInfo).port, data, ownCpuSeconds);
-  } finally {
-    accepter.close();
-    await new Promise((resolve) => server.close(resolve));
-    closeSync(device);
-    await pair.close();
-  }
-}
+const directTurn = (data: string): Promise<Turn> => nativeRow(data, (accepter, raw, device) => accepter.acceptToDevice(raw, device, () => undefined, logRefusal));
 
 const data = join(benchCert().dir, 'payload.bin');
 writeFileSync(data, randomBytes(bytes));
