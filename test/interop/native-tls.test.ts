@@ -165,6 +165,14 @@ describe('native TLS termination, socat OPENSSL: as the client', () => {
     expect(t.sessions).toEqual([]);
   });
 
+  it('a TLS 1.1 client (openssl s_client -tls1_1) is refused: TLS 1.2 at least', async () => {
+    const t = await terminator(none, () => undefined);
+    // SECLEVEL=0: else the client itself refuses to offer TLS 1.1 and never reaches us.
+    const r = await execa('openssl', ['s_client', '-connect', `127.0.0.1:${t.port}`, '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'], { input: '', reject: false, timeout: 30_000 });
+    expect(await t.refused, r.stderr).toBe('TLS version below 1.2');
+    expect(t.sessions).toEqual([]);
+  });
+
   it('a plaintext client is refused as one', async () => {
     const t = await terminator(none, () => undefined);
     const sock = net.connect(t.port, '127.0.0.1');
