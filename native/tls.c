@@ -82,6 +82,7 @@ typedef struct {
   long verify_code;
   char protocol[32], cipher[96];
   double to_plain, to_tls;
+  int device; /* the end of a straight-to-device session (see device_sessions) */
 } event_t;
 
 static session_t sessions[MAX_SESSIONS];
@@ -89,6 +90,13 @@ static SSL_CTX *contexts[MAX_CONTEXTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
 static napi_threadsafe_function on_event;
+/* Straight-to-device sessions still running; main thread only. JavaScript holds no handle of its
+ * own for one (no socket), so the callback is ref'd while any runs: their end must be heard. */
+static int device_sessions;
+
+static void device_session_gone(napi_env env) {
+  if (--device_sessions == 0) napi_unref_threadsafe_function(env, on_event);
+}
 
 static uint64_t event_key(uint32_t slot, uint32_t gen, int side) { return ((uint64_t)gen << 32) | (slot << 1) | (uint32_t)side; }
 static double handle_of(uint32_t slot, uint32_t gen) { return (double)gen * MAX_SESSIONS + slot; }
@@ -123,6 +131,7 @@ static event_t *new_event(session_t *s, uint32_t slot, enum event_kind kind) {
   if (e) {
     e->handle = handle_of(slot, s->gen);
     e->kind = kind;
+    e->device = s->device;
   }
   return e;
 }
@@ -412,6 +421,7 @@ static void call_js(napi_env env, napi_value fn, void *context, void *data) {
       set(env, facts, "toPlain", num(env, e->to_plain));
       set(env, facts, "toTls", num(env, e->to_tls));
     }
+    if (e->device && e->kind != EV_READY) device_session_gone(env);
     argv[0] = num(env, e->handle);
     argv[1] = str(env, event_names[e->kind]);
     argv[2] = facts;
@@ -434,7 +444,8 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   if (epfd >= 0) return throw_error(env, "tls: already initialised");
   for (uint32_t k = 0; k < MAX_SESSIONS; k++) sessions[k].fd[0] = sessions[k].fd[1] = -1;
   if (napi_create_threadsafe_function(env, fn, NULL, str(env, "laplink-tls"), 0, 1, NULL, NULL, NULL, call_js, &on_event) != napi_ok) return NULL;
-  /* Unref'd for good: JavaScript holds its own handle (a timer, the socketpair's socket) per session. */
+  /* Unref'd: JavaScript holds a handle of its own (a timer, the socketpair's socket) per session,
+   * except for straight-to-device sessions (device_sessions). */
   napi_unref_threadsafe_function(env, on_event);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) return throw_error(env, "tls: epoll_create1 failed");
@@ -623,12 +634,14 @@ static napi_value start_relay(napi_env env, session_t *s, uint32_t slot, int rel
     return num(env, -(double)ENOMEM);
   }
   s->fd[PLAIN] = pair[0];
-  s->device = relay_device >= 0;
+  int device = s->device = relay_device >= 0;
   s->state = S_RELAY;
-  /* A first pass here: bytes OpenSSL already holds would not wake epoll. Its end, if any, is reported. */
+  if (device && device_sessions++ == 0) napi_ref_threadsafe_function(env, on_event);
+  /* A first pass here: bytes OpenSSL already holds would not wake epoll. Its end, if any, is
+   * reported (and may already have released the session: `s` is not read after it). */
   relay(s, slot);
   ERR_clear_error();
-  return num(env, s->device ? 0 : pair[1]);
+  return num(env, device ? 0 : pair[1]);
 }
 
 static napi_value js_relay(napi_env env, napi_callback_info info) {
@@ -647,7 +660,8 @@ static napi_value js_relay(napi_env env, napi_callback_info info) {
 
 /* tlsClose(handle): ends the session at once (refused, timed out, or given up), no event follows. */
 static napi_value close_session(napi_env env, session_t *s, uint32_t slot, int unused) {
-  (void)env, (void)unused;
+  (void)unused;
+  if (s->device && s->state == S_RELAY) device_session_gone(env);
   release(s, slot);
   return NULL;
 }

@@ -109,8 +109,8 @@ export class NativeTlsAccepter {
   /**
    * The same, but an accepted session's plaintext goes straight between the SSL session and
    * `deviceFd` (nonblocking; the caller keeps it open) on the thread, with no JavaScript in between.
-   * The session ends with the client's end; a device has no half-close. Nothing here keeps the
-   * event loop alive meanwhile (the addon's callback is unref'd): the caller's device stream does.
+   * The session ends with the client's end; a device has no half-close. The addon keeps the event
+   * loop alive until `ended` (there is no socket to do it).
    */
   acceptToDevice(raw: net.Socket, deviceFd: number, accepted: (session: NativeTlsDeviceSession) => void, refused: (reason: string) => void): void {
     this.handshake(raw, refused, (handle, facts, peer) => {
