@@ -3,7 +3,8 @@
  * then the codec that turns TCP bytes into line bytes and back (raw is the identity, and the server
  * skips it on the hot path; telnet and RFC 2217 implement the same interface). Each filter says
  * whether the native pump may carry its bytes: the pump moves bytes between two fds as they are, so
- * only layers that change nothing may let it, and a TLS socket's fd carries ciphertext.
+ * only layers that change nothing may let it, and a TLS socket's fd carries ciphertext (unless TLS
+ * was terminated natively, below a socketpair of plaintext).
  */
 import type { Line } from '../line/line.js';
 
@@ -31,11 +32,15 @@ export function nativePumpMayCarry(filters: readonly Filter[]): boolean {
 }
 
 const tcp: Filter = { name: 'tcp', nativePump: true };
+/** TLS in Node: the socket's fd carries ciphertext. */
 const tls: Filter = { name: 'tls', nativePump: false };
+/** TLS terminated on the addon's thread: the socket is a socketpair of plaintext already through TLS. */
+const tlsNative: Filter = { name: 'tls', nativePump: true };
 
-/** The bottom of a session's stack: plain TCP, or TLS (never pumped). */
-export function transportFilter(encrypted: boolean): Filter {
-  return encrypted ? tls : tcp;
+/** The bottom of a session's stack: plain TCP, TLS in Node (never pumped), or TLS terminated natively. */
+export function transportFilter(peer: { tls: boolean; tlsNative?: boolean }): Filter {
+  if (!peer.tls) return tcp;
+  return peer.tlsNative ? tlsNative : tls;
 }
 
 export interface Codec extends Filter {

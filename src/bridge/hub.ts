@@ -225,6 +225,8 @@ export class BridgeHub {
       name,
       address: listen,
       tls,
+      // Natively terminated TLS hands on a socket the pump may carry: only if every member lets it.
+      nativeTls: members.every((p) => p.nativeTls),
       onClient: (sock, peer) => {
         stats.accepted(peer.tls);
         // First free port, starting after the one used last (ser2net rotates rather than always

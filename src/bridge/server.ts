@@ -54,6 +54,8 @@ export interface PortOptions {
   trace?: TraceOptions;
   /** Let the native pump move a lone raw session's bytes (default true; false keeps them in JS). */
   nativePump?: boolean;
+  /** Terminate TLS on the addon's thread when it can (default: as nativePump); false: Node's TLS. */
+  nativeTls?: boolean;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }
@@ -148,6 +150,11 @@ export class BridgePort {
     return this.listener?.clientCert;
   }
 
+  /** TLS terminated natively: its bytes then never cross the event loop; --no-native-pump keeps them in JS. */
+  get nativeTls(): boolean {
+    return this.options.nativeTls ?? this.options.nativePump !== false;
+  }
+
   /** New certificate files and allow list: handshakes from now on use them, sessions go on. */
   replaceTls(state: TlsState): void {
     this.listener?.replaceTls(state);
@@ -163,6 +170,7 @@ export class BridgePort {
         name: this.options.name,
         address: this.options.listen,
         tls: this.options.tls,
+        nativeTls: this.nativeTls,
         onClient: (socket, peer) => this.adopt(socket, peer),
         // The address allow-list before any TLS handshake: outsiders get no handshake slot to fill.
         screen: (address) => (this.allowList && !this.allowList.allows(address) ? 'not in allow-list' : undefined),
@@ -362,7 +370,7 @@ export class BridgePort {
       socket.end(text);
       setTimeout(() => socket.destroy(), 2000).unref();
     };
-    if (this.allowList && !this.allowList.allows(socket.remoteAddress ?? '')) return refuse('not in allow-list');
+    if (this.allowList && !this.allowList.allows(peer.address)) return refuse('not in allow-list');
     if (!this.enabled) return refuse('port disabled', REFUSALS.disabled);
     if (!this.line) return refuse('device unavailable', REFUSALS.unavailable);
     const max = this.options.maxConnections ?? 1;
@@ -390,7 +398,7 @@ export class BridgePort {
       flow: (suspend) => (suspend ? this.line?.stream.pause() : this.maybeResume()),
     };
     const codec = this.protocol === 'raw' || !this.options.codecFor ? rawCodec : this.options.codecFor(this.protocol, host);
-    const filters = [transportFilter(peer.tls), codec];
+    const filters = [transportFilter(peer), codec];
     // Bytes the pump may never carry go through JS chunk by chunk (telnet and RFC 2217 look at every
     // byte; TLS en- and decrypts every record there): unoptimized, Node's stream code on that path
     // added about 40 µs to a TLS round trip (p50 145 µs against 106 µs, measured on a pty pair).

@@ -13,7 +13,7 @@ import type net from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { parsePeerPattern, type PeerIdentity } from './identity.js';
 import { contextOptionsFrom } from './files.js';
-import { checkPeer, type PeerPolicy } from './peer-check.js';
+import { checkPeer, NO_CLIENT_CERTIFICATE, type PeerPolicy } from './peer-check.js';
 import { clientCertPolicy, type TlsServerSettings } from './settings.js';
 
 /** Handshakes in progress per listener before new connections are turned away at once. */
@@ -29,13 +29,21 @@ export interface AcceptLimits {
 export interface TlsState {
   context: SecureContextOptions;
   policy: PeerPolicy;
+  /** Where the context came from: native TLS (native/tls.c) reads the same files itself. */
+  files: TlsServerFiles;
+}
+
+export interface TlsServerFiles {
+  cert: string;
+  key: string;
+  ca?: string;
 }
 
 /** Reads the files and the allow list of one listener's `tls:` settings. */
 export async function loadTlsState(s: TlsServerSettings): Promise<TlsState> {
   const context = await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca });
   const allow = (s.allow ?? []).map((a) => parsePeerPattern(a, 'tls.allow'));
-  return { context, policy: { clientCert: clientCertPolicy(s), verifiesChain: s.ca !== undefined, allow } };
+  return { context, files: { cert: s.cert, key: s.key, ca: s.ca }, policy: { clientCert: clientCertPolicy(s), verifiesChain: s.ca !== undefined, allow } };
 }
 
 interface Handshake {
@@ -130,6 +138,8 @@ export function handshakeReason(err: NodeJS.ErrnoException): string {
   if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'TLS handshake timed out';
   if (/WRONG_VERSION_NUMBER|HTTP_REQUEST|UNKNOWN_PROTOCOL|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE/.test(code) || /wrong version number|http request|packet length too long/i.test(err.message))
     return 'not a TLS client (plaintext on a TLS port?)';
+  // Native TLS asks OpenSSL to insist on a client certificate (SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+  if (/PEER_DID_NOT_RETURN_A_CERTIFICATE/.test(code)) return NO_CLIENT_CERTIFICATE;
   if (/UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|TLSV1_ALERT_PROTOCOL_VERSION/.test(code)) return 'TLS version below 1.2';
   const alert = /SSLV3_ALERT_(\w+)|TLSV1_ALERT_(\w+)/.exec(code);
   if (alert) return `client aborted the TLS handshake: ${(alert[1] ?? alert[2])!.toLowerCase().replace(/_/g, ' ')}`;

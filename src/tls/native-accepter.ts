@@ -5,25 +5,22 @@
  * judged here by checkPeer, and after acceptance a plain socket over a socketpair carrying the
  * session's plaintext: nothing above needs to know TLS is involved.
  *
- * Not wired into any listener yet. The raw socket must come from a server made with
- * `pauseOnConnect: true`: a byte Node read from it would be missing from the handshake.
+ * The listener uses it for bridge ports and rotators (src/listen/listener.ts). The raw socket must
+ * come from a server made with `pauseOnConnect: true`: a byte Node read from it would be missing
+ * from the handshake.
  */
 import net from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { addon, type NativeTlsEnd, type NativeTlsEventKind, type NativeTlsReady } from '../native/addon.js';
 import { LaplinkError } from '../errors.js';
-import { handshakeReason, HANDSHAKE_TIMEOUT_MS } from './accepter.js';
+import { handshakeReason, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, type AcceptLimits, type TlsServerFiles, type TlsState } from './accepter.js';
+import { TlsFileError } from './files.js';
 import type { PeerIdentity } from './identity.js';
 import { checkPeer, type PeerPolicy } from './peer-check.js';
 
 export class NativeTlsUnavailableError extends LaplinkError {}
 
-export interface NativeTlsFiles {
-  cert: string;
-  key: string;
-  ca?: string;
-}
 
 /** A session whose handshake passed the policy, relayed straight to a device: the peer's facts, and how it ended. */
 export interface NativeTlsDeviceSession {
@@ -75,22 +72,46 @@ export function peerCertificateOf(facts: NativeTlsReady): PeerCertificate | unde
 }
 
 export class NativeTlsAccepter {
-  private readonly context: number;
+  private context: number;
   private readonly timeoutMs: number;
+  private readonly maxPending: number;
+  /** Handshakes started and not yet judged: past maxPending, a new connection is turned away at once. */
+  private pending = 0;
 
-  /** Reads the files now; a file OpenSSL cannot use is a NativeTlsUnavailableError naming it. */
+  /** Reads the files now; a file OpenSSL cannot use is a TlsFileError naming it. */
   constructor(
-    files: NativeTlsFiles,
-    private readonly policy: PeerPolicy,
-    limits: { handshakeTimeoutMs?: number } = {},
+    files: TlsServerFiles,
+    private policy: PeerPolicy,
+    limits: AcceptLimits = {},
   ) {
+    this.context = NativeTlsAccepter.contextFor(files, policy.clientCert);
+    this.timeoutMs = limits.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    this.maxPending = limits.maxPending ?? MAX_PENDING_HANDSHAKES;
+  }
+
+  private static contextFor(files: TlsServerFiles, clientCert: PeerPolicy['clientCert']): number {
     const tls = native();
     try {
-      this.context = tls.tlsContext(files.cert, files.key, files.ca ?? '', clientCertMode[policy.clientCert]);
+      return tls.tlsContext(files.cert, files.key, files.ca ?? '', clientCertMode[clientCert]);
     } catch (err) {
-      throw new NativeTlsUnavailableError((err as Error).message.replace(/^tls: /, ''));
+      throw new TlsFileError((err as Error).message.replace(/^tls: /, ''));
     }
-    this.timeoutMs = limits.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  }
+
+  get clientCert(): PeerPolicy['clientCert'] {
+    return this.policy.clientCert;
+  }
+
+  /**
+   * The files read again and the allow list replaced, for the handshakes that start from now on
+   * (sessions and handshakes already under way keep the context they began with: OpenSSL counts
+   * its users). Whether client certificates are asked for stays, as with TlsAccepter.
+   */
+  replace(state: TlsState): void {
+    const next = NativeTlsAccepter.contextFor(state.files, this.policy.clientCert);
+    native().tlsContextFree(this.context);
+    this.context = next;
+    this.policy = { ...state.policy, clientCert: this.policy.clientCert };
   }
 
   /** Frees the context; sessions already accepted go on. */
@@ -123,14 +144,22 @@ export class NativeTlsAccepter {
     const tls = native();
     const fd = (raw as net.Socket & { _handle?: { fd?: number } })._handle?.fd;
     if (fd === undefined || fd < 0) return void raw.destroy();
+    if (this.pending >= this.maxPending) {
+      raw.destroy();
+      return refused(`${this.maxPending} TLS handshakes already pending`);
+    }
     const handle = tls.tlsAccept(this.context, fd);
     // The thread works on its own copy of the fd; Node's is closed without a shutdown.
     raw.destroy();
     if (handle < 0) return refused('too many TLS sessions');
+    this.pending++;
+    // The policy the handshake began under judges it, whatever a reload does meanwhile.
+    const policy = this.policy;
     const settle = (): boolean => {
       if (listeners.get(handle) !== pending) return false;
       listeners.delete(handle);
       clearTimeout(timer);
+      this.pending--;
       return true;
     };
     const refuse = (reason: string): void => {
@@ -145,7 +174,7 @@ export class NativeTlsAccepter {
           return;
         }
         if (kind !== 'ready') return;
-        const verdict = checkPeer(this.policy, { cert: peerCertificateOf(facts), chainError: facts.verifyError || undefined, now: new Date() });
+        const verdict = checkPeer(policy, { cert: peerCertificateOf(facts), chainError: facts.verifyError || undefined, now: new Date() });
         if (!verdict.ok) return refuse(verdict.reason);
         if (settle()) passed(handle, facts, verdict.identity);
       },

@@ -34,10 +34,13 @@ const CHAIN_ERRORS: Record<string, string> = {
   INVALID_CA: 'certificate issued by something that is not a CA',
 };
 
+/** The refusal of a client that showed none where one is required (said by checkPeer, or by OpenSSL in native TLS). */
+export const NO_CLIENT_CERTIFICATE = 'no client certificate';
+
 export function checkPeer(policy: PeerPolicy, facts: HandshakeFacts): PeerVerdict {
   const identity = peerIdentity(facts.cert);
   if (!identity || !facts.cert) {
-    return policy.clientCert === 'required' ? { ok: false, reason: 'no client certificate' } : { ok: true, identity: undefined };
+    return policy.clientCert === 'required' ? { ok: false, reason: NO_CLIENT_CERTIFICATE } : { ok: true, identity: undefined };
   }
   // Dates first, whatever else is wrong, so an expired certificate is always called that.
   const from = new Date(facts.cert.valid_from);

@@ -1,8 +1,10 @@
 /**
- * A TLS session's bytes always move in JavaScript (the native pump would bypass TLS), so that path
- * must be set up for it: a bridge daemon starts with V8's optimizing compiler off, and its first
- * TLS session, served or dialed, turns it back on, while a plain raw session leaves it off; and a
- * port does not keep asking whether the pump could take a TLS session (a timer at every drain).
+ * A session in Node's TLS moves its bytes in JavaScript (the native pump would bypass TLS), so that
+ * path must be set up for it: a bridge daemon starts with V8's optimizing compiler off, and its
+ * first such session, served or dialed, turns it back on, while a plain raw session leaves it off;
+ * and a port does not keep asking whether the pump could take it (a timer at every drain). A
+ * session whose TLS is terminated natively is plaintext on a socketpair, to JavaScript as to the
+ * pump: it is treated as a plain one.
  * In process, over in-memory lines (no fd, so the pump itself never starts); real loopback
  * sockets, certificates from openssl.
  */
@@ -32,13 +34,16 @@ function memoryLine(name: string) {
   return { line: new StreamLine(name, Duplex.from({ readable: toBridge, writable: written })), toBridge, written };
 }
 
-async function startPort(name: string, tls: boolean) {
+/** `node`: TLS in Node, `native`: terminated on the addon's thread. */
+type Transport = 'plain' | 'node' | 'native';
+
+async function startPort(name: string, transport: Transport) {
   const device = memoryLine(name);
   const port = new BridgePort({
     name,
     open: async () => device.line,
     listen: { host: '127.0.0.1', port: 0 },
-    ...(tls ? { tls: await loadTlsState({ cert: pki.server.cert, key: pki.server.key }) } : {}),
+    ...(transport !== 'plain' ? { tls: await loadTlsState({ cert: pki.server.cert, key: pki.server.key }), nativeTls: transport === 'native' } : {}),
   });
   const { port: tcpPort } = await port.start();
   cleanups.push(() => port.stop());
@@ -46,9 +51,10 @@ async function startPort(name: string, tls: boolean) {
 }
 
 describe('the optimizing compiler and TLS sessions', () => {
-  it('a served TLS session turns the compiler on; a plain raw one leaves it off', async () => {
-    const plain = await startPort('plain0', false);
-    const secure = await startPort('tls0', true);
+  it('a served TLS session turns the compiler on; a plain raw one, or one in native TLS, leaves it off', async () => {
+    const plain = await startPort('plain0', 'plain');
+    const secure = await startPort('tls0', 'node');
+    const native = await startPort('native0', 'native');
     deferOptimizer();
 
     const client = await connectTcp(plain.tcpPort);
@@ -56,6 +62,14 @@ describe('the optimizing compiler and TLS sessions', () => {
     const atPlain = collect(plain.device.written, 5);
     client.write('plain');
     expect((await atPlain).toString()).toBe('plain');
+    expect(optimizerDeferred()).toBe(true);
+
+    const nativeClient = tlsConnect({ host: '127.0.0.1', port: native.tcpPort, ca: readFileSync(pki.ca), checkServerIdentity: () => undefined });
+    cleanups.push(() => nativeClient.destroy());
+    await waitUntil(() => native.port.sessions.size === 1, 'the native TLS session on the port', 10_000, 10);
+    const atNative = collect(native.device.written, 6);
+    nativeClient.write('native');
+    expect((await atNative).toString()).toBe('native');
     expect(optimizerDeferred()).toBe(true);
 
     // The test's own client: it checks nothing about the server, only the port's side is under test.
@@ -70,7 +84,7 @@ describe('the optimizing compiler and TLS sessions', () => {
 
   it('a dialed TLS session turns the compiler on; a plain raw one leaves it off', async () => {
     const remote = await tcpServer(cleanups);
-    const secure = await startPort('tls1', true);
+    const secure = await startPort('tls1', 'node');
     deferOptimizer();
 
     const plainLine = memoryLine('local-plain');
@@ -108,11 +122,11 @@ describe('the optimizing compiler and TLS sessions', () => {
     expect(optimizerDeferred()).toBe(false);
   });
 
-  it('a port never asks whether the pump could take a TLS session, while bytes move both ways; a plain one it asks', async () => {
-    const asked = async (tls: boolean): Promise<number> => {
-      const { port, tcpPort, device } = await startPort(tls ? 'tls2' : 'plain2', tls);
+  it('a port never asks whether the pump could take a session in Node’s TLS, while bytes move both ways; a plain one, or one in native TLS, it asks', async () => {
+    const asked = async (transport: Transport): Promise<number> => {
+      const { port, tcpPort, device } = await startPort(`${transport}2`, transport);
       const tries = vi.spyOn(port as unknown as { pumpable: () => unknown }, 'pumpable');
-      const client = tls ? tlsConnect({ host: '127.0.0.1', port: tcpPort, ca: readFileSync(pki.ca), checkServerIdentity: () => undefined }) : await connectTcp(tcpPort);
+      const client = transport !== 'plain' ? tlsConnect({ host: '127.0.0.1', port: tcpPort, ca: readFileSync(pki.ca), checkServerIdentity: () => undefined }) : await connectTcp(tcpPort);
       cleanups.push(() => client.destroy());
       await waitUntil(() => port.sessions.size === 1, 'the session on the port', 10_000, 10);
       // 1 MiB each way: far more than either side's buffers, so both drain many times.
@@ -127,7 +141,8 @@ describe('the optimizing compiler and TLS sessions', () => {
       await new Promise((r) => setTimeout(r, 1));
       return tries.mock.calls.length;
     };
-    expect(await asked(false)).toBeGreaterThan(0);
-    expect(await asked(true)).toBe(0);
+    expect(await asked('plain')).toBeGreaterThan(0);
+    expect(await asked('native')).toBeGreaterThan(0);
+    expect(await asked('node')).toBe(0);
   });
 });

@@ -5,6 +5,7 @@
  * line), nothing of theirs is handed on, and a session already open goes on meanwhile.
  */
 import net from 'node:net';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Listener } from '../../src/listen/listener.js';
@@ -20,7 +21,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function echoListener(limits: { maxPending: number; handshakeTimeoutMs: number }) {
+async function echoListener(limits: { maxPending: number; handshakeTimeoutMs: number }, nativeTls = false) {
   const clients: net.Socket[] = [];
   const refused: Array<{ remote: string; reason: string }> = [];
   const listener = await Listener.open({
@@ -28,6 +29,7 @@ async function echoListener(limits: { maxPending: number; handshakeTimeoutMs: nu
     address: { host: '127.0.0.1', port: 0 },
     tls: await loadTlsState({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca }),
     tlsLimits: limits,
+    nativeTls,
     onClient: (socket) => {
       clients.push(socket);
       socket.on('error', () => undefined);
@@ -56,9 +58,12 @@ function silent(port: number): Promise<net.Socket> {
   });
 }
 
-describe('TLS listener bounds', () => {
+describe.each([
+  ['Node', false],
+  ['native', true],
+])('TLS listener bounds (%s TLS)', (_, nativeTls) => {
   it('drops a peer that connects and never says a word, with one refusal naming it; hands nothing on', async () => {
-    const { port, clients, refused } = await echoListener({ maxPending: 4, handshakeTimeoutMs: 300 });
+    const { port, clients, refused } = await echoListener({ maxPending: 4, handshakeTimeoutMs: 300 }, nativeTls);
     const s = await silent(port);
     const local = s.localPort;
     await new Promise<void>((r) => s.once('close', () => r()));
@@ -67,7 +72,7 @@ describe('TLS listener bounds', () => {
   });
 
   it('bounds a flood of half-open handshakes: the excess is refused at once, the open session echoes throughout, a good client gets in once they time out', async () => {
-    const { port, clients, refused } = await echoListener({ maxPending: 3, handshakeTimeoutMs: 1500 });
+    const { port, clients, refused } = await echoListener({ maxPending: 3, handshakeTimeoutMs: 1500 }, nativeTls);
     const open = await goodClient(port);
     await waitUntil(() => clients.length === 1, 'the first client handed on', 5000, 10);
     await Promise.all(Array.from({ length: 8 }, () => silent(port)));
@@ -92,7 +97,33 @@ describe('TLS listener bounds', () => {
     expect(raw, 'precondition: the TLS socket has a real fd underneath').toBeGreaterThan(0);
     expect(streamFd(clients[0]!)).toBeUndefined();
     expect(streamFd(client)).toBeUndefined();
-    expect(nativePumpMayCarry([transportFilter(true), rawCodec])).toBe(false);
-    expect(nativePumpMayCarry([transportFilter(false), rawCodec])).toBe(true);
+    expect(nativePumpMayCarry([transportFilter({ tls: true }), rawCodec])).toBe(false);
+    expect(nativePumpMayCarry([transportFilter({ tls: false }), rawCodec])).toBe(true);
+  });
+});
+
+/** The kernel's inode of the socket behind one of our fds, and which table (unix, tcp) lists it. */
+function socketKind(fd: number): { inode: string; kind: 'unix' | 'tcp' | 'other' } {
+  const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+  if (!inode) throw new Error(`fd ${fd} is not a socket`);
+  const listed = (table: string) => readFileSync(`/proc/self/net/${table}`, 'utf8').split('\n').some((l) => l.trim().split(/\s+/).includes(inode));
+  return { inode, kind: listed('unix') ? 'unix' : listed('tcp') || listed('tcp6') ? 'tcp' : 'other' };
+}
+
+describe('natively terminated TLS', () => {
+  it('hands on a socketpair of plaintext, which the pump may carry: never the TCP connection’s fd', async () => {
+    const { clients, port, listener } = await echoListener({ maxPending: 4, handshakeTimeoutMs: 2000 }, true);
+    expect(listener.tls).toBe(true);
+    const client = await goodClient(port);
+    await waitUntil(() => clients.length === 1, 'the client handed on', 5000, 10);
+    const fd = streamFd(clients[0]!);
+    expect(fd, 'the socket handed on has an fd the pump could take').toBeGreaterThan(0);
+    // What the pump would move is a unix socketpair, not the TCP connection (which carries ciphertext).
+    expect(socketKind(fd!).kind).toBe('unix');
+    expect(nativePumpMayCarry([transportFilter({ tls: true, tlsNative: true }), rawCodec])).toBe(true);
+    // And it carries the plaintext: the echo behind it sends back what the TLS client wrote.
+    const echoed = collect(client, 11);
+    client.write('hello plain');
+    expect((await echoed).toString()).toBe('hello plain');
   });
 });
