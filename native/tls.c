@@ -47,12 +47,12 @@
 
 enum state { S_FREE = 0, S_HANDSHAKE, S_DECIDING, S_RELAY };
 enum side { TCP = 0, PLAIN = 1 };
-enum event_kind { EV_READY = 0, EV_FAILED, EV_ENDED };
-static const char *const event_names[] = {"ready", "failed", "ended"};
+enum event_kind { EV_READY = 0, EV_FAILED, EV_ENDED, EV_DETACH };
+static const char *const event_names[] = {"ready", "failed", "ended", "detach"};
 
 typedef struct {
   char *data;
-  size_t start, end;
+  size_t start, end, cap; /* cap is BUF_SIZE but while bytes taken over by tlsDirect drain */
   double total;
 } flow_t;
 
@@ -68,6 +68,11 @@ typedef struct {
   size_t write_retry; /* length of an SSL_write that must be repeated (OpenSSL's rule), or 0 */
   int tls_eof, truncated, plain_eof, plain_shut, tls_shut;
   int device; /* fd[PLAIN] is a device (straight mode), not our socketpair end */
+  /* Directed (tlsDirect): for now fd[PLAIN] is a copy of a device fd and our socketpair end waits
+   * in pair_fd; JavaScript takes the session back with tlsUndirect. An end met on either side
+   * while directed is not acted on here: JavaScript is told once (detach_asked) and undirects. */
+  int directed, detach_asked, pair_fd;
+  double dev_in, dev_out; /* directed: bytes read from and written to the device */
 } session_t;
 
 /* What a thread tells JavaScript; built on the worker, turned into values (and freed) on the main thread. */
@@ -117,12 +122,13 @@ static void release(session_t *s, uint32_t slot) {
     if (s->fd[i] >= 0) close(s->fd[i]);
     s->fd[i] = -1;
   }
+  if (s->pair_fd >= 0) close(s->pair_fd);
   SSL_free(s->ssl);
   free(s->to_plain.data);
   free(s->to_tls.data);
   uint32_t gen = s->gen;
   memset(s, 0, sizeof *s);
-  s->fd[0] = s->fd[1] = -1;
+  s->fd[0] = s->fd[1] = s->pair_fd = -1;
   s->gen = gen + 1;
 }
 
@@ -209,8 +215,32 @@ static void handshake(session_t *s, uint32_t slot) {
 
 /* ---- relay ------------------------------------------------------------------------------------ */
 
+/* An empty buffer starts again at its front, and one grown by tlsDirect shrinks back. */
+static void drained(flow_t *f) {
+  f->start = f->end = 0;
+  if (f->cap > BUF_SIZE) {
+    char *small = malloc(BUF_SIZE);
+    if (!small) return;
+    free(f->data);
+    f->data = small;
+    f->cap = BUF_SIZE;
+  }
+}
+
 /* Asks for fd `side` to be watched for `events` after this pass. */
 static void want(session_t *s, int side, uint32_t events) { s->want[side] |= events; }
+
+/* Directed: an end met on the device or the client; the device is touched no more until undirected. */
+static void ask_detach(session_t *s, uint32_t slot, const char *why, int err) {
+  if (s->detach_asked) return;
+  s->detach_asked = 1;
+  event_t *e = new_event(s, slot, EV_DETACH);
+  if (e) {
+    if (err) snprintf(e->reason, sizeof e->reason, "%s (%s)", why, strerror(err));
+    else snprintf(e->reason, sizeof e->reason, "%s", why);
+  }
+  send_event(e);
+}
 
 static int ssl_wants(session_t *s, int why) {
   if (why == SSL_ERROR_WANT_READ) return want(s, TCP, EPOLLIN), 1;
@@ -230,10 +260,11 @@ static int relay(session_t *s, uint32_t slot) {
   for (;;) {
     int moved = 0;
     s->want[TCP] = s->want[PLAIN] = 0;
-    if (!s->tls_eof && in->end < BUF_SIZE) {
+    int plain_io = !s->directed || !s->detach_asked;
+    if (!s->tls_eof && in->end < in->cap) {
       ERR_clear_error();
       errno = 0;
-      int n = SSL_read(s->ssl, in->data + in->end, BUF_SIZE - (int)in->end);
+      int n = SSL_read(s->ssl, in->data + in->end, (int)(in->cap - in->end));
       if (n > 0) {
         in->end += (size_t)n;
         moved = 1;
@@ -251,41 +282,54 @@ static int relay(session_t *s, uint32_t slot) {
         }
       }
     }
-    while (in->end > in->start) {
+    while (plain_io && in->end > in->start) {
       ssize_t n = write(s->fd[PLAIN], in->data + in->start, in->end - in->start);
       if (n > 0) {
         in->start += (size_t)n;
         in->total += (double)n;
+        if (s->directed) s->dev_out += (double)n;
         moved = 1;
       } else if (n < 0 && errno == EINTR) {
         continue;
       } else if (n < 0 && errno == EAGAIN) {
         want(s, PLAIN, EPOLLOUT);
         break;
+      } else if (s->directed) {
+        ask_detach(s, slot, "error on the device", n < 0 ? errno : EIO);
+        plain_io = 0;
       } else {
         return fail(s, slot, EV_ENDED, SSL_ERROR_SYSCALL, n < 0 ? errno : EIO), -1;
       }
     }
-    if (in->start == in->end) in->start = in->end = 0;
-    if (s->tls_eof && !in->end && !s->plain_shut) {
+    if (in->start == in->end) drained(in);
+    if (s->directed && s->tls_eof && !in->end) {
+      /* The client's end is passed on by JavaScript's session, once it has the session back. */
+      ask_detach(s, slot, "eof on the client", 0);
+      plain_io = 0;
+    } else if (s->tls_eof && !in->end && !s->plain_shut) {
       /* A device has no half-close: the client's end is the session's, and the device is read no more. */
       if (s->device) s->plain_eof = moved = 1;
       else shutdown(s->fd[PLAIN], SHUT_WR);
       s->plain_shut = 1;
     }
-    if (!s->plain_eof && out->end < BUF_SIZE) {
-      ssize_t n = read(s->fd[PLAIN], out->data + out->end, BUF_SIZE - out->end);
+    if (plain_io && !s->plain_eof && out->end < out->cap) {
+      ssize_t n = read(s->fd[PLAIN], out->data + out->end, out->cap - out->end);
       if (n > 0) {
         out->end += (size_t)n;
+        if (s->directed) s->dev_in += (double)n;
         moved = 1;
+      } else if (n == 0 && s->directed) {
+        ask_detach(s, slot, "eof on the device", 0);
       } else if (n == 0) {
         s->plain_eof = moved = 1;
       } else if (errno == EAGAIN) {
         want(s, PLAIN, EPOLLIN);
-      } else if (errno != EINTR) {
-        return fail(s, slot, EV_ENDED, SSL_ERROR_SYSCALL, errno), -1;
-      } else {
+      } else if (errno == EINTR) {
         moved = 1;
+      } else if (s->directed) {
+        ask_detach(s, slot, "error on the device", errno);
+      } else {
+        return fail(s, slot, EV_ENDED, SSL_ERROR_SYSCALL, errno), -1;
       }
     }
     if (out->end > out->start) {
@@ -299,7 +343,7 @@ static int relay(session_t *s, uint32_t slot) {
         out->total += (double)n;
         s->write_retry = 0;
         moved = 1;
-        if (out->start == out->end) out->start = out->end = 0;
+        if (out->start == out->end) drained(out);
       } else {
         int why = SSL_get_error(s->ssl, n);
         if (!ssl_wants(s, why)) return fail(s, slot, EV_ENDED, why, errno), -1;
@@ -442,7 +486,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_value fn;
   napi_get_cb_info(env, info, &argc, &fn, NULL, NULL);
   if (epfd >= 0) return throw_error(env, "tls: already initialised");
-  for (uint32_t k = 0; k < MAX_SESSIONS; k++) sessions[k].fd[0] = sessions[k].fd[1] = -1;
+  for (uint32_t k = 0; k < MAX_SESSIONS; k++) sessions[k].fd[0] = sessions[k].fd[1] = sessions[k].pair_fd = -1;
   if (napi_create_threadsafe_function(env, fn, NULL, str(env, "laplink-tls"), 0, 1, NULL, NULL, NULL, call_js, &on_event) != napi_ok) return NULL;
   /* Unref'd: JavaScript holds a handle of its own (a timer, the socketpair's socket) per session,
    * except for straight-to-device sessions (device_sessions). */
@@ -628,6 +672,7 @@ static napi_value start_relay(napi_env env, session_t *s, uint32_t slot, int rel
   }
   s->to_plain.data = malloc(BUF_SIZE);
   s->to_tls.data = malloc(BUF_SIZE);
+  s->to_plain.cap = s->to_tls.cap = BUF_SIZE;
   if (!s->to_plain.data || !s->to_tls.data) {
     close(pair[0]);
     if (pair[1] >= 0) close(pair[1]);
@@ -668,10 +713,142 @@ static napi_value close_session(napi_env env, session_t *s, uint32_t slot, int u
 
 static napi_value js_close(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsClose(handle)", close_session, 0); }
 
+/* ---- directed: the socketpair set aside, the session straight to a device for a while ----------- */
+
+/*
+ * Reads everything `fd` holds now (it is nonblocking) and puts it before (front) or after the
+ * bytes `f` holds, growing `f` past BUF_SIZE if it must (a socketpair queue is a few hundred KiB
+ * at most). 0; 1 when it met the end of `fd` (what came before it is taken); -errno with `f` unchanged.
+ */
+static int take_queued(int fd, flow_t *f, int front) {
+  size_t len = 0, size = 0;
+  char *taken = NULL;
+  int eof = 0;
+  for (;;) {
+    if (size - len < 16384) {
+      char *grown = realloc(taken, size + BUF_SIZE);
+      if (!grown) return free(taken), -ENOMEM;
+      taken = grown;
+      size += BUF_SIZE;
+    }
+    ssize_t n = read(fd, taken + len, size - len);
+    if (n > 0) len += (size_t)n;
+    else if (n < 0 && errno == EINTR) continue;
+    else if (n == 0 && (eof = 1)) break;
+    else if (errno == EAGAIN) break;
+    else return free(taken), -errno;
+  }
+  size_t held = f->end - f->start, total = held + len;
+  if (!len) return free(taken), eof;
+  char *joined = malloc(total > BUF_SIZE ? total : BUF_SIZE);
+  if (!joined) return free(taken), -ENOMEM;
+  memcpy(joined + (front ? len : 0), f->data + f->start, held);
+  memcpy(joined + (front ? 0 : held), taken, len);
+  free(taken);
+  free(f->data);
+  f->data = joined;
+  f->start = 0;
+  f->end = total;
+  f->cap = total > BUF_SIZE ? total : BUF_SIZE;
+  return eof;
+}
+
+/* tlsDirect's second fd: the JavaScript end of the session's socketpair (main thread only). */
+static int direct_js_fd = -1;
+
+static napi_value start_direct(napi_env env, session_t *s, uint32_t slot, int device) {
+  /* Only a socketpair relay with both directions open: an end is JavaScript's to pass on. */
+  if (s->state != S_RELAY || s->device || s->directed || s->tls_eof || s->plain_eof || s->plain_shut || s->tls_shut) return num(env, -(double)EINVAL);
+  int own = fcntl(device, F_DUPFD_CLOEXEC, 3);
+  if (own < 0) return num(env, -(double)errno);
+  /* Order kept both ways: the client's bytes JavaScript has not read yet go to the device before
+   * those the thread still holds; the device's bytes JavaScript wrote to the socketpair go to the
+   * client after those the thread holds, and before anything read from the device. */
+  int rc = take_queued(direct_js_fd, &s->to_plain, 1);
+  if (rc == 1) rc = 0; /* an end there would be the thread's own shutdown, excluded above */
+  if (!rc) rc = take_queued(s->fd[PLAIN], &s->to_tls, 0);
+  if (rc) {
+    /* Not directed after all; what was taken stays in order (JavaScript's unread bytes come back
+     * to it first), and an end JavaScript gave the socketpair meanwhile is passed on. */
+    close(own);
+    if (rc == 1) s->plain_eof = 1;
+    relay(s, slot);
+    ERR_clear_error();
+    return num(env, rc == 1 ? -(double)EPIPE : rc);
+  }
+  set_interest(s, slot, PLAIN, 0);
+  s->pair_fd = s->fd[PLAIN];
+  s->fd[PLAIN] = own;
+  s->directed = 1;
+  s->detach_asked = 0;
+  s->dev_in = s->dev_out = 0;
+  relay(s, slot); /* may end the session: `s` is not read after it */
+  ERR_clear_error();
+  return num(env, 0);
+}
+
+/*
+ * tlsDirect(handle, deviceFd, jsFd) → 0, or -errno when the session cannot be directed now (it
+ * stays as it was). The caller has stopped reading jsFd (its socketpair end) and writing to it,
+ * and reads and writes the device no more until tlsUndirect; "detach" tells it to call that.
+ */
+static napi_value js_direct(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t device = -1, js = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || napi_get_value_int32(env, argv[1], &device) != napi_ok || napi_get_value_int32(env, argv[2], &js) != napi_ok || device < 0 || js < 0)
+    return throw_error(env, "tls: tlsDirect(handle, deviceFd, jsFd)");
+  int fl = fcntl(device, F_GETFL), jfl = fcntl(js, F_GETFL);
+  if (fl < 0 || !(fl & O_NONBLOCK) || jfl < 0 || !(jfl & O_NONBLOCK)) return num(env, -(double)EINVAL);
+  direct_js_fd = js;
+  napi_value out = with_session(env, info, "tls: tlsDirect(handle, deviceFd, jsFd)", start_direct, device);
+  direct_js_fd = -1;
+  return out;
+}
+
+static napi_value direct_totals(napi_env env, session_t *s) {
+  napi_value pair;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, num(env, s->dev_in));
+  napi_set_element(env, pair, 1, num(env, s->dev_out));
+  return pair;
+}
+
+/*
+ * tlsUndirect(handle) → [read from the device, written to it]: the socketpair is the plain side
+ * again. What the thread holds for the device goes to the socketpair (JavaScript writes it on);
+ * what it read from the device goes to the client. Undefined for a session already ended.
+ */
+static napi_value stop_direct(napi_env env, session_t *s, uint32_t slot, int unused) {
+  (void)unused;
+  napi_value totals = direct_totals(env, s);
+  if (!s->directed) return totals;
+  set_interest(s, slot, PLAIN, 0);
+  close(s->fd[PLAIN]);
+  s->fd[PLAIN] = s->pair_fd;
+  s->pair_fd = -1;
+  s->directed = s->detach_asked = 0;
+  relay(s, slot); /* may end the session: `s` is not read after it */
+  ERR_clear_error();
+  return totals;
+}
+
+static napi_value js_undirect(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsUndirect(handle)", stop_direct, 0); }
+
+static napi_value totals_of(napi_env env, session_t *s, uint32_t slot, int unused) {
+  (void)slot, (void)unused;
+  return direct_totals(env, s);
+}
+
+/* tlsDirectTotals(handle) → [read from the device, written to it] while directed (live statistics). */
+static napi_value js_direct_totals(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsDirectTotals(handle)", totals_of, 0); }
+
 void tls_define(napi_env env, napi_value exports) {
   static const addon_function fns[] = {
       {"tlsInit", js_init},   {"tlsContext", js_context}, {"tlsContextFree", js_context_free},
       {"tlsAccept", js_accept}, {"tlsRelay", js_relay},   {"tlsClose", js_close},
+      {"tlsDirect", js_direct}, {"tlsUndirect", js_undirect}, {"tlsDirectTotals", js_direct_totals},
   };
   define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -6,7 +6,14 @@
  * afterwards.
  */
 import type { Duplex } from 'node:stream';
-import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd } from './pump.js';
+import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd, type PumpReturn } from './pump.js';
+import { NativeTlsDirect } from '../tls/native-direct.js';
+
+/** What carries a session natively: the pump, or native TLS straight to the device. */
+interface Carrier {
+  totals(): [number, number];
+  stop(): PumpReturn;
+}
 
 /** A session the port would let the pump carry now, with its device and socket streams. */
 export interface PumpCandidate<S> {
@@ -36,7 +43,7 @@ const nothing = Buffer.alloc(0);
 
 export class PumpHandover<S> {
   /** The pumped session (A = device, B = socket) and the totals already reported to the host. */
-  private current: { session: S; socket: Duplex; pump: NativePump; counted: [number, number] } | undefined;
+  private current: { session: S; socket: Duplex; pump: Carrier; counted: [number, number] } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -46,6 +53,12 @@ export class PumpHandover<S> {
 
   get active(): boolean {
     return this.current !== undefined;
+  }
+
+  /** Which carries the session now: the pump, native TLS straight to the device, or nothing (JS). */
+  get carrier(): 'native pump' | 'native TLS' | undefined {
+    if (!this.current) return undefined;
+    return this.current.pump instanceof NativeTlsDirect ? 'native TLS' : 'native pump';
   }
 
   /** Tries soon, once writes and resumes started now have settled. */
@@ -96,7 +109,9 @@ export class PumpHandover<S> {
     if (deviceFd === undefined || socketFd === undefined) return;
     holdReads(device);
     holdReads(socket);
-    const pump = NativePump.start(deviceFd, socketFd, () => this.stop());
+    // A session in native TLS goes straight from its SSL session to the device when it can.
+    const onEnd = () => this.stop();
+    const pump = NativeTlsDirect.start(deviceFd, socket, socketFd, onEnd) ?? NativePump.start(deviceFd, socketFd, onEnd);
     if (!pump) {
       // No free slot, or an fd the pump cannot take: this session stays in JS.
       releaseReads(socket);

@@ -137,8 +137,8 @@ export class BridgePort {
   private tracer: Tracer | undefined;
 
   /** Who moves the bytes right now (control port `showport`). */
-  get dataPath(): 'native pump' | 'javascript' {
-    return this.pump.active ? 'native pump' : 'javascript';
+  get dataPath(): 'native pump' | 'native TLS' | 'javascript' {
+    return this.pump.carrier ?? 'javascript';
   }
 
   get address(): HostPort | undefined {

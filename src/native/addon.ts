@@ -28,9 +28,14 @@ export interface Addon {
   tlsAccept?(context: number, fd: number): number;
   tlsRelay?(handle: number, deviceFd?: number): number | undefined;
   tlsClose?(handle: number): void;
+  /** Directed: the session's plaintext straight to a device for a while (see native-direct.ts). */
+  tlsDirect?(handle: number, deviceFd: number, jsFd: number): number | undefined;
+  tlsUndirect?(handle: number): [number, number] | undefined;
+  tlsDirectTotals?(handle: number): [number, number] | undefined;
 }
 
-export type NativeTlsEventKind = 'ready' | 'failed' | 'ended';
+/** `detach`: a directed session met an end on the device or the client; its `reason` says which. */
+export type NativeTlsEventKind = 'ready' | 'failed' | 'ended' | 'detach';
 
 /** What a finished handshake showed: the peer's chain (leaf first, DER), OpenSSL's verdict on it, the session's protocol and cipher. */
 export interface NativeTlsReady {

@@ -43,6 +43,25 @@ interface Pending {
 const listeners = new Map<number, Pending>();
 let started = false;
 
+/** The session behind each socketpair socket handed on, for native-direct.ts. */
+const sessionOf = new WeakMap<net.Socket, number>();
+/** Directed sessions: told of a `detach`, or of the session's end. */
+const directed = new Map<number, (reason: string) => void>();
+
+/** The native TLS session whose plaintext `socket` carries, if it is one. */
+export function nativeTlsSessionOf(socket: unknown): number | undefined {
+  return sessionOf.get(socket as net.Socket);
+}
+
+/** `onEnd(reason)` runs when directed session `handle` asks to be undirected, or ends; until unwatchDirect. */
+export function watchDirect(handle: number, onEnd: (reason: string) => void): void {
+  directed.set(handle, onEnd);
+}
+
+export function unwatchDirect(handle: number): void {
+  directed.delete(handle);
+}
+
 function native(): Required<Pick<NonNullable<typeof addon>, 'tlsInit' | 'tlsContext' | 'tlsContextFree' | 'tlsAccept' | 'tlsRelay' | 'tlsClose'>> {
   const a = addon;
   if (!a?.tlsInit || !a.tlsContext || !a.tlsContextFree || !a.tlsAccept || !a.tlsRelay || !a.tlsClose)
@@ -123,7 +142,10 @@ export class NativeTlsAccepter {
   accept(raw: net.Socket, accepted: (session: NativeTlsSession) => void, refused: (reason: string) => void): void {
     this.handshake(raw, refused, (handle, facts, peer) => {
       const relayed = this.relay(handle, undefined, refused);
-      if (relayed) accepted({ socket: new net.Socket({ fd: relayed.fd, readable: true, writable: true, allowHalfOpen: true }), peer, facts, ended: relayed.ended });
+      if (!relayed) return;
+      const socket = new net.Socket({ fd: relayed.fd, readable: true, writable: true, allowHalfOpen: true });
+      sessionOf.set(socket, handle);
+      accepted({ socket, peer, facts, ended: relayed.ended });
     });
   }
 
@@ -192,7 +214,10 @@ export class NativeTlsAccepter {
     listeners.set(handle, {
       event: (kind, end) => {
         if (kind === 'ready') return;
+        directed.get(handle)?.(end.reason);
+        if (kind === 'detach') return;
         listeners.delete(handle);
+        directed.delete(handle);
         ended(end);
       },
     });

@@ -1,3 +1,4 @@
+import type net from 'node:net';
 import { freePort, serveLaplink } from './bridge-processes.js';
 import { connectTcp, openTty } from './driver.js';
 import { ask, linkUp, openControl } from './bridge.js';
@@ -6,8 +7,9 @@ import { startPtyPair } from './ptypair.js';
 /**
  * A served socat pty pair with a control port, one TCP client linked end to end and the far end of
  * the pty open: the rig of the pump and pace tests. Everything started is pushed on `cleanups`.
+ * `connect` makes the client (a TLS one for a TLS port).
  */
-export async function servedRig(cleanups: Array<() => unknown>, extra: string[] = []) {
+export async function servedRig(cleanups: Array<() => unknown>, extra: string[] = [], connect: (port: number) => Promise<net.Socket> = connectTcp) {
   const pair = await startPtyPair();
   cleanups.push(pair.close);
   const controlPort = await freePort();
@@ -16,7 +18,7 @@ export async function servedRig(cleanups: Array<() => unknown>, extra: string[] 
   await serve.waitForOutput(`listening on 127.0.0.1:${controlPort}`);
   const ctl = await openControl(controlPort);
   cleanups.push(() => ctl.destroy());
-  const tcp = await connectTcp(serve.port);
+  const tcp = await connect(serve.port);
   cleanups.push(() => tcp.destroy());
   const far = openTty(pair.b);
   cleanups.push(() => far.destroy());

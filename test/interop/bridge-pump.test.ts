@@ -8,6 +8,7 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import type net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTcp, openTty, randomPayload, sha256 } from '../helpers/driver.js';
@@ -16,6 +17,7 @@ import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { servedRig } from '../helpers/served-rig.js';
+import { pem, testPki } from '../helpers/tls.js';
 
 const SIZE = 8 * 1024 * 1024;
 
@@ -25,7 +27,29 @@ afterEach(async () => {
 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const pumpedRig = (extra: string[] = []) => servedRig(cleanups, extra);
+/** How a session reaches the port, and what carries it natively once it is alone. */
+interface Transport {
+  name: string;
+  carrier: string;
+  /** Read when a test starts (the certificates are made then). */
+  args: () => string[];
+  connect?: (port: number) => Promise<net.Socket>;
+}
+const plainTransport: Transport = { name: 'a raw client', carrier: 'native pump', args: () => [] };
+const pki = testPki();
+/** TLS terminated natively: a lone session goes straight from its SSL session to the device. */
+const tlsTransport: Transport = {
+  name: 'a TLS client',
+  carrier: 'native TLS',
+  args: () => ['--tls-cert', pki.server.cert, '--tls-key', pki.server.key],
+  connect: (port) =>
+    new Promise((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, ca: pem(pki.ca), servername: 'localhost' }, () => resolve(s));
+      s.once('error', reject);
+    }),
+};
+
+const pumpedRig = (extra: string[] = [], t: Transport = plainTransport) => servedRig(cleanups, [...t.args(), ...extra], t.connect);
 
 const until = (what: string, check: () => Promise<boolean>) => waitUntil(check, what, 5000, 20);
 
@@ -48,9 +72,12 @@ describe('bridge native pump', () => {
     expect(pumpAvailable, `dist/native/pump.node did not load (${addonProblem}): install gcc and libc6-dev, then \`npm run build\``).toBe(true);
   });
 
-  it('carries a lone raw client, and hands it to JS and back around monitors, losing nothing', async () => {
-    const rig = await pumpedRig();
-    await until('the pump carries the session', async () => (await rig.dataPath()) === 'native pump');
+});
+
+describe.each([plainTransport, tlsTransport])('bridge native carriers: $name', (t) => {
+  it(`carries ${t.name} alone, and hands it to JS and back around monitors, losing nothing`, async () => {
+    const rig = await pumpedRig([], t);
+    await until('the pump carries the session', async () => (await rig.dataPath()) === t.carrier);
 
     const up = randomPayload(SIZE);
     const down = randomPayload(SIZE);
@@ -73,13 +100,13 @@ describe('bridge native pump', () => {
       // suite beside stress-ng, load 14, 1 run in 3): then the session is the pump's again once the
       // bytes stop, checked below, and the later monitors find it in JavaScript already.
       // (bounded by the transfer's own timeout, which ends `transferred` too)
-      while (!transferred && (await rig.dataPath()) !== 'native pump') await sleep(20);
+      while (!transferred && (await rig.dataPath()) !== t.carrier) await sleep(20);
     }
     const [atDevice, atClient] = await digests;
     expect(atDevice).toBe(sha256(up));
     expect(atClient).toBe(sha256(down));
     expect(seen).toEqual(Array(4).fill('javascript'));
-    await until('the pump is back', async () => (await rig.dataPath()) === 'native pump');
+    await until('the pump is back', async () => (await rig.dataPath()) === t.carrier);
 
     // Statistics include what the pump moved: everything both ways plus the link markers.
     const stats = await rig.show();
@@ -91,14 +118,14 @@ describe('bridge native pump', () => {
     expect(count(stats, 'bytes read from device')).toBeLessThan(SIZE + 1024);
   });
 
-  it('a second client joining and leaving in mid-stream costs the first one no byte', async () => {
-    const rig = await pumpedRig(['--max-connections', '2']);
-    await until('the pump carries the session', async () => (await rig.dataPath()) === 'native pump');
+  it(`a second client joining and leaving in mid-stream costs ${t.name} no byte`, async () => {
+    const rig = await pumpedRig(['--max-connections', '2'], t);
+    await until('the pump carries the session', async () => (await rig.dataPath()) === t.carrier);
     const up = randomPayload(SIZE);
     const down = randomPayload(SIZE);
     const digests = bothWays(rig.tcp, rig.far, up, down);
     await stall(rig.tcp, rig.far); // the second client joins while the pump holds bytes both ways
-    const second: net.Socket = await connectTcp(rig.serve.port);
+    const second: net.Socket = await (t.connect ?? connectTcp)(rig.serve.port);
     cleanups.push(() => second.destroy());
     let secondGot = 0;
     second.on('data', (c: Buffer) => (secondGot += c.length));
@@ -110,12 +137,12 @@ describe('bridge native pump', () => {
     const [atDevice, atClient] = await digests;
     expect(atDevice).toBe(sha256(up));
     expect(atClient).toBe(sha256(down));
-    await until('the pump is back for the remaining client', async () => (await rig.dataPath()) === 'native pump');
+    await until('the pump is back for the remaining client', async () => (await rig.dataPath()) === t.carrier);
   });
 
-  it('device loss while pumping disconnects the client and keeps the server up', async () => {
-    const rig = await pumpedRig();
-    await until('the pump carries the session', async () => (await rig.dataPath()) === 'native pump');
+  it(`device loss while carried disconnects ${t.name} and keeps the server up`, async () => {
+    const rig = await pumpedRig([], t);
+    await until('the pump carries the session', async () => (await rig.dataPath()) === t.carrier);
     const closed = new Promise<void>((r) => rig.tcp.once('close', () => r()));
     rig.tcp.on('error', () => undefined);
     rig.far.on('error', () => undefined);
@@ -124,7 +151,9 @@ describe('bridge native pump', () => {
     expect(rig.serve.exitCode(), rig.serve.output()).toBeNull();
     expect(await rig.show()).toMatch(/device config: device unavailable/);
   });
+});
 
+describe('bridge native pump, what keeps it off', () => {
   it('--slow-client drop still drops a lone client that stops reading (the pump would only hold the device back)', async () => {
     const rig = await pumpedRig(['--slow-client', 'drop']);
     await sleep(100);
