@@ -18,6 +18,7 @@ import { handshakeReason, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, type Acc
 import { TlsFileError } from './files.js';
 import type { PeerIdentity } from './identity.js';
 import { checkPeer, type PeerPolicy } from './peer-check.js';
+import { directEvent, registerNativeTlsSocket } from './native-direct.js';
 
 export class NativeTlsUnavailableError extends LaplinkError {}
 
@@ -42,25 +43,6 @@ interface Pending {
 /** One dispatcher per process: the addon has one thread and one callback for every session. */
 const listeners = new Map<number, Pending>();
 let started = false;
-
-/** The session behind each socketpair socket handed on, for native-direct.ts. */
-const sessionOf = new WeakMap<net.Socket, number>();
-/** Directed sessions: told of a `detach`, or of the session's end. */
-const directed = new Map<number, (reason: string) => void>();
-
-/** The native TLS session whose plaintext `socket` carries, if it is one. */
-export function nativeTlsSessionOf(socket: unknown): number | undefined {
-  return sessionOf.get(socket as net.Socket);
-}
-
-/** `onEnd(reason)` runs when directed session `handle` asks to be undirected, or ends; until unwatchDirect. */
-export function watchDirect(handle: number, onEnd: (reason: string) => void): void {
-  directed.set(handle, onEnd);
-}
-
-export function unwatchDirect(handle: number): void {
-  directed.delete(handle);
-}
 
 function native(): Required<Pick<NonNullable<typeof addon>, 'tlsInit' | 'tlsContext' | 'tlsContextFree' | 'tlsAccept' | 'tlsRelay' | 'tlsClose'>> {
   const a = addon;
@@ -144,7 +126,7 @@ export class NativeTlsAccepter {
       const relayed = this.relay(handle, undefined, refused);
       if (!relayed) return;
       const socket = new net.Socket({ fd: relayed.fd, readable: true, writable: true, allowHalfOpen: true });
-      sessionOf.set(socket, handle);
+      registerNativeTlsSocket(socket, handle);
       accepted({ socket, peer, facts, ended: relayed.ended });
     });
   }
@@ -214,10 +196,9 @@ export class NativeTlsAccepter {
     listeners.set(handle, {
       event: (kind, end) => {
         if (kind === 'ready') return;
-        directed.get(handle)?.(end.reason);
+        directEvent(handle, kind, end.reason);
         if (kind === 'detach') return;
         listeners.delete(handle);
-        directed.delete(handle);
         ended(end);
       },
     });

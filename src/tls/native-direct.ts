@@ -7,11 +7,27 @@
  * holds for the device comes back through the socketpair, in order, before anything newer).
  */
 import type { Duplex } from 'node:stream';
-import { addon } from '../native/addon.js';
+import { addon, type NativeTlsEventKind } from '../native/addon.js';
 import type { PumpReturn } from '../bridge/pump.js';
-import { nativeTlsSessionOf, unwatchDirect, watchDirect } from './native-accepter.js';
 
 const nothing = Buffer.alloc(0);
+
+// Kept here, not in native-accepter.ts, so that the handover (loaded by every bridge) asks about a
+// socket without loading TLS: a plain bridge never imports native-accepter.
+/** The native TLS session behind each socketpair socket handed on. */
+const sessionOf = new WeakMap<object, number>();
+/** Directed sessions: told of a `detach`, or of the session's end. */
+const directed = new Map<number, (reason: string) => void>();
+
+export function registerNativeTlsSocket(socket: object, handle: number): void {
+  sessionOf.set(socket, handle);
+}
+
+/** The addon's news of session `handle` after its relay started (native-accepter.ts dispatches it). */
+export function directEvent(handle: number, kind: NativeTlsEventKind, reason: string): void {
+  directed.get(handle)?.(reason);
+  if (kind !== 'detach') directed.delete(handle);
+}
 
 export class NativeTlsDirect {
   /** What the thread met (an end on the device or the client), or '' while it met nothing. */
@@ -27,15 +43,15 @@ export class NativeTlsDirect {
    * under way): the caller then carries it as any other.
    */
   static start(deviceFd: number, socket: Duplex, socketFd: number, onEnd: () => void): NativeTlsDirect | undefined {
-    const handle = nativeTlsSessionOf(socket);
+    const handle = sessionOf.get(socket);
     if (handle === undefined || !addon?.tlsDirect || !addon.tlsUndirect || !addon.tlsDirectTotals) return undefined;
     const carrier = new NativeTlsDirect(handle);
-    watchDirect(handle, (reason) => {
+    directed.set(handle, (reason) => {
       carrier.endReason ||= reason || 'session ended';
       onEnd();
     });
     if (addon.tlsDirect(handle, deviceFd, socketFd) !== 0) {
-      unwatchDirect(handle);
+      directed.delete(handle);
       return undefined;
     }
     return carrier;
@@ -50,7 +66,7 @@ export class NativeTlsDirect {
 
   /** The session back on its socketpair, synchronously. */
   stop(): PumpReturn {
-    unwatchDirect(this.handle);
+    directed.delete(this.handle);
     const t = addon!.tlsUndirect!(this.handle);
     if (t) this.last = t;
     const [fromDevice, toDevice] = this.last;

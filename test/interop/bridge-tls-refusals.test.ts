@@ -155,7 +155,7 @@ describe('the native pump and TLS', () => {
     expect(atClient).toBe(sha256(down));
     // TLS is terminated on the addon's thread, so the pump takes the idle lone session as it would a
     // plain one: what it moves is the socketpair of plaintext, never the TCP connection.
-    await waitUntil(async () => (await ask(ctl, `showport ${port}`)).includes('data path: native pump'), 'the pump to carry the TLS session', 10_000, 20);
+    await waitUntil(async () => (await ask(ctl, `showport ${port}`)).includes('data path: native TLS'), 'native TLS to carry the session straight to the device', 10_000, 20);
     const show = await ask(ctl, `showport ${port}`);
     expect(show).toMatch(/connected to: 127\.0\.0\.1:\d+\r\n/);
     expect(show).toContain('tls: on, client certificates none');
@@ -166,7 +166,7 @@ describe('the native pump and TLS', () => {
     const [atDev2, atClient2] = await bothWays(client, dev, up2, down2);
     expect(atDev2).toBe(sha256(up2));
     expect(atClient2).toBe(sha256(down2));
-    expect(await ask(ctl, `showport ${port}`)).toContain('data path: native pump');
+    expect(await ask(ctl, `showport ${port}`)).toContain('data path: native TLS');
   });
 });
 
