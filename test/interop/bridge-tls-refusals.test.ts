@@ -153,8 +153,8 @@ describe('the native pump and TLS', () => {
     const [atDev, atClient] = await bothWays(client, dev, up, down);
     expect(atDev).toBe(sha256(up));
     expect(atClient).toBe(sha256(down));
-    // TLS is terminated on the addon's thread, so the pump takes the idle lone session as it would a
-    // plain one: what it moves is the socketpair of plaintext, never the TCP connection.
+    // TLS is terminated on the addon's thread, which takes the idle lone session straight to the
+    // device, as the pump takes a plain one: the plaintext leaves OpenSSL only for the device.
     await waitUntil(async () => (await ask(ctl, `showport ${port}`)).includes('data path: native TLS'), 'native TLS to carry the session straight to the device', 10_000, 20);
     const show = await ask(ctl, `showport ${port}`);
     expect(show).toMatch(/connected to: 127\.0\.0\.1:\d+\r\n/);
