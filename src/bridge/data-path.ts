@@ -5,10 +5,15 @@
  */
 import { addonPath, addonProblem, addonTarget } from '../native/addon.js';
 import { pumpAvailable } from './pump.js';
+import { nativeTlsProblem } from '../tls/native-direct.js';
 
 /** `turnedOff`: how the user switched the pump off (a flag or config key), or undefined when it is wanted. */
 export function dataPathLine(turnedOff?: string): string {
   if (turnedOff) return `data path: JavaScript (native pump turned off by ${turnedOff})`;
-  if (pumpAvailable) return `data path: native pump ${addonPath} for a lone raw client, JavaScript for the rest`;
+  if (pumpAvailable) {
+    const tlsProblem = nativeTlsProblem();
+    const tls = tlsProblem ? `; TLS in Node (no native TLS: ${tlsProblem})` : ', TLS terminated in it too';
+    return `data path: native pump ${addonPath} for a lone raw client, JavaScript for the rest${tls}`;
+  }
   return `data path: JavaScript (no native pump for ${addonTarget}: ${addonProblem})`;
 }

@@ -18,7 +18,7 @@ import { handshakeReason, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, type Acc
 import { TlsFileError } from './files.js';
 import type { PeerIdentity } from './identity.js';
 import { checkPeer, type PeerPolicy } from './peer-check.js';
-import { directEvent, registerNativeTlsSocket } from './native-direct.js';
+import { directEvent, nativeTlsProblem, registerNativeTlsSocket } from './native-direct.js';
 
 export class NativeTlsUnavailableError extends LaplinkError {}
 
@@ -46,11 +46,8 @@ let started = false;
 
 function native(): Required<Pick<NonNullable<typeof addon>, 'tlsInit' | 'tlsContext' | 'tlsContextFree' | 'tlsAccept' | 'tlsRelay' | 'tlsClose'>> {
   const a = addon;
-  if (!a?.tlsInit || !a.tlsContext || !a.tlsContextFree || !a.tlsAccept || !a.tlsRelay || !a.tlsClose)
-    throw new NativeTlsUnavailableError('native TLS is not available: the addon was built without OpenSSL headers (libssl-dev), or not at all');
-  // The addon's OpenSSL calls resolve against the node binary's own OpenSSL 3 when first made: a
-  // Node without it (or with 1.1) would end the process at that call, not throw.
-  if (!/^3\./.test(process.versions.openssl ?? '')) throw new NativeTlsUnavailableError(`native TLS needs Node's OpenSSL 3 (this Node has ${process.versions.openssl ?? 'none'})`);
+  const problem = nativeTlsProblem();
+  if (problem || !a?.tlsInit || !a.tlsContext || !a.tlsContextFree || !a.tlsAccept || !a.tlsRelay || !a.tlsClose) throw new NativeTlsUnavailableError(`native TLS is not available: ${problem ?? 'the addon lacks its functions'}`);
   if (!started) {
     a.tlsInit((handle, kind, facts) => listeners.get(handle)?.event(kind, facts));
     started = true;

@@ -12,6 +12,15 @@ import type { PumpReturn } from '../bridge/pump.js';
 
 const nothing = Buffer.alloc(0);
 
+/** Why TLS cannot be terminated natively in this process, or undefined when it can. */
+export function nativeTlsProblem(): string | undefined {
+  if (!addon?.tlsInit) return 'the addon was built without OpenSSL headers (libssl-dev), or not at all';
+  // The addon's OpenSSL calls resolve against the node binary's own OpenSSL 3 when first made: a
+  // Node without it (or with 1.1) would end the process at that call, not throw.
+  if (!/^3\./.test(process.versions.openssl ?? '')) return `it needs Node's OpenSSL 3 (this Node has ${process.versions.openssl ?? 'none'})`;
+  return undefined;
+}
+
 // Kept here, not in native-accepter.ts, so that the handover (loaded by every bridge) asks about a
 // socket without loading TLS: a plain bridge never imports native-accepter.
 /** The native TLS session behind each socketpair socket handed on. */
