@@ -110,10 +110,13 @@ export class BridgeHub {
         report.kept.push(name);
         // Renewed certificate files under the same names: new handshakes use them, sessions go on.
         if (pc.tls) {
-          await tlsStateOf(pc.tls).then(
-            (state) => (kept.replaceTls(state!), report.tlsReread.push(name)),
-            (err: Error) => report.failed.push(`${name}: keeping the TLS files read before: ${err.message}`),
-          );
+          // Native TLS reads the files itself in replaceTls: its error is the same kind of failure.
+          await tlsStateOf(pc.tls)
+            .then((state) => kept.replaceTls(state!))
+            .then(
+              () => report.tlsReread.push(name),
+              (err: Error) => report.failed.push(`${name}: keeping the TLS files read before: ${err.message}`),
+            );
         }
         continue;
       }
@@ -136,10 +139,12 @@ export class BridgeHub {
       if (next.control) await this.startControl(next.control).catch((err: Error) => report.failed.push(err.message));
     } else if (controlTls && this.controlListener) {
       const listener = this.controlListener;
-      await tlsStateOf(controlTls).then(
-        (state) => (listener.replaceTls(state!), report.tlsReread.push('control')),
-        (err: Error) => report.failed.push(`control: keeping the TLS files read before: ${err.message}`),
-      );
+      await tlsStateOf(controlTls)
+        .then((state) => listener.replaceTls(state!))
+        .then(
+          () => report.tlsReread.push('control'),
+          (err: Error) => report.failed.push(`control: keeping the TLS files read before: ${err.message}`),
+        );
     }
     this.current = next;
     return report;

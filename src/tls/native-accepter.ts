@@ -22,7 +22,6 @@ import { directEvent, nativeTlsProblem, registerNativeTlsSocket } from './native
 
 export class NativeTlsUnavailableError extends LaplinkError {}
 
-
 /** A session whose handshake passed the policy, relayed straight to a device: the peer's facts, and how it ended. */
 export interface NativeTlsDeviceSession {
   peer: PeerIdentity | undefined;
