@@ -558,6 +558,7 @@ static napi_value js_context(napi_env env, napi_callback_info info) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   /* Whatever the socket holds is read at once, not a record header then its body: half the reads. */
   SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_default_read_buffer_len(ctx, BUF_SIZE);
   SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
   const char *problem = NULL, *file = NULL;
   if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) problem = "cannot use the certificate", file = cert;
