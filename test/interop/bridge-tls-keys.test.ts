@@ -114,6 +114,45 @@ describe('SIGHUP with renewed certificate files', () => {
   });
 });
 
+describe('SIGHUP with a broken renewal', () => {
+  it('keeps the files read before, says so in one line, and the port goes on with them', async () => {
+    const dir = tempDir();
+    const p = await rig.pair();
+    const k = await keygen(dir, 'localhost');
+    const certCopy = join(dir, 'old.crt');
+    copyFileSync(k.cert, certCopy);
+    const cfg = join(dir, 'bridge.yaml');
+    writeFileSync(cfg, `lock: false\nports:\n  - name: tls0\n    device: ${p.a}\n    listen: 127.0.0.1:0\n    maxConnections: 2\n    tls:\n      cert: ${k.cert}\n      key: ${k.key}\n`);
+    const run = await startCli(['bridge', 'run', cfg], /tls0: listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
+    rig.cleanups.push(async () => {
+      run.proc.kill('SIGTERM');
+      await run.proc;
+    });
+    const port = Number(run.match[1]);
+    const dev = rig.end(p.b);
+    const seen: Buffer[] = [];
+    dev.on('data', (c: Buffer) => seen.push(c));
+    const device = () => Buffer.concat(seen).toString();
+
+    const open = socatClient(port, certCopy);
+    open.io.write('open\n');
+    await waitUntil(() => device() === 'open\n', 'the open session’s bytes', 10_000, 20);
+
+    // A renewal that went wrong half-way: the key file is no key at all.
+    writeFileSync(k.key, 'not a key\n');
+    run.proc.kill('SIGHUP');
+    await waitUntil(() => run.stderr().includes('keeping the TLS files read before'), 'the line saying the old files are kept', 10_000, 20);
+    expect(run.stderr()).toContain(`tls0: keeping the TLS files read before: key ${k.key}: not a PEM private key`);
+
+    open.io.write('still open\n');
+    await waitUntil(() => device() === 'open\nstill open\n', 'the open session goes on', 10_000, 20);
+    // New handshakes still get the certificate read before (its key is in memory, not in the file).
+    const next = socatClient(port, certCopy);
+    next.io.write('new\n');
+    await waitUntil(() => device().endsWith('new\n'), 'a new session with the files read before', 10_000, 20);
+  });
+});
+
 describe('TLS flag problems', () => {
   it('are one usage line (exit 2) before a device is opened or a pty made', async () => {
     const dir = tempDir();
