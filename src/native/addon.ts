@@ -28,6 +28,10 @@ export interface Addon {
   tlsAccept?(context: number, fd: number): number;
   tlsRelay?(handle: number, deviceFd?: number): number | undefined;
   tlsClose?(handle: number): void;
+  /* TLS as a client (native/tls.c): '' for no client certificate, no key, or no CA file (then the system's store). */
+  tlsClientContext?(certFile: string, keyFile: string, caFile: string): number;
+  /** The client side of a handshake on a connected socket's fd (duplicated); '' or an IP: no SNI. -1 when no slot is free. */
+  tlsConnect?(context: number, fd: number, serverName: string): number;
 }
 
 export type NativeTlsEventKind = 'ready' | 'failed' | 'ended';
