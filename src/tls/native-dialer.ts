@@ -24,11 +24,16 @@ import { socketReason } from '../socket-reason.js';
 export class TlsDialError extends LaplinkError {}
 
 export interface NativeTlsClientSession {
-  /** The session's plaintext (a socketpair end): a plain socket, carried by the pump if need be. */
-  socket: net.Socket;
+  /**
+   * The session's plaintext (a socketpair end): a plain socket, carried by the pump if need be;
+   * undefined when the thread relays straight to the device.
+   */
+  socket: net.Socket | undefined;
   facts: NativeTlsReady;
   /** Resolves when the thread closed the session: why, and the plaintext bytes moved each way. */
   ended: Promise<NativeTlsEnd>;
+  /** Ends the session at once, without close_notify (a straight session has no socket to close). */
+  close(): void;
 }
 
 function clientFunctions(): Required<Pick<Addon, 'tlsClientContext' | 'tlsConnect'>> {
@@ -83,9 +88,12 @@ export class NativeTlsDialer {
 
   /**
    * Connects to host:port and runs the handshake; resolves with the session once the server is the
-   * one wanted, rejects with a TlsDialError saying why not (nothing was sent to it then).
+   * one wanted, rejects with a TlsDialError saying why not (nothing was sent to it then). With
+   * `deviceFd` (non-blocking, kept open by the caller, read by nobody else) the plaintext goes
+   * straight between the SSL session and it on the thread, as socat does, one hop fewer than the
+   * socketpair and the pump; a blocking fd falls back to the socketpair.
    */
-  async connect(host: string, port: number, signal?: AbortSignal): Promise<NativeTlsClientSession> {
+  async connect(host: string, port: number, signal?: AbortSignal, deviceFd?: number): Promise<NativeTlsClientSession> {
     const raw = await connectedSocket(host, port, signal);
     const name = serverNameOf(this.settings, host);
     const fd = (raw as net.Socket & { _handle?: { fd?: number } })._handle?.fd;
@@ -94,10 +102,10 @@ export class NativeTlsDialer {
     raw.destroy();
     if (handle === undefined) throw new TlsDialError('closed by the remote end before the TLS handshake');
     if (handle < 0) throw new TlsDialError('too many TLS sessions');
-    return this.handshake(handle, name, signal);
+    return this.handshake(handle, name, signal, deviceFd);
   }
 
-  private handshake(handle: number, name: string, signal: AbortSignal | undefined): Promise<NativeTlsClientSession> {
+  private handshake(handle: number, name: string, signal: AbortSignal | undefined, deviceFd: number | undefined): Promise<NativeTlsClientSession> {
     const tls = native();
     return new Promise((resolve, reject) => {
       const settle = (): boolean => {
@@ -124,7 +132,7 @@ export class NativeTlsDialer {
           const refusal = serverRefusal(this.policy, { cert, verifyError: verifyErrorOf(facts, cert, name), now: new Date() });
           if (refusal) return refuse(refusal);
           if (!settle()) return;
-          const relayed = relay(handle);
+          const relayed = relay(handle, deviceFd);
           if (typeof relayed === 'string') reject(new TlsDialError(relayed));
           else resolve({ ...relayed, facts });
         },
@@ -161,11 +169,11 @@ function connectedSocket(host: string, port: number, signal: AbortSignal | undef
 }
 
 /**
- * Starts the relay to a new socketpair: its JavaScript end as a socket, and the session's end; a
- * reason when it cannot (the session is closed then). A session whose socket closed but whose
- * server never ends it is closed after a grace period, so that it does not hold a slot for ever.
+ * Starts the relay, to `deviceFd` or else to a new socketpair whose JavaScript end becomes a
+ * socket; a reason when it cannot (the session is closed then). A session whose socket closed but
+ * whose server never ends it is closed after a grace period, so that it does not hold a slot.
  */
-function relay(handle: number): { socket: net.Socket; ended: Promise<NativeTlsEnd> } | string {
+function relay(handle: number, deviceFd: number | undefined): Omit<NativeTlsClientSession, 'facts'> | string {
   const tls = native();
   let ended!: (end: NativeTlsEnd) => void;
   const endedPromise = new Promise<NativeTlsEnd>((resolve) => (ended = resolve));
@@ -179,6 +187,20 @@ function relay(handle: number): { socket: net.Socket; ended: Promise<NativeTlsEn
       ended(end);
     },
   });
+  const close = () => {
+    if (over) return;
+    over = true;
+    listeners.delete(handle);
+    tls.tlsClose(handle);
+  };
+  if (deviceFd !== undefined) {
+    try {
+      const rc = tls.tlsRelay(handle, deviceFd);
+      if (rc === 0) return { socket: undefined, ended: endedPromise, close };
+    } catch {
+      // a blocking device: the socketpair below, whose end JavaScript writes
+    }
+  }
   const fd = tls.tlsRelay(handle);
   if (fd === undefined || fd < 0) {
     listeners.delete(handle);
@@ -191,12 +213,11 @@ function relay(handle: number): { socket: net.Socket; ended: Promise<NativeTlsEn
     // Our end gone: the thread sends close_notify and waits for the server's; a server that never
     // answers does not keep the session.
     const grace = setTimeout(() => {
-      if (over || listeners.get(handle) === undefined) return;
-      listeners.delete(handle);
-      tls.tlsClose(handle);
+      if (over) return;
+      close();
       ended({ reason: 'closed (the server did not answer our close_notify)', code: '', toPlain: 0, toTls: 0 });
     }, HANDSHAKE_TIMEOUT_MS);
     grace.unref();
   });
-  return { socket, ended: endedPromise };
+  return { socket, ended: endedPromise, close };
 }

@@ -255,7 +255,8 @@ describe('the native pump and a native TLS session', () => {
     return holds('unix') ? 'unix socket' : holds('tcp') || holds('tcp6') ? 'TCP socket' : link;
   }
 
-  async function carriedBy(nativeTls: boolean): Promise<string[][]> {
+  /** What the pump carried in a session, and whether JS was reading the device when the bytes had moved. */
+  async function carriedBy(more: Partial<ClientOptions>): Promise<{ carried: string[][]; jsReadsDevice: boolean }> {
     const carried: string[][] = [];
     const start = NativePump.start.bind(NativePump);
     vi.spyOn(NativePump, 'start').mockImplementation((a, b, onEnd) => {
@@ -270,28 +271,35 @@ describe('the native pump and a native TLS session', () => {
     server('socat', [`OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,cert=${pki.server.cert},key=${pki.server.key},verify=0`, `FILE:${pair.a},raw,echo=0`]);
     await waitUntil(() => listening(port), 'socat OPENSSL-LISTEN', 10_000, 25);
     const { line, local } = await localDevice();
-    client(port, line, { ca: pki.ca }, { nativeTls });
+    client(port, line, { ca: pki.ca }, more);
     const far = openTty(pair.b);
     cleanups.push(() => void far.destroy());
     const first = collect(far, 6);
     local.write('first\n');
     expect((await first).toString()).toBe('first\n');
-    if (nativeTls) await waitUntil(() => carried.length > 0, 'the pump to take the idle session', 10_000, 10);
+    if (more.detectRefusal && more.nativeTls !== false) await waitUntil(() => carried.length > 0, 'the pump to take the idle session', 10_000, 10);
     else await new Promise((r) => setTimeout(r, 200)); // the pump would have taken it by now (see above)
     // Bytes still exact whoever carries them: a pump moving TLS records would hand over ciphertext.
     await exactInTurn(local, far, 64 * 1024);
-    return carried;
+    return { carried, jsReadsDevice: (line.stream as unknown as { _handle: { reading?: boolean } })._handle.reading === true };
   }
 
-  it('carries the plaintext socketpair and the local device, never the TCP socket', async () => {
+  it('a raw session goes straight from the TLS thread to the device: the pump carries nothing', async () => {
     nativeTlsBuilt();
-    const [carried, ...more] = await carriedBy(true);
+    const { carried, jsReadsDevice } = await carriedBy({});
+    expect(carried).toEqual([]);
+    expect(jsReadsDevice, 'JS reading the device (the TLS thread is its one reader)').toBe(false);
+  });
+
+  it('a session whose bytes JS must see first (bridge stdio’s refusal detection) runs over the socketpair: the pump may carry that, never the TCP socket', async () => {
+    nativeTlsBuilt();
+    const [carried, ...more] = (await carriedBy({ detectRefusal: true })).carried;
     expect(more).toEqual([]);
     expect(carried![0], 'the local device').toMatch(/^\/dev\/pts\/\d+$/);
     expect(carried![1]).toBe('unix socket');
   });
 
   it('with Node’s TLS (nativeTls: false) carries nothing: that socket’s fd holds ciphertext', async () => {
-    expect(await carriedBy(false)).toEqual([]);
+    expect((await carriedBy({ nativeTls: false, detectRefusal: true })).carried).toEqual([]);
   });
 });
