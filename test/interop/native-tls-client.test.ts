@@ -139,6 +139,32 @@ describe('native TLS client against socat OPENSSL-LISTEN verify=1', () => {
   });
 });
 
+describe('native TLS client, straight to the device, across sessions', () => {
+  it('the server ending each session: the client reconnects and the device’s bytes reach the next session, none lost', async () => {
+    nativeTlsBuilt();
+    const port = await freePort();
+    const pair = await startPtyPair(); // for its temp dir
+    cleanups.push(() => pair.close());
+    const file = join(pair.dir, 'received');
+    // Each forked session ends soon by itself: the file side reads EOF at once, so socat sends its
+    // close_notify and closes 0.5 s later, as a server going away would.
+    server('socat', [`OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,cert=${pki.server.cert},key=${pki.server.key},verify=0`, `OPEN:${file},creat,append`]);
+    await waitUntil(() => listening(port), 'socat OPENSSL-LISTEN', 10_000, 25);
+    const received = () => (existsSync(file) ? readFileSync(file, 'latin1') : '');
+    const { line, local } = await localDevice();
+    const events: string[] = [];
+    client(port, line, { ca: pki.ca }, { minDelay: 50, onEvent: (e) => void events.push(e.type) });
+    await waitUntil(() => events.includes('connect'), 'the first session', 10_000, 10);
+    local.write('one\n');
+    await waitUntil(() => received() === 'one\n', 'the first line at the server', 10_000, 10);
+    await waitUntil(() => events.filter((e) => e === 'connect').length === 2, 'the second session, after socat ended the first', 15_000, 20);
+    expect(events.slice(0, 4)).toEqual(['connect', 'disconnect', 'retry', 'connect']);
+    // Written between or during sessions, these bytes wait in the device and go out in the next.
+    local.write('two\n');
+    await waitUntil(() => received() === 'one\ntwo\n', 'the second line at the server', 10_000, 10);
+  });
+});
+
 describe('native TLS client and the optimizing compiler', () => {
   it('a natively dialed TLS session leaves the compiler off, as a plain raw one does: JS sees plaintext only', async () => {
     nativeTlsBuilt();
