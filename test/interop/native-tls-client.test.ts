@@ -207,6 +207,16 @@ describe('native TLS client against openssl s_server', () => {
     expect(bare.log()).not.toContain('Hostname in TLS extension');
   });
 
+  it('a server offering only TLS 1.2 is reached', async () => {
+    nativeTlsBuilt();
+    const tls12 = await sServer('-tls1_2');
+    const mem = memoryLine();
+    client(tls12.port, mem.line, { ca: pki.ca });
+    const atServer = waitUntil(() => tls12.log().includes('over TLS 1.2'), 'our bytes at s_server', 10_000, 20);
+    mem.toBridge.write('over TLS 1.2\n');
+    await atServer;
+  });
+
   it('a server offering only TLS 1.1 is refused with the reason, in both paths alike', async () => {
     nativeTlsBuilt();
     // SECLEVEL=0: else s_server itself would not offer TLS 1.1.
