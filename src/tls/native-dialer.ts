@@ -3,9 +3,9 @@
  * (server-check.ts): JavaScript makes the TCP connection and hands its fd over before reading a
  * byte (nothing comes before our ClientHello); the addon's thread runs the handshake and reports
  * what the server showed; the server is judged here; an accepted session's plaintext then moves
- * between the SSL session and a socketpair on that thread, and the caller gets the socketpair's
- * other end as a plain socket. The ciphertext's fd never reaches JavaScript, so the native pump
- * may carry that socket like any plain one.
+ * on that thread between the SSL session and either the caller's device (straight, as socat does)
+ * or a socketpair whose other end the caller gets as a plain socket. The ciphertext's fd never
+ * reaches JavaScript, so the native pump may carry that socket like any plain one.
  */
 import net from 'node:net';
 import { X509Certificate } from 'node:crypto';
