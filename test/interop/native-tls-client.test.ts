@@ -23,7 +23,7 @@ import type { TlsClientSettings } from '../../src/tls/settings.js';
 import { freePort } from '../helpers/bridge-processes.js';
 import { collect, waitUntil } from '../helpers/bridge.js';
 import { openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
-import { startPtyPair } from '../helpers/ptypair.js';
+import { startPtyPair, type PtyPair } from '../helpers/ptypair.js';
 import { testPki, type Cert } from '../helpers/tls.js';
 
 const pki = testPki();
@@ -87,14 +87,14 @@ async function dialOnce(port: number, tls: TlsClientSettings, nativeTls: boolean
  * other end (`local`) for the test. Not a new pty (--pty): its master is written with blocking
  * writes, which with the reader in this same process would deadlock a test.
  */
-async function localDevice(): Promise<{ line: ClientOptions['line']; local: Duplex }> {
+async function localDevice(): Promise<{ line: ClientOptions['line']; local: Duplex; pair: PtyPair }> {
   const pair = await startPtyPair();
   cleanups.push(() => pair.close());
   const line = await openSerialLine({ path: pair.a });
   cleanups.push(() => line.close());
   const local = openTty(pair.b);
   cleanups.push(() => void local.destroy());
-  return { line, local };
+  return { line, local, pair };
 }
 
 /** `size` random bytes local → far, then far → local, byte-exact: one direction after the other,
@@ -162,6 +162,20 @@ describe('native TLS client, straight to the device, across sessions', () => {
     // Written between or during sessions, these bytes wait in the device and go out in the next.
     local.write('two\n');
     await waitUntil(() => received() === 'one\ntwo\n', 'the second line at the server', 10_000, 10);
+  });
+});
+
+describe('native TLS client, straight to the device, the device gone', () => {
+  it('a device that goes away during a session ends the client (line-gone), not a reconnect loop', async () => {
+    nativeTlsBuilt();
+    const s = await tlsServerWriting(pki.server);
+    const { line, local, pair } = await localDevice();
+    const events: string[] = [];
+    const done = runClient({ host: '127.0.0.1', port: s.port, line, reconnect: true, minDelay: 50, tls: { ca: pki.ca }, onEvent: (e) => void events.push(e.type) });
+    local.write('before\n');
+    await waitUntil(() => s.received() === 'before\n', 'the line’s bytes at the server', 10_000, 10);
+    await pair.hangup();
+    expect(await done).toBe('line-gone');
   });
 });
 
