@@ -19,6 +19,7 @@
  * an event for a session closed meanwhile (and perhaps reused) is ignored.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -180,7 +181,8 @@ static void fail(session_t *s, uint32_t slot, enum event_kind kind, int ssl_erro
 static void report_ready(session_t *s, uint32_t slot) {
   event_t *e = new_event(s, slot, EV_READY);
   if (!e) return fail(s, slot, EV_FAILED, SSL_ERROR_SYSCALL, ENOMEM);
-  /* On a server the peer's chain leaves out its own certificate: the leaf goes first, by itself. */
+  /* On a server the peer's chain leaves out its own certificate, on a client it starts with it:
+   * either way the leaf goes first, once. */
   X509 *leaf = SSL_get0_peer_certificate(s->ssl);
   STACK_OF(X509) *rest = SSL_get_peer_cert_chain(s->ssl);
   int count = rest ? sk_X509_num(rest) : 0;
@@ -536,6 +538,18 @@ static napi_value throw_openssl(napi_env env, const char *what, const char *file
   return throw_error(env, msg);
 }
 
+/* A context as both sides want it: TLS 1.2 at least, no passphrase prompt, and whatever the socket
+ * holds read at once (not a record header, then its body: half the reads), 64 KiB at a time. */
+static SSL_CTX *new_context(const SSL_METHOD *method) {
+  SSL_CTX *ctx = SSL_CTX_new(method);
+  if (!ctx) return NULL;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_default_read_buffer_len(ctx, BUF_SIZE);
+  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+  return ctx;
+}
+
 /*
  * tlsContext(certFile, keyFile, caFile | "", clientCerts: 0 none | 1 optional | 2 required) → id.
  * TLS 1.2 at least. Throws with the file and OpenSSL's reason when one cannot be used.
@@ -553,13 +567,8 @@ static napi_value js_context(napi_env env, napi_callback_info info) {
   while (id < MAX_CONTEXTS && contexts[id]) id++;
   if (id == MAX_CONTEXTS) return throw_error(env, "tls: too many contexts");
   ERR_clear_error();
-  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX *ctx = new_context(TLS_server_method());
   if (!ctx) return throw_openssl(env, "cannot make a context for", cert);
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  /* Whatever the socket holds is read at once, not a record header then its body: half the reads. */
-  SSL_CTX_set_read_ahead(ctx, 1);
-  SSL_CTX_set_default_read_buffer_len(ctx, BUF_SIZE);
-  SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
   const char *problem = NULL, *file = NULL;
   if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) problem = "cannot use the certificate", file = cert;
   else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) problem = "cannot use the key", file = key;
@@ -586,6 +595,12 @@ static int context_arg(napi_env env, napi_value v, SSL_CTX **ctx) {
   return 1;
 }
 
+/* An IP address (v4 or v6), which SNI must not carry (RFC 6066, section 3). */
+static int is_address(const char *name) {
+  unsigned char addr[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+}
+
 /* tlsContextFree(id): sessions already accepted keep their own reference. */
 static napi_value js_context_free(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -601,6 +616,40 @@ static napi_value js_context_free(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * A new session on a copy of `fd` (the caller closes its own whenever it likes), in its handshake:
+ * the server side when `server_name` is NULL, else the client side, sending `server_name` as SNI
+ * when it is a name. Its handle, or -1 when every slot is taken. Caller holds mu.
+ */
+static double open_session(SSL_CTX *ctx, int fd, const char *server_name) {
+  for (uint32_t slot = 0; slot < MAX_SESSIONS; slot++) {
+    session_t *s = &sessions[slot];
+    if (s->state != S_FREE) continue;
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (own < 0) return -1;
+    fcntl(own, F_SETFL, fcntl(own, F_GETFL) | O_NONBLOCK);
+    ERR_clear_error();
+    s->ssl = SSL_new(ctx);
+    if (!s->ssl || SSL_set_fd(s->ssl, own) != 1 || (server_name && *server_name && !is_address(server_name) && SSL_set_tlsext_host_name(s->ssl, server_name) != 1)) {
+      SSL_free(s->ssl);
+      s->ssl = NULL;
+      close(own);
+      ERR_clear_error();
+      return -1;
+    }
+    if (server_name) SSL_set_connect_state(s->ssl);
+    else SSL_set_accept_state(s->ssl);
+    SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    s->fd[TCP] = own;
+    s->state = S_HANDSHAKE;
+    /* The client speaks first: a server starts on the ClientHello, a client sends it as soon as
+     * the thread finds the socket writable (at once: it is connected). */
+    set_interest(s, slot, TCP, server_name ? EPOLLOUT : EPOLLIN);
+    return handle_of(slot, s->gen);
+  }
+  return -1;
+}
+
+/*
  * tlsAccept(context, fd) → handle, or -1 when every slot is taken. The fd (an accepted TCP socket)
  * is duplicated: the caller closes its own copy whenever it likes.
  */
@@ -613,32 +662,8 @@ static napi_value js_accept(napi_env env, napi_callback_info info) {
   if (epfd < 0) return throw_error(env, "tls: tlsInit() first");
   if (argc < 2 || !context_arg(env, argv[0], &ctx) || napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0)
     return throw_error(env, "tls: tlsAccept(context, fd)");
-  double handle = -1;
   pthread_mutex_lock(&mu);
-  for (uint32_t slot = 0; slot < MAX_SESSIONS; slot++) {
-    session_t *s = &sessions[slot];
-    if (s->state != S_FREE) continue;
-    int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (own < 0) break;
-    fcntl(own, F_SETFL, fcntl(own, F_GETFL) | O_NONBLOCK);
-    ERR_clear_error();
-    s->ssl = SSL_new(ctx);
-    if (!s->ssl || SSL_set_fd(s->ssl, own) != 1) {
-      SSL_free(s->ssl);
-      s->ssl = NULL;
-      close(own);
-      ERR_clear_error();
-      break;
-    }
-    SSL_set_accept_state(s->ssl);
-    SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    s->fd[TCP] = own;
-    s->state = S_HANDSHAKE;
-    /* The client speaks first: the thread starts the handshake on its ClientHello. */
-    set_interest(s, slot, TCP, EPOLLIN);
-    handle = handle_of(slot, s->gen);
-    break;
-  }
+  double handle = open_session(ctx, fd, NULL);
   pthread_mutex_unlock(&mu);
   return num(env, handle);
 }
@@ -847,11 +872,74 @@ static napi_value totals_of(napi_env env, session_t *s, uint32_t slot, int unuse
 /* tlsDirectTotals(handle) → [read from the device, written to it] while directed (live statistics). */
 static napi_value js_direct_totals(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsDirectTotals(handle)", totals_of, 0); }
 
+/* ---- client side ------------------------------------------------------------------------------ */
+
+/*
+ * tlsClientContext(certFile | "", keyFile | "", caFile | "") → id: our certificate for servers that
+ * ask for one, TLS 1.2 at least. The server's chain is checked against the CA file or, without one,
+ * the system's store (OpenSSL's default verify paths, /etc/ssl/certs on Debian; Node's own TLS uses
+ * the roots bundled into node instead, so a CA added to the system only is trusted here alone).
+ * The check never aborts the handshake: its verdict comes with "ready", and JavaScript decides (a
+ * pinned self-signed server is fine) and says why it refuses.
+ */
+static napi_value js_client_context(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char cert[4096], key[4096], ca[4096];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || !string_arg(env, argv[0], cert, sizeof cert) || !string_arg(env, argv[1], key, sizeof key) || !string_arg(env, argv[2], ca, sizeof ca) || !*cert != !*key)
+    return throw_error(env, "tls: tlsClientContext(certFile, keyFile, caFile), the certificate and its key together");
+  int id = 0;
+  while (id < MAX_CONTEXTS && contexts[id]) id++;
+  if (id == MAX_CONTEXTS) return throw_error(env, "tls: too many contexts");
+  ERR_clear_error();
+  SSL_CTX *ctx = new_context(TLS_client_method());
+  if (!ctx) return throw_openssl(env, "cannot make a client context for", *cert ? cert : "the server");
+  const char *problem = NULL, *file = NULL;
+  if (*cert && SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) problem = "cannot use the certificate", file = cert;
+  else if (*key && SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) problem = "cannot use the key", file = key;
+  else if (*cert && SSL_CTX_check_private_key(ctx) != 1) problem = "the key does not match the certificate", file = key;
+  else if (*ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) problem = "cannot use the CA", file = ca;
+  if (problem) {
+    SSL_CTX_free(ctx);
+    return throw_openssl(env, problem, file);
+  }
+  /* A system without a store verifies nothing, which the verdict then says: not an error here. */
+  if (!*ca) SSL_CTX_set_default_verify_paths(ctx);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
+  ERR_clear_error();
+  contexts[id] = ctx;
+  return num(env, id);
+}
+
+/*
+ * tlsConnect(context, fd, serverName) → handle, or -1 when every slot is taken: the client side of
+ * a handshake on a connected TCP socket from which nothing was read (the fd is duplicated, as with
+ * tlsAccept). serverName goes out as SNI unless it is "" or an IP address. Then the same events as
+ * an accepted session, "ready" carrying the server's chain leaf first; tlsRelay and tlsClose alike.
+ */
+static napi_value js_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  SSL_CTX *ctx;
+  int32_t fd;
+  char name[256];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (epfd < 0) return throw_error(env, "tls: tlsInit() first");
+  if (argc < 3 || !context_arg(env, argv[0], &ctx) || napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 || !string_arg(env, argv[2], name, sizeof name))
+    return throw_error(env, "tls: tlsConnect(context, fd, serverName)");
+  pthread_mutex_lock(&mu);
+  double handle = open_session(ctx, fd, name);
+  pthread_mutex_unlock(&mu);
+  return num(env, handle);
+}
+
 void tls_define(napi_env env, napi_value exports) {
   static const addon_function fns[] = {
       {"tlsInit", js_init},   {"tlsContext", js_context}, {"tlsContextFree", js_context_free},
       {"tlsAccept", js_accept}, {"tlsRelay", js_relay},   {"tlsClose", js_close},
       {"tlsDirect", js_direct}, {"tlsUndirect", js_undirect}, {"tlsDirectTotals", js_direct_totals},
+      {"tlsClientContext", js_client_context}, {"tlsConnect", js_connect},
   };
   define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

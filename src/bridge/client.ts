@@ -7,15 +7,17 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LineError } from '../errors.js';
 import type { TlsDialer } from '../tls/dial.js';
+import type { NativeTlsClientSession, NativeTlsDialer } from '../tls/native-dialer.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
-import { isTlsStream, streamFd } from './pump.js';
+import { holdReads, isTlsStream, releaseReads, streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';
+import { dialFailure } from '../tls/server-check.js';
 import { RefusalGate } from './refusals.js';
 
 export interface ClientOptions {
@@ -31,8 +33,10 @@ export interface ClientOptions {
   maxDelay?: number;
   /** Let the native pump move a raw session's bytes when the line has an fd (default true). */
   nativePump?: boolean;
-  /** TLS to the bridge (its bytes then never go through the native pump). */
+  /** TLS to the bridge: run on the addon's thread when it can (the pump may then carry the plaintext), else in Node (never the pump). */
   tls?: TlsClientSettings;
+  /** Let the addon run TLS when it can (default true); false: Node's TLS. */
+  nativeTls?: boolean;
   /**
    * Recognise a bridge turning the session away (`Port already in use` and the like, then close)
    * instead of passing that text to the line: stdio's line is pppd, which would read it as data.
@@ -45,17 +49,41 @@ export interface ClientOptions {
 /** Runs until aborted (connect) or until the TCP session ends (stdio); resolves with the reason. */
 export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' | 'line-gone'> {
   const name = `${o.host}:${o.port}`;
-  let delay = o.minDelay ?? 200;
   let lineGone = false;
   void o.line.closed.then((why) => {
     if (why !== 'closed') lineGone = true;
   });
   o.line.stream.pause();
   // Files are read once, before the first attempt: a missing key is a usage error, not a retry.
-  const dialer = o.tls ? await (await import('../tls/dial.js')).TlsDialer.create(o.tls) : undefined;
+  const dialer = o.tls ? await tlsDialer(o.tls, o.nativeTls !== false) : undefined;
+  try {
+    return await sessions(o, name, dialer, () => lineGone);
+  } finally {
+    if (dialer && 'native' in dialer) dialer.native.close();
+  }
+}
+
+type Dialer = { native: NativeTlsDialer } | { node: TlsDialer };
+
+/** TLS on the addon's thread when the addon can (built with OpenSSL's headers, Node's OpenSSL 3), else Node's. */
+async function tlsDialer(settings: TlsClientSettings, nativeWanted: boolean): Promise<Dialer> {
+  if (nativeWanted) {
+    const { NativeTlsDialer } = await import('../tls/native-dialer.js');
+    const { NativeTlsUnavailableError } = await import('../tls/native-accepter.js');
+    try {
+      return { native: await NativeTlsDialer.create(settings) };
+    } catch (err) {
+      if (!(err instanceof NativeTlsUnavailableError)) throw err;
+    }
+  }
+  return { node: await (await import('../tls/dial.js')).TlsDialer.create(settings) };
+}
+
+async function sessions(o: ClientOptions, name: string, dialer: Dialer | undefined, lineGone: () => boolean): Promise<'aborted' | 'closed' | 'line-gone'> {
+  let delay = o.minDelay ?? 200;
   for (;;) {
     if (o.signal?.aborted) return 'aborted';
-    if (lineGone) return 'line-gone';
+    if (lineGone()) return 'line-gone';
     const { why: r, reason } = await session(o, name, dialer);
     if (r === 'connected-then-closed') delay = o.minDelay ?? 200;
     if (!o.reconnect) {
@@ -64,8 +92,8 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
       return 'closed';
     }
     // A line that went away ends the session the same way an abort does; tell them apart here.
-    if (r === 'aborted') return lineGone ? 'line-gone' : 'aborted';
-    if (lineGone) return 'line-gone';
+    if (r === 'aborted') return lineGone() ? 'line-gone' : 'aborted';
+    if (lineGone()) return 'line-gone';
     o.onEvent?.({ type: 'retry', port: name, reason, connected: r === 'connected-then-closed', delayMs: delay });
     await sleep(delay, o.signal);
     delay = Math.min(delay * 2, o.maxDelay ?? 5000);
@@ -74,9 +102,64 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
 
 type SessionEnd = 'failed' | 'refused' | 'connected-then-closed' | 'aborted';
 
-function session(o: ClientOptions, name: string, dialer: TlsDialer | undefined): Promise<{ why: SessionEnd; reason: string }> {
+async function session(o: ClientOptions, name: string, dialer: Dialer | undefined): Promise<{ why: SessionEnd; reason: string }> {
+  if (dialer && 'native' in dialer) {
+    const { TlsDialError } = await import('../tls/native-dialer.js');
+    // A raw session on a line with an fd goes straight between the SSL session and the device on
+    // the addon's thread, as socat does: JS must then not read the line (nor have bytes of it queued).
+    const deviceFd = o.nativePump !== false && !o.codec && !o.detectRefusal && o.line.stream.readableLength === 0 ? streamFd(o.line.stream) : undefined;
+    if (deviceFd !== undefined) holdReads(o.line.stream);
+    let s: NativeTlsClientSession;
+    try {
+      s = await dialer.native.connect(o.host, o.port, o.signal, deviceFd);
+    } catch (err) {
+      if (deviceFd !== undefined) lineWatched(o.line);
+      if (!(err instanceof TlsDialError)) throw err;
+      return { why: o.signal?.aborted ? 'aborted' : 'failed', reason: err.message };
+    }
+    if (!s.socket) return straight(o, name, s);
+    if (deviceFd !== undefined) lineWatched(o.line);
+    // A plain socket carrying the session's plaintext, the server already judged.
+    return carry(o, name, s.socket, 'now', true);
+  }
+  if (dialer) return carry(o, name, dialer.node.connect(o.host, o.port), 'secureConnect', true, dialer.node);
+  return carry(o, name, net.connect({ host: o.host, port: o.port, noDelay: true }), 'connect', false);
+}
+
+/** Between sessions JS watches the line again (paused), so that a device gone is seen. */
+function lineWatched(line: Line): void {
+  releaseReads(line.stream);
+  line.stream.pause();
+}
+
+/** A session the addon's thread relays straight to the device: it ends with the server's end, an abort or the line's. */
+function straight(o: ClientOptions, name: string, s: NativeTlsClientSession): Promise<{ why: SessionEnd; reason: string }> {
   return new Promise((resolve) => {
-    const socket = dialer ? dialer.connect(o.host, o.port) : net.connect({ host: o.host, port: o.port, noDelay: true });
+    let done = false;
+    const finish = (why: SessionEnd, reason: string) => {
+      if (done) return;
+      done = true;
+      o.signal?.removeEventListener('abort', onAbort);
+      s.close();
+      lineWatched(o.line);
+      o.onEvent?.({ type: 'disconnect', port: name, remote: name, reason });
+      resolve({ why, reason });
+    };
+    const onAbort = () => finish('aborted', 'aborted');
+    o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true, tls: true });
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    void o.line.closed.then(() => finish('aborted', 'line closed'));
+    void s.ended.then((end) => finish('connected-then-closed', /^(closed|peer closed without close_notify)$/.test(end.reason) ? 'closed by the remote end' : end.reason));
+  });
+}
+
+/**
+ * One session on `socket` once it is `ready` ('now': already connected and judged); `nodeTls` when
+ * its bytes are TLS records that Node en- and decrypts, whose server it then judges.
+ */
+function carry(o: ClientOptions, name: string, socket: net.Socket, ready: 'connect' | 'secureConnect' | 'now', tls: boolean, nodeTls?: TlsDialer): Promise<{ why: SessionEnd; reason: string }> {
+  return new Promise((resolve) => {
     const line = o.line;
     let connected = false;
     let finished = false;
@@ -87,9 +170,10 @@ function session(o: ClientOptions, name: string, dialer: TlsDialer | undefined):
       flow: (suspend) => (suspend ? line.stream.pause() : line.stream.resume()),
     };
     const codec = o.codec ? o.codec(host) : rawCodec;
-    // Telnet and RFC 2217 look at every byte in JS, and TLS en- and decrypts every chunk there: the
-    // pump can carry neither, and unoptimized that path made a TLS round trip about 1.4x socat's.
-    if (codec !== rawCodec || dialer) optimizerNeeded();
+    // Telnet and RFC 2217 look at every byte in JS, and Node's TLS en- and decrypts every chunk
+    // there: the pump can carry neither, and unoptimized that path made a TLS round trip about 1.4x
+    // socat's. TLS on the addon's thread leaves JS a plain socket, like a raw session's.
+    if (codec !== rawCodec || nodeTls) optimizerNeeded();
     let lineHeld = false; // the line is paused until the socket drains
     let socketHeld = false; // the socket is paused until the line drains
     const fromLine = (chunk: Buffer) => {
@@ -133,7 +217,8 @@ function session(o: ClientOptions, name: string, dialer: TlsDialer | undefined):
           if (!lineHeld) line.stream.resume();
         },
       },
-      // The TLS socket's fd carries ciphertext: only JavaScript may move a TLS session's bytes.
+      // A Node TLS socket's fd carries ciphertext: only JavaScript may move its bytes. TLS on the
+      // addon's thread gives a socketpair of plaintext, the TCP fd staying on that thread.
       o.nativePump !== false && codec === rawCodec && !isTlsStream(socket) && streamFd(line.stream) !== undefined,
     );
     const finish = (why: SessionEnd, reason: string) => {
@@ -153,31 +238,34 @@ function session(o: ClientOptions, name: string, dialer: TlsDialer | undefined):
     const onAbort = () => finish('aborted', 'aborted');
     o.signal?.addEventListener('abort', onAbort, { once: true });
     void line.closed.then(() => finish('aborted', 'line closed'));
-    socket.on(dialer ? 'secureConnect' : 'connect', () => {
-      const refusal = dialer?.refusal(socket as TLSSocket);
+    const onReady = () => {
+      const refusal = nodeTls?.refusal(socket as TLSSocket);
       if (refusal) return finish('failed', refusal);
       connected = true;
-      o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true, tls: dialer !== undefined });
+      o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true, tls });
       const greet = codec.greeting();
       if (greet.length) socket.write(greet);
       line.stream.on('data', fromLine);
       line.stream.on('drain', onLineDrain);
       line.stream.resume();
       pump.schedule();
-    });
+    };
     const gate = o.detectRefusal ? new RefusalGate() : undefined;
     socket.on('data', (chunk: Buffer) => {
       let data = codec === rawCodec ? chunk : codec.decode(chunk);
       if (gate) data = gate.push(data);
       if (data.length) toLine(data);
     });
-    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', socketReason(err)));
+    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', connected || !tls ? socketReason(err) : dialFailure(err)));
     socket.on('close', () => {
       if (gate?.refusal) return finish('refused', gate.refusal.toLowerCase());
       const held = gate?.flush();
       if (held?.length && !finished) toLine(held);
       finish(connected ? 'connected-then-closed' : 'failed', 'closed by the remote end');
     });
+    if (o.signal?.aborted) onAbort();
+    else if (ready === 'now') onReady();
+    else socket.on(ready, onReady);
   });
 }
 

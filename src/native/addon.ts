@@ -32,6 +32,10 @@ export interface Addon {
   tlsDirect?(handle: number, deviceFd: number, jsFd: number): number | undefined;
   tlsUndirect?(handle: number): [number, number] | undefined;
   tlsDirectTotals?(handle: number): [number, number] | undefined;
+  /* TLS as a client (native/tls.c): '' for no client certificate, no key, or no CA file (then the system's store). */
+  tlsClientContext?(certFile: string, keyFile: string, caFile: string): number;
+  /** The client side of a handshake on a connected socket's fd (duplicated); '' or an IP: no SNI. -1 when no slot is free. */
+  tlsConnect?(context: number, fd: number, serverName: string): number;
 }
 
 /** `detach`: a directed session met an end on the device or the client; its `reason` says which. */

@@ -1,47 +1,58 @@
 /**
- * The client side of TLS (`bridge connect`, `bridge stdio`): connects and, once the handshake is
- * done, says whether the server is the one wanted. Without pins the server's certificate must
- * verify against the CA file (or the system's CAs) and carry the server name; with pins, its public
- * key must be one of them (a self-signed certificate is then fine, as with ssh's known hosts), and
- * with a CA file as well, both must hold.
+ * The client side of TLS in Node (`bridge connect`, `bridge stdio` without the native addon, the
+ * control port's and the web consoles' clients): connects and, once the handshake is done, says
+ * whether the server is the one wanted (server-check.ts, whose rules and words native-dialer.ts
+ * shares).
  */
 import { isIP } from 'node:net';
-import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { UsageError } from '../errors.js';
 import { contextOptionsFrom } from './files.js';
-import { peerIdentity, parsePeerPattern } from './identity.js';
+import { parsePeerPattern } from './identity.js';
+import { serverRefusal, type ServerPolicy } from './server-check.js';
 import { tlsClientProblems, type TlsClientSettings } from './settings.js';
+
+/** The settings checked (a UsageError naming the flag) and the pins as `sha256:` fingerprints. */
+export function serverPolicyOf(s: TlsClientSettings): ServerPolicy {
+  const [problem] = tlsClientProblems(s);
+  if (problem) throw new UsageError(problem);
+  const pins = (s.pin ?? []).map((p) => {
+    const pattern = parsePeerPattern(p, '--tls-pin');
+    return pattern.kind === 'fingerprint' ? pattern.fingerprint : '';
+  });
+  return { pins, verifiesChain: s.ca !== undefined };
+}
+
+/** The name the server's certificate must carry: --tls-server-name, else the host dialed. */
+export const serverNameOf = (s: TlsClientSettings, host: string): string => s.serverName ?? host;
 
 export class TlsDialer {
   private constructor(
     private readonly settings: TlsClientSettings,
     private readonly context: SecureContext,
-    private readonly pins: string[],
+    private readonly policy: ServerPolicy,
   ) {}
 
   static async create(s: TlsClientSettings): Promise<TlsDialer> {
-    const [problem] = tlsClientProblems(s);
-    if (problem) throw new UsageError(problem);
-    const pins = (s.pin ?? []).map((p) => {
-      const pattern = parsePeerPattern(p, '--tls-pin');
-      return pattern.kind === 'fingerprint' ? pattern.fingerprint : '';
-    });
+    const policy = serverPolicyOf(s);
     // No CA file: the system's store (secureContextFrom leaves Node's default roots in place).
-    return new TlsDialer(s, createSecureContext(await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca })), pins);
+    return new TlsDialer(s, createSecureContext(await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca })), policy);
   }
 
   /** Starts a connection; the caller waits for 'secureConnect', then asks `refusal`. */
   connect(host: string, port: number): TLSSocket {
-    const name = this.settings.serverName ?? host;
+    const name = serverNameOf(this.settings, host);
+    const pinned = this.policy.pins.length > 0;
     const socket = connect({
       host,
       port,
       secureContext: this.context,
       servername: isIP(name) ? undefined : name,
       // Pinned: the key decides, so OpenSSL's chain verdict is read below rather than enforced.
-      rejectUnauthorized: this.pins.length === 0,
-      // Pinned without a CA: the key is the identity, whatever names the certificate carries.
-      ...(this.pins.length && !this.settings.ca ? { checkServerIdentity: () => undefined } : {}),
+      rejectUnauthorized: !pinned,
+      // The name checked is the server name even when it is an address (Node would check the host
+      // then); pinned without a CA, the key is the identity, whatever names the certificate carries.
+      checkServerIdentity: pinned && !this.settings.ca ? () => undefined : (_host, cert) => checkServerIdentity(name, cert),
     });
     socket.setNoDelay(true);
     return socket;
@@ -49,15 +60,9 @@ export class TlsDialer {
 
   /** Why the server just met must not have this session, or undefined when it is the one wanted. */
   refusal(socket: TLSSocket): string | undefined {
-    if (!this.pins.length) return undefined; // OpenSSL and Node verified chain and name already
-    const cert = socket.getPeerCertificate();
-    const id = peerIdentity(cert);
-    if (!id) return 'server sent no certificate';
-    if (!this.pins.includes(id.fingerprint)) return `server certificate ${id.fingerprint} is not pinned (--tls-pin)`;
-    const now = new Date();
-    if (now < new Date(cert.valid_from)) return `server certificate not valid before ${new Date(cert.valid_from).toISOString()}`;
-    if (now > new Date(cert.valid_to)) return `server certificate expired ${new Date(cert.valid_to).toISOString()}`;
-    if (this.settings.ca && !socket.authorized) return `server certificate: ${String(socket.authorizationError)}`;
-    return undefined;
+    // Not pinned: Node refused a server whose chain or name failed, with OpenSSL's or its own words, before 'secureConnect'.
+    if (!this.policy.pins.length) return undefined;
+    const code = socket.authorized ? undefined : String(socket.authorizationError);
+    return serverRefusal(this.policy, { cert: socket.getPeerCertificate(), verifyError: code === undefined ? undefined : { code, message: code }, now: new Date() });
   }
 }

@@ -35,15 +35,15 @@ export interface NativeTlsSession extends NativeTlsDeviceSession {
   socket: net.Socket;
 }
 
-interface Pending {
+export interface Pending {
   event(kind: NativeTlsEventKind, facts: NativeTlsReady & NativeTlsEnd): void;
 }
 
 /** One dispatcher per process: the addon has one thread and one callback for every session. */
-const listeners = new Map<number, Pending>();
+export const listeners = new Map<number, Pending>();
 let started = false;
 
-function native(): Required<Pick<NonNullable<typeof addon>, 'tlsInit' | 'tlsContext' | 'tlsContextFree' | 'tlsAccept' | 'tlsRelay' | 'tlsClose'>> {
+export function native(): Required<Pick<NonNullable<typeof addon>, 'tlsInit' | 'tlsContext' | 'tlsContextFree' | 'tlsAccept' | 'tlsRelay' | 'tlsClose'>> {
   const a = addon;
   const problem = nativeTlsProblem();
   if (problem || !a?.tlsInit || !a.tlsContext || !a.tlsContextFree || !a.tlsAccept || !a.tlsRelay || !a.tlsClose) throw new NativeTlsUnavailableError(`native TLS is not available: ${problem ?? 'the addon lacks its functions'}`);

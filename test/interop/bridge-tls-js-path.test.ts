@@ -82,7 +82,7 @@ describe('the optimizing compiler and TLS sessions', () => {
     expect(optimizerDeferred()).toBe(false);
   });
 
-  it('a dialed TLS session turns the compiler on; a plain raw one leaves it off', async () => {
+  it('a session dialed with Node’s TLS turns the compiler on; a plain raw one leaves it off', async () => {
     const remote = await tcpServer(cleanups);
     const secure = await startPort('tls1', 'node');
     deferOptimizer();
@@ -109,6 +109,8 @@ describe('the optimizing compiler and TLS sessions', () => {
       line: tlsLine.line,
       reconnect: true,
       tls: { pin: [pki.server.fingerprint] },
+      // TLS on the addon's thread leaves JS a plain socket (native-tls-client.test.ts)
+      nativeTls: false,
       signal: tlsAbort.signal,
     });
     cleanups.push(async () => {
