@@ -68,7 +68,6 @@ typedef struct {
   flow_t to_tls;      /* from the socketpair, to encrypt */
   size_t write_retry; /* length of an SSL_write that must be repeated (OpenSSL's rule), or 0 */
   int tls_eof, truncated, plain_eof, plain_shut, tls_shut;
-  int device; /* fd[PLAIN] is a device (straight mode), not our socketpair end */
   /* Directed (tlsDirect): for now fd[PLAIN] is a copy of a device fd and our socketpair end waits
    * in pair_fd; JavaScript takes the session back with tlsUndirect. An end met on either side
    * while directed is not acted on here: JavaScript is told once (detach_asked) and undirects. */
@@ -88,7 +87,7 @@ typedef struct {
   long verify_code;
   char protocol[32], cipher[96];
   double to_plain, to_tls;
-  int device; /* the end of a straight-to-device session (see device_sessions) */
+  int directed; /* sent while directed (see directed_sessions) */
 } event_t;
 
 static session_t sessions[MAX_SESSIONS];
@@ -96,12 +95,13 @@ static SSL_CTX *contexts[MAX_CONTEXTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
 static napi_threadsafe_function on_event;
-/* Straight-to-device sessions still running; main thread only. JavaScript holds no handle of its
- * own for one (no socket), so the callback is ref'd while any runs: their end must be heard. */
-static int device_sessions;
+/* Directed sessions; main thread only. JavaScript's own handles for one (its socketpair end, whose
+ * reads are held) may all be idle, so the callback is ref'd while any is directed: its news must
+ * be heard, and a `bridge connect` must not exit under it. */
+static int directed_sessions;
 
-static void device_session_gone(napi_env env) {
-  if (--device_sessions == 0) napi_unref_threadsafe_function(env, on_event);
+static void directed_gone(napi_env env) {
+  if (--directed_sessions == 0) napi_unref_threadsafe_function(env, on_event);
 }
 
 static uint64_t event_key(uint32_t slot, uint32_t gen, int side) { return ((uint64_t)gen << 32) | (slot << 1) | (uint32_t)side; }
@@ -138,7 +138,7 @@ static event_t *new_event(session_t *s, uint32_t slot, enum event_kind kind) {
   if (e) {
     e->handle = handle_of(slot, s->gen);
     e->kind = kind;
-    e->device = s->device;
+    e->directed = s->directed;
   }
   return e;
 }
@@ -309,9 +309,7 @@ static int relay(session_t *s, uint32_t slot) {
       ask_detach(s, slot, "eof on the client", 0);
       plain_io = 0;
     } else if (s->tls_eof && !in->end && !s->plain_shut) {
-      /* A device has no half-close: the client's end is the session's, and the device is read no more. */
-      if (s->device) s->plain_eof = moved = 1;
-      else shutdown(s->fd[PLAIN], SHUT_WR);
+      shutdown(s->fd[PLAIN], SHUT_WR);
       s->plain_shut = 1;
     }
     if (plain_io && !s->plain_eof && out->end < out->cap) {
@@ -467,7 +465,7 @@ static void call_js(napi_env env, napi_value fn, void *context, void *data) {
       set(env, facts, "toPlain", num(env, e->to_plain));
       set(env, facts, "toTls", num(env, e->to_tls));
     }
-    if (e->device && e->kind != EV_READY) device_session_gone(env);
+    if (e->directed && (e->kind == EV_ENDED || e->kind == EV_FAILED)) directed_gone(env);
     argv[0] = num(env, e->handle);
     argv[1] = str(env, event_names[e->kind]);
     argv[2] = facts;
@@ -491,7 +489,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   for (uint32_t k = 0; k < MAX_SESSIONS; k++) sessions[k].fd[0] = sessions[k].fd[1] = sessions[k].pair_fd = -1;
   if (napi_create_threadsafe_function(env, fn, NULL, str(env, "laplink-tls"), 0, 1, NULL, NULL, NULL, call_js, &on_event) != napi_ok) return NULL;
   /* Unref'd: JavaScript holds a handle of its own (a timer, the socketpair's socket) per session,
-   * except for straight-to-device sessions (device_sessions). */
+   * but for directed ones (directed_sessions). */
   napi_unref_threadsafe_function(env, on_event);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) return throw_error(env, "tls: epoll_create1 failed");
@@ -686,55 +684,35 @@ static napi_value with_session(napi_env env, napi_callback_info info, const char
 /*
  * tlsRelay(handle) → the JavaScript end of a new socketpair (nonblocking), whose other end the
  * thread joins to the session; -errno if the pair cannot be made. Only after "ready".
- * tlsRelay(handle, deviceFd) → 0: the session goes straight to the device (a nonblocking fd the
- * caller keeps; the thread works on a copy), no JavaScript in between; it ends with the client's end.
  */
-static napi_value start_relay(napi_env env, session_t *s, uint32_t slot, int relay_device) {
+static napi_value start_relay(napi_env env, session_t *s, uint32_t slot, int unused) {
+  (void)unused;
   if (s->state != S_DECIDING) return throw_error(env, "tls: tlsRelay() before the handshake finished");
   int pair[2] = {-1, -1};
-  if (relay_device >= 0) {
-    pair[0] = fcntl(relay_device, F_DUPFD_CLOEXEC, 3);
-    if (pair[0] < 0) return num(env, -(double)errno);
-  } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
-    return num(env, -(double)errno);
-  }
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) return num(env, -(double)errno);
   s->to_plain.data = malloc(BUF_SIZE);
   s->to_tls.data = malloc(BUF_SIZE);
   s->to_plain.cap = s->to_tls.cap = BUF_SIZE;
   if (!s->to_plain.data || !s->to_tls.data) {
     close(pair[0]);
-    if (pair[1] >= 0) close(pair[1]);
+    close(pair[1]);
     return num(env, -(double)ENOMEM);
   }
   s->fd[PLAIN] = pair[0];
-  int device = s->device = relay_device >= 0;
   s->state = S_RELAY;
-  if (device && device_sessions++ == 0) napi_ref_threadsafe_function(env, on_event);
   /* A first pass here: bytes OpenSSL already holds would not wake epoll. Its end, if any, is
    * reported (and may already have released the session: `s` is not read after it). */
   relay(s, slot);
   ERR_clear_error();
-  return num(env, device ? 0 : pair[1]);
+  return num(env, pair[1]);
 }
 
-static napi_value js_relay(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t device = -1;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc >= 2 && napi_get_value_int32(env, argv[1], &device) != napi_ok) return throw_error(env, "tls: tlsRelay(handle, deviceFd?)");
-  if (device >= 0) {
-    /* A blocking device would stall the thread, and every session with it, inside write(). */
-    int fl = fcntl(device, F_GETFL);
-    if (fl < 0 || !(fl & O_NONBLOCK)) return throw_error(env, "tls: tlsRelay: the device fd is not non-blocking");
-  }
-  return with_session(env, info, "tls: tlsRelay(handle, deviceFd?)", start_relay, device < 0 ? -1 : device);
-}
+static napi_value js_relay(napi_env env, napi_callback_info info) { return with_session(env, info, "tls: tlsRelay(handle)", start_relay, 0); }
 
 /* tlsClose(handle): ends the session at once (refused, timed out, or given up), no event follows. */
 static napi_value close_session(napi_env env, session_t *s, uint32_t slot, int unused) {
   (void)unused;
-  if (s->device && s->state == S_RELAY) device_session_gone(env);
+  if (s->directed) directed_gone(env);
   release(s, slot);
   return NULL;
 }
@@ -786,7 +764,7 @@ static int direct_js_fd = -1;
 
 static napi_value start_direct(napi_env env, session_t *s, uint32_t slot, int device) {
   /* Only a socketpair relay with both directions open: an end is JavaScript's to pass on. */
-  if (s->state != S_RELAY || s->device || s->directed || s->tls_eof || s->plain_eof || s->plain_shut || s->tls_shut) return num(env, -(double)EINVAL);
+  if (s->state != S_RELAY || s->directed || s->tls_eof || s->plain_eof || s->plain_shut || s->tls_shut) return num(env, -(double)EINVAL);
   int own = fcntl(device, F_DUPFD_CLOEXEC, 3);
   if (own < 0) return num(env, -(double)errno);
   /* Order kept both ways: the client's bytes JavaScript has not read yet go to the device before
@@ -810,6 +788,7 @@ static napi_value start_direct(napi_env env, session_t *s, uint32_t slot, int de
   s->directed = 1;
   s->detach_asked = 0;
   s->dev_in = s->dev_out = 0;
+  if (directed_sessions++ == 0) napi_ref_threadsafe_function(env, on_event);
   relay(s, slot); /* may end the session: `s` is not read after it */
   ERR_clear_error();
   return num(env, 0);
@@ -852,6 +831,7 @@ static napi_value stop_direct(napi_env env, session_t *s, uint32_t slot, int unu
   (void)unused;
   napi_value totals = direct_totals(env, s);
   if (!s->directed) return totals;
+  directed_gone(env);
   set_interest(s, slot, PLAIN, 0);
   close(s->fd[PLAIN]);
   s->fd[PLAIN] = s->pair_fd;

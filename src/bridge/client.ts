@@ -7,13 +7,13 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LineError } from '../errors.js';
 import type { TlsDialer } from '../tls/dial.js';
-import type { NativeTlsClientSession, NativeTlsDialer } from '../tls/native-dialer.js';
+import type { NativeTlsDialer } from '../tls/native-dialer.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
-import { holdReads, isTlsStream, releaseReads, streamFd } from './pump.js';
+import { isTlsStream, streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';
@@ -69,7 +69,7 @@ type Dialer = { native: NativeTlsDialer } | { node: TlsDialer };
 async function tlsDialer(settings: TlsClientSettings, nativeWanted: boolean): Promise<Dialer> {
   if (nativeWanted) {
     const { NativeTlsDialer } = await import('../tls/native-dialer.js');
-    const { NativeTlsUnavailableError } = await import('../tls/native-accepter.js');
+    const { NativeTlsUnavailableError } = await import('../tls/native-session.js');
     try {
       return { native: await NativeTlsDialer.create(settings) };
     } catch (err) {
@@ -105,53 +105,19 @@ type SessionEnd = 'failed' | 'refused' | 'connected-then-closed' | 'aborted';
 async function session(o: ClientOptions, name: string, dialer: Dialer | undefined): Promise<{ why: SessionEnd; reason: string }> {
   if (dialer && 'native' in dialer) {
     const { TlsDialError } = await import('../tls/native-dialer.js');
-    // A raw session on a line with an fd goes straight between the SSL session and the device on
-    // the addon's thread, as socat does: JS must then not read the line (nor have bytes of it queued).
-    const deviceFd = o.nativePump !== false && !o.codec && !o.detectRefusal && o.line.stream.readableLength === 0 ? streamFd(o.line.stream) : undefined;
-    if (deviceFd !== undefined) holdReads(o.line.stream);
-    let s: NativeTlsClientSession;
+    let socket: net.Socket;
     try {
-      s = await dialer.native.connect(o.host, o.port, o.signal, deviceFd);
+      socket = (await dialer.native.connect(o.host, o.port, o.signal)).socket;
     } catch (err) {
-      if (deviceFd !== undefined) lineWatched(o.line);
       if (!(err instanceof TlsDialError)) throw err;
       return { why: o.signal?.aborted ? 'aborted' : 'failed', reason: err.message };
     }
-    if (!s.socket) return straight(o, name, s);
-    if (deviceFd !== undefined) lineWatched(o.line);
-    // A plain socket carrying the session's plaintext, the server already judged.
-    return carry(o, name, s.socket, 'now', true);
+    // A plain socket carrying the session's plaintext, the server already judged. Alone and raw,
+    // the handover sends it straight from the SSL session to the device, as socat does.
+    return carry(o, name, socket, 'now', true);
   }
   if (dialer) return carry(o, name, dialer.node.connect(o.host, o.port), 'secureConnect', true, dialer.node);
   return carry(o, name, net.connect({ host: o.host, port: o.port, noDelay: true }), 'connect', false);
-}
-
-/** Between sessions JS watches the line again (paused), so that a device gone is seen. */
-function lineWatched(line: Line): void {
-  releaseReads(line.stream);
-  line.stream.pause();
-}
-
-/** A session the addon's thread relays straight to the device: it ends with the server's end, an abort or the line's. */
-function straight(o: ClientOptions, name: string, s: NativeTlsClientSession): Promise<{ why: SessionEnd; reason: string }> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (why: SessionEnd, reason: string) => {
-      if (done) return;
-      done = true;
-      o.signal?.removeEventListener('abort', onAbort);
-      s.close();
-      lineWatched(o.line);
-      o.onEvent?.({ type: 'disconnect', port: name, remote: name, reason });
-      resolve({ why, reason });
-    };
-    const onAbort = () => finish('aborted', 'aborted');
-    o.onEvent?.({ type: 'connect', port: name, remote: name, outgoing: true, tls: true });
-    if (o.signal?.aborted) return onAbort();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    void o.line.closed.then(() => finish('aborted', 'line closed'));
-    void s.ended.then((end) => finish('connected-then-closed', /^(closed|peer closed without close_notify)$/.test(end.reason) ? 'closed by the remote end' : end.reason));
-  });
 }
 
 /**

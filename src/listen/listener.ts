@@ -144,7 +144,7 @@ export class Listener {
 
 /** Native TLS for this listener, or undefined when the addon cannot (built without OpenSSL's headers). */
 async function nativeAccepterFor(state: TlsState, limits: AcceptLimits | undefined): Promise<NativeTlsAccepter | undefined> {
-  const { NativeTlsAccepter, NativeTlsUnavailableError } = await import('../tls/native-accepter.js');
+  const [{ NativeTlsAccepter }, { NativeTlsUnavailableError }] = await Promise.all([import('../tls/native-accepter.js'), import('../tls/native-session.js')]);
   try {
     return new NativeTlsAccepter(state.files, state.policy, limits);
   } catch (err) {

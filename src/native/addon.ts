@@ -26,7 +26,7 @@ export interface Addon {
   tlsContext?(certFile: string, keyFile: string, caFile: string, clientCerts: 0 | 1 | 2): number;
   tlsContextFree?(context: number): void;
   tlsAccept?(context: number, fd: number): number;
-  tlsRelay?(handle: number, deviceFd?: number): number | undefined;
+  tlsRelay?(handle: number): number | undefined;
   tlsClose?(handle: number): void;
   /** Directed: the session's plaintext straight to a device for a while (see native-direct.ts). */
   tlsDirect?(handle: number, deviceFd: number, jsFd: number): number | undefined;

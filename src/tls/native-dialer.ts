@@ -3,17 +3,16 @@
  * (server-check.ts): JavaScript makes the TCP connection and hands its fd over before reading a
  * byte (nothing comes before our ClientHello); the addon's thread runs the handshake and reports
  * what the server showed; the server is judged here; an accepted session's plaintext then moves
- * on that thread between the SSL session and either the caller's device (straight, as socat does)
- * or a socketpair whose other end the caller gets as a plain socket. The ciphertext's fd never
- * reaches JavaScript, so the native pump may carry that socket like any plain one.
+ * on that thread between the SSL session and a socketpair whose other end the caller gets as a
+ * plain socket (native-session.ts). The ciphertext's fd never reaches JavaScript, so the pump, or
+ * the thread itself straight to the device (native-direct.ts), may carry that socket's bytes.
  */
 import net from 'node:net';
-import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { addon, type Addon, type NativeTlsEnd, type NativeTlsReady } from '../native/addon.js';
+import { addon, type Addon, type NativeTlsReady } from '../native/addon.js';
 import { HANDSHAKE_TIMEOUT_MS } from './accepter.js';
 import { contextOptionsFrom } from './files.js';
-import { listeners, native, NativeTlsUnavailableError, peerCertificateOf, type Pending } from './native-accepter.js';
+import { awaitHandshake, nativeTls, NativeTlsUnavailableError, peerCertificateOf, relayToSocket, type RelayedSession } from './native-session.js';
 import { serverNameOf, serverPolicyOf } from './dial.js';
 import { dialFailure, serverRefusal, type ServerPolicy, type ServerVerifyError } from './server-check.js';
 import type { TlsClientSettings } from './settings.js';
@@ -23,30 +22,15 @@ import { socketReason } from '../socket-reason.js';
 /** A dial that did not give a session: the reason in the words TlsDialer's path uses. */
 export class TlsDialError extends LaplinkError {}
 
-export interface NativeTlsClientSession {
-  /**
-   * The session's plaintext (a socketpair end): a plain socket, carried by the pump if need be;
-   * undefined when the thread relays straight to the device.
-   */
-  socket: net.Socket | undefined;
+export interface NativeTlsClientSession extends RelayedSession {
   facts: NativeTlsReady;
-  /** Resolves when the thread closed the session: why, and the plaintext bytes moved each way. */
-  ended: Promise<NativeTlsEnd>;
-  /** Ends the session at once, without close_notify (a straight session has no socket to close). */
-  close(): void;
 }
 
 function clientFunctions(): Required<Pick<Addon, 'tlsClientContext' | 'tlsConnect'>> {
-  native(); // the addon's TLS at all, Node's OpenSSL 3, the thread started
+  nativeTls(); // the addon's TLS at all, Node's OpenSSL 3, the thread started
   const { tlsClientContext, tlsConnect } = addon!;
   if (!tlsClientContext || !tlsConnect) throw new NativeTlsUnavailableError('native TLS is not available as a client: the addon predates it (run npm run build)');
   return { tlsClientContext, tlsConnect };
-}
-
-/** The leaf as much of Node's PeerCertificate as serverRefusal and checkServerIdentity read. */
-function serverCertificateOf(facts: NativeTlsReady): PeerCertificate | undefined {
-  const cert = peerCertificateOf(facts);
-  return cert && { ...cert, subjectaltname: new X509Certificate(facts.chain[0]!).subjectAltName ?? '' };
 }
 
 /** What Node's TLS would have found: the chain's verdict first, then (only if it held) the name. */
@@ -83,17 +67,14 @@ export class NativeTlsDialer {
 
   /** Frees the context; sessions already made go on. */
   close(): void {
-    native().tlsContextFree(this.context);
+    nativeTls().tlsContextFree(this.context);
   }
 
   /**
    * Connects to host:port and runs the handshake; resolves with the session once the server is the
-   * one wanted, rejects with a TlsDialError saying why not (nothing was sent to it then). With
-   * `deviceFd` (non-blocking, kept open by the caller, read by nobody else) the plaintext goes
-   * straight between the SSL session and it on the thread, as socat does, one hop fewer than the
-   * socketpair and the pump; a blocking fd falls back to the socketpair.
+   * one wanted, rejects with a TlsDialError saying why not (nothing was sent to it then).
    */
-  async connect(host: string, port: number, signal?: AbortSignal, deviceFd?: number): Promise<NativeTlsClientSession> {
+  async connect(host: string, port: number, signal?: AbortSignal): Promise<NativeTlsClientSession> {
     const raw = await connectedSocket(host, port, signal);
     const name = serverNameOf(this.settings, host);
     const fd = (raw as net.Socket & { _handle?: { fd?: number } })._handle?.fd;
@@ -102,46 +83,20 @@ export class NativeTlsDialer {
     raw.destroy();
     if (handle === undefined) throw new TlsDialError('closed by the remote end before the TLS handshake');
     if (handle < 0) throw new TlsDialError('too many TLS sessions');
-    return this.handshake(handle, name, signal, deviceFd);
-  }
-
-  private handshake(handle: number, name: string, signal: AbortSignal | undefined, deviceFd: number | undefined): Promise<NativeTlsClientSession> {
-    const tls = native();
-    return new Promise((resolve, reject) => {
-      const settle = (): boolean => {
-        if (listeners.get(handle) !== pending) return false;
-        listeners.delete(handle);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        return true;
-      };
-      const refuse = (reason: string): void => {
-        if (!settle()) return;
-        tls.tlsClose(handle);
-        reject(new TlsDialError(reason));
-      };
-      const onAbort = () => refuse('aborted');
-      const pending: Pending = {
-        event: (kind, facts) => {
-          if (kind === 'failed') {
-            if (settle()) reject(new TlsDialError(dialFailure({ code: facts.code || undefined, message: facts.reason })));
-            return;
-          }
-          if (kind !== 'ready') return;
-          const cert = serverCertificateOf(facts);
-          const refusal = serverRefusal(this.policy, { cert, verifyError: verifyErrorOf(facts, cert, name), now: new Date() });
-          if (refusal) return refuse(refusal);
-          if (!settle()) return;
-          const relayed = relay(handle, deviceFd);
-          if (typeof relayed === 'string') reject(new TlsDialError(relayed));
-          else resolve({ ...relayed, facts });
-        },
-      };
-      listeners.set(handle, pending);
-      const timer = setTimeout(() => refuse(`TLS handshake not finished within ${this.timeoutMs / 1000} s`), this.timeoutMs);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+    const verdict = await awaitHandshake(handle, {
+      timeoutMs: this.timeoutMs,
+      signal,
+      judge: (facts) => {
+        const cert = peerCertificateOf(facts);
+        const refusal = serverRefusal(this.policy, { cert, verifyError: verifyErrorOf(facts, cert, name), now: new Date() });
+        return refusal ? { ok: false, reason: refusal } : { ok: true, value: facts };
+      },
+      failure: (end) => dialFailure({ code: end.code || undefined, message: end.reason }),
     });
+    if (!verdict.ok) throw new TlsDialError(verdict.reason);
+    const relayed = relayToSocket(handle, false);
+    if (typeof relayed === 'string') throw new TlsDialError(relayed);
+    return { ...relayed, facts: verdict.value };
   }
 }
 
@@ -166,58 +121,4 @@ function connectedSocket(host: string, port: number, signal: AbortSignal | undef
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/**
- * Starts the relay, to `deviceFd` or else to a new socketpair whose JavaScript end becomes a
- * socket; a reason when it cannot (the session is closed then). A session whose socket closed but
- * whose server never ends it is closed after a grace period, so that it does not hold a slot.
- */
-function relay(handle: number, deviceFd: number | undefined): Omit<NativeTlsClientSession, 'facts'> | string {
-  const tls = native();
-  let ended!: (end: NativeTlsEnd) => void;
-  const endedPromise = new Promise<NativeTlsEnd>((resolve) => (ended = resolve));
-  let over = false;
-  // Listening before the relay starts: its first pass may already end the session.
-  listeners.set(handle, {
-    event: (kind, end) => {
-      if (kind === 'ready') return;
-      listeners.delete(handle);
-      over = true;
-      ended(end);
-    },
-  });
-  const close = () => {
-    if (over) return;
-    over = true;
-    listeners.delete(handle);
-    tls.tlsClose(handle);
-  };
-  if (deviceFd !== undefined) {
-    try {
-      const rc = tls.tlsRelay(handle, deviceFd);
-      if (rc === 0) return { socket: undefined, ended: endedPromise, close };
-    } catch {
-      // a blocking device: the socketpair below, whose end JavaScript writes
-    }
-  }
-  const fd = tls.tlsRelay(handle);
-  if (fd === undefined || fd < 0) {
-    listeners.delete(handle);
-    tls.tlsClose(handle);
-    return `cannot relay the TLS session (errno ${fd === undefined ? 'none' : -fd})`;
-  }
-  const socket = new net.Socket({ fd, readable: true, writable: true });
-  socket.once('close', () => {
-    if (over) return;
-    // Our end gone: the thread sends close_notify and waits for the server's; a server that never
-    // answers does not keep the session.
-    const grace = setTimeout(() => {
-      if (over) return;
-      close();
-      ended({ reason: 'closed (the server did not answer our close_notify)', code: '', toPlain: 0, toTls: 0 });
-    }, HANDSHAKE_TIMEOUT_MS);
-    grace.unref();
-  });
-  return { socket, ended: endedPromise, close };
 }

@@ -14,6 +14,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runClient, type ClientOptions } from '../../src/bridge/client.js';
 import { NativePump } from '../../src/bridge/pump.js';
+import { NativeTlsDirect } from '../../src/tls/native-direct.js';
 import { deferOptimizer, optimizerDeferred, optimizerNeeded } from '../../src/runtime/optimizer.js';
 import { openSerialLine } from '../../src/line/serial.js';
 import { StreamLine } from '../../src/line/socket.js';
@@ -139,7 +140,7 @@ describe('native TLS client against socat OPENSSL-LISTEN verify=1', () => {
   });
 });
 
-describe('native TLS client, straight to the device, across sessions', () => {
+describe('native TLS client, carried to the device, across sessions', () => {
   it('the server ending each session: the client reconnects and the device’s bytes reach the next session, none lost', async () => {
     nativeTlsBuilt();
     const port = await freePort();
@@ -165,7 +166,7 @@ describe('native TLS client, straight to the device, across sessions', () => {
   });
 });
 
-describe('native TLS client, straight to the device, the device gone', () => {
+describe('native TLS client, carried to the device, the device gone', () => {
   it('a device that goes away during a session ends the client (line-gone), not a reconnect loop', async () => {
     nativeTlsBuilt();
     const s = await tlsServerWriting(pki.server);
@@ -295,7 +296,7 @@ describe('native TLS client refusals: TlsDialer’s decisions and words, nothing
   });
 });
 
-describe('the native pump and a native TLS session', () => {
+describe('what carries a native TLS session', () => {
   /** What an fd is: `socket:[INODE]` with the table (/proc/net/unix or tcp) holding it, or the file. */
   function whatIs(fd: number): string {
     const link = readlinkSync(`/proc/self/fd/${fd}`);
@@ -305,15 +306,23 @@ describe('the native pump and a native TLS session', () => {
     return holds('unix') ? 'unix socket' : holds('tcp') || holds('tcp6') ? 'TCP socket' : link;
   }
 
-  /** What the pump carried in a session, and whether JS was reading the device when the bytes had moved. */
-  async function carriedBy(more: Partial<ClientOptions>): Promise<{ carried: string[][]; jsReadsDevice: boolean }> {
-    const carried: string[][] = [];
+  /** What carried a session natively (the pump, or the TLS thread directed to the device), and whether JS was reading the device when the bytes had moved. */
+  async function carriedBy(more: Partial<ClientOptions>): Promise<{ pumped: string[][]; directed: string[][]; jsReadsDevice: boolean }> {
+    const pumped: string[][] = [];
+    const directed: string[][] = [];
     const start = NativePump.start.bind(NativePump);
     vi.spyOn(NativePump, 'start').mockImplementation((a, b, onEnd) => {
       const fds = [whatIs(a), whatIs(b)];
       const pump = start(a, b, onEnd);
-      if (pump) carried.push(fds);
+      if (pump) pumped.push(fds);
       return pump;
+    });
+    const direct = NativeTlsDirect.start.bind(NativeTlsDirect);
+    vi.spyOn(NativeTlsDirect, 'start').mockImplementation((deviceFd, socket, socketFd, onEnd) => {
+      const fds = [whatIs(deviceFd), whatIs(socketFd)];
+      const carrier = direct(deviceFd, socket, socketFd, onEnd);
+      if (carrier) directed.push(fds);
+      return carrier;
     });
     const pair = await startPtyPair();
     cleanups.push(() => pair.close());
@@ -327,29 +336,26 @@ describe('the native pump and a native TLS session', () => {
     const first = collect(far, 6);
     local.write('first\n');
     expect((await first).toString()).toBe('first\n');
-    if (more.detectRefusal && more.nativeTls !== false) await waitUntil(() => carried.length > 0, 'the pump to take the idle session', 10_000, 10);
-    else await new Promise((r) => setTimeout(r, 200)); // the pump would have taken it by now (see above)
-    // Bytes still exact whoever carries them: a pump moving TLS records would hand over ciphertext.
+    if (more.nativeTls !== false) await waitUntil(() => directed.length > 0, 'the TLS thread to take the idle session', 10_000, 10);
+    else await new Promise((r) => setTimeout(r, 200)); // it would have been taken by now (see above)
+    // Bytes still exact whoever carries them: a carrier moving TLS records would hand over ciphertext.
     await exactInTurn(local, far, 64 * 1024);
-    return { carried, jsReadsDevice: (line.stream as unknown as { _handle: { reading?: boolean } })._handle.reading === true };
+    return { pumped, directed, jsReadsDevice: (line.stream as unknown as { _handle: { reading?: boolean } })._handle.reading === true };
   }
 
-  it('a raw session goes straight from the TLS thread to the device: the pump carries nothing', async () => {
+  it('a lone raw session goes from the TLS thread straight to the device (the socketpair set aside), never through the pump or the TCP socket', async () => {
     nativeTlsBuilt();
-    const { carried, jsReadsDevice } = await carriedBy({});
-    expect(carried).toEqual([]);
+    const { pumped, directed, jsReadsDevice } = await carriedBy({});
+    expect(pumped).toEqual([]);
+    expect(directed).toHaveLength(1);
+    expect(directed[0]![0], 'the local device').toMatch(/^\/dev\/pts\/\d+$/);
+    expect(directed[0]![1], 'the session’s socket handed over').toBe('unix socket');
     expect(jsReadsDevice, 'JS reading the device (the TLS thread is its one reader)').toBe(false);
   });
 
-  it('a session whose bytes JS must see first (bridge stdio’s refusal detection) runs over the socketpair: the pump may carry that, never the TCP socket', async () => {
-    nativeTlsBuilt();
-    const [carried, ...more] = (await carriedBy({ detectRefusal: true })).carried;
-    expect(more).toEqual([]);
-    expect(carried![0], 'the local device').toMatch(/^\/dev\/pts\/\d+$/);
-    expect(carried![1]).toBe('unix socket');
-  });
-
-  it('with Node’s TLS (nativeTls: false) carries nothing: that socket’s fd holds ciphertext', async () => {
-    expect((await carriedBy({ nativeTls: false, detectRefusal: true })).carried).toEqual([]);
+  it('with Node’s TLS (nativeTls: false) nothing native carries it: that socket’s fd holds ciphertext', async () => {
+    const { pumped, directed } = await carriedBy({ nativeTls: false });
+    expect(pumped).toEqual([]);
+    expect(directed).toEqual([]);
   });
 });

@@ -7,14 +7,11 @@
  */
 import { execa } from 'execa';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
-import { startPtyPair } from '../helpers/ptypair.js';
-import { closeSync, constants, openSync } from 'node:fs';
+import { randomPayload, sha256 } from '../helpers/driver.js';
 import { testPki } from '../helpers/tls.js';
 import { certificateFingerprint } from '../../src/tls/identity.js';
-import { NativeTlsAccepter, type NativeTlsDeviceSession, type NativeTlsSession } from '../../src/tls/native-accepter.js';
+import { NativeTlsAccepter, type NativeTlsSession } from '../../src/tls/native-accepter.js';
 import { TlsFileError } from '../../src/tls/files.js';
 import type { PeerPolicy } from '../../src/tls/peer-check.js';
 
@@ -192,40 +189,6 @@ describe('native TLS termination, socat OPENSSL: as the client', () => {
     expect(await t.refused).toBe('TLS handshake not finished within 0.3 s');
     await closed;
     expect(t.sessions).toEqual([]);
-  });
-
-  it('straight to a device: 1 MiB each way between socat OPENSSL: and the far end of a pty pair, byte-exact; the client’s end ends it', async () => {
-    const pair = await startPtyPair();
-    cleanups.push(() => pair.close());
-    const device = openSync(pair.a, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-    cleanups.push(() => closeSync(device));
-    const far = openTty(pair.b);
-    cleanups.push(() => far.destroy());
-    const accepter = new NativeTlsAccepter({ cert: pki.server.cert, key: pki.server.key, ca: pki.ca }, required);
-    const sessions: NativeTlsDeviceSession[] = [];
-    const refusals: string[] = [];
-    const server = net.createServer({ pauseOnConnect: true }, (raw) => accepter.acceptToDevice(raw, device, (s) => sessions.push(s), (reason) => refusals.push(reason)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
-    cleanups.push(() => accepter.close());
-    const port = (server.address() as net.AddressInfo).port;
-    const client = execa('socat', ['-t', '30', '-', `OPENSSL:127.0.0.1:${port},cafile=${pki.ca},commonname=localhost,cert=${pki.client.cert},key=${pki.client.key}`], { stdin: 'pipe', buffer: false, encoding: 'buffer', reject: false });
-    cleanups.push(() => client.kill());
-    const up = randomPayload(1 << 20);
-    const down = randomPayload(1 << 20);
-    const atDevice = receiveSha256(far, up.length, 30_000);
-    client.stdin!.write(up);
-    expect(await atDevice, 'client → device').toBe(sha256(up));
-    // receiveSha256 only listens for 'data' and 'close', which a Readable has.
-    const atClient = receiveSha256(client.stdout! as unknown as Duplex, down.length, 30_000);
-    far.write(down);
-    expect(await atClient, 'device → client').toBe(sha256(down));
-    client.stdin!.end();
-    expect((await client).exitCode).toBe(0);
-    expect(refusals).toEqual([]);
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.peer?.fingerprint).toBe(pki.client.fingerprint);
-    expect(await sessions[0]!.ended).toMatchObject({ reason: 'closed', toPlain: up.length, toTls: down.length });
   });
 
   it('a key file OpenSSL cannot use is an error naming it', () => {
