@@ -263,26 +263,29 @@ static int relay(session_t *s, uint32_t slot) {
     int moved = 0;
     s->want[TCP] = s->want[PLAIN] = 0;
     int plain_io = !s->directed || !s->detach_asked;
-    if (!s->tls_eof && in->end < in->cap) {
+    /* Every record at hand is decrypted before the first write: fewer, larger writes to the
+     * plain side (a pty takes a large write as cheaply as a small one). */
+    while (!s->tls_eof && in->end < in->cap) {
       ERR_clear_error();
       errno = 0;
       int n = SSL_read(s->ssl, in->data + in->end, (int)(in->cap - in->end));
       if (n > 0) {
         in->end += (size_t)n;
         moved = 1;
-      } else {
-        int why = SSL_get_error(s->ssl, n);
-        unsigned long last = ERR_peek_last_error();
-        if (why == SSL_ERROR_ZERO_RETURN) {
-          s->tls_eof = moved = 1;
-        } else if ((why == SSL_ERROR_SSL && ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING) || (why == SSL_ERROR_SYSCALL && !last && errno == 0)) {
-          /* The peer closed its TCP side without close_notify: an end all the same, but a truncated one. */
-          ERR_clear_error();
-          s->tls_eof = s->truncated = moved = 1;
-        } else if (!ssl_wants(s, why)) {
-          return fail(s, slot, EV_ENDED, why, errno), -1;
-        }
+        continue;
       }
+      int why = SSL_get_error(s->ssl, n);
+      unsigned long last = ERR_peek_last_error();
+      if (why == SSL_ERROR_ZERO_RETURN) {
+        s->tls_eof = moved = 1;
+      } else if ((why == SSL_ERROR_SSL && ERR_GET_REASON(last) == SSL_R_UNEXPECTED_EOF_WHILE_READING) || (why == SSL_ERROR_SYSCALL && !last && errno == 0)) {
+        /* The peer closed its TCP side without close_notify: an end all the same, but a truncated one. */
+        ERR_clear_error();
+        s->tls_eof = s->truncated = moved = 1;
+      } else if (!ssl_wants(s, why)) {
+        return fail(s, slot, EV_ENDED, why, errno), -1;
+      }
+      break;
     }
     while (plain_io && in->end > in->start) {
       ssize_t n = write(s->fd[PLAIN], in->data + in->start, in->end - in->start);
