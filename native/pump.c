@@ -198,14 +198,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_unref_threadsafe_function(env, on_end);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) return throw_error(env, "pump: epoll_create1 failed");
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 64 * 1024);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int rc = pthread_create(&t, &attr, worker, NULL);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return throw_error(env, "pump: cannot start its thread");
+  if (start_worker(worker, 64 * 1024) != 0) return throw_error(env, "pump: cannot start its thread");
   return NULL;
 }
 

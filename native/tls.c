@@ -496,15 +496,8 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_unref_threadsafe_function(env, on_event);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) return throw_error(env, "tls: epoll_create1 failed");
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
   /* OpenSSL's handshake wants more stack than the pump's 64 KiB. */
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int rc = pthread_create(&t, &attr, worker, NULL);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return throw_error(env, "tls: cannot start its thread");
+  if (start_worker(worker, 256 * 1024) != 0) return throw_error(env, "tls: cannot start its thread");
   return NULL;
 }
 

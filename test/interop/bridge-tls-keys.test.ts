@@ -66,25 +66,32 @@ function socatClient(port: number, cafile: string): { proc: ResultPromise; io: D
   return { proc, io, err: () => err };
 }
 
+/**
+ * `bridge run` with one TLS port (two clients at most) on a pty pair, its key from `bridge keygen`,
+ * a copy of the certificate as it was (a client's trust anchor), and what reached the device.
+ */
+async function reloadableTlsPort() {
+  const dir = tempDir();
+  const p = await rig.pair();
+  const keys = await keygen(dir, 'localhost');
+  const certCopy = join(dir, 'old.crt');
+  copyFileSync(keys.cert, certCopy);
+  const cfg = join(dir, 'bridge.yaml');
+  writeFileSync(cfg, `lock: false\nports:\n  - name: tls0\n    device: ${p.a}\n    listen: 127.0.0.1:0\n    maxConnections: 2\n    tls:\n      cert: ${keys.cert}\n      key: ${keys.key}\n`);
+  const run = await startCli(['bridge', 'run', cfg], /tls0: listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
+  rig.cleanups.push(async () => {
+    run.proc.kill('SIGTERM');
+    await run.proc;
+  });
+  const dev = rig.end(p.b);
+  const seen: Buffer[] = [];
+  dev.on('data', (c: Buffer) => seen.push(c));
+  return { dir, keys, certCopy, run, port: Number(run.match[1]), dev, device: () => Buffer.concat(seen).toString() };
+}
+
 describe('SIGHUP with renewed certificate files', () => {
   it('keeps the session open before, and new handshakes get the new certificate', async () => {
-    const dir = tempDir();
-    const p = await rig.pair();
-    const old = await keygen(dir, 'localhost');
-    const oldCopy = join(dir, 'old.crt');
-    copyFileSync(old.cert, oldCopy);
-    const cfg = join(dir, 'bridge.yaml');
-    writeFileSync(cfg, `lock: false\nports:\n  - name: tls0\n    device: ${p.a}\n    listen: 127.0.0.1:0\n    maxConnections: 2\n    tls:\n      cert: ${old.cert}\n      key: ${old.key}\n`);
-    const run = await startCli(['bridge', 'run', cfg], /tls0: listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
-    rig.cleanups.push(async () => {
-      run.proc.kill('SIGTERM');
-      await run.proc;
-    });
-    const port = Number(run.match[1]);
-    const dev = rig.end(p.b);
-    const seen: Buffer[] = [];
-    dev.on('data', (c: Buffer) => seen.push(c));
-    const device = () => Buffer.concat(seen).toString();
+    const { dir, keys: old, certCopy: oldCopy, run, port, dev, device } = await reloadableTlsPort();
 
     const before = socatClient(port, oldCopy);
     before.io.write('before\n');
@@ -116,23 +123,7 @@ describe('SIGHUP with renewed certificate files', () => {
 
 describe('SIGHUP with a broken renewal', () => {
   it('keeps the files read before, says so in one line, and the port goes on with them', async () => {
-    const dir = tempDir();
-    const p = await rig.pair();
-    const k = await keygen(dir, 'localhost');
-    const certCopy = join(dir, 'old.crt');
-    copyFileSync(k.cert, certCopy);
-    const cfg = join(dir, 'bridge.yaml');
-    writeFileSync(cfg, `lock: false\nports:\n  - name: tls0\n    device: ${p.a}\n    listen: 127.0.0.1:0\n    maxConnections: 2\n    tls:\n      cert: ${k.cert}\n      key: ${k.key}\n`);
-    const run = await startCli(['bridge', 'run', cfg], /tls0: listening on 127\.0\.0\.1:(\d+) \(TLS\)\n/);
-    rig.cleanups.push(async () => {
-      run.proc.kill('SIGTERM');
-      await run.proc;
-    });
-    const port = Number(run.match[1]);
-    const dev = rig.end(p.b);
-    const seen: Buffer[] = [];
-    dev.on('data', (c: Buffer) => seen.push(c));
-    const device = () => Buffer.concat(seen).toString();
+    const { keys: k, certCopy, run, port, device } = await reloadableTlsPort();
 
     const open = socatClient(port, certCopy);
     open.io.write('open\n');
