@@ -1,6 +1,7 @@
 /**
- * Hands one session (of a served port, or of `bridge connect`) to the native pump (pump.ts) and
- * takes it back. The host says which session may be pumped; this module owns when to try, the
+ * Hands one session (of a served port, or of `bridge connect`) to native code and takes it back:
+ * to the pump (pump.ts), or, for a session whose TLS is terminated natively, to the TLS thread,
+ * which then joins its SSL session to the device itself (tls/native-direct.ts). The host says which session may be pumped; this module owns when to try, the
  * handover of both fds, and the count of what the pump moved. Taking a session back is synchronous
  * and loses nothing: the bytes in flight go to the host, which writes them on before anything read
  * afterwards.
