@@ -21,8 +21,8 @@ export function nativeTlsProblem(): string | undefined {
   return undefined;
 }
 
-// Kept here, not in native-accepter.ts, so that the handover (loaded by every bridge) asks about a
-// socket without loading TLS: a plain bridge never imports native-accepter.
+// This module is light on purpose (it imports the addon only): the handover and the data path line,
+// loaded by every bridge, ask it about TLS without loading TLS, which a plain bridge never does.
 /** The native TLS session behind each socketpair socket handed on. */
 const sessionOf = new WeakMap<object, number>();
 /** Directed sessions: told of a `detach`, or of the session's end. */
@@ -32,7 +32,7 @@ export function registerNativeTlsSocket(socket: object, handle: number): void {
   sessionOf.set(socket, handle);
 }
 
-/** The addon's news of session `handle` after its relay started (native-accepter.ts dispatches it). */
+/** The addon's news of session `handle` after its relay started (native-session.ts dispatches it). */
 export function directEvent(handle: number, kind: NativeTlsEventKind, reason: string): void {
   directed.get(handle)?.(reason);
   if (kind !== 'detach') directed.delete(handle);
