@@ -35,7 +35,7 @@ export interface ClientOptions {
   nativePump?: boolean;
   /** TLS to the bridge: run on the addon's thread when it can (the pump may then carry the plaintext), else in Node (never the pump). */
   tls?: TlsClientSettings;
-  /** Let the addon run TLS when it can (default true); false: Node's TLS. */
+  /** Let the addon run TLS when it can (default: as nativePump); false: Node's TLS. */
   nativeTls?: boolean;
   /**
    * Recognise a bridge turning the session away (`Port already in use` and the like, then close)
@@ -55,7 +55,8 @@ export async function runClient(o: ClientOptions): Promise<'aborted' | 'closed' 
   });
   o.line.stream.pause();
   // Files are read once, before the first attempt: a missing key is a usage error, not a retry.
-  const dialer = o.tls ? await tlsDialer(o.tls, o.nativeTls !== false) : undefined;
+  // As a served port: --no-native-pump keeps every byte in JavaScript, TLS included.
+  const dialer = o.tls ? await tlsDialer(o.tls, o.nativeTls ?? o.nativePump !== false) : undefined;
   try {
     return await sessions(o, name, dialer, () => lineGone);
   } finally {

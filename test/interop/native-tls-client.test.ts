@@ -336,7 +336,7 @@ describe('what carries a native TLS session', () => {
     const first = collect(far, 6);
     local.write('first\n');
     expect((await first).toString()).toBe('first\n');
-    if (more.nativeTls !== false) await waitUntil(() => directed.length > 0, 'the TLS thread to take the idle session', 10_000, 10);
+    if (more.nativeTls !== false && more.nativePump !== false) await waitUntil(() => directed.length > 0, 'the TLS thread to take the idle session', 10_000, 10);
     else await new Promise((r) => setTimeout(r, 200)); // it would have been taken by now (see above)
     // Bytes still exact whoever carries them: a carrier moving TLS records would hand over ciphertext.
     await exactInTurn(local, far, 64 * 1024);
@@ -351,6 +351,14 @@ describe('what carries a native TLS session', () => {
     expect(directed[0]![0], 'the local device').toMatch(/^\/dev\/pts\/\d+$/);
     expect(directed[0]![1], 'the session’s socket handed over').toBe('unix socket');
     expect(jsReadsDevice, 'JS reading the device (the TLS thread is its one reader)').toBe(false);
+  });
+
+  it('nativePump: false (--no-native-pump) keeps every byte in JavaScript, TLS included: Node’s TLS dials', async () => {
+    const dialed = vi.spyOn(NativeTlsDialer, 'create');
+    const { pumped, directed } = await carriedBy({ nativePump: false });
+    expect(dialed).not.toHaveBeenCalled();
+    expect(pumped).toEqual([]);
+    expect(directed).toEqual([]);
   });
 
   it('with Node’s TLS (nativeTls: false) nothing native carries it: that socket’s fd holds ciphertext', async () => {
