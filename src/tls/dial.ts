@@ -6,7 +6,8 @@
  */
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { UsageError } from '../errors.js';
+import { LaplinkError, UsageError } from '../errors.js';
+import { HANDSHAKE_TIMEOUT_MS } from './accepter.js';
 import { contextOptionsFrom } from './files.js';
 import { parsePeerPattern } from './identity.js';
 import { serverRefusal, type ServerPolicy } from './server-check.js';
@@ -26,20 +27,28 @@ export function serverPolicyOf(s: TlsClientSettings): ServerPolicy {
 /** The name the server's certificate must carry: --tls-server-name, else the host dialed. */
 export const serverNameOf = (s: TlsClientSettings, host: string): string => s.serverName ?? host;
 
+/** A server that took the connection and did not finish the handshake in time. */
+export class TlsHandshakeTimeoutError extends LaplinkError {}
+
 export class TlsDialer {
   private constructor(
     private readonly settings: TlsClientSettings,
     private readonly context: SecureContext,
     private readonly policy: ServerPolicy,
+    private readonly timeoutMs: number,
   ) {}
 
-  static async create(s: TlsClientSettings): Promise<TlsDialer> {
+  static async create(s: TlsClientSettings, limits: { handshakeTimeoutMs?: number } = {}): Promise<TlsDialer> {
     const policy = serverPolicyOf(s);
     // No CA file: the system's store (secureContextFrom leaves Node's default roots in place).
-    return new TlsDialer(s, createSecureContext(await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca })), policy);
+    return new TlsDialer(s, createSecureContext(await contextOptionsFrom({ cert: s.cert, key: s.key, ca: s.ca })), policy, limits.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   }
 
-  /** Starts a connection; the caller waits for 'secureConnect', then asks `refusal`. */
+  /**
+   * Starts a connection; the caller waits for 'secureConnect', then asks `refusal`. A handshake not
+   * finished in time ends with an 'error' saying so (a server that accepts and never answers would
+   * otherwise hold `bridge stdio`, and pppd behind it, for ever).
+   */
   connect(host: string, port: number): TLSSocket {
     const name = serverNameOf(this.settings, host);
     const pinned = this.policy.pins.length > 0;
@@ -55,6 +64,10 @@ export class TlsDialer {
       checkServerIdentity: pinned && !this.settings.ca ? () => undefined : (_host, cert) => checkServerIdentity(name, cert),
     });
     socket.setNoDelay(true);
+    const timer = setTimeout(() => socket.destroy(new TlsHandshakeTimeoutError(`TLS handshake not finished within ${this.timeoutMs / 1000} s`)), this.timeoutMs);
+    const settled = () => clearTimeout(timer);
+    socket.once('secureConnect', settled);
+    socket.once('close', settled);
     return socket;
   }
 

@@ -20,6 +20,8 @@ import { openSerialLine } from '../../src/line/serial.js';
 import { StreamLine } from '../../src/line/socket.js';
 import { addon, addonProblem } from '../../src/native/addon.js';
 import { NativeTlsDialer } from '../../src/tls/native-dialer.js';
+import { TlsDialer } from '../../src/tls/dial.js';
+import { dialFailure } from '../../src/tls/server-check.js';
 import type { TlsClientSettings } from '../../src/tls/settings.js';
 import { freePort } from '../helpers/bridge-processes.js';
 import { collect, waitUntil } from '../helpers/bridge.js';
@@ -293,6 +295,22 @@ describe('native TLS client refusals: TlsDialer’s decisions and words, nothing
     const sent = Buffer.concat(got);
     expect(sent[0], 'a TLS handshake record').toBe(0x16);
     expect(sent.length, 'one ClientHello record and nothing after it').toBe(5 + sent.readUInt16BE(3));
+  });
+});
+
+describe('Node’s TLS client (the fallback) and a server that never answers', () => {
+  it('the handshake timeout ends the dial, saying so: the native path’s words', async () => {
+    // It reads (so that it sees our end) and never writes.
+    const silent = net.createServer((s) => s.on('error', () => undefined).resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const closed: Array<Promise<unknown>> = [];
+    silent.on('connection', (s) => closed.push(new Promise((r) => s.on('close', r))));
+    cleanups.push(() => new Promise((r) => silent.close(r)));
+    const dialer = await TlsDialer.create({ ca: pki.ca }, { handshakeTimeoutMs: 300 });
+    const socket = dialer.connect('127.0.0.1', (silent.address() as net.AddressInfo).port);
+    const failed = await new Promise<Error>((resolve) => socket.once('error', resolve));
+    expect(dialFailure(failed)).toBe('TLS handshake not finished within 0.3 s');
+    await Promise.all(closed); // our end closed the connection
   });
 });
 
