@@ -111,10 +111,16 @@ export function prologue(): string {
   ].join('\n');
 }
 
-/** Wait (inside the guest, bounded) until ppp0 has the given local address. */
+/**
+ * Wait (inside the guest, bounded) until ppp0 has the given local address and is up. pppd sets the
+ * address before it brings the interface up (ipcp_up: sifaddr, then sifup), and the peer's route
+ * comes with the second: a ping sent in between fails with "Network is unreachable" (seen once in
+ * CI, under load).
+ */
 export function waitIp(ip: string, seconds: number): string {
-  return `end=$(( $(date +%s) + ${seconds} )); until ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
-if ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} "; then echo "LAB:UP $(ip -4 -o addr show ppp0 | ${BB} awk '{print $4, $6}')"; else echo "LAB:NOT-UP"; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi`;
+  const up = `ip -4 addr show ppp0 2>/dev/null | grep -q "inet ${ip} " && ip -o link show ppp0 2>/dev/null | grep -q '[<,]UP[,>]'`;
+  return `end=$(( $(date +%s) + ${seconds} )); until ${up}; do [ $(date +%s) -gt $end ] && break; kill -0 $PPPD 2>/dev/null || break; ${BB} sleep 0.2; done
+if ${up}; then echo "LAB:UP $(ip -4 -o addr show ppp0 | ${BB} awk '{print $4, $6}')"; else echo "LAB:NOT-UP"; ip -o link show ppp0 2>&1 | sed 's/^/LAB:LINK /'; sed 's/^/LAB:LOG /' /tmp/pppd.log; fi`;
 }
 
 /** Ping the peer; on failure the guest also prints the tail of pppd's (or the supervisor's) log. */

@@ -45,10 +45,11 @@ function restartsIn(consoleText: string, tag: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Wait (inside the guest, bounded) until some interface carries `ip`: with two links, which one is
- *  ppp0 depends on which came up first. */
+/** Wait (inside the guest, bounded) until some interface carries `ip` and is up (see waitIp): with
+ *  two links, which one is ppp0 depends on which came up first. */
 function waitAddress(ip: string, seconds: number, tag: string): string {
-  const has = `ip -4 -o addr show 2>/dev/null | grep -q "inet ${ip} "`;
+  const iface = `$(ip -4 -o addr show 2>/dev/null | grep "inet ${ip} " | ${BB} awk '{print $2}')`;
+  const has = `ip -4 -o addr show 2>/dev/null | grep -q "inet ${ip} " && ip -o link show ${iface} 2>/dev/null | grep -q '[<,]UP[,>]'`;
   return `end=$(( $(date +%s) + ${seconds} )); until ${has}; do [ $(date +%s) -gt $end ] && break; ${BB} sleep 0.2; done
 if ${has}; then echo "LAB:${tag} $(ip -4 -o addr show | grep "inet ${ip} " | ${BB} awk '{print $2, $4, $6}')"; else echo "LAB:NOT-${tag}"; tail -n 30 /tmp/sup1.log /tmp/sup2.log | sed 's/^/LAB:LOG /'; fi`;
 }
