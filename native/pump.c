@@ -61,9 +61,6 @@ static int epfd = -1;
 static napi_threadsafe_function on_end;
 static int active; /* pumps not yet collected by stop(); main thread only */
 
-static uint64_t event_key(uint32_t slot, uint32_t gen, int side) {
-  return ((uint64_t)gen << 32) | (slot << 1) | (uint32_t)side;
-}
 static double handle_of(uint32_t slot, uint32_t gen) { return (double)gen * MAX_PUMPS + slot; }
 
 static uint32_t wanted_mask(pump_t *p, int i) {
@@ -161,9 +158,9 @@ static void *worker(void *unused) {
     pthread_mutex_lock(&mu);
     for (int k = 0; k < n; k++) {
       uint64_t key = events[k].data.u64;
-      uint32_t slot = (uint32_t)(key & 0xffffffffu) >> 1, gen = (uint32_t)(key >> 32);
+      uint32_t slot = key_slot(key);
       pump_t *p = &pumps[slot];
-      if (p->state == RUNNING && p->gen == gen) service(slot, (int)(key & 1), events[k].events);
+      if (p->state == RUNNING && p->gen == key_gen(key)) service(slot, key_side(key), events[k].events);
     }
     pthread_mutex_unlock(&mu);
   }

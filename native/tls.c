@@ -104,7 +104,6 @@ static void directed_gone(napi_env env) {
   if (--directed_sessions == 0) napi_unref_threadsafe_function(env, on_event);
 }
 
-static uint64_t event_key(uint32_t slot, uint32_t gen, int side) { return ((uint64_t)gen << 32) | (slot << 1) | (uint32_t)side; }
 static double handle_of(uint32_t slot, uint32_t gen) { return (double)gen * MAX_SESSIONS + slot; }
 
 static void set_interest(session_t *s, uint32_t slot, int i, uint32_t m) {
@@ -391,9 +390,9 @@ static void *worker(void *unused) {
     pthread_mutex_lock(&mu);
     for (int k = 0; k < n; k++) {
       uint64_t key = events[k].data.u64;
-      uint32_t slot = (uint32_t)(key & 0xffffffffu) >> 1, gen = (uint32_t)(key >> 32);
+      uint32_t slot = key_slot(key);
       session_t *s = &sessions[slot];
-      if (s->gen != gen) continue;
+      if (s->gen != key_gen(key)) continue;
       if (s->state == S_HANDSHAKE) handshake(s, slot);
       else if (s->state == S_RELAY) relay(s, slot);
     }
