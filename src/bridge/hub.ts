@@ -25,6 +25,20 @@ async function tlsStateOf(t: ListenerTlsConfig | undefined): Promise<TlsState | 
   return (await import('../tls/accepter.js')).loadTlsState(t);
 }
 
+/**
+ * SIGHUP's renewed files under the same names for one listener: new handshakes get them, or, if
+ * they cannot be read, the files read before stay and the report says why. Native TLS reads the
+ * files itself in replaceTls: its error is the same kind of failure.
+ */
+async function rereadTls(name: string, config: ListenerTlsConfig, target: { replaceTls(state: TlsState): void }, report: ReloadReport): Promise<void> {
+  await tlsStateOf(config)
+    .then((state) => target.replaceTls(state!))
+    .then(
+      () => report.tlsReread.push(name),
+      (err: Error) => report.failed.push(`${name}: keeping the TLS files read before: ${err.message}`),
+    );
+}
+
 /** What a reload did, port by port (names), for the log line. */
 export interface ReloadReport {
   added: string[];
@@ -110,13 +124,7 @@ export class BridgeHub {
         report.kept.push(name);
         // Renewed certificate files under the same names: new handshakes use them, sessions go on.
         if (pc.tls) {
-          // Native TLS reads the files itself in replaceTls: its error is the same kind of failure.
-          await tlsStateOf(pc.tls)
-            .then((state) => kept.replaceTls(state!))
-            .then(
-              () => report.tlsReread.push(name),
-              (err: Error) => report.failed.push(`${name}: keeping the TLS files read before: ${err.message}`),
-            );
+          await rereadTls(name, pc.tls, kept, report);
         }
         continue;
       }
@@ -139,12 +147,7 @@ export class BridgeHub {
       if (next.control) await this.startControl(next.control).catch((err: Error) => report.failed.push(err.message));
     } else if (controlTls && this.controlListener) {
       const listener = this.controlListener;
-      await tlsStateOf(controlTls)
-        .then((state) => listener.replaceTls(state!))
-        .then(
-          () => report.tlsReread.push('control'),
-          (err: Error) => report.failed.push(`control: keeping the TLS files read before: ${err.message}`),
-        );
+      await rereadTls('control', controlTls, listener, report);
     }
     this.current = next;
     return report;
