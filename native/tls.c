@@ -67,6 +67,7 @@ typedef struct {
   flow_t to_plain;    /* decrypted, for the socketpair */
   flow_t to_tls;      /* from the socketpair, to encrypt */
   size_t write_retry; /* length of an SSL_write that must be repeated (OpenSSL's rule), or 0 */
+  int plain_full;     /* the plain side took less than offered: not written again before it polls writable */
   int tls_eof, truncated, plain_eof, plain_shut, tls_shut;
   /* Directed (tlsDirect): for now fd[PLAIN] is a copy of a device fd and our socketpair end waits
    * in pair_fd; JavaScript takes the session back with tlsUndirect. An end met on either side
@@ -286,16 +287,26 @@ static int relay(session_t *s, uint32_t slot) {
       }
       break;
     }
-    while (plain_io && in->end > in->start) {
-      ssize_t n = write(s->fd[PLAIN], in->data + in->start, in->end - in->start);
+    if (plain_io && s->plain_full && in->end > in->start) want(s, PLAIN, EPOLLOUT);
+    while (plain_io && !s->plain_full && in->end > in->start) {
+      size_t len = in->end - in->start;
+      ssize_t n = write(s->fd[PLAIN], in->data + in->start, len);
       if (n > 0) {
         in->start += (size_t)n;
         in->total += (double)n;
         if (s->directed) s->dev_out += (double)n;
         moved = 1;
+        /* A short write means the side is full: retrying at once only spins while a few bytes of
+         * room trickle in; its writability wakes us with room for a larger write. */
+        if ((size_t)n < len) {
+          s->plain_full = 1;
+          want(s, PLAIN, EPOLLOUT);
+          break;
+        }
       } else if (n < 0 && errno == EINTR) {
         continue;
       } else if (n < 0 && errno == EAGAIN) {
+        s->plain_full = 1;
         want(s, PLAIN, EPOLLOUT);
         break;
       } else if (s->directed) {
@@ -394,7 +405,10 @@ static void *worker(void *unused) {
       session_t *s = &sessions[slot];
       if (s->gen != key_gen(key)) continue;
       if (s->state == S_HANDSHAKE) handshake(s, slot);
-      else if (s->state == S_RELAY) relay(s, slot);
+      else if (s->state == S_RELAY) {
+        if (key_side(key) == PLAIN && (events[k].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) s->plain_full = 0;
+        relay(s, slot);
+      }
     }
     pthread_mutex_unlock(&mu);
   }
@@ -780,6 +794,7 @@ static napi_value start_direct(napi_env env, session_t *s, uint32_t slot, int de
   set_interest(s, slot, PLAIN, 0);
   s->pair_fd = s->fd[PLAIN];
   s->fd[PLAIN] = own;
+  s->plain_full = 0;
   s->directed = 1;
   s->detach_asked = 0;
   s->dev_in = s->dev_out = 0;
@@ -831,6 +846,7 @@ static napi_value stop_direct(napi_env env, session_t *s, uint32_t slot, int unu
   close(s->fd[PLAIN]);
   s->fd[PLAIN] = s->pair_fd;
   s->pair_fd = -1;
+  s->plain_full = 0;
   s->directed = s->detach_asked = 0;
   relay(s, slot); /* may end the session: `s` is not read after it */
   ERR_clear_error();
