@@ -83,6 +83,47 @@ describe('a TLS port refuses', () => {
   });
 });
 
+/**
+ * A CA that may sign end certificates only (pathlen:0), an intermediate CA it signed anyway, and a
+ * client certificate of that intermediate: OpenSSL's verdict on the chain is PATH_LENGTH_EXCEEDED,
+ * a code off the short list of usual ones.
+ */
+async function pathLengthChain(dir: string): Promise<{ ca: string; cert: string; key: string; chain: string }> {
+  const run = (args: string[]) => execa('openssl', args, { cwd: dir });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run(['req', '-x509', ...ec, '-keyout', 'root.key', '-out', 'root.crt', '-subj', '/CN=leaf-only-ca', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign']);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(`${dir}/ca.ext`, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
+  await run(['req', '-new', ...ec, '-keyout', 'mid.key', '-out', 'mid.csr', '-subj', '/CN=sub-ca']);
+  await run(['x509', '-req', '-in', 'mid.csr', '-CA', 'root.crt', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'mid.crt', '-days', '2', '-extfile', 'ca.ext']);
+  await run(['req', '-new', ...ec, '-keyout', 'deep.key', '-out', 'deep.csr', '-subj', '/CN=deep']);
+  await run(['x509', '-req', '-in', 'deep.csr', '-CA', 'mid.crt', '-CAkey', 'mid.key', '-CAcreateserial', '-out', 'deep.crt', '-days', '2']);
+  return { ca: `${dir}/root.crt`, cert: `${dir}/deep.crt`, key: `${dir}/deep.key`, chain: `${dir}/mid.crt` };
+}
+
+describe('a chain error off the usual list', () => {
+  it.each([
+    ['native TLS', [] as string[]],
+    ["Node's TLS", ['--no-native-pump']],
+  ])('is named the same by %s (PATH_LENGTH_EXCEEDED: "path length exceeded"), and nothing reaches the device', async (_terminator, flags) => {
+    const p = await rig.pair();
+    const chain = await pathLengthChain(p.dir);
+    const { port, stderr } = await serveTls(p.a, '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--tls-ca', chain.ca, '--tls-client-cert', 'required', ...flags);
+    const dev = rig.end(p.b);
+    const seen: Buffer[] = [];
+    dev.on('data', (c: Buffer) => seen.push(c));
+    const c = execa('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-cert', chain.cert, '-key', chain.key, '-cert_chain', chain.chain, '-CAfile', pki.ca, '-quiet'], { reject: false, buffer: false, stdin: 'pipe', stdout: 'ignore', stderr: 'ignore' });
+    rig.cleanups.push(async () => {
+      c.kill('SIGTERM');
+      await c;
+    });
+    c.stdin!.write('DEEP-LEAK\n');
+    await waitUntil(() => refusals(stderr()).length > 0, 'the refusal of the too-deep chain', 15_000, 20);
+    expect(refusals(stderr())[0]).toMatch(/\(client certificate CN=deep sha256:[0-9a-f]{64}: path length exceeded\)$/);
+    expect(Buffer.concat(seen).length).toBe(0);
+  });
+});
+
 describe('the address allow-list on a TLS port', () => {
   it('turns an outside address away before any TLS handshake (no certificate shown, no handshake slot taken)', async () => {
     const p = await rig.pair();
