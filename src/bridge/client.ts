@@ -17,7 +17,8 @@ import { isTlsStream, streamFd } from './pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';
-import { dialFailure } from '../tls/server-check.js';
+import { dialFailure } from '../tls/dial-failure.js';
+import { SERVER } from '../tls/server-check.js';
 import { RefusalGate } from './refusals.js';
 
 export interface ClientOptions {
@@ -223,7 +224,7 @@ function carry(o: ClientOptions, name: string, socket: net.Socket, ready: 'conne
       if (gate) data = gate.push(data);
       if (data.length) toLine(data);
     });
-    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', connected || !tls ? socketReason(err) : dialFailure(err)));
+    socket.on('error', (err) => finish(connected ? 'connected-then-closed' : 'failed', connected || !tls ? socketReason(err) : dialFailure(err, SERVER)));
     socket.on('close', () => {
       if (gate?.refusal) return finish('refused', gate.refusal.toLowerCase());
       const held = gate?.flush();

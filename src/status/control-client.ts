@@ -10,6 +10,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LaplinkError } from '../errors.js';
 import { formatAddress } from '../listen/address.js';
+import { dialFailure, type DialFailureOptions } from '../tls/dial-failure.js';
 import type { TlsClientSettings } from '../tls/settings.js';
 import { parseBridgeAnswer, type BridgeAnswer, type BridgePortView } from './bridge-ports.js';
 
@@ -41,15 +42,8 @@ export function controlLabel(host: string, port: number): string {
   return formatAddress({ host, port });
 }
 
-/** What went wrong in the TLS layer, in words; undefined for a plain socket error. */
-function tlsReason(err: NodeJS.ErrnoException): string | undefined {
-  const code = err.code ?? '';
-  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE/.test(code)) return 'TLS handshake failed: the control port does not speak TLS';
-  const alert = /ALERT_(\w+)$/.exec(code);
-  if (alert) return `the control port refused our TLS handshake: ${alert[1]!.toLowerCase().replace(/_/g, ' ')}`;
-  if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SIGNATURE|ISSUER/.test(code)) return `server certificate refused: ${err.message}`;
-  return undefined;
-}
+/** How the control-port client names the far end in a failed TLS dial. */
+const CONTROL_PORT: DialFailureOptions = { who: 'the control port' };
 
 /** Asks the control port for every port; rejects with a ControlPortError saying why in one line. */
 export async function queryBridgePorts(control: ControlAddress, signal: AbortSignal): Promise<BridgePortView[]> {
@@ -112,7 +106,7 @@ export async function askControl(control: ControlAddress, command: string, signa
         else ask();
       });
     } else ask();
-    sock.on('error', (err: NodeJS.ErrnoException) => finish(fail((dialer && tlsReason(err)) ?? err.code ?? err.message)));
+    sock.on('error', (err: NodeJS.ErrnoException) => finish(fail(dialer ? dialFailure(err, CONTROL_PORT) : (err.code ?? err.message))));
     sock.on('close', () => {
       // A TLS port checks our certificate after the handshake and closes without a word when it
       // does not take it (its log says why): the only sign is a close before the first prompt.

@@ -14,7 +14,8 @@ import { HANDSHAKE_TIMEOUT_MS } from './accepter.js';
 import { contextOptionsFrom } from './files.js';
 import { awaitHandshake, nativeTls, NativeTlsUnavailableError, peerCertificateOf, relayToSocket, type RelayedSession } from './native-session.js';
 import { serverNameOf, serverPolicyOf } from './dial.js';
-import { dialFailure, serverRefusal, type ServerPolicy, type ServerVerifyError } from './server-check.js';
+import { dialFailure } from './dial-failure.js';
+import { SERVER, serverRefusal, type ServerPolicy, type ServerVerifyError } from './server-check.js';
 import type { TlsClientSettings } from './settings.js';
 import { LaplinkError } from '../errors.js';
 import { socketReason } from '../socket-reason.js';
@@ -91,7 +92,7 @@ export class NativeTlsDialer {
         const refusal = serverRefusal(this.policy, { cert, verifyError: verifyErrorOf(facts, cert, name), now: new Date() });
         return refusal ? { ok: false, reason: refusal } : { ok: true, value: facts };
       },
-      failure: (end) => dialFailure({ code: end.code || undefined, message: end.reason }),
+      failure: (end) => dialFailure({ code: end.code || undefined, message: end.reason }, SERVER),
     });
     if (!verdict.ok) throw new TlsDialError(verdict.reason);
     const relayed = relayToSocket(handle, false);

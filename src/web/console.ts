@@ -13,7 +13,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
 import type { TlsDialer } from '../tls/dial.js';
-import { tlsDialReason } from './tls-reason.js';
+import { dialFailure, type DialFailureOptions } from '../tls/dial-failure.js';
 import { Rfc2217Client } from '../bridge/rfc2217-client.js';
 import { comPortFrame, SET_BAUDRATE, SET_CONTROL } from '../bridge/rfc2217.js';
 import { telnetClient } from '../bridge/telnet.js';
@@ -29,6 +29,8 @@ import type { CastRecorder } from './recorder.js';
 const BREAK_ON = 5;
 const BREAK_OFF = 6;
 const BREAK_MS = 250;
+/** How a console names the bridge port it dials, and where a missing client certificate is given. */
+const THE_PORT: DialFailureOptions = { who: 'the port', certificateHint: 'allowed: bridgeTls cert and key' };
 const CLOSED_AT_TLS = 'TLS: the port closed the session before sending anything: it may require a client certificate (allowed: bridgeTls cert and key)';
 const CLOSED_AT_TLS_WITH_CERT = 'TLS: the port closed the session before sending anything: it may not accept our client certificate (its ca or allow list)';
 
@@ -312,7 +314,7 @@ export class PortConsole {
       this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk);
     });
     sock.on('error', (err) => {
-      if (sock === this.socket) this.state = `closed: ${dialer ? tlsDialReason(err) : socketReason(err)}`;
+      if (sock === this.socket) this.state = `closed: ${dialer ? `TLS: ${dialFailure(err, THE_PORT)}` : socketReason(err)}`;
     });
     sock.on('close', () => {
       codec?.dispose?.();

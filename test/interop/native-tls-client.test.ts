@@ -21,7 +21,8 @@ import { StreamLine } from '../../src/line/socket.js';
 import { addon, addonProblem } from '../../src/native/addon.js';
 import { NativeTlsDialer } from '../../src/tls/native-dialer.js';
 import { TlsDialer } from '../../src/tls/dial.js';
-import { dialFailure } from '../../src/tls/server-check.js';
+import { dialFailure } from '../../src/tls/dial-failure.js';
+import { SERVER } from '../../src/tls/server-check.js';
 import type { TlsClientSettings } from '../../src/tls/settings.js';
 import { freePort } from '../helpers/bridge-processes.js';
 import { collect, waitUntil } from '../helpers/bridge.js';
@@ -245,15 +246,15 @@ describe('native TLS client against openssl s_server', () => {
 
 describe('native TLS client refusals: TlsDialer’s decisions and words, nothing sent', () => {
   const cases: Array<{ what: string; cert: () => Cert; tls: () => TlsClientSettings; reason: () => string | RegExp }> = [
-    { what: 'a server certificate from another CA', cert: () => pki.wrongCaClient, tls: () => ({ ca: pki.ca, serverName: 'stranger' }), reason: () => 'unable to verify the first certificate' },
+    { what: 'a server certificate from another CA', cert: () => pki.wrongCaClient, tls: () => ({ ca: pki.ca, serverName: 'stranger' }), reason: () => "the server's certificate is refused: unable to verify the first certificate" },
     {
       what: 'a name the certificate does not carry',
       cert: () => pki.server,
       tls: () => ({ ca: pki.ca, serverName: 'bridge.example' }),
-      reason: () => "Hostname/IP does not match certificate's altnames: Host: bridge.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1",
+      reason: () => "the server's certificate is refused: hostname/IP does not match certificate's altnames: Host: bridge.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1",
     },
     { what: 'a key not pinned', cert: () => pki.server, tls: () => ({ pin: [pki.client.fingerprint] }), reason: () => `server certificate ${pki.server.fingerprint} is not pinned (--tls-pin)` },
-    { what: 'an expired certificate', cert: () => pki.expiredClient, tls: () => ({ ca: pki.ca, serverName: 'expired' }), reason: () => 'certificate has expired' },
+    { what: 'an expired certificate', cert: () => pki.expiredClient, tls: () => ({ ca: pki.ca, serverName: 'expired' }), reason: () => "the server's certificate is refused: certificate has expired" },
     { what: 'an expired certificate, pinned', cert: () => pki.expiredClient, tls: () => ({ pin: [pki.expiredClient.fingerprint] }), reason: () => 'server certificate expired 2020-02-01T00:00:00.000Z' },
     { what: 'a pinned key whose certificate the CA did not sign', cert: () => pki.wrongCaClient, tls: () => ({ pin: [pki.wrongCaClient.fingerprint], ca: pki.ca }), reason: () => 'server certificate: UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
     { what: 'a pinned key under another name, with the CA', cert: () => pki.server, tls: () => ({ pin: [pki.server.fingerprint], ca: pki.ca, serverName: 'bridge.example' }), reason: () => 'server certificate: ERR_TLS_CERT_ALTNAME_INVALID' },
@@ -309,7 +310,7 @@ describe('Node’s TLS client (the fallback) and a server that never answers', (
     const dialer = await TlsDialer.create({ ca: pki.ca }, { handshakeTimeoutMs: 300 });
     const socket = dialer.connect('127.0.0.1', (silent.address() as net.AddressInfo).port);
     const failed = await new Promise<Error>((resolve) => socket.once('error', resolve));
-    expect(dialFailure(failed)).toBe('TLS handshake not finished within 0.3 s');
+    expect(dialFailure(failed, SERVER)).toBe('TLS handshake not finished within 0.3 s');
     await Promise.all(closed); // our end closed the connection
   });
 });

@@ -109,7 +109,7 @@ describe('status --watch on a TLS control port', () => {
   it('a server certificate from another CA is refused before a word is sent', async () => {
     const b = await tlsBridge();
     const view = await firstView(b.control, ['--control-tls-ca', pki.otherCa, '--control-tls-cert', pki.client.cert, '--control-tls-key', pki.client.key]);
-    expect(view.bridges[0]!.error).toBe('server certificate refused: self-signed certificate in certificate chain');
+    expect(view.bridges[0]!.error).toBe("the control port's certificate is refused: self-signed certificate in certificate chain");
   });
 
   it('flag mistakes are usage errors naming the flag, before anything is watched', async () => {
