@@ -1,6 +1,7 @@
 /*
  * The few libc calls Node core lacks: a new pseudo-terminal, termios speed and raw mode, BREAK, the
- * serial driver's counters (TIOCGICOUNT) and one AF_UNIX datagram (systemd's notify socket).
+ * serial driver's counters (TIOCGICOUNT), one AF_UNIX datagram (systemd's notify socket) and a
+ * socketpair.
  *
  * Convention: each function checks its arguments and throws a TypeError for a wrong one (a bug in
  * the caller); a failing system call is not thrown but returned as -errno, so the JavaScript side
@@ -64,7 +65,9 @@ static int buffer_arg(napi_env env, napi_value *argv, size_t argc, size_t i, voi
 /* openPty() → the master fd of a new, unlocked pseudo-terminal (close-on-exec, not our ctty). */
 static napi_value js_open_pty(napi_env env, napi_callback_info info) {
   (void)info;
-  int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  /* Non-blocking: libuv cannot take a pty master as a tty without blocking writes (it can reopen
+   * only a slave), so the master is moved by the native pump, which waits for it with epoll. */
+  int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return failed(env);
   if (grantpt(fd) != 0 || unlockpt(fd) != 0) {
     int err = errno;
@@ -157,6 +160,18 @@ static napi_value js_send_datagram(napi_env env, napi_callback_info info) {
   return number(env, n < 0 ? -(double)err : (double)n);
 }
 
+/* socketPair() → [fd, fd]: a connected AF_UNIX stream pair, non-blocking and close-on-exec; or -errno. */
+static napi_value js_socket_pair(napi_env env, napi_callback_info info) {
+  (void)info;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return failed(env);
+  napi_value pair;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, number(env, sv[0]));
+  napi_set_element(env, pair, 1, number(env, sv[1]));
+  return pair;
+}
+
 void syscalls_define(napi_env env, napi_value exports) {
   static const addon_function fns[] = {
       {"openPty", js_open_pty},
@@ -166,6 +181,7 @@ void syscalls_define(napi_env env, napi_value exports) {
       {"sendBreak", js_send_break},
       {"serialCounters", js_serial_counters},
       {"sendDatagram", js_send_datagram},
+      {"socketPair", js_socket_pair},
   };
   define_functions(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -1,6 +1,6 @@
 /**
  * The libc calls Node core lacks (a new pty, termios speed and raw mode, BREAK, TIOCGICOUNT, one
- * AF_UNIX datagram), made by the project's own addon (native/syscalls.c). Each wrapper returns the
+ * AF_UNIX datagram, a socketpair), made by the project's own addon (native/syscalls.c). Each wrapper returns the
  * call's result or throws SyscallError naming the call and its errno; without the addon (no C
  * compiler at build time, or a platform the package has no prebuilt addon for) each throws
  * NativeCodeMissingError, so only the commands that need one of these calls are affected.
@@ -49,7 +49,14 @@ function checked<T>(syscall: string, result: T | number): T {
   return result as T;
 }
 
-/** A new pseudo-terminal: its master fd (close-on-exec) and the slave's path (/dev/pts/N). */
+/** A connected AF_UNIX stream pair, both ends non-blocking and close-on-exec. */
+export function socketPair(): [number, number] {
+  const calls = native('a socketpair');
+  if (typeof calls.socketPair !== 'function') throw new NativeCodeMissingError('a socketpair', `${addonPath} predates it (rebuild it: npm run build)`);
+  return checked('socketpair', calls.socketPair());
+}
+
+/** A new pseudo-terminal: its master fd (close-on-exec, non-blocking) and the slave's path (/dev/pts/N). */
 export function openPty(): { master: number; slavePath: string } {
   const calls = native('a new pseudo-terminal');
   const master = checked('posix_openpt', calls.openPty());

@@ -21,6 +21,8 @@ export interface Addon {
   sendBreak(fd: number): number;
   serialCounters(fd: number, into: Buffer): number;
   sendDatagram(address: Buffer, message: Buffer): number;
+  /** Absent from an addon built before it (a checkout not rebuilt). */
+  socketPair?(): [number, number] | number;
   /* TLS termination (native/tls.c); absent from an addon built without OpenSSL's headers. */
   tlsInit?(onEvent: (handle: number, kind: NativeTlsEventKind, facts: NativeTlsReady & NativeTlsEnd) => void): void;
   tlsContext?(certFile: string, keyFile: string, caFile: string, clientCerts: 0 | 1 | 2): number;

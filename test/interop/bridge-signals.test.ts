@@ -147,6 +147,46 @@ describe('bridge connect: signals, retries and the UUCP lock', () => {
   });
 });
 
+describe('bridge connect --pty: a program that stops reading the pty', () => {
+  it('holds the TCP side back and still answers signals: SIGHUP is logged, SIGTERM ends it at once (exit 0) and removes the link', async () => {
+    const dir = lockDir();
+    const remote = await rig.tcpServer();
+    const link = path.join(dir, 'tty');
+    const proc = execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${remote.port}`, '--pty', link], { reject: false, buffer: false, stderr: 'pipe' });
+    rig.cleanups.push(() => stop(proc));
+    let err = '';
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const sock = await remote.next();
+    sock.on('error', () => undefined); // reset when the bridge goes
+    rig.cleanups.push(() => void sock.destroy());
+    // Nobody reads the pty (the bridge holds the slave open itself): far more than every buffer on
+    // the way (the pty's, the socketpair's, TCP's) can take.
+    const flood = Buffer.alloc(32 * 1024 * 1024, 0x55);
+    let accepted = false;
+    sock.write(flood, () => (accepted = true));
+    // The flood stalls once those buffers are full: what libuv has still to hand the kernel stops
+    // shrinking (net.Socket counts a write in progress as written, so its own counters cannot say).
+    const unsent = () => (sock as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+    let last = -1;
+    await until(() => {
+      const now = unsent();
+      const still = now === last && now > 0 && now < flood.length;
+      last = now;
+      return still;
+    }, 'the flood to stall');
+    // A blocking write to the pty master would hold the event loop here: no signal would be handled.
+    proc.kill('SIGHUP');
+    await until(() => /SIGHUP/.test(err), 'the SIGHUP line while the pty is full');
+    expect(accepted).toBe(false);
+    expect(fs.readlinkSync(link)).toMatch(/^\/dev\/pts\/\d+$/);
+    const t0 = Date.now();
+    proc.kill('SIGTERM');
+    expect((await proc).exitCode).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(fs.existsSync(link)).toBe(false);
+  });
+});
+
 describe('bridge stdio: signals', () => {
   it('SIGHUP (pppd hanging up) ends it, exit 0', async () => {
     const remote = await rig.tcpServer();
