@@ -5,7 +5,7 @@
  * (`drop`). TCP input that the device cannot take yet pauses the socket. Nothing buffers unboundedly.
  */
 import type net from 'node:net';
-import type { Line } from '../line/line.js';
+import type { Line, LineSettings } from '../line/line.js';
 import { Listener, type Peer } from '../listen/listener.js';
 import type { HostPort } from '../listen/address.js';
 import type { TlsState } from '../tls/accepter.js';
@@ -19,6 +19,7 @@ import { optimizerNeeded } from '../runtime/optimizer.js';
 import { REFUSALS } from './refusals.js';
 import { LogLimiter, suppressedText } from './log-limit.js';
 import { PortStats } from './port-stats.js';
+import { lineFailureReason } from './line-failures.js';
 
 import type { Protocol, SlowClientPolicy } from './port-options.js';
 export type { Protocol, SlowClientPolicy } from './port-options.js';
@@ -102,6 +103,9 @@ export class BridgePort {
   private readonly allowList: AllowList | undefined;
   private stopped = false;
   private reopenTimer: NodeJS.Timeout | undefined;
+  /** The line's settings when the device was lost (its configuration plus setportconfig's and RFC
+   *  2217's changes): the reopened device gets them back, as a ser2net port keeps its configuration. */
+  private lostSettings: LineSettings | undefined;
   private readonly monitors = new Set<(dir: 'read' | 'write', bytes: Buffer) => void>();
   /** Lends a lone raw session to the native pump, and takes it back whenever JS needs the bytes. */
   private readonly pump: PumpHandover<Session>;
@@ -223,7 +227,21 @@ export class BridgePort {
 
   // ---- device side ----------------------------------------------------------------------------
 
-  private async attach(line: Line): Promise<void> {
+  /** Gives a reopened device the settings the lost one had; why not, when it refuses them. */
+  private async restoreSettings(line: Line): Promise<string | undefined> {
+    const settings = this.lostSettings;
+    if (!settings) return undefined;
+    try {
+      await line.apply(settings);
+      this.lostSettings = undefined;
+      return undefined;
+    } catch (err) {
+      this.lostSettings = undefined;
+      return `kept its configured settings: ${lineFailureReason(err)}`;
+    }
+  }
+
+  private async attach(line: Line, detail?: string): Promise<void> {
     this.line = line;
     const stream = line.stream;
     stream.on('data', (chunk: Buffer) => this.fromDevice(chunk));
@@ -233,7 +251,7 @@ export class BridgePort {
       this.schedulePump();
     });
     if (this.sessions.size === 0) stream.pause(); // let data wait in the tty until someone listens
-    this.emit({ type: 'device', port: this.options.name, state: 'open' });
+    this.emit({ type: 'device', port: this.options.name, state: 'open', ...(detail ? { detail } : {}) });
     void line.closed.then((why) => {
       if (why !== 'closed' && !this.stopped) this.lost(why);
     });
@@ -241,6 +259,7 @@ export class BridgePort {
 
   private lost(why: string): void {
     this.pump.stop();
+    this.lostSettings = this.line?.settings;
     this.line = undefined;
     this.writeWaiters.clear();
     this.emit({ type: 'device', port: this.options.name, state: 'gone', detail: why });
@@ -257,7 +276,8 @@ export class BridgePort {
       try {
         const line = await this.options.open();
         if (this.stopped) return void line.close();
-        await this.attach(line);
+        const kept = await this.restoreSettings(line);
+        await this.attach(line, kept);
       } catch (err) {
         this.emit({ type: 'device', port: this.options.name, state: 'reopen-failed', detail: (err as Error).message });
         this.scheduleReopen(Math.min(delay * 2, 5000));

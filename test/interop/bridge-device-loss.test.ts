@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, connectTcp, openEnd, startCli, stop, waitUntil } from '../helpers/bridge.js';
+import { execa } from 'execa';
+import { ask, collect, connectTcp, openControl, openEnd, startCli, stop, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -65,5 +66,29 @@ describe('bridge serve: device loss', () => {
     await until(() => /disconnect .*client closed/.test(srv.stderr().split('device open').at(-1) ?? ''), 'the disconnect');
     await new Promise((r) => setTimeout(r, 200));
     expect(fdCount(pid)).toBe(fdsBefore);
+  });
+});
+
+describe('bridge serve: a device that returns keeps the port’s configuration', () => {
+  it('setportconfig before the loss still holds after the reopen (showport and the tty itself say 9600), as a ser2net port keeps its configuration', async () => {
+    const first = await startPtyPair();
+    cleanups.push(() => first.close());
+    const srv = await startCli(['bridge', 'serve', first.a, '--listen', '127.0.0.1:0', '--no-lock', '--control', '127.0.0.1:0'], /listening on 127\.0\.0\.1:(\d+)\ncontrol: listening on 127\.0\.0\.1:(\d+)\n/);
+    cleanups.push(() => stop(srv.proc));
+    const port = Number(srv.match[1]);
+    const ctl = await openControl(Number(srv.match[2]));
+    cleanups.push(() => void ctl.destroy());
+    expect(await ask(ctl, `setportconfig ${port} 9600 EVEN 7DATABITS`)).toBe('');
+    expect(await ask(ctl, `showport ${port}`)).toMatch(/9600E71/);
+
+    await first.hangup();
+    await until(() => /device gone/.test(srv.stderr()), 'the "device gone" line');
+    const second = await startPtyPair({ dir: first.dir });
+    cleanups.push(() => second.close());
+    await until(() => (srv.stderr().match(/device open/g) ?? []).length >= 2, 'the device to reopen');
+    expect(srv.stderr().split('\n').filter((l) => /device open/.test(l)).at(-1)).toMatch(/device open$/);
+    expect(await ask(ctl, `showport ${port}`)).toMatch(/9600E71/);
+    const stty = await execa('stty', ['-F', second.a, 'speed']);
+    expect(stty.stdout.trim()).toBe('9600');
   });
 });
