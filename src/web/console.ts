@@ -31,6 +31,12 @@ const BREAK_OFF = 6;
 const BREAK_MS = 250;
 /** How a console names the bridge port it dials, and where a missing client certificate is given. */
 const THE_PORT: DialFailureOptions = { who: 'the port', certificateHint: 'allowed: bridgeTls cert and key' };
+/** A console's dial that failed, TLS's part said as such ("TLS: the port requires a client certificate"). */
+function tlsClosed(err: Error): string {
+  const plain = socketReason(err);
+  const said = dialFailure(err, THE_PORT);
+  return said === plain ? plain : `TLS: ${said}`;
+}
 const CLOSED_AT_TLS = 'TLS: the port closed the session before sending anything: it may require a client certificate (allowed: bridgeTls cert and key)';
 const CLOSED_AT_TLS_WITH_CERT = 'TLS: the port closed the session before sending anything: it may not accept our client certificate (its ca or allow list)';
 
@@ -314,7 +320,7 @@ export class PortConsole {
       this.fromDevice(this.codec ? this.codec.decode(chunk) : chunk);
     });
     sock.on('error', (err) => {
-      if (sock === this.socket) this.state = `closed: ${dialer ? `TLS: ${dialFailure(err, THE_PORT)}` : socketReason(err)}`;
+      if (sock === this.socket) this.state = `closed: ${dialer ? tlsClosed(err) : socketReason(err)}`;
     });
     sock.on('close', () => {
       codec?.dispose?.();
