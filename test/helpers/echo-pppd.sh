@@ -10,6 +10,8 @@
 #   ECHO_PPPD_ARGV   file: append the argv, one line per start
 #   ECHO_PPPD_FLUSH  seconds: like pppd setting up its tty (TCSAFLUSH), take that long to start,
 #                    then discard what the tty holds, and only then say "Using interface"
+#   ECHO_PPPD_STALL  directory: the first start to create it holds the tty open and never reads
+#                    it (a pppd stuck), the others echo as usual
 dev=
 for a in "$@"; do case $a in /dev/*) dev=$a ;; esac; done
 [ -n "$dev" ] || { echo "echo-pppd: no device in argv: $*" >&2; exit 2; }
@@ -20,6 +22,7 @@ if [ -n "$ECHO_PPPD_FLUSH" ]; then
 fi
 echo "Using interface ppp0"
 echo "Connect: ppp0 <--> $dev"
+if [ -n "$ECHO_PPPD_STALL" ] && mkdir "$ECHO_PPPD_STALL" 2>/dev/null; then exec sleep 600 <"$dev"; fi
 if [ -n "$ECHO_PPPD_BYTES" ]; then
   [ -n "$ECHO_PPPD_LINGER" ] || exec head -c "$ECHO_PPPD_BYTES" <"$dev" >"$dev"
   # like pppd after LCP ended the link: the tty closed, then waiting for its ip-down scripts

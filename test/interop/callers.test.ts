@@ -93,6 +93,31 @@ describe('callers over TCP (stand-in pppd)', () => {
     expect(log.filter((l) => l.includes('hung up: the caller hung up') || l.includes('hung up: pppd exited')).length).toBe(1001);
   }, 120_000);
 
+  it('a pppd that stops reading its pty holds back its own caller only: another caller is still echoed', async () => {
+    server = await openServer(settings(dir, { env: { ECHO_PPPD_STALL: join(dir, 'stalled') } }), log);
+    const stuck = await connect(server.address.port);
+    stuck.on('error', () => undefined);
+    stuck.write('~A~');
+    await until(() => existsSync(join(dir, 'stalled')));
+    // Then far more than the pty and the sockets on the way hold.
+    let accepted = false;
+    stuck.write(Buffer.alloc(32 * 1024 * 1024, 0x7e), () => (accepted = true));
+    // The stuck caller's bytes pile up until its path is full: a blocking write to the pty would
+    // now hold the whole event loop, and with it every other caller (and this test's timers).
+    await new Promise((r) => setTimeout(r, 500));
+    const other = await connect(server.address.port);
+    other.write('~B~');
+    expect((await readBytes(other, 3)).toString()).toBe('~B~');
+    expect(accepted).toBe(false);
+    other.destroy();
+    await until(() => hungUp() === 1);
+    // Stopping the server ends the stuck call too: its pppd is killed, its pty closed.
+    await server.close();
+    server = undefined;
+    expect(hungUp()).toBe(2);
+    stuck.destroy();
+  });
+
   it('ends the call when pppd exits, and pppd when the caller hangs up', async () => {
     server = await openServer(settings(dir, { env: { ECHO_PPPD_BYTES: '3' } }), log);
     const c = await connect(server.address.port);
