@@ -13,7 +13,7 @@ import type { Line } from '../line/line.js';
 import { rawCodec, type Codec, type CodecHost } from './codec.js';
 import type { EventSink } from './events.js';
 import { PumpHandover } from './handover.js';
-import { isTlsStream, streamFd } from './pump.js';
+import { isTlsStream, streamFd } from '../native/pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';

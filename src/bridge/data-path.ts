@@ -4,7 +4,7 @@
  * in JavaScript, and why. A bridge that is slower than expected is explained by this line.
  */
 import { addonPath, addonProblem, addonTarget } from '../native/addon.js';
-import { pumpAvailable } from './pump.js';
+import { pumpAvailable } from '../native/pump.js';
 import { nativeTlsProblem } from '../tls/native-direct.js';
 
 /** `turnedOff`: how the user switched the pump off (a flag or config key), or undefined when it is wanted. */

@@ -1,13 +1,13 @@
 /**
  * Hands one session (of a served port, or of `bridge connect`) to native code and takes it back:
- * to the pump (pump.ts), or, for a session whose TLS is terminated natively, to the TLS thread,
+ * to the pump (native/pump.ts), or, for a session whose TLS is terminated natively, to the TLS thread,
  * which then joins its SSL session to the device itself (tls/native-direct.ts). The host says
  * which session may be carried; this module owns when to try, the handover of both fds, and the
  * count of what was moved. Taking a session back is synchronous and loses nothing: the bytes in
  * flight go to the host, which writes them on before anything read afterwards.
  */
 import type { Duplex } from 'node:stream';
-import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd, type PumpReturn } from './pump.js';
+import { holdReads, NativePump, pumpAvailable, releaseReads, streamFd, type PumpReturn } from '../native/pump.js';
 import { NativeTlsDirect } from '../tls/native-direct.js';
 
 /** What carries a session natively: the pump, or native TLS straight to the device. */

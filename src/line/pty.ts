@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { NativePump } from '../bridge/pump.js';
+import { NativePump } from '../native/pump.js';
 import { LineError } from '../errors.js';
 import { makeRaw, openPty, outputSpeed, socketPair, SyscallError } from './libc.js';
 import { defaultSettings, type Line, type LineSettings, type ModemLines } from './line.js';

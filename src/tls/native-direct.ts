@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { addon, type NativeTlsEventKind } from '../native/addon.js';
-import type { PumpReturn } from '../bridge/pump.js';
+import type { PumpReturn } from '../native/pump.js';
 
 const nothing = Buffer.alloc(0);
 

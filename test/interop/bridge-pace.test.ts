@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnLaplink } from '../helpers/bridge-processes.js';
 import { openTty, randomPayload, receiveSha256, sha256 } from '../helpers/driver.js';
-import { pumpAvailable } from '../../src/bridge/pump.js';
+import { pumpAvailable } from '../../src/native/pump.js';
 import { linkUp, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';
 import { servedRig } from '../helpers/served-rig.js';

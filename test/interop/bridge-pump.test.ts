@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTcp, openTty, randomPayload, sha256 } from '../helpers/driver.js';
-import { pumpAvailable } from '../../src/bridge/pump.js';
+import { pumpAvailable } from '../../src/native/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, laplink, linkUp, openControl, stop, tcpServer, waitUntil } from '../helpers/bridge.js';
 import { startPtyPair } from '../helpers/ptypair.js';

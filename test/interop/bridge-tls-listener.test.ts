@@ -10,7 +10,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Listener } from '../../src/listen/listener.js';
 import { loadTlsState } from '../../src/tls/accepter.js';
-import { streamFd } from '../../src/bridge/pump.js';
+import { streamFd } from '../../src/native/pump.js';
 import { nativePumpMayCarry, rawCodec, transportFilter } from '../../src/bridge/codec.js';
 import { collect, waitUntil } from '../helpers/bridge.js';
 import { pem, testPki } from '../helpers/tls.js';

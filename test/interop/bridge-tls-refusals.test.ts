@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/bridge-processes.js';
 import { connectTcp, randomPayload, sha256 } from '../helpers/driver.js';
-import { pumpAvailable } from '../../src/bridge/pump.js';
+import { pumpAvailable } from '../../src/native/pump.js';
 import { addonProblem } from '../../src/native/addon.js';
 import { ask, bothWays, bridgeRig, collect, openControl, startCli, waitUntil } from '../helpers/bridge.js';
 import { serveTlsPort, testPki, type Cert } from '../helpers/tls.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runClient, type ClientOptions } from '../../src/bridge/client.js';
-import { NativePump } from '../../src/bridge/pump.js';
+import { NativePump } from '../../src/native/pump.js';
 import { NativeTlsDirect } from '../../src/tls/native-direct.js';
 import { deferOptimizer, optimizerDeferred, optimizerNeeded } from '../../src/runtime/optimizer.js';
 import { openSerialLine } from '../../src/line/serial.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { holdReads, NativePump, releaseReads, streamFd } from '../../src/bridge/pump.js';
+import { holdReads, NativePump, releaseReads, streamFd } from '../../src/native/pump.js';
 import { randomPayload } from '../helpers/driver.js';
 import { collect } from '../helpers/bridge.js';
 

@@ -1,12 +1,14 @@
 /**
  * The native data pump (native/pump.c): moves a raw session's bytes between the device fd and the
- * socket fd on a C thread, as socat does, while JS (handover.ts and its hosts) keeps every decision.
+ * socket fd on a C thread, as socat does, while JS (bridge/handover.ts and its hosts) keeps every
+ * decision. It also moves a new pty's master, which libuv cannot take without blocking writes
+ * (line/pty.ts).
  * Optional: when the addon was not built (no C compiler at build time) `pumpAvailable` is false and
  * the bridge moves the bytes itself, as it always could.
  */
 import type { Duplex } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
-import { addon as loadedAddon } from '../native/addon.js';
+import { addon as loadedAddon } from './addon.js';
 
 // The pump's state is process-wide (one thread, one epoll set): it belongs to the main thread.
 const addon = isMainThread ? loadedAddon : undefined;
