@@ -150,7 +150,7 @@ export async function runScenario(s: Scenario, images: LabImages, opts: { signal
       const serve = started(laplink(['bridge', 'serve', ptyA, '--listen', '127.0.0.1:0', '--protocol', protocol, '--lock-dir', lockDir, ...pace], s.paceRealtime));
       const port = await listeningPort(serve);
       await first?.(port);
-      return [serve, started(laplink(['bridge', 'connect', `127.0.0.1:${port}`, ptyB, '--protocol', protocol]))];
+      return [serve, started(laplink(['bridge', 'connect', `127.0.0.1:${port}`, ptyB, '--protocol', protocol, '--lock-dir', lockDir]))];
     };
     let cable: ResultPromise[] = [];
     const connectJoin = async () => {

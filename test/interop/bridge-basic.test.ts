@@ -118,7 +118,9 @@ describe('bridge connect', () => {
   it('joins a device to a remote port and reconnects after the remote closes', async () => {
     const p = await pair();
     const srv = await tcpServer();
-    const proc = execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${srv.port}`, p.a], { reject: false });
+    // --no-lock: /var/lock is shared with the whole machine, and a lock a killed process left there
+    // whose pid (pid_max 32768) now names a live process would keep this bridge from starting
+    const proc = execa('node', [laplink, 'bridge', 'connect', `127.0.0.1:${srv.port}`, p.a, '--no-lock'], { reject: false });
     cleanups.push(() => stop(proc));
     const s1 = await srv.next();
     const dev = end(p.b);

@@ -32,7 +32,7 @@ describe('bridge telnet', () => {
     const left = await pair();
     const right = await pair();
     const { port } = await serve(left.a, '--protocol', 'telnet');
-    const client = execa('node', ['bin/laplink.js', 'bridge', 'connect', `127.0.0.1:${port}`, right.a, '--protocol', 'telnet'], { reject: false, buffer: false, stderr: 'pipe' });
+    const client = execa('node', ['bin/laplink.js', 'bridge', 'connect', `127.0.0.1:${port}`, right.a, '--protocol', 'telnet', '--no-lock'], { reject: false, buffer: false, stderr: 'pipe' });
     cleanups.push(() => stop(client));
     await collect(client.stderr!, 1); // its first line is the "connect" event
     const l = end(left.b);

@@ -115,7 +115,11 @@ describe('real dialers against laplink modem answer', () => {
         // wvdial writes its Username/Password into /etc/ppp/pap-secrets and chap-secrets: give it a private
         // copy of /etc/ppp in its own mount namespace, so the host's files (which the lab guests see) stay as they are.
         const etc = mkdtempSync(join(work, 'etc-ppp-'));
-        const sh = `cp -a /etc/ppp/. ${etc}/ && mount --bind ${etc} /etc/ppp && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setarch x86_64 -R wvdial --config ${conf}`;
+        // Its UUCP lock too goes to a private /run/lock (/var/lock links there): wvdial ended by its
+        // own assertion leaves LCK..<modem> behind, and in the machine's lock directory a stale lock
+        // whose pid is reused (pid_max 32768) would keep another test's device locked.
+        const locks = mkdtempSync(join(work, 'lock-'));
+        const sh = `cp -a /etc/ppp/. ${etc}/ && mount --bind ${etc} /etc/ppp && mount --bind ${locks} /run/lock && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin setarch x86_64 -R wvdial --config ${conf}`;
         const secretsBefore = ['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : ''));
         const r = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh], ['ignore' as never, 'pipe', 'pipe'], 60_000);
         expect(['pap-secrets', 'chap-secrets'].map((f) => (existsSync(`/etc/ppp/${f}`) ? readFileSync(`/etc/ppp/${f}`, 'utf8') : '')), 'the host /etc/ppp secrets are untouched').toEqual(secretsBefore);
