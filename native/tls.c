@@ -287,7 +287,6 @@ static int relay(session_t *s, uint32_t slot) {
       }
       break;
     }
-    if (plain_io && s->plain_full && in->end > in->start) want(s, PLAIN, EPOLLOUT);
     while (plain_io && !s->plain_full && in->end > in->start) {
       size_t len = in->end - in->start;
       ssize_t n = write(s->fd[PLAIN], in->data + in->start, len);
@@ -300,14 +299,12 @@ static int relay(session_t *s, uint32_t slot) {
          * room trickle in; its writability wakes us with room for a larger write. */
         if ((size_t)n < len) {
           s->plain_full = 1;
-          want(s, PLAIN, EPOLLOUT);
           break;
         }
       } else if (n < 0 && errno == EINTR) {
         continue;
       } else if (n < 0 && errno == EAGAIN) {
         s->plain_full = 1;
-        want(s, PLAIN, EPOLLOUT);
         break;
       } else if (s->directed) {
         ask_detach(s, slot, "error on the device", n < 0 ? errno : EIO);
@@ -316,6 +313,7 @@ static int relay(session_t *s, uint32_t slot) {
         return fail(s, slot, EV_ENDED, SSL_ERROR_SYSCALL, n < 0 ? errno : EIO), -1;
       }
     }
+    if (plain_io && s->plain_full && in->end > in->start) want(s, PLAIN, EPOLLOUT);
     if (in->start == in->end) drained(in);
     if (s->directed && s->tls_eof && !in->end) {
       /* The client's end is passed on by JavaScript's session, once it has the session back. */

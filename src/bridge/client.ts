@@ -17,8 +17,7 @@ import { isTlsStream, streamFd } from '../native/pump.js';
 import { optimizerNeeded } from '../runtime/optimizer.js';
 import { sleep } from '../runtime/sleep.js';
 import { socketReason } from '../socket-reason.js';
-import { dialFailure } from '../tls/dial-failure.js';
-import { SERVER } from '../tls/server-check.js';
+import { dialFailure, SERVER } from '../tls/dial-failure.js';
 import { RefusalGate } from './refusals.js';
 
 export interface ClientOptions {

@@ -230,13 +230,12 @@ export class BridgePort {
   /** Gives a reopened device the settings the lost one had; why not, when it refuses them. */
   private async restoreSettings(line: Line): Promise<string | undefined> {
     const settings = this.lostSettings;
+    this.lostSettings = undefined;
     if (!settings) return undefined;
     try {
       await line.apply(settings);
-      this.lostSettings = undefined;
       return undefined;
     } catch (err) {
-      this.lostSettings = undefined;
       return `kept its configured settings: ${lineFailureReason(err)}`;
     }
   }

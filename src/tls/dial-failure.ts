@@ -21,9 +21,6 @@ const OUR_CERTIFICATE_REFUSED: Record<string, string> = {
 /** OpenSSL's chain verdicts (as Node's `tls.connect` codes them) and Node's own on the name. */
 const THEIR_CERTIFICATE = /^(ERR_TLS_CERT_ALTNAME_INVALID|[A-Z_]*(CERT|CRL|SIGNATURE|ISSUER|CA|PURPOSE|PATH_LENGTH|HOSTNAME)[A-Z_]*)$/;
 
-/** Why the far end's certificate does not hold, as the dial reports it. */
-export const theirCertificateRefused = (who: string, reason: string): string => `${who}'s certificate is refused: ${reason}`;
-
 export interface DialFailureOptions {
   /** The far end as the sentence names it: "the server", "the control port", "the port". */
   who: string;
@@ -31,11 +28,20 @@ export interface DialFailureOptions {
   certificateHint?: string;
 }
 
+/** How `bridge connect` and `bridge stdio` name the far end. */
+export const SERVER: DialFailureOptions = { who: 'the server' };
+
+/** Whether the failure is TLS's own (OpenSSL's, a certificate's, a reset mid-handshake), not the socket's. */
+export function isTlsFailure(err: { code?: string }): boolean {
+  const code = err.code ?? '';
+  return code === 'ECONNRESET' || code.startsWith('ERR_SSL_') || THEIR_CERTIFICATE.test(code);
+}
+
 export function dialFailure(err: { code?: string; message: string }, { who, certificateHint }: DialFailureOptions): string {
   const code = err.code ?? '';
+  if (!isTlsFailure(err)) return socketReason(err as NodeJS.ErrnoException);
   if (code === 'ECONNRESET') return 'connection reset during the TLS handshake';
-  if (!code.startsWith('ERR_SSL_') && THEIR_CERTIFICATE.test(code)) return theirCertificateRefused(who, err.message.charAt(0).toLowerCase() + err.message.slice(1));
-  if (!code.startsWith('ERR_SSL_')) return socketReason(err as NodeJS.ErrnoException);
+  if (!code.startsWith('ERR_SSL_')) return `${who}'s certificate is refused: ${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`;
   if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|HTTP_REQUEST/.test(code)) return `${who} does not speak TLS (a plain port?)`;
   if (/UNEXPECTED_EOF/.test(code)) return `closed by ${who} during the TLS handshake`;
   if (/UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|TLSV1_ALERT_PROTOCOL_VERSION/.test(code)) return `TLS version below 1.2 (${who} offers nothing newer)`;

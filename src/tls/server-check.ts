@@ -7,7 +7,7 @@
  * ssh's known hosts), the dates must hold, and with a CA file as well the chain and name must too.
  */
 import type { PeerCertificate } from 'node:tls';
-import { dialFailure, type DialFailureOptions } from './dial-failure.js';
+import { dialFailure, SERVER } from './dial-failure.js';
 import { peerIdentity } from './identity.js';
 
 export interface ServerPolicy {
@@ -31,9 +31,6 @@ export interface ServerFacts {
   verifyError: ServerVerifyError | undefined;
   now: Date;
 }
-
-/** How `bridge connect` and `bridge stdio` name the far end in a failed dial. */
-export const SERVER: DialFailureOptions = { who: 'the server' };
 
 /** Why this server must not have the session, or undefined when it is the one wanted. */
 export function serverRefusal(policy: ServerPolicy, facts: ServerFacts): string | undefined {

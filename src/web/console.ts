@@ -13,7 +13,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
 import type { TlsDialer } from '../tls/dial.js';
-import { dialFailure, type DialFailureOptions } from '../tls/dial-failure.js';
+import { dialFailure, isTlsFailure, type DialFailureOptions } from '../tls/dial-failure.js';
 import { Rfc2217Client } from '../bridge/rfc2217-client.js';
 import { comPortFrame, SET_BAUDRATE, SET_CONTROL } from '../bridge/rfc2217.js';
 import { telnetClient } from '../bridge/telnet.js';
@@ -32,10 +32,8 @@ const BREAK_MS = 250;
 /** How a console names the bridge port it dials, and where a missing client certificate is given. */
 const THE_PORT: DialFailureOptions = { who: 'the port', certificateHint: 'allowed: bridgeTls cert and key' };
 /** A console's dial that failed, TLS's part said as such ("TLS: the port requires a client certificate"). */
-function tlsClosed(err: Error): string {
-  const plain = socketReason(err);
-  const said = dialFailure(err, THE_PORT);
-  return said === plain ? plain : `TLS: ${said}`;
+function tlsClosed(err: NodeJS.ErrnoException): string {
+  return isTlsFailure(err) ? `TLS: ${dialFailure(err, THE_PORT)}` : socketReason(err);
 }
 const CLOSED_AT_TLS = 'TLS: the port closed the session before sending anything: it may require a client certificate (allowed: bridgeTls cert and key)';
 const CLOSED_AT_TLS_WITH_CERT = 'TLS: the port closed the session before sending anything: it may not accept our client certificate (its ca or allow list)';

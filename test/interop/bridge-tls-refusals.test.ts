@@ -6,6 +6,7 @@
  * handshake is done. And a TLS session's pump, when TLS is terminated natively, carries plaintext only.
  */
 import { execa, type ResultPromise } from 'execa';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/bridge-processes.js';
 import { connectTcp, randomPayload, sha256 } from '../helpers/driver.js';
@@ -92,7 +93,6 @@ async function pathLengthChain(dir: string): Promise<{ ca: string; cert: string;
   const run = (args: string[]) => execa('openssl', args, { cwd: dir });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await run(['req', '-x509', ...ec, '-keyout', 'root.key', '-out', 'root.crt', '-subj', '/CN=leaf-only-ca', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign']);
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(`${dir}/ca.ext`, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
   await run(['req', '-new', ...ec, '-keyout', 'mid.key', '-out', 'mid.csr', '-subj', '/CN=sub-ca']);
   await run(['x509', '-req', '-in', 'mid.csr', '-CA', 'root.crt', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'mid.crt', '-days', '2', '-extfile', 'ca.ext']);
@@ -216,7 +216,6 @@ describe('TLS on a rotator and on the control port (bridge run)', () => {
     const p = await rig.pair();
     const cfg = `${p.dir}/bridge.yaml`;
     const tls = (allow: string) => `{ cert: ${pki.server.cert}, key: ${pki.server.key}, ca: ${pki.ca}, allow: [${allow}] }`;
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(
       cfg,
       [
